@@ -1,0 +1,52 @@
+# pyspec: every task a user runs.  `make check` is the main job, `make test`
+# runs the test suite; both set up a local virtualenv on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYSPEC := $(PY) -m pyspec
+STAMP := $(VENV)/.installed
+JOBS ?= 1
+
+.PHONY: all check test lint tla tlc tla2tools bench docs conformance clean
+
+all: check
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## check: check every model of every spec under spec/ with the embedded engine
+check: $(STAMP)
+	$(PYSPEC) lint --quiet spec
+	$(PYSPEC) check --all spec
+
+## test: run the test suite
+test: $(STAMP)
+	$(PY) -m pytest -q -rs
+
+## lint: static checks of every spec under spec/
+lint: $(STAMP)
+	$(PYSPEC) lint spec
+
+## tla: regenerate the TLA+ modules under tla/ (committed)
+tla: $(STAMP)
+	$(PYSPEC) tla --all spec -o tla
+
+## tlc: check every model with TLC (needs Java and tla2tools.jar)
+tlc: $(STAMP)
+	$(PYSPEC) tlc --all spec
+
+## tla2tools: download the pinned TLC release into the per-user cache
+tla2tools: $(STAMP)
+	$(PY) -m pyspec.engines.tlc.jar --download
+
+## bench: benchmarks (print figures and ratios; never part of the tests)
+bench: $(STAMP)
+	$(PY) bench/lint.py
+	$(PY) bench/engines.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,11 @@
+"""pyspec: a Python-flavoured protocol-spec language with TLA+/TLC export and
+an embedded model checker."""
+
+from __future__ import annotations
+
+from .diagnostics import Diagnostic, Diagnostics, SpecError, Span
+from .language import load, load_with_diagnostics
+
+__version__ = "0.1.0"
+
+__all__ = ["load", "load_with_diagnostics", "SpecError", "Diagnostic", "Diagnostics", "Span", "__version__"]

@@ -1,0 +1,40 @@
+"""Helpers shared by the subcommands: loading specs with diagnostics."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..diagnostics import Diagnostics
+from ..ir.nodes import Spec
+from ..language import load_with_diagnostics
+
+SPEC_ROOT = "spec"
+
+
+def print_diagnostics(diags: Diagnostics, strict: bool = False) -> None:
+    text = diags.render()
+    if text:
+        print(text, file=sys.stderr)
+
+
+def load_or_report(path: str, strict: bool = False) -> Spec | None:
+    """Load a spec, printing its diagnostics; None when it has errors."""
+    spec, diags = load_with_diagnostics(path)
+    print_diagnostics(diags)
+    if spec is None or (strict and diags.warnings):
+        return None
+    return spec
+
+
+def find_specs(paths: list[str]) -> list[str]:
+    """Spec files under the given paths (default: spec/), sorted."""
+    roots = paths or [SPEC_ROOT]
+    out: list[str] = []
+    for r in roots:
+        p = Path(r)
+        if p.is_dir():
+            out.extend(str(x) for x in sorted(p.rglob("*.pyspec")))
+        else:
+            out.append(r)
+    return out

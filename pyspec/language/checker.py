@@ -1,0 +1,1647 @@
+"""Syntax trees -> checked, typed IR.
+
+This stage resolves names (bases first, then the overriding spec), checks
+types, statements and control flow, and reports every problem it finds as a
+located diagnostic.  It keeps going after an error so that one run reports
+every independent problem; the IR is returned only when there are none.
+"""
+
+from __future__ import annotations
+
+import ast as pyast
+from dataclasses import dataclass, field
+
+import lark
+
+from .. import names as naming
+from ..diagnostics import Diagnostics, Span
+from ..ir import nodes as ir
+from ..ir.nodes import (
+    ANY, BOOL, INT, NONE_T, STR, AnyType, BoolType, EnumType, IntType, LabelType, MapType,
+    NoneType, OptionalType, RecordType, SeqType, SetType, SortType, StrType, TupleType, Type,
+)
+from . import types as T
+from .loader import Unit
+
+
+class Bail(Exception):
+    """An expression could not be typed; its error has been reported."""
+
+
+@dataclass
+class Scope:
+    """What an expression may refer to, and how."""
+
+    kind: str  # const | init | local_init | def | step | invariant | action | temporal | model | constraint
+    process: ir.Process | None = None  # the process whose step/local init this is
+    proc_decl: "ProcDecl | None" = None
+    bound: dict[str, Type] = field(default_factory=dict)
+    assigned: set[str] = field(default_factory=set)  # roots assigned so far ("v:x" / "l:x")
+    in_next: bool = False
+    allow_temporal: bool = False
+
+    def child(self, extra: dict[str, Type]) -> "Scope":
+        s = Scope(self.kind, self.process, self.proc_decl, {**self.bound, **extra},
+                  self.assigned, self.in_next, False)
+        return s
+
+
+@dataclass
+class ProcDecl:
+    name: str
+    index: str | None
+    index_type: Type | None
+    locals: dict[str, ir.Var]
+    labels: dict[str, Span]
+    span: Span
+
+
+def span_of(node, path: str) -> Span:
+    if isinstance(node, lark.Token):
+        line = node.line or 1
+        col = node.column or 1
+        end_line = node.end_line or line
+        end_col = node.end_column or col + len(str(node))
+        return Span(path, line, col, end_line, end_col)
+    meta = node.meta
+    if getattr(meta, "empty", True):
+        for c in node.children:
+            if isinstance(c, (lark.Tree, lark.Token)):
+                return span_of(c, path)
+        return Span(path, 1, 1)
+    return Span(path, meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+BUILTINS = {"len", "subsets", "keys", "min", "max", "unions", "append", "head", "tail", "abs",
+            "set", "record", "replace", "next"}
+
+BIN_INT = {"+": "add", "-": "sub", "*": "mul", "//": "floordiv", "%": "mod", "**": "pow",
+           "&": "bitand", "|": "bitor", "^": "bitxor", "<<": "shl", ">>": "shr"}
+CMP = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge", "in": "in",
+       "notin": "not_in"}
+
+
+class Checker:
+    def __init__(self, units: list[Unit], diags: Diagnostics):
+        self.units = units
+        self.diags = diags
+        self.path = ""
+        self.sorts: dict[str, ir.Sort] = {}
+        self.enums: dict[str, ir.Enum] = {}
+        self.aliases: dict[str, Type] = {}
+        self.consts: dict[str, ir.Const] = {}
+        self.vars: dict[str, ir.Var] = {}
+        self.defs: dict[str, ir.Def] = {}
+        self.def_sigs: dict[str, tuple[tuple[ir.Param, ...], Type | None]] = {}
+        self.procs: dict[str, ProcDecl] = {}
+        self.processes: dict[str, ir.Process] = {}
+        self.properties: dict[str, ir.Property] = {}
+        self.models: dict[str, ir.Model] = {}
+        self.base_models: dict[str, ir.Model] = {}
+        self.declared_at: dict[str, Span] = {}
+        self.used: set[str] = set()  # variables read somewhere
+        self.broken: set[str] = set()  # properties whose own check failed
+
+    # ------------------------------------------------------------------ utils
+    def err(self, msg: str, node_or_span) -> None:
+        span = node_or_span if isinstance(node_or_span, Span) else span_of(node_or_span, self.path)
+        self.diags.error(msg, span)
+
+    def warn(self, msg: str, node_or_span) -> None:
+        span = node_or_span if isinstance(node_or_span, Span) else span_of(node_or_span, self.path)
+        self.diags.warning(msg, span)
+
+    def sp(self, node) -> Span:
+        return span_of(node, self.path)
+
+    # ------------------------------------------------------------ declarations
+    def run(self) -> ir.Spec | None:
+        root = self.units[-1]
+        # Gather items: bases and imports first, the root spec last, so that
+        # later definitions override earlier ones.
+        items: list[tuple[Unit, lark.Tree]] = []
+        for unit in self.units:
+            for item in unit.tree.children[1:]:
+                if not isinstance(item, lark.Tree) or item.data in ("extends_decl", "import_decl"):
+                    continue
+                if unit.role == "import" and item.data not in (
+                        "sort_decl", "enum_decl", "type_decl", "const_decl", "def_decl"):
+                    continue
+                items.append((unit, item))
+        items = self._merge(items)
+        for phase in ("types", "consts", "vars", "def_sigs", "procs", "defs", "steps", "props", "models"):
+            for unit, item in items:
+                self.path = unit.path
+                try:
+                    self._declare(phase, unit, item)
+                except Bail:
+                    pass
+                except RecursionError:
+                    self.err("expression nested too deeply", item)
+        self.path = root.path
+        self._warn_unused()
+        header = root.tree.children[0]
+        name = str(header.children[0])
+        doc = ""
+        if len(header.children) > 1 and isinstance(header.children[1], lark.Tree):
+            doc = _string_value(header.children[1].children[0])
+        self._check_reserved(name, self.sp(header.children[0]))
+        if self.diags.errors:
+            return None
+        return ir.Spec(
+            name=name, path=root.path, doc=doc,
+            files=tuple(u.path for u in reversed(self.units)),
+            sorts=tuple(self.sorts.values()), enums=tuple(self.enums.values()),
+            consts=tuple(self.consts.values()), vars=tuple(self.vars.values()),
+            defs=tuple(self.defs.values()), processes=tuple(self.processes.values()),
+            properties=tuple(self.properties.values()), models=tuple(self.models.values()),
+            span=span_of(header, root.path),
+        )
+
+    def _item_name(self, item: lark.Tree) -> tuple[str, lark.Token, bool]:
+        kids = [c for c in item.children if not (isinstance(c, lark.Tree) and c.data in
+                                                   ("override", "weak_fair", "strong_fair"))]
+        override = any(isinstance(c, lark.Tree) and c.data == "override" for c in item.children)
+        tok = kids[0]
+        return str(tok), tok, override
+
+    def _merge(self, items):
+        """Apply ``override``: a later definition replaces an earlier one of
+        the same name in place; a duplicate without ``override`` is an error."""
+        out: list = []
+        where: dict[tuple[str, str], int] = {}
+        for unit, item in items:
+            self.path = unit.path
+            name, tok, override = self._item_name(item)
+            ns = "model" if item.data == "model_decl" else "global"
+            key = (ns, name)
+            if key in where:
+                prev_unit, prev = out[where[key]]
+                if unit is prev_unit:
+                    pspan = span_of(_name_token(prev), prev_unit.path)
+                    self.err(f"'{name}' is already defined at {pspan}", tok)
+                    continue
+                if ns == "model":
+                    # models of a base spec are not inherited, only reusable
+                    # through ``model X extends Y``.
+                    self._base_model_items.append((prev_unit, prev))
+                    out[where[key]] = (unit, item)
+                    continue
+                if not override:
+                    pspan = span_of(_name_token(prev), prev_unit.path)
+                    self.err(f"'{name}' is already defined at {pspan}; write 'override' to replace it", tok)
+                    continue
+                if prev.data != item.data:
+                    self.err(f"'override' must replace a definition of the same kind "
+                             f"('{name}' is a {_kind_word(prev.data)} in the base)", tok)
+                    continue
+                out[where[key]] = (unit, item)
+            else:
+                if override:
+                    self.err(f"'{name}' overrides nothing: no base spec defines it", tok)
+                where[key] = len(out)
+                out.append((unit, item))
+        # models of bases: only reusable via extends
+        final = []
+        for unit, item in out:
+            if item.data == "model_decl" and unit.role != "root":
+                self._base_model_items.append((unit, item))
+                continue
+            final.append((unit, item))
+        return final
+
+    _base_model_items: list = []
+
+    def _declare(self, phase: str, unit: Unit, item: lark.Tree) -> None:
+        d = item.data
+        if phase == "types":
+            if d == "sort_decl":
+                tok = item.children[0]
+                self._new_name(str(tok), tok)
+                self.sorts[str(tok)] = ir.Sort(str(tok), self.sp(tok))
+            elif d == "enum_decl":
+                tok = item.children[0]
+                self._new_name(str(tok), tok)
+                vals = []
+                for v in item.children[1:]:
+                    if str(v) in vals:
+                        self.err(f"duplicate value '{v}' in enum '{tok}'", v)
+                    else:
+                        vals.append(str(v))
+                self.enums[str(tok)] = ir.Enum(str(tok), tuple(vals), self.sp(tok))
+            elif d == "type_decl":
+                tok = item.children[0]
+                self._new_name(str(tok), tok)
+                try:
+                    self.aliases[str(tok)] = self.type_of(item.children[1], Scope("const"))
+                except Bail:
+                    self.aliases[str(tok)] = ANY
+        elif phase == "consts" and d == "const_decl":
+            kids = [c for c in item.children if not (isinstance(c, lark.Tree) and c.data == "override")]
+            tok, ty_tree, default = kids[0], kids[1], kids[2]
+            self._new_name(str(tok), tok)
+            ty = self.type_of(ty_tree, Scope("const"))
+            dv = None
+            if default is not None:
+                dv = self.expr(default, Scope("const"))
+                self._expect_assignable(ty, dv, default, f"default of constant '{tok}'")
+            self.consts[str(tok)] = ir.Const(str(tok), ty, dv, self.sp(tok))
+        elif phase == "vars" and d == "var_decl":
+            tok, ty_tree, init = item.children
+            self._new_name(str(tok), tok)
+            ty = self.type_of(ty_tree, Scope("const"))
+            kind, value = self._init(init, ty, Scope("init"), str(tok))
+            self.vars[str(tok)] = ir.Var(str(tok), ty, kind, value, self.sp(tok))
+        elif phase == "def_sigs" and d == "def_decl":
+            self._def_sig(item)
+        elif phase == "procs" and d == "process_decl":
+            self._proc_decl(item)
+        elif phase == "defs" and d == "def_decl":
+            self._def_body(item)
+        elif phase == "steps" and d == "process_decl":
+            self._process(item)
+        elif phase == "props" and d in ("invariant_decl", "action_decl", "temporal_decl"):
+            self._property(item)
+        elif phase == "models" and d == "model_decl":
+            self._model(item, self.models)
+
+    def _new_name(self, name: str, tok) -> None:
+        self._check_reserved(name, self.sp(tok))
+        if name in self.declared_at and self.declared_at[name] != self.sp(tok):
+            self.err(f"'{name}' is already defined at {self.declared_at[name]}", tok)
+            raise Bail
+        self.declared_at[name] = self.sp(tok)
+
+    def _check_reserved(self, name: str, span: Span) -> None:
+        why = naming.reserved_reason(name)
+        if why:
+            self.err(f"cannot use '{name}' as a name: {why}", span)
+
+    def _init(self, init: lark.Tree, ty: Type, scope: Scope, what: str):
+        value = self.expr(init.children[0], scope)
+        if init.data == "init_eq":
+            self._expect_assignable(ty, value, init.children[0], f"initial value of '{what}'")
+            return "eq", value
+        if not isinstance(value.type, SetType):
+            self.err(f"'{what} in ...' needs a set of possible initial values, got {T.describe(value.type)}",
+                     init.children[0])
+            raise Bail
+        if not T.assignable(ty, value.type.elem):
+            self.err(f"initial values of '{what}' have type {T.describe(value.type.elem)}, "
+                     f"but '{what}' is declared {T.describe(ty)}", init.children[0])
+        return "in", value
+
+    def _expect_assignable(self, ty: Type, value: ir.Expr, node, what: str) -> None:
+        if not T.assignable(ty, value.type):
+            self.err(f"type mismatch: {what} has type {T.describe(value.type)}, expected {T.describe(ty)}", node)
+
+    # ------------------------------------------------------------------ defs
+    def _def_parts(self, item):
+        kids = [c for c in item.children if not (isinstance(c, lark.Tree) and c.data == "override")]
+        tok = kids[0]
+        body = kids[-1]
+        ret = kids[-2]
+        params = [c for c in kids[1:-2] if isinstance(c, lark.Tree) and c.data == "param"]
+        return tok, params, ret, body
+
+    def _def_sig(self, item) -> None:
+        tok, params, ret, _ = self._def_parts(item)
+        self._new_name(str(tok), tok)
+        ps = []
+        seen = set()
+        for p in params:
+            ptok, pty = p.children
+            if str(ptok) in seen:
+                self.err(f"duplicate parameter '{ptok}'", ptok)
+            seen.add(str(ptok))
+            self._check_reserved(str(ptok), self.sp(ptok))
+            try:
+                ps.append(ir.Param(str(ptok), self.type_of(pty, Scope("const")), self.sp(ptok)))
+            except Bail:
+                ps.append(ir.Param(str(ptok), ANY, self.sp(ptok)))
+        rt = self.type_of(ret, Scope("const")) if ret is not None else None
+        self.def_sigs[str(tok)] = (tuple(ps), rt)
+
+    def _def_body(self, item) -> None:
+        tok, _, ret, body = self._def_parts(item)
+        if str(tok) not in self.def_sigs:
+            return
+        params, rt = self.def_sigs[str(tok)]
+        expr_tree = body.children[-1]
+        scope = Scope("def", bound={p.name: p.type for p in params})
+        value = self.expr(expr_tree, scope)
+        if rt is not None:
+            self._expect_assignable(rt, value, expr_tree, f"result of '{tok}'")
+        else:
+            rt = value.type
+            self.def_sigs[str(tok)] = (params, rt)
+        self.defs[str(tok)] = ir.Def(str(tok), params, rt, value, self.sp(tok))
+
+    # ------------------------------------------------------------- processes
+    def _proc_parts(self, item):
+        fairness = None
+        kids = []
+        for c in item.children:
+            if isinstance(c, lark.Tree) and c.data == "override":
+                continue
+            if isinstance(c, lark.Tree) and c.data in ("weak_fair", "strong_fair"):
+                fairness = "weak" if c.data == "weak_fair" else "strong"
+                continue
+            kids.append(c)
+        tok, index = kids[0], kids[1]
+        rest = kids[2:]
+        doc = ""
+        if rest and isinstance(rest[0], lark.Tree) and rest[0].data == "docstring":
+            doc = _string_value(rest[0].children[0])
+            rest = rest[1:]
+        locals_ = [c for c in rest if c.data == "local_decl"]
+        body = [c for c in rest if c.data in ("step", "while_loop")]
+        return tok, fairness, index, doc, locals_, body
+
+    def _proc_decl(self, item) -> None:
+        tok, fairness, index, doc, locals_, body = self._proc_parts(item)
+        name = str(tok)
+        self._new_name(name, tok)
+        index_name = None
+        index_type = None
+        if index is not None:
+            itok, iset = index.children
+            index_name = str(itok)
+            if index_name != "self":
+                self.err("the index of a process is written 'self' (process p(self in S))", itok)
+            dom = self.expr(iset, Scope("const"))
+            if not isinstance(dom.type, SetType):
+                self.err(f"process index set must be a set, got {T.describe(dom.type)}", iset)
+                raise Bail
+            index_type = dom.type.elem
+        labels: dict[str, Span] = {}
+
+        def collect(items):
+            for it in items:
+                if it.data == "step":
+                    ltok = [c for c in it.children if isinstance(c, lark.Token)][0]
+                    if str(ltok) == ir.DONE:
+                        self.err(f"'{ir.DONE}' is the label of a finished process; choose another label", ltok)
+                    elif str(ltok) in labels:
+                        self.err(f"label '{ltok}' is already used at {labels[str(ltok)]}", ltok)
+                    else:
+                        labels[str(ltok)] = self.sp(ltok)
+                        self._check_reserved(str(ltok), self.sp(ltok))
+                else:
+                    collect(it.children[1:])
+
+        collect(body)
+        pd = ProcDecl(name, index_name, index_type, {}, labels, self.sp(tok))
+        self.procs[name] = pd
+        for lab in labels:
+            gen = naming.step_name(name, lab)
+            if gen in self.declared_at or gen in self.consts:
+                self.err(f"step '{lab}' of process '{name}' would be exported as '{gen}', "
+                         f"which is already defined at {self.declared_at[gen]}", labels[lab])
+        gen = naming.pc_name(name)
+        if gen in self.declared_at:
+            self.err(f"process '{name}' would export its program counter as '{gen}', "
+                     f"which is already defined at {self.declared_at[gen]}", tok)
+        for ld in locals_:
+            ltok, lty_tree, linit = ld.children
+            lname = str(ltok)
+            self._check_reserved(lname, self.sp(ltok))
+            if lname in pd.locals:
+                self.err(f"local '{lname}' is already defined at {pd.locals[lname].span}", ltok)
+                continue
+            if lname in self.vars or lname in self.consts:
+                self.err(f"local '{lname}' shadows the {'variable' if lname in self.vars else 'constant'} "
+                         f"defined at {self.declared_at.get(lname)}", ltok)
+            gen = naming.local_name(name, lname)
+            if gen in self.declared_at:
+                self.err(f"local '{lname}' would be exported as '{gen}', which is already defined "
+                         f"at {self.declared_at[gen]}", ltok)
+            try:
+                lty = self.type_of(lty_tree, Scope("const"))
+                scope = Scope("local_init", proc_decl=pd)
+                kind, value = self._init(linit, lty, scope, lname)
+                pd.locals[lname] = ir.Var(lname, lty, kind, value, self.sp(ltok))
+            except Bail:
+                pd.locals[lname] = ir.Var(lname, ANY, "eq", ir.Lit(self.sp(ltok), ANY, 0), self.sp(ltok))
+
+    def _process(self, item) -> None:
+        tok, fairness, index, doc, locals_, body = self._proc_parts(item)
+        pd = self.procs.get(str(tok))
+        if pd is None:
+            return
+        steps: list[ir.Step] = []
+        targets: list[tuple[str, Span]] = []  # gotos, for reachability
+
+        def build(items, after: ir.Control) -> ir.Control:
+            nxt = after
+            built: list[tuple[int, ir.Control]] = []
+            for it in reversed(items):
+                if it.data == "step":
+                    built.append((id(it), nxt))
+                    ltok = [c for c in it.children if isinstance(c, lark.Token)][0]
+                    nxt = ir.Jump(str(ltok))
+                    fall[id(it)] = built[-1][1]
+                else:
+                    cond_tree = it.children[0]
+                    inner = it.children[1:]
+                    if not inner or inner[0].data != "step":
+                        self.err("the body of a 'while' must start with a labelled step", it)
+                        raise Bail
+                    first = ir.Jump(str([c for c in inner[0].children if isinstance(c, lark.Token)][0]))
+                    cond = self.expr(cond_tree, Scope("step", proc_decl=pd))
+                    self._expect_bool(cond, cond_tree, "a 'while' condition")
+                    if isinstance(cond, ir.Lit) and cond.value is True:
+                        head: ir.Control = first
+                    else:
+                        head = ir.Loop(cond, first, nxt)
+                    build(inner, head)
+                    nxt = head
+            return nxt
+
+        fall: dict[int, ir.Control] = {}
+        start = build(body, ir.Jump(ir.DONE))
+        proc_stub = ir.Process(pd.name, pd.index, None, tuple(pd.locals.values()), (), start,
+                               fairness, doc, pd.span)
+
+        def walk(items):
+            for it in items:
+                if it.data == "step":
+                    steps.append(self._step(it, pd, proc_stub, fall[id(it)], targets))
+                else:
+                    walk(it.children[1:])
+
+        walk(body)
+        index_set = None
+        if index is not None:
+            index_set = self.expr(index.children[1], Scope("const"))
+        # Reachability of labels: from the start and every fallthrough/goto.
+        reach: set[str] = set()
+
+        def entry_labels(c: ir.Control):
+            if isinstance(c, ir.Jump):
+                yield c.label
+            else:
+                yield from entry_labels(c.enter)
+                yield from entry_labels(c.exit)
+
+        edges: dict[str, set[str]] = {s.label: set(entry_labels(s.fallthrough)) for s in steps}
+        for src, tgt in self._goto_edges:
+            edges.setdefault(src, set()).update(tgt)
+        todo = list(entry_labels(start))
+        while todo:
+            lab = todo.pop()
+            if lab in reach:
+                continue
+            reach.add(lab)
+            todo.extend(edges.get(lab, ()))
+        for s in steps:
+            if s.label not in reach:
+                self.warn(f"step '{s.label}' of process '{pd.name}' is unreachable", s.span)
+        self._goto_edges = []
+        self.processes[pd.name] = ir.Process(pd.name, pd.index, index_set, tuple(pd.locals.values()),
+                                             tuple(steps), start, fairness, doc, pd.span)
+
+    _goto_edges: list = []
+
+    def _step(self, it, pd: ProcDecl, proc: ir.Process, fallthrough, targets) -> ir.Step:
+        fairness = None
+        for c in it.children:
+            if isinstance(c, lark.Tree) and c.data in ("weak_fair", "strong_fair"):
+                fairness = "weak" if c.data == "weak_fair" else "strong"
+        ltok = [c for c in it.children if isinstance(c, lark.Token)][0]
+        block = it.children[-1]
+        scope = Scope("step", proc_decl=pd)
+        self._cur_label = str(ltok)
+        body, _ = self._block(block, scope, pd)
+        return ir.Step(pd.name, str(ltok), body, fallthrough, fairness, self.sp(ltok))
+
+    def _block(self, block: lark.Tree, scope: Scope, pd: ProcDecl) -> tuple[tuple[ir.Stmt, ...], bool]:
+        """Check a block; returns its statements and whether it always ends in goto."""
+        out: list[ir.Stmt] = []
+        ended = False
+        for st in block.children:
+            if isinstance(st, lark.Tree) and st.data == "docstring":
+                continue
+            if ended:
+                self.err("statement after 'goto' is unreachable", st)
+                break
+            try:
+                s, ends = self._stmt(st, scope, pd)
+            except Bail:
+                continue
+            except RecursionError:
+                self.err("expression nested too deeply", st)
+                continue
+            out.append(s)
+            ended = ended or ends
+        return tuple(out), ended
+
+    def _stmt(self, st: lark.Tree, scope: Scope, pd: ProcDecl) -> tuple[ir.Stmt, bool]:
+        d = st.data
+        span = self.sp(st)
+        if d == "pass_stmt":
+            return ir.Skip(span), False
+        if d == "await_stmt":
+            cond = self.expr(st.children[0], scope)
+            self._expect_bool(cond, st.children[0], "'await'")
+            return ir.Await(span, cond), False
+        if d == "goto_stmt":
+            tok = st.children[0]
+            if str(tok) != ir.DONE and str(tok) not in pd.labels:
+                self.err(f"'goto {tok}': process '{pd.name}' has no label '{tok}'", tok)
+                raise Bail
+            self._goto_edges.append((self._cur_label, {str(tok)}))
+            return ir.Goto(span, ir.Jump(str(tok))), True
+        if d == "assign":
+            return self._assign(st, scope, pd), False
+        if d == "if_stmt":
+            branches = []
+            conds = [(st.children[0], st.children[1])]
+            orelse_tree = None
+            for c in st.children[2:]:
+                if c is None:
+                    continue
+                if c.data == "elif_clause":
+                    conds.append((c.children[0], c.children[1]))
+                else:
+                    orelse_tree = c.children[0]
+            before = set(scope.assigned)
+            after: set[str] = set(before)
+            all_end = True
+            for ct, bt in conds:
+                cond = self.expr(ct, scope)
+                self._expect_bool(cond, ct, "an 'if' condition")
+                scope.assigned = set(before)
+                body, ends = self._block(bt, scope, pd)
+                after |= scope.assigned
+                all_end = all_end and ends
+                branches.append((cond, body))
+            orelse: tuple[ir.Stmt, ...] = ()
+            scope.assigned = set(before)
+            if orelse_tree is not None:
+                orelse, ends = self._block(orelse_tree, scope, pd)
+                all_end = all_end and ends
+                after |= scope.assigned
+            else:
+                all_end = False
+            scope.assigned = after
+            return ir.If(span, tuple(branches), orelse), all_end
+        if d == "either_stmt":
+            before = set(scope.assigned)
+            after = set(before)
+            blocks = [st.children[0]] + [c.children[0] for c in st.children[1:]]
+            branches = []
+            all_end = True
+            for bt in blocks:
+                scope.assigned = set(before)
+                body, ends = self._block(bt, scope, pd)
+                after |= scope.assigned
+                all_end = all_end and ends
+                branches.append(body)
+            scope.assigned = after
+            return ir.Either(span, tuple(branches)), all_end
+        if d == "any_stmt":
+            tok, dom_tree, cond_tree, bt = st.children
+            dom = self.expr(dom_tree, scope)
+            if not isinstance(dom.type, SetType):
+                self.err(f"'any {tok} in ...' needs a set, got {T.describe(dom.type)}", dom_tree)
+                raise Bail
+            name = str(tok)
+            self._check_shadow(name, tok, scope)
+            inner = scope.child({name: dom.type.elem})
+            inner.assigned = scope.assigned
+            cond = None
+            if cond_tree is not None:
+                cond = self.expr(cond_tree, inner)
+                self._expect_bool(cond, cond_tree, "an 'any ... if' condition")
+            body, ends = self._block(bt, inner, pd)
+            scope.assigned = inner.assigned
+            return ir.AnyStmt(span, ir.Binder(name, dom, self.sp(tok)), cond, body), ends
+        self.err(f"unexpected statement {d}", st)
+        raise Bail
+
+    def _assign(self, st, scope: Scope, pd: ProcDecl) -> ir.Assign:
+        target, value_tree = st.children
+        path_trees = []
+        t = target
+        while t.data != "target_name":
+            path_trees.append(t)
+            t = t.children[0]
+        path_trees.reverse()
+        tok = t.children[0]
+        name = str(tok)
+        if name in scope.bound:
+            self.err(f"cannot assign to '{name}': it is bound by a quantifier or 'any'", tok)
+            raise Bail
+        if name in pd.locals:
+            root: ir.VarRef | ir.LocalRef = ir.LocalRef(self.sp(tok), pd.locals[name].type, pd.name, name)
+            key = "l:" + name
+        elif name in self.vars:
+            root = ir.VarRef(self.sp(tok), self.vars[name].type, name)
+            key = "v:" + name
+        elif name in self.consts:
+            self.err(f"cannot assign to constant '{name}'", tok)
+            raise Bail
+        elif name == "self":
+            self.err("cannot assign to 'self'", tok)
+            raise Bail
+        elif name in self.defs or name in self.def_sigs:
+            self.err(f"cannot assign to '{name}': it is a def, not a variable", tok)
+            raise Bail
+        else:
+            self.err(f"undefined variable '{name}'", tok)
+            raise Bail
+        ty = root.type
+        path: list[ir.Expr] = []
+        for pt in path_trees:
+            if pt.data == "target_index":
+                key_e = self.expr(pt.children[1], scope)
+                base = T.strip_optional(ty)
+                if isinstance(base, MapType):
+                    if not T.assignable(base.key, key_e.type):
+                        self.err(f"key of type {T.describe(key_e.type)} does not fit map {T.describe(base)}",
+                                 pt.children[1])
+                    ty = base.value
+                elif isinstance(base, SeqType):
+                    if not T.is_int(key_e.type):
+                        self.err("sequence index must be an int", pt.children[1])
+                    ty = base.elem
+                else:
+                    self.err(f"cannot index into {T.describe(ty)}", pt)
+                    raise Bail
+                path.append(ir.Index(self.sp(pt), ty, None, key_e))
+            else:
+                fname = str(pt.children[1])
+                base = T.strip_optional(ty)
+                if not isinstance(base, RecordType) or base.field_type(fname) is None:
+                    self.err(f"{T.describe(ty)} has no field '{fname}'", pt.children[1])
+                    raise Bail
+                ty = base.field_type(fname)
+                path.append(ir.Field(self.sp(pt), ty, None, fname))
+        value = self.expr(value_tree, scope)
+        self._expect_assignable(ty, value, value_tree, f"the value assigned to '{name}'")
+        if key in scope.assigned:
+            self.err(f"'{name}' is assigned twice in step '{self._cur_label}' "
+                     f"(combine the updates into one assignment)", tok)
+        scope.assigned.add(key)
+        return ir.Assign(self.sp(st), root, tuple(path), value)
+
+    def _check_shadow(self, name: str, tok, scope: Scope) -> None:
+        self._check_reserved(name, self.sp(tok))
+
+    # ------------------------------------------------------------ properties
+    def _property(self, item) -> None:
+        tok, body = item.children
+        name = str(tok)
+        self._new_name(name, tok)
+        doc = ""
+        kids = body.children
+        if len(kids) == 2:
+            doc = _string_value(kids[0].children[0])
+        expr_tree = kids[-1]
+        kind = {"invariant_decl": "invariant", "action_decl": "action", "temporal_decl": "temporal"}[item.data]
+        self.broken.add(name)  # until it checks: no cascade of "unknown property"
+        scope = Scope(kind, allow_temporal=(kind == "temporal"))
+        e = self.expr(expr_tree, scope)
+        self._expect_bool(e, expr_tree, f"{kind} '{name}'")
+        if kind == "temporal":
+            self._check_temporal_shape(e, expr_tree)
+        self.properties[name] = ir.Property(name, kind, e, doc, self.sp(tok))
+        self.broken.discard(name)
+
+    def _check_temporal_shape(self, e: ir.Expr, node) -> None:
+        """Temporal properties are conjunctions (possibly under forall over
+        constant sets) of: always P, eventually P, always eventually P,
+        eventually always P, P leads_to Q, with P, Q state predicates."""
+
+        def state(x: ir.Expr) -> bool:
+            return not _contains(x, ir.Temporal)
+
+        def ok(x: ir.Expr) -> bool:
+            if isinstance(x, ir.Quant) and x.kind == "forall":
+                return ok(x.body)
+            if isinstance(x, ir.Binary) and x.op == "and":
+                return ok(x.left) and ok(x.right)
+            if isinstance(x, ir.Temporal):
+                if x.op == "leads_to":
+                    return all(state(a) for a in x.args)
+                inner = x.args[0]
+                if state(inner):
+                    return True
+                return isinstance(inner, ir.Temporal) and inner.op != x.op and inner.op != "leads_to" \
+                    and state(inner.args[0])
+            return False
+
+        if not ok(e):
+            self.err("unsupported temporal formula: use 'always P', 'eventually P', 'always eventually P', "
+                     "'eventually always P' or 'P leads_to Q' over state predicates, combined with "
+                     "'and' and 'forall'", node)
+
+    # ----------------------------------------------------------------- models
+    def _model(self, item, into: dict) -> None:
+        kids = list(item.children)
+        tok, parent_tok = kids[0], kids[1]
+        rest = kids[2:]
+        doc = ""
+        if rest and isinstance(rest[0], lark.Tree) and rest[0].data == "docstring":
+            doc = _string_value(rest[0].children[0])
+            rest = rest[1:]
+        name = str(tok)
+        bindings: dict[str, ir.Expr] = {}
+        checks: dict[str, ir.Check] = {}
+        symmetry: tuple[str, ...] = ()
+        constraint = None
+        deadlock = "holds"
+        if parent_tok is not None:
+            parent = self.models.get(str(parent_tok)) or self._base_model(str(parent_tok))
+            if parent is None:
+                self.err(f"model '{name}' extends unknown model '{parent_tok}'", parent_tok)
+            else:
+                defaults = {c.name: c.default for c in self.consts.values()}
+                for cname, value in parent.constants:
+                    if defaults.get(cname) is not value:
+                        bindings[cname] = value
+                checks = {c.property: c for c in parent.checks}
+                symmetry, constraint, deadlock = parent.symmetry, parent.constraint, parent.deadlock
+        seen_bind: dict[str, Span] = {}
+        for it in rest:
+            d = it.data
+            if d == "binding":
+                ctok, vt = it.children
+                cname = str(ctok)
+                if cname in seen_bind:
+                    self.err(f"constant '{cname}' is bound twice in model '{name}'", ctok)
+                    continue
+                seen_bind[cname] = self.sp(ctok)
+                if cname not in self.consts:
+                    what = "a variable" if cname in self.vars else "not a constant of this spec"
+                    self.err(f"model '{name}' binds '{cname}', which is {what}", ctok)
+                    continue
+                try:
+                    v = self.expr(vt, Scope("model"))
+                except Bail:
+                    continue
+                cty = self.consts[cname].type
+                if not T.assignable(cty, v.type):
+                    self.err(f"model '{name}' binds constant '{cname}' of type {T.describe(cty)} "
+                             f"to a value of type {T.describe(v.type)}", vt)
+                    continue
+                bindings[cname] = v
+            elif d == "symmetry":
+                syms = []
+                for s in it.children:
+                    c = self.consts.get(str(s))
+                    if c is None:
+                        self.err(f"symmetry set '{s}' is not a constant", s)
+                    elif not (isinstance(c.type, SetType) and isinstance(c.type.elem, SortType)):
+                        self.err(f"symmetry set '{s}' must be a set of model values (a set of a sort), "
+                                 f"not {T.describe(c.type)}", s)
+                    else:
+                        syms.append(str(s))
+                symmetry = tuple(syms)
+            elif d == "constraint":
+                try:
+                    constraint = self.expr(it.children[0], Scope("constraint"))
+                    self._expect_bool(constraint, it.children[0], "a state constraint")
+                except Bail:
+                    pass
+            elif d == "check":
+                ptok, otok = it.children
+                pname = str(ptok)
+                outcome = str(otok) if otok is not None else "holds"
+                if outcome not in ("holds", "violated"):
+                    self.err(f"expected outcome must be 'holds' or 'violated', not '{otok}'", otok)
+                    continue
+                if pname in self.broken:
+                    continue
+                if pname not in self.properties:
+                    self.err(f"model '{name}' checks unknown property '{pname}'", ptok)
+                    continue
+                checks[pname] = ir.Check(pname, outcome, self.sp(ptok))
+            elif d == "deadlock":
+                v = str(it.children[0])
+                if v not in ("holds", "violated", "ignore"):
+                    self.err(f"'deadlock:' takes 'holds', 'violated' or 'ignore', not '{v}'", it.children[0])
+                    continue
+                deadlock = v
+        constants = []
+        for c in self.consts.values():
+            if c.name in bindings:
+                constants.append((c.name, bindings[c.name]))
+            elif c.default is not None:
+                constants.append((c.name, c.default))
+            else:
+                self.err(f"model '{name}' does not bind constant '{c.name}', which has no default", tok)
+        # Symmetry needs a symmetric model: a symmetry set must be bound to a
+        # set literal of distinct model values of its sort.
+        for s in symmetry:
+            v = dict(constants).get(s)
+            if v is not None and not (isinstance(v, ir.SetLit) and all(isinstance(x, ir.SortValue) for x in v.elems)):
+                self.err(f"symmetry set '{s}' must be bound to a set literal of model values in model '{name}'", tok)
+        into[name] = ir.Model(name, tuple(constants), tuple(checks.values()), symmetry, constraint,
+                              deadlock, doc, self.sp(tok))
+
+    def _base_model(self, name: str) -> ir.Model | None:
+        for unit, item in self._base_model_items:
+            if str(item.children[0]) == name:
+                saved = self.path
+                self.path = unit.path
+                tmp: dict = {}
+                try:
+                    self._model(item, tmp)
+                finally:
+                    self.path = saved
+                return tmp.get(name)
+        return None
+
+    # ------------------------------------------------------------------ types
+    def type_of(self, t: lark.Tree, scope: Scope) -> Type:
+        d = t.data
+        if d == "named_type":
+            n = str(t.children[0])
+            simple = {"bool": BOOL, "int": INT, "str": STR}
+            if n in simple:
+                return simple[n]
+            if n in self.sorts:
+                return SortType(n)
+            if n in self.enums:
+                return EnumType(n, self.enums[n].values)
+            if n in self.aliases:
+                return self.aliases[n]
+            if n in ("set", "map", "seq", "tuple", "optional"):
+                self.err(f"'{n}' needs type arguments, e.g. {n}[int]", t)
+            else:
+                self.err(f"unknown type '{n}'", t)
+            raise Bail
+        if d == "generic_type":
+            n = str(t.children[0])
+            args = [self.type_of(a, scope) for a in t.children[1:]]
+            arity = {"set": 1, "seq": 1, "optional": 1, "map": 2}
+            if n in arity:
+                if len(args) != arity[n]:
+                    self.err(f"'{n}' takes {arity[n]} type argument{'s' if arity[n] > 1 else ''}, got {len(args)}", t)
+                    raise Bail
+                if n == "set":
+                    return SetType(args[0])
+                if n == "seq":
+                    return SeqType(args[0])
+                if n == "optional":
+                    return OptionalType(args[0])
+                return MapType(args[0], args[1])
+            if n == "tuple":
+                return TupleType(tuple(args))
+            self.err(f"unknown generic type '{n}' (use set, map, seq, tuple or optional)", t)
+            raise Bail
+        if d == "range_type":
+            lo = self.expr(t.children[0], Scope("const"))
+            hi = self.expr(t.children[1], Scope("const"))
+            for e, node in ((lo, t.children[0]), (hi, t.children[1])):
+                if not T.is_int(e.type):
+                    self.err(f"range bounds must be ints, got {T.describe(e.type)}", node)
+                    raise Bail
+            return IntType(lo, hi)
+        if d == "record_type":
+            fields = []
+            seen = set()
+            for ft in t.children:
+                fn = str(ft.children[0])
+                if fn in seen:
+                    self.err(f"duplicate field '{fn}'", ft.children[0])
+                seen.add(fn)
+                fields.append((fn, self.type_of(ft.children[1], scope)))
+            return RecordType(tuple(sorted(fields)))
+        self.err("expected a type", t)
+        raise Bail
+
+    # ------------------------------------------------------------ expressions
+    def _expect_bool(self, e: ir.Expr, node, what: str) -> None:
+        if not T.is_bool(e.type):
+            self.err(f"{what} must be a bool, got {T.describe(e.type)}", node)
+
+    def _expect_int(self, e: ir.Expr, node, what: str) -> None:
+        if not T.is_int(e.type):
+            self.err(f"{what} needs an int, got {T.describe(e.type)}", node)
+            raise Bail
+
+    def expr(self, t, scope: Scope) -> ir.Expr:
+        method = getattr(self, "_e_" + t.data, None)
+        if method is None:
+            self.err("unsupported expression", t)
+            raise Bail
+        return method(t, scope)
+
+    def _e_int_lit(self, t, scope):
+        text = str(t.children[0]).replace("_", "")
+        try:
+            v = int(text, 0)
+        except ValueError:
+            self.err(f"invalid number '{t.children[0]}'", t)
+            raise Bail from None
+        return ir.Lit(self.sp(t), INT, v)
+
+    def _e_str_lit(self, t, scope):
+        return ir.Lit(self.sp(t), STR, _string_value(t.children[0]))
+
+    def _e_true_lit(self, t, scope):
+        return ir.Lit(self.sp(t), BOOL, True)
+
+    def _e_false_lit(self, t, scope):
+        return ir.Lit(self.sp(t), BOOL, False)
+
+    def _e_none_lit(self, t, scope):
+        return ir.NoneLit(self.sp(t), NONE_T)
+
+    def _e_name(self, t, scope: Scope):
+        tok = t.children[0]
+        n = str(tok)
+        span = self.sp(t)
+        if n in scope.bound:
+            return ir.BoundRef(span, scope.bound[n], n)
+        pd = scope.proc_decl
+        if n == "self":
+            if pd is not None and pd.index is not None:
+                return ir.SelfRef(span, pd.index_type, pd.name)
+            self.err("'self' is only defined inside an indexed process", tok)
+            raise Bail
+        if pd is not None and n in pd.locals:
+            if scope.kind == "local_init":
+                self.err(f"local '{n}' cannot be used to initialise another local", tok)
+                raise Bail
+            self.used.add("l:" + pd.name + "." + n)
+            return ir.LocalRef(span, pd.locals[n].type, pd.name, n, None, ("l:" + n) in scope.assigned)
+        if n in self.vars:
+            if scope.kind in ("const", "model", "init", "local_init"):
+                self.err(f"variable '{n}' cannot be used in a {_scope_word(scope.kind)}", tok)
+                raise Bail
+            if scope.kind == "step" or scope.kind in ("invariant", "action", "temporal", "constraint", "def"):
+                self.used.add("v:" + n)
+            return ir.VarRef(span, self.vars[n].type, n, ("v:" + n) in scope.assigned)
+        if n in self.consts:
+            return ir.ConstRef(span, self.consts[n].type, n)
+        if scope.kind in ("invariant", "action", "temporal", "constraint", "def"):
+            for p in self.procs.values():
+                if n in p.locals:
+                    how = f"{p.name}[i].{n}" if p.index else f"{p.name}.{n}"
+                    self.err(f"'{n}' is a local of process '{p.name}'; outside the process write '{how}'", tok)
+                    raise Bail
+        if n in self.def_sigs:
+            self.err(f"'{n}' is a def; call it with arguments: {n}(...)", tok)
+            raise Bail
+        if n in self.sorts or n in self.enums:
+            self.err(f"'{n}' is a type; write a value as {n}.name", tok)
+            raise Bail
+        if n in self.procs:
+            p = self.procs[n]
+            self.err(f"'{n}' is a process; write {n}[i].pc or {n}[i].local" if p.index else
+                     f"'{n}' is a process; write {n}.pc or {n}.local", tok)
+            raise Bail
+        hint = _suggest(n, list(scope.bound) + list(self.vars) + list(self.consts) + list(self.def_sigs)
+                        + (list(pd.locals) if pd else []))
+        self.err(f"undefined name '{n}'" + (f" (did you mean '{hint}'?)" if hint else ""), tok)
+        raise Bail
+
+    def _e_field(self, t, scope: Scope):
+        base_t, ftok = t.children
+        fname = str(ftok)
+        span = self.sp(t)
+        # Sort.value / Enum.value / singleton.local / proc[i].local
+        if base_t.data == "name":
+            bn = str(base_t.children[0])
+            shadowed = bn in scope.bound or bn in self.vars or bn in self.consts
+            if not shadowed and bn in self.sorts:
+                self._check_reserved(fname, self.sp(ftok))
+                return ir.SortValue(span, SortType(bn), bn, fname)
+            if not shadowed and bn in self.enums:
+                if fname not in self.enums[bn].values:
+                    self.err(f"enum '{bn}' has no value '{fname}' (values: {', '.join(self.enums[bn].values)})", ftok)
+                    raise Bail
+                return ir.EnumValue(span, EnumType(bn, self.enums[bn].values), bn, fname)
+            if not shadowed and bn in self.procs:
+                p = self.procs[bn]
+                if p.index is not None:
+                    self.err(f"process '{bn}' is indexed: write {bn}[i].{fname}", base_t)
+                    raise Bail
+                return self._proc_member(p, None, ftok, span, scope)
+        if base_t.data == "index" and base_t.children[0].data == "name":
+            bn = str(base_t.children[0].children[0])
+            if bn in self.procs and bn not in scope.bound and bn not in self.vars and bn not in self.consts:
+                p = self.procs[bn]
+                if p.index is None:
+                    self.err(f"process '{bn}' is a singleton: write {bn}.{fname}", base_t)
+                    raise Bail
+                idx = self.expr(base_t.children[1], scope)
+                if not T.assignable(p.index_type, idx.type):
+                    self.err(f"process '{bn}' is indexed by {T.describe(p.index_type)}, "
+                             f"not {T.describe(idx.type)}", base_t.children[1])
+                return self._proc_member(p, idx, ftok, span, scope)
+        base = self.expr(base_t, scope)
+        bt = T.strip_optional(base.type)
+        if isinstance(bt, RecordType):
+            ft = bt.field_type(fname)
+            if ft is None:
+                self.err(f"record {T.describe(bt)} has no field '{fname}'", ftok)
+                raise Bail
+            return ir.Field(span, ft, base, fname)
+        if isinstance(bt, AnyType):
+            return ir.Field(span, ANY, base, fname)
+        self.err(f"{T.describe(base.type)} has no field '{fname}'", ftok)
+        raise Bail
+
+    def _proc_member(self, p: ProcDecl, idx, ftok, span, scope: Scope):
+        fname = str(ftok)
+        if fname == "pc":
+            return ir.PcRef(span, LabelType(p.name, tuple(p.labels) + (ir.DONE,)), p.name, idx)
+        if fname in p.locals:
+            self.used.add("l:" + p.name + "." + fname)
+            primed = False
+            if scope.proc_decl is p and idx is None:
+                primed = ("l:" + fname) in scope.assigned
+            return ir.LocalRef(span, p.locals[fname].type, p.name, fname, idx, primed)
+        self.err(f"process '{p.name}' has no local '{fname}' (locals: "
+                 f"{', '.join(p.locals) or 'none'}; 'pc' is its label)", ftok)
+        raise Bail
+
+    def _e_index(self, t, scope):
+        base_t, key_t = t.children
+        if base_t.data == "name" and str(base_t.children[0]) in self.procs and \
+                str(base_t.children[0]) not in scope.bound:
+            self.err(f"write {base_t.children[0]}[i].pc or {base_t.children[0]}[i].local to read a process", t)
+            raise Bail
+        base = self.expr(base_t, scope)
+        key = self.expr(key_t, scope)
+        bt = T.strip_optional(base.type)
+        span = self.sp(t)
+        if isinstance(bt, MapType):
+            if T.join(bt.key, key.type) is None:
+                self.err(f"map {T.describe(bt)} has keys of type {T.describe(bt.key)}, "
+                         f"not {T.describe(key.type)}", key_t)
+                raise Bail
+            return ir.Index(span, bt.value, base, key)
+        if isinstance(bt, SeqType):
+            self._expect_int(key, key_t, "a sequence index")
+            return ir.Index(span, bt.elem, base, key)
+        if isinstance(bt, TupleType):
+            if not (isinstance(key, ir.Lit) and isinstance(key.value, int) and not isinstance(key.value, bool)):
+                self.err("a tuple index must be an int literal", key_t)
+                raise Bail
+            if not 0 <= key.value < len(bt.elems):
+                self.err(f"tuple index {key.value} out of range for {T.describe(bt)}", key_t)
+                raise Bail
+            return ir.Index(span, bt.elems[key.value], base, key)
+        if isinstance(bt, AnyType):
+            return ir.Index(span, ANY, base, key)
+        self.err(f"cannot index into {T.describe(base.type)}", base_t)
+        raise Bail
+
+    def _binders(self, binder_trees, scope: Scope) -> tuple[list[ir.Binder], dict[str, Type]]:
+        out = []
+        bound: dict[str, Type] = {}
+        for b in binder_trees:
+            tok, dom_t = b.children
+            inner = scope.child(bound)
+            dom = self.expr(dom_t, inner)
+            if not isinstance(dom.type, SetType):
+                self.err(f"'{tok} in ...' needs a set, got {T.describe(dom.type)}", dom_t)
+                raise Bail
+            self._check_reserved(str(tok), self.sp(tok))
+            bound[str(tok)] = dom.type.elem
+            out.append(ir.Binder(str(tok), dom, self.sp(tok)))
+        return out, bound
+
+    def _e_quantified(self, t, scope: Scope):
+        kind = str(t.children[0].children[0])
+        binders, bound = self._binders(t.children[1:-1], scope)
+        inner = scope.child(bound)
+        inner.allow_temporal = scope.allow_temporal and kind == "forall"
+        body = self.expr(t.children[-1], inner)
+        span = self.sp(t)
+        if kind == "choose":
+            if len(binders) != 1:
+                self.err("'choose' takes exactly one binder", t)
+                raise Bail
+            self._expect_bool(body, t.children[-1], "the condition of 'choose'")
+            return ir.Choose(span, binders[0].domain.type.elem, binders[0], body)
+        self._expect_bool(body, t.children[-1], f"the body of '{kind}'")
+        return ir.Quant(span, BOOL, kind, tuple(binders), body)
+
+    def _temporal(self, t, scope: Scope, op: str, args):
+        if not scope.allow_temporal:
+            where = {"invariant": "an invariant", "action": "an action property"}.get(scope.kind, "here")
+            self.err(f"temporal operator '{op}' is only allowed in a 'temporal' property, not in {where}", t)
+            raise Bail
+        inner = Scope(scope.kind, scope.process, scope.proc_decl, scope.bound, scope.assigned, False, True)
+        vals = [self.expr(a, inner) for a in args]
+        for v, a in zip(vals, args):
+            self._expect_bool(v, a, f"the operand of '{op}'")
+        return ir.Temporal(self.sp(t), BOOL, op, tuple(vals))
+
+    def _e_always(self, t, scope):
+        return self._temporal(t, scope, "always", t.children)
+
+    def _e_eventually(self, t, scope):
+        return self._temporal(t, scope, "eventually", t.children)
+
+    def _e_leads_to(self, t, scope):
+        return self._temporal(t, scope, "leads_to", t.children)
+
+    def _nontemporal(self, scope: Scope) -> Scope:
+        if not scope.allow_temporal:
+            return scope
+        s = Scope(scope.kind, scope.process, scope.proc_decl, scope.bound, scope.assigned, scope.in_next, False)
+        return s
+
+    def _e_implies_op(self, t, scope):
+        a = self.expr(t.children[0], self._nontemporal(scope))
+        b = self.expr(t.children[1], self._nontemporal(scope))
+        self._expect_bool(a, t.children[0], "'implies'")
+        self._expect_bool(b, t.children[1], "'implies'")
+        return ir.Binary(self.sp(t), BOOL, "implies", a, b)
+
+    def _e_if_expr(self, t, scope):
+        s = self._nontemporal(scope)
+        then = self.expr(t.children[0], s)
+        cond = self.expr(t.children[1], s)
+        orelse = self.expr(t.children[2], s)
+        self._expect_bool(cond, t.children[1], "an 'if' condition")
+        j = T.join(then.type, orelse.type)
+        if j is None:
+            self.err(f"the branches of 'if ... else' have different types: {T.describe(then.type)} "
+                     f"and {T.describe(orelse.type)}", t)
+            raise Bail
+        return ir.IfExpr(self.sp(t), j, cond, then, orelse)
+
+    def _bool_chain(self, t, scope, op):
+        # 'and' may join temporal conjuncts in a temporal property
+        items = [self.expr(c, scope if op == "and" else self._nontemporal(scope)) for c in t.children]
+        for v, c in zip(items, t.children):
+            self._expect_bool(v, c, f"'{op}'")
+        acc = items[0]
+        for v in items[1:]:
+            acc = ir.Binary(Span(self.path, acc.span.line, acc.span.col, v.span.end_line, v.span.end_col),
+                            BOOL, op, acc, v)
+        return acc
+
+    def _e_or_test(self, t, scope):
+        return self._bool_chain(t, scope, "or")
+
+    def _e_and_test(self, t, scope):
+        return self._bool_chain(t, scope, "and")
+
+    def _e_not_op(self, t, scope):
+        v = self.expr(t.children[0], self._nontemporal(scope))
+        self._expect_bool(v, t.children[0], "'not'")
+        return ir.Unary(self.sp(t), BOOL, "not", v)
+
+    def _e_comparison(self, t, scope):
+        s = self._nontemporal(scope)
+        kids = t.children
+        operands = [self.expr(kids[0], s)]
+        ops = []
+        for i in range(1, len(kids), 2):
+            ops.append("".join(str(x) for x in kids[i].children))
+            operands.append(self.expr(kids[i + 1], s))
+        parts = []
+        for i, op in enumerate(ops):
+            parts.append(self._compare(op, operands[i], operands[i + 1], kids[2 * i], kids[2 * i + 2], t))
+        acc = parts[0]
+        for p in parts[1:]:
+            acc = ir.Binary(self.sp(t), BOOL, "and", acc, p)
+        return acc
+
+    def _compare(self, op, a, b, na, nb, t):
+        span = self.sp(t)
+        if op in ("in", "notin"):
+            bt = T.strip_optional(b.type)
+            if isinstance(bt, MapType):
+                # key in map: membership in its domain
+                if T.join(bt.key, a.type) is None:
+                    self.err(f"cannot test {T.describe(a.type)} against the keys of {T.describe(bt)}", na)
+                    raise Bail
+                b = ir.Builtin(b.span, SetType(bt.key), "keys", (b,))
+                bt = b.type
+            if not isinstance(bt, (SetType, AnyType)):
+                self.err(f"'{'not in' if op == 'notin' else 'in'}' needs a set on its right, got {T.describe(b.type)}", nb)
+                raise Bail
+            if isinstance(bt, SetType) and isinstance(a.type, LabelType) and isinstance(b, ir.SetLit):
+                b = ir.SetLit(b.span, SetType(a.type), tuple(self._coerce_label(x, a.type, nb) for x in b.elems))
+                bt = b.type
+            if isinstance(bt, SetType) and T.join(bt.elem, a.type) is None:
+                self.err(f"cannot test whether {T.describe(a.type)} is in {T.describe(bt)}", na)
+                raise Bail
+            return ir.Binary(span, BOOL, CMP[op], a, b)
+        if op in ("==", "!="):
+            a = self._coerce_label(a, b.type, na)
+            b = self._coerce_label(b, a.type, nb)
+            if T.join(a.type, b.type) is None:
+                self.err(f"cannot compare {T.describe(a.type)} with {T.describe(b.type)}", t)
+                raise Bail
+            return ir.Binary(span, BOOL, CMP[op], a, b)
+        at, bt = T.strip_optional(a.type), T.strip_optional(b.type)
+        if isinstance(at, SetType) and isinstance(bt, SetType):
+            if T.join(at, bt) is None:
+                self.err(f"cannot compare {T.describe(a.type)} with {T.describe(b.type)}", t)
+                raise Bail
+            name = {"<=": "subseteq", "<": "subset", ">=": "supseteq", ">": "supset"}[op]
+            if name.startswith("sup"):
+                return ir.Binary(span, BOOL, "subseteq" if op == ">=" else "subset", b, a)
+            return ir.Binary(span, BOOL, name, a, b)
+        if not T.is_int(a.type):
+            self.err(f"'{op}' compares ints (or sets), got {T.describe(a.type)}", na)
+            raise Bail
+        if not T.is_int(b.type):
+            self.err(f"'{op}' compares ints (or sets), got {T.describe(b.type)}", nb)
+            raise Bail
+        return ir.Binary(span, BOOL, CMP[op], a, b)
+
+    def _coerce_label(self, e: ir.Expr, other: Type, node) -> ir.Expr:
+        """A string literal compared with a program counter names a label."""
+        if isinstance(other, LabelType) and isinstance(e, ir.Lit) and isinstance(e.type, StrType):
+            if e.value not in other.labels:
+                self.err(f"process '{other.process}' has no label '{e.value}' "
+                         f"(labels: {', '.join(other.labels)})", node)
+                raise Bail
+            return ir.Lit(e.span, other, e.value)
+        return e
+
+    def _e_range_lit(self, t, scope):
+        lo = self.expr(t.children[0], scope)
+        hi = self.expr(t.children[1], scope)
+        self._expect_int(lo, t.children[0], "'..'")
+        self._expect_int(hi, t.children[1], "'..'")
+        return ir.RangeSet(self.sp(t), SetType(INT), lo, hi)
+
+    def _arith_chain(self, t, scope, ops_from_tree: bool, fixed_op: str | None = None):
+        s = self._nontemporal(scope)
+        kids = t.children
+        acc = self.expr(kids[0], s)
+        i = 1
+        while i < len(kids):
+            if ops_from_tree:
+                op = str(kids[i].children[0])
+                rt = kids[i + 1]
+                i += 2
+            else:
+                op = fixed_op
+                rt = kids[i]
+                i += 1
+            right = self.expr(rt, s)
+            acc = self._binop(op, acc, right, t, rt)
+        return acc
+
+    def _binop(self, op, a, b, t, nb):
+        at, bt = T.strip_optional(a.type), T.strip_optional(b.type)
+        span = Span(self.path, a.span.line, a.span.col, b.span.end_line, b.span.end_col)
+        if isinstance(at, SetType) or isinstance(bt, SetType):
+            setops = {"|": "union", "&": "inter", "-": "diff"}
+            if op not in setops:
+                self.err(f"'{op}' is not defined on sets (use |, & or -)", t)
+                raise Bail
+            j = T.join(at, bt)
+            if j is None or not isinstance(j, SetType):
+                self.err(f"cannot combine {T.describe(a.type)} and {T.describe(b.type)} with '{op}'", t)
+                raise Bail
+            return ir.Binary(span, j, setops[op], a, b)
+        if isinstance(at, MapType) or isinstance(bt, MapType):
+            if op != "|":
+                self.err(f"'{op}' is not defined on maps (use m | {{k: v}} to update)", t)
+                raise Bail
+            j = T.join(at, bt)
+            if j is None:
+                self.err(f"cannot merge {T.describe(a.type)} with {T.describe(b.type)}", t)
+                raise Bail
+            return ir.Binary(span, j, "merge", a, b)
+        if isinstance(at, SeqType) or isinstance(bt, SeqType) or isinstance(at, TupleType):
+            if op != "+":
+                self.err(f"'{op}' is not defined on sequences (use + to concatenate)", t)
+                raise Bail
+            j = T.join(at, bt)
+            if j is None:
+                self.err(f"cannot concatenate {T.describe(a.type)} and {T.describe(b.type)}", t)
+                raise Bail
+            return ir.Binary(span, j, "concat", a, b)
+        if not T.is_int(a.type):
+            self.err(f"'{op}' needs ints, got {T.describe(a.type)} on its left", t)
+            raise Bail
+        if not T.is_int(b.type):
+            self.err(f"'{op}' needs ints, got {T.describe(b.type)} on its right", nb)
+            raise Bail
+        return ir.Binary(span, INT, BIN_INT[op], a, b)
+
+    def _e_bitor_expr(self, t, scope):
+        return self._arith_chain(t, scope, False, "|")
+
+    def _e_bitxor_expr(self, t, scope):
+        return self._arith_chain(t, scope, False, "^")
+
+    def _e_bitand_expr(self, t, scope):
+        return self._arith_chain(t, scope, False, "&")
+
+    def _e_shift_expr(self, t, scope):
+        return self._arith_chain(t, scope, True)
+
+    def _e_sum_expr(self, t, scope):
+        return self._arith_chain(t, scope, True)
+
+    def _e_term(self, t, scope):
+        return self._arith_chain(t, scope, True)
+
+    def _e_power(self, t, scope):
+        a = self.expr(t.children[0], scope)
+        b = self.expr(t.children[1], scope)
+        return self._binop("**", a, b, t, t.children[1])
+
+    def _e_unary(self, t, scope):
+        op = str(t.children[0].children[0])
+        v = self.expr(t.children[1], self._nontemporal(scope))
+        self._expect_int(v, t.children[1], f"unary '{op}'")
+        if op == "-" and isinstance(v, ir.Lit):
+            return ir.Lit(self.sp(t), INT, -v.value)
+        return ir.Unary(self.sp(t), INT, "neg" if op == "-" else "bitnot", v)
+
+    def _elems(self, trees, scope, what) -> tuple[list[ir.Expr], Type]:
+        vals = [self.expr(c, self._nontemporal(scope)) for c in trees if c is not None]
+        ty: Type = ANY
+        for v, c in zip(vals, [c for c in trees if c is not None]):
+            j = T.join(ty, v.type)
+            if j is None:
+                self.err(f"{what} mixes {T.describe(ty)} and {T.describe(v.type)}", c)
+                raise Bail
+            ty = j
+        return vals, ty
+
+    def _e_set_lit(self, t, scope):
+        vals, ty = self._elems(t.children, scope, "set literal")
+        return ir.SetLit(self.sp(t), SetType(ty), tuple(vals))
+
+    def _e_seq_lit(self, t, scope):
+        vals, ty = self._elems(t.children, scope, "sequence literal")
+        return ir.SeqLit(self.sp(t), SeqType(ty), tuple(vals))
+
+    def _e_tuple_lit(self, t, scope):
+        vals = [self.expr(c, self._nontemporal(scope)) for c in t.children if c is not None]
+        return ir.TupleLit(self.sp(t), TupleType(tuple(v.type for v in vals)), tuple(vals))
+
+    def _comp(self, t, scope):
+        kids = t.children
+        head = kids[0]
+        fors = [c for c in kids[1:] if c is not None and c.data == "comp_for"]
+        cond_t = kids[-1] if kids[-1] is not None and kids[-1].data == "comp_if" else None
+        binders, bound = self._binders(fors, self._nontemporal(scope))
+        inner = self._nontemporal(scope).child(bound)
+        cond = None
+        if cond_t is not None:
+            cond = self.expr(cond_t.children[0], inner)
+            self._expect_bool(cond, cond_t.children[0], "a comprehension condition")
+        return head, binders, inner, cond
+
+    def _e_set_comp(self, t, scope):
+        head, binders, inner, cond = self._comp(t, scope)
+        elem = self.expr(head, inner)
+        return ir.SetComp(self.sp(t), SetType(elem.type), elem, tuple(binders), cond)
+
+    def _e_map_comp(self, t, scope):
+        head, binders, inner, cond = self._comp(t, scope)
+        if len(binders) != 1:
+            self.err("a map comprehension takes one 'for' (maps are total functions on a set)", t)
+            raise Bail
+        key_t, val_t = head.children
+        if not (key_t.data == "name" and str(key_t.children[0]) == binders[0].name):
+            self.err(f"the key of a map comprehension must be its loop variable '{binders[0].name}'", key_t)
+            raise Bail
+        value = self.expr(val_t, inner)
+        return ir.MapComp(self.sp(t), MapType(binders[0].domain.type.elem, value.type), binders[0], value, cond)
+
+    def _e_map_lit(self, t, scope):
+        s = self._nontemporal(scope)
+        entries = []
+        kt: Type = ANY
+        vt: Type = ANY
+        for entry in t.children:
+            if entry is None:
+                continue
+            k = self.expr(entry.children[0], s)
+            v = self.expr(entry.children[1], s)
+            jk, jv = T.join(kt, k.type), T.join(vt, v.type)
+            if jk is None or jv is None:
+                self.err("map literal mixes key or value types", entry)
+                raise Bail
+            kt, vt = jk, jv
+            entries.append((k, v))
+        return ir.MapLit(self.sp(t), MapType(kt, vt), tuple(entries))
+
+    def _e_empty_map(self, t, scope):
+        return ir.MapLit(self.sp(t), MapType(ANY, ANY), ())
+
+    def _e_call(self, t, scope: Scope):
+        func_t = t.children[0]
+        arg_trees = [a for a in t.children[1:] if a is not None]
+        span = self.sp(t)
+        if func_t.data != "name":
+            self.err("only defs and builtins can be called", func_t)
+            raise Bail
+        fname = str(func_t.children[0])
+        if fname in scope.bound:
+            self.err(f"'{fname}' is a bound value, not a def", func_t)
+            raise Bail
+        if fname in self.def_sigs:
+            params, rt = self.def_sigs[fname]
+            if any(a.data == "kwarg" for a in arg_trees):
+                self.err(f"'{fname}' takes positional arguments only", t)
+                raise Bail
+            args = [self.expr(a.children[0], self._nontemporal(scope)) for a in arg_trees]
+            if len(args) != len(params):
+                self.err(f"'{fname}' takes {len(params)} argument{'s' if len(params) != 1 else ''}, "
+                         f"got {len(args)}", t)
+                raise Bail
+            for p, a, at in zip(params, args, arg_trees):
+                if not T.assignable(p.type, a.type):
+                    self.err(f"argument '{p.name}' of '{fname}' has type {T.describe(p.type)}, "
+                             f"got {T.describe(a.type)}", at)
+            if rt is None:
+                if scope.kind == "def":
+                    self.err(f"'{fname}' is used before its result type is known: "
+                             f"declare it with '-> type'", func_t)
+                    raise Bail
+                rt = ANY
+            return ir.DefCall(span, rt, fname, tuple(args))
+        if fname in BUILTINS:
+            return self._builtin(fname, t, arg_trees, scope, span)
+        hint = _suggest(fname, list(self.def_sigs) + sorted(BUILTINS))
+        self.err(f"undefined function '{fname}'" + (f" (did you mean '{hint}'?)" if hint else ""), func_t)
+        raise Bail
+
+    def _builtin(self, fname, t, arg_trees, scope: Scope, span):
+        if fname in ("record", "replace"):
+            pos = [a for a in arg_trees if a.data != "kwarg"]
+            kws = [a for a in arg_trees if a.data == "kwarg"]
+            seen = set()
+            fields = []
+            for kw in kws:
+                k = str(kw.children[0])
+                if k in seen:
+                    self.err(f"field '{k}' given twice", kw)
+                    raise Bail
+                seen.add(k)
+                fields.append((k, self.expr(kw.children[1], self._nontemporal(scope))))
+            if fname == "record":
+                if pos or not kws:
+                    self.err("record(...) takes field=value arguments only", t)
+                    raise Bail
+                fields.sort(key=lambda kv: kv[0])
+                return ir.RecordLit(span, RecordType(tuple((k, v.type) for k, v in fields)), tuple(fields))
+            if len(pos) != 1 or not kws:
+                self.err("replace(r, field=value, ...) takes one record and field=value arguments", t)
+                raise Bail
+            base = self.expr(pos[0].children[0], self._nontemporal(scope))
+            bt = T.strip_optional(base.type)
+            if not isinstance(bt, RecordType):
+                self.err(f"replace(...) needs a record, got {T.describe(base.type)}", pos[0])
+                raise Bail
+            for k, v in fields:
+                ft = bt.field_type(k)
+                if ft is None:
+                    self.err(f"record {T.describe(bt)} has no field '{k}'", t)
+                    raise Bail
+                if not T.assignable(ft, v.type):
+                    self.err(f"field '{k}' has type {T.describe(ft)}, got {T.describe(v.type)}", t)
+                    raise Bail
+            return ir.RecordUpdate(span, bt, base, tuple(fields))
+        if any(a.data == "kwarg" for a in arg_trees):
+            self.err(f"'{fname}' takes positional arguments only", t)
+            raise Bail
+        if fname == "next":
+            if scope.kind != "action":
+                self.err("next(...) is only allowed in an 'action' property", t)
+                raise Bail
+            if scope.in_next:
+                self.err("next(...) cannot be nested", t)
+                raise Bail
+            if len(arg_trees) != 1:
+                self.err("next(...) takes one expression", t)
+                raise Bail
+            inner = Scope(scope.kind, scope.process, scope.proc_decl, scope.bound, scope.assigned, True, False)
+            v = self.expr(arg_trees[0].children[0], inner)
+            return ir.Next(span, v.type, v)
+        args = [self.expr(a.children[0], self._nontemporal(scope)) for a in arg_trees]
+        arity = {"len": 1, "subsets": 1, "keys": 1, "min": 1, "max": 1, "unions": 1, "append": 2,
+                 "head": 1, "tail": 1, "abs": 1, "set": 0}
+        if len(args) != arity[fname]:
+            n = arity[fname]
+            self.err(f"{fname}() takes {n} argument{'s' if n != 1 else ''}, got {len(args)}", t)
+            raise Bail
+        if fname == "set":
+            return ir.SetLit(span, SetType(ANY), ())
+        a0 = args[0]
+        t0 = T.strip_optional(a0.type)
+        if fname == "len":
+            if not isinstance(t0, (SetType, SeqType, TupleType, AnyType)):
+                self.err(f"len() needs a set or sequence, got {T.describe(a0.type)}", arg_trees[0])
+                raise Bail
+            return ir.Builtin(span, INT, "len", (a0,))
+        if fname == "subsets":
+            if not isinstance(t0, SetType):
+                self.err(f"subsets() needs a set, got {T.describe(a0.type)}", arg_trees[0])
+                raise Bail
+            return ir.Builtin(span, SetType(t0), "subsets", (a0,))
+        if fname == "keys":
+            if not isinstance(t0, MapType):
+                self.err(f"keys() needs a map, got {T.describe(a0.type)}", arg_trees[0])
+                raise Bail
+            return ir.Builtin(span, SetType(t0.key), "keys", (a0,))
+        if fname in ("min", "max"):
+            if not (isinstance(t0, SetType) and T.is_int(t0.elem)):
+                self.err(f"{fname}() needs a set of ints, got {T.describe(a0.type)}", arg_trees[0])
+                raise Bail
+            return ir.Builtin(span, INT, fname, (a0,))
+        if fname == "unions":
+            if not (isinstance(t0, SetType) and isinstance(t0.elem, (SetType, AnyType))):
+                self.err(f"unions() needs a set of sets, got {T.describe(a0.type)}", arg_trees[0])
+                raise Bail
+            return ir.Builtin(span, t0.elem if isinstance(t0.elem, SetType) else SetType(ANY), "unions", (a0,))
+        if fname == "append":
+            if not isinstance(t0, SeqType):
+                self.err(f"append() needs a sequence, got {T.describe(a0.type)}", arg_trees[0])
+                raise Bail
+            j = T.join(t0.elem, args[1].type)
+            if j is None:
+                self.err(f"cannot append {T.describe(args[1].type)} to {T.describe(t0)}", arg_trees[1])
+                raise Bail
+            return ir.Builtin(span, SeqType(j), "append", tuple(args))
+        if fname in ("head", "tail"):
+            if not isinstance(t0, SeqType):
+                self.err(f"{fname}() needs a sequence, got {T.describe(a0.type)}", arg_trees[0])
+                raise Bail
+            return ir.Builtin(span, t0.elem if fname == "head" else t0, fname, (a0,))
+        if fname == "abs":
+            self._expect_int(a0, arg_trees[0], "abs()")
+            return ir.Builtin(span, INT, "abs", (a0,))
+        raise Bail
+
+    def _warn_unused(self) -> None:
+        for v in self.vars.values():
+            if "v:" + v.name not in self.used:
+                self.warn(f"variable '{v.name}' is never read", v.span)
+        for p in self.procs.values():
+            for lv in p.locals.values():
+                if "l:" + p.name + "." + lv.name not in self.used:
+                    self.warn(f"local '{lv.name}' of process '{p.name}' is never read", lv.span)
+
+
+def _contains(e, cls) -> bool:
+    if isinstance(e, cls):
+        return True
+    if isinstance(e, ir.Expr):
+        for f in e.__dataclass_fields__:
+            if f in ("span", "type"):
+                continue
+            v = getattr(e, f)
+            if isinstance(v, ir.Expr) and _contains(v, cls):
+                return True
+            if isinstance(v, tuple):
+                for x in v:
+                    if isinstance(x, ir.Expr) and _contains(x, cls):
+                        return True
+                    if isinstance(x, tuple) and any(isinstance(y, ir.Expr) and _contains(y, cls) for y in x):
+                        return True
+    return False
+
+
+def _string_value(tok) -> str:
+    s = str(tok)
+    try:
+        v = pyast.literal_eval(s)
+    except (ValueError, SyntaxError):
+        return s.strip('"')
+    return v if isinstance(v, str) else s
+
+
+def _name_token(item: lark.Tree):
+    for c in item.children:
+        if isinstance(c, lark.Token):
+            return c
+    return item
+
+
+def _kind_word(data: str) -> str:
+    return {"const_decl": "constant", "var_decl": "variable", "def_decl": "def", "process_decl": "process",
+            "invariant_decl": "invariant", "action_decl": "action property", "temporal_decl": "temporal property",
+            "sort_decl": "sort", "enum_decl": "enum", "type_decl": "type", "model_decl": "model"}.get(data, data)
+
+
+def _scope_word(kind: str) -> str:
+    return {"const": "constant expression", "model": "model binding", "init": "initial value",
+            "local_init": "local's initial value"}.get(kind, kind)
+
+
+def _suggest(name: str, candidates: list[str]) -> str | None:
+    import difflib
+
+    m = difflib.get_close_matches(name, candidates, n=1, cutoff=0.75)
+    return m[0] if m else None
+
+
+def check(units: list[Unit], diags: Diagnostics) -> ir.Spec | None:
+    checker = Checker(units, diags)
+    checker._base_model_items = []
+    checker._goto_edges = []
+    return checker.run()
