@@ -1,0 +1,315 @@
+"""IR -> spec text.
+
+Prints expressions in the spec's own syntax (reports, tables, error
+messages) and whole specs (the golden round-trip test: print, re-parse and
+compare the IR).  A printed spec is self-contained: what it extends is
+already merged into it.
+"""
+
+from __future__ import annotations
+
+from .ir import nodes as ir
+
+# Precedence levels, loosest first (mirrors grammar.lark).
+P_QUANT, P_IMPLIES, P_IF, P_OR, P_AND, P_NOT, P_CMP, P_RANGE, P_BOR, P_BXOR, P_BAND, P_SHIFT, \
+    P_SUM, P_TERM, P_UNARY, P_POWER, P_ATOM = range(17)
+
+BIN = {
+    "add": ("+", P_SUM), "sub": ("-", P_SUM), "mul": ("*", P_TERM), "floordiv": ("//", P_TERM),
+    "mod": ("%", P_TERM), "pow": ("**", P_POWER), "bitand": ("&", P_BAND), "bitor": ("|", P_BOR),
+    "bitxor": ("^", P_BXOR), "shl": ("<<", P_SHIFT), "shr": (">>", P_SHIFT),
+    "union": ("|", P_BOR), "inter": ("&", P_BAND), "diff": ("-", P_SUM), "merge": ("|", P_BOR),
+    "concat": ("+", P_SUM), "and": ("and", P_AND), "or": ("or", P_OR), "implies": ("implies", P_IMPLIES),
+    "eq": ("==", P_CMP), "ne": ("!=", P_CMP), "lt": ("<", P_CMP), "le": ("<=", P_CMP),
+    "gt": (">", P_CMP), "ge": (">=", P_CMP), "in": ("in", P_CMP), "not_in": ("not in", P_CMP),
+    "subseteq": ("<=", P_CMP), "subset": ("<", P_CMP),
+}
+
+
+def _str(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def format_type(t: ir.Type) -> str:
+    if isinstance(t, ir.IntType):
+        if t.lo is not None and t.hi is not None:
+            return f"{format_expr(t.lo, P_SUM)}..{format_expr(t.hi, P_SUM)}"
+        return "int"
+    if isinstance(t, ir.RecordType):
+        return "record(" + ", ".join(f"{n}: {format_type(ft)}" for n, ft in t.fields) + ")"
+    if isinstance(t, ir.SetType):
+        return f"set[{format_type(t.elem)}]"
+    if isinstance(t, ir.SeqType):
+        return f"seq[{format_type(t.elem)}]"
+    if isinstance(t, ir.MapType):
+        return f"map[{format_type(t.key)}, {format_type(t.value)}]"
+    if isinstance(t, ir.TupleType):
+        return "tuple[" + ", ".join(format_type(x) for x in t.elems) + "]"
+    if isinstance(t, ir.OptionalType):
+        return f"optional[{format_type(t.inner)}]"
+    return str(t)
+
+
+def format_expr(e: ir.Expr, ctx: int = P_QUANT) -> str:
+    text, prec = _fmt(e)
+    return f"({text})" if prec < ctx else text
+
+
+def _binders(bs) -> str:
+    return ", ".join(f"{b.name} in {format_expr(b.domain, P_OR)}" for b in bs)
+
+
+def _fmt(e: ir.Expr) -> tuple[str, int]:  # noqa: C901 - one case per node
+    f = format_expr
+    if isinstance(e, ir.Lit):
+        if isinstance(e.value, bool):
+            return ("True" if e.value else "False"), P_ATOM
+        if isinstance(e.value, str):
+            return _str(e.value), P_ATOM
+        return str(e.value), (P_ATOM if e.value >= 0 else P_UNARY)
+    if isinstance(e, ir.NoneLit):
+        return "none", P_ATOM
+    if isinstance(e, ir.SortValue):
+        return f"{e.sort}.{e.name}", P_ATOM
+    if isinstance(e, ir.EnumValue):
+        return f"{e.enum}.{e.name}", P_ATOM
+    if isinstance(e, (ir.ConstRef, ir.VarRef, ir.BoundRef)):
+        return e.name, P_ATOM
+    if isinstance(e, ir.SelfRef):
+        return "self", P_ATOM
+    if isinstance(e, ir.LocalRef):
+        if e.index is None:
+            return e.name, P_ATOM
+        return f"{e.process}[{f(e.index)}].{e.name}", P_ATOM
+    if isinstance(e, ir.PcRef):
+        if e.index is None:
+            return f"{e.process}.pc", P_ATOM
+        return f"{e.process}[{f(e.index)}].pc", P_ATOM
+    if isinstance(e, ir.DefCall):
+        return f"{e.name}(" + ", ".join(f(a) for a in e.args) + ")", P_ATOM
+    if isinstance(e, ir.Unary):
+        if e.op == "not":
+            return f"not {f(e.operand, P_NOT)}", P_NOT
+        sym = "-" if e.op == "neg" else "~"
+        return f"{sym}{f(e.operand, P_UNARY)}", P_UNARY
+    if isinstance(e, ir.Binary):
+        sym, prec = BIN[e.op]
+        if e.op == "pow":  # right-associative
+            return f"{f(e.left, P_ATOM)} ** {f(e.right, P_UNARY)}", P_POWER
+        if e.op == "implies":
+            return f"{f(e.left, P_IF)} implies {f(e.right, P_IMPLIES)}", P_IMPLIES
+        if prec == P_CMP:  # comparisons do not chain in the IR
+            return f"{f(e.left, P_RANGE)} {sym} {f(e.right, P_RANGE)}", P_CMP
+        return f"{f(e.left, prec)} {sym} {f(e.right, prec + 1)}", prec
+    if isinstance(e, ir.IfExpr):
+        return f"{f(e.then, P_OR)} if {f(e.cond, P_OR)} else {f(e.orelse, P_IF)}", P_IF
+    if isinstance(e, ir.SetLit):
+        if not e.elems:
+            return "set()", P_ATOM
+        return "{" + ", ".join(f(x) for x in e.elems) + "}", P_ATOM
+    if isinstance(e, ir.RangeSet):
+        return f"{f(e.lo, P_BOR)}..{f(e.hi, P_BOR)}", P_RANGE
+    if isinstance(e, ir.SetComp):
+        fors = " ".join(f"for {b.name} in {f(b.domain, P_OR)}" for b in e.binders)
+        cond = f" if {f(e.cond, P_OR)}" if e.cond is not None else ""
+        return "{" + f"{f(e.elem)} {fors}{cond}" + "}", P_ATOM
+    if isinstance(e, ir.MapLit):
+        if not e.entries:
+            return "{}", P_ATOM
+        return "{" + ", ".join(f"{f(k)}: {f(v)}" for k, v in e.entries) + "}", P_ATOM
+    if isinstance(e, ir.MapComp):
+        b = e.binder
+        cond = f" if {f(e.cond, P_OR)}" if e.cond is not None else ""
+        return "{" + f"{b.name}: {f(e.value)} for {b.name} in {f(b.domain, P_OR)}{cond}" + "}", P_ATOM
+    if isinstance(e, ir.Index):
+        return f"{f(e.base, P_ATOM)}[{f(e.key)}]", P_ATOM
+    if isinstance(e, ir.Field):
+        return f"{f(e.base, P_ATOM)}.{e.name}", P_ATOM
+    if isinstance(e, ir.RecordLit):
+        return "record(" + ", ".join(f"{n}={f(v)}" for n, v in e.fields) + ")", P_ATOM
+    if isinstance(e, ir.RecordUpdate):
+        return f"replace({f(e.base)}, " + ", ".join(f"{n}={f(v)}" for n, v in e.updates) + ")", P_ATOM
+    if isinstance(e, ir.SeqLit):
+        return "[" + ", ".join(f(x) for x in e.elems) + "]", P_ATOM
+    if isinstance(e, ir.TupleLit):
+        if len(e.elems) == 1:
+            return f"({f(e.elems[0])},)", P_ATOM
+        return "(" + ", ".join(f(x) for x in e.elems) + ")", P_ATOM
+    if isinstance(e, ir.Quant):
+        return f"{e.kind} {_binders(e.binders)}: {f(e.body)}", P_QUANT
+    if isinstance(e, ir.Choose):
+        return f"choose {_binders([e.binder])}: {f(e.cond)}", P_QUANT
+    if isinstance(e, ir.Builtin):
+        return f"{e.name}(" + ", ".join(f(a) for a in e.args) + ")", P_ATOM
+    if isinstance(e, ir.Next):
+        return f"next({f(e.operand)})", P_ATOM
+    if isinstance(e, ir.Temporal):
+        if e.op == "leads_to":
+            return f"{f(e.args[0], P_IMPLIES)} leads_to {f(e.args[1], P_IMPLIES)}", P_IF - 1
+        return f"{e.op} {f(e.args[0], P_IF - 1)}", P_IF - 1
+    raise TypeError(f"cannot print {type(e).__name__}")
+
+
+# ---------------------------------------------------------------- statements
+
+
+def _block(stmts: tuple[ir.Stmt, ...], indent: str) -> list[str]:
+    if not stmts:
+        return [indent + "pass"]
+    out: list[str] = []
+    for s in stmts:
+        out.extend(_stmt(s, indent))
+    return out
+
+
+def _target(s: ir.Assign) -> str:
+    text = s.root.name
+    for p in s.path:
+        if isinstance(p, ir.Index):
+            text += f"[{format_expr(p.key)}]"
+        else:
+            text += f".{p.name}"
+    return text
+
+
+def _stmt(s: ir.Stmt, indent: str) -> list[str]:
+    inner = indent + "    "
+    if isinstance(s, ir.Assign):
+        return [f"{indent}{_target(s)} = {format_expr(s.value)}"]
+    if isinstance(s, ir.Await):
+        return [f"{indent}await {format_expr(s.cond)}"]
+    if isinstance(s, ir.Skip):
+        return [f"{indent}pass"]
+    if isinstance(s, ir.Goto):
+        return [f"{indent}goto {s.target.label}"]
+    if isinstance(s, ir.If):
+        out = []
+        for i, (c, body) in enumerate(s.branches):
+            out.append(f"{indent}{'if' if i == 0 else 'elif'} {format_expr(c)}:")
+            out.extend(_block(body, inner))
+        if s.orelse:
+            out.append(f"{indent}else:")
+            out.extend(_block(s.orelse, inner))
+        return out
+    if isinstance(s, ir.Either):
+        out = []
+        for i, body in enumerate(s.branches):
+            out.append(f"{indent}{'either' if i == 0 else 'or'}:")
+            out.extend(_block(body, inner))
+        return out
+    if isinstance(s, ir.AnyStmt):
+        cond = f" if {format_expr(s.cond, ir_P_OR())}" if s.cond is not None else ""
+        out = [f"{indent}any {s.binder.name} in {format_expr(s.binder.domain, ir_P_OR())}{cond}:"]
+        out.extend(_block(s.body, inner))
+        return out
+    raise TypeError(f"cannot print {type(s).__name__}")
+
+
+def ir_P_OR() -> int:
+    return P_OR
+
+
+# ---------------------------------------------------------------- processes
+
+
+def _process(p: ir.Process) -> list[str]:
+    fair = {"weak": "fair ", "strong": "strong fair ", None: ""}[p.fairness]
+    head = f"{fair}process {p.name}"
+    if p.index is not None:
+        head += f"(self in {format_expr(p.index_set, P_OR)})"
+    out = [head + ":"]
+    if p.doc:
+        out.append("    " + _str(p.doc))
+    for lv in p.locals:
+        op = "=" if lv.init_kind == "eq" else "in"
+        out.append(f"    var {lv.name}: {format_type(lv.type)} {op} {format_expr(lv.init)}")
+    # Rebuild while loops from backward fallthroughs: step i falling back to
+    # step j <= i closes a loop over steps j..i.
+    index = {s.label: i for i, s in enumerate(p.steps)}
+    loops: list[tuple[int, int, ir.Expr | None]] = []
+    for i, s in enumerate(p.steps):
+        c = s.fallthrough
+        if isinstance(c, ir.Jump) and c.label in index and index[c.label] <= i:
+            loops.append((index[c.label], i, None))
+        elif isinstance(c, ir.Loop):
+            _collect_loops(c, i, index, loops)
+    loops = sorted(set((j, i, id(c) if c is not None else None, c) for j, i, c in loops),
+                   key=lambda x: (x[0], -x[1]))
+    out.extend(_emit_steps(p.steps, 0, len(p.steps) - 1, [(j, i, c) for j, i, _, c in loops], "    "))
+    return out
+
+
+def _collect_loops(c: ir.Control, i: int, index, loops) -> None:
+    if isinstance(c, ir.Loop):
+        j = index[c.enter.label] if isinstance(c.enter, ir.Jump) else None
+        if j is not None and j <= i:
+            loops.append((j, i, c.cond))
+        _collect_loops(c.exit, i, index, loops)
+
+
+def _emit_steps(steps, lo: int, hi: int, loops, indent: str) -> list[str]:
+    out: list[str] = []
+    k = lo
+    while k <= hi:
+        outer = [lp for lp in loops if lp[0] == k and lp[1] <= hi]
+        if outer:
+            chosen = max(outer, key=lambda lp: lp[1])
+            j, i, cond = chosen
+            out.append(f"{indent}while {format_expr(cond) if cond is not None else 'True'}:")
+            rest = [lp for lp in loops if lp is not chosen]
+            out.extend(_emit_steps(steps, j, i, rest, indent + "    "))
+            k = i + 1
+            continue
+        s = steps[k]
+        fair = {"weak": "fair ", "strong": "strong fair ", None: ""}[s.fairness]
+        out.append(f"{indent}{fair}{s.label}:")
+        out.extend(_block(s.body, indent + "    "))
+        k += 1
+    return out
+
+
+# ---------------------------------------------------------------- the spec
+
+
+def format_spec(spec: ir.Spec) -> str:
+    out = [f"spec {spec.name}"]
+    if spec.doc:
+        out.append(_str(spec.doc))
+    out.append("")
+    for s in spec.sorts:
+        out.append(f"sort {s.name}")
+    for en in spec.enums:
+        out.append(f"enum {en.name}: {', '.join(en.values)}")
+    for c in spec.consts:
+        default = f" = {format_expr(c.default)}" if c.default is not None else ""
+        out.append(f"const {c.name}: {format_type(c.type)}{default}")
+    for v in spec.vars:
+        op = "=" if v.init_kind == "eq" else "in"
+        out.append(f"var {v.name}: {format_type(v.type)} {op} {format_expr(v.init)}")
+    for d in spec.defs:
+        params = ", ".join(f"{p.name}: {format_type(p.type)}" for p in d.params)
+        out.append(f"def {d.name}({params}) -> {format_type(d.result)}: {format_expr(d.body)}")
+    for p in spec.processes:
+        out.append("")
+        out.extend(_process(p))
+    out.append("")
+    for pr in spec.properties:
+        if pr.doc:
+            out.extend([f"{pr.kind} {pr.name}:", "    " + _str(pr.doc), "    " + format_expr(pr.expr)])
+        else:
+            out.append(f"{pr.kind} {pr.name}: {format_expr(pr.expr)}")
+    for m in spec.models:
+        out.append("")
+        out.append(f"model {m.name}:")
+        if m.doc:
+            out.append("    " + _str(m.doc))
+        for n, v in m.constants:
+            out.append(f"    {n} = {format_expr(v)}")
+        if m.symmetry:
+            out.append("    symmetry: " + ", ".join(m.symmetry))
+        if m.constraint is not None:
+            out.append(f"    constraint: {format_expr(m.constraint)}")
+        for c in m.checks:
+            out.append(f"    check {c.property}: {c.expected}")
+        out.append(f"    deadlock: {m.deadlock}")
+    return "\n".join(out) + "\n"
