@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ..language import load_with_diagnostics
 from .common import find_specs, print_diagnostics
@@ -20,6 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     files = find_specs(args.files)
+    if not files:
+        print(f"error: no spec files (*.pyspec) found in {', '.join(args.files) or 'spec/'}", file=sys.stderr)
+        return 2
     bad = 0
     for f in files:
         spec, diags = load_with_diagnostics(f)
