@@ -314,7 +314,7 @@ class Checker:
             if str(ptok) in seen:
                 self.err(f"duplicate parameter '{ptok}'", ptok)
             seen.add(str(ptok))
-            self._check_reserved(str(ptok), self.sp(ptok))
+            self._check_shadow(str(ptok), ptok, Scope("const"))
             try:
                 ps.append(ir.Param(str(ptok), self.type_of(pty, Scope("const")), self.sp(ptok)))
             except Bail:
@@ -687,7 +687,15 @@ class Checker:
         return ir.Assign(self.sp(st), root, tuple(path), value)
 
     def _check_shadow(self, name: str, tok, scope: Scope) -> None:
+        """A bound name may not hide another name: TLA+ forbids it, and a
+        reader would not know which one is meant."""
         self._check_reserved(name, self.sp(tok))
+        if name == "self":
+            self.err("'self' cannot be rebound", tok)
+        elif name in scope.bound:
+            self.err(f"'{name}' is already bound in this expression; choose another name", tok)
+        elif name in self.declared_at:
+            self.err(f"'{name}' hides the declaration at {self.declared_at[name]}; choose another name", tok)
 
     # ------------------------------------------------------------ properties
     def _property(self, item) -> None:
@@ -1103,7 +1111,7 @@ class Checker:
             if not isinstance(dom.type, SetType):
                 self.err(f"'{tok} in ...' needs a set, got {T.describe(dom.type)}", dom_t)
                 raise Bail
-            self._check_reserved(str(tok), self.sp(tok))
+            self._check_shadow(str(tok), tok, scope.child(bound))
             bound[str(tok)] = dom.type.elem
             out.append(ir.Binder(str(tok), dom, self.sp(tok)))
         return out, bound
