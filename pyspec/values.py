@@ -11,7 +11,7 @@ bool, int, str     bool, int, str              true, 3 (or {"#bigint"}), "s"
 sort value         ModelValue("Vcpu", "v1")    "Vcpu.v1" (with type: sort)
 enum value         EnumValue("Phase", "idle")  "idle"
 label (pc)         str                         "W2"
-none               NONE                        {"#none": null}
+none               NONE                        {"tag": "None", "value": {"#tup": []}}
 set[T]             frozenset                   {"#set": [...]}
 map[K, V]          FMap                        {"#map": [[k, v], ...]}
 seq[T]             tuple                       [...]
@@ -265,11 +265,18 @@ def format_typed(v: Any, ty: ir.Type | None) -> str:
 # --------------------------------------------------------------------------
 
 _BIG = 2**53
+#: none, encoded as Quint encodes an empty option (a variant); ``{"#none": null}``
+#: is accepted when decoding.
+ITF_NONE = {"tag": "None", "value": {"#tup": []}}
+
+
+def _is_none(j: Any) -> bool:
+    return isinstance(j, dict) and ("#none" in j or (j.get("tag") == "None" and "value" in j and len(j) == 2))
 
 
 def to_itf(v: Any, ty: ir.Type | None = None) -> Any:
     if v is NONE:
-        return {"#none": None}
+        return dict(ITF_NONE)
     t = type(v)
     if t is bool or t is str:
         return v
@@ -299,9 +306,11 @@ def to_itf(v: Any, ty: ir.Type | None = None) -> Any:
 
 def from_itf(j: Any, ty: ir.Type) -> Any:
     """Decode ITF JSON into a value of type ``ty``."""
-    if isinstance(j, dict) and "#none" in j:
+    if _is_none(j):
         return NONE
     if isinstance(ty, ir.OptionalType):
+        if isinstance(j, dict) and j.get("tag") == "Some" and len(j) == 2:
+            j = j["value"]
         return from_itf(j, ty.inner)
     if isinstance(ty, ir.BoolType):
         return bool(j)
