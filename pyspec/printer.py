@@ -8,7 +8,13 @@ already merged into it.
 
 from __future__ import annotations
 
+import contextvars
+
 from .ir import nodes as ir
+
+#: Singleton processes of the spec being printed: their locals print as
+#: ``proc.local`` (valid inside and outside the process).
+_SINGLETONS: contextvars.ContextVar[frozenset] = contextvars.ContextVar("singletons", default=frozenset())
 
 # Precedence levels, loosest first (mirrors grammar.lark).
 P_QUANT, P_IMPLIES, P_IF, P_OR, P_AND, P_NOT, P_CMP, P_RANGE, P_BOR, P_BXOR, P_BAND, P_SHIFT, \
@@ -79,7 +85,7 @@ def _fmt(e: ir.Expr) -> tuple[str, int]:  # noqa: C901 - one case per node
         return "self", P_ATOM
     if isinstance(e, ir.LocalRef):
         if e.index is None:
-            return e.name, P_ATOM
+            return (f"{e.process}.{e.name}" if e.process in _SINGLETONS.get() else e.name), P_ATOM
         return f"{e.process}[{f(e.index)}].{e.name}", P_ATOM
     if isinstance(e, ir.PcRef):
         if e.index is None:
@@ -272,6 +278,14 @@ def _emit_steps(steps, lo: int, hi: int, loops, indent: str) -> list[str]:
 
 
 def format_spec(spec: ir.Spec) -> str:
+    token = _SINGLETONS.set(frozenset(p.name for p in spec.processes if p.index is None))
+    try:
+        return _format_spec(spec)
+    finally:
+        _SINGLETONS.reset(token)
+
+
+def _format_spec(spec: ir.Spec) -> str:
     out = [f"spec {spec.name}"]
     if spec.doc:
         out.append(_str(spec.doc))

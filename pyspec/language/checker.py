@@ -75,6 +75,13 @@ def span_of(node, path: str) -> Span:
 BUILTINS = {"len", "subsets", "keys", "min", "max", "unions", "append", "head", "tail", "abs",
             "set", "record", "replace", "next"}
 
+#: Words of the language that may stand where a name can (a statement, an
+#: expression, a step label, a model item): a spec may not declare them.
+#: (Python keywords such as 'if' or 'await' are refused by names.py.)
+KEYWORDS = frozenset({"forall", "exists", "choose", "always", "eventually", "implies", "leads_to",
+                      "none", "either", "any", "goto", "fair", "strong", "var", "symmetry",
+                      "constraint", "check", "deadlock", "record"})
+
 BIN_INT = {"+": "add", "-": "sub", "*": "mul", "//": "floordiv", "%": "mod", "**": "pow",
            "&": "bitand", "|": "bitor", "^": "bitxor", "<<": "shl", ">>": "shr"}
 CMP = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge", "in": "in",
@@ -101,6 +108,12 @@ class Checker:
         self.declared_at: dict[str, Span] = {}
         self.used: set[str] = set()  # variables read somewhere
         self.broken: set[str] = set()  # properties whose own check failed
+        self._pending_warnings: list[tuple[str, Span]] = []  # issued if there is no error
+        self._model_stack: list[str] = []  # models whose parent is being resolved
+        self._root_models: set[str] = set()
+        self._goto_only: set[str] = set()  # steps of the current process that always end in goto
+        self.def_names: set[str] = set()  # every def, known before their signatures are
+        self.item_kinds: dict[str, tuple[str, Span]] = {}  # every declared name: its kind and place
 
     # ------------------------------------------------------------------ utils
     def err(self, msg: str, node_or_span) -> None:
@@ -113,6 +126,13 @@ class Checker:
 
     def sp(self, node) -> Span:
         return span_of(node, self.path)
+
+    def _at(self, span: Span | None) -> str:
+        """Where something is, for a message about the current file: its
+        line when it is in this file, else file:line:col."""
+        if span is None:
+            return "?"
+        return f"line {span.line}" if span.file == self.path else str(span)
 
     # ------------------------------------------------------------ declarations
     def run(self) -> ir.Spec | None:
@@ -129,6 +149,12 @@ class Checker:
                     continue
                 items.append((unit, item))
         items = self._merge(items)
+        for unit, item in items:
+            if item.data != "model_decl":
+                name, tok, _ = self._item_name(item)
+                self.item_kinds.setdefault(str(name), (item.data, span_of(tok, unit.path)))
+        self.def_names = {n for n, (d, _) in self.item_kinds.items() if d == "def_decl"}
+        self._root_models = {str(item.children[0]) for _, item in items if item.data == "model_decl"}
         for phase in ("types", "consts", "vars", "def_sigs", "procs", "defs", "steps", "props", "models"):
             for unit, item in items:
                 self.path = unit.path
@@ -139,7 +165,12 @@ class Checker:
                 except RecursionError:
                     self.err("expression nested too deeply", item)
         self.path = root.path
-        self._warn_unused()
+        if not self.diags.errors:
+            # Only for a spec without errors: a statement or expression that
+            # failed to check may not have recorded its reads and gotos.
+            for msg, span in self._pending_warnings:
+                self.warn(msg, span)
+            self._warn_unused()
         header = root.tree.children[0]
         name = str(header.children[0])
         doc = ""
@@ -179,7 +210,7 @@ class Checker:
                 prev_unit, prev = out[where[key]]
                 if unit is prev_unit:
                     pspan = span_of(_name_token(prev), prev_unit.path)
-                    self.err(f"'{name}' is already defined at {pspan}", tok)
+                    self.err(f"'{name}' is already defined at {self._at(pspan)}", tok)
                     continue
                 if ns == "model":
                     # models of a base spec are not inherited, only reusable
@@ -189,7 +220,7 @@ class Checker:
                     continue
                 if not override:
                     pspan = span_of(_name_token(prev), prev_unit.path)
-                    self.err(f"'{name}' is already defined at {pspan}; write 'override' to replace it", tok)
+                    self.err(f"'{name}' is already defined at {self._at(pspan)}; write 'override' to replace it", tok)
                     continue
                 if prev.data != item.data:
                     self.err(f"'override' must replace a definition of the same kind "
@@ -268,12 +299,14 @@ class Checker:
     def _new_name(self, name: str, tok) -> None:
         self._check_reserved(name, self.sp(tok))
         if name in self.declared_at and self.declared_at[name] != self.sp(tok):
-            self.err(f"'{name}' is already defined at {self.declared_at[name]}", tok)
+            self.err(f"'{name}' is already defined at {self._at(self.declared_at[name])}", tok)
             raise Bail
         self.declared_at[name] = self.sp(tok)
 
     def _check_reserved(self, name: str, span: Span) -> None:
         why = naming.reserved_reason(name)
+        if why is None and name in KEYWORDS:
+            why = f"'{name}' is a pyspec keyword"
         if why:
             self.err(f"cannot use '{name}' as a name: {why}", span)
 
@@ -383,7 +416,7 @@ class Checker:
                     if str(ltok) == ir.DONE:
                         self.err(f"'{ir.DONE}' is the label of a finished process; choose another label", ltok)
                     elif str(ltok) in labels:
-                        self.err(f"label '{ltok}' is already used at {labels[str(ltok)]}", ltok)
+                        self.err(f"label '{ltok}' is already used at {self._at(labels[str(ltok)])}", ltok)
                     else:
                         labels[str(ltok)] = self.sp(ltok)
                         self._check_reserved(str(ltok), self.sp(ltok))
@@ -397,25 +430,25 @@ class Checker:
             gen = naming.step_name(name, lab)
             if gen in self.declared_at or gen in self.consts:
                 self.err(f"step '{lab}' of process '{name}' would be exported as '{gen}', "
-                         f"which is already defined at {self.declared_at[gen]}", labels[lab])
+                         f"which is already defined at {self._at(self.declared_at[gen])}", labels[lab])
         gen = naming.pc_name(name)
         if gen in self.declared_at:
             self.err(f"process '{name}' would export its program counter as '{gen}', "
-                     f"which is already defined at {self.declared_at[gen]}", tok)
+                     f"which is already defined at {self._at(self.declared_at[gen])}", tok)
         for ld in locals_:
             ltok, lty_tree, linit = ld.children
             lname = str(ltok)
             self._check_reserved(lname, self.sp(ltok))
             if lname in pd.locals:
-                self.err(f"local '{lname}' is already defined at {pd.locals[lname].span}", ltok)
+                self.err(f"local '{lname}' is already defined at {self._at(pd.locals[lname].span)}", ltok)
                 continue
             if lname in self.vars or lname in self.consts:
                 self.err(f"local '{lname}' shadows the {'variable' if lname in self.vars else 'constant'} "
-                         f"defined at {self.declared_at.get(lname)}", ltok)
+                         f"defined at {self._at(self.declared_at.get(lname))}", ltok)
             gen = naming.local_name(name, lname)
             if gen in self.declared_at:
                 self.err(f"local '{lname}' would be exported as '{gen}', which is already defined "
-                         f"at {self.declared_at[gen]}", ltok)
+                         f"at {self._at(self.declared_at[gen])}", ltok)
             try:
                 lty = self.type_of(lty_tree, Scope("const"))
                 scope = Scope("local_init", proc_decl=pd)
@@ -429,6 +462,7 @@ class Checker:
         pd = self.procs.get(str(tok))
         if pd is None:
             return
+        self._goto_edges, self._goto_only = [], set()
         steps: list[ir.Step] = []
         targets: list[tuple[str, Span]] = []  # gotos, for reachability
 
@@ -484,7 +518,8 @@ class Checker:
                 yield from entry_labels(c.enter)
                 yield from entry_labels(c.exit)
 
-        edges: dict[str, set[str]] = {s.label: set(entry_labels(s.fallthrough)) for s in steps}
+        edges: dict[str, set[str]] = {s.label: set() if s.label in self._goto_only
+                                      else set(entry_labels(s.fallthrough)) for s in steps}
         for src, tgt in self._goto_edges:
             edges.setdefault(src, set()).update(tgt)
         todo = list(entry_labels(start))
@@ -496,8 +531,9 @@ class Checker:
             todo.extend(edges.get(lab, ()))
         for s in steps:
             if s.label not in reach:
-                self.warn(f"step '{s.label}' of process '{pd.name}' is unreachable", s.span)
+                self._pending_warnings.append((f"step '{s.label}' of process '{pd.name}' is unreachable", s.span))
         self._goto_edges = []
+        self._goto_only = set()
         self.processes[pd.name] = ir.Process(pd.name, pd.index, index_set, tuple(pd.locals.values()),
                                              tuple(steps), start, fairness, doc, pd.span)
 
@@ -512,7 +548,9 @@ class Checker:
         block = it.children[-1]
         scope = Scope("step", proc_decl=pd)
         self._cur_label = str(ltok)
-        body, _ = self._block(block, scope, pd)
+        body, ends = self._block(block, scope, pd)
+        if ends:  # always leaves by 'goto': never falls through
+            self._goto_only.add(str(ltok))
         return ir.Step(pd.name, str(ltok), body, fallthrough, fairness, self.sp(ltok))
 
     def _block(self, block: lark.Tree, scope: Scope, pd: ProcDecl) -> tuple[tuple[ir.Stmt, ...], bool]:
@@ -543,7 +581,7 @@ class Checker:
             return ir.Skip(span), False
         if d == "await_stmt":
             cond = self.expr(st.children[0], scope)
-            self._expect_bool(cond, st.children[0], "'await'")
+            self._expect_bool(cond, st.children[0], "the condition of 'await'")
             return ir.Await(span, cond), False
         if d == "goto_stmt":
             tok = st.children[0]
@@ -695,7 +733,7 @@ class Checker:
         elif name in scope.bound:
             self.err(f"'{name}' is already bound in this expression; choose another name", tok)
         elif name in self.declared_at:
-            self.err(f"'{name}' hides the declaration at {self.declared_at[name]}; choose another name", tok)
+            self.err(f"'{name}' hides the declaration at {self._at(self.declared_at[name])}; choose another name", tok)
 
     # ------------------------------------------------------------ properties
     def _property(self, item) -> None:
@@ -761,10 +799,25 @@ class Checker:
         constraint = None
         deadlock = "holds"
         if parent_tok is not None:
-            parent = self.models.get(str(parent_tok)) or self._base_model(str(parent_tok))
-            if parent is None:
-                self.err(f"model '{name}' extends unknown model '{parent_tok}'", parent_tok)
+            pname = str(parent_tok)
+            parent = None
+            if pname == name or pname in self._model_stack:
+                cycle = self._model_stack[self._model_stack.index(pname):] if pname != name else []
+                self.err(f"model '{name}' extends itself" if pname == name else
+                         "models extend each other in a cycle: " + " -> ".join(cycle + [name, pname]),
+                         parent_tok)
             else:
+                self._model_stack.append(name)
+                try:
+                    parent = self.models.get(pname) or self._base_model(pname)
+                finally:
+                    self._model_stack.pop()
+                if parent is None and pname in self._root_models:
+                    self.err(f"model '{name}' extends model '{pname}', which is defined after it "
+                             f"(define '{pname}' first)", parent_tok)
+                elif parent is None:
+                    self.err(f"model '{name}' extends unknown model '{parent_tok}'", parent_tok)
+            if parent is not None:
                 defaults = {c.name: c.default for c in self.consts.values()}
                 for cname, value in parent.constants:
                     if defaults.get(cname) is not value:
@@ -979,7 +1032,7 @@ class Checker:
             return ir.LocalRef(span, pd.locals[n].type, pd.name, n, None, ("l:" + n) in scope.assigned)
         if n in self.vars:
             if scope.kind in ("const", "model", "init", "local_init"):
-                self.err(f"variable '{n}' cannot be used in a {_scope_word(scope.kind)}", tok)
+                self.err(f"variable '{n}' cannot be used in {_scope_word(scope.kind)}", tok)
                 raise Bail
             if scope.kind == "step" or scope.kind in ("invariant", "action", "temporal", "constraint", "def"):
                 self.used.add("v:" + n)
@@ -1002,6 +1055,20 @@ class Checker:
             p = self.procs[n]
             self.err(f"'{n}' is a process; write {n}[i].pc or {n}[i].local" if p.index else
                      f"'{n}' is a process; write {n}.pc or {n}.local", tok)
+            raise Bail
+        if n in KEYWORDS or n in naming.PYTHON_RESERVED:
+            self.err("'None' is written 'none'" if n == "None" else f"unexpected keyword '{n}'", tok)
+            raise Bail
+        if n in self.item_kinds:
+            # declared, but not (yet) usable here
+            kind, where = self.item_kinds[n]
+            if kind == "var_decl":
+                self.err(f"variable '{n}' cannot be used in {_scope_word(scope.kind)}", tok)
+            elif kind == "const_decl":
+                self.err(f"constant '{n}' is used before its declaration at {self._at(where)}", tok)
+            else:
+                self.err(f"'{n}' is a{'n' if _kind_word(kind)[0] in 'aeiou' else ''} {_kind_word(kind)}, "
+                         f"not a value", tok)
             raise Bail
         hint = _suggest(n, list(scope.bound) + list(self.vars) + list(self.consts) + list(self.def_sigs)
                         + (list(pd.locals) if pd else []))
@@ -1134,7 +1201,13 @@ class Checker:
 
     def _temporal(self, t, scope: Scope, op: str, args):
         if not scope.allow_temporal:
-            where = {"invariant": "an invariant", "action": "an action property"}.get(scope.kind, "here")
+            if scope.kind == "temporal":
+                self.err(f"temporal operator '{op}' cannot be used inside this expression (temporal formulas "
+                         f"combine only with 'and', 'forall', 'always', 'eventually' and 'leads_to')", t)
+                raise Bail
+            where = {"invariant": "an invariant", "action": "an action property", "def": "a def",
+                     "step": "a step", "constraint": "a state constraint"}.get(scope.kind) \
+                or _scope_word(scope.kind)
             self.err(f"temporal operator '{op}' is only allowed in a 'temporal' property, not in {where}", t)
             raise Bail
         inner = Scope(scope.kind, scope.process, scope.proc_decl, scope.bound, scope.assigned, False, True)
@@ -1161,8 +1234,8 @@ class Checker:
     def _e_implies_op(self, t, scope):
         a = self.expr(t.children[0], self._nontemporal(scope))
         b = self.expr(t.children[1], self._nontemporal(scope))
-        self._expect_bool(a, t.children[0], "'implies'")
-        self._expect_bool(b, t.children[1], "'implies'")
+        self._expect_bool(a, t.children[0], "an operand of 'implies'")
+        self._expect_bool(b, t.children[1], "an operand of 'implies'")
         return ir.Binary(self.sp(t), BOOL, "implies", a, b)
 
     def _e_if_expr(self, t, scope):
@@ -1182,7 +1255,7 @@ class Checker:
         # 'and' may join temporal conjuncts in a temporal property
         items = [self.expr(c, scope if op == "and" else self._nontemporal(scope)) for c in t.children]
         for v, c in zip(items, t.children):
-            self._expect_bool(v, c, f"'{op}'")
+            self._expect_bool(v, c, f"an operand of '{op}'")
         acc = items[0]
         for v in items[1:]:
             acc = ir.Binary(Span(self.path, acc.span.line, acc.span.col, v.span.end_line, v.span.end_col),
@@ -1197,7 +1270,7 @@ class Checker:
 
     def _e_not_op(self, t, scope):
         v = self.expr(t.children[0], self._nontemporal(scope))
-        self._expect_bool(v, t.children[0], "'not'")
+        self._expect_bool(v, t.children[0], "the operand of 'not'")
         return ir.Unary(self.sp(t), BOOL, "not", v)
 
     def _e_comparison(self, t, scope):
@@ -1431,7 +1504,8 @@ class Checker:
             v = self.expr(entry.children[1], s)
             jk, jv = T.join(kt, k.type), T.join(vt, v.type)
             if jk is None or jv is None:
-                self.err("map literal mixes key or value types", entry)
+                what, t1, t2 = ("key", kt, k.type) if jk is None else ("value", vt, v.type)
+                self.err(f"map literal mixes {what} types {T.describe(t1)} and {T.describe(t2)}", entry)
                 raise Bail
             kt, vt = jk, jv
             entries.append((k, v))
@@ -1474,6 +1548,9 @@ class Checker:
             return ir.DefCall(span, rt, fname, tuple(args))
         if fname in BUILTINS:
             return self._builtin(fname, t, arg_trees, scope, span)
+        if fname in self.def_names:
+            self.err(f"def '{fname}' cannot be used in {_scope_word(scope.kind)}", func_t)
+            raise Bail
         hint = _suggest(fname, list(self.def_sigs) + sorted(BUILTINS))
         self.err(f"undefined function '{fname}'" + (f" (did you mean '{hint}'?)" if hint else ""), func_t)
         raise Bail
@@ -1637,8 +1714,8 @@ def _kind_word(data: str) -> str:
 
 
 def _scope_word(kind: str) -> str:
-    return {"const": "constant expression", "model": "model binding", "init": "initial value",
-            "local_init": "local's initial value"}.get(kind, kind)
+    return {"const": "a constant expression", "model": "a model binding", "init": "an initial value",
+            "local_init": "a local's initial value"}.get(kind, f"a {kind}")
 
 
 def _suggest(name: str, candidates: list[str]) -> str | None:

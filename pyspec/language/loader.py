@@ -77,8 +77,9 @@ def load_units(path: str, diags: Diagnostics, text: str | None = None,
     def visit(file: str, role: str, source: str | None, at: Span | None) -> None:
         key = str(Path(file).resolve()) if source is None else file
         if key in stack:
-            diags.error(f"'{Path(file).name}' extends or imports itself (cycle: "
-                        + " -> ".join(Path(s).name for s in stack + [key]) + ")", at or Span(file, 1, 1))
+            cycle = stack[stack.index(key):] + [key]
+            diags.error(f"circular {'extends' if role == 'extends' else 'import'}: "
+                        + " -> ".join(Path(s).name for s in cycle), at or Span(file, 1, 1))
             return
         if key in seen:
             return

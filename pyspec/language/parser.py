@@ -34,24 +34,49 @@ class SpecIndenter(Indenter):
     def process(self, stream):
         self.paren_level = 0
         self.indent_level = [0]
-        return self._process(self._watch(stream))
+        self.indent_char = ""
+        self.open_brackets = []  # the tokens of the brackets still open
+        self.prev = self.last = None  # the last two tokens, for error messages
+        return self._process(stream)
 
-    def _watch(self, stream):
-        # Refuse absurd nesting and stray closing brackets before lark's
-        # Indenter sees them (it would assert on the latter).
-        depth = 0
+    def _process(self, stream):
+        # lark's Indenter._process, which also refuses absurd nesting and
+        # stray closing brackets (lark would assert on the latter) and
+        # remembers what syntax errors need to explain themselves.
+        # (The hot loop of the parser: keep it lean.)
+        opened = self.open_brackets
+        open_types, close_types, nl_type = self.OPEN_PAREN_types, self.CLOSE_PAREN_types, self.NL_type
+        token = None
         for token in stream:
-            if token.type in self.OPEN_PAREN_types:
-                depth += 1
-                if depth > MAX_NESTING:
+            t = token.type
+            if t == nl_type:
+                self.prev, self.last = self.last, token
+                yield from self.handle_NL(token)
+                continue
+            if t in open_types:
+                opened.append(token)
+                if len(opened) > MAX_NESTING:
                     raise NestingError(token)
-            elif token.type in self.CLOSE_PAREN_types:
-                if depth == 0:
+                self.paren_level = len(opened)
+            elif t in close_types:
+                if not opened:
                     raise UnbalancedClose(token)
-                depth -= 1
+                opened.pop()
+                self.paren_level = len(opened)
+            self.prev, self.last = self.last, token
             yield token
+        while len(self.indent_level) > 1:
+            self.indent_level.pop()
+            yield (lark.Token.new_borrow_pos(self.DEDENT_type, "", token) if token
+                   else lark.Token(self.DEDENT_type, "", 0, 0, 0, 0, 0, 0))
 
     def handle_NL(self, token):
+        if self.paren_level == 0:
+            indent = token.rsplit("\n", 1)[1]
+            if indent:
+                if (" " in indent and "\t" in indent) or (self.indent_char and self.indent_char not in indent):
+                    raise MixedIndent(token)
+                self.indent_char = self.indent_char or indent[0]
         try:
             yield from super().handle_NL(token)
         except DedentError:
@@ -59,6 +84,11 @@ class SpecIndenter(Indenter):
 
 
 class BadDedent(Exception):
+    def __init__(self, token):
+        self.token = token
+
+
+class MixedIndent(Exception):
     def __init__(self, token):
         self.token = token
 
@@ -73,16 +103,39 @@ class UnbalancedClose(Exception):
         self.token = token
 
 
+def _cache_file() -> str | bool:
+    """Where lark may keep the built parser (a pickle): a per-user cache
+    directory, never a shared temporary one; False when none is writable."""
+    import hashlib
+    import os
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "pyspec")
+    digest = hashlib.sha256(GRAMMAR.read_bytes() + lark.__version__.encode()).hexdigest()[:16]
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        if not os.access(folder, os.W_OK):
+            return False
+    except OSError:
+        return False
+    return os.path.join(folder, f"grammar-{digest}.lark-cache")
+
+
 @functools.cache
 def _parser() -> lark.Lark:
-    return lark.Lark(
-        GRAMMAR.read_text(encoding="utf-8"),
-        parser="lalr",
-        postlex=SpecIndenter(),
-        propagate_positions=True,
-        maybe_placeholders=True,
-        cache=False,
-    )
+    options = dict(parser="lalr", postlex=SpecIndenter(), propagate_positions=True, maybe_placeholders=True)
+    cache = _cache_file()
+    if cache:
+        try:
+            return lark.Lark(GRAMMAR.read_text(encoding="utf-8"), cache=cache, **options)
+        except Exception:  # noqa: BLE001 - a damaged cache must never stop a lint
+            import os
+
+            try:
+                os.unlink(cache)
+            except OSError:
+                pass
+    return lark.Lark(GRAMMAR.read_text(encoding="utf-8"), **options)
 
 
 def _describe_terminal(name: str) -> str:
@@ -125,13 +178,54 @@ def _describe_token(token: lark.Token) -> str:
     return f"'{text}'"
 
 
+#: Terminals that can start an expression, and those that can continue one:
+#: an expected-token list containing most of them is summarised in a word.
+_EXPR_START = {"NAME", "INT", "STRING", "LPAR", "LSQB", "LBRACE", "MINUS", "TILDE", "TRUE", "FALSE",
+               "NONE", "NOT", "FORALL", "EXISTS", "CHOOSE", "ALWAYS", "EVENTUALLY"}
+_OPERATORS = {"PLUS", "MINUS", "STAR", "PERCENT", "AMPERSAND", "VBAR", "CIRCUMFLEX", "LESSTHAN",
+              "MORETHAN", "AND", "OR", "NOT", "IN", "IF", "IMPLIES", "LEADS_TO", "DOT", "LPAR", "LSQB"}
+_STATEMENT = {"AWAIT", "GOTO", "PASS", "IF", "EITHER", "ANY", "NAME"}
+_DECLARATION = {"ACTION", "CONST", "DEF", "ENUM", "EXTENDS", "FAIR", "IMPORT", "INVARIANT", "MODEL",
+                "OVERRIDE", "PROCESS", "SORT", "STRONG", "TEMPORAL", "TYPE", "VAR"}
+
+
+#: Words of the grammar that are also ordinary names (record fields, ...).
+_SOFT_KEYWORDS = {"type", "record", "model", "action", "check", "spec", "sort", "enum", "import"}
+
+
+@functools.cache
+def keywords() -> frozenset[str]:
+    """The words of the grammar ('process', 'await', ...)."""
+    return frozenset(t.pattern.value for t in _parser().terminals
+                     if t.pattern.type == "str" and t.pattern.value.isidentifier())
+
+
 def _expected_words(expected) -> str:
-    names = sorted({_describe_terminal(n) for n in expected if not n.startswith("__ANON")})
-    if not names:
+    names = {n for n in expected if not n.startswith("__ANON")}
+    anon = {n for n in expected if n.startswith("__ANON")}
+    summary = []
+    if {"NAME", "INT", "LPAR"} <= names:
+        names -= _EXPR_START
+        summary.append("an expression")
+    if len(names & _OPERATORS) + len(anon) >= 5:
+        names -= _OPERATORS
+        anon = {n for n in anon if _describe_terminal(n) == "'->'"}
+        summary.append("an operator")
+    if {"AWAIT", "GOTO", "PASS"} <= names:
+        names -= _STATEMENT
+        summary.append("a statement")
+    if len(names & _DECLARATION) >= 5:
+        names -= _DECLARATION | {"$END"}
+        summary.append("a declaration such as const, var, def, process, invariant or model")
+    names |= anon
+    ends = {"_NL", "_DEDENT", "$END"}
+    words = summary + sorted({_describe_terminal(n) for n in names - ends}) \
+        + [_describe_terminal(n) for n in ("_NL", "_DEDENT", "$END") if n in names]
+    if not words:
         return ""
-    if len(names) > 8:
-        return " (expected " + ", ".join(names[:8]) + ", ...)"
-    return " (expected " + ", ".join(names) + ")"
+    if len(words) > 8:
+        return " (expected " + ", ".join(words[:8]) + ", ...)"
+    return " (expected " + ", ".join(words) + ")"
 
 
 def _token_span(path: str, token) -> Span:
@@ -148,24 +242,23 @@ def parse(text: str, path: str, diags: Diagnostics) -> lark.Tree | None:
     try:
         return _parser().parse(text)
     except UnexpectedToken as e:
-        tok = e.token
-        if tok.type == "_DEDENT" or tok.type == "$END":
-            span = _eof_or_line_span(path, text, e)
-        else:
-            span = _token_span(path, tok)
-        if tok.type == "_INDENT":
-            msg = "unexpected indentation"
-        else:
-            msg = f"unexpected {_describe_token(tok)}"
-        diags.error(msg + _expected_words(e.expected), span)
+        msg, span = _unexpected_token(e, text, path)
+        diags.error(msg, span)
     except UnexpectedCharacters as e:
-        ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
-        shown = repr(ch)[1:-1] if ch.isprintable() and ch not in "'\"" else f"U+{ord(ch):04X}" if ch else "?"
-        if ch in "'\"":
-            msg = "unterminated string" if ch == '"' else "strings use double quotes"
+        pos = e.pos_in_stream
+        ch = text[pos] if pos is not None and 0 <= pos < len(text) else ""
+        line, col = e.line, e.column
+        if ch == '"' and text[max(0, pos - 2):pos + 1] == '"""':
+            msg, col = "unterminated string (a docstring opened with \"\"\" is never closed)", col - 2
+        elif ch == '"':
+            msg = "unterminated string"
+        elif ch == "'":
+            msg = "strings use double quotes"
+        elif ch.isprintable():
+            msg = f"unexpected character '{ch}'"
         else:
-            msg = f"unexpected character '{shown}'"
-        diags.error(msg, Span(path, e.line, e.column, e.line, e.column + 1))
+            msg = f"unexpected character U+{ord(ch):04X}" if ch else "unexpected character"
+        diags.error(msg, Span(path, line, col, line, col + 1))
     except UnexpectedEOF as e:
         diags.error("unexpected end of file" + _expected_words(e.expected),
                     _eof_or_line_span(path, text, e))
@@ -173,6 +266,10 @@ def parse(text: str, path: str, diags: Diagnostics) -> lark.Tree | None:
         line = e.token.end_line or e.token.line
         col = (e.token.end_column or 1)
         diags.error("unindent does not match any outer indentation level", Span(path, line, col, line, col + 1))
+    except MixedIndent as e:
+        line = e.token.end_line or e.token.line
+        col = e.token.end_column or 1
+        diags.error("inconsistent use of tabs and spaces in indentation", Span(path, line, 1, line, col))
     except NestingError as e:
         diags.error(f"expression nested too deeply (more than {MAX_NESTING} brackets)",
                     _token_span(path, e.token))
@@ -181,6 +278,74 @@ def parse(text: str, path: str, diags: Diagnostics) -> lark.Tree | None:
     except UnexpectedInput as e:  # any other lark input error
         diags.error("syntax error", Span(path, getattr(e, "line", 1) or 1, getattr(e, "column", 1) or 1))
     return None
+
+
+def _unexpected_token(e: UnexpectedToken, text: str, path: str) -> tuple[str, Span]:
+    """Explain a token the grammar does not accept here, in plain words."""
+    tok = e.token
+    state: SpecIndenter = _parser().options.postlex
+    expected = set(e.expected or ())
+    if e.interactive_parser is not None:
+        try:
+            expected = set(e.interactive_parser.accepts())
+        except Exception:  # noqa: BLE001 - only a better word list is lost
+            pass
+    # the token before the offending one (among those that reached the parser)
+    last = state.last
+    if last is tok or (last is not None and last.type == tok.type and last.line == tok.line
+                       and last.column == tok.column):
+        prev = state.prev
+    else:
+        prev = last
+    lines = text.split("\n")
+
+    def first_col(line: int) -> int | None:
+        """The column of the first token of a line (1 when it is not indented)."""
+        if not 1 <= line <= len(lines):
+            return None
+        src = lines[line - 1]
+        return len(src) - len(src.lstrip(" \t\f")) + 1
+    if tok.type in ("$END", "_DEDENT"):
+        span = _eof_or_line_span(path, text, e)
+    elif tok.type in ("_INDENT", "_NL"):
+        span = Span(path, tok.line or 1, tok.column or 1)
+    else:
+        span = _token_span(path, tok)
+    kws = keywords()
+
+    # an opening bracket never closed: the file (or the declaration) ends inside it
+    if state.open_brackets:
+        b = state.open_brackets[-1]
+        line = getattr(tok, "line", None)
+        if tok.type == "$END" or (line and line > b.line and first_col(line) == 1):
+            return f"'{b}' was never closed", _token_span(path, b)
+    if "SPEC" in expected and expected <= {"SPEC", "_NL"}:
+        if tok.type == "$END":
+            return "empty file: a spec file starts with 'spec Name'", Span(path, 1, 1)
+        return "a spec file must start with 'spec Name'", span
+    if tok.type == "SPEC":
+        return "a file has only one 'spec' header", span
+    if tok.type == "_INDENT":
+        line, col = tok.end_line or tok.line, tok.end_column or 1
+        return "unexpected indentation", Span(path, line, col, line, col + 1)
+    if expected == {"_INDENT"}:
+        return "expected an indented block", span
+    line_start = prev is not None and prev.type == "NAME" and first_col(prev.line) == prev.column
+    if line_start and expected == {"COLON"}:
+        return ("expected a step label ('name:'): statements in a process go inside "
+                "labelled steps"), _token_span(path, prev)
+    if prev is not None and prev.type == "NAME" and str(prev) in kws and str(prev) not in _SOFT_KEYWORDS \
+            and prev.line == tok.line:
+        # a keyword where the grammar only accepts a name (else: without if, ...)
+        return f"unexpected '{prev}'", _token_span(path, prev)
+    if line_start:
+        if tok.type == "COLON" and "EQUAL" in expected and "COLON" not in expected:
+            return (f"step label '{prev}:' inside a step: labels start steps at the level of "
+                    f"the process body"), _token_span(path, prev)
+    if tok.type == "EQUAL" and prev is not None and prev.type == "EQUAL" and prev.end_pos == tok.start_pos:
+        return ("unexpected '==' (assign with '=', or use 'await' to wait for a condition)",
+                Span(path, prev.line, prev.column, prev.line, prev.column + 2))
+    return f"unexpected {_describe_token(tok)}" + _expected_words(expected), span
 
 
 def _eof_or_line_span(path: str, text: str, e) -> Span:
