@@ -1,0 +1,184 @@
+"""Benchmark: the embedded engine against TLC on the same models, in one run.
+
+For each model: distinct states, wall time (start-up included: each run is
+a fresh process), distinct states per second, peak memory, bytes per
+distinct state (embedded: growth of the resident set during the search),
+and the ratio embedded/TLC, with 1 and 2 workers.
+
+    python bench/engines.py                      # default models
+    python bench/engines.py --models spec/kvm/v1.pyspec:big:NoWrapAlias --workers 1
+    python bench/engines.py --no-tlc             # embedded only
+
+TLC is run directly on the modules ``pyspec tla`` exports
+(``java -cp $TLA2TOOLS_JAR tlc2.TLC``), deadlock checking off, checking the
+given invariant, so that both engines explore the whole state space.
+Not part of the tests: it prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_MODELS = [
+    "spec/kvm/v1.pyspec:big:NoWrapAlias",
+    "spec/kvm/v2.pyspec:big:NoWrapAlias",
+    "spec/kvm/v1.pyspec:big3:NoWrapAlias",
+]
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def child(spec_path: str, model: str, prop: str, workers: int) -> None:
+    """Run inside a fresh interpreter: print one JSON line of figures."""
+    t0 = time.monotonic()
+    import pyspec
+    from pyspec.compile import compile_model
+    from pyspec.engines.embedded.bfs import Options, explore
+
+    spec = pyspec.load(spec_path)
+    cm = compile_model(spec, model)
+    t_compiled = time.monotonic()
+    rss0 = rss_mb()
+    opts = Options(invariants=[prop] if prop else [], deadlock=False)
+    if workers > 1:
+        from pyspec.engines.embedded.parallel import explore_parallel
+
+        res = explore_parallel(cm, opts, workers)
+    else:
+        res = explore(cm, opts)
+    t1 = time.monotonic()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps({
+        "distinct": res.distinct, "generated": res.generated, "depth": res.depth, "verdict":
+        "violated" if res.order else ("ok" if res.complete else res.stopped),
+        "search_seconds": t1 - t_compiled, "compile_seconds": t_compiled - t0,
+        "rss_before_mb": rss0, "peak_mb": max(peak, kids), "bits": cm.layout.bits,
+        "worker_cpu": res.worker_cpu,
+    }))
+
+
+def run_embedded(spec_path: str, model: str, prop: str, workers: int) -> dict:
+    t0 = time.monotonic()
+    p = subprocess.run([sys.executable, __file__, "--child", spec_path, model, prop or "", str(workers)],
+                       capture_output=True, text=True, cwd=ROOT)
+    wall = time.monotonic() - t0
+    if p.returncode != 0:
+        raise RuntimeError(p.stderr[-2000:])
+    data = json.loads(p.stdout.strip().splitlines()[-1])
+    data["seconds"] = wall
+    if workers == 1 and data["distinct"]:
+        data["bytes_per_state"] = (data["peak_mb"] - data["rss_before_mb"]) * 2**20 / data["distinct"]
+    return data
+
+
+def run_tlc(spec_path: str, model: str, prop: str, workers: int, jar: str) -> dict:
+    import re
+
+    import pyspec
+    from pyspec.tla import export_spec
+    from pyspec.tla.export import ModelRun, render_model, render_module
+
+    spec = pyspec.load(spec_path)
+    m = spec.model(model)
+    _, _, r = render_module(spec)
+    run = ModelRun(check_deadlock=False)
+    run.invariants = [prop] if prop else []
+    run.properties = []
+    run.expected = []
+    tla, cfg = render_model(spec, r, m, run)
+    files = export_spec(spec, [model]).files
+    with tempfile.TemporaryDirectory(prefix="bench-tlc-") as d:
+        for name, text in files.items():
+            Path(d, name).write_text(text)
+        Path(d, f"MC_{model}.tla").write_text(tla)
+        Path(d, f"MC_{model}.cfg").write_text(cfg)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        t0 = time.monotonic()
+        p = subprocess.run(["java", "-XX:+UseParallelGC", "-cp", jar, "tlc2.TLC", "-workers", str(workers),
+                            "-metadir", str(Path(d, "states")), "-config", f"MC_{model}.cfg",
+                            f"MC_{model}.tla"], cwd=d, capture_output=True, text=True)
+        wall = time.monotonic() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    out = p.stdout + p.stderr
+    ms = re.findall(r"([\d,]+) states generated, ([\d,]+) distinct states found", out)
+    distinct = int(ms[-1][1].replace(",", "")) if ms else 0
+    return {"distinct": distinct, "seconds": wall, "peak_mb": max(after, before) / 1024,
+            "verdict": "violated" if "is violated" in out else ("ok" if "No error has been found" in out else "error")}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", default=",".join(DEFAULT_MODELS),
+                    help="comma-separated SPEC:MODEL:INVARIANT (the invariant should hold)")
+    ap.add_argument("--workers", default="1,2", help="worker counts to run (default 1,2)")
+    ap.add_argument("--no-tlc", action="store_true", help="embedded engine only")
+    ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        child(args.child[0], args.child[1], args.child[2], int(args.child[3]))
+        return 0
+    jar = os.environ.get("TLA2TOOLS_JAR")
+    if not args.no_tlc and not (jar and Path(jar).is_file()):
+        print("TLA2TOOLS_JAR is not set: embedded engine only", file=sys.stderr)
+        args.no_tlc = True
+    workers = [int(w) for w in args.workers.split(",")]
+    rows = []
+    for item in args.models.split(","):
+        spec_path, model, prop = (item.split(":") + ["", ""])[:3]
+        for w in workers:
+            e = run_embedded(spec_path, model, prop, w)
+            row = {"model": f"{Path(spec_path).stem}.{model}", "workers": w, "emb": e}
+            if not args.no_tlc:
+                row["tlc"] = run_tlc(spec_path, model, prop, w, jar)
+            rows.append(row)
+            print_row(row, flush=True)
+    print()
+    print("ratio = embedded distinct states/s divided by TLC's with the same number of workers;")
+    print("times are wall clock including start-up (Python import + compile + pre-run / JVM + SANY).")
+    print("cpu/worker: CPU seconds of each worker process (--workers > 1): on a machine with as many free")
+    print("cores as workers the search takes about the largest of them.")
+    return 0
+
+
+_header_done = False
+
+
+def print_row(row: dict, flush: bool = False) -> None:
+    global _header_done
+    if not _header_done:
+        print(f"{'model':<16} {'w':>2} {'distinct':>10} {'emb s':>8} {'emb st/s':>9} {'emb MB':>7} {'B/state':>7} "
+              f"{'cpu/worker':>11} {'tlc s':>8} {'tlc st/s':>9} {'tlc MB':>7} {'ratio':>6}  agree")
+        _header_done = True
+    e, t = row["emb"], row.get("tlc")
+    e_rate = e["distinct"] / e["seconds"]
+    bps = e.get("bytes_per_state")
+    bps_s = "-" if bps is None else f"{bps:.0f}"
+    cpu = e.get("worker_cpu") or []
+    cpu_s = "/".join(f"{c:.1f}" for c in cpu) if cpu else "-"
+    line = (f"{row['model']:<16} {row['workers']:>2} {e['distinct']:>10,} {e['seconds']:>8.1f} {e_rate:>9,.0f} "
+            f"{e['peak_mb']:>7.0f} {bps_s:>7} {cpu_s:>11}")
+    if t:
+        t_rate = t["distinct"] / t["seconds"] if t["seconds"] else 0
+        ratio = e_rate / t_rate if t_rate else float("nan")
+        agree = "yes" if t["distinct"] == e["distinct"] and t["verdict"] == e["verdict"] else "NO"
+        line += f" {t['seconds']:>8.1f} {t_rate:>9,.0f} {t['peak_mb']:>7.0f} {ratio:>6.1f}  {agree}"
+    print(line, flush=flush)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""``pyspec check``: model-check with the embedded engine.
+
+- ``pyspec check --all [PATH...]``: every model of every spec under the
+  paths (default: spec/); one table (spec, model, property, expected, got,
+  distinct states, time); exit 0 only when every model meets its declared
+  expected outcomes.
+- ``pyspec check SPEC [--model M]``: every declared check of the model(s),
+  one exploration for the safety properties and one for the temporal ones.
+- ``pyspec check SPEC --model M --property P``: that property alone (TLC's
+  way: stop at the first violation); ``--property deadlock`` for deadlock.
+
+Exit codes: 0 every outcome as declared, 1 an unexpected outcome (or an
+incomplete run), 2 bad input, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from ..diagnostics import SpecError
+from .common import find_specs, load_or_report
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("check", help="model-check specs with the embedded engine",
+                       description="Explore every reachable state of a model with the embedded engine and "
+                                   "check its properties (invariants, action properties, temporal properties "
+                                   "under fairness, deadlock).")
+    p.add_argument("paths", nargs="*", metavar="SPEC", help="spec file (or, with --all, files and directories)")
+    p.add_argument("--all", action="store_true", help="check every model of every spec under the paths "
+                                                      "(default spec/) and print one table")
+    p.add_argument("--model", "-m", help="the model to check (default: every model of the spec)")
+    p.add_argument("--property", "-p", help="check this property alone ('deadlock' for deadlock)")
+    p.add_argument("--json", action="store_true", help="print the report(s) as JSON")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (exploration is deterministic; "
+                                                          "accepted for symmetry with simulate)")
+    p.add_argument("--max-states", type=int, default=None, help="stop after this many distinct states")
+    p.add_argument("--max-depth", type=int, default=None, help="explore at most this many BFS levels")
+    p.add_argument("--no-deadlock", action="store_true", help="do not check for deadlocks")
+    p.add_argument("--checkpoint", metavar="FILE", help="write a checkpoint to FILE periodically (and on Ctrl-C)")
+    p.add_argument("--checkpoint-every", type=float, default=60.0, metavar="SECONDS",
+                   help="seconds between checkpoints (default 60)")
+    p.add_argument("--recover", metavar="FILE", help="resume from a checkpoint written by --checkpoint")
+    p.add_argument("--traces", action="store_true", help="print the counterexample of every violation "
+                                                         "(default: only of unexpected outcomes)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..engines.embedded import check, check_model
+    from ..engines.embedded.progress import make_progress
+    from ..report.text import meets_expectation, render_report, render_table
+
+    if args.all or (not args.paths):
+        files = find_specs(args.paths)
+        if not files:
+            print("no spec files found", file=sys.stderr)
+            return 2
+    else:
+        files = args.paths
+    if (args.property or args.recover or args.checkpoint) and (len(files) != 1):
+        print("--property, --checkpoint and --recover need one spec file", file=sys.stderr)
+        return 2
+    rows = []
+    all_reports = []
+    bad_input = False
+    interrupted = False
+    for f in files:
+        spec = load_or_report(f)
+        if spec is None:
+            bad_input = True
+            rows.append({"spec": f, "model": "-", "property": "(spec does not load)", "expected": "-",
+                         "got": "error", "distinct": 0, "seconds": 0.0, "ok": False})
+            continue
+        models = [m.name for m in spec.models]
+        if args.model:
+            if args.model not in models:
+                print(f"{f}: no model '{args.model}' (models: {', '.join(models) or 'none'})", file=sys.stderr)
+                return 2
+            models = [args.model]
+        elif args.property and len(models) != 1:
+            print(f"{f}: --property needs --model (models: {', '.join(models)})", file=sys.stderr)
+            return 2
+        for mname in models:
+            label = f"{spec.name}.{mname}"
+            progress = make_progress(label, quiet=args.json or args.all)
+            t0 = time.monotonic()
+            try:
+                if args.property:
+                    if args.property != "deadlock":
+                        try:
+                            spec.prop(args.property)
+                        except KeyError:
+                            print(f"{f}: no property '{args.property}'", file=sys.stderr)
+                            return 2
+                    reports = [check(spec, mname, property=args.property, workers=args.workers,
+                                     max_states=args.max_states, max_depth=args.max_depth,
+                                     deadlock=not args.no_deadlock, checkpoint=args.checkpoint,
+                                     recover=args.recover, progress=progress,
+                                     checkpoint_every=args.checkpoint_every)]
+                else:
+                    reports = check_model(spec, mname, workers=args.workers, max_states=args.max_states,
+                                          max_depth=args.max_depth, deadlock=not args.no_deadlock,
+                                          progress=progress, checkpoint=args.checkpoint, recover=args.recover,
+                                          checkpoint_every=args.checkpoint_every)
+            except SpecError as e:
+                print(e.render(), file=sys.stderr)
+                return 2
+            finally:
+                progress.close()
+            elapsed = time.monotonic() - t0
+            for r in reports:
+                all_reports.append(r)
+                if r.verdict == "incomplete" and r.message and r.message.startswith("interrupted"):
+                    interrupted = True
+                rows.append({"spec": f, "model": mname, "property": r.property or "-",
+                             "expected": r.expected or "holds",
+                             "got": {"ok": "holds"}.get(r.verdict, r.verdict), "distinct": r.distinct_states,
+                             "seconds": r.seconds, "ok": meets_expectation(r)})
+                if not args.json and not args.all:
+                    show_trace = args.traces or args.property or not meets_expectation(r)
+                    if show_trace:
+                        print(render_report(r, spec))
+                        print()
+            if not args.json and not args.all and len(reports) > 1:
+                print(f"model {mname}: {len(reports)} checks in {elapsed:.2f}s")
+            if args.all and not args.json:
+                n_bad = sum(1 for r in reports if not meets_expectation(r))
+                states = max((r.distinct_states for r in reports), default=0)
+                print(f"{f} {mname}: {len(reports)} checks, {states:,} states, {elapsed:.1f}s"
+                      + (f", {n_bad} UNEXPECTED" if n_bad else ""), file=sys.stderr, flush=True)
+    if args.json:
+        if args.property and len(all_reports) == 1:
+            print(all_reports[0].dumps())
+        else:
+            print(json.dumps([r.to_json() for r in all_reports], indent=2))
+    else:
+        print(render_table(rows))
+        bad = [r for r in rows if not r["ok"]]
+        total = len(rows)
+        print(f"\n{total - len(bad)} of {total} checks as expected"
+              + (f", {len(bad)} unexpected" if bad else ""))
+    if interrupted:
+        return 130
+    if bad_input:
+        return 2
+    return 0 if all(r["ok"] for r in rows) else 1

@@ -1,0 +1,781 @@
+"""The packed state: one Python int per state, with a fixed bit field per slot.
+
+A *slot* is one state variable, one program counter of one process instance,
+or one local of one process instance (indexed processes get one slot per
+index, so that a step of instance ``i`` reads and writes its own fields
+directly).  Each slot has a :class:`Codec` derived from its declared type:
+
+- enumerable leaves (bool, enum, sort, str, label) are numbered in the
+  canonical value order;
+- ints get a range ``lo..hi`` (the declared range, widened to what a
+  deterministic pre-run observed, see :mod:`pyspec.compile.model`);
+- sets over small domains are bit masks, maps over small key domains one
+  digit per key (absent / present with a value), records and tuples the
+  concatenation of their fields, sequences a length and a bounded number of
+  elements.
+
+Values a codec cannot represent (an int outside its range, a longer
+sequence) are *escaped*: the slot's field is 0 and the value is serialised
+into a tail above the fixed fields (``state >> layout.bits``).  The encoding
+is canonical (equal states give equal ints) and deterministic (it depends
+only on the layout), so worker processes agree on it.
+
+Slots whose codec can escape carry one extra low bit in their field: 1 for
+a value held in the field, 0 for an escaped value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..ir import nodes as ir
+from ..values import NONE, FMap, Record, sort_key
+from .runtime import ESC, _get_uvarint, _put_uvarint, deser, fmap_own, rec_own, ser
+
+#: Largest element domain of a set codec (one bit per element) and key domain
+#: of a map codec (one digit per key).
+SET_LIMIT = 64
+KEY_LIMIT = 32
+#: Default range of an int without declared bounds before the pre-run widens it.
+DEFAULT_INT_SEED = (0, 7)
+#: Fields this wide or narrower decode through a list built up front.
+LIST_BITS = 14
+#: Leaf codecs with at most this many values encode through a prefilled dict.
+ENC_TABLE_LIMIT = 1 << 14
+DEFAULT_SEQ_SEED = 3
+
+
+class Codec:
+    """Bijection between representable values of a type and ``width``-bit codes."""
+
+    width = 0
+    closed = True  # every value of the type is representable
+    count: int | None = None  # number of representable values when small
+
+    def enc(self, v: Any) -> int | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def dec(self, c: int) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def all_values(self) -> list:
+        """Every representable value, in canonical order (only when ``count`` is small)."""
+        raise NotImplementedError
+
+
+class ListCodec(Codec):
+    """A finite list of values (bool, enum, sort, str, label), numbered in order."""
+
+    def __init__(self, values: list, closed: bool = True):
+        self.values = list(values)
+        self.index = {v: i for i, v in enumerate(self.values)}
+        self.width = max(0, (len(self.values) - 1).bit_length())
+        self.count = len(self.values)
+        self.closed = closed
+
+    def enc(self, v):
+        return self.index.get(v)
+
+    def dec(self, c):
+        return self.values[c]
+
+    def all_values(self):
+        return list(self.values)
+
+
+class IdentityCodec(Codec):
+    """Sort and enum values: the compiled model already numbers them 0..n-1."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.count = n
+        self.width = max(0, (n - 1).bit_length())
+        self.values = list(range(n))
+
+    def enc(self, v):
+        return v if type(v) is int and 0 <= v < self.n else None
+
+    def dec(self, c):
+        return c
+
+    def all_values(self):
+        return list(range(self.n))
+
+
+class BoolCodec(ListCodec):
+    def __init__(self):
+        super().__init__([False, True])
+
+    def enc(self, v):
+        return 1 if v is True else 0 if v is False else None
+
+
+class IntCodec(Codec):
+    closed = False
+
+    def __init__(self, lo: int, hi: int):
+        if hi < lo:
+            hi = lo
+        self.lo, self.hi = lo, hi
+        self.width = (hi - lo).bit_length()
+        self.count = hi - lo + 1
+
+    def enc(self, v):
+        if type(v) is int and self.lo <= v <= self.hi:
+            return v - self.lo
+        return None
+
+    def dec(self, c):
+        return c + self.lo
+
+    def all_values(self):
+        return list(range(self.lo, self.hi + 1))
+
+
+class UnitCodec(Codec):
+    """A type with one representable value (``none``, an empty literal's type)."""
+
+    def __init__(self, value: Any, closed: bool):
+        self.value = value
+        self.closed = closed
+        self.count = 1
+
+    def enc(self, v):
+        return 0 if v == self.value and type(v) is type(self.value) else None
+
+    def dec(self, c):
+        return self.value
+
+    def all_values(self):
+        return [self.value]
+
+
+class OpaqueCodec(Codec):
+    """Nothing is representable: every value escapes."""
+
+    closed = False
+    count = 0
+
+    def enc(self, v):
+        return None
+
+    def dec(self, c):  # pragma: no cover - never called: nothing encodes
+        raise ValueError("opaque codec")
+
+    def all_values(self):
+        return []
+
+
+class OptionalCodec(Codec):
+    def __init__(self, inner: Codec):
+        self.inner = inner
+        self.width = inner.width + 1
+        self.closed = inner.closed
+        self.count = None if inner.count is None else inner.count + 1
+
+    def enc(self, v):
+        if v is NONE:
+            return 0
+        c = self.inner.enc(v)
+        return None if c is None else (c << 1) | 1
+
+    def dec(self, c):
+        return NONE if not c & 1 else self.inner.dec(c >> 1)
+
+    def all_values(self):
+        return [NONE] + self.inner.all_values()
+
+
+class SetCodec(Codec):
+    """A subset of a small element domain, as a bit mask."""
+
+    def __init__(self, elem: Codec):
+        self.elems = sorted(elem.all_values(), key=sort_key)
+        self.bit = {v: i for i, v in enumerate(self.elems)}
+        self.width = len(self.elems)
+        self.closed = elem.closed
+        self.count = 2 ** len(self.elems) if len(self.elems) <= 16 else None
+        self._cache: dict[int, frozenset] = {}
+
+    def enc(self, v):
+        if type(v) is not frozenset:
+            return None
+        c = 0
+        bit = self.bit
+        for x in v:
+            i = bit.get(x)
+            if i is None:
+                return None
+            c |= 1 << i
+        return c
+
+    def dec(self, c):
+        v = self._cache.get(c)
+        if v is None:
+            v = frozenset(e for i, e in enumerate(self.elems) if c >> i & 1)
+            self._cache[c] = v
+        return v
+
+    def all_values(self):
+        return sorted((self.dec(c) for c in range(2 ** self.width)), key=sort_key)
+
+
+class MapCodec(Codec):
+    """A map over a small key domain: one digit per key (0 absent, value code << 1 | 1)."""
+
+    def __init__(self, key: Codec, value: Codec):
+        self.keys = sorted(key.all_values(), key=sort_key)
+        self.pos = {k: i for i, k in enumerate(self.keys)}
+        self.value = value
+        self.dw = value.width + 1
+        self.dmask = (1 << self.dw) - 1
+        self.width = self.dw * len(self.keys)
+        self.closed = key.closed and value.closed
+        n = value.count
+        self.count = None if n is None or (n + 1) ** len(self.keys) > 4096 else (n + 1) ** len(self.keys)
+
+    def enc(self, v):
+        if not isinstance(v, FMap) or isinstance(v, Record):
+            return None
+        c = 0
+        pos = self.pos
+        venc = self.value.enc
+        dw = self.dw
+        for k, x in v._d.items():
+            i = pos.get(k)
+            if i is None:
+                return None
+            xc = venc(x)
+            if xc is None:
+                return None
+            c |= ((xc << 1) | 1) << (i * dw)
+        return c
+
+    def dec(self, c):
+        d = {}
+        vdec = self.value.dec
+        dw, dm = self.dw, self.dmask
+        for i, k in enumerate(self.keys):
+            digit = (c >> (i * dw)) & dm
+            if digit & 1:
+                d[k] = vdec(digit >> 1)
+        return fmap_own(d)
+
+    def all_values(self):
+        import itertools
+
+        opts = [None] + self.value.all_values()
+        out = []
+        for combo in itertools.product(opts, repeat=len(self.keys)):
+            out.append(fmap_own({k: x for k, x in zip(self.keys, combo) if x is not None}))
+        return sorted(out, key=sort_key)
+
+
+class ProductCodec(Codec):
+    """Records (by sorted field name) and tuples: the concatenation of the parts."""
+
+    def __init__(self, parts: list[Codec], names: list[str] | None):
+        self.parts = parts
+        self.names = names  # None for tuples
+        self.offs = []
+        off = 0
+        for p in parts:
+            self.offs.append(off)
+            off += p.width
+        self.width = off
+        self.closed = all(p.closed for p in parts)
+        n = 1
+        for p in parts:
+            n = None if n is None or p.count is None else n * p.count
+        self.count = n if n is not None and n <= 4096 else None
+
+    def enc(self, v):
+        if self.names is None:
+            if type(v) is not tuple or len(v) != len(self.parts):
+                return None
+            items = v
+        else:
+            if type(v) is not Record or len(v._d) != len(self.names):
+                return None
+            d = v._d
+            try:
+                items = [d[n] for n in self.names]
+            except KeyError:
+                return None
+        c = 0
+        for p, off, x in zip(self.parts, self.offs, items):
+            xc = p.enc(x)
+            if xc is None:
+                return None
+            c |= xc << off
+        return c
+
+    def dec(self, c):
+        items = [p.dec((c >> off) & ((1 << p.width) - 1)) for p, off in zip(self.parts, self.offs)]
+        if self.names is None:
+            return tuple(items)
+        return rec_own(dict(zip(self.names, items)))
+
+    def all_values(self):
+        import itertools
+
+        out = []
+        for combo in itertools.product(*[p.all_values() for p in self.parts]):
+            out.append(tuple(combo) if self.names is None else rec_own(dict(zip(self.names, combo))))
+        return sorted(out, key=sort_key)
+
+
+class SeqCodec(Codec):
+    """A sequence of at most ``maxlen`` elements: length, then the elements."""
+
+    closed = False
+
+    def __init__(self, elem: Codec, maxlen: int):
+        self.elem = elem
+        self.maxlen = maxlen
+        self.lw = maxlen.bit_length()
+        self.ew = elem.width
+        self.width = self.lw + maxlen * elem.width
+        n = elem.count
+        self.count = None if n is None else sum(n ** k for k in range(maxlen + 1))
+        if self.count is not None and self.count > 4096:
+            self.count = None
+
+    def enc(self, v):
+        if type(v) is not tuple or len(v) > self.maxlen:
+            return None
+        c = len(v)
+        off = self.lw
+        enc = self.elem.enc
+        for x in v:
+            xc = enc(x)
+            if xc is None:
+                return None
+            c |= xc << off
+            off += self.ew
+        return c
+
+    def dec(self, c):
+        n = c & ((1 << self.lw) - 1)
+        em = (1 << self.ew) - 1
+        dec = self.elem.dec
+        return tuple(dec((c >> (self.lw + i * self.ew)) & em) for i in range(n))
+
+    def all_values(self):
+        import itertools
+
+        vals = self.elem.all_values()
+        out = [tuple(c) for n in range(self.maxlen + 1) for c in itertools.product(vals, repeat=n)]
+        return sorted(out, key=sort_key)
+
+
+# --------------------------------------------------------------------------
+# Building codecs from types
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Domains:
+    """What the codec builder needs to know about the model's values."""
+
+    sorts: dict[str, int]  # sort name -> number of model values (coded 0..n-1)
+    strings: list[str]  # every string the model can produce, sorted
+    int_bounds: Callable[[ir.IntType], tuple[int, int] | None]  # evaluated declared range
+    int_seeds: dict = field(default_factory=dict)  # (group, path) -> (lo, hi)
+    seq_seeds: dict = field(default_factory=dict)  # (group, path) -> maxlen
+
+
+def build_codec(ty: ir.Type, dom: Domains, group: str, path: tuple = ()) -> Codec:
+    if isinstance(ty, ir.BoolType):
+        return BoolCodec()
+    if isinstance(ty, ir.IntType):
+        lo_hi = dom.int_bounds(ty)
+        seed = dom.int_seeds.get((group, path))
+        if lo_hi is None and seed is None:
+            lo_hi = DEFAULT_INT_SEED
+        elif lo_hi is None:
+            lo_hi = seed
+        elif seed is not None:
+            lo_hi = (min(lo_hi[0], seed[0]), max(lo_hi[1], seed[1]))
+        return IntCodec(*lo_hi)
+    if isinstance(ty, ir.StrType):
+        return ListCodec(dom.strings or [""], closed=True)
+    if isinstance(ty, ir.SortType):
+        n = dom.sorts.get(ty.name, 0)
+        if not n:
+            return OpaqueCodec()
+        return IdentityCodec(n)
+    if isinstance(ty, ir.EnumType):
+        return IdentityCodec(len(ty.values))
+    if isinstance(ty, ir.LabelType):
+        return ListCodec(list(ty.labels))
+    if isinstance(ty, ir.OptionalType):
+        return OptionalCodec(build_codec(ty.inner, dom, group, path + ("o",)))
+    if isinstance(ty, ir.NoneType):
+        return UnitCodec(NONE, closed=True)
+    if isinstance(ty, ir.SetType):
+        if isinstance(ty.elem, ir.AnyType):
+            return UnitCodec(frozenset(), closed=False)
+        elem = build_codec(ty.elem, dom, group, path + ("e",))
+        if elem.count is not None and 0 < elem.count <= SET_LIMIT:
+            return SetCodec(elem)
+        return UnitCodec(frozenset(), closed=False)
+    if isinstance(ty, ir.MapType):
+        if isinstance(ty.key, ir.AnyType):
+            return UnitCodec(FMap(), closed=False)
+        key = build_codec(ty.key, dom, group, path + ("k",))
+        val = build_codec(ty.value, dom, group, path + ("v",))
+        if key.count is not None and 0 < key.count <= KEY_LIMIT:
+            return MapCodec(key, val)
+        return UnitCodec(FMap(), closed=False)
+    if isinstance(ty, ir.RecordType):
+        names = [n for n, _ in ty.fields]
+        parts = [build_codec(t, dom, group, path + ("f", n)) for n, t in ty.fields]
+        return ProductCodec(parts, names)
+    if isinstance(ty, ir.TupleType):
+        parts = [build_codec(t, dom, group, path + ("i", i)) for i, t in enumerate(ty.elems)]
+        return ProductCodec(parts, None)
+    if isinstance(ty, ir.SeqType):
+        if isinstance(ty.elem, ir.AnyType):
+            return UnitCodec((), closed=False)
+        elem = build_codec(ty.elem, dom, group, path + ("e",))
+        maxlen = dom.seq_seeds.get((group, path), DEFAULT_SEQ_SEED)
+        return SeqCodec(elem, maxlen)
+    return OpaqueCodec()
+
+
+def observe(v: Any, ty: ir.Type, group: str, path: tuple, ints: dict, seqs: dict) -> None:
+    """Record the int ranges and sequence lengths that ``v`` exhibits (pre-run)."""
+    if isinstance(ty, ir.IntType):
+        if type(v) is int:
+            key = (group, path)
+            r = ints.get(key)
+            ints[key] = (v, v) if r is None else (min(r[0], v), max(r[1], v))
+    elif isinstance(ty, ir.OptionalType):
+        if v is not NONE:
+            observe(v, ty.inner, group, path + ("o",), ints, seqs)
+    elif isinstance(ty, ir.SetType):
+        for x in v:
+            observe(x, ty.elem, group, path + ("e",), ints, seqs)
+    elif isinstance(ty, ir.MapType):
+        for k, x in v.items():
+            observe(k, ty.key, group, path + ("k",), ints, seqs)
+            observe(x, ty.value, group, path + ("v",), ints, seqs)
+    elif isinstance(ty, ir.RecordType):
+        for n, t in ty.fields:
+            if n in v._d:
+                observe(v._d[n], t, group, path + ("f", n), ints, seqs)
+    elif isinstance(ty, ir.TupleType):
+        for i, (x, t) in enumerate(zip(v, ty.elems)):
+            observe(x, t, group, path + ("i", i), ints, seqs)
+    elif isinstance(ty, ir.SeqType):
+        key = (group, path)
+        seqs[key] = max(seqs.get(key, 0), len(v))
+        for x in v:
+            observe(x, ty.elem, group, path + ("e",), ints, seqs)
+
+
+# --------------------------------------------------------------------------
+# Slots and the layout
+# --------------------------------------------------------------------------
+
+
+class DecodeMemo(dict):
+    """field -> value, filled on demand (``d[field]`` decodes on a miss)."""
+
+    __slots__ = ("slot",)
+
+    def __missing__(self, f: int):
+        v = self.slot.decode_field(f)
+        if len(self) < 1_000_000:
+            self[f] = v
+        return v
+
+
+class EncodeMemo(dict):
+    """value -> field (None when the value escapes), filled on demand."""
+
+    __slots__ = ("slot",)
+
+    def __missing__(self, v: Any):
+        f = self.slot.encode_field(v)
+        if len(self) < 1_000_000:
+            self[v] = f
+        return f
+
+
+@dataclass(eq=False)
+class Slot:
+    index: int
+    key: str  # the state entry it belongs to: "x", "proc.pc", "proc.local"
+    kind: str  # "var" | "pc" | "local"
+    name: str | None  # var or local name (None for pc)
+    process: str | None
+    inst: int | None  # position of the process instance (None: singleton / var)
+    inst_value: Any  # the instance's index value
+    type: ir.Type
+    codec: Codec
+    escapable: bool = False
+    off: int = 0
+    width: int = 0
+    mask: int = 0
+    D: DecodeMemo = field(default_factory=DecodeMemo, repr=False)
+    E: EncodeMemo = field(default_factory=EncodeMemo, repr=False)
+
+    def __post_init__(self):
+        self.escapable = not self.codec.closed
+        self.width = self.codec.width + (1 if self.escapable else 0)
+        self.mask = (1 << self.width) - 1
+        self.D.slot = self
+        self.E.slot = self
+
+    def fast_tables(self) -> tuple[Any, Any]:
+        """(decode, encode) tables for generated code: a list indexed by the
+        field when the field is at most LIST_BITS wide (every field decoded
+        up front; None for fields no value has), else the decode memo; a
+        plain dict of every representable value when the codec's domain is
+        small (a miss, KeyError, means an escaped value), else the memo."""
+        if self.width <= LIST_BITS:
+            dec = []
+            for f in range(1 << self.width):
+                try:
+                    dec.append(self.decode_field(f))
+                except Exception:  # noqa: BLE001 - a field no value encodes to
+                    dec.append(None)
+        else:
+            dec = self.D
+        enc: Any = self.E
+        count = self.codec.count
+        if self.enc_is_memo and count is not None and count <= ENC_TABLE_LIMIT:
+            table = {}
+            for v in self.codec.all_values():
+                f = self.encode_field(v)
+                if f is not None:
+                    table[v] = f
+            enc = table
+        return dec, enc
+
+    def make_encoder(self) -> None:
+        """``self.enc``: value -> field (None when it escapes).  Composite
+        codecs get generated straight-line code (no hashing of FMap/Record,
+        whose hashes are computed in Python); leaves use the memo ``E``."""
+        self.enc = self.E.__getitem__
+        self.enc_is_memo = True
+        if not isinstance(self.codec, (MapCodec, ProductCodec, OptionalCodec)):
+            return
+        if isinstance(self.codec, OptionalCodec) and not isinstance(self.codec.inner, (MapCodec, ProductCodec)):
+            return
+        gen = _EncoderGen()
+        body = gen.code(self.codec, "x", "        ")
+        res = gen.last
+        ret = f"({res} << 1) | 1" if self.escapable else res
+        src = (["def _enc(x):", "    try:"] + body + [f"        return {ret}",
+               "    except (KeyError, TypeError, AttributeError, IndexError):", "        return _generic(x)"])
+        ns = dict(gen.ns)
+        ns["_generic"] = self.encode_field
+        ns["_NONE"] = NONE
+        exec(compile("\n".join(src) + "\n", f"<pyspec encoder {self.key}>", "exec"), ns)  # generated
+        self.enc = ns["_enc"]
+        self.enc_is_memo = False
+        self.enc_source = "\n".join(src)
+
+    def decode_field(self, f: int) -> Any:
+        if self.escapable:
+            if not f & 1:
+                return ESC
+            return self.codec.dec(f >> 1)
+        return self.codec.dec(f)
+
+    def encode_field(self, v: Any) -> int | None:
+        c = self.codec.enc(v)
+        if c is None:
+            if not self.escapable:
+                raise ValueError(f"value {v!r} cannot be stored in {self.key} (type {self.type})")
+            return None
+        return (c << 1) | 1 if self.escapable else c
+
+
+class _EncoderGen:
+    """Straight-line Python computing a codec's code from a value; raises
+    KeyError/TypeError/AttributeError/IndexError when the value is not
+    representable (the caller then falls back to the codec's own enc)."""
+
+    def __init__(self) -> None:
+        self.ns: dict[str, Any] = {}
+        self.n = 0
+        self.last = ""
+
+    def tmp(self) -> str:
+        self.n += 1
+        return f"t{self.n}"
+
+    def table(self, codec: Codec) -> str:
+        name = f"_T{len(self.ns)}"
+        self.ns[name] = {v: i for i, v in enumerate(codec.all_values())} if not isinstance(codec, SetCodec) \
+            else _SetMemo(codec)
+        return name
+
+    def code(self, codec: Codec, x: str, ind: str) -> list[str]:
+        out: list[str] = []
+        r = self.tmp()
+        if isinstance(codec, MapCodec):
+            d = self.tmp()
+            out.append(f"{ind}{d} = {x}._d")
+            out.append(f"{ind}if len({d}) != {len(codec.keys)}: raise KeyError")
+            parts = []
+            for i, k in enumerate(codec.keys):
+                v = self.tmp()
+                if type(k) in (int, str, bool):
+                    ksrc = repr(k)
+                else:
+                    ksrc = f"_K{len(self.ns)}"
+                    self.ns[ksrc] = k
+                out.append(f"{ind}{v} = {d}[{ksrc}]")
+                out.extend(self.code(codec.value, v, ind))
+                c = self.last
+                sh = i * codec.dw
+                parts.append(f"((({c} << 1) | 1) << {sh})" if sh else f"(({c} << 1) | 1)")
+            out.append(f"{ind}{r} = {' | '.join(parts) if parts else '0'}")
+        elif isinstance(codec, ProductCodec):
+            parts = []
+            if codec.names is not None:
+                d = self.tmp()
+                out.append(f"{ind}{d} = {x}._d")
+                out.append(f"{ind}if len({d}) != {len(codec.names)}: raise KeyError")
+                items = [f"{d}[{n!r}]" for n in codec.names]
+            else:
+                out.append(f"{ind}if len({x}) != {len(codec.parts)}: raise KeyError")
+                items = [f"{x}[{i}]" for i in range(len(codec.parts))]
+            for p, off, item in zip(codec.parts, codec.offs, items):
+                v = self.tmp()
+                out.append(f"{ind}{v} = {item}")
+                out.extend(self.code(p, v, ind))
+                parts.append(f"({self.last} << {off})" if off else self.last)
+            out.append(f"{ind}{r} = {' | '.join(parts) if parts else '0'}")
+        elif isinstance(codec, OptionalCodec):
+            out.append(f"{ind}if {x} is _NONE:")
+            out.append(f"{ind}    {r} = 0")
+            out.append(f"{ind}else:")
+            inner = self.code(codec.inner, x, ind + "    ")
+            out.extend(inner)
+            out.append(f"{ind}    {r} = ({self.last} << 1) | 1")
+        elif isinstance(codec, (ListCodec, IdentityCodec, IntCodec, UnitCodec, SetCodec)) and \
+                (codec.count or 0) <= 65536:
+            out.append(f"{ind}{r} = {self.table(codec)}[{x}]")
+        else:
+            name = f"_C{len(self.ns)}"
+            self.ns[name] = codec
+            out.append(f"{ind}{r} = {name}.enc({x})")
+            out.append(f"{ind}if {r} is None: raise KeyError")
+        self.last = r
+        return out
+
+
+class _SetMemo(dict):
+    """frozenset -> bit mask (frozensets hash in C and cache their hash)."""
+
+    def __init__(self, codec: SetCodec):
+        super().__init__()
+        self.codec = codec
+
+    def __missing__(self, v):
+        c = self.codec.enc(v)
+        if c is None:
+            raise KeyError(v)
+        self[v] = c
+        return c
+
+
+class Layout:
+    """The slots of a model and how they pack into one int."""
+
+    def __init__(self, slots: list[Slot]):
+        self.slots = slots
+        off = 0
+        for s in slots:
+            s.off = off
+            off += s.width
+        self.bits = off
+        self.fixed_mask = (1 << off) - 1
+        self.escapable = any(s.escapable for s in slots)
+        self._tail_cache: dict[int, dict[int, Any]] = {}
+        for sl in slots:
+            sl.make_encoder()
+
+    # -- reading
+    def read(self, s: int, k: int) -> Any:
+        sl = self.slots[k]
+        v = sl.D[(s >> sl.off) & sl.mask]
+        if v is ESC:
+            v = self.tail_values(s)[k]
+        return v
+
+    def unpack(self, s: int) -> list:
+        tail = self.tail_values(s) if s >> self.bits else {}
+        out = []
+        for sl in self.slots:
+            v = sl.D[(s >> sl.off) & sl.mask]
+            if v is ESC:
+                v = tail[sl.index]
+            out.append(v)
+        return out
+
+    def tail_values(self, s: int) -> dict[int, Any]:
+        t = s >> self.bits
+        if not t:
+            return {}
+        r = self._tail_cache.get(t)
+        if r is None:
+            r = self._decode_tail(t)
+            if len(self._tail_cache) > 100_000:
+                self._tail_cache.clear()
+            self._tail_cache[t] = r
+        return r
+
+    def _decode_tail(self, t: int) -> dict[int, Any]:
+        b = t.to_bytes((t.bit_length() + 7) // 8, "little")[:-1]  # drop the 0x01 sentinel
+        pos = 0
+        out = {}
+        while pos < len(b):
+            k, pos = _get_uvarint(b, pos)
+            v, pos = deser(b, pos)
+            out[k] = v
+        return out
+
+    # -- writing
+    def pack(self, values: list) -> int:
+        s = 0
+        escaped = []
+        for sl, v in zip(self.slots, values):
+            f = sl.E[v]
+            if f is None:
+                escaped.append((sl.index, v))
+            else:
+                s |= f << sl.off
+        if escaped:
+            buf = bytearray()
+            for k, v in escaped:
+                _put_uvarint(buf, k)
+                ser(v, buf)
+            buf.append(1)
+            s |= int.from_bytes(bytes(buf), "little") << self.bits
+        return s
+
+    def pack_slow(self, s: int, writes, pc_slot: int, pc_code: int) -> int:
+        """``s`` with the given slot values (and the pc field) replaced; the
+        general path when an escaped value is involved."""
+        values = self.unpack(s)
+        for k, v in writes:
+            values[k] = v
+        if pc_slot >= 0:
+            values[pc_slot] = self.slots[pc_slot].codec.dec(pc_code)
+        return self.pack(values)
+
+    def describe(self) -> list[str]:
+        out = []
+        for sl in self.slots:
+            out.append(f"{sl.key}{'' if sl.inst is None else f'[{sl.inst_value!r}]'}: bits {sl.off}..{sl.off + sl.width}"
+                       f"{' (escapable)' if sl.escapable else ''} {type(sl.codec).__name__}")
+        return out

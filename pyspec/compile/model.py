@@ -1,0 +1,505 @@
+"""The compiled model: what engines, trace replay and conformance use.
+
+``compile_model(spec, "two")`` generates and compiles the model's Python code
+(:mod:`pyspec.compile.codegen`) and wraps it in a :class:`CompiledModel`.
+States are opaque ints (packed, see :mod:`pyspec.compile.layout`); use
+:meth:`CompiledModel.to_values` / :meth:`CompiledModel.from_values` to see
+them as spec values keyed like reports (``var``, ``proc.pc``,
+``proc.local``; an indexed process's entries are maps index -> value).
+
+Field widths come from the declared types; ints without declared bounds (and
+sequence lengths) are sized by a short deterministic breadth-first pre-run of
+the model with provisional widths: values outside the final widths still
+work (they escape into the state's tail), only slower.  The pre-run is a pure
+function of the model, so every worker process computes the same layout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..diagnostics import Span
+from ..ir import nodes as ir
+from .codegen import ActionInfo, Codegen, CompileError
+from .layout import observe
+from .runtime import EvalError, fmap_own
+
+PRERUN_STATES = 2000
+PRERUN_WALKS = 100
+PRERUN_DEPTH = 100
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """The step that produced a successor: process, instance, label and the
+    values ``any`` chose (by binder name)."""
+
+    process: str
+    self: Any  # the instance's index value; None for a singleton process
+    label: str
+    params: dict = field(default_factory=dict, compare=False, hash=False)
+    aid: int = -1  # the step instance's number in CompiledModel.actions
+    span: Span | None = field(default=None, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Fairness:
+    """One fairness constraint: weak or strong fairness of the disjunction of
+    the step instances ``aids`` (see docs/semantics.md)."""
+
+    kind: str  # "weak" | "strong"
+    aids: frozenset
+    what: str  # e.g. "fair process proc(0)" / "fair step writer.W2"
+
+
+@dataclass(frozen=True)
+class TemporalLeaf:
+    """One conjunct of a temporal property after expanding ``forall``/``and``.
+
+    form: ``always`` | ``eventually`` | ``always_eventually`` |
+    ``eventually_always`` | ``leads_to``; ``p`` (and ``q`` for leads_to) are
+    compiled state predicates.
+    """
+
+    form: str
+    p: Callable[[int], bool]
+    q: Callable[[int], bool] | None
+    text: str  # the conjunct with its bindings, for messages
+    p_checked: Callable[[int], bool] | None = None  # checked variants (errors name the position)
+    q_checked: Callable[[int], bool] | None = None
+
+
+class CompiledModel:
+    """One model of a spec, compiled to Python; see the module docstring."""
+
+    def __init__(self, spec: ir.Spec, model_name: str, seeds: tuple[dict, dict] | None = None):
+        self.spec = spec
+        self.model = spec.model(model_name)
+        cg = Codegen(spec, self.model, seeds)
+        ns = cg.compile_module()
+        self.codegen = cg
+        self.conv = cg.conv
+        self.ns = ns
+        self.layout = cg.layout
+        self.slots = cg.layout.slots
+        self.actions: list[ActionInfo] = cg.actions
+        self.constants: dict[str, Any] = dict(cg.consts)
+        self.next_fast: Callable[[int, Callable], None] = ns["_next_fast"]
+        self.invariants: dict[str, _Pair] = {n: _Pair(cg, names) for n, names in cg.inv_names.items()}
+        self.action_properties: dict[str, _Pair] = {n: _Pair(cg, names) for n, names in cg.act_names.items()}
+        self._constraint_pair = _Pair(cg, cg.constraint_names) if cg.constraint_names is not None else None
+        self.constraint: Callable[[int], bool] | None = (
+            self._constraint_pair[0] if self._constraint_pair is not None else None)
+        pcs = [sl for sl in self.slots if sl.kind == "pc"]
+        self._pc_mask = 0
+        self._done_bits = 0
+        for sl in pcs:
+            self._pc_mask |= sl.mask << sl.off
+            self._done_bits |= sl.codec.enc(ir.DONE) << sl.off
+        self._keys = sorted({sl.key for sl in self.slots}, key=lambda k: [sl.key for sl in self.slots].index(k))
+        self.fairness = self._fairness()
+        self._init: list[int] | None = None
+        self._implied: dict = {}
+        self._conj: dict = {}
+
+    @property
+    def next_lab(self) -> Callable[[int, Callable], None]:
+        """``next_lab(s, ap)`` calls ``ap((aid, t))`` for every successor."""
+        self.codegen.compile_extra("lab")
+        return self.ns["_next_lab"]
+
+    @property
+    def next_full(self) -> Callable[[int, Callable], None]:
+        """``next_full(s, ap)`` calls ``ap((aid, params, t))``; checked evaluation."""
+        self.codegen.compile_extra("full")
+        return self.ns["_next_full"]
+
+    @property
+    def constraint_checked(self) -> Callable[[int], bool] | None:
+        return self._constraint_pair[1] if self._constraint_pair is not None else None
+
+    # ------------------------------------------------------------------ states
+    def initial_states(self) -> list[int]:
+        """Every initial state (distinct, in a deterministic order)."""
+        if self._init is None:
+            import itertools
+
+            per_slot = self.codegen.initial_values()
+            choices = []
+            for sl, vals in zip(self.slots, per_slot):
+                if sl.kind == "pc":
+                    choices.append([ir.DONE])
+                else:
+                    choices.append(vals)
+            out = []
+            seen = set()
+            starts = self.codegen.start_names
+            for combo in itertools.product(*choices):
+                values = list(combo)
+                for sl in self.slots:
+                    if sl.kind == "pc":
+                        proc = self.spec.process(sl.process)
+                        if isinstance(proc.start, ir.Jump):
+                            values[sl.index] = proc.start.label
+                s = self.layout.pack(values)
+                for (pname, pos), fname in starts.items():
+                    if fname is not None:
+                        code = self.ns[fname](s)
+                        k = self.codegen.pc_slot[(pname, pos)]
+                        values[k] = self.slots[k].codec.dec(code)
+                if any(f is not None for f in starts.values()):
+                    s = self.layout.pack(values)
+                if s not in seen:
+                    seen.add(s)
+                    out.append(s)
+            self._init = out
+        return list(self._init)
+
+    def successors(self, s: int) -> list[tuple[StepInfo, int]]:
+        """Every successor of ``s`` with the step that produces it (checked
+        evaluation: raises :class:`EvalError` naming the spec position)."""
+        out: list = []
+        self.next_full(s, out.append)
+        return [(self.step_info(aid, params), t) for aid, params, t in out]
+
+    def next_states(self, s: int) -> list[int]:
+        out: list[int] = []
+        self.next_fast(s, out.append)
+        return out
+
+    def is_terminal(self, s: int) -> bool:
+        """Every process instance is at Done."""
+        return (s & self._pc_mask) == self._done_bits
+
+    def step_info(self, aid: int, params: Iterable = ()) -> StepInfo:
+        a = self.actions[aid]
+        ext = self.conv.ext
+        proc = self.spec.process(a.process)
+        self_value = None
+        if proc.index_set is not None:
+            self_value = ext(a.self_value, proc.index_set.type.elem)
+        ps = {n: ext(v, a.binder_types.get(n)) for n, v in params}
+        return StepInfo(a.process, self_value, a.label, ps, aid, a.step.span)
+
+    # ------------------------------------------------------------------ values
+    def to_values(self, s: int) -> dict[str, Any]:
+        """The spec-level view of a state: ``var``, ``proc.pc``, ``proc.local``
+        (maps index -> value for indexed processes)."""
+        vals = self.layout.unpack(s)
+        out: dict[str, Any] = {}
+        indexed: dict[str, dict] = {}
+        ext = self.conv.ext
+        for sl, v in zip(self.slots, vals):
+            v = ext(v, sl.type)
+            if sl.inst is None:
+                out[sl.key] = v
+            else:
+                idx = ext(sl.inst_value, self._index_type(sl.process))
+                indexed.setdefault(sl.key, {})[idx] = v
+                out.setdefault(sl.key, None)
+        for k, d in indexed.items():
+            out[k] = fmap_own(d)
+        return out
+
+    def from_values(self, values: dict[str, Any]) -> int:
+        """The packed state of a spec-level view (inverse of :meth:`to_values`)."""
+        row = []
+        ext = self.conv.ext
+        for sl in self.slots:
+            v = values[sl.key]
+            if sl.inst is not None:
+                v = v[ext(sl.inst_value, self._index_type(sl.process))]
+            row.append(self.conv.int(v, sl.type))
+        return self.layout.pack(row)
+
+    def _index_type(self, process: str) -> ir.Type | None:
+        p = self.spec.process(process)
+        return p.index_set.type.elem if p.index_set is not None else None
+
+    def internal(self, v: Any, ty: ir.Type) -> Any:
+        """A spec value as the compiled code represents it."""
+        return self.conv.int(v, ty)
+
+    def external(self, v: Any, ty: ir.Type) -> Any:
+        """An internal value as a spec value (model values, enum values)."""
+        return self.conv.ext(v, ty)
+
+    def state_types(self) -> dict[str, ir.Type]:
+        from ..ir.state import state_types
+
+        return state_types(self.spec)
+
+    def format_state(self, s: int) -> str:
+        from ..values import format_typed
+
+        types = self.state_types()
+        return ", ".join(f"{k} = {format_typed(v, types.get(k))}" for k, v in self.to_values(s).items())
+
+    # ------------------------------------------------------------------ properties
+    def state_predicate(self, expr: ir.Expr, env: dict[str, Any] | None = None) -> Callable[[int], bool]:
+        return self.codegen.compile_predicate(expr, env or {})
+
+    def temporal_leaves(self, prop: ir.Property) -> list[TemporalLeaf]:
+        """The conjuncts of a temporal property, ``forall`` over constant sets expanded."""
+        from ..values import format_value
+
+        out: list[TemporalLeaf] = []
+
+        types: dict[str, ir.Type] = {}
+
+        def walk(e: ir.Expr, env: dict[str, Any]) -> None:
+            if isinstance(e, ir.Quant) and e.kind == "forall":
+                envs = [dict(env)]
+                for b in e.binders:
+                    nxt = []
+                    if isinstance(b.domain.type, ir.SetType):
+                        types[b.name] = b.domain.type.elem
+                    for en in envs:
+                        dom = self._const_eval(b.domain, en)
+                        for v in sorted(dom, key=_skey):
+                            nxt.append({**en, b.name: v})
+                    envs = nxt
+                for en in envs:
+                    walk(e.body, en)
+                return
+            if isinstance(e, ir.Binary) and e.op == "and" and _has_temporal(e):
+                walk(e.left, env)
+                walk(e.right, env)
+                return
+            bind = ", ".join(f"{k}={format_value(self.conv.ext(v, types.get(k)))}" for k, v in env.items())
+            text = f"{prop.name}" + (f" [{bind}]" if bind else "")
+            def pred(x):
+                return self.state_predicate(x, env), self.codegen.compile_predicate(x, env, checked=True)
+
+            if not isinstance(e, ir.Temporal):
+                # a state predicate at the top: it must hold initially
+                p, pc = pred(e)
+                out.append(TemporalLeaf("initially", p, None, text, pc))
+                return
+            if e.op == "leads_to":
+                p, pc = pred(e.args[0])
+                q, qc = pred(e.args[1])
+                out.append(TemporalLeaf("leads_to", p, q, text, pc, qc))
+                return
+            inner = e.args[0]
+            if isinstance(inner, ir.Temporal):
+                form = f"{e.op}_{inner.op}"
+                p, pc = pred(inner.args[0])
+                out.append(TemporalLeaf(form, p, None, text, pc))
+                return
+            p, pc = pred(inner)
+            out.append(TemporalLeaf(e.op, p, None, text, pc))
+
+        walk(prop.expr, {})
+        return out
+
+    def invariant_conjunction(self, names: list[str]) -> Callable[[int], bool] | None:
+        """One function: do all these invariants hold in ``s``? (None when
+        ``names`` is empty.)  Cached per set of names."""
+        if not names:
+            return None
+        key = tuple(sorted(names))
+        fn = self._conj.get(key)
+        if fn is None:
+            fn = self.codegen.compile_conjunction([self.spec.prop(n).expr for n in key])
+            self._conj[key] = fn
+        return fn
+
+    def implied_invariants(self, prop: ir.Property) -> tuple[tuple | None, tuple | None, list[TemporalLeaf]]:
+        """Split a temporal property as TLC does: the conjunction of its
+        ``always P`` conjuncts (an invariant), of its state-predicate
+        conjuncts (checked on initial states), and the remaining liveness
+        conjuncts.  Each predicate as (fast, checked)."""
+        key = prop.name
+        hit = self._implied.get(key)
+        if hit is not None:
+            return hit
+        leaves = self.temporal_leaves(prop)
+        always = [lf for lf in leaves if lf.form == "always"]
+        init = [lf for lf in leaves if lf.form == "initially"]
+        live = [lf for lf in leaves if lf.form not in ("always", "initially")]
+
+        def conj(ls):
+            if not ls:
+                return None
+            fs = [lf.p for lf in ls]
+            cs = [lf.p_checked for lf in ls]
+            return (lambda s: all(f(s) for f in fs)), (lambda s: all(f(s) for f in cs))
+
+        res = (conj(always), conj(init), live)
+        self._implied[key] = res
+        return res
+
+    def _const_eval(self, e: ir.Expr, env: dict[str, Any]) -> Any:
+        from .codegen import Ctx
+
+        c = Ctx()
+        for n, v in env.items():
+            c.env[n] = self.codegen.k(v)
+        return self.codegen.eval_const(e, c)
+
+    def _fairness(self) -> list[Fairness]:
+        out = []
+        for p in self.spec.processes:
+            insts = self.codegen.inst[p.name]
+            for pos, val in enumerate(insts):
+                aids = frozenset(a.aid for a in self.actions if a.process == p.name and a.pos == pos)
+                who = p.name if p.index is None else f"{p.name}({val!r})"
+                if p.fairness and aids:
+                    kw = "strong fair" if p.fairness == "strong" else "fair"
+                    out.append(Fairness(p.fairness, aids, f"{kw} process {who}"))
+                for st in p.steps:
+                    if st.fairness:
+                        aid = next(a.aid for a in self.actions
+                                   if a.process == p.name and a.pos == pos and a.label == st.label)
+                        kw = "strong fair" if st.fairness == "strong" else "fair"
+                        out.append(Fairness(st.fairness, frozenset([aid]), f"{kw} step {who}.{st.label}"))
+        return out
+
+    # ------------------------------------------------------------------ errors
+    def explain(self, fn: Callable, *args) -> str:
+        """Re-run a checked function to turn a fast-path exception into a
+        positioned message."""
+        try:
+            fn(*args)
+        except EvalError as e:
+            return str(e)
+        except Exception as e:  # noqa: BLE001
+            return f"{type(e).__name__}: {e}"
+        return ""
+
+
+class _Pair:
+    """(fast, checked) functions of a property; the checked one is compiled on first use."""
+
+    __slots__ = ("cg", "names")
+
+    def __init__(self, cg: Codegen, names: list[str]):
+        self.cg = cg
+        self.names = names
+
+    def __getitem__(self, i: int) -> Callable:
+        if i == 1:
+            self.cg.compile_extra("full")
+        return self.cg.ns[self.names[i]]
+
+    def __iter__(self):
+        yield self[0]
+        yield self[1]
+
+
+def _skey(v):
+    from ..values import sort_key
+
+    return sort_key(v)
+
+
+def _has_temporal(e) -> bool:
+    from ..language.checker import _contains
+
+    return _contains(e, ir.Temporal)
+
+
+def _observe_states(cm: CompiledModel, states, ints: dict, seqs: dict) -> None:
+    """Observe every distinct value of every slot among ``states``."""
+    layout = cm.layout
+    fields: list[set] = [set() for _ in cm.slots]
+    for s in states:
+        if s >> layout.bits:
+            for sl, v in zip(cm.slots, layout.unpack(s)):
+                if sl.kind != "pc":
+                    observe(v, sl.type, sl.key, (), ints, seqs)
+            continue
+        for sl, fs in zip(cm.slots, fields):
+            fs.add((s >> sl.off) & sl.mask)
+    for sl, fs in zip(cm.slots, fields):
+        if sl.kind == "pc":
+            continue
+        for f in fs:
+            observe(sl.D[f], sl.type, sl.key, (), ints, seqs)
+
+
+def _seeds(ints: dict, seqs: dict, extra_bits: int = 1) -> tuple[dict, dict]:
+    """Int ranges widened to 2**extra_bits times the span seen (rounded to a
+    power of two), sequence bounds longer than seen."""
+    widened = {}
+    for key, (lo, hi) in ints.items():
+        width = (hi - lo).bit_length() + extra_bits if hi > lo else 0
+        widened[key] = (lo, lo + (1 << width) - 1)
+    return widened, {k: max(1, n + extra_bits) for k, n in seqs.items()}
+
+
+def _prerun_bfs(cm: CompiledModel, limit: int) -> tuple[list[int], bool]:
+    """Up to ``limit`` states breadth-first; True when that is all of them."""
+    frontier = cm.initial_states()
+    seen = set(frontier)
+    order = list(frontier)
+    i = 0
+    out: list = []
+    while i < len(order) and len(order) < limit:
+        s = order[i]
+        i += 1
+        if cm.constraint is not None and not cm.constraint(s):
+            continue
+        out.clear()
+        cm.next_fast(s, out.append)
+        for t in out:
+            if t not in seen:
+                seen.add(t)
+                order.append(t)
+    return order, i >= len(order)
+
+
+def _prerun_walks(cm: CompiledModel, walks: int, depth: int) -> list[int]:
+    """Random walks from the initial states (fixed seed: deterministic)."""
+    import random
+
+    rng = random.Random(20140818)
+    init = cm.initial_states()
+    visited = []
+    out: list = []
+    for _ in range(walks):
+        s = rng.choice(init)
+        for _ in range(depth):
+            if cm.constraint is not None and not cm.constraint(s):
+                break
+            out.clear()
+            cm.next_fast(s, out.append)
+            if not out:
+                break
+            s = out[rng.randrange(len(out))]
+            visited.append(s)
+    return visited
+
+
+def compile_model(spec: ir.Spec, model_name: str, prerun: bool = True) -> CompiledModel:
+    """Compile one model of a spec (raises :class:`CompileError` when a
+    constant cannot be evaluated).
+
+    With ``prerun`` (the default) the field widths of ints and sequences are
+    fitted in two deterministic rounds: a short breadth-first exploration,
+    then random walks with a fixed seed on the layout the first round gave."""
+    spec.model(model_name)  # KeyError for an unknown model
+    cm = CompiledModel(spec, model_name)
+    if not prerun:
+        return cm
+    ints: dict = {}
+    seqs: dict = {}
+    try:
+        states, complete = _prerun_bfs(cm, PRERUN_STATES)
+        _observe_states(cm, states, ints, seqs)
+    except Exception:  # noqa: BLE001 - evaluation errors are reported by the real run
+        return cm
+    if complete:
+        return CompiledModel(spec, model_name, _seeds(ints, seqs))
+    cm = CompiledModel(spec, model_name, _seeds(ints, seqs, 3))  # roomy: walks go deeper
+    try:
+        _observe_states(cm, _prerun_walks(cm, PRERUN_WALKS, PRERUN_DEPTH), ints, seqs)
+    except Exception:  # noqa: BLE001
+        return cm
+    return CompiledModel(spec, model_name, _seeds(ints, seqs))
+
+
+__all__ = ["compile_model", "CompiledModel", "StepInfo", "Fairness", "TemporalLeaf", "CompileError", "EvalError"]

@@ -1,0 +1,389 @@
+"""What generated model code calls: value operations with the spec's semantics.
+
+The code generator (:mod:`pyspec.compile.codegen`) inlines the cheap, total
+operations (arithmetic, comparisons, set algebra on frozensets) and calls the
+helpers below for everything that can fail (a map applied outside its keys,
+a sequence index out of range, ``min`` of an empty set, ...) or that needs
+more than one Python expression.  Failing helpers raise :class:`EvalError`
+carrying the spec position, so that a run ends with a message naming it.
+
+Values are those of :mod:`pyspec.values`: frozenset, :class:`FMap`,
+:class:`Record`, tuples, :class:`ModelValue`, :class:`EnumValue`, ``NONE``.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from typing import Any
+
+from ..values import NONE, EnumValue, FMap, ModelValue, Record, sort_key
+
+
+class EvalError(Exception):
+    """An evaluation error of the spec (not a bug of the checker)."""
+
+    def __init__(self, message: str, where: str = ""):
+        super().__init__(f"{where}: {message}" if where else message)
+        self.message = message
+        self.where = where
+
+
+class _Escaped:
+    """Decoded slot marker: the value lives in the state's escape tail."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "ESC"
+
+
+ESC = _Escaped()
+EMPTY = frozenset()
+_new_fmap = FMap.__new__
+_new_record = Record.__new__
+
+
+def fmap_own(d: dict) -> FMap:
+    """An FMap adopting ``d`` (the caller gives up ``d``)."""
+    m = _new_fmap(FMap)
+    m._d = d
+    m._hash = None
+    return m
+
+
+def rec_own(d: dict) -> Record:
+    """A Record adopting ``d``, whose keys are already in sorted order."""
+    r = _new_record(Record)
+    r._d = d
+    r._hash = None
+    return r
+
+
+def fmt(v: Any) -> str:
+    from ..values import format_value
+
+    try:
+        return format_value(v)
+    except Exception:  # pragma: no cover - defensive
+        return repr(v)
+
+
+# --------------------------------------------------------------------------
+# Partial operations
+# --------------------------------------------------------------------------
+
+
+def map_get(m: FMap, k: Any, where: str = "") -> Any:
+    try:
+        return m._d[k]
+    except KeyError:
+        raise EvalError(f"map applied outside its keys: {fmt(k)} is not a key of {fmt(m)}", where) from None
+
+
+def seq_get(q: tuple, i: int, where: str = "") -> Any:
+    if 0 <= i < len(q):
+        return q[i]
+    raise EvalError(f"sequence index {i} out of range for a sequence of length {len(q)}", where)
+
+
+def index(v: Any, k: Any, where: str = "") -> Any:
+    """``v[k]`` when the static type does not say whether v is a map or a sequence."""
+    if isinstance(v, FMap):
+        return map_get(v, k, where)
+    return seq_get(v, k, where)
+
+
+def map_put(m: FMap, k: Any, v: Any, where: str = "") -> FMap:
+    d = m._d
+    if k not in d:
+        raise EvalError(f"assignment to m[{fmt(k)}]: {fmt(k)} is not a key of {fmt(m)}", where)
+    d = d.copy()
+    d[k] = v
+    return fmap_own(d)
+
+
+def seq_put(q: tuple, i: int, v: Any, where: str = "") -> tuple:
+    if 0 <= i < len(q):
+        return q[:i] + (v,) + q[i + 1:]
+    raise EvalError(f"assignment to index {i} out of range for a sequence of length {len(q)}", where)
+
+
+def put(c: Any, k: Any, v: Any, where: str = "") -> Any:
+    if isinstance(c, FMap):
+        return map_put(c, k, v, where)
+    return seq_put(c, k, v, where)
+
+
+def rec_put(r: Record, f: str, v: Any) -> Record:
+    d = r._d.copy()
+    d[f] = v
+    return rec_own(d)
+
+
+def rec_replace(r: Record, updates: dict) -> Record:
+    d = r._d.copy()
+    d.update(updates)
+    return rec_own(d)
+
+
+def field(r: Any, f: str, where: str = "") -> Any:
+    try:
+        return r._d[f]
+    except (AttributeError, KeyError):
+        raise EvalError(f"{fmt(r)} has no field '{f}'", where) from None
+
+
+def merge(a: FMap, b: FMap) -> FMap:
+    d = a._d.copy()
+    d.update(b._d)
+    return fmap_own(d)
+
+
+def floordiv(a: int, b: int, where: str = "") -> int:
+    if b <= 0:
+        raise EvalError(f"'//' with right operand {b} (must be > 0)", where)
+    return a // b
+
+
+def mod(a: int, b: int, where: str = "") -> int:
+    if b <= 0:
+        raise EvalError(f"'%' with right operand {b} (must be > 0)", where)
+    return a % b
+
+
+def power(a: int, b: int, where: str = "") -> int:
+    if b < 0:
+        raise EvalError(f"'**' with negative exponent {b}", where)
+    return a ** b
+
+
+def shl(a: int, b: int, where: str = "") -> int:
+    if b < 0:
+        raise EvalError(f"'<<' by a negative amount {b}", where)
+    return a << b
+
+
+def shr(a: int, b: int, where: str = "") -> int:
+    if b < 0:
+        raise EvalError(f"'>>' by a negative amount {b}", where)
+    return a >> b
+
+
+def smin(s: frozenset, where: str = "") -> int:
+    if not s:
+        raise EvalError("min() of an empty set", where)
+    return min(s)
+
+
+def smax(s: frozenset, where: str = "") -> int:
+    if not s:
+        raise EvalError("max() of an empty set", where)
+    return max(s)
+
+
+def head(q: tuple, where: str = "") -> Any:
+    if not q:
+        raise EvalError("head() of an empty sequence", where)
+    return q[0]
+
+
+def tail(q: tuple, where: str = "") -> tuple:
+    if not q:
+        raise EvalError("tail() of an empty sequence", where)
+    return q[1:]
+
+
+def subsets(s: frozenset) -> frozenset:
+    elems = sorted_elems(s)
+    return frozenset(frozenset(c) for n in range(len(elems) + 1) for c in combinations(elems, n))
+
+
+def unions(s: frozenset) -> frozenset:
+    return frozenset().union(*s)
+
+
+def keys(m: FMap) -> frozenset:
+    return frozenset(m._d)
+
+
+class _NoChoice:
+    __slots__ = ()
+
+
+NOCHOICE = _NoChoice()
+
+
+def chosen(v: Any, where: str = "") -> Any:
+    if v is NOCHOICE:
+        raise EvalError("choose found no element satisfying its condition", where)
+    return v
+
+
+def no_instance(process: str, index: Any, where: str = "") -> Any:
+    raise EvalError(f"process '{process}' has no instance {fmt(index)}", where)
+
+
+def _is_int(v: Any) -> bool:
+    return type(v) is int
+
+
+def sorted_elems(s) -> list:
+    """The elements of a set in the canonical value order (deterministic
+    iteration for ``any`` and ``choose``)."""
+    try:
+        if all(type(x) is int for x in s):
+            return sorted(s)
+    except TypeError:  # pragma: no cover
+        pass
+    return sorted(s, key=sort_key)
+
+
+def sorted_ints(s) -> list:
+    return sorted(s)
+
+
+# --------------------------------------------------------------------------
+# Deterministic serialisation of values (escape tails, checkpoints)
+# --------------------------------------------------------------------------
+# A compact, canonical byte encoding: equal values give equal bytes (sets and
+# maps in canonical order), so that packed states stay canonical and agree
+# between worker processes.
+
+_T_NONE, _T_FALSE, _T_TRUE, _T_INT, _T_STR, _T_MV, _T_EV, _T_SET, _T_SEQ, _T_MAP, _T_REC = range(11)
+
+
+def _put_uvarint(out: bytearray, n: int) -> None:
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return
+
+
+def _get_uvarint(buf: bytes, pos: int) -> tuple[int, int]:
+    n = 0
+    shift = 0
+    while True:
+        b = buf[pos]
+        pos += 1
+        n |= (b & 0x7F) << shift
+        if b < 0x80:
+            return n, pos
+        shift += 7
+
+
+def _put_str(out: bytearray, s: str) -> None:
+    b = s.encode("utf-8")
+    _put_uvarint(out, len(b))
+    out += b
+
+
+def _get_str(buf: bytes, pos: int) -> tuple[str, int]:
+    n, pos = _get_uvarint(buf, pos)
+    return buf[pos:pos + n].decode("utf-8"), pos + n
+
+
+def ser(v: Any, out: bytearray) -> None:
+    if v is NONE:
+        out.append(_T_NONE)
+        return
+    t = type(v)
+    if t is bool:
+        out.append(_T_TRUE if v else _T_FALSE)
+    elif t is int:
+        out.append(_T_INT)
+        _put_uvarint(out, (v << 1) if v >= 0 else ((-v) << 1) - 1)
+    elif t is str:
+        out.append(_T_STR)
+        _put_str(out, v)
+    elif t is ModelValue:
+        out.append(_T_MV)
+        _put_str(out, v.sort)
+        _put_str(out, v.name)
+    elif t is EnumValue:
+        out.append(_T_EV)
+        _put_str(out, v.enum)
+        _put_str(out, v.name)
+    elif t is frozenset:
+        out.append(_T_SET)
+        _put_uvarint(out, len(v))
+        for x in sorted_elems(v):
+            ser(x, out)
+    elif t is tuple:
+        out.append(_T_SEQ)
+        _put_uvarint(out, len(v))
+        for x in v:
+            ser(x, out)
+    elif t is Record:
+        out.append(_T_REC)
+        _put_uvarint(out, len(v._d))
+        for k in sorted(v._d):
+            _put_str(out, k)
+            ser(v._d[k], out)
+    elif isinstance(v, FMap):
+        out.append(_T_MAP)
+        _put_uvarint(out, len(v._d))
+        for k in sorted_elems(v._d.keys()):
+            ser(k, out)
+            ser(v._d[k], out)
+    else:
+        raise TypeError(f"cannot serialise {v!r}")
+
+
+def deser(buf: bytes, pos: int, intern: dict | None = None) -> tuple[Any, int]:
+    tag = buf[pos]
+    pos += 1
+    if tag == _T_NONE:
+        return NONE, pos
+    if tag == _T_FALSE:
+        return False, pos
+    if tag == _T_TRUE:
+        return True, pos
+    if tag == _T_INT:
+        z, pos = _get_uvarint(buf, pos)
+        return (z >> 1) if not z & 1 else -((z + 1) >> 1), pos
+    if tag == _T_STR:
+        return _get_str(buf, pos)
+    if tag in (_T_MV, _T_EV):
+        a, pos = _get_str(buf, pos)
+        b, pos = _get_str(buf, pos)
+        v = ModelValue(a, b) if tag == _T_MV else EnumValue(a, b)
+        if intern is not None:
+            v = intern.setdefault(v, v)
+        return v, pos
+    if tag in (_T_SET, _T_SEQ):
+        n, pos = _get_uvarint(buf, pos)
+        items = []
+        for _ in range(n):
+            x, pos = deser(buf, pos, intern)
+            items.append(x)
+        return (frozenset(items) if tag == _T_SET else tuple(items)), pos
+    if tag == _T_REC:
+        n, pos = _get_uvarint(buf, pos)
+        d = {}
+        for _ in range(n):
+            k, pos = _get_str(buf, pos)
+            d[k], pos = deser(buf, pos, intern)
+        return rec_own(d), pos
+    if tag == _T_MAP:
+        n, pos = _get_uvarint(buf, pos)
+        d = {}
+        for _ in range(n):
+            k, pos = deser(buf, pos, intern)
+            d[k], pos = deser(buf, pos, intern)
+        return fmap_own(d), pos
+    raise ValueError(f"bad serialised value tag {tag}")
+
+
+def ser_value(v: Any) -> bytes:
+    out = bytearray()
+    ser(v, out)
+    return bytes(out)
+
+
+def deser_value(b: bytes, intern: dict | None = None) -> Any:
+    v, _ = deser(b, 0, intern)
+    return v

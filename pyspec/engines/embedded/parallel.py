@@ -1,0 +1,391 @@
+"""Breadth-first search with several worker processes (``--workers N``).
+
+The state space is partitioned: a state belongs to worker ``part(s)`` (a
+mixing hash of the packed int, identical in every process since the layout
+is computed before the workers are forked).  The search is level-synchronous:
+
+1. the coordinator (the calling process) tells every worker to expand the
+   states it found in the previous level;
+2. each worker expands its frontier, keeps the successors it owns and sends
+   the others, in one batch per peer, directly to their owner -- a sender
+   thread writes while the main thread reads, so two workers never block
+   each other on full pipes;
+3. each worker adds the states it received, checks invariants on the new
+   ones and reports its counts and violations; the coordinator decides
+   whether to go on.
+
+Every property's first violation is at the least depth (levels are complete
+before the next starts), so counterexamples stay shortest.  Parents are
+global ids ``index * N + worker``; a counterexample is read back from the
+workers, state by state.
+"""
+
+from __future__ import annotations
+
+import marshal
+import multiprocessing as mp
+import threading
+import time
+from array import array
+
+from ...compile import CompiledModel
+from .bfs import ExploreResult, Options, Violation
+from .store import StateStore
+
+
+def part(s: int, n: int) -> int:
+    """The worker that owns state ``s`` (cheap folding of the packed bits)."""
+    return (s ^ (s >> 17) ^ (s >> 31) ^ (s >> 47)) % n
+
+
+def _pack(states: list[int], pids: list[int]) -> bytes:
+    try:
+        return b"Q" + len(states).to_bytes(8, "little") + array("Q", states).tobytes() + array("q", pids).tobytes()
+    except OverflowError:
+        return b"M" + marshal.dumps((states, pids))
+
+
+def _unpack(data: bytes) -> tuple[list[int], list[int]]:
+    if data[:1] == b"Q":
+        n = int.from_bytes(data[1:9], "little")
+        a = array("Q")
+        a.frombytes(data[9:9 + 8 * n])
+        b = array("q")
+        b.frombytes(data[9 + 8 * n:])
+        return a.tolist(), b.tolist()
+    return marshal.loads(data[1:])
+
+
+class _Worker:
+    def __init__(self, k: int, n: int, model: CompiledModel, opts: Options, ctl, peers: dict):
+        self.k, self.n = k, n
+        self.model = model
+        self.opts = opts
+        self.ctl = ctl
+        self.peers = peers  # worker id -> Connection
+        self.seen: set[int] = set()
+        self.states: list[int] = []
+        self.parents = array("q")
+        self.level_start = 0
+        self.invs = [(name, model.invariants[name][0]) for name in opts.invariants] + \
+            [(name, f) for name, f, _ in opts.extra_invariants]
+        self.acts = [(name, model.action_properties[name][0]) for name in opts.actions]
+        self.done_props: set[str] = set()
+        self.generated = 0
+        self.spec_invs = set(opts.invariants)
+
+    def gid(self, i: int) -> int:
+        return i * self.n + self.k
+
+    def insert(self, t: int, pid: int, depth: int, viol: list) -> None:
+        """Add ``t`` (already canonical) if new; check invariants."""
+        if t in self.seen:
+            return
+        constraint = self.model.constraint
+        if constraint is not None and not constraint(t):
+            for name, f in self.invs:
+                if name not in self.done_props and not f(t):
+                    viol.append((name, "invariant", pid, t, depth))
+            return
+        self.seen.add(t)
+        self.states.append(t)
+        self.parents.append(pid)
+        for name, f in self.invs:
+            if name not in self.done_props and not f(t):
+                viol.append((name, "invariant", self.gid(len(self.states) - 1), None, depth))
+
+    def level(self, depth: int) -> tuple:
+        model = self.model
+        n, k = self.n, self.k
+        canon = self.opts.symmetry
+        constraint = model.constraint
+        out: list[int] = []
+        ap = out.append
+        outbox: dict[int, tuple[list, list]] = {j: ([], []) for j in self.peers}
+        viol: list = []
+        lo, hi = self.level_start, len(self.states)
+        self.level_start = hi
+        next_fast = model.next_fast
+        states = self.states
+        seen = self.seen
+        deadlock = self.opts.deadlock and "deadlock" not in self.done_props
+        acts = [(nm, f) for nm, f in self.acts if nm not in self.done_props]
+        simple = canon is None and not acts
+        mine_t: list[int] = []
+        mine_p: list[int] = []
+        mt_ap, mp_ap = mine_t.append, mine_p.append
+        boxes = [outbox.get(j) for j in range(n)]
+        generated = 0
+        for i in range(lo, hi):
+            s = states[i]
+            next_fast(s, ap)
+            generated += len(out)
+            pid = i * n + k
+            if not out:
+                if model.is_terminal(s):
+                    generated += 1  # TLC's Terminating step
+                elif deadlock:
+                    viol.append(("deadlock", "deadlock", pid, None, depth))
+                continue
+            if simple:
+                for t in out:
+                    owner = (t ^ (t >> 17) ^ (t >> 31) ^ (t >> 47)) % n
+                    if owner == k:
+                        if t not in seen:
+                            mt_ap(t)
+                            mp_ap(pid)
+                    else:
+                        box = boxes[owner]
+                        box[0].append(t)
+                        box[1].append(pid)
+            else:
+                for t in out:
+                    if acts and t != s:
+                        for nm, f in acts:
+                            if not f(s, t):
+                                viol.append((nm, "action", pid, t, depth + 1))
+                    if canon is not None:
+                        t = canon(t)
+                    owner = (t ^ (t >> 17) ^ (t >> 31) ^ (t >> 47)) % n
+                    if owner == k:
+                        if t not in seen:
+                            mt_ap(t)
+                            mp_ap(pid)
+                    else:
+                        box = boxes[owner]
+                        box[0].append(t)
+                        box[1].append(pid)
+            out.clear()
+        self.generated += generated
+        # exchange: send in a thread, receive here
+        senders = []
+        for j, conn in self.peers.items():
+            data = _pack(*outbox[j])
+            th = threading.Thread(target=conn.send_bytes, args=(data,))
+            th.start()
+            senders.append(th)
+        batches = [(mine_t, mine_p)]
+        for j in sorted(self.peers):
+            batches.append(_unpack(self.peers[j].recv_bytes()))
+        for th in senders:
+            th.join()
+        inv_all = model.invariant_conjunction([nm for nm, _ in self.invs if nm in self.spec_invs
+                                               and nm not in self.done_props])
+        others = [(nm, f) for nm, f in self.invs if nm not in self.spec_invs and nm not in self.done_props]
+        seen_add, st_ap, par_ap = seen.add, states.append, self.parents.append
+        for ts, pids in batches:
+            for t, pid in zip(ts, pids):
+                if t in seen:
+                    continue
+                if constraint is not None and not constraint(t):
+                    self.insert(t, pid, depth + 1, viol)
+                    continue
+                seen_add(t)
+                st_ap(t)
+                par_ap(pid)
+                if (inv_all is not None and not inv_all(t)) or others:
+                    for nm, f in self.invs:
+                        if nm not in self.done_props and not f(t):
+                            viol.append((nm, "invariant", (len(states) - 1) * n + k, None, depth + 1))
+        return len(self.states) - hi, len(self.states), self.generated, viol
+
+    def run(self) -> None:
+        ctl = self.ctl
+        while True:
+            msg = ctl.recv()
+            cmd = msg[0]
+            try:
+                if cmd == "init":
+                    viol: list = []
+                    for t in msg[1]:
+                        self.insert(t, -1, 1, viol)
+                    ctl.send(("ok", len(self.states), len(self.states), 0, viol))
+                elif cmd == "level":
+                    self.done_props = set(msg[2])
+                    ctl.send(("ok",) + self.level(msg[1]))
+                elif cmd == "get":
+                    i = msg[1]
+                    ctl.send(("ok", self.states[i], self.parents[i]))
+                elif cmd == "stop":
+                    ctl.send(("ok", time.process_time()))
+                    return
+            except Exception as e:  # noqa: BLE001 - reported by the coordinator
+                ctl.send(("error", f"{type(e).__name__}: {e}"))
+                if cmd == "level":
+                    return
+
+
+def _child(k, n, model, opts, ctl, peers):
+    import os
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's business
+    try:
+        _Worker(k, n, model, opts, ctl, peers).run()
+    finally:
+        os._exit(0)
+
+
+def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResult:
+    """As :func:`pyspec.engines.embedded.bfs.explore`, with ``n`` processes."""
+    t0 = time.monotonic()
+    ctx = mp.get_context("fork")
+    ctls, procs = [], []
+    pipes: dict[tuple[int, int], tuple] = {}
+    for a in range(n):
+        for b in range(a + 1, n):
+            pipes[(a, b)] = ctx.Pipe(duplex=True)
+    for k in range(n):
+        peers = {}
+        for (a, b), (ca, cb) in pipes.items():
+            if a == k:
+                peers[b] = ca
+            elif b == k:
+                peers[a] = cb
+        parent_end, child_end = ctx.Pipe(duplex=True)
+        p = ctx.Process(target=_child, args=(k, n, model, opts, child_end, peers), daemon=True)
+        p.start()
+        ctls.append(parent_end)
+        procs.append(p)
+
+    res = ExploreResult(StateStore())
+    violations: dict[str, tuple] = {}  # prop -> (kind, gid, state, depth, distinct, generated, seconds)
+    order: list[str] = []
+    tracked = set(opts.invariants) | set(opts.actions) | {x[0] for x in opts.extra_invariants}
+    if opts.deadlock:
+        tracked.add("deadlock")
+    distinct = generated = 0
+    depth = 0
+    stopped = None
+    error = None
+
+    def ask(k, msg):
+        ctls[k].send(msg)
+        r = ctls[k].recv()
+        if r[0] == "error":
+            raise RuntimeError(r[1])
+        return r
+
+    def absorb(replies, d):
+        nonlocal distinct, generated
+        distinct = sum(r[2] for r in replies)
+        generated = sum(r[3] for r in replies) + init_generated
+        found = sorted((v for r in replies for v in r[4]), key=lambda v: (v[4], v[2], v[0]))
+        for prop, kind, gid, state, vdepth in found:
+            if prop not in violations:
+                violations[prop] = (kind, gid, state, vdepth, distinct, generated, time.monotonic() - t0)
+                order.append(prop)
+
+    init_generated = 0
+    try:
+        inits = model.initial_states()
+        init_generated = len(inits)
+        canon = opts.symmetry
+        per: list[list[int]] = [[] for _ in range(n)]
+        seen0 = set()
+        for s in inits:
+            if canon is not None:
+                s = canon(s)
+            if s in seen0:
+                continue
+            seen0.add(s)
+            per[part(s, n)].append(s)
+        for k in range(n):
+            ctls[k].send(("init", per[k]))
+        replies = [ctls[k].recv() for k in range(n)]
+        for r in replies:
+            if r[0] == "error":
+                raise RuntimeError(r[1])
+        # initial-state-only invariants (state predicates of temporal properties)
+        for name, f, _ in opts.init_invariants:
+            for s in sorted(seen0):
+                if constraint_ok(model, s) and not f(s):
+                    violations.setdefault(name, ("invariant", None, s, 1, 0, 0, 0.0))
+                    order.append(name)
+                    break
+        absorb(replies, 1)
+        depth = 1 if distinct else 0
+        new = distinct
+        while new:
+            if opts.stop_first and order:
+                stopped = "first-violation"
+                break
+            if tracked and tracked <= set(violations):
+                stopped = "all-violated"
+                break
+            if opts.max_depth is not None and depth >= opts.max_depth:
+                stopped = "max-depth"
+                break
+            if opts.max_states is not None and distinct >= opts.max_states:
+                stopped = "max-states"
+                break
+            for k in range(n):
+                ctls[k].send(("level", depth, sorted(violations)))
+            replies = [ctls[k].recv() for k in range(n)]
+            for r in replies:
+                if r[0] == "error":
+                    raise RuntimeError(r[1])
+            new = sum(r[1] for r in replies)
+            absorb(replies, depth + 1)
+            if new:
+                depth += 1
+            if opts.progress is not None:
+                opts.progress.update(distinct=distinct, generated=generated, queue=new, depth=depth,
+                                     seconds=time.monotonic() - t0)
+        if stopped is None and opts.stop_first and order:
+            stopped = "first-violation"
+        elif stopped is None and tracked and order and tracked <= set(violations):
+            stopped = "all-violated"
+    except KeyboardInterrupt:
+        stopped = "interrupted"
+    except RuntimeError as e:
+        stopped = "error"
+        error = str(e)
+
+    # counterexamples: fetch the paths from the workers into a small store
+    store = res.store
+    index_of: dict[int, int] = {}
+
+    def fetch(gid: int) -> int:
+        chain = []
+        while gid >= 0 and gid not in index_of:
+            w, i = gid % n, gid // n
+            _, s, parent = ask(w, ("get", i))
+            chain.append((gid, s, parent))
+            gid = parent
+        for g, s, parent in reversed(chain):
+            index_of[g] = len(store.states)
+            store.states.append(s)
+            store.parents.append(index_of[parent] if parent >= 0 else -1)
+        return index_of[chain[0][0]] if chain else index_of.get(gid, -1)
+
+    try:
+        for prop in order:
+            kind, gid, state, vdepth, dist, gen, secs = violations[prop]
+            idx = fetch(gid) if gid is not None and gid >= 0 else -1
+            res.violations[prop] = Violation(prop, kind, idx, state, dist, gen, vdepth, secs)
+            res.order.append(prop)
+    finally:
+        for k in range(n):
+            try:
+                ctls[k].send(("stop",))
+                r = ctls[k].recv()
+                res.worker_cpu.append(r[1])
+            except (OSError, EOFError, IndexError):
+                pass
+        for p in procs:
+            p.join(timeout=5)
+    store.level_ends = [len(store.states)]
+    if error is not None:
+        res.error = Violation("error", "error", -1, None, distinct, generated, 0, time.monotonic() - t0,
+                              f"a worker failed: {error} (run with --workers 1 for the position)")
+    res.stopped = stopped
+    res.distinct = distinct
+    res.generated = generated
+    res.depth = depth
+    res.seconds = time.monotonic() - t0
+    return res
+
+
+def constraint_ok(model: CompiledModel, s: int) -> bool:
+    return model.constraint is None or model.constraint(s)

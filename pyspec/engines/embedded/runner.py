@@ -1,0 +1,344 @@
+"""Checking a model: explorations -> reports.
+
+- :func:`check` answers one question the way TLC does: check one property
+  (or every property of the model and deadlock) and stop at the first
+  violation; one :class:`~pyspec.report.Report`.
+- :func:`check_model` answers every declared check of a model (and deadlock)
+  with as few explorations as possible: one breadth-first exploration for
+  all safety properties (a property is dropped once violated, the run goes
+  on for the others) and one state-graph pass for all temporal properties;
+  one report per property.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ...compile import CompiledModel, CompileError, compile_model
+from ...ir import nodes as ir
+from ...report import Report
+from .bfs import ExploreResult, Options, Violation, explore
+from .trace import build_trace, concretize
+
+ENGINE = "embedded"
+
+
+@dataclass
+class RunSettings:
+    workers: int = 1
+    max_states: int | None = None
+    max_depth: int | None = None
+    deadlock: bool = True  # False: --no-deadlock
+    checkpoint: str | None = None
+    checkpoint_every: float = 60.0
+    recover: str | None = None
+    progress: object = None
+    seed: int | None = None
+
+
+_CACHE: dict = {}
+
+
+def compiled(spec: ir.Spec, model_name: str) -> CompiledModel:
+    """Compile a model once per process (keyed by the spec object)."""
+    key = (id(spec), model_name)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    cm = compile_model(spec, model_name)
+    _CACHE[key] = (spec, cm)
+    return cm
+
+
+def _expected(model: ir.Model, prop: str | None) -> str | None:
+    if prop is None:
+        return None
+    if prop == "deadlock":
+        return model.deadlock if model.deadlock != "ignore" else None
+    for c in model.checks:
+        if c.property == prop:
+            return c.expected
+    return None
+
+
+def _kind(spec: ir.Spec, prop: str) -> str:
+    if prop == "deadlock":
+        return "deadlock"
+    k = spec.prop(prop).kind
+    return {"invariant": "invariant", "action": "action", "temporal": "liveness"}[k]
+
+
+def _base(spec: ir.Spec, model: ir.Model, **kw) -> Report:
+    return Report(engine=ENGINE, spec=spec.path, model=model.name, **kw)
+
+
+def _symmetry(cm: CompiledModel):
+    if not cm.model.symmetry:
+        return None
+    from .symmetry import Symmetry
+
+    return Symmetry(cm).canonical
+
+
+def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> ExploreResult:
+    if settings.workers and settings.workers > 1 and not opts.checkpoint and not opts.recover:
+        from .parallel import explore_parallel
+
+        return explore_parallel(cm, opts, settings.workers)
+    return explore(cm, opts)
+
+
+def _violation_trace(cm: CompiledModel, res: ExploreResult, v: Violation, canon) -> list:
+    store = res.store
+    idx = store.path(v.index) if v.index >= 0 else []
+    reps = [store.states[j] for j in idx]
+    if v.state is not None:
+        reps.append(v.state)
+    if canon is not None and reps:
+        last_ok = None
+        if v.kind == "action":
+            act = cm.action_properties[v.prop][0]
+
+            def last_ok(s, t, act=act):
+                return s != t and not act(s, t)
+
+            if v.state is not None:
+                reps[-1] = canon(reps[-1])
+        states = concretize(cm, canon, reps, last_ok)
+    else:
+        states = reps
+    return build_trace(cm, states)
+
+
+def _stopped_message(res: ExploreResult) -> str | None:
+    return {
+        "max-states": "stopped at --max-states: the state space was not explored completely",
+        "max-depth": "stopped at --max-depth: the state space was not explored completely",
+        "interrupted": "interrupted: the state space was not explored completely",
+    }.get(res.stopped or "")
+
+
+def check(spec: ir.Spec, model_name: str, property: str | None = None, workers: int = 1,
+          seed: int | None = None, max_states: int | None = None, max_depth: int | None = None,
+          deadlock: bool = True, checkpoint: str | None = None, recover: str | None = None,
+          progress=None, checkpoint_every: float = 60.0) -> Report:
+    """Check ``property`` (or every property of the model, and deadlock)
+    and stop at the first violation, as TLC does."""
+    settings = RunSettings(workers, max_states, max_depth, deadlock, checkpoint, checkpoint_every, recover,
+                           progress, seed)
+    model = spec.model(model_name)
+    t0 = time.monotonic()
+    if property is not None:
+        props = [property]
+        if property != "deadlock":
+            spec.prop(property)  # KeyError for an unknown property
+    else:
+        props = [c.property for c in model.checks]
+    check_deadlock = (property == "deadlock") or (property is None and deadlock and model.deadlock != "ignore")
+    names = [p for p in props if p != "deadlock"] + (["deadlock"] if check_deadlock else [])
+    try:
+        cm = compiled(spec, model_name)
+    except CompileError as e:
+        return _base(spec, model, verdict="error", message=str(e), properties=names,
+                     seconds=time.monotonic() - t0)
+    reports = _run(spec, cm, props, check_deadlock, settings, stop_first=True)
+    # the first violation (in the order found), else the summary
+    bad = [r for r in reports if r.verdict in ("violated", "error")]
+    if bad:
+        r = min(bad, key=lambda r: (r.seconds, len(r.trace)))
+        if property is None:
+            r.properties = names
+        return r
+    r = reports[0] if reports else _base(spec, model, verdict="ok")
+    if property is None:
+        incomplete = [x for x in reports if x.verdict == "incomplete"]
+        summary = incomplete[0] if incomplete else r
+        out = _base(spec, model, verdict=summary.verdict, distinct_states=summary.distinct_states,
+                    generated_states=summary.generated_states, depth=summary.depth,
+                    seconds=time.monotonic() - t0, properties=names, message=summary.message)
+        out.expected = "holds" if all(_expected(model, n) in ("holds", None) for n in names) else None
+        return out
+    r.seconds = time.monotonic() - t0
+    return r
+
+
+def check_model(spec: ir.Spec, model_name: str, workers: int = 1, max_states: int | None = None,
+                max_depth: int | None = None, deadlock: bool = True, progress=None,
+                checkpoint: str | None = None, recover: str | None = None,
+                checkpoint_every: float = 60.0) -> list[Report]:
+    """One report per declared check of the model (and one for deadlock
+    unless ignored): one exploration for all safety properties, one
+    state-graph pass for all temporal properties."""
+    settings = RunSettings(workers, max_states, max_depth, deadlock, checkpoint, checkpoint_every, recover, progress)
+    model = spec.model(model_name)
+    props = [c.property for c in model.checks]
+    check_deadlock = deadlock and model.deadlock != "ignore"
+    t0 = time.monotonic()
+    try:
+        cm = compiled(spec, model_name)
+    except CompileError as e:
+        names = props + (["deadlock"] if check_deadlock else [])
+        return [_base(spec, model, verdict="error", property=n, kind=_kind(spec, n), message=str(e),
+                      expected=_expected(model, n), properties=[n], seconds=time.monotonic() - t0)
+                for n in names]
+    return _run(spec, cm, props, check_deadlock, settings, stop_first=False)
+
+
+def _run(spec: ir.Spec, cm: CompiledModel, props: list[str], check_deadlock: bool, settings: RunSettings,
+         stop_first: bool) -> list[Report]:
+    """Safety first (one BFS: invariants, action properties, deadlock and the
+    ``always``/initial parts of temporal properties, as TLC checks them),
+    then one state-graph pass for the remaining liveness conjuncts."""
+    model = cm.model
+    kinds = {p: (spec.prop(p).kind if p != "deadlock" else "deadlock") for p in props}
+    invs = [p for p in props if kinds[p] == "invariant"]
+    acts = [p for p in props if kinds[p] == "action"]
+    temps = [p for p in props if kinds[p] == "temporal"]
+    deadlock = check_deadlock or "deadlock" in props
+    canon = _symmetry(cm)
+    reports: list[Report] = []
+    extra, init_extra, live = [], [], {}
+    try:
+        for p in temps:
+            always, initially, leaves = cm.implied_invariants(spec.prop(p))
+            if always is not None:
+                extra.append((p, always[0], always[1]))
+            if initially is not None:
+                init_extra.append((p, initially[0], initially[1]))
+            live[p] = leaves
+    except Exception as e:  # noqa: BLE001 - a temporal predicate does not compile
+        return [_base(spec, model, verdict="error", property=p, kind="liveness", message=str(e),
+                      expected=_expected(model, p), properties=[p]) for p in temps]
+    safety = invs + acts + (["deadlock"] if deadlock else [])
+    implied = [p for p in temps if any(x[0] == p for x in extra + init_extra)]
+    opts = Options(invariants=invs, actions=acts, deadlock=deadlock, stop_first=stop_first, symmetry=canon,
+                   max_states=settings.max_states, max_depth=settings.max_depth, progress=settings.progress,
+                   checkpoint=settings.checkpoint, checkpoint_every=settings.checkpoint_every,
+                   recover=settings.recover, extra_invariants=extra, init_invariants=init_extra)
+    res = _explore(cm, opts, settings)
+    for p in safety:
+        reports.append(_safety_report(spec, cm, res, p, canon))
+    for p in implied:
+        if p in res.violations or res.error is not None:
+            r = _safety_report(spec, cm, res, p, canon)
+            r.kind = "invariant" if r.verdict == "violated" else "liveness"
+            if r.verdict == "violated":
+                r.message = "an 'always' (or initial) part of the temporal property is false in a reachable state"
+            reports.append(r)
+    if res.error is not None and not safety and not implied:
+        reports.append(_summary(spec, cm, res, None, canon))
+    if stop_first and (res.order or res.error):
+        return reports
+    if res.error is not None or (res.stopped and res.stopped not in ("all-violated",)):
+        for p in temps:
+            if not any(r.property == p for r in reports):
+                reports.append(_unfinished(spec, cm, res, p))
+        if not safety and not temps and res.error is None:
+            reports.append(_summary(spec, cm, res, None))
+        return reports
+    if not temps and not safety:
+        reports.append(_summary(spec, cm, res, None))
+    pending = [p for p in temps if p not in res.violations]
+    if pending:
+        reports.extend(_liveness_reports(spec, cm, pending, live, settings, res, stop_first))
+    return reports
+
+
+def _summary(spec, cm, res: ExploreResult, prop, canon=None) -> Report:
+    verdict = "ok" if res.complete or res.stopped == "all-violated" else \
+        ("error" if res.error else "incomplete")
+    trace = []
+    if res.error is not None and (res.error.index >= 0 or res.error.state is not None):
+        trace = _violation_trace(cm, res, res.error, canon)
+    return _base(spec, cm.model, verdict=verdict, distinct_states=res.distinct, generated_states=res.generated,
+                 depth=res.depth, seconds=res.seconds, trace=trace, message=_stopped_message(res) or
+                 (res.error.message if res.error else None))
+
+
+def _safety_report(spec, cm: CompiledModel, res: ExploreResult, prop: str, canon) -> Report:
+    model = cm.model
+    kind = _kind(spec, prop)
+    common = dict(property=prop, kind=kind, expected=_expected(model, prop), properties=[prop])
+    v = res.violations.get(prop)
+    if v is not None:
+        trace = _violation_trace(cm, res, v, canon)
+        return _base(spec, model, verdict="violated", distinct_states=v.distinct, generated_states=v.generated,
+                     depth=len(trace), seconds=v.seconds, trace=trace, **common)
+    if res.error is not None:
+        e = res.error
+        trace = _violation_trace(cm, res, e, canon) if (e.index >= 0 or e.state is not None) else []
+        return _base(spec, model, verdict="error", distinct_states=e.distinct, generated_states=e.generated,
+                     depth=len(trace), seconds=e.seconds, trace=trace, message=e.message, **common)
+    complete = res.complete or res.stopped == "all-violated"
+    if res.stopped == "first-violation":
+        # another property ended the run first: this one was not decided
+        return _base(spec, model, verdict="incomplete", distinct_states=res.distinct,
+                     generated_states=res.generated, depth=res.depth, seconds=res.seconds,
+                     message="not decided: the run stopped at another property's violation", **common)
+    return _base(spec, model, verdict="ok" if complete else "incomplete", distinct_states=res.distinct,
+                 generated_states=res.generated, depth=res.depth, seconds=res.seconds,
+                 message=None if complete else _stopped_message(res), **common)
+
+
+def _unfinished(spec, cm, res: ExploreResult, prop: str) -> Report:
+    verdict = "error" if res.error else "incomplete"
+    msg = res.error.message if res.error else _stopped_message(res)
+    return _base(spec, cm.model, verdict=verdict, property=prop, kind="liveness", expected=_expected(cm.model, prop),
+                 properties=[prop], distinct_states=res.distinct, generated_states=res.generated, depth=res.depth,
+                 seconds=res.seconds, message=msg)
+
+
+def _liveness_reports(spec, cm: CompiledModel, temps: list[str], live: dict, settings: RunSettings,
+                      res: ExploreResult | None, stop_first: bool) -> list[Report]:
+    from .liveness import FairGraph, build_graph, check_leaf
+
+    model = cm.model
+    t0 = time.monotonic()
+    if not any(live.get(p) for p in temps):  # only always/initial parts, all held
+        return [_base(spec, model, verdict="ok", property=p, kind="liveness", expected=_expected(model, p),
+                      properties=[p], distinct_states=res.distinct, generated_states=res.generated,
+                      depth=res.depth, seconds=res.seconds) for p in temps]
+    g = build_graph(cm, settings.max_states, settings.progress)
+    fg = FairGraph(g, cm.fairness)
+    counts = dict(distinct_states=len(g), generated_states=g.generated, depth=len(g.level_ends or []))
+    if res is not None:  # the safety pass (with symmetry) is what TLC counts
+        counts = dict(distinct_states=res.distinct, generated_states=res.generated, depth=res.depth)
+    out = []
+    for p in temps:
+        common = dict(property=p, kind="liveness", expected=_expected(model, p), properties=[p])
+        if not g.complete:
+            why = ("interrupted: liveness needs the whole state graph" if g.interrupted else
+                   "stopped at --max-states: liveness needs the whole state graph")
+            out.append(_base(spec, model, verdict="incomplete", seconds=time.monotonic() - t0, message=why,
+                             **{**counts, "distinct_states": len(g), "generated_states": g.generated}, **common))
+            continue
+        try:
+            leaves = live.get(p, [])
+            found = None
+            for leaf in leaves:
+                lasso = check_leaf(fg, leaf)
+                if lasso is not None:
+                    found = (leaf, lasso)
+                    break
+        except Exception as e:  # noqa: BLE001 - evaluation errors in the predicates
+            out.append(_base(spec, model, verdict="error", seconds=time.monotonic() - t0, message=str(e),
+                             **counts, **common))
+            if stop_first:
+                return out
+            continue
+        if found is None:
+            out.append(_base(spec, model, verdict="ok", seconds=time.monotonic() - t0 + (res.seconds if res else 0),
+                             **counts, **common))
+            continue
+        leaf, lasso = found
+        states = [g.states[u] for u, _ in lasso.nodes]
+        aids = [a for _, a in lasso.nodes]
+        trace = build_trace(cm, states, aids)
+        msg = f"violated: {leaf.form.replace('_', ' ')} ({leaf.text})"
+        out.append(_base(spec, model, verdict="violated", seconds=time.monotonic() - t0, trace=trace,
+                         loop_start=lasso.loop_start, message=msg,
+                         **{**counts, "depth": len(trace)}, **common))
+        if stop_first:
+            return out
+    return out

@@ -1,0 +1,243 @@
+"""Symmetry reduction: a canonical representative per orbit.
+
+A model's ``symmetry:`` sets are constants bound to sets of model values; the
+permutations of each set (and their products, i.e. the group they generate,
+as TLC computes from ``Permutations(A) \\cup Permutations(B)``) act on
+states by renaming model values everywhere: inside variable values, and on
+the instances of processes indexed by those values (instance ``v1``'s pc
+and locals move to instance ``v2``'s fields).
+
+The representative of a state is the least packed int over its orbit (the
+state itself and its image under every permutation), so the number of
+distinct representatives is the number of orbits, which is what TLC counts.
+
+For speed the canonicalisation is generated Python: each slot's field is
+extracted once, and each permutation maps it through a per-(permutation,
+slot) memo table to the field of the slot it moves to; slots whose type
+mentions no permuted sort are copied with one mask.  States with escaped
+values (see :mod:`pyspec.compile.layout`) take a value-level path.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from ...compile import CompiledModel
+from ...compile.runtime import fmap_own, rec_own
+from ...ir import nodes as ir
+from ...values import NONE
+
+
+def permute_value(v: Any, ty: ir.Type | None, perm: dict[str, dict]) -> Any:
+    """``v`` (internal: model values are ints) with the model values of the
+    sorts in ``perm`` renamed: ``perm[sort][code] -> code``."""
+    if ty is None or v is NONE:
+        return v
+    if isinstance(ty, ir.SortType):
+        m = perm.get(ty.name)
+        return m.get(v, v) if m else v
+    if isinstance(ty, ir.OptionalType):
+        return permute_value(v, ty.inner, perm)
+    if isinstance(ty, ir.SetType):
+        return frozenset(permute_value(x, ty.elem, perm) for x in v)
+    if isinstance(ty, ir.SeqType):
+        return tuple(permute_value(x, ty.elem, perm) for x in v)
+    if isinstance(ty, ir.TupleType):
+        return tuple(permute_value(x, t, perm) for x, t in zip(v, ty.elems))
+    if isinstance(ty, ir.RecordType):
+        ft = dict(ty.fields)
+        return rec_own({k: permute_value(x, ft.get(k), perm) for k, x in v._d.items()})
+    if isinstance(ty, ir.MapType):
+        return fmap_own({permute_value(k, ty.key, perm): permute_value(x, ty.value, perm) for k, x in v._d.items()})
+    return v
+
+
+def _mentions(ty: ir.Type, sorts: set[str]) -> bool:
+    if isinstance(ty, ir.SortType):
+        return ty.name in sorts
+    if isinstance(ty, (ir.SetType, ir.SeqType)):
+        return _mentions(ty.elem, sorts)
+    if isinstance(ty, ir.OptionalType):
+        return _mentions(ty.inner, sorts)
+    if isinstance(ty, ir.MapType):
+        return _mentions(ty.key, sorts) or _mentions(ty.value, sorts)
+    if isinstance(ty, ir.TupleType):
+        return any(_mentions(t, sorts) for t in ty.elems)
+    if isinstance(ty, ir.RecordType):
+        return any(_mentions(t, sorts) for _, t in ty.fields)
+    if isinstance(ty, ir.AnyType):
+        return True
+    return False
+
+
+CHUNK_BITS = 20
+
+
+class _FieldMap(dict):
+    """field of slot ``src`` -> field of slot ``dst`` under one permutation."""
+
+    __slots__ = ("src", "dst", "perm")
+
+    def __missing__(self, f: int) -> int:
+        v = self.src.D[f]
+        nf = self.dst.enc(permute_value(v, self.src.type, self.perm))
+        if nf is None:  # pragma: no cover - permuting a representable value stays representable
+            raise ValueError("symmetry: permuted value not representable")
+        self[f] = nf
+        return nf
+
+
+class Symmetry:
+    """The symmetry group of a model and its canonicalisation function."""
+
+    def __init__(self, model: CompiledModel):
+        self.model = model
+        per_sort: dict[str, list[list[int]]] = {}
+        for name in model.model.symmetry:
+            ty = model.spec.consts[[c.name for c in model.spec.consts].index(name)].type
+            sort = ty.elem.name
+            vals = sorted(model.constants[name])
+            per_sort.setdefault(sort, []).append(vals)
+        self.sorts = set(per_sort)
+        per_set = []
+        for sort, groups in per_sort.items():
+            for vals in groups:
+                per_set.append([(sort, dict(zip(vals, p))) for p in itertools.permutations(vals)])
+        perms = []
+        for combo in itertools.product(*per_set):
+            d: dict[str, dict] = {}
+            for sort, m in combo:
+                d.setdefault(sort, {}).update({k: v for k, v in m.items() if k != v})
+            d = {k: v for k, v in d.items() if v}
+            if d:
+                perms.append(d)
+        # the group generated (products of permutations of disjoint sets are all there)
+        self.perms = perms
+        self.canonical: Callable[[int], int] = self._generate()
+
+    def _slot_target(self, sl, perm: dict) -> int:
+        """The slot that ``sl``'s contents move to under ``perm``."""
+        if sl.inst is None:
+            return sl.index
+        ity = self.model._index_type(sl.process)
+        if not isinstance(ity, ir.SortType) or ity.name not in perm or sl.inst_value not in perm[ity.name]:
+            return sl.index
+        cg = self.model.codegen
+        pos = cg.inst_pos[sl.process][perm[ity.name][sl.inst_value]]
+        if sl.kind == "pc":
+            return cg.pc_slot[(sl.process, pos)]
+        return cg.local_slot[(sl.process, sl.name, pos)]
+
+    def _generate(self) -> Callable[[int], int]:
+        """``_canon(s)``: the least image of ``s``.
+
+        The slots a permutation can change are grouped into chunks of
+        consecutive slots (at most CHUNK_BITS bits); for every permutation
+        and chunk a plain dict maps the chunk's bits to the image of its
+        slots, already shifted to where they land (instance slots move).
+        Tables fill on a miss (KeyError -> ``_fill``)."""
+        slots = self.model.slots
+        layout = self.model.layout
+        if not self.perms:
+            return lambda s: s
+        moved = set()
+        for sl in slots:
+            if _mentions(sl.type, self.sorts) or any(self._slot_target(sl, p) != sl.index for p in self.perms):
+                moved.add(sl.index)
+        # chunks: runs of consecutive slots (unmoved ones between moved ones
+        # included) of at most CHUNK_BITS bits, each starting and ending with
+        # a moved slot; unmoved slots outside every chunk are copied by mask
+        chunks: list[list] = []
+        cur: list = []
+        for sl in slots:
+            width = sum(x.width for x in cur) + sl.width
+            if sl.index in moved:
+                if cur and width > CHUNK_BITS:
+                    chunks.append(cur)
+                    cur = []
+                cur.append(sl)
+            elif cur:
+                if width > CHUNK_BITS:
+                    chunks.append(cur)
+                    cur = []
+                else:
+                    cur.append(sl)
+        if cur:
+            chunks.append(cur)
+        for ch in chunks:
+            while ch and ch[-1].index not in moved:
+                ch.pop()
+        chunks = [ch for ch in chunks if ch]
+        keep_mask = layout.fixed_mask
+        for ch in chunks:
+            for sl in ch:
+                keep_mask &= ~(sl.mask << sl.off)
+        self.chunks = chunks
+        self.tables = [[{} for _ in chunks] for _ in self.perms]
+        ns: dict[str, Any] = {"_slow": self._slow, "_fill": self._fill}
+        lines = ["def _canon(s):"]
+        if layout.escapable:
+            lines.append(f"    if s >> {layout.bits}: return _slow(s)")
+        for ci, ch in enumerate(chunks):
+            off = ch[0].off
+            mask = (1 << sum(x.width for x in ch)) - 1
+            lines.append(f"    c{ci} = s >> {off} & {mask}" if off else f"    c{ci} = s & {mask}")
+        lines.append(f"    base = s & {keep_mask}")
+        lines.append("    best = s")
+        for pi in range(len(self.perms)):
+            parts = ["base"]
+            for ci in range(len(chunks)):
+                name = f"_T{pi}_{ci}"
+                ns[name] = self.tables[pi][ci]
+                parts.append(f"{name}[c{ci}]")
+            expr = " | ".join(parts)
+            args = ", ".join(f"c{ci}" for ci in range(len(chunks)))
+            lines.append("    try:")
+            lines.append(f"        t = {expr}")
+            lines.append("    except KeyError:")
+            lines.append(f"        _fill({pi}, ({args},))")
+            lines.append(f"        t = {expr}")
+            lines.append("    if t < best: best = t")
+        lines.append("    return best")
+        src = "\n".join(lines) + "\n"
+        self.source = src
+        exec(compile(src, "<pyspec symmetry>", "exec"), ns)  # generated source
+        return ns["_canon"]
+
+    def _fill(self, pi: int, values: tuple) -> None:
+        """Compute the missing table entries of permutation ``pi``."""
+        perm = self.perms[pi]
+        for ci, (ch, v) in enumerate(zip(self.chunks, values)):
+            table = self.tables[pi][ci]
+            if v in table:
+                continue
+            out = 0
+            off0 = ch[0].off
+            for sl in ch:
+                f = (v >> (sl.off - off0)) & sl.mask
+                val = sl.D[f]
+                dst = self.model.slots[self._slot_target(sl, perm)]
+                nf = dst.enc(permute_value(val, sl.type, perm))
+                if nf is None:  # pragma: no cover - permuting a representable value stays representable
+                    raise ValueError("symmetry: permuted value not representable")
+                out |= nf << dst.off
+            table[v] = out
+
+    def apply(self, s: int, perm: dict) -> int:
+        """The image of ``s`` under one permutation (value level)."""
+        layout = self.model.layout
+        vals = layout.unpack(s)
+        out = list(vals)
+        for sl, v in zip(self.model.slots, vals):
+            out[self._slot_target(sl, perm)] = permute_value(v, sl.type, perm)
+        return layout.pack(out)
+
+    def _slow(self, s: int) -> int:
+        best = s
+        for perm in self.perms:
+            t = self.apply(s, perm)
+            if t < best:
+                best = t
+        return best

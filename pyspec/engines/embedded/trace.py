@@ -1,0 +1,97 @@
+"""Counterexamples as spec-level traces (report TraceSteps).
+
+A path of packed states becomes a list of :class:`~pyspec.report.TraceStep`:
+each state in ITF JSON keyed by the spec's names, and each step with the
+process, instance, label, ``any`` choices and ``file:line`` of the step that
+produced it (found by re-running the checked successor function).
+
+With symmetry the search stores canonical representatives, and consecutive
+representatives need not be successors of each other; :func:`concretize`
+turns such a path into a real behaviour (same orbits, step by step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ...compile import CompiledModel, StepInfo
+from ...ir import nodes as ir
+from ...ir.state import state_types
+from ...report import TraceStep
+from ...values import to_itf
+
+
+def concretize(model: CompiledModel, canon: Callable[[int], int], reps: list[int],
+               last_ok: Callable[[int, int], bool] | None = None) -> list[int]:
+    """A behaviour whose i-th state is in the orbit of ``reps[i]``.
+
+    ``last_ok(prev, t)`` further constrains the final step (an action
+    property must be violated by it, for instance)."""
+    if not reps:
+        return []
+    init = model.initial_states()
+    first = next((s for s in init if s == reps[0]), None)
+    if first is None:
+        first = next((s for s in init if canon(s) == reps[0]), reps[0])
+    out = [first]
+    for k, rep in enumerate(reps[1:], start=1):
+        cur = out[-1]
+        final = k == len(reps) - 1
+        pick = None
+        for _, t in model.successors(cur):
+            if canon(t) == rep and (not final or last_ok is None or last_ok(cur, t)):
+                pick = t
+                break
+        if pick is None:  # pragma: no cover - the spec is not symmetric
+            pick = rep
+        out.append(pick)
+    return out
+
+
+def build_trace(model: CompiledModel, states: list[int], aids: list[int] | None = None) -> list[TraceStep]:
+    """TraceSteps of a behaviour (``aids[i]`` optionally names the step
+    instance that reaches ``states[i]``, to choose between equal successors)."""
+    types = state_types(model.spec)
+    steps: list[TraceStep] = []
+    for i, s in enumerate(states):
+        info: StepInfo | None = None
+        if i > 0:
+            want = aids[i] if aids is not None and i < len(aids) else -1
+            found = None
+            for si, t in model.successors(states[i - 1]):
+                if t == s and (want < 0 or si.aid == want):
+                    found = si
+                    break
+                if t == s and found is None:
+                    found = si
+            info = found
+        steps.append(TraceStep(
+            step=i,
+            process=info.process if info else None,
+            self=_itf_self(model, info) if info else None,
+            label=info.label if info else None,
+            params={k: to_itf(v) for k, v in info.params.items()} if info else {},
+            source=_source(info) if info else None,
+            state=state_itf(model, s, types),
+        ))
+    return steps
+
+
+def state_itf(model: CompiledModel, s: int, types: dict[str, ir.Type] | None = None) -> dict[str, Any]:
+    types = types or state_types(model.spec)
+    return {k: to_itf(v, types.get(k)) for k, v in model.to_values(s).items()}
+
+
+def _itf_self(model: CompiledModel, info: StepInfo) -> Any:
+    if info.self is None:
+        return None
+    proc = model.spec.process(info.process)
+    ty = proc.index_set.type.elem if proc.index_set is not None else None
+    return to_itf(info.self, ty)
+
+
+def _source(info: StepInfo) -> str | None:
+    if info.span is None:
+        return None
+    return f"{info.span.file}:{info.span.line}"

@@ -1,0 +1,486 @@
+"""TLC's output -> a :class:`~pyspec.report.Report` in the spec's own terms.
+
+TLC runs with ``-tool``: its stdout is a sequence of messages framed by
+``@!@!@STARTMSG <code>:<severity> @!@!@`` and ``@!@!@ENDMSG <code> @!@!@``
+(codes from ``tlc2.output.EC``).  :class:`ToolParser` reads them as they
+arrive (for live progress) and gathers the outcome, the statistics and the
+counterexample printed on stdout; :func:`build_report` then maps the
+counterexample (from ``-dumpTrace json`` when TLC wrote it, else from
+stdout) back through the export's source map.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ... import values as V
+from ...ir import nodes as ir
+from ...report import Report, TraceStep
+from ...tla.sourcemap import SourceMap, VarInfo
+from .tlavalues import TlaValueError, decode, parse_state, parse_tla
+
+# Message codes (tlc2.output.EC) this parser understands.
+GENERAL = 1000
+TLC_NESTED_EXPRESSION = 2103
+TLC_INVARIANT_VIOLATED_INITIAL = 2107
+TLC_PROPERTY_VIOLATED_INITIAL = 2108
+TLC_INVARIANT_VIOLATED_BEHAVIOR = 2110
+TLC_INVARIANT_EVALUATION_FAILED = 2111
+TLC_ACTION_PROPERTY_VIOLATED_BEHAVIOR = 2112
+TLC_DEADLOCK_REACHED = 2114
+TLC_TEMPORAL_PROPERTY_VIOLATED = 2116
+TLC_BEHAVIOR_UP_TO_THIS_POINT = 2121
+TLC_BACK_TO_STATE = 2122
+TLC_VALUE_ASSERT_FAILED = 2132
+TLC_FINISHED = 2186
+TLC_INIT_GENERATED1 = 2190
+TLC_SUCCESS = 2193
+TLC_SEARCH_DEPTH = 2194
+TLC_STATS = 2199
+TLC_PROGRESS_STATS = 2200
+TLC_STATE_PRINT1 = 2216
+TLC_STATE_PRINT2 = 2217
+TLC_STATE_PRINT3 = 2218
+TLC_VERSION = 2262
+TLC_COUNTER_EXAMPLE = 2264
+
+#: TLC exit codes (tlc2.output.EC.ExitStatus)
+EXIT_CODES = {
+    0: "success", 10: "assumption violated", 11: "deadlock", 12: "safety violation",
+    13: "liveness violation", 14: "assertion failed", 75: "evaluation error (spec)",
+    76: "evaluation error (safety property)", 77: "evaluation error (liveness property)",
+    150: "parse error", 151: "configuration error", 152: "state space too large", 153: "system error",
+    255: "error",
+}
+
+_START = re.compile(r"^@!@!@STARTMSG (\d+):(\d+) @!@!@$")
+_END = re.compile(r"^@!@!@ENDMSG (\d+) @!@!@$")
+_NUM = r"([\d,]+)"
+_PROGRESS = re.compile(r"Progress\((\d+)\).*?: " + _NUM + r" states generated(?: \(" + _NUM
+                       + r" s/min\))?, " + _NUM + r" distinct states found(?: \(" + _NUM + r" ds/min\))?, "
+                       + _NUM + r" states left on queue")
+_STATS = re.compile(_NUM + r" states generated, " + _NUM + r" distinct states found, " + _NUM
+                    + r" states left on queue")
+_INIT = re.compile(r"Finished computing initial states: " + _NUM + r" (?:distinct )?states? generated"
+                   r"(?:, with " + _NUM + r" of them distinct)?")
+_DEPTH = re.compile(r"depth of the complete state graph search is (\d+)")
+_LOCATION = re.compile(r"line (\d+), col(?:umn)? (\d+) to line (\d+), col(?:umn)? (\d+) (?:of module|in) (\w+)",
+                       re.I)
+_ACTION = re.compile(r"^<(\w+)(?:\((.*)\))? line (\d+), col (\d+) to line (\d+), col (\d+) of module (\w+)>$",
+                     re.S)
+
+
+def _int(s: str | None) -> int:
+    return int(s.replace(",", "")) if s else 0
+
+
+@dataclass
+class Message:
+    code: int
+    severity: int
+    text: str
+
+
+@dataclass
+class Progress:
+    depth: int
+    generated: int
+    distinct: int
+    queue: int
+    rate: int  # states generated per minute
+
+
+@dataclass
+class TraceState:
+    """One state of a counterexample as printed on stdout."""
+
+    number: int
+    header: str  # "<Initial predicate>", "<Action line ... of module M>", "Stuttering", ...
+    state: dict[str, Any]  # TLA+ variable -> neutral value
+    back_to: int | None = None  # "Back to state N": the lasso loops to state N
+
+
+@dataclass
+class TlcOutput:
+    version: str | None = None
+    messages: list[Message] = field(default_factory=list)
+    other: list[str] = field(default_factory=list)  # lines outside messages
+    outcome: str | None = None  # ok | invariant | deadlock | liveness | action | error
+    property: str | None = None
+    error: str | None = None  # text of the error message(s)
+    positions: list[tuple[str, int]] = field(default_factory=list)  # (module, line) TLC pointed at
+    generated: int = 0
+    distinct: int = 0
+    queue: int = 0
+    depth: int = 0
+    progress: list[Progress] = field(default_factory=list)
+    trace: list[TraceState] = field(default_factory=list)
+    finished: bool = False
+
+
+class ToolParser:
+    """Incremental parser of ``tlc2.TLC -tool`` output; feed it lines."""
+
+    def __init__(self, on_progress: Callable[[Progress], None] | None = None,
+                 on_message: Callable[[Message], None] | None = None):
+        self.out = TlcOutput()
+        self._code: int | None = None
+        self._sev = 0
+        self._buf: list[str] = []
+        self.on_progress = on_progress
+        self.on_message = on_message
+
+    def feed(self, line: str) -> None:
+        line = line.rstrip("\r\n")
+        if self._code is None:
+            m = _START.match(line)
+            if m:
+                self._code, self._sev, self._buf = int(m.group(1)), int(m.group(2)), []
+            elif line.strip():
+                self.out.other.append(line)
+            return
+        m = _END.match(line)
+        if m:
+            msg = Message(self._code, self._sev, "\n".join(self._buf).strip("\n"))
+            self._code = None
+            self._handle(msg)
+        else:
+            self._buf.append(line)
+
+    def feed_all(self, text: str) -> TlcOutput:
+        for ln in text.splitlines():
+            self.feed(ln)
+        return self.finish()
+
+    def finish(self) -> TlcOutput:
+        o = self.out
+        if o.outcome is None and not o.finished:
+            o.outcome = "error"
+        if o.outcome == "error":
+            sany = _parse_error_text(o.other)
+            if not o.error:
+                o.error = sany or "TLC stopped without a result"
+            elif sany and "Parsing or semantic analysis failed" in o.error:
+                o.error += "\n" + sany
+        return o
+
+    def _error(self, text: str) -> None:
+        o = self.out
+        o.error = text if not o.error else o.error + "\n" + text
+
+    def _handle(self, msg: Message) -> None:
+        o = self.out
+        o.messages.append(msg)
+        if self.on_message:
+            self.on_message(msg)
+        c, t = msg.code, msg.text
+        if c == TLC_VERSION:
+            m = re.search(r"Version (\S+)", t)
+            o.version = m.group(1) if m else t
+        elif c == TLC_PROGRESS_STATS:
+            m = _PROGRESS.search(t)
+            if m:
+                p = Progress(int(m.group(1)), _int(m.group(2)), _int(m.group(4)), _int(m.group(6)),
+                             _int(m.group(3)))
+                o.progress.append(p)
+                o.generated, o.distinct, o.queue, o.depth = p.generated, p.distinct, p.queue, max(o.depth, p.depth)
+                if self.on_progress:
+                    self.on_progress(p)
+        elif c == TLC_STATS:
+            m = _STATS.search(t)
+            if m:
+                o.generated, o.distinct, o.queue = _int(m.group(1)), _int(m.group(2)), _int(m.group(3))
+        elif c == TLC_INIT_GENERATED1:
+            m = _INIT.search(t)
+            if m and not o.distinct:
+                gen = _int(m.group(1))
+                o.generated, o.distinct = gen, _int(m.group(2)) if m.group(2) else gen
+        elif c == TLC_SEARCH_DEPTH:
+            m = _DEPTH.search(t)
+            if m:
+                o.depth = int(m.group(1))
+        elif c == TLC_SUCCESS:
+            o.outcome = o.outcome or "ok"
+        elif c == TLC_FINISHED:
+            o.finished = True
+        elif c in (TLC_INVARIANT_VIOLATED_BEHAVIOR, TLC_INVARIANT_VIOLATED_INITIAL):
+            o.outcome = "invariant"
+            m = re.search(r"Invariant (\w+) is violated", t)
+            o.property = m.group(1) if m else None
+        elif c == TLC_DEADLOCK_REACHED:
+            o.outcome, o.property = "deadlock", "deadlock"
+        elif c == TLC_TEMPORAL_PROPERTY_VIOLATED:
+            o.outcome = "liveness"
+            m = re.search(r"Temporal property (\w+) was violated", t)
+            o.property = m.group(1) if m else None
+        elif c == TLC_ACTION_PROPERTY_VIOLATED_BEHAVIOR:
+            o.outcome = "action"
+            m = re.search(r"Action property (\w+) is violated", t)
+            o.property = m.group(1) if m else None
+        elif c == TLC_PROPERTY_VIOLATED_INITIAL:
+            o.outcome = "liveness"
+            m = re.search(r"[Pp]roperty (\w+) is violated", t)
+            o.property = m.group(1) if m else None
+        elif c in (TLC_STATE_PRINT1, TLC_STATE_PRINT2, TLC_STATE_PRINT3):
+            self._state(t)
+        elif c == TLC_BACK_TO_STATE:
+            # "N: Back to state: <action ...>": the lasso closes on state N
+            m = re.search(r"^(?:State )?(\d+):\s*Back to state", t) or re.search(r"Back to state:?\s*(\d+)", t)
+            if m and o.trace:
+                o.trace[-1].back_to = int(m.group(1))
+        elif c == TLC_NESTED_EXPRESSION:
+            o.positions.extend(_positions(t))
+        elif c in (TLC_BEHAVIOR_UP_TO_THIS_POINT, TLC_COUNTER_EXAMPLE):
+            pass
+        elif msg.severity in (1, 2) or c == GENERAL:
+            # an error not in the list above: an evaluation or parse error
+            if o.outcome in (None, "ok"):
+                o.outcome = "error"
+            if c == TLC_VALUE_ASSERT_FAILED:
+                m = re.search(r'second argument was:\s*"(.*)"\s*$', t, re.S)
+                self._error(m.group(1) if m else t)
+            else:
+                self._error(t)
+            o.positions.extend(_positions(t))
+
+    def _state(self, text: str) -> None:
+        head, _, body = text.partition("\n")
+        m = re.match(r"^(?:State )?(\d+):\s*(.*)$", head)
+        if not m:
+            return
+        number, header = int(m.group(1)), m.group(2).strip()
+        back = re.match(r"Back to state:?\s*(\d+)", header)
+        if back:
+            if self.out.trace:
+                self.out.trace[-1].back_to = int(back.group(1))
+            return
+        try:
+            state = parse_state(body) if body.strip() else {}
+        except TlaValueError:
+            state = {}
+        self.out.trace.append(TraceState(number, header, state))
+
+
+def _positions(text: str) -> list[tuple[str, int]]:
+    return [(m.group(5), int(m.group(1))) for m in _LOCATION.finditer(text)]
+
+
+def _parse_error_text(lines: list[str]) -> str | None:
+    """Errors printed outside messages (SANY's parse errors)."""
+    keep = [ln for ln in lines if ln.strip() and not ln.startswith(("Parsing file", "Semantic processing",
+                                                                    "Linting of module"))]
+    return "\n".join(keep[-30:]) if keep else None
+
+
+def parse_output(text: str) -> TlcOutput:
+    return ToolParser().feed_all(text)
+
+
+# --------------------------------------------------------------------------
+# Counterexample -> spec-level trace
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class RawStep:
+    """A state of the counterexample and the action that reached it."""
+
+    state: dict[str, Any]  # TLA+ variable -> neutral value
+    action: str | None = None  # TLA+ operator
+    params: dict[str, Any] = field(default_factory=dict)  # operator parameters (neutral values)
+    module: str | None = None
+    line: int | None = None
+
+
+def raw_trace_from_json(data: dict) -> tuple[list[RawStep], int | None]:
+    """The ``-dumpTrace json`` counterexample: steps and the index the lasso loops to."""
+    ce = data.get("counterexample") or {}
+    states = {int(i): s for i, s in ce.get("state", [])}
+    if not states:
+        return [], None
+    steps = [RawStep(states[min(states)])]
+    loop = None
+    for src, act, dst in ce.get("action", []):
+        i, j = int(src[0]), int(dst[0])
+        loc = act.get("location") or {}
+        name = act.get("name")
+        if j <= i:  # the lasso closes: back to state j (stuttering when j == i)
+            loop = j - 1
+            break
+        steps.append(RawStep(dst[1], name, dict(act.get("context") or {}), loc.get("module"),
+                             loc.get("beginLine")))
+    return steps, loop
+
+
+def raw_trace_from_stdout(out: TlcOutput) -> tuple[list[RawStep], int | None]:
+    steps: list[RawStep] = []
+    loop = None
+    for ts in out.trace:
+        h = ts.header
+        if h.startswith("Stuttering") or h.startswith("<Stuttering"):
+            loop = len(steps) - 1
+            continue
+        m = _ACTION.match(h)
+        if m:
+            params = {}
+            if m.group(2):
+                try:
+                    params = {"self": parse_tla(m.group(2))}
+                except TlaValueError:
+                    params = {}
+            steps.append(RawStep(ts.state, m.group(1), params, m.group(7), int(m.group(3))))
+        else:
+            steps.append(RawStep(ts.state))
+        if ts.back_to is not None:
+            loop = ts.back_to - 1
+    return steps, loop
+
+
+def _decode_state(raw: dict[str, Any], sm: SourceMap) -> dict[str, Any]:
+    """TLA+ variables (neutral values) -> spec values keyed by spec name."""
+    out = {}
+    for v in sm.variables:
+        if v.tla in raw:
+            out[v.key] = decode(raw[v.tla], v.full_type, sm.model_values)
+    return out
+
+
+def _itf_state(state: dict[str, Any], sm: SourceMap) -> dict[str, Any]:
+    types = {v.key: v.full_type for v in sm.variables}
+    return {k: V.to_itf(x, types.get(k)) for k, x in state.items()}
+
+
+def _find_self(prev: dict[str, Any], cur: dict[str, Any], process: str, label: str,
+               sm: SourceMap) -> Any:
+    """The instance of an indexed process that took a step: the one whose pc
+    was at the step's label and whose pc or locals changed."""
+    pc = prev.get(f"{process}.pc")
+    if not isinstance(pc, V.FMap):
+        return None
+    at_label = [i for i, lab in pc.items() if lab == label]
+    if len(at_label) == 1:
+        return at_label[0]
+    keys = [v.key for v in sm.variables if v.process == process]
+    changed = [i for i in at_label
+               if any(isinstance(prev.get(k), V.FMap) and isinstance(cur.get(k), V.FMap)
+                      and prev[k].get(i) != cur[k].get(i) for k in keys)]
+    return changed[0] if len(changed) == 1 else None
+
+
+def spec_trace(raw: list[RawStep], sm: SourceMap) -> list[TraceStep]:
+    out: list[TraceStep] = []
+    prev: dict[str, Any] | None = None
+    for n, rs in enumerate(raw):
+        state = _decode_state(rs.state, sm)
+        process = label = source = None
+        self_itf = None
+        info = sm.actions.get(rs.action) if rs.action else None
+        if info is not None:
+            process, label, source = info.process, info.label, info.source
+            if info.indexed:
+                vi = sm.var(f"pc_{info.process}")
+                it = vi.index_type if vi else None
+                self_val = None
+                if "self" in rs.params and it is not None:
+                    try:
+                        self_val = decode(rs.params["self"], it, sm.model_values)
+                    except TlaValueError:
+                        self_val = None
+                if self_val is None and prev is not None:
+                    self_val = _find_self(prev, state, info.process, info.label, sm)
+                if self_val is not None:
+                    self_itf = V.to_itf(self_val, it)
+        elif rs.action and n > 0 and rs.module and rs.line:
+            source = sm.source_at(rs.module, rs.line)
+        out.append(TraceStep(step=n, process=process, self=self_itf, label=label, params={},
+                             source=source, state=_itf_state(state, sm)))
+        prev = state
+    return out
+
+
+def error_source(out: TlcOutput, sm: SourceMap) -> str | None:
+    """The spec position of an evaluation error: the innermost position TLC
+    named inside the generated spec module."""
+    for mod, line in reversed(out.positions):
+        src = sm.source_at(mod, line)
+        if src:
+            return src
+    return None
+
+
+KIND = {"invariant": "invariant", "deadlock": "deadlock", "liveness": "liveness", "action": "action"}
+
+
+def build_report(out: TlcOutput, *, spec: ir.Spec, spec_path: str, model: str, sm: SourceMap,
+                 exit_code: int | None, seconds: float, properties: list[str],
+                 expected: str | None = None, trace_json: dict | None = None) -> Report:
+    """One report from a finished TLC run."""
+    rep = Report(engine="tlc", spec=spec_path, model=model, verdict="ok",
+                 distinct_states=out.distinct, generated_states=out.generated, depth=out.depth,
+                 seconds=round(seconds, 3), properties=list(properties), expected=expected)
+    outcome = out.outcome
+    if outcome == "ok" and exit_code not in (0, None):
+        outcome = "error"
+    if outcome in KIND:
+        rep.verdict = "violated"
+        rep.kind = KIND[outcome]
+        prop = out.property
+        if prop is None:
+            # older TLCs do not name the temporal property: the only one checked
+            cands = [p for p in properties if _kind_of(spec, p) == ("action" if outcome == "action" else "temporal")]
+            prop = cands[0] if len(cands) == 1 else None
+        if outcome == "liveness" and prop and _kind_of(spec, prop) == "action":
+            rep.kind = "action"
+        rep.property = prop
+    elif outcome == "error":
+        rep.verdict = "error"
+        src = error_source(out, sm)
+        text = (out.error or "").strip()
+        if exit_code is not None and exit_code not in (0,) and not text:
+            text = f"TLC exited with code {exit_code} ({EXIT_CODES.get(exit_code, 'unknown')})"
+        rep.message = (f"{src}: " if src and not re.match(r"^\S+:\d+:", text) else "") + _first_lines(text)
+        if "Overflow" in text:
+            rep.message += "\n(TLC's integers are 32-bit; the spec's are unbounded: check this model with the embedded engine)"
+    steps, loop = ([], None)
+    if trace_json:
+        steps, loop = raw_trace_from_json(trace_json)
+    if not steps and out.trace:
+        steps, loop = raw_trace_from_stdout(out)
+    if steps:
+        try:
+            rep.trace = spec_trace(steps, sm)
+        except (TlaValueError, KeyError, TypeError) as e:
+            rep.message = (rep.message + "\n" if rep.message else "") + f"could not map TLC's trace back: {e}"
+            rep.trace = []
+        if rep.kind == "liveness" and loop is not None and rep.trace:
+            rep.loop_start = max(0, min(loop, len(rep.trace) - 1))
+        rep.depth = max(rep.depth, len(rep.trace))
+    return rep
+
+
+def _kind_of(spec: ir.Spec, prop: str) -> str | None:
+    for p in spec.properties:
+        if p.name == prop:
+            return p.kind
+    return None
+
+
+_BOILERPLATE = ("TLC threw an unexpected exception.", "This was probably caused by an error in the spec or model.",
+                "See the User Output or TLC Console for clues to what happened.")
+
+
+def _first_lines(text: str, n: int = 12) -> str:
+    lines = []
+    for ln in text.splitlines():
+        s = ln.strip()
+        if not s or s in _BOILERPLATE or re.match(r"^The exception was a [\w.$]+$", s):
+            continue
+        lines.append(ln[2:] if ln.startswith(": ") else ln)
+    return "\n".join(lines[:n])
+
+
+__all__ = ["ToolParser", "TlcOutput", "Progress", "parse_output", "build_report", "spec_trace",
+           "raw_trace_from_json", "raw_trace_from_stdout", "VarInfo", "EXIT_CODES"]

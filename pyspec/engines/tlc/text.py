@@ -1,0 +1,98 @@
+"""A report as text, in the spec's own words: verdict, statistics and the
+counterexample as a sequence of spec steps (process, index, label,
+``file:line``) and spec values.
+
+Only :class:`~pyspec.report.Report` and the spec's IR are used, so the text
+is the same whichever engine produced the report.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ... import values as V
+from ...ir import nodes as ir
+from ...report import Report
+
+
+def state_types(spec: ir.Spec) -> dict[str, ir.Type]:
+    """The type of every report state key (``x``, ``p.local``, ``p.pc``)."""
+    out: dict[str, ir.Type] = {v.name: v.type for v in spec.vars}
+    for p in spec.processes:
+        it = p.index_set.type.elem if p.index is not None and isinstance(p.index_set.type, ir.SetType) else None
+        pcs = ir.LabelType(p.name, p.labels)
+        for lv in p.locals:
+            out[f"{p.name}.{lv.name}"] = lv.type if it is None else ir.MapType(it, lv.type)
+        out[f"{p.name}.pc"] = pcs if it is None else ir.MapType(it, pcs)
+    return out
+
+
+def format_itf(value: Any, ty: ir.Type | None) -> str:
+    if ty is None:
+        return repr(value)
+    try:
+        return V.format_typed(V.from_itf(value, ty), ty)
+    except (TypeError, KeyError, ValueError):
+        return repr(value)
+
+
+def step_title(step, spec: ir.Spec) -> str:
+    if step.process is None:
+        return "initial state" if step.step == 0 else "stutter (every process is done)"
+    who = step.process
+    if step.self is not None:
+        p = spec.process(step.process)
+        it = p.index_set.type.elem if isinstance(p.index_set.type, ir.SetType) else None
+        who += f"[{format_itf(step.self, it)}]"
+    params = "".join(f" {k}={v}" for k, v in step.params.items())
+    return f"{who}.{step.label}{params}"
+
+
+def format_trace(rep: Report, spec: ir.Spec, indent: str = "  ") -> list[str]:
+    types = state_types(spec)
+    lines: list[str] = []
+    prev: dict[str, Any] | None = None
+    for st in rep.trace:
+        loop = " <- the behaviour loops back here" if rep.loop_start is not None and st.step == rep.loop_start \
+            and rep.loop_start < len(rep.trace) - 1 else ""
+        where = f"  ({st.source})" if st.source else ""
+        lines.append(f"{indent}{st.step:>3}  {step_title(st, spec)}{where}{loop}")
+        changed = [k for k in st.state if prev is None or prev.get(k) != st.state[k]]
+        for k in changed:
+            lines.append(f"{indent}       {k} = {format_itf(st.state[k], types.get(k))}")
+        if prev is not None and not changed:
+            lines.append(f"{indent}       (no variable changes)")
+        prev = st.state
+    if rep.loop_start is not None and rep.trace:
+        if rep.loop_start >= len(rep.trace) - 1:
+            lines.append(f"{indent}       ... and stays in this state forever")
+        else:
+            lines.append(f"{indent}       ... then back to step {rep.loop_start}, forever")
+    return lines
+
+
+def outcome_word(rep: Report, shout: bool = False) -> str:
+    """``ok``, ``violated: invariant Inv``, ``error``; the verdict in capitals
+    when ``shout`` (an outcome the model did not expect)."""
+    word = rep.verdict.upper() if shout else rep.verdict
+    if rep.verdict == "violated":
+        what = "deadlock" if rep.kind == "deadlock" else f"{rep.kind} {rep.property}"
+        return f"{word}: {what}"
+    return word
+
+
+def format_report(rep: Report, spec: ir.Spec, met: bool | None = None, title: str | None = None) -> str:
+    head = title or f"{rep.spec}  model {rep.model}"
+    checked = ", ".join(rep.properties) or "(nothing but errors)"
+    exp = ""
+    if rep.expected:
+        exp = " as expected" if met else f" (expected: {rep.expected})"
+    stats = (f"{rep.distinct_states:,} distinct states, {rep.generated_states:,} generated, depth {rep.depth}, "
+             f"{rep.seconds:.1f} s")
+    lines = [head, f"  checked: {checked}", f"  {outcome_word(rep, shout=met is False)}{exp}  [{rep.engine}: {stats}]"]
+    if rep.message:
+        lines += ["  " + ln for ln in rep.message.splitlines()]
+    if rep.trace:
+        lines.append("  trace:")
+        lines += format_trace(rep, spec, "  ")
+    return "\n".join(lines)

@@ -1,0 +1,313 @@
+"""Spec IR -> TLA+ files: the spec module and, per model, ``MC_<model>.tla``
+and ``MC_<model>.cfg``, rendered through the jinja2 templates in
+``templates/`` and written atomically.
+
+Everything is rendered in memory first; files are written only when every
+spec rendered, each through a temporary file renamed over the target, and
+files whose bytes did not change are not touched.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+from ..ir import nodes as ir
+from .render import (
+    EXTENDS,
+    HELPERS,
+    NONE_NAME,
+    Atom,
+    Block,
+    Conj,
+    ExportError,
+    Renderer,
+    comment_lines,
+    const_def_name,
+    iter_exprs,
+    layout,
+    mv_name,
+    sort_values_name,
+)
+from .sourcemap import SourceMap
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("pyspec.tla", "templates"),
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    undefined=jinja2.StrictUndefined,
+    autoescape=False,
+)
+
+
+@dataclass
+class ModelRun:
+    """What one TLC run of a model checks (the cfg's contents)."""
+
+    invariants: list[str] = field(default_factory=list)
+    properties: list[str] = field(default_factory=list)  # action and temporal properties
+    check_deadlock: bool = True
+    expected: list[str] = field(default_factory=list)  # comment lines
+
+
+@dataclass
+class Export:
+    """The rendered TLA+ files of one spec, by file name, and its source map."""
+
+    spec: ir.Spec
+    module: str
+    files: dict[str, str]
+    sourcemap: SourceMap
+    renderer: Renderer = field(repr=False)
+
+
+def _block_text(items: list, indent: int = 4) -> tuple[str, list[tuple[int, str]]]:
+    """A conjunction list as the indented body of a definition, and the spec
+    position of its lines."""
+    lines = layout(Conj(items), indent)
+    text = "\n".join(" " * indent + ln if i == 0 else ln for i, (ln, _) in enumerate(lines))
+    return text, [(i, s) for i, (_, s) in enumerate(lines) if s]
+
+
+def render_module(spec: ir.Spec, root: str | None = None) -> tuple[str, SourceMap, Renderer]:
+    """The TLA+ module of a spec, its source map and the renderer (which knows
+    the generated names the model modules need)."""
+    r = Renderer(spec, root)
+    spec_src = r.src(spec.span)
+    defs = [r.render_def(d) for d in r.def_order()]
+    recursive = r.recursive_decls()
+    init_text, init_lines = _block_text(r.init_items())
+    steps = [r.step_operator(s) for s in spec.steps]
+    process_ops = [r.process_operator(p) for p in spec.processes]
+    next_items = r.next_items()
+    terminating = r.terminating()
+    fairness = r.fairness_items()
+    typeok_items = r.typeok_items()
+    typeok, _ = _block_text(typeok_items or [Atom("TRUE")])
+    props = []
+    for p in spec.properties:
+        b = r.property_block(p)
+        props.append({"comment": b.comment, "doc": comment_lines(p.doc), "text": b.text, "name": p.name})
+    constants = []
+    if r.uses_none:
+        constants.append({"name": NONE_NAME, "comment": "none"})
+    for name, (sort, value) in r.model_values.items():
+        constants.append({"name": name, "comment": f"{sort}.{value}"})
+    for sort in r.sorts_in_types:
+        constants.append({"name": sort_values_name(sort), "comment": f"every value of sort {sort} in the model (TypeOK)"})
+    for c in spec.consts:
+        constants.append({"name": c.name, "comment": f"{r.src(c.span)}: {c.type}"})
+    variables = [{"name": v.tla, "comment": _var_comment(r, v)} for v in r.state_vars]
+    helpers = [text for name, (_, text) in _helpers_in_order(r.helpers)]
+    text = _ENV.get_template("module.tla.j2").render(
+        module=spec.name, spec_file=spec_src.rsplit(":", 1)[0], spec_src=spec_src,
+        doc=comment_lines(spec.doc), extends=EXTENDS, constants=constants, variables=variables,
+        helpers=helpers, recursive=recursive, defs=defs, init=init_text, steps=steps,
+        process_ops=process_ops, terminating=terminating, next=next_items, fairness=fairness,
+        typeok=typeok, properties=props,
+    )
+    sm = r.sourcemap()
+    sm.add_lines(spec.name, _line_map(text, [Block("Init", "Init ==\n" + init_text, spec_src,
+                                                   [(i + 1, s) for i, s in init_lines])]
+                                      + defs + steps + process_ops))
+    return text, sm, r
+
+
+def _var_comment(r: Renderer, v) -> str:
+    if v.kind == "var":
+        return f"{v.key}: {v.type}"
+    if v.kind == "local":
+        return f"{v.key}: {v.type}" + (f" (per {v.process} instance)" if v.indexed else "")
+    return f"{v.key}: the label of process {v.process}" + (" (per instance)" if v.indexed else "")
+
+
+def _helpers_in_order(used: set[str]):
+    return [(n, HELPERS[n]) for n in HELPERS if n in used]
+
+
+def _line_map(text: str, blocks: list[Block]) -> list[tuple[int, str]]:
+    """(module line, spec position) for each recorded line of each block."""
+    lines = text.split("\n")
+    index = {}
+    for i, ln in enumerate(lines):
+        if " ==" in ln and not ln.startswith((" ", "\\*")):
+            index.setdefault(ln, i + 1)
+    out = []
+    for b in blocks:
+        first = b.text.split("\n", 1)[0]
+        start = index.get(first)
+        if start is None:
+            continue
+        out.append((start, b.comment))
+        for rel, src in b.lines:
+            out.append((start + rel, src))
+    return out
+
+
+# --------------------------------------------------------------------------
+# Models
+# --------------------------------------------------------------------------
+
+
+def model_values_of(model: ir.Model, r: Renderer) -> dict[str, tuple[str, str]]:
+    """Model values a model's bindings and constraint use that the spec module does not declare."""
+    found = {}
+    for e in iter_exprs((model.constants, model.constraint)):
+        if isinstance(e, ir.SortValue):
+            n = mv_name(e.sort, e.name)
+            if n not in r.model_values:
+                found[n] = (e.sort, e.name)
+    return dict(sorted(found.items()))
+
+
+def default_run(spec: ir.Spec, model: ir.Model) -> ModelRun:
+    """The committed cfg of a model: every property it checks."""
+    run = ModelRun(check_deadlock=model.deadlock != "ignore")
+    for chk in model.checks:
+        prop = spec.prop(chk.property)
+        (run.invariants if prop.kind == "invariant" else run.properties).append(prop.name)
+    run.expected = expectations(model)
+    return run
+
+
+def expectations(model: ir.Model) -> list[str]:
+    out = [f"expected: {c.property} {c.expected}" for c in model.checks]
+    out.append(f"expected: deadlock {model.deadlock}" if model.deadlock != "ignore" else "deadlock: not checked")
+    return out
+
+
+def render_model(spec: ir.Spec, r: Renderer, model: ir.Model, run: ModelRun | None = None,
+                 mc_name: str | None = None) -> tuple[str, str]:
+    """``MC_<model>.tla`` and its ``.cfg`` for one run of a model."""
+    run = run or default_run(spec, model)
+    mc = mc_name or f"MC_{model.name}"
+    c = r.ctx()
+    own_mvs = model_values_of(model, r)
+    all_mvs = {**r.model_values, **own_mvs}
+    definitions: list[dict] = []
+    cfg_consts: list[str] = []
+    if r.uses_none:
+        cfg_consts.append(f"{NONE_NAME} = {NONE_NAME}")
+    for name in sorted(all_mvs):
+        cfg_consts.append(f"{name} = {name}")
+    for sort in r.sorts_in_types:
+        vals = sorted(n for n, (s, _) in all_mvs.items() if s == sort)
+        cfg_consts.append(f"{sort_values_name(sort)} = {{{', '.join(vals)}}}")
+    model_src = r.src(model.span)
+    for cname, value in model.constants:
+        if isinstance(value, ir.SortValue):
+            cfg_consts.append(f"{cname} = {mv_name(value.sort, value.name)}")
+            continue
+        d = const_def_name(cname)
+        definitions.append({"comment": f"{r.src(value.span)}: {cname}", "text": f"{d} == {r.expr(value, c)}"})
+        cfg_consts.append(f"{cname} <- {d}")
+    constraint = None
+    if model.constraint is not None:
+        definitions.append({"comment": f"{r.src(model.constraint.span)}: state constraint of model {model.name}",
+                            "text": f"StateConstraint == {r.expr(model.constraint, c)}"})
+        constraint = "StateConstraint"
+    symmetry = None
+    if model.symmetry:
+        perms = " \\cup ".join(f"Permutations({s})" for s in model.symmetry)
+        definitions.append({"comment": f"{model_src}: symmetry of model {model.name}",
+                            "text": f"Symmetry == {perms}"})
+        symmetry = "Symmetry"
+    mvs = [{"name": n, "comment": f"{s}.{v}"} for n, (s, v) in own_mvs.items()]
+    spec_file = r.src(spec.span).rsplit(":", 1)[0]
+    tla = _ENV.get_template("mc.tla.j2").render(
+        module=mc, spec_file=spec_file, model=model.name, doc=comment_lines(model.doc),
+        spec_module=spec.name, model_values=mvs, definitions=definitions)
+    cfg = _ENV.get_template("mc.cfg.j2").render(
+        spec_file=spec_file, model=model.name, expected=run.expected, constants=cfg_consts,
+        invariants=run.invariants, properties=run.properties, constraint=constraint, symmetry=symmetry,
+        check_deadlock=run.check_deadlock)
+    return tla, cfg
+
+
+def export_spec(spec: ir.Spec, models: list[str] | None = None, root: str | None = None) -> Export:
+    """Render a spec's module and the MC files of its models (all by default)."""
+    text, sm, r = render_module(spec, root)
+    for m in spec.models:
+        if f"MC_{m.name}" == spec.name:
+            raise ExportError(f"model '{m.name}' would be exported as module MC_{m.name}, the spec's own name")
+    files = {f"{spec.name}.tla": text}
+    for m in spec.models:
+        if models is not None and m.name not in models:
+            continue
+        tla, cfg = render_model(spec, r, m)
+        files[f"MC_{m.name}.tla"] = tla
+        files[f"MC_{m.name}.cfg"] = cfg
+    return Export(spec, spec.name, files, sm, r)
+
+
+# --------------------------------------------------------------------------
+# Writing files
+# --------------------------------------------------------------------------
+
+
+def write_atomic(path: Path, text: str) -> bool:
+    """Write ``text`` to ``path`` through a temporary file and a rename;
+    returns False (and leaves the file alone) when it already holds those bytes."""
+    data = text.encode("utf-8")
+    try:
+        if path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return True
+
+
+def write_tree(out_dir: Path, files: dict[str, str], prune: bool = False) -> tuple[list[Path], list[Path]]:
+    """Write ``files`` (relative path -> text) under ``out_dir``.  With
+    ``prune``, remove generated files (``*.tla``, ``*.cfg``) under ``out_dir``
+    that are not in ``files``.  Returns (written, removed)."""
+    written, removed = [], []
+    for rel in sorted(files):
+        p = out_dir / rel
+        if write_atomic(p, files[rel]):
+            written.append(p)
+    if prune and out_dir.is_dir():
+        keep = {(out_dir / rel).resolve() for rel in files}
+        for p in sorted(out_dir.rglob("*")):
+            if p.is_file() and p.suffix in (".tla", ".cfg") and p.resolve() not in keep:
+                p.unlink()
+                removed.append(p)
+        for d in sorted((d for d in out_dir.rglob("*") if d.is_dir()), key=lambda d: -len(d.parts)):
+            if not any(d.iterdir()):
+                d.rmdir()
+    return written, removed
+
+
+def output_subdir(spec_path: str, roots: list[str]) -> str:
+    """Where a spec's files go under the output directory: its path relative
+    to the directory it was found under (or to ``spec/``), without suffix."""
+    p = Path(spec_path).resolve()
+    for r in [*roots, "spec"]:
+        rp = Path(r).resolve()
+        if rp.is_dir():
+            try:
+                return p.relative_to(rp).with_suffix("").as_posix()
+            except ValueError:
+                continue
+    return p.stem
+
+
+__all__ = ["Export", "ExportError", "ModelRun", "export_spec", "render_module", "render_model",
+           "write_atomic", "write_tree", "output_subdir", "default_run", "expectations"]

@@ -1,0 +1,1130 @@
+"""IR -> TLA+ text: expressions, statements (step bodies) and declarations.
+
+The renderer works on the checked IR only.  It produces the pieces the
+templates assemble into modules (see ``templates/``) and records, for every
+TLA+ name and operator, what it stands for in the spec (:mod:`.sourcemap`).
+
+Generated names: spec names are used as they are (the checker refuses names
+that would collide, see :mod:`pyspec.names`); model values are
+``<Sort>__<name>``, helper operators and model definitions end in ``_``
+(spec names never contain ``__`` nor end in ``_``).  Bound names that would
+clash in TLA+ (which forbids shadowing) get a fresh suffix.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+
+from .. import names as naming
+from ..ir import nodes as ir
+from .sourcemap import ActionInfo, SourceMap, VarInfo
+
+NONE_NAME = "NoneValue"
+IDENT = re.compile(r"^[A-Za-z0-9_]*[A-Za-z][A-Za-z0-9_]*$")
+#: Modules the generated module extends, and every module TLC loads with them.
+EXTENDS = ("Integers", "Sequences", "FiniteSets", "TLC")
+STANDARD_MODULES = frozenset(
+    "Naturals Integers Reals Sequences FiniteSets Bags TLC TLCExt Json Randomization RealTime "
+    "Toolbox Apalache".split())
+
+
+class ExportError(Exception):
+    """The spec cannot be expressed in TLA+ (a name or a construct)."""
+
+
+def mv_name(sort: str, name: str) -> str:
+    """The TLA+ model value of ``Sort.name``."""
+    return f"{sort}__{name}"
+
+
+def sort_values_name(sort: str) -> str:
+    """The constant holding every model value of a sort in a model (for TypeOK)."""
+    return f"{sort}_values_"
+
+
+def const_def_name(const: str) -> str:
+    """The MC definition a constant is bound to with ``<-``."""
+    return f"const_{const}_"
+
+
+def tla_string(s: str) -> str:
+    out = []
+    for ch in s:
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\f":
+            out.append("\\f")
+        elif not (" " <= ch <= "~"):
+            raise ExportError(f"string {s!r}: TLA+ strings hold printable ASCII characters only")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+# --------------------------------------------------------------------------
+# Helper operators (emitted only when used, in this order)
+# --------------------------------------------------------------------------
+
+HELPERS: dict[str, tuple[tuple[str, ...], str]] = {
+    # name: (helpers it uses, definition)
+    "Div_": ((), 'Div_(a, b) == IF b > 0 THEN a \\div b ELSE Assert(FALSE, "// with a right operand <= 0")'),
+    "Pow_": ((), 'Pow_(a, b) == IF b = 0 THEN 1 ELSE IF b > 0 THEN a ^ b ELSE Assert(FALSE, "** with a negative exponent")'),
+    "Abs_": ((), "Abs_(a) == IF a < 0 THEN -a ELSE a"),
+    "MinOf": ((), "MinOf(S) == CHOOSE x \\in S : \\A y \\in S : x <= y"),
+    "MaxOf": ((), "MaxOf(S) == CHOOSE x \\in S : \\A y \\in S : x >= y"),
+    "BitNot": ((), "BitNot(a) == -a - 1"),
+    "Pow2": ((), "Pow2(n) == 2 ^ n"),
+    "BitAnd": ((), "RECURSIVE BitAnd(_, _)\n"
+                   "BitAnd(a, b) ==\n"
+                   "    IF a = 0 \\/ b = 0 THEN 0\n"
+                   "    ELSE IF a = -1 THEN b\n"
+                   "    ELSE IF b = -1 THEN a\n"
+                   "    ELSE 2 * BitAnd(a \\div 2, b \\div 2) + (a % 2) * (b % 2)"),
+    "BitOr": ((), "RECURSIVE BitOr(_, _)\n"
+                  "BitOr(a, b) ==\n"
+                  "    IF a = -1 \\/ b = -1 THEN -1\n"
+                  "    ELSE IF a = 0 THEN b\n"
+                  "    ELSE IF b = 0 THEN a\n"
+                  "    ELSE 2 * BitOr(a \\div 2, b \\div 2) + (IF a % 2 = 1 \\/ b % 2 = 1 THEN 1 ELSE 0)"),
+    "BitXor": (("BitNot",), "RECURSIVE BitXor(_, _)\n"
+                            "BitXor(a, b) ==\n"
+                            "    IF a = 0 THEN b\n"
+                            "    ELSE IF b = 0 THEN a\n"
+                            "    ELSE IF a = -1 THEN BitNot(b)\n"
+                            "    ELSE IF b = -1 THEN BitNot(a)\n"
+                            "    ELSE 2 * BitXor(a \\div 2, b \\div 2) + (((a % 2) + (b % 2)) % 2)"),
+    "ShiftLeft": (("Pow2",), 'ShiftLeft(a, n) == IF n < 0 THEN Assert(FALSE, "negative shift count") ELSE a * Pow2(n)'),
+    "ShiftRight": (("Pow2",), 'ShiftRight(a, n) == IF n < 0 THEN Assert(FALSE, "negative shift count") ELSE a \\div Pow2(n)'),
+}
+
+
+# --------------------------------------------------------------------------
+# Walking the IR
+# --------------------------------------------------------------------------
+
+
+def iter_exprs(obj):
+    """Every expression node inside ``obj`` (IR nodes, tuples, binders, controls),
+    not looking into types."""
+    stack = [obj]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, tuple):
+            stack.extend(reversed(x))
+        elif isinstance(x, ir.Expr):
+            yield x
+            for f in fields(x):
+                if f.name not in ("span", "type"):
+                    stack.append(getattr(x, f.name))
+        elif is_dataclass(x) and not isinstance(x, type) and not _is_type(x):
+            for f in fields(x):
+                if f.name != "span":
+                    stack.append(getattr(x, f.name))
+
+
+def _is_type(x) -> bool:
+    return isinstance(x, (ir.BoolType, ir.IntType, ir.StrType, ir.SortType, ir.EnumType, ir.LabelType,
+                          ir.SetType, ir.MapType, ir.SeqType, ir.TupleType, ir.RecordType,
+                          ir.OptionalType, ir.NoneType, ir.AnyType))
+
+
+def iter_types(t: ir.Type):
+    yield t
+    if isinstance(t, (ir.SetType, ir.SeqType)):
+        yield from iter_types(t.elem)
+    elif isinstance(t, ir.MapType):
+        yield from iter_types(t.key)
+        yield from iter_types(t.value)
+    elif isinstance(t, ir.TupleType):
+        for x in t.elems:
+            yield from iter_types(x)
+    elif isinstance(t, ir.RecordType):
+        for _, x in t.fields:
+            yield from iter_types(x)
+    elif isinstance(t, ir.OptionalType):
+        yield from iter_types(t.inner)
+
+
+def strip(t: ir.Type) -> ir.Type:
+    return t.inner if isinstance(t, ir.OptionalType) else t
+
+
+def contains_goto(stmt: ir.Stmt) -> bool:
+    if isinstance(stmt, ir.Goto):
+        return True
+    if isinstance(stmt, ir.If):
+        return any(contains_goto(s) for _, b in stmt.branches for s in b) or \
+            any(contains_goto(s) for s in stmt.orelse)
+    if isinstance(stmt, ir.Either):
+        return any(contains_goto(s) for b in stmt.branches for s in b)
+    if isinstance(stmt, ir.AnyStmt):
+        return any(contains_goto(s) for s in stmt.body)
+    return False
+
+
+# --------------------------------------------------------------------------
+# Formulas of a step body and their layout as TLA+ bullet lists
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Atom:
+    text: str
+    src: str | None = None
+
+
+@dataclass
+class Conj:
+    items: list
+
+
+@dataclass
+class Disj:
+    items: list
+
+
+@dataclass
+class IfF:
+    cond: str
+    then: object
+    orelse: object
+    src: str | None = None
+
+
+@dataclass
+class Exists:
+    binder: str  # "x \in S"
+    body: object
+    src: str | None = None
+
+
+def _flat(f, cls) -> list:
+    out = []
+    for it in f.items:
+        if isinstance(it, cls):
+            out.extend(_flat(it, cls))
+        else:
+            out.append(it)
+    return out
+
+
+def layout(f, col: int) -> list[tuple[str, str | None]]:
+    """Lines of formula ``f`` placed at column ``col``: the first line without
+    indentation (the caller places it), later lines indented absolutely."""
+    if isinstance(f, Atom):
+        return [(f.text, f.src)]
+    if isinstance(f, (Conj, Disj)):
+        items = _flat(f, type(f))
+        if not items:
+            return [("TRUE", None)]
+        if len(items) == 1:
+            return layout(items[0], col)
+        bullet = "/\\ " if isinstance(f, Conj) else "\\/ "
+        out = []
+        for i, it in enumerate(items):
+            sub = layout(it, col + 3)
+            text, src = sub[0]
+            out.append(((" " * col if i else "") + bullet + text, src))
+            out.extend(sub[1:])
+        return out
+    if isinstance(f, IfF):
+        out = [("IF " + f.cond, f.src)]
+        for word, part in (("THEN ", f.then), ("ELSE ", f.orelse)):
+            sub = layout(part, col + 8)
+            out.append((" " * (col + 3) + word + sub[0][0], sub[0][1]))
+            out.extend(sub[1:])
+        return out
+    if isinstance(f, Exists):
+        sub = layout(f.body, col + 3)
+        out = [(f"\\E {f.binder} :", f.src), (" " * (col + 3) + sub[0][0], sub[0][1])]
+        out.extend(sub[1:])
+        return out
+    raise TypeError(f)
+
+
+# --------------------------------------------------------------------------
+# Rendering context
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ctx:
+    bound: dict = field(default_factory=dict)  # spec bound name -> TLA+ name
+    taken: frozenset = frozenset()  # TLA+ names a new binder may not use
+    process: ir.Process | None = None  # the process whose step (or local init) this is
+    assigned: frozenset = frozenset()  # TLA+ variables whose reads are primed
+
+    def bind(self, name: str) -> tuple[Ctx, str]:
+        tla = fresh(name, self.taken)
+        return Ctx({**self.bound, name: tla}, self.taken | {tla}, self.process, self.assigned), tla
+
+    def with_assigned(self, assigned) -> Ctx:
+        return Ctx(self.bound, self.taken, self.process, frozenset(assigned))
+
+
+def fresh(name: str, taken) -> str:
+    if name not in taken:
+        return name
+    i = 1
+    while f"{name}_{i}_" in taken:
+        i += 1
+    return f"{name}_{i}_"
+
+
+@dataclass
+class Block:
+    """A rendered definition: its text and the spec position of its lines."""
+
+    name: str
+    text: str
+    comment: str = ""  # "file:line" the definition comes from
+    doc: str = ""
+    lines: list[tuple[int, str]] = field(default_factory=list)  # (line within text, "file:line")
+
+
+# --------------------------------------------------------------------------
+# The renderer
+# --------------------------------------------------------------------------
+
+
+class Renderer:
+    """Renders one spec; create one per spec (it accumulates helper usage)."""
+
+    def __init__(self, spec: ir.Spec, root: str | None = None):
+        self.spec = spec
+        self.root = Path(root or ".").resolve()
+        self._paths: dict[str, str] = {}
+        self.procs = {p.name: p for p in spec.processes}
+        self.defs = {d.name: d for d in spec.defs}
+        self.helpers: set[str] = set()
+        self._check_names()
+        self.state_vars: list[VarInfo] = self._state_vars()
+        self.all_vars = [v.tla for v in self.state_vars]
+        self.pc_vars = frozenset(v.tla for v in self.state_vars if v.kind == "pc")
+        self.model_values = self._spec_model_values()
+        self.uses_none = self._uses_none()
+        self.sorts_in_types = self._sorts_in_types()
+        self.globals = self._globals()
+        self.def_reads = self._def_reads()
+        self.recursive = self._recursive_defs()
+
+    # ------------------------------------------------------------ names
+    def src(self, span) -> str:
+        """``file:line`` of a span, the file relative to the root when under it."""
+        key = span.file
+        rel = self._paths.get(key)
+        if rel is None:
+            p = Path(span.file).resolve()
+            try:
+                rel = p.relative_to(self.root).as_posix()
+            except ValueError:
+                rel = p.as_posix()
+            self._paths[key] = rel
+        return f"{rel}:{span.line}"
+
+    def _check_ident(self, name: str, what: str) -> None:
+        what = what if "'" in what else f"{what} '{name}'"
+        if not IDENT.match(name):
+            raise ExportError(f"{what} is not a TLA+ identifier")
+        if name in naming.TLA_RESERVED:
+            raise ExportError(f"{what} is a TLA+ reserved word")
+        if name.startswith(("WF_", "SF_")):
+            raise ExportError(f"{what} starts like TLA+'s fairness operators WF_/SF_")
+
+    def _check_names(self) -> None:
+        s = self.spec
+        if s.name in STANDARD_MODULES:
+            raise ExportError(f"spec name '{s.name}' is the name of a TLA+ standard module")
+        self._check_ident(s.name, "spec name")
+        seen: dict[str, str] = {}
+
+        def claim(name: str, what: str) -> None:
+            self._check_ident(name, what)
+            if name in seen:
+                raise ExportError(f"{what} and {seen[name]} are both named '{name}' in TLA+")
+            seen[name] = what
+
+        for c in s.consts:
+            claim(c.name, f"constant '{c.name}'")
+        for v in s.vars:
+            claim(v.name, f"variable '{v.name}'")
+        for d in s.defs:
+            claim(d.name, f"def '{d.name}'")
+        for p in s.processes:
+            claim(p.name, f"process '{p.name}'")
+            claim(naming.pc_name(p.name), f"program counter of process '{p.name}'")
+            for lv in p.locals:
+                claim(naming.local_name(p.name, lv.name), f"local '{lv.name}' of process '{p.name}'")
+            for st in p.steps:
+                claim(naming.step_name(p.name, st.label), f"step '{st.label}' of process '{p.name}'")
+        for pr in s.properties:
+            claim(pr.name, f"property '{pr.name}'")
+        if "self" in seen:
+            raise ExportError("the name 'self' is the process index in TLA+; rename the declaration")
+        decl_types = [v.type for v in s.vars] + [c.type for c in s.consts] + \
+            [lv.type for p in s.processes for lv in p.locals] + [d.result for d in s.defs]
+        for dt in decl_types:
+            for t in iter_types(dt):
+                if isinstance(t, ir.RecordType):
+                    for n, _ in t.fields:
+                        self._check_ident(n, "record field")
+        for e in iter_exprs((s.vars, s.consts, s.defs, s.processes, s.properties, s.models)):
+            if isinstance(e, (ir.Field, ir.RecordUpdate, ir.RecordLit)):
+                names = [e.name] if isinstance(e, ir.Field) else [n for n, _ in (e.updates if isinstance(
+                    e, ir.RecordUpdate) else e.fields)]
+                for n in names:
+                    self._check_ident(n, "record field")
+
+    def _state_vars(self) -> list[VarInfo]:
+        out = [VarInfo(v.name, v.name, "var", v.type) for v in self.spec.vars]
+        for p in self.spec.processes:
+            it = self.index_type(p)
+            for lv in p.locals:
+                out.append(VarInfo(naming.local_name(p.name, lv.name), f"{p.name}.{lv.name}", "local",
+                                   lv.type, p.name, it))
+        for p in self.spec.processes:
+            out.append(VarInfo(naming.pc_name(p.name), f"{p.name}.pc", "pc",
+                               ir.LabelType(p.name, p.labels), p.name, self.index_type(p)))
+        return out
+
+    def index_type(self, p: ir.Process) -> ir.Type | None:
+        if p.index is None:
+            return None
+        t = p.index_set.type
+        return t.elem if isinstance(t, ir.SetType) else ir.ANY
+
+    def _spec_model_values(self) -> dict[str, tuple[str, str]]:
+        s = self.spec
+        found = {}
+        for e in iter_exprs((s.vars, s.consts, s.defs, s.processes, s.properties)):
+            if isinstance(e, ir.SortValue):
+                found[mv_name(e.sort, e.name)] = (e.sort, e.name)
+        return dict(sorted(found.items()))
+
+    def _uses_none(self) -> bool:
+        s = self.spec
+        if any(isinstance(e, ir.NoneLit) for e in iter_exprs((s.vars, s.consts, s.defs, s.processes,
+                                                                 s.properties, s.models))):
+            return True
+        decl_types = [v.type for v in s.vars] + [c.type for c in s.consts] + \
+            [lv.type for p in s.processes for lv in p.locals]
+        return any(isinstance(t, ir.OptionalType) for dt in decl_types for t in iter_types(dt))
+
+    def _sorts_in_types(self) -> list[str]:
+        found = []
+        for v in self.state_vars:
+            for t in iter_types(v.full_type):
+                if isinstance(t, ir.SortType) and t.name not in found:
+                    found.append(t.name)
+        return [s.name for s in self.spec.sorts if s.name in found]
+
+    def _globals(self) -> frozenset:
+        s = self.spec
+        g = set(naming.TLA_RESERVED) | set(naming.TLA_STANDARD) | set(naming.TLA_GENERATED)
+        g |= {"self", NONE_NAME, s.name} | set(HELPERS) | set(self.model_values)
+        g |= {c.name for c in s.consts} | {d.name for d in s.defs} | {p.name for p in s.properties}
+        g |= set(self.all_vars) | {p.name for p in s.processes}
+        g |= {naming.step_name(st.process, st.label) for st in s.steps}
+        g |= {sort_values_name(x.name) for x in s.sorts} | {const_def_name(c.name) for c in s.consts}
+        return frozenset(g)
+
+    def ctx(self, process: ir.Process | None = None) -> Ctx:
+        return Ctx({}, self.globals, process, frozenset())
+
+    # ------------------------------------------------------------ defs
+    def _def_reads(self) -> dict[str, frozenset]:
+        direct: dict[str, set] = {}
+        calls: dict[str, set] = {}
+        for d in self.spec.defs:
+            r, c = set(), set()
+            for e in iter_exprs(d.body):
+                if isinstance(e, ir.VarRef):
+                    r.add(e.name)
+                elif isinstance(e, ir.LocalRef):
+                    r.add(naming.local_name(e.process, e.name))
+                elif isinstance(e, ir.PcRef):
+                    r.add(naming.pc_name(e.process))
+                elif isinstance(e, ir.DefCall):
+                    c.add(e.name)
+            direct[d.name], calls[d.name] = r, c
+        self.def_calls = calls
+        out = {}
+        for name in direct:
+            seen, todo, acc = set(), [name], set()
+            while todo:
+                n = todo.pop()
+                if n in seen:
+                    continue
+                seen.add(n)
+                acc |= direct.get(n, set())
+                todo.extend(calls.get(n, ()))
+            out[name] = frozenset(acc)
+        return out
+
+    def _recursive_defs(self) -> frozenset:
+        rec = set()
+        for name in self.def_calls:
+            seen, todo = set(), list(self.def_calls[name])
+            while todo:
+                n = todo.pop()
+                if n == name:
+                    rec.add(name)
+                    break
+                if n in seen:
+                    continue
+                seen.add(n)
+                todo.extend(self.def_calls.get(n, ()))
+        return frozenset(rec)
+
+    def def_order(self) -> list[ir.Def]:
+        """Defs so that each comes after the (non-recursive) defs it calls."""
+        order: list[str] = []
+        state: dict[str, int] = {}
+
+        def visit(n: str) -> None:
+            if state.get(n):
+                return
+            state[n] = 1
+            for m in sorted(self.def_calls.get(n, ()), key=list(self.defs).index):
+                if m not in self.recursive or n not in self.recursive:
+                    visit(m)
+            order.append(n)
+
+        for d in self.spec.defs:
+            visit(d.name)
+        return [self.defs[n] for n in order]
+
+    def render_def(self, d: ir.Def) -> Block:
+        c = self.ctx()
+        params = []
+        for p in d.params:
+            c, tla = c.bind(p.name)
+            params.append(tla)
+        head = f"{d.name}({', '.join(params)})" if params else d.name
+        return Block(d.name, f"{head} == {self.expr(d.body, c)}", self.src(d.span))
+
+    def recursive_decls(self) -> list[str]:
+        """RECURSIVE declarations, all before the defs so that any order works."""
+        return [f"RECURSIVE {d.name}({', '.join('_' for _ in d.params)})"
+                for d in self.spec.defs if d.name in self.recursive and d.params]
+
+    # ------------------------------------------------------------ expressions
+    def expr(self, e: ir.Expr, c: Ctx) -> str:
+        return self._x(e, c)[0]
+
+    def _p(self, e: ir.Expr, c: Ctx) -> str:
+        text, atomic = self._x(e, c)
+        return text if atomic else f"({text})"
+
+    def _x(self, e: ir.Expr, c: Ctx) -> tuple[str, bool]:
+        m = getattr(self, "_e_" + type(e).__name__, None)
+        if m is None:
+            raise ExportError(f"{self.src(e.span)}: cannot export {type(e).__name__} to TLA+")
+        return m(e, c)
+
+    def _use(self, helper: str) -> str:
+        todo = [helper]
+        while todo:
+            h = todo.pop()
+            if h not in self.helpers:
+                self.helpers.add(h)
+                todo.extend(HELPERS[h][0])
+        return helper
+
+    def _e_Lit(self, e: ir.Lit, c: Ctx):
+        v = e.value
+        if isinstance(v, bool):
+            return ("TRUE" if v else "FALSE"), True
+        if isinstance(v, int):
+            return str(v), v >= 0
+        return tla_string(v), True
+
+    def _e_NoneLit(self, e, c):
+        return NONE_NAME, True
+
+    def _e_SortValue(self, e: ir.SortValue, c):
+        return mv_name(e.sort, e.name), True
+
+    def _e_EnumValue(self, e: ir.EnumValue, c):
+        return tla_string(e.name), True
+
+    def _e_ConstRef(self, e: ir.ConstRef, c):
+        return e.name, True
+
+    def _var(self, tla: str, c: Ctx) -> str:
+        return tla + "'" if tla in c.assigned else tla
+
+    def _e_VarRef(self, e: ir.VarRef, c: Ctx):
+        return self._var(e.name, c), True
+
+    def _instance(self, process: str, index: ir.Expr | None, c: Ctx) -> str | None:
+        p = self.procs[process]
+        if p.index is None:
+            return None
+        if index is None:
+            if c.process is None or c.process.name != process:
+                raise ExportError(f"process '{process}' read without an index outside its own steps")
+            return "self"
+        return self.expr(index, c)
+
+    def _e_LocalRef(self, e: ir.LocalRef, c: Ctx):
+        v = self._var(naming.local_name(e.process, e.name), c)
+        i = self._instance(e.process, e.index, c)
+        return (v if i is None else f"{v}[{i}]"), True
+
+    def _e_PcRef(self, e: ir.PcRef, c: Ctx):
+        v = self._var(naming.pc_name(e.process), c)
+        i = self._instance(e.process, e.index, c)
+        return (v if i is None else f"{v}[{i}]"), True
+
+    def _e_SelfRef(self, e, c):
+        return "self", True
+
+    def _e_BoundRef(self, e: ir.BoundRef, c: Ctx):
+        return c.bound.get(e.name, e.name), True
+
+    def _e_DefCall(self, e: ir.DefCall, c: Ctx):
+        d = self.defs[e.name]
+        if c.assigned & self.def_reads[e.name]:
+            return self._inline(d, e, c)
+        args = [self.expr(a, c) for a in e.args]
+        return (f"{e.name}({', '.join(args)})" if args else e.name), True
+
+    def _inline(self, d: ir.Def, e: ir.DefCall, c: Ctx):
+        """A def read after some of the variables it reads were assigned in
+        this step: its body is expanded with those reads primed."""
+        if d.name in self.recursive:
+            raise ExportError(f"{self.src(e.span)}: recursive def '{d.name}' reads variables assigned "
+                              f"earlier in this step; read them before the assignment")
+        lets = []
+        inner = Ctx({}, c.taken, None, c.assigned)
+        for p, a in zip(d.params, e.args):
+            inner, tla = inner.bind(p.name)
+            lets.append(f"{tla} == {self.expr(a, c)}")
+        body = self.expr(d.body, inner)
+        if not lets:
+            return f"({body})", True
+        return "".join(f"LET {x} IN " for x in lets) + body, False
+
+    def _e_Unary(self, e: ir.Unary, c: Ctx):
+        if e.op == "neg":
+            return f"-{self._p(e.operand, c)}", False
+        if e.op == "not":
+            return f"~{self._p(e.operand, c)}", False
+        if e.op == "bitnot":
+            return f"{self._use('BitNot')}({self.expr(e.operand, c)})", True
+        raise ExportError(f"unknown unary operator {e.op}")
+
+    INFIX = {"add": "+", "sub": "-", "mul": "*", "mod": "%", "lt": "<", "le": "<=", "gt": ">",
+             "ge": ">=", "union": "\\cup", "inter": "\\cap", "diff": "\\", "subseteq": "\\subseteq",
+             "concat": "\\o", "implies": "=>", "eq": "=", "ne": "#", "in": "\\in", "not_in": "\\notin"}
+    CALLS = {"bitand": "BitAnd", "bitor": "BitOr", "bitxor": "BitXor", "shl": "ShiftLeft",
+             "shr": "ShiftRight"}
+
+    def _e_Binary(self, e: ir.Binary, c: Ctx):
+        op = e.op
+        if op in ("and", "or"):
+            parts = []
+
+            def collect(x):
+                if isinstance(x, ir.Binary) and x.op == op:
+                    collect(x.left)
+                    collect(x.right)
+                else:
+                    parts.append(self._p(x, c))
+
+            collect(e)
+            return (" /\\ " if op == "and" else " \\/ ").join(parts), False
+        if op in self.CALLS:
+            return f"{self._use(self.CALLS[op])}({self.expr(e.left, c)}, {self.expr(e.right, c)})", True
+        if op == "floordiv":
+            r = e.right
+            if isinstance(r, ir.Lit) and not isinstance(r.value, bool) and isinstance(r.value, int) and r.value > 0:
+                return f"{self._p(e.left, c)} \\div {self._p(r, c)}", False
+            return f"{self._use('Div_')}({self.expr(e.left, c)}, {self.expr(r, c)})", True
+        if op == "pow":
+            r = e.right
+            if isinstance(r, ir.Lit) and not isinstance(r.value, bool) and isinstance(r.value, int) and r.value > 0:
+                return f"{self._p(e.left, c)} ^ {self._p(r, c)}", False
+            return f"{self._use('Pow_')}({self.expr(e.left, c)}, {self.expr(r, c)})", True
+        if op == "merge":
+            return f"{self._p(e.right, c)} @@ {self._p(e.left, c)}", False
+        if op == "subset":
+            a, b = self._p(e.left, c), self._p(e.right, c)
+            return f"{a} \\subseteq {b} /\\ {a} # {b}", False
+        if op in self.INFIX:
+            return f"{self._p(e.left, c)} {self.INFIX[op]} {self._p(e.right, c)}", False
+        raise ExportError(f"{self.src(e.span)}: unknown operator {op}")
+
+    def _e_IfExpr(self, e: ir.IfExpr, c: Ctx):
+        return f"IF {self.expr(e.cond, c)} THEN {self.expr(e.then, c)} ELSE {self.expr(e.orelse, c)}", False
+
+    def _e_SetLit(self, e: ir.SetLit, c: Ctx):
+        return "{" + ", ".join(self.expr(x, c) for x in e.elems) + "}", True
+
+    def _e_RangeSet(self, e: ir.RangeSet, c: Ctx):
+        return f"{self._p(e.lo, c)}..{self._p(e.hi, c)}", False
+
+    def _binder(self, b: ir.Binder, c: Ctx) -> tuple[Ctx, str]:
+        dom = self._p(b.domain, c)
+        c2, name = c.bind(b.name)
+        return c2, f"{name} \\in {dom}"
+
+    def _e_SetComp(self, e: ir.SetComp, c: Ctx):
+        binders = list(e.binders)
+        if len(binders) == 1 and e.cond is None:
+            c2, b = self._binder(binders[0], c)
+            return "{" + f"{self.expr(e.elem, c2)} : {b}" + "}", True
+        if len(binders) == 1 and isinstance(e.elem, ir.BoundRef) and e.elem.name == binders[0].name:
+            c2, b = self._binder(binders[0], c)
+            return "{" + f"{b} : {self.expr(e.cond, c2)}" + "}", True
+
+        def build(i: int, c: Ctx) -> str:
+            b = binders[i]
+            if i == len(binders) - 1:
+                c2, bt = self._binder(b, c)
+                if e.cond is not None:
+                    c3, name = c.bind(b.name)
+                    dom = "{" + f"{bt} : {self.expr(e.cond, c2)}" + "}"
+                    return "{" + f"{self.expr(e.elem, c3)} : {name} \\in {dom}" + "}"
+                return "{" + f"{self.expr(e.elem, c2)} : {bt}" + "}"
+            c2, bt = self._binder(b, c)
+            return "UNION {" + f"{build(i + 1, c2)} : {bt}" + "}"
+
+        text = build(0, c)
+        return text, not text.startswith("UNION")
+
+    def _e_MapComp(self, e: ir.MapComp, c: Ctx):
+        c2, bt = self._binder(e.binder, c)
+        if e.cond is not None:
+            c3, name = c.bind(e.binder.name)
+            dom = "{" + f"{bt} : {self.expr(e.cond, c2)}" + "}"
+            return f"[{name} \\in {dom} |-> {self.expr(e.value, c3)}]", True
+        return f"[{bt} |-> {self.expr(e.value, c2)}]", True
+
+    def _e_MapLit(self, e: ir.MapLit, c: Ctx):
+        if not e.entries:
+            return "<<>>", True
+        # `@@` prefers its left operand; the last entry of a literal wins
+        parts = [f"{self._p(k, c)} :> {self._p(v, c)}" for k, v in reversed(e.entries)]
+        return "(" + " @@ ".join(parts) + ")", True
+
+    def _seq_key(self, key: ir.Expr, c: Ctx) -> str:
+        if isinstance(key, ir.Lit) and isinstance(key.value, int) and not isinstance(key.value, bool):
+            return str(key.value + 1)
+        return f"{self._p(key, c)} + 1"
+
+    def _e_Index(self, e: ir.Index, c: Ctx):
+        base = self._p(e.base, c)
+        bt = strip(e.base.type)
+        if isinstance(bt, (ir.SeqType, ir.TupleType)):
+            return f"{base}[{self._seq_key(e.key, c)}]", True
+        return f"{base}[{self.expr(e.key, c)}]", True
+
+    def _e_Field(self, e: ir.Field, c: Ctx):
+        return f"{self._p(e.base, c)}.{e.name}", True
+
+    def _e_RecordLit(self, e: ir.RecordLit, c: Ctx):
+        return "[" + ", ".join(f"{n} |-> {self.expr(v, c)}" for n, v in e.fields) + "]", True
+
+    def _e_RecordUpdate(self, e: ir.RecordUpdate, c: Ctx):
+        ups = ", ".join(f"!.{n} = {self.expr(v, c)}" for n, v in e.updates)
+        return f"[{self.expr(e.base, c)} EXCEPT {ups}]", True
+
+    def _e_SeqLit(self, e: ir.SeqLit, c: Ctx):
+        return "<<" + ", ".join(self.expr(x, c) for x in e.elems) + ">>", True
+
+    _e_TupleLit = _e_SeqLit
+
+    def _e_Quant(self, e: ir.Quant, c: Ctx):
+        q = "\\A" if e.kind == "forall" else "\\E"
+        heads = []
+        for b in e.binders:
+            c, bt = self._binder(b, c)
+            heads.append(f"{q} {bt} : ")
+        return "".join(heads) + self.expr(e.body, c), False
+
+    def _e_Choose(self, e: ir.Choose, c: Ctx):
+        c2, bt = self._binder(e.binder, c)
+        return f"CHOOSE {bt} : {self.expr(e.cond, c2)}", False
+
+    def _e_Builtin(self, e: ir.Builtin, c: Ctx):
+        n, args = e.name, e.args
+        if n == "len":
+            t = strip(args[0].type)
+            if isinstance(t, ir.SetType):
+                return f"Cardinality({self.expr(args[0], c)})", True
+            return f"Len({self.expr(args[0], c)})", True
+        if n == "subsets":
+            return f"SUBSET {self._p(args[0], c)}", False
+        if n == "keys":
+            return f"DOMAIN {self._p(args[0], c)}", False
+        if n == "unions":
+            return f"UNION {self._p(args[0], c)}", False
+        if n in ("min", "max"):
+            return f"{self._use('MinOf' if n == 'min' else 'MaxOf')}({self.expr(args[0], c)})", True
+        if n == "abs":
+            return f"{self._use('Abs_')}({self.expr(args[0], c)})", True
+        if n == "append":
+            return f"Append({self.expr(args[0], c)}, {self.expr(args[1], c)})", True
+        if n == "head":
+            return f"Head({self.expr(args[0], c)})", True
+        if n == "tail":
+            return f"Tail({self.expr(args[0], c)})", True
+        raise ExportError(f"{self.src(e.span)}: cannot export builtin '{n}' to TLA+")
+
+    def _e_Next(self, e: ir.Next, c: Ctx):
+        return f"({self.expr(e.operand, c)})'", True
+
+    def _e_Temporal(self, e: ir.Temporal, c: Ctx):
+        if e.op == "always":
+            return f"[]{self._p(e.args[0], c)}", False
+        if e.op == "eventually":
+            return f"<>{self._p(e.args[0], c)}", False
+        if e.op == "leads_to":
+            return f"{self._p(e.args[0], c)} ~> {self._p(e.args[1], c)}", False
+        raise ExportError(f"unknown temporal operator {e.op}")
+
+    # ------------------------------------------------------------ steps
+    def post_ctx(self, c: Ctx) -> Ctx:
+        """Reads in the state after a step (a loop condition at the end of
+        a step): every variable primed but the program counters."""
+        return c.with_assigned(frozenset(self.all_vars) - self.pc_vars)
+
+    def control(self, ctl: ir.Control, c: Ctx) -> str:
+        if isinstance(ctl, ir.Jump):
+            return tla_string(ctl.label)
+        return f"IF {self.expr(ctl.cond, c)} THEN {self.control(ctl.enter, c)} ELSE {self.control(ctl.exit, c)}"
+
+    def step_operator(self, step: ir.Step) -> Block:
+        p = self.procs[step.process]
+        c = self.ctx(p)
+        name = naming.step_name(p.name, step.label)
+        pc = naming.pc_name(p.name)
+        me = f"{pc}[self]" if p.index is not None else pc
+        items = [Atom(f"{me} = {tla_string(step.label)}", self.src(step.span))]
+        items += self._stmts(list(step.body), c, step, finish=True)[0]
+        head = f"{name}(self)" if p.index is not None else name
+        lines = layout(Conj(items), 4)
+        text = head + " ==\n" + "\n".join("    " + ln if i == 0 else ln for i, (ln, _) in enumerate(lines))
+        srcs = [(i + 1, s) for i, (_, s) in enumerate(lines) if s]
+        return Block(name, text, self.src(step.span), lines=[(0, self.src(step.span))] + srcs)
+
+    def _finish(self, c: Ctx, step: ir.Step, target: ir.Control, src: str | None) -> list:
+        p = self.procs[step.process]
+        pc = naming.pc_name(p.name)
+        out = []
+        untouched = [v for v in self.all_vars if v not in c.assigned and v != pc]
+        if untouched:
+            out.append(Atom(f"UNCHANGED <<{', '.join(untouched)}>>"))
+        nxt = self.control(target, self.post_ctx(c))
+        if p.index is not None:
+            out.append(Atom(f"{pc}' = [{pc} EXCEPT ![self] = {nxt}]", src))
+        else:
+            out.append(Atom(f"{pc}' = {nxt}", src))
+        return out
+
+    def _stmts(self, stmts: list, c: Ctx, step: ir.Step, finish: bool) -> tuple[list, Ctx]:
+        """Translate a statement list.  With ``finish`` every path ends with
+        the step's UNCHANGED and pc update; otherwise the list is a branch of
+        a compound statement whose paths join after it (returns the items
+        and the context with the variables assigned on this branch)."""
+        items: list = []
+        for i, s in enumerate(stmts):
+            src = self.src(s.span)
+            if isinstance(s, ir.Skip):
+                continue
+            if isinstance(s, ir.Await):
+                items.append(Atom(self.expr(s.cond, c), src))
+            elif isinstance(s, ir.Assign):
+                items.extend(self._assign(s, c))
+                c = c.with_assigned(c.assigned | {self._root_var(s.root)})
+            elif isinstance(s, ir.Goto):
+                assert finish, "goto inside a joined branch"
+                items.extend(self._finish(c, step, s.target, src))
+                return items, c
+            elif contains_goto(s):
+                # a branch may end the step: the rest of the body follows
+                # inside each branch that does not
+                rest = stmts[i + 1:]
+                items.append(self._compound(s, c, step, rest))
+                return items, c
+            else:
+                f, c = self._joined(s, c, step)
+                items.append(f)
+        if finish:
+            items.extend(self._finish(c, step, step.fallthrough, None))
+        return items, c
+
+    def _compound(self, s: ir.Stmt, c: Ctx, step: ir.Step, rest: list):
+        src = self.src(s.span)
+
+        def branch(body) -> object:
+            return Conj(self._stmts(list(body) + rest, c, step, finish=True)[0])
+
+        if isinstance(s, ir.If):
+            f = branch(s.orelse)
+            for cond, body in reversed(s.branches):
+                f = IfF(self.expr(cond, c), branch(body), f, src)
+            return f
+        if isinstance(s, ir.Either):
+            return Disj([branch(b) for b in s.branches])
+        if isinstance(s, ir.AnyStmt):
+            c2, bt = self._binder(s.binder, c)
+            inner = self._stmts(list(s.body) + rest, c2, step, finish=True)[0]
+            if s.cond is not None:
+                inner = [Atom(self.expr(s.cond, c2))] + inner
+            return Exists(bt, Conj(inner), src)
+        raise ExportError(f"{src}: unexpected statement {type(s).__name__}")
+
+    def _joined(self, s: ir.Stmt, c: Ctx, step: ir.Step):
+        """A compound statement without goto: each branch assigns what any
+        branch assigns (``x' = x`` where it does not), then the paths join."""
+        src = self.src(s.span)
+        if isinstance(s, ir.AnyStmt):
+            c2, bt = self._binder(s.binder, c)
+            inner, c3 = self._stmts(list(s.body), c2, step, finish=False)
+            if s.cond is not None:
+                inner = [Atom(self.expr(s.cond, c2))] + inner
+            out = c.with_assigned(c3.assigned)
+            return Exists(bt, Conj(inner or [Atom("TRUE")]), src), out
+        if isinstance(s, ir.If):
+            bodies = [b for _, b in s.branches] + [s.orelse]
+        elif isinstance(s, ir.Either):
+            bodies = list(s.branches)
+        else:
+            raise ExportError(f"{src}: unexpected statement {type(s).__name__}")
+        done = [self._stmts(list(b), c, step, finish=False) for b in bodies]
+        union = set(c.assigned)
+        for _, cb in done:
+            union |= cb.assigned
+        parts = []
+        for items, cb in done:
+            fill = [v for v in self.all_vars if v in union and v not in cb.assigned]
+            items = items + [Atom(f"{v}' = {v}") for v in fill]
+            parts.append(Conj(items) if items else Atom("TRUE"))
+        if isinstance(s, ir.If):
+            f = parts[-1]
+            for (cond, _), part in zip(reversed(s.branches), reversed(parts[:-1])):
+                f = IfF(self.expr(cond, c), part, f, src)
+        else:
+            f = Disj(parts)
+        return f, c.with_assigned(union)
+
+    def _root_var(self, root) -> str:
+        if isinstance(root, ir.VarRef):
+            return root.name
+        return naming.local_name(root.process, root.name)
+
+    def _assign(self, s: ir.Assign, c: Ctx) -> list:
+        src = self.src(s.span)
+        root = s.root
+        var = self._root_var(root)
+        path: list[str] = []  # EXCEPT path selectors
+        checks: list[Atom] = []
+        base = var  # TLA+ expression of the value at the current path prefix
+        if isinstance(root, ir.LocalRef) and self.procs[root.process].index is not None:
+            path.append("[self]")
+            base = f"{var}[self]"
+        ty = root.type
+        for el in s.path:
+            bt = strip(ty)
+            if isinstance(el, ir.Field):
+                path.append(f".{el.name}")
+                base = f"{base}.{el.name}"
+            else:
+                if isinstance(bt, ir.SeqType):
+                    key = self._seq_key(el.key, c)
+                    what = "sequence index out of range"
+                else:
+                    key = self.expr(el.key, c)
+                    what = "key not in map"
+                checks.append(Atom(f"Assert({key} \\in DOMAIN {base}, {tla_string(src + ': ' + what)})", src))
+                path.append(f"[{key}]")
+                base = f"{base}[{key}]"
+            ty = el.type
+        value = self.expr(s.value, c)
+        if not path:
+            return [Atom(f"{var}' = {value}", src)]
+        return checks + [Atom(f"{var}' = [{var} EXCEPT !{''.join(path)} = {value}]", src)]
+
+    # ------------------------------------------------------------ declarations
+    def init_items(self) -> list[Atom]:
+        out = []
+        c = self.ctx()
+        for v in self.spec.vars:
+            op = "=" if v.init_kind == "eq" else "\\in"
+            out.append(Atom(f"{v.name} {op} {self.expr(v.init, c)}", self.src(v.span)))
+        for p in self.spec.processes:
+            pc_ = self.ctx(p)
+            for lv in p.locals:
+                tla = naming.local_name(p.name, lv.name)
+                src = self.src(lv.span)
+                if p.index is None:
+                    op = "=" if lv.init_kind == "eq" else "\\in"
+                    out.append(Atom(f"{tla} {op} {self.expr(lv.init, pc_)}", src))
+                    continue
+                dom = self._p(p.index_set, c)
+                if lv.init_kind == "eq":
+                    out.append(Atom(f"{tla} = [self \\in {dom} |-> {self.expr(lv.init, pc_)}]", src))
+                elif not any(isinstance(x, ir.SelfRef) for x in iter_exprs(lv.init)):
+                    out.append(Atom(f"{tla} \\in [{dom} -> {self._p(lv.init, pc_)}]", src))
+                else:
+                    cf, f = c.bind("f")
+                    s_ = self._p(lv.init, pc_)
+                    out.append(Atom(f"{tla} \\in {{{f} \\in [{dom} -> UNION {{{s_} : self \\in {dom}}}] : "
+                                    f"\\A self \\in {dom} : {f}[self] \\in {s_}}}", src))
+        for p in self.spec.processes:
+            pc_ = self.ctx(p)
+            tla = naming.pc_name(p.name)
+            start = self.control(p.start, pc_)
+            if p.index is None:
+                out.append(Atom(f"{tla} = {start}", self.src(p.span)))
+            else:
+                out.append(Atom(f"{tla} = [self \\in {self._p(p.index_set, c)} |-> {start}]", self.src(p.span)))
+        return out
+
+    def process_operator(self, p: ir.Process) -> Block:
+        ops = [naming.step_name(p.name, s.label) + ("(self)" if p.index is not None else "") for s in p.steps]
+        head = f"{p.name}(self)" if p.index is not None else p.name
+        body = " \\/ ".join(ops) if ops else "FALSE"
+        return Block(p.name, f"{head} == {body}", self.src(p.span))
+
+    def next_items(self) -> list[str]:
+        out = []
+        c = self.ctx()
+        for p in self.spec.processes:
+            if p.index is None:
+                out.append(p.name)
+            else:
+                out.append(f"(\\E self \\in {self._p(p.index_set, c)} : {p.name}(self))")
+        out.append("Terminating")
+        return out
+
+    def terminating(self) -> str:
+        c = self.ctx()
+        conds = []
+        for p in self.spec.processes:
+            pc = naming.pc_name(p.name)
+            if p.index is None:
+                conds.append(f'{pc} = "Done"')
+            else:
+                conds.append(f'(\\A self \\in {self._p(p.index_set, c)} : {pc}[self] = "Done")')
+        return " /\\ ".join(conds + ["UNCHANGED vars"])
+
+    def fairness_items(self) -> list[str]:
+        out = []
+        c = self.ctx()
+        for p in self.spec.processes:
+            prefix = f"\\A self \\in {self._p(p.index_set, c)} : " if p.index is not None else ""
+            arg = "(self)" if p.index is not None else ""
+            if p.fairness:
+                kind = "WF" if p.fairness == "weak" else "SF"
+                out.append(f"{prefix}{kind}_vars({p.name}{arg})")
+            for s in p.steps:
+                if s.fairness:
+                    kind = "WF" if s.fairness == "weak" else "SF"
+                    out.append(f"{prefix}{kind}_vars({naming.step_name(p.name, s.label)}{arg})")
+        return out
+
+    def type_pred(self, t: ir.Type, x: str, c: Ctx) -> str | None:
+        """A predicate saying that TLA+ expression ``x`` (atomic) has type ``t``;
+        None when every value does."""
+        if isinstance(t, ir.BoolType):
+            return f"{x} \\in BOOLEAN"
+        if isinstance(t, ir.IntType):
+            if t.lo is not None and t.hi is not None:
+                return f"{x} \\in {self._p(t.lo, c)}..{self._p(t.hi, c)}"
+            return f"{x} \\in Int"
+        if isinstance(t, ir.StrType):
+            return f"{x} \\in STRING"
+        if isinstance(t, ir.SortType):
+            return f"{x} \\in {sort_values_name(t.name)}"
+        if isinstance(t, ir.EnumType):
+            return f"{x} \\in {{{', '.join(tla_string(v) for v in t.values)}}}"
+        if isinstance(t, ir.LabelType):
+            return f"{x} \\in {{{', '.join(tla_string(v) for v in t.labels)}}}"
+        if isinstance(t, ir.NoneType):
+            return f"{x} = {NONE_NAME}"
+        if isinstance(t, ir.OptionalType):
+            inner = self.type_pred(t.inner, x, c)
+            return None if inner is None else f"({x} = {NONE_NAME} \\/ {inner})"
+        if isinstance(t, ir.SetType):
+            c2, e = c.bind("e")
+            inner = self.type_pred(t.elem, e, c2)
+            return f"IsFiniteSet({x})" if inner is None else f"\\A {e} \\in {x} : {inner}"
+        if isinstance(t, ir.MapType):
+            c2, k = c.bind("k")
+            pk = self.type_pred(t.key, k, c2)
+            pv = self.type_pred(t.value, f"{x}[{k}]", c2)
+            parts = [q for q in (pk, pv) if q]
+            if not parts:
+                return f"IsFiniteSet(DOMAIN {x})"
+            return f"\\A {k} \\in DOMAIN {x} : " + " /\\ ".join(f"({q})" if len(parts) > 1 else q for q in parts)
+        if isinstance(t, ir.SeqType):
+            c2, i = c.bind("i")
+            inner = self.type_pred(t.elem, f"{x}[{i}]", c2)
+            head = f"DOMAIN {x} = 1..Len({x})"
+            return head if inner is None else f"{head} /\\ \\A {i} \\in 1..Len({x}) : {inner}"
+        if isinstance(t, ir.TupleType):
+            parts = [f"DOMAIN {x} = 1..{len(t.elems)}"]
+            for n, et in enumerate(t.elems):
+                q = self.type_pred(et, f"{x}[{n + 1}]", c)
+                if q:
+                    parts.append(f"({q})")
+            return " /\\ ".join(parts)
+        if isinstance(t, ir.RecordType):
+            parts = [f"DOMAIN {x} = {{{', '.join(tla_string(n) for n, _ in t.fields)}}}"]
+            for n, ft in t.fields:
+                q = self.type_pred(ft, f"{x}.{n}", c)
+                if q:
+                    parts.append(f"({q})")
+            return " /\\ ".join(parts)
+        return None
+
+    def typeok_items(self) -> list[Atom]:
+        out = []
+        c = self.ctx()
+        for v in self.state_vars:
+            if v.index_type is None:
+                q = self.type_pred(v.type, v.tla, c)
+                if q:
+                    out.append(Atom(q))
+            else:
+                p = self.procs[v.process]
+                dom = self._p(p.index_set, c)
+                q = self.type_pred(v.type, f"{v.tla}[self]", c)
+                out.append(Atom(f"DOMAIN {v.tla} = {dom}" + (f" /\\ \\A self \\in {dom} : {q}" if q else "")))
+        return out
+
+    def property_block(self, prop: ir.Property) -> Block:
+        c = self.ctx()
+        body = self.expr(prop.expr, c)
+        if prop.kind == "action":
+            body = f"[][{body}]_vars"
+        return Block(prop.name, f"{prop.name} == {body}", self.src(prop.span), doc=prop.doc)
+
+    def sourcemap(self) -> SourceMap:
+        sm = SourceMap(self.spec.name, self.src(self.spec.span).rsplit(":", 1)[0])
+        for st in self.spec.steps:
+            op = naming.step_name(st.process, st.label)
+            sm.actions[op] = ActionInfo(op, st.process, st.label, self.procs[st.process].index is not None,
+                                        self.src(st.span))
+        sm.variables = list(self.state_vars)
+        sm.model_values = dict(self.model_values)
+        return sm
+
+
+def comment_lines(text: str) -> list[str]:
+    """A docstring as TLA+ line comments."""
+    return [("\\* " + ln).rstrip() for ln in text.strip().splitlines()] if text.strip() else []

@@ -1,0 +1,78 @@
+"""What each generated TLA+ name and line stands for in the spec.
+
+The export records, while it renders, how every TLA+ variable, action
+operator and model value maps back to the spec; the TLC runner uses this map
+to show counterexamples and errors in the spec's own words (variable names,
+process, index, label and ``file:line``) instead of the generated TLA+.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+from ..ir import nodes as ir
+
+
+@dataclass(frozen=True)
+class ActionInfo:
+    """A TLA+ action operator: one labelled step of a process."""
+
+    operator: str
+    process: str
+    label: str
+    indexed: bool  # the operator takes the process index as parameter ``self``
+    source: str  # "file:line" of the step's label
+
+
+@dataclass(frozen=True)
+class VarInfo:
+    """A TLA+ variable and the spec state component it holds."""
+
+    tla: str  # the TLA+ variable
+    key: str  # the report key: ``x``, ``proc.local`` or ``proc.pc``
+    kind: str  # var | local | pc
+    type: ir.Type  # the type of one value (one instance's value for indexed processes)
+    process: str | None = None
+    index_type: ir.Type | None = None  # indexed processes: the type of ``self``
+
+    @property
+    def indexed(self) -> bool:
+        return self.index_type is not None
+
+    @property
+    def full_type(self) -> ir.Type:
+        """The type of the whole TLA+ variable (a map from index for indexed processes)."""
+        if self.index_type is None:
+            return self.type
+        return ir.MapType(self.index_type, self.type)
+
+
+@dataclass
+class SourceMap:
+    module: str  # the TLA+ module name
+    spec_file: str
+    actions: dict[str, ActionInfo] = field(default_factory=dict)
+    variables: list[VarInfo] = field(default_factory=list)
+    #: generated model-value names -> (sort, name); ``NoneValue`` is none
+    model_values: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: (module, line) -> "file:line": every line of the generated module that
+    #: starts a definition or a statement, for mapping TLC's error positions
+    lines: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+
+    def var(self, tla: str) -> VarInfo | None:
+        for v in self.variables:
+            if v.tla == tla:
+                return v
+        return None
+
+    def add_lines(self, module: str, pairs: list[tuple[int, str]]) -> None:
+        self.lines[module] = sorted(pairs)
+
+    def source_at(self, module: str, line: int) -> str | None:
+        """The spec position of the closest recorded line at or before ``line``."""
+        pairs = self.lines.get(module)
+        if not pairs:
+            return None
+        i = bisect.bisect_right(pairs, (line, "\uffff")) - 1
+        return pairs[i][1] if i >= 0 else None

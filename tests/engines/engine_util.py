@@ -1,0 +1,18 @@
+"""Helpers of the engine tests (imported as a top-level module: pytest puts
+this directory on sys.path)."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pyspec
+
+SPECS = Path(__file__).parent / "specs"
+
+
+@functools.cache
+def load(name: str):
+    """A spec of tests/engines/specs by file stem, or any path."""
+    p = SPECS / f"{name}.pyspec"
+    return pyspec.load(str(p if p.exists() else name))

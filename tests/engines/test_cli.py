@@ -1,0 +1,47 @@
+"""The check and simulate commands."""
+
+from __future__ import annotations
+
+import json
+
+from pyspec.cli import main
+
+
+def test_check_all_table_and_exit_code(capsys):
+    code = main(["check", "--all", "tests/engines/specs/deadlock.pyspec", "tests/engines/specs/fair.pyspec"])
+    out = capsys.readouterr().out
+    assert code == 0
+    import re
+
+    assert re.search(r"stuck +deadlock +violated +violated", out)
+    assert "checks as expected" in out
+
+
+def test_unexpected_outcome_exits_1(tmp_path, capsys):
+    p = tmp_path / "wrong.pyspec"
+    p.write_text("spec Wrong\nvar x: int = 0\nprocess p:\n    s:\n        x = 1\n"
+                 "invariant Zero: x == 0\nmodel m:\n    check Zero\n")
+    code = main(["check", str(p)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "UNEXPECTED" in out and "State 2: p s" in out
+
+
+def test_check_property_json(capsys):
+    code = main(["check", "spec/examples/counter.pyspec", "--model", "race", "--property", "BothCounted", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0 and data["verdict"] == "violated" and len(data["trace"]) == 5
+
+
+def test_bad_input_exits_2(capsys):
+    assert main(["check", "spec/examples/counter.pyspec", "--model", "nope"]) == 2
+    assert main(["check", "spec/examples/counter.pyspec", "--model", "race", "--property", "Nope"]) == 2
+
+
+def test_simulate_command(capsys):
+    code = main(["simulate", "spec/examples/counter.pyspec", "--runs", "20", "--depth", "5", "--seed", "3",
+                 "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert data["verdict"] == "violated" and code == 1
+    code = main(["simulate", "spec/examples/peterson.pyspec", "--runs", "5", "--depth", "20"])
+    assert code == 0
