@@ -3,16 +3,16 @@
 \* Safety: 2 vCPUs, 2 gfns, at most 3 updates, GEN_BITS = 3 (no wrap within the bound), symmetry.
 EXTENDS KvmMemslotsV1
 
-\* spec/kvm/base.pyspec:263: VCPUS
+\* spec/kvm/base.pyspec:277: VCPUS
 const_VCPUS_ == {Vcpu__v1, Vcpu__v2}
 
-\* spec/kvm/base.pyspec:264: GFNS
+\* spec/kvm/base.pyspec:278: GFNS
 const_GFNS_ == {Gfn__g1, Gfn__g2}
 
-\* spec/kvm/base.pyspec:265: MAX_UPDATES
+\* spec/kvm/base.pyspec:279: MAX_UPDATES
 const_MAX_UPDATES_ == 3
 
-\* spec/kvm/base.pyspec:266: GEN_BITS
+\* spec/kvm/base.pyspec:280: GEN_BITS
 const_GEN_BITS_ == 3
 
 \* spec/kvm/v1.pyspec:17: symmetry of model small

@@ -31,6 +31,7 @@ VARIABLES
     spte,  \* spte: map[Gfn, int]
     vcache,  \* vcache: map[Vcpu, record(gen: int, gfn: optional[Gfn])]
     gp_wait,  \* gp_wait: set[Vcpu]
+    valid_root,  \* valid_root: set[Vcpu]
     vcpu_gfn,  \* vcpu.gfn: optional[Gfn] (per vcpu instance)
     writer_n,  \* writer.n: int
     writer_new_cov,  \* writer.new_cov: set[Gfn]
@@ -39,7 +40,7 @@ VARIABLES
     pc_writer  \* writer.pc: the label of process writer
 
 \* spec/kvm/v2.pyspec:1
-vars == <<cov, gen, spte, vcache, gp_wait, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_vcpu, pc_writer>>
+vars == <<cov, gen, spte, vcache, gp_wait, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_vcpu, pc_writer>>
 
 \* Integer semantics of the spec language (Python's, on TLC's 32-bit integers).
 Div_(a, b) == IF b > 0 THEN a \div b ELSE Assert(FALSE, "// with a right operand <= 0")
@@ -51,31 +52,31 @@ BitAnd(a, b) ==
     ELSE IF b = -1 THEN a
     ELSE 2 * BitAnd(a \div 2, b \div 2) + (a % 2) * (b % 2)
 
-\* spec/kvm/base.pyspec:63
+\* spec/kvm/base.pyspec:70
 toggle(s, x) == IF x \in s THEN s \ {x} ELSE s \cup {x}
 
-\* spec/kvm/base.pyspec:66
+\* spec/kvm/base.pyspec:73
 in_section(v) == pc_vcpu[v] # "R0"
 
-\* spec/kvm/base.pyspec:70
+\* spec/kvm/base.pyspec:77
 idle == pc_writer \in {"W1", "Done"}
 
-\* spec/kvm/base.pyspec:72
+\* spec/kvm/base.pyspec:79
 in_flight == ~idle
 
-\* spec/kvm/base.pyspec:79
+\* spec/kvm/base.pyspec:86
 gen_value(g) == g
 
-\* spec/kvm/base.pyspec:83
+\* spec/kvm/base.pyspec:90
 gen_at_w1(g) == g + 1
 
-\* spec/kvm/base.pyspec:87
+\* spec/kvm/base.pyspec:94
 mmio_gen(g) == gen_value(g) % Pow_(2, GEN_BITS)
 
 \* spec/kvm/v2.pyspec:18
 spte_gen_bits(g) == BitAnd(g, Pow_(2, GEN_BITS) - 2)
 
-\* spec/kvm/base.pyspec:94
+\* spec/kvm/base.pyspec:101
 spte_hit(x) == (spte[x] >= 0) /\ (spte_gen_bits(spte[x]) = mmio_gen(gen))
 
 \* spec/kvm/v2.pyspec:21
@@ -84,22 +85,22 @@ cache_hit(v, x) == (vcache[v].gfn = x) /\ (vcache[v].gen = gen)
 \* spec/kvm/v2.pyspec:25
 cache_entry(x) == [gen |-> gen, gfn |-> x]
 
-\* spec/kvm/base.pyspec:105
+\* spec/kvm/base.pyspec:112
 may_cache == TRUE
 
-\* spec/kvm/base.pyspec:108
+\* spec/kvm/base.pyspec:115
 wraps(g) == mmio_gen(g) = 0
 
 \* spec/kvm/v2.pyspec:28
 wrap_zap_due == (pc_writer = "W5") /\ wraps(gen)
 
-\* spec/kvm/base.pyspec:114
+\* spec/kvm/base.pyspec:121
 lap(g) == Div_(g, Pow_(2, GEN_BITS))
 
-\* spec/kvm/base.pyspec:119
+\* spec/kvm/base.pyspec:126
 spte_record(g) == (lap(gen_value(g)) * Pow_(2, GEN_BITS)) + spte_gen_bits(gen_value(g))
 
-\* spec/kvm/base.pyspec:206
+\* spec/kvm/base.pyspec:220
 wrong_exit(v) == (pc_vcpu[v] = "R6") /\ (vcpu_gfn[v] \in cov)
 
 \* spec/kvm/v2.pyspec:1
@@ -109,6 +110,7 @@ Init ==
     /\ spte = [x \in GFNS |-> -1]
     /\ vcache = [v \in VCPUS |-> [gen |-> 0, gfn |-> NoneValue]]
     /\ gp_wait = {}
+    /\ valid_root = {v : v \in VCPUS}
     /\ vcpu_gfn = [self \in VCPUS |-> NoneValue]
     /\ writer_n = 0
     /\ writer_new_cov = {}
@@ -116,67 +118,72 @@ Init ==
     /\ pc_vcpu = [self \in VCPUS |-> "R0"]
     /\ pc_writer = IF writer_n < MAX_UPDATES THEN "W1" ELSE "Done"
 
-\* spec/kvm/base.pyspec:129
+\* spec/kvm/base.pyspec:136
 vcpu_R0(self) ==
     /\ pc_vcpu[self] = "R0"
+    /\ valid_root' = valid_root \cup {self}
     /\ \E x \in GFNS :
           vcpu_gfn' = [vcpu_gfn EXCEPT ![self] = x]
     /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
     /\ pc_vcpu' = [pc_vcpu EXCEPT ![self] = "R1"]
 
-\* spec/kvm/base.pyspec:134
+\* spec/kvm/base.pyspec:143
 vcpu_R1(self) ==
     /\ pc_vcpu[self] = "R1"
     /\ IF cache_hit(self, vcpu_gfn[self])
-          THEN /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
+          THEN /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
                /\ pc_vcpu' = [pc_vcpu EXCEPT ![self] = "R6"]
-          ELSE /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
+          ELSE /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
                /\ pc_vcpu' = [pc_vcpu EXCEPT ![self] = "R2"]
 
-\* spec/kvm/base.pyspec:139
+\* spec/kvm/base.pyspec:148
 vcpu_R2(self) ==
     /\ pc_vcpu[self] = "R2"
-    /\ IF spte_hit(vcpu_gfn[self])
-          THEN /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
+    /\ IF (self \in valid_root) /\ spte_hit(vcpu_gfn[self])
+          THEN /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
                /\ pc_vcpu' = [pc_vcpu EXCEPT ![self] = "R6"]
-          ELSE /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
+          ELSE /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
                /\ pc_vcpu' = [pc_vcpu EXCEPT ![self] = "R3"]
 
-\* spec/kvm/base.pyspec:144
+\* spec/kvm/base.pyspec:154
 vcpu_R3(self) ==
     /\ pc_vcpu[self] = "R3"
     /\ IF vcpu_gfn[self] \in cov
-          THEN /\ spte' = [x \in GFNS |-> IF x = vcpu_gfn[self] THEN -1 ELSE spte[x]]
+          THEN /\ IF self \in valid_root
+                     THEN spte' = [x \in GFNS |-> IF x = vcpu_gfn[self] THEN -1 ELSE spte[x]]
+                     ELSE spte' = spte
                /\ gp_wait' = gp_wait \ {self}
                /\ vcpu_gfn' = [vcpu_gfn EXCEPT ![self] = NoneValue]
-               /\ UNCHANGED <<cov, gen, vcache, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
+               /\ UNCHANGED <<cov, gen, vcache, valid_root, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
                /\ pc_vcpu' = [pc_vcpu EXCEPT ![self] = "R0"]
-          ELSE /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
+          ELSE /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
                /\ pc_vcpu' = [pc_vcpu EXCEPT ![self] = "R4"]
 
-\* spec/kvm/base.pyspec:154
+\* spec/kvm/base.pyspec:165
 vcpu_R4(self) ==
     /\ pc_vcpu[self] = "R4"
     /\ IF may_cache
-          THEN /\ Assert(self \in DOMAIN vcache, "spec/kvm/base.pyspec:157: key not in map")
+          THEN /\ Assert(self \in DOMAIN vcache, "spec/kvm/base.pyspec:168: key not in map")
                /\ vcache' = [vcache EXCEPT ![self] = cache_entry(vcpu_gfn[self])]
           ELSE vcache' = vcache
-    /\ UNCHANGED <<cov, gen, spte, gp_wait, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
+    /\ UNCHANGED <<cov, gen, spte, gp_wait, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
     /\ pc_vcpu' = [pc_vcpu EXCEPT ![self] = "R5"]
 
-\* spec/kvm/base.pyspec:158
+\* spec/kvm/base.pyspec:169
 vcpu_R5(self) ==
     /\ pc_vcpu[self] = "R5"
-    /\ spte' = [x \in GFNS |-> IF x = vcpu_gfn[self] THEN spte_record(gen) ELSE spte[x]]
-    /\ UNCHANGED <<cov, gen, vcache, gp_wait, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
+    /\ IF self \in valid_root
+          THEN spte' = [x \in GFNS |-> IF x = vcpu_gfn[self] THEN spte_record(gen) ELSE spte[x]]
+          ELSE spte' = spte
+    /\ UNCHANGED <<cov, gen, vcache, gp_wait, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
     /\ pc_vcpu' = [pc_vcpu EXCEPT ![self] = "R6"]
 
-\* spec/kvm/base.pyspec:163
+\* spec/kvm/base.pyspec:176
 vcpu_R6(self) ==
     /\ pc_vcpu[self] = "R6"
     /\ gp_wait' = gp_wait \ {self}
     /\ vcpu_gfn' = [vcpu_gfn EXCEPT ![self] = NoneValue]
-    /\ UNCHANGED <<cov, gen, spte, vcache, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
+    /\ UNCHANGED <<cov, gen, spte, vcache, valid_root, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
     /\ pc_vcpu' = [pc_vcpu EXCEPT ![self] = "R0"]
 
 \* spec/kvm/v2.pyspec:37
@@ -185,7 +192,7 @@ writer_W1 ==
     /\ \E x \in GFNS :
           writer_new_cov' = toggle(cov, x)
     /\ writer_new_gen' = gen_at_w1(gen)
-    /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, vcpu_gfn, writer_n, pc_vcpu>>
+    /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, valid_root, vcpu_gfn, writer_n, pc_vcpu>>
     /\ pc_writer' = "W2"
 
 \* spec/kvm/v2.pyspec:43
@@ -194,34 +201,36 @@ writer_W2 ==
     /\ cov' = writer_new_cov
     /\ gen' = writer_new_gen
     /\ gp_wait' = {v \in VCPUS : in_section(v)}
-    /\ UNCHANGED <<spte, vcache, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_vcpu>>
+    /\ UNCHANGED <<spte, vcache, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_vcpu>>
     /\ pc_writer' = "W3"
 
 \* spec/kvm/v2.pyspec:49
 writer_W3 ==
     /\ pc_writer = "W3"
     /\ gp_wait = {}
-    /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_vcpu>>
+    /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_vcpu>>
     /\ pc_writer' = "W4"
 
 \* spec/kvm/v2.pyspec:52
 writer_W4 ==
     /\ pc_writer = "W4"
     /\ gen' = gen + 1
-    /\ UNCHANGED <<cov, spte, vcache, gp_wait, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_vcpu>>
+    /\ UNCHANGED <<cov, spte, vcache, gp_wait, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_vcpu>>
     /\ pc_writer' = "W5"
 
 \* spec/kvm/v2.pyspec:55
 writer_W5 ==
     /\ pc_writer = "W5"
     /\ IF wraps(gen)
-          THEN spte' = [x \in GFNS |-> -1]
-          ELSE spte' = spte
+          THEN /\ spte' = [x \in GFNS |-> -1]
+               /\ valid_root' = {}
+          ELSE /\ spte' = spte
+               /\ valid_root' = valid_root
     /\ writer_n' = writer_n + 1
     /\ UNCHANGED <<cov, gen, vcache, gp_wait, vcpu_gfn, writer_new_cov, writer_new_gen, pc_vcpu>>
     /\ pc_writer' = IF writer_n' < MAX_UPDATES THEN "W1" ELSE "Done"
 
-\* spec/kvm/base.pyspec:124
+\* spec/kvm/base.pyspec:131
 vcpu(self) == vcpu_R0(self) \/ vcpu_R1(self) \/ vcpu_R2(self) \/ vcpu_R3(self) \/ vcpu_R4(self) \/ vcpu_R5(self) \/ vcpu_R6(self)
 
 \* spec/kvm/v2.pyspec:30
@@ -254,6 +263,7 @@ TypeOK ==
     /\ \A k \in DOMAIN spte : (k \in Gfn_values_) /\ (spte[k] \in Int)
     /\ \A k \in DOMAIN vcache : (k \in Vcpu_values_) /\ (DOMAIN vcache[k] = {"gen", "gfn"} /\ (vcache[k].gen \in Int) /\ ((vcache[k].gfn = NoneValue \/ vcache[k].gfn \in Gfn_values_)))
     /\ \A e \in gp_wait : e \in Vcpu_values_
+    /\ \A e \in valid_root : e \in Vcpu_values_
     /\ DOMAIN vcpu_gfn = VCPUS /\ \A self \in VCPUS : (vcpu_gfn[self] = NoneValue \/ vcpu_gfn[self] \in Gfn_values_)
     /\ writer_n \in Int
     /\ \A e \in writer_new_cov : e \in Gfn_values_
@@ -261,46 +271,46 @@ TypeOK ==
     /\ DOMAIN pc_vcpu = VCPUS /\ \A self \in VCPUS : pc_vcpu[self] \in {"R0", "R1", "R2", "R3", "R4", "R5", "R6", "Done"}
     /\ pc_writer \in {"W1", "W2", "W3", "W4", "W5", "Done"}
 
-\* spec/kvm/base.pyspec:211
+\* spec/kvm/base.pyspec:225
 \* With no update in flight, no MMIO SPTE and no per-vCPU cache entry
 \*     that would hit now refers to a gfn the current set covers.
 NoStaleAfterIoctl == idle => (~(\E x \in cov : spte_hit(x) \/ (\E v \in VCPUS : cache_hit(v, x))))
 
-\* spec/kvm/base.pyspec:216
+\* spec/kvm/base.pyspec:230
 \* An MMIO exit for a covered gfn is delivered only while an update is in flight.
 NoWrongExitWhenIdle == \A v \in VCPUS : wrong_exit(v) => in_flight
 
-\* spec/kvm/base.pyspec:220
+\* spec/kvm/base.pyspec:234
 \* No MMIO exit at all for a gfn covered by the set visible at the exit.
 NoWrongExit == \A v \in VCPUS : ~wrong_exit(v)
 
-\* spec/kvm/base.pyspec:224
+\* spec/kvm/base.pyspec:238
 \* No MMIO SPTE created in an earlier lap of the truncated generation
 \*     matches the current generation.
 NoWrapAlias == \A x \in GFNS : spte_hit(x) => (lap(spte[x]) = lap(gen_value(gen)))
 
-\* spec/kvm/base.pyspec:229
+\* spec/kvm/base.pyspec:243
 \* For every gfn, MMIO exits for it while it is covered eventually stop
 \*     (weak fairness: vCPUs and the writer's in-flight steps; none on W1).
 EventuallyRam == \A x \in GFNS : <>([](~(\E v \in VCPUS : wrong_exit(v) /\ (vcpu_gfn[v] = x))))
 
-\* spec/kvm/base.pyspec:234
+\* spec/kvm/base.pyspec:248
 \* Every update completes and every access completes.
 Progress == (in_flight ~> idle) /\ (\A v \in VCPUS : in_section(v) ~> (~in_section(v)))
 
-\* spec/kvm/base.pyspec:241
+\* spec/kvm/base.pyspec:255
 \* Witness (expected violated): a per-vCPU MMIO cache hit at R1.
 NoCacheHit == ~(\E v \in VCPUS : (pc_vcpu[v] = "R1") /\ cache_hit(v, vcpu_gfn[v]))
 
-\* spec/kvm/base.pyspec:245
+\* spec/kvm/base.pyspec:259
 \* Witness (expected violated): an MMIO SPTE generation match at R2.
 NoSpteHit == ~(\E v \in VCPUS : (pc_vcpu[v] = "R2") /\ spte_hit(vcpu_gfn[v]))
 
-\* spec/kvm/base.pyspec:249
+\* spec/kvm/base.pyspec:263
 \* Witness (expected violated): synchronize_srcu waits for a reader.
 NoGraceWait == ~((pc_writer = "W3") /\ (gp_wait # {}))
 
-\* spec/kvm/base.pyspec:253
+\* spec/kvm/base.pyspec:267
 \* Witness (expected violated with a wrapping width): the wraparound zap runs.
 NoWrapZap == ~wrap_zap_due
 

@@ -3,16 +3,16 @@
 \* Benchmark (not in the default test run): the small constants without symmetry.
 EXTENDS KvmMemslotsV3
 
-\* spec/kvm/base.pyspec:293: VCPUS
+\* spec/kvm/base.pyspec:307: VCPUS
 const_VCPUS_ == {Vcpu__v1, Vcpu__v2}
 
-\* spec/kvm/base.pyspec:294: GFNS
+\* spec/kvm/base.pyspec:308: GFNS
 const_GFNS_ == {Gfn__g1, Gfn__g2}
 
-\* spec/kvm/base.pyspec:295: MAX_UPDATES
+\* spec/kvm/base.pyspec:309: MAX_UPDATES
 const_MAX_UPDATES_ == 3
 
-\* spec/kvm/base.pyspec:296: GEN_BITS
+\* spec/kvm/base.pyspec:310: GEN_BITS
 const_GEN_BITS_ == 3
 
 \* spec/kvm/v3.pyspec:20: UPDATE_IN_PROGRESS
