@@ -293,11 +293,15 @@ def _search_off_by_one() -> list[Patch]:
 def _mark_mmio_spte_r3_generation(vcpu: Any, gfn: int) -> None:
     kvm = vcpu.kvm
     gen = kvm.version.gen_value(vcpu.fault.memslots.generation)  # BUG: the set R3 looked at, not a fresh read
-    spte = kvm.mmu.mark_mmio_spte(gfn, gen)
+    spte = kvm.mmu.mark_mmio_spte(gfn, gen, root=vcpu.arch.mmu_root)
     kvm.sched.note(gen=gen, spte_gen=kvm.layout.get_mmio_spte_generation(spte))
 
 
-@_mutant("r5_reuses_r3_generation", ("v1", "v2"),
+# v1 only: in v2 the set R3 looked up can differ from the one R5 would read
+# only by the next ioctl's publish (2k -> 2k+1; W4 is a store into the same
+# set object, and the W4 of a later ioctl waits for this section), and the
+# SPTE does not keep bit 0: the mutant writes the very same SPTE there.
+@_mutant("r5_reuses_r3_generation", ("v1",),
          "mark_mmio_spte tags the SPTE with the generation of the set R3 looked up instead of reading it again")
 def _r5_reuses_r3_generation() -> list[Patch]:
     return [(vcpu_mod, "mark_mmio_spte", _mark_mmio_spte_r3_generation)]
@@ -339,6 +343,20 @@ def _v3_check_mmio_spte_ignores_flag(self: V3, vcpu: Any, spte: int) -> bool:
 @_mutant("spte_match_while_in_progress", ("v3",), "check_mmio_spte accepts a match while the in-progress bit is set")
 def _spte_match_while_in_progress() -> list[Patch]:
     return [(V3, "check_mmio_spte", _v3_check_mmio_spte_ignores_flag)]
+
+
+def _mark_mmio_spte_current_root(vcpu: Any, gfn: int) -> None:
+    kvm = vcpu.kvm
+    gen = kvm.version.mmio_spte_generation(kvm)
+    spte = kvm.mmu.mark_mmio_spte(gfn, gen, root=kvm.mmu.root)  # BUG: not the vCPU's (maybe obsolete) root
+    kvm.sched.note(gen=gen, spte_gen=kvm.layout.get_mmio_spte_generation(spte))
+
+
+@_mutant("mmio_spte_through_obsolete_root", ALL,
+         "mark_mmio_spte installs into the current root although the vCPU's root was made obsolete by the "
+         "wrap zap: an SPTE tagged before the zap survives it")
+def _mmio_spte_through_obsolete_root() -> list[Patch]:
+    return [(vcpu_mod, "mark_mmio_spte", _mark_mmio_spte_current_root)]
 
 
 _ORIG = {"mark_mmio_spte": vcpu_mod.mark_mmio_spte}

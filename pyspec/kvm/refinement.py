@@ -11,11 +11,18 @@ spec              implementation
                   KVM_MEMSLOT_INVALID covers nothing)
 ``gen``           ``kvm->memslots->generation``; v3's bit 63 becomes the
                   spec's ``UPDATE_IN_PROGRESS`` constant (256)
-``spte``          per gfn: -1 unless its SPTE is an MMIO SPTE; then the full
-                  generation it was tagged from (the ghost ``mmu.history``:
-                  the SPTE itself keeps only the truncated bits)
+``spte``          per gfn, below the current root: -1 unless its SPTE is an
+                  MMIO SPTE; then the spec's ``spte_record``: the lap
+                  (the full generation it was tagged from, the ghost
+                  ``mmu.history`` without v3's flag, divided by
+                  2**gen_bits) times 2**gen_bits, plus the generation bits
+                  decoded from the SPTE itself with the layout
+                  (``get_mmio_spte_generation``, so the packing is checked;
+                  v2 keeps no bit 0)
 ``vcache``        per vCPU: ``record(gfn=arch.mmio_gfn or none,
                   gen=arch.mmio_gen)`` (v1 has no mmio_gen: 0)
+``valid_root``    the vCPUs whose loaded root is not obsolete: its
+                  ``mmu_valid_gen`` equals ``kvm->arch.mmu_valid_gen``
 ``gp_wait``       while the writer is between W2 and the end of W3: the vCPUs
                   inside a read-side section that entered it before the
                   publish (ghost clock stamps); else the empty set
@@ -49,7 +56,7 @@ if TYPE_CHECKING:
     from .harness import System
     from .trace import Event
 
-SPEC_VARIABLES = ("cov", "gen", "spte", "vcache", "gp_wait")
+SPEC_VARIABLES = ("cov", "gen", "spte", "vcache", "gp_wait", "valid_root")
 SPEC_LOCALS = ("vcpu.gfn", "vcpu.pc", "writer.n", "writer.new_cov", "writer.new_gen", "writer.pc")
 NONE = {"#none": None}
 
@@ -107,6 +114,19 @@ def _pc(label: str | None, initial: str, done: str) -> str:
     return label.split(".", 1)[0]
 
 
+def spte_record(system: System, gfn: int) -> int:
+    """The spec's ``spte[gfn]``: -1 unless the current root has an MMIO SPTE
+    for ``gfn``; else ``lap * 2**gen_bits + bits`` with the lap from the
+    ghost history and the bits the SPTE itself encodes."""
+    kvm = system.kvm
+    spte = kvm.mmu.sptes.get(gfn, 0)
+    if not is_mmio_spte(spte):
+        return -1
+    width = kvm.layout.gen_bits
+    lap = kvm.version.gen_value(kvm.mmu.history[gfn]) >> width
+    return (lap << width) + kvm.layout.get_mmio_spte_generation(spte)
+
+
 def spec_state(system: System, naming: Naming | None = None) -> dict[str, Any]:
     """The spec state (ITF JSON, keyed ``var`` / ``proc.local`` / ``proc.pc``)
     that the implementation state of ``system`` stands for."""
@@ -120,8 +140,7 @@ def spec_state(system: System, naming: Naming | None = None) -> dict[str, Any]:
     state["gen"] = nm.gen(kvm.memslots.generation)
     sptes = {}
     for g in gfns:
-        s = kvm.mmu.sptes.get(g, 0)
-        sptes[nm.gfn[g]] = kvm.mmu.history.get(g, -1) if is_mmio_spte(s) else -1
+        sptes[nm.gfn[g]] = spte_record(system, g)
     state["spte"] = _itf_map(sptes)
     vcache = {}
     for v in system.vcpus:
@@ -134,6 +153,8 @@ def spec_state(system: System, naming: Naming | None = None) -> dict[str, Any]:
         waiting = [nm.vcpu[v.vcpu_id] for v in system.vcpus
                    if v.in_section() and v.entered_at is not None and v.entered_at < frame.published_at]
     state["gp_wait"] = _itf_set(waiting)
+    state["valid_root"] = _itf_set([nm.vcpu[v.vcpu_id] for v in system.vcpus
+                                    if not kvm.mmu.is_obsolete_root(v.arch.mmu_root)])
 
     gfn_of, pc_of = {}, {}
     for v in system.vcpus:

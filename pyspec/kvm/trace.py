@@ -21,13 +21,15 @@ before the dot (SRCU's waits inside W3): they change no spec variable.
 Parameters by label (implementation values; generations are the kernel's
 64-bit values, v3's in-progress flag is bit 63):
 
-    R0        gfn (the access), idx (SRCU index taken)
+    R0        gfn (the access), idx (SRCU index taken), reload (a root was
+              loaded: KVM_REQ_MMU_RELOAD after a wraparound zap)
     R1        hit, mmio_gfn, mmio_gen (the cache), gen (current)
     R2        spte ("none" | "present" | "mmio"), hit; kvm_gen, spte_gen
               (truncated, when compared); in_progress (v3, refused)
     R3        covered, slot (id or None), gen (of the set looked up)
     R4        cached (False: v3 skipped it), gen
-    R5        gen (full, the SPTE's tag), spte_gen (as read back)
+    R5        gen (full, the SPTE's tag), spte_gen (as read back),
+              obsolete_root (the SPTE went into an obsolete root: lost)
     R6        gfn, path ("cache" | "spte" | "slow"), wrong (the visible set
               covers gfn)
     W1        gfn, slot, change ("create" | "delete"), new_gen

@@ -4,7 +4,9 @@ The harness models every guest access as a VM exit that reaches KVM (an EPT
 violation or misconfiguration, or an access the emulator performs).  One
 access is one SRCU read-side section:
 
-    R0  srcu_read_lock (vcpu->srcu_idx); the guest touched gfn X
+    R0  srcu_read_lock (vcpu->srcu_idx); a pending KVM_REQ_MMU_RELOAD is
+        served (kvm_mmu_reload on guest entry: the vCPU loads the root of
+        the current mmu_valid_gen); the guest touched gfn X
     R1  fast path, vcpu_match_mmio_gpa(): the per-vCPU MMIO cache holds X
         (and, from 2014 on, its generation is current) -> R6
     R2  handle_mmio_page_fault(): X has an MMIO SPTE whose generation
@@ -21,6 +23,11 @@ access is one SRCU read-side section:
 (The kernel also refills the per-vCPU cache when an MMIO SPTE hits at R2;
 the notes and the spec leave that out, and so does this code.)
 
+Walks and SPTE writes (R2, R3, R5) go through the root the vCPU loaded at
+R0.  If the wraparound zap made that root obsolete in the meantime, the walk
+finds nothing and the write is lost with the root at the next reload
+(:mod:`pyspec.kvm.mmu`).
+
 Each step starts at a scheduling point (``kvm.sched.point``); the harness
 takes the point for R0 itself, where the guest chooses X.
 """
@@ -32,6 +39,7 @@ from typing import TYPE_CHECKING
 
 from . import memslots as ms
 from .memslots import PAGE_SHIFT, KvmMemorySlot
+from .mmu import ShadowRoot
 from .spte import get_mmio_spte_gfn, is_mmio_spte, is_shadow_present_pte
 
 if TYPE_CHECKING:
@@ -45,6 +53,9 @@ KVM_PFN_NOSLOT = -1
 KVM_EXIT_MMIO = 6
 ACC_ALL = 0b111
 
+# vcpu->requests bits (include/linux/kvm_host.h)
+KVM_REQ_MMU_RELOAD = 1 << 1
+
 
 @dataclass
 class VcpuArch:
@@ -54,6 +65,7 @@ class VcpuArch:
     mmio_access: int = 0
     mmio_gfn: int = 0  # 0: empty (vcpu_match_mmio_gpa() never matches gfn 0)
     mmio_gen: int = 0  # from 2014 on
+    mmu_root: ShadowRoot | None = None  # vcpu->arch.mmu->root_hpa (None: INVALID_PAGE)
 
 
 @dataclass
@@ -95,6 +107,7 @@ class KvmVcpu:
     arch: VcpuArch = field(default_factory=VcpuArch)
     run: KvmRun = field(default_factory=KvmRun)
     srcu_idx: int | None = None  # held SRCU index while inside a read-side section
+    requests: int = 0  # vcpu->requests (KVM_REQ_*)
     fault: PageFault | None = None
     exits: list[MmioExit] = field(default_factory=list)
     ram_accesses: int = 0
@@ -121,6 +134,39 @@ def vcpu_cache_mmio_info(vcpu: KvmVcpu, gva: int, gfn: int, access: int) -> bool
 # ---------------------------------------------------------------- mmu.c
 
 
+def kvm_make_request(req: int, vcpu: KvmVcpu) -> None:
+    vcpu.requests |= req
+
+
+def kvm_check_request(req: int, vcpu: KvmVcpu) -> bool:
+    """Test and clear a request bit."""
+    if vcpu.requests & req:
+        vcpu.requests &= ~req
+        return True
+    return False
+
+
+def kvm_mmu_unload(vcpu: KvmVcpu) -> None:
+    """Drop the vCPU's root (mmu_free_roots): an obsolete root goes with it."""
+    vcpu.arch.mmu_root = None
+
+
+def kvm_mmu_reload(vcpu: KvmVcpu) -> bool:
+    """Load a root if the vCPU has none (kvm_mmu_load); whether it loaded one."""
+    if vcpu.arch.mmu_root is not None:
+        return False
+    vcpu.arch.mmu_root = vcpu.kvm.mmu.mmu_alloc_direct_roots()
+    return True
+
+
+def vcpu_enter_guest_mmu(vcpu: KvmVcpu) -> bool:
+    """What vcpu_enter_guest() does for the MMU before entering the guest:
+    serve KVM_REQ_MMU_RELOAD, then kvm_mmu_reload().  Whether it loaded a root."""
+    if kvm_check_request(KVM_REQ_MMU_RELOAD, vcpu):
+        kvm_mmu_unload(vcpu)
+    return kvm_mmu_reload(vcpu)
+
+
 def kvm_vcpu_gfn_to_memslot(vcpu: KvmVcpu, gfn: int) -> KvmMemorySlot | None:
     slots = vcpu.kvm.memslots  # kvm_vcpu_memslots(vcpu): rcu_dereference
     if vcpu.fault is not None:
@@ -142,7 +188,7 @@ def is_noslot_pfn(pfn: int) -> bool:
 def handle_mmio_page_fault(vcpu: KvmVcpu, gfn: int) -> int:
     """R2: the SPTE walk."""
     kvm = vcpu.kvm
-    spte = kvm.mmu.walk_shadow_page_get_mmio_spte(gfn)
+    spte = kvm.mmu.walk_shadow_page_get_mmio_spte(gfn, vcpu.arch.mmu_root)
     if is_mmio_spte(spte):
         assert get_mmio_spte_gfn(spte) == gfn
         if not kvm.version.check_mmio_spte(vcpu, spte):
@@ -166,7 +212,7 @@ def try_async_pf(vcpu: KvmVcpu, gfn: int) -> int:
 
 
 def direct_map(vcpu: KvmVcpu, gfn: int, pfn: int) -> None:
-    vcpu.kvm.mmu.set_present_spte(gfn, pfn)
+    vcpu.kvm.mmu.set_present_spte(gfn, pfn, root=vcpu.arch.mmu_root)
 
 
 def handle_abnormal_pfn(vcpu: KvmVcpu, gfn: int) -> None:
@@ -179,8 +225,9 @@ def mark_mmio_spte(vcpu: KvmVcpu, gfn: int) -> None:
     """R5: install the MMIO SPTE, tagged with the generation read now."""
     kvm = vcpu.kvm
     gen = kvm.version.mmio_spte_generation(kvm)
-    spte = kvm.mmu.mark_mmio_spte(gfn, gen)
-    kvm.sched.note(gen=gen, spte_gen=kvm.layout.get_mmio_spte_generation(spte))
+    spte = kvm.mmu.mark_mmio_spte(gfn, gen, root=vcpu.arch.mmu_root)
+    kvm.sched.note(gen=gen, spte_gen=kvm.layout.get_mmio_spte_generation(spte),
+                   obsolete_root=kvm.mmu.is_obsolete_root(vcpu.arch.mmu_root))
 
 
 # ---------------------------------------------------------------- the section
@@ -224,8 +271,9 @@ def kvm_vcpu_access(vcpu: KvmVcpu, gfn: int) -> str:
     kvm = vcpu.kvm
     # R0 (the caller took the point)
     vcpu_srcu_read_lock(vcpu)
+    reloaded = vcpu_enter_guest_mmu(vcpu)
     vcpu.fault = PageFault(gfn)
-    kvm.sched.note(gfn=gfn, idx=vcpu.srcu_idx)
+    kvm.sched.note(gfn=gfn, idx=vcpu.srcu_idx, reload=reloaded)
 
     kvm.sched.point("R1")
     hit = vcpu_match_mmio_gpa(vcpu, gfn << PAGE_SHIFT)

@@ -10,7 +10,7 @@ from .memslots import KvmMemorySlot, KvmMemslots, KvmUserspaceMemoryRegion, kvm_
 from .mmu import ShadowMmu
 from .sched import INLINE, SchedMutex
 from .srcu import SRCU
-from .vcpu import KvmVcpu
+from .vcpu import KVM_REQ_MMU_RELOAD, KvmVcpu, kvm_make_request, kvm_mmu_reload
 from .versions import InstallFrame, Version, get_version
 
 
@@ -50,6 +50,7 @@ class Kvm:
             for i in range(self.config.address_space_num)]
         self.slots_lock = SchedMutex(lambda: self.sched)
         self.mmu = ShadowMmu(self.layout)
+        self.mmu.reload_remote_mmus = self.kvm_reload_remote_mmus
         self.vcpus: list[KvmVcpu] = []
         self.exits: list = []
         self.updates_done = 0
@@ -119,9 +120,17 @@ class Kvm:
     # ------------------------------------------------------------ vCPUs
 
     def create_vcpu(self, vcpu_id: int) -> KvmVcpu:
+        """A vCPU that has already entered the guest once: it holds the
+        current root (as the spec starts with every root valid)."""
         vcpu = KvmVcpu(self, vcpu_id)
+        kvm_mmu_reload(vcpu)
         self.vcpus.append(vcpu)
         return vcpu
+
+    def kvm_reload_remote_mmus(self) -> None:
+        """kvm_make_all_cpus_request(kvm, KVM_REQ_MMU_RELOAD)."""
+        for vcpu in self.vcpus:
+            kvm_make_request(KVM_REQ_MMU_RELOAD, vcpu)
 
     def warn_on(self, cond: Any, msg: str) -> bool:
         """WARN_ON(): record, do not stop."""

@@ -61,6 +61,13 @@ class Spec:
             return g & (2 ** self.gen_bits - 2)
         return g % (2 ** self.gen_bits)
 
+    def lap(self, g: int) -> int:
+        return g // (2 ** self.gen_bits)
+
+    def spte_record(self, g: int) -> int:
+        v = self.gen_value(g)
+        return self.lap(v) * (2 ** self.gen_bits) + self.spte_gen_bits(v)
+
     def spte_hit(self, s: dict, x: str) -> bool:
         spte = dict(s["spte"])
         if self.in_progress(s["gen"]):
@@ -108,15 +115,17 @@ class Spec:
         if pc == "R0":
             for x in self.gfns:
                 u = dict(s)
+                u["valid_root"] = s["valid_root"] | {v}
                 u["vcpu.gfn"] = self._set(s["vcpu.gfn"], v, x)
                 out.append(go(u, "R1"))
         elif pc == "R1":
             out.append(go(t, "R6" if self.cache_hit(s, v, gfn) else "R2"))
         elif pc == "R2":
-            out.append(go(t, "R6" if self.spte_hit(s, gfn) else "R3"))
+            out.append(go(t, "R6" if v in s["valid_root"] and self.spte_hit(s, gfn) else "R3"))
         elif pc == "R3":
             if gfn in s["cov"]:
-                t["spte"] = self._set(s["spte"], gfn, -1)
+                if v in s["valid_root"]:
+                    t["spte"] = self._set(s["spte"], gfn, -1)
                 t["gp_wait"] = s["gp_wait"] - {v}
                 t["vcpu.gfn"] = self._set(s["vcpu.gfn"], v, None)
                 out.append(go(t, "R0"))
@@ -127,7 +136,8 @@ class Spec:
                 t["vcache"] = self._set(s["vcache"], v, self.cache_entry(s, gfn))
             out.append(go(t, "R5"))
         elif pc == "R5":
-            t["spte"] = self._set(s["spte"], gfn, self.gen_value(s["gen"]))
+            if v in s["valid_root"]:
+                t["spte"] = self._set(s["spte"], gfn, self.spte_record(s["gen"]))
             out.append(go(t, "R6"))
         elif pc == "R6":
             t["gp_wait"] = s["gp_wait"] - {v}
@@ -167,6 +177,7 @@ class Spec:
         if self.version == "v1" and pc == "W4" or self.version in ("patch2014", "v2") and pc == "W5":
             if self.wraps(s["gen"]):
                 t["spte"] = tuple(sorted(zap.items()))
+                t["valid_root"] = frozenset()
         elif self.version in ("patch2014", "v2") and pc == "W4":
             t["gen"] = s["gen"] + 1
             t["writer.pc"] = "W5"
@@ -178,6 +189,7 @@ class Spec:
         elif self.version == "v3" and pc == "W5":
             if self.wraps(s["writer.new_gen"]):
                 t["spte"] = tuple(sorted(zap.items()))
+                t["valid_root"] = frozenset()
             t["writer.pc"] = "W6"
             return [t]
         elif self.version == "v3" and pc == "W6":
@@ -190,6 +202,7 @@ class Spec:
 
     def initial_ok(self, s: dict) -> bool:
         return (s["gen"] == 0 and all(x == -1 for _, x in s["spte"]) and not s["gp_wait"]
+                and s["valid_root"] == frozenset(self.vcpus)
                 and all(p == "R0" for _, p in s["vcpu.pc"]) and s["writer.n"] == 0
                 and s["writer.pc"] == ("W1" if self.max_updates else "Done"))
 
