@@ -43,6 +43,10 @@ tlc: $(STAMP)
 tla2tools: $(STAMP)
 	$(PY) -m pyspec.engines.tlc.jar --download
 
+## docs: regenerate docs/memslots.md from real checker runs of spec/kvm
+docs: $(STAMP)
+	$(PY) docs/gen/memslots.py
+
 ## bench: benchmarks (print figures and ratios; never part of the tests)
 bench: $(STAMP)
 	$(PY) bench/lint.py
