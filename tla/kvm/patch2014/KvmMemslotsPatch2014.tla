@@ -29,7 +29,8 @@ CONSTANTS
     VCPUS,  \* spec/kvm/base.pyspec:28: set[Vcpu]
     GFNS,  \* spec/kvm/base.pyspec:29: set[Gfn]
     MAX_UPDATES,  \* spec/kvm/base.pyspec:33: int
-    GEN_BITS  \* spec/kvm/base.pyspec:36: int
+    GEN_BITS,  \* spec/kvm/base.pyspec:36: int
+    VERSION  \* spec/kvm/patch2014.pyspec:23: str
 
 VARIABLES
     cov,  \* cov: set[Gfn]
@@ -67,7 +68,7 @@ in_flight == ~idle
 \* spec/kvm/base.pyspec:86
 gen_value(g) == g
 
-\* spec/kvm/patch2014.pyspec:23
+\* spec/kvm/patch2014.pyspec:26
 gen_at_w1(g) == g
 
 \* spec/kvm/base.pyspec:94
@@ -79,10 +80,10 @@ spte_gen_bits(g) == g % Pow_(2, GEN_BITS)
 \* spec/kvm/base.pyspec:101
 spte_hit(x) == (spte[x] >= 0) /\ (spte_gen_bits(spte[x]) = mmio_gen(gen))
 
-\* spec/kvm/patch2014.pyspec:26
+\* spec/kvm/patch2014.pyspec:29
 cache_hit(v, x) == (vcache[v].gfn = x) /\ (vcache[v].gen = gen)
 
-\* spec/kvm/patch2014.pyspec:31
+\* spec/kvm/patch2014.pyspec:34
 cache_entry(x) == [gen |-> gen, gfn |-> x]
 
 \* spec/kvm/base.pyspec:112
@@ -91,7 +92,7 @@ may_cache == TRUE
 \* spec/kvm/base.pyspec:115
 wraps(g) == mmio_gen(g) = 0
 
-\* spec/kvm/patch2014.pyspec:34
+\* spec/kvm/patch2014.pyspec:37
 wrap_zap_due == (pc_writer = "W5") /\ wraps(gen)
 
 \* spec/kvm/base.pyspec:121
@@ -186,7 +187,7 @@ vcpu_R6(self) ==
     /\ UNCHANGED <<cov, gen, spte, vcache, valid_root, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
     /\ pc_vcpu' = [pc_vcpu EXCEPT ![self] = "R0"]
 
-\* spec/kvm/patch2014.pyspec:43
+\* spec/kvm/patch2014.pyspec:46
 writer_W1 ==
     /\ pc_writer = "W1"
     /\ \E x \in GFNS :
@@ -195,7 +196,7 @@ writer_W1 ==
     /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, valid_root, vcpu_gfn, writer_n, pc_vcpu>>
     /\ pc_writer' = "W2"
 
-\* spec/kvm/patch2014.pyspec:49
+\* spec/kvm/patch2014.pyspec:52
 writer_W2 ==
     /\ pc_writer = "W2"
     /\ cov' = writer_new_cov
@@ -204,21 +205,21 @@ writer_W2 ==
     /\ UNCHANGED <<spte, vcache, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_vcpu>>
     /\ pc_writer' = "W3"
 
-\* spec/kvm/patch2014.pyspec:55
+\* spec/kvm/patch2014.pyspec:58
 writer_W3 ==
     /\ pc_writer = "W3"
     /\ gp_wait = {}
     /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_vcpu>>
     /\ pc_writer' = "W4"
 
-\* spec/kvm/patch2014.pyspec:58
+\* spec/kvm/patch2014.pyspec:61
 writer_W4 ==
     /\ pc_writer = "W4"
     /\ gen' = gen + 1
     /\ UNCHANGED <<cov, spte, vcache, gp_wait, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_vcpu>>
     /\ pc_writer' = "W5"
 
-\* spec/kvm/patch2014.pyspec:61
+\* spec/kvm/patch2014.pyspec:64
 writer_W5 ==
     /\ pc_writer = "W5"
     /\ IF wraps(gen)
@@ -233,7 +234,7 @@ writer_W5 ==
 \* spec/kvm/base.pyspec:131
 vcpu(self) == vcpu_R0(self) \/ vcpu_R1(self) \/ vcpu_R2(self) \/ vcpu_R3(self) \/ vcpu_R4(self) \/ vcpu_R5(self) \/ vcpu_R6(self)
 
-\* spec/kvm/patch2014.pyspec:36
+\* spec/kvm/patch2014.pyspec:39
 writer == writer_W1 \/ writer_W2 \/ writer_W3 \/ writer_W4 \/ writer_W5
 
 \* spec/kvm/patch2014.pyspec:1: every process is done; stutter (not a deadlock)

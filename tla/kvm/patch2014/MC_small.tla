@@ -15,7 +15,10 @@ const_MAX_UPDATES_ == 3
 \* spec/kvm/base.pyspec:280: GEN_BITS
 const_GEN_BITS_ == 3
 
-\* spec/kvm/patch2014.pyspec:71: symmetry of model small
+\* spec/kvm/patch2014.pyspec:23: VERSION
+const_VERSION_ == "patch2014"
+
+\* spec/kvm/patch2014.pyspec:74: symmetry of model small
 Symmetry == Permutations(VCPUS) \cup Permutations(GFNS)
 
 ====

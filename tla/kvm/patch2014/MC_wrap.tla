@@ -15,7 +15,10 @@ const_MAX_UPDATES_ == 3
 \* spec/kvm/base.pyspec:288: GEN_BITS
 const_GEN_BITS_ == 1
 
-\* spec/kvm/patch2014.pyspec:82: symmetry of model wrap
+\* spec/kvm/patch2014.pyspec:23: VERSION
+const_VERSION_ == "patch2014"
+
+\* spec/kvm/patch2014.pyspec:85: symmetry of model wrap
 Symmetry == Permutations(VCPUS) \cup Permutations(GFNS)
 
 ====

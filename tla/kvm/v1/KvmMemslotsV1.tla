@@ -22,7 +22,8 @@ CONSTANTS
     VCPUS,  \* spec/kvm/base.pyspec:28: set[Vcpu]
     GFNS,  \* spec/kvm/base.pyspec:29: set[Gfn]
     MAX_UPDATES,  \* spec/kvm/base.pyspec:33: int
-    GEN_BITS  \* spec/kvm/base.pyspec:36: int
+    GEN_BITS,  \* spec/kvm/base.pyspec:36: int
+    VERSION  \* spec/kvm/v1.pyspec:16: str
 
 VARIABLES
     cov,  \* cov: set[Gfn]

@@ -15,4 +15,7 @@ const_MAX_UPDATES_ == 3
 \* spec/kvm/base.pyspec:310: GEN_BITS
 const_GEN_BITS_ == 3
 
+\* spec/kvm/v1.pyspec:16: VERSION
+const_VERSION_ == "v1"
+
 ====

@@ -15,7 +15,10 @@ const_MAX_UPDATES_ == 3
 \* spec/kvm/base.pyspec:280: GEN_BITS
 const_GEN_BITS_ == 3
 
-\* spec/kvm/v1.pyspec:17: symmetry of model small
+\* spec/kvm/v1.pyspec:16: VERSION
+const_VERSION_ == "v1"
+
+\* spec/kvm/v1.pyspec:20: symmetry of model small
 Symmetry == Permutations(VCPUS) \cup Permutations(GFNS)
 
 ====

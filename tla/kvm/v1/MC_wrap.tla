@@ -15,7 +15,10 @@ const_MAX_UPDATES_ == 3
 \* spec/kvm/base.pyspec:288: GEN_BITS
 const_GEN_BITS_ == 1
 
-\* spec/kvm/v1.pyspec:28: symmetry of model wrap
+\* spec/kvm/v1.pyspec:16: VERSION
+const_VERSION_ == "v1"
+
+\* spec/kvm/v1.pyspec:31: symmetry of model wrap
 Symmetry == Permutations(VCPUS) \cup Permutations(GFNS)
 
 ====

@@ -15,4 +15,7 @@ const_MAX_UPDATES_ == 3
 \* spec/kvm/base.pyspec:310: GEN_BITS
 const_GEN_BITS_ == 3
 
+\* spec/kvm/v2.pyspec:17: VERSION
+const_VERSION_ == "v2"
+
 ====

@@ -19,4 +19,7 @@ const_MAX_UPDATES_ == 2
 \* spec/kvm/base.pyspec:317: GEN_BITS
 const_GEN_BITS_ == 3
 
+\* spec/kvm/v2.pyspec:17: VERSION
+const_VERSION_ == "v2"
+
 ====

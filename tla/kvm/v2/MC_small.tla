@@ -15,7 +15,10 @@ const_MAX_UPDATES_ == 3
 \* spec/kvm/base.pyspec:280: GEN_BITS
 const_GEN_BITS_ == 3
 
-\* spec/kvm/v2.pyspec:65: symmetry of model small
+\* spec/kvm/v2.pyspec:17: VERSION
+const_VERSION_ == "v2"
+
+\* spec/kvm/v2.pyspec:68: symmetry of model small
 Symmetry == Permutations(VCPUS) \cup Permutations(GFNS)
 
 ====

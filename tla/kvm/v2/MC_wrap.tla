@@ -15,7 +15,10 @@ const_MAX_UPDATES_ == 3
 \* spec/kvm/base.pyspec:288: GEN_BITS
 const_GEN_BITS_ == 1
 
-\* spec/kvm/v2.pyspec:76: symmetry of model wrap
+\* spec/kvm/v2.pyspec:17: VERSION
+const_VERSION_ == "v2"
+
+\* spec/kvm/v2.pyspec:79: symmetry of model wrap
 Symmetry == Permutations(VCPUS) \cup Permutations(GFNS)
 
 ====

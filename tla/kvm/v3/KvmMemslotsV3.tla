@@ -26,7 +26,8 @@ CONSTANTS
     GFNS,  \* spec/kvm/base.pyspec:29: set[Gfn]
     MAX_UPDATES,  \* spec/kvm/base.pyspec:33: int
     GEN_BITS,  \* spec/kvm/base.pyspec:36: int
-    UPDATE_IN_PROGRESS  \* spec/kvm/v3.pyspec:20: int
+    VERSION,  \* spec/kvm/v3.pyspec:19: str
+    UPDATE_IN_PROGRESS  \* spec/kvm/v3.pyspec:23: int
 
 VARIABLES
     cov,  \* cov: set[Gfn]
@@ -73,10 +74,10 @@ idle == pc_writer \in {"W1", "Done"}
 \* spec/kvm/base.pyspec:79
 in_flight == ~idle
 
-\* spec/kvm/v3.pyspec:26
+\* spec/kvm/v3.pyspec:29
 gen_value(g) == BitAnd(g, UPDATE_IN_PROGRESS - 1)
 
-\* spec/kvm/v3.pyspec:29
+\* spec/kvm/v3.pyspec:32
 gen_at_w1(g) == BitOr(g, UPDATE_IN_PROGRESS)
 
 \* spec/kvm/base.pyspec:94
@@ -85,25 +86,25 @@ mmio_gen(g) == gen_value(g) % Pow_(2, GEN_BITS)
 \* spec/kvm/base.pyspec:98
 spte_gen_bits(g) == g % Pow_(2, GEN_BITS)
 
-\* spec/kvm/v3.pyspec:22
+\* spec/kvm/v3.pyspec:25
 in_progress(g) == BitAnd(g, UPDATE_IN_PROGRESS) # 0
 
-\* spec/kvm/v3.pyspec:32
+\* spec/kvm/v3.pyspec:35
 spte_hit(x) == (~in_progress(gen)) /\ (spte[x] >= 0) /\ (spte_gen_bits(spte[x]) = mmio_gen(gen))
 
-\* spec/kvm/v3.pyspec:36
+\* spec/kvm/v3.pyspec:39
 cache_hit(v, x) == (vcache[v].gfn = x) /\ (vcache[v].gen = gen)
 
-\* spec/kvm/v3.pyspec:39
+\* spec/kvm/v3.pyspec:42
 cache_entry(x) == [gen |-> gen, gfn |-> x]
 
-\* spec/kvm/v3.pyspec:43
+\* spec/kvm/v3.pyspec:46
 may_cache == ~in_progress(gen)
 
 \* spec/kvm/base.pyspec:115
 wraps(g) == mmio_gen(g) = 0
 
-\* spec/kvm/v3.pyspec:45
+\* spec/kvm/v3.pyspec:48
 wrap_zap_due == (pc_writer = "W5") /\ wraps(writer_new_gen)
 
 \* spec/kvm/base.pyspec:121
@@ -198,7 +199,7 @@ vcpu_R6(self) ==
     /\ UNCHANGED <<cov, gen, spte, vcache, valid_root, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
     /\ pc_vcpu' = [pc_vcpu EXCEPT ![self] = "R0"]
 
-\* spec/kvm/v3.pyspec:54
+\* spec/kvm/v3.pyspec:57
 writer_W1 ==
     /\ pc_writer = "W1"
     /\ \E x \in GFNS :
@@ -207,7 +208,7 @@ writer_W1 ==
     /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, valid_root, vcpu_gfn, writer_n, pc_vcpu>>
     /\ pc_writer' = "W2"
 
-\* spec/kvm/v3.pyspec:61
+\* spec/kvm/v3.pyspec:64
 writer_W2 ==
     /\ pc_writer = "W2"
     /\ cov' = writer_new_cov
@@ -216,21 +217,21 @@ writer_W2 ==
     /\ UNCHANGED <<spte, vcache, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_vcpu>>
     /\ pc_writer' = "W3"
 
-\* spec/kvm/v3.pyspec:67
+\* spec/kvm/v3.pyspec:70
 writer_W3 ==
     /\ pc_writer = "W3"
     /\ gp_wait = {}
     /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_vcpu>>
     /\ pc_writer' = "W4"
 
-\* spec/kvm/v3.pyspec:70
+\* spec/kvm/v3.pyspec:73
 writer_W4 ==
     /\ pc_writer = "W4"
     /\ writer_new_gen' = gen_value(gen) + 1
     /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, valid_root, vcpu_gfn, writer_n, writer_new_cov, pc_vcpu>>
     /\ pc_writer' = "W5"
 
-\* spec/kvm/v3.pyspec:74
+\* spec/kvm/v3.pyspec:77
 writer_W5 ==
     /\ pc_writer = "W5"
     /\ IF wraps(writer_new_gen)
@@ -241,7 +242,7 @@ writer_W5 ==
     /\ UNCHANGED <<cov, gen, vcache, gp_wait, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_vcpu>>
     /\ pc_writer' = "W6"
 
-\* spec/kvm/v3.pyspec:81
+\* spec/kvm/v3.pyspec:84
 writer_W6 ==
     /\ pc_writer = "W6"
     /\ gen' = writer_new_gen
@@ -252,7 +253,7 @@ writer_W6 ==
 \* spec/kvm/base.pyspec:131
 vcpu(self) == vcpu_R0(self) \/ vcpu_R1(self) \/ vcpu_R2(self) \/ vcpu_R3(self) \/ vcpu_R4(self) \/ vcpu_R5(self) \/ vcpu_R6(self)
 
-\* spec/kvm/v3.pyspec:47
+\* spec/kvm/v3.pyspec:50
 writer == writer_W1 \/ writer_W2 \/ writer_W3 \/ writer_W4 \/ writer_W5 \/ writer_W6
 
 \* spec/kvm/v3.pyspec:1: every process is done; stutter (not a deadlock)

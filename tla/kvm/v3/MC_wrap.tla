@@ -15,10 +15,13 @@ const_MAX_UPDATES_ == 3
 \* spec/kvm/base.pyspec:288: GEN_BITS
 const_GEN_BITS_ == 1
 
-\* spec/kvm/v3.pyspec:20: UPDATE_IN_PROGRESS
+\* spec/kvm/v3.pyspec:19: VERSION
+const_VERSION_ == "v3"
+
+\* spec/kvm/v3.pyspec:23: UPDATE_IN_PROGRESS
 const_UPDATE_IN_PROGRESS_ == 256
 
-\* spec/kvm/v3.pyspec:100: symmetry of model wrap
+\* spec/kvm/v3.pyspec:103: symmetry of model wrap
 Symmetry == Permutations(VCPUS) \cup Permutations(GFNS)
 
 ====
