@@ -22,6 +22,7 @@ import time
 
 from ..diagnostics import SpecError
 from .common import find_specs, load_or_report
+from .html_option import add_html_option, write_html_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -47,6 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--recover", metavar="FILE", help="resume from a checkpoint written by --checkpoint")
     p.add_argument("--traces", action="store_true", help="print the counterexample of every violation "
                                                          "(default: only of unexpected outcomes)")
+    add_html_option(p)
     p.set_defaults(func=run)
 
 
@@ -67,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     rows = []
     all_reports = []
+    specs = []
     bad_input = False
     interrupted = False
     for f in files:
@@ -76,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
             rows.append({"spec": f, "model": "-", "property": "(spec does not load)", "expected": "-",
                          "got": "error", "distinct": 0, "seconds": 0.0, "ok": False})
             continue
+        specs.append(spec)
         models = [m.name for m in spec.models]
         if args.model:
             if args.model not in models:
@@ -144,6 +148,8 @@ def run(args: argparse.Namespace) -> int:
         total = len(rows)
         print(f"\n{total - len(bad)} of {total} checks as expected"
               + (f", {len(bad)} unexpected" if bad else ""))
+    if not write_html_option(args, all_reports, specs):
+        return 2
     if interrupted:
         return 130
     if bad_input:

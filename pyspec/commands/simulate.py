@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from .common import load_or_report
+from .html_option import add_html_option, write_html_option
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--property", "-p", help="check this property alone")
     p.add_argument("--no-deadlock", action="store_true", help="do not check for deadlocks")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_html_option(p)
     p.set_defaults(func=run)
 
 
@@ -60,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         print(r.dumps())
     else:
         print(render_report(r, spec))
+    if not write_html_option(args, [r], [spec]):
+        return 2
     if r.verdict == "incomplete":
         return 130
     if r.verdict == "error":

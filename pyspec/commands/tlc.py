@@ -21,6 +21,7 @@ from ..language import load_with_diagnostics
 from ..report import Report
 from ..tla.render import ExportError
 from .common import find_specs, print_diagnostics
+from .html_option import add_html_option, write_html_option
 
 EXIT_OK, EXIT_VIOLATED, EXIT_BAD_SPEC, EXIT_TOOL = 0, 1, 2, 3
 #: TLC exit codes that mean the spec went wrong at run time (not TLC itself)
@@ -50,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="workers to start on this machine (default 1; 0: only remote workers)")
     d.add_argument("--host", default="127.0.0.1", help="the address workers reach this server at (default 127.0.0.1)")
     d.add_argument("--port", type=int, default=10997, help="TLC's RMI port (default 10997)")
+    add_html_option(p)
     p.set_defaults(func=run)
 
 
@@ -134,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
               + "\n(with the jar's path on that machine)", file=sys.stderr)
     view = ProgressView(enabled=True)
     rows: list[Row] = []
+    specs = []
     worst = EXIT_OK
     for path in paths:
         spec, diags = load_with_diagnostics(path)
@@ -142,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
             rows.append(Row(path, "-", "-", None, False, "spec has errors"))
             worst = max(worst, EXIT_BAD_SPEC)
             continue
+        specs.append(spec)
         models = spec.models
         if args.model:
             models = [m for m in spec.models if m.name == args.model]
@@ -197,6 +201,8 @@ def run(args: argparse.Namespace) -> int:
             worst = max(worst, classify(r.report, r.met))
     if args.all and not args.json:
         print(format_table(rows))
+    if not write_html_option(args, [r.report for r in rows if r.report is not None], specs):
+        return max(worst, EXIT_BAD_SPEC)
     return worst
 
 

@@ -10,12 +10,13 @@ engines (``render_report(report, spec)``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..ir import nodes as ir
 from ..ir.state import state_types
 from ..values import FMap, format_typed, format_value, from_itf
-from .report import Report
+from .report import Report, TraceStep
 
 _VERDICT = {"ok": "holds", "violated": "VIOLATED", "error": "ERROR", "incomplete": "INCOMPLETE"}
 
@@ -70,31 +71,40 @@ def render_report(report: Report, spec: ir.Spec | None = None) -> str:
     return "\n".join(lines)
 
 
-def render_trace(report: Report, spec: ir.Spec | None) -> list[str]:
+@dataclass(frozen=True)
+class Change:
+    """One variable (or one process instance's entry) that a step changed.
+
+    ``old`` is None in the initial state, where every variable is listed;
+    ``old``/``new`` are decoded values of type ``type`` (raw ITF JSON when
+    the spec is unknown or a value does not decode).  ``index`` is the
+    process instance of an indexed process's entry (``key`` is then
+    ``proc.local``/``proc.pc`` and ``name`` ``proc[i].local``), else None.
+    """
+
+    key: str
+    name: str
+    old: Any
+    new: Any
+    type: ir.Type | None
+    index: Any = None
+
+
+def decoded_states(report: Report, spec: ir.Spec | None) -> list[dict[str, Any]]:
+    """Every trace state with its values decoded with the spec's types."""
     types = state_types(spec) if spec is not None else {}
-    index_types = {}
-    if spec is not None:
-        for p in spec.processes:
-            if p.index_set is not None:
-                index_types[p.name] = p.index_set.type.elem
-    out: list[str] = []
+    return [{k: _decode(v, types.get(k)) for k, v in st.state.items()} for st in report.trace]
+
+
+def trace_changes(report: Report, spec: ir.Spec | None) -> list[list[Change]]:
+    """Per trace state, the variables that changed from the previous state
+    (every variable for the initial state).  The text and HTML renderings
+    both show exactly these."""
+    types = state_types(spec) if spec is not None else {}
+    out: list[list[Change]] = []
     prev: dict[str, Any] | None = None
-    n = len(report.trace)
-    for i, st in enumerate(report.trace):
-        state = {k: _decode(v, types.get(k)) for k, v in st.state.items()}
-        loop_mark = "   <- the loop starts here" if report.loop_start == i else ""
-        if st.process is None:
-            out.append(f"State {i + 1}: initial state{loop_mark}")
-        else:
-            who = st.process
-            if st.self is not None:
-                it = index_types.get(st.process)
-                who += f"[{_fmt(_decode(st.self, it), it)}]"
-            where = f"  ({st.source})" if st.source else ""
-            params = ""
-            if st.params:
-                params = "  with " + ", ".join(f"{k} = {_fmt_any(v)}" for k, v in st.params.items())
-            out.append(f"State {i + 1}: {who} {st.label}{where}{params}{loop_mark}")
+    for state in decoded_states(report, spec):
+        changes: list[Change] = []
         for key, val in state.items():
             ty = types.get(key)
             old = prev.get(key) if prev is not None else None
@@ -102,12 +112,49 @@ def render_trace(report: Report, spec: ir.Spec | None) -> list[str]:
                 continue
             if isinstance(val, FMap) and isinstance(ty, ir.MapType) and key.count(".") == 1 and \
                     prev is not None and isinstance(old, FMap) and _is_process_entry(key, spec):
+                # an indexed process's entry: only the instances whose value changed
                 for idx in val:
                     if old.get(idx) != val[idx]:
-                        out.append(f"    {key_at(key, _fmt(idx, ty.key))} = {_fmt(val[idx], ty.value)}")
+                        changes.append(Change(key, key_at(key, _fmt(idx, ty.key)), old.get(idx), val[idx],
+                                              ty.value, idx))
                 continue
-            out.append(f"    {key} = {_fmt(val, ty)}")
+            changes.append(Change(key, key, old, val, ty))
+        out.append(changes)
         prev = state
+    return out
+
+
+def process_title(step: TraceStep, spec: ir.Spec | None) -> str:
+    """``proc`` or ``proc[index]`` in the spec's syntax (None: no process)."""
+    who = step.process or ""
+    if step.self is not None:
+        it = None
+        if spec is not None:
+            for p in spec.processes:
+                if p.name == step.process and p.index_set is not None:
+                    it = p.index_set.type.elem
+        who += f"[{_fmt(_decode(step.self, it), it)}]"
+    return who
+
+
+def params_text(step: TraceStep) -> str:
+    """The values ``any`` chose: ``x = Gfn.g1, y = 2`` (empty when none)."""
+    return ", ".join(f"{k} = {_fmt_any(v)}" for k, v in step.params.items())
+
+
+def render_trace(report: Report, spec: ir.Spec | None) -> list[str]:
+    out: list[str] = []
+    n = len(report.trace)
+    for i, (st, changes) in enumerate(zip(report.trace, trace_changes(report, spec))):
+        loop_mark = "   <- the loop starts here" if report.loop_start == i else ""
+        if st.process is None:
+            out.append(f"State {i + 1}: initial state{loop_mark}")
+        else:
+            where = f"  ({st.source})" if st.source else ""
+            params = f"  with {params_text(st)}" if st.params else ""
+            out.append(f"State {i + 1}: {process_title(st, spec)} {st.label}{where}{params}{loop_mark}")
+        for c in changes:
+            out.append(f"    {c.name} = {_fmt(c.new, c.type)}")
     if report.loop_start is not None and n:
         if report.loop_start == n - 1:
             out.append(f"State {n} stutters forever (no fair step must happen).")
