@@ -297,6 +297,7 @@ def _initial_lines(report: Report, spec: ir.Spec | None, changes: list[Change], 
     lines = _lines([Seg("State 1", "sl-label"), Seg("  initial state", "sl-param")], width)
     grouped: dict[str, list[str]] = {}
     order: list[str] = []
+    entries: list[list[Seg]] = []
     state0 = decoded_states(report, spec)[0] if report.trace else {}
     for c in changes:
         proc, dot, local = c.key.partition(".")
@@ -318,7 +319,19 @@ def _initial_lines(report: Report, spec: ir.Spec | None, changes: list[Change], 
                 order.append(proc)
             grouped[proc].append(f"{local} = {_pc_text(c.new) if local == 'pc' else _fmt(c.new, c.type)}")
             continue
-        lines += _lines([Seg(f"{c.name} = ", "sl-glob"), Seg(_fmt(c.new, c.type), "sl-new")], width)
+        entries.append([Seg(f"{c.name} = ", "sl-glob"), Seg(_fmt(c.new, c.type), "sl-new")])
+    # short variables share a line, so that the interesting part (the steps) starts high on the page
+    cur: list[Seg] = []
+    for e in entries:
+        size = sum(len(x.text) for x in e)
+        if cur and sum(len(x.text) for x in cur) + 4 + size <= width:
+            cur += [Seg("    ", "sl-param")] + e
+            continue
+        if cur:
+            lines += _lines(cur, width)
+        cur = list(e)
+    if cur:
+        lines += _lines(cur, width)
     for who in order:
         lines += _lines([Seg(f"{who}: ", "sl-local"), Seg(", ".join(grouped[who]), "sl-new")], width)
     return lines

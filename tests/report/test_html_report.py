@@ -205,3 +205,55 @@ def test_cli_html_option(tmp_path, capsys):
     capsys.readouterr()
     assert main(["check", COUNTER, "--model", "race", "--html", str(tmp_path / "no" / "such" / "dir.html")]) == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+def _tlc_report(case: str):
+    """A report of the TLC runner, from TLC output recorded in tests/tla/fixtures."""
+    from pathlib import Path
+
+    from pyspec.engines.tlc.output import build_report, parse_output
+    from pyspec.engines.tlc.run import plan
+    from pyspec.tla.export import render_module
+
+    d = Path("tests/tla/fixtures") / case
+    meta = json.loads((d / "meta.json").read_text())
+    trace = json.loads((d / "trace.json").read_text()) if (d / "trace.json").exists() else None
+    spec = pyspec.load(meta["spec"])
+    _, sm, _ = render_module(spec)
+    job = next(j for j in plan(spec, spec.model(meta["model"])) if j.name == meta["run"])
+    rep = build_report(parse_output((d / "stdout.txt").read_text()), spec=spec, spec_path=meta["spec"],
+                       model=meta["model"], sm=sm, exit_code=meta["exit_code"], seconds=1.5,
+                       properties=job.checks, expected=job.expected, trace_json=trace)
+    return spec, rep
+
+
+def test_tlc_lasso_report_is_drawn_too():
+    spec, rep = _tlc_report("liveness")
+    assert rep.engine == "tlc" and rep.loop_start is not None
+    b = _wellformed(render_html([rep], spec))
+    boxes = [x for x in step_boxes(b.root) if x.kind == "step"]
+    assert [x.label for x in boxes] == [st.label for st in rep.trace if st.process is not None]
+    assert any(n.tag == "g" and "sl-loop" in n.classes() for n in b.root.walk())
+
+
+def test_tlc_command_html_option(tmp_path, monkeypatch, capsys):
+    """``pyspec tlc --html`` writes the runs' reports (TLC itself replaced by a recorded run)."""
+    import pyspec.commands.tlc as tlc_cmd
+    from pyspec.engines.tlc.run import plan
+
+    spec, rep = _tlc_report("invariant")
+    monkeypatch.setattr(tlc_cmd, "resolve", lambda jar: object())
+    # the recorded run is the model's "holds" run: plan only that one
+    monkeypatch.setattr(tlc_cmd, "plan", lambda spec, model, prop: [j for j in plan(spec, model, prop)
+                                                                    if j.name == "holds"])
+    monkeypatch.setattr(tlc_cmd, "run_job", lambda *a, **k: rep)
+    out = tmp_path / "tlc.html"
+    code = main(["tlc", rep.spec, "--model", rep.model, "--html", str(out)])
+    capsys.readouterr()
+    assert code == 1  # the model expects Small to hold
+    b = _wellformed(out.read_text(encoding="utf-8"))
+    facts = {n.children[0].all_text(): n.children[1].all_text()
+             for n in b.root.walk() if n.tag == "div" and n.parent.tag == "dl"}
+    assert facts["engine"] == "tlc" and facts["property"] == "Small"
+    assert [x.label for x in step_boxes(b.root) if x.kind == "step"] == \
+        [st.label for st in rep.trace if st.process is not None]
