@@ -1,5 +1,6 @@
 """The generic conformance layer on a small protocol: a hand-written Peterson
-implementation, its traces, spec-driven testing, and mutants it must catch."""
+implementation (pyspec/examples/peterson.py), its traces, spec-driven
+testing, and mutants it must catch."""
 
 from __future__ import annotations
 
@@ -12,59 +13,13 @@ from pyspec.compile import compile_model
 from pyspec.conformance import Event, Trace, read_jsonl, validate, write_jsonl
 from pyspec.conformance.drive import drive_exhaustive, drive_random, shrink_failure
 from pyspec.conformance.traces import from_itf, parse_jsonl, to_itf
+from pyspec.examples.peterson import Peterson
 from pyspec.values import FMap
 
 
 @pytest.fixture(scope="module")
 def model():
     return compile_model(pyspec.load("spec/examples/peterson.pyspec"), "two")
-
-
-class Peterson:
-    """An implementation written as code, not as a spec: arrays and an
-    explicit program counter per thread."""
-
-    STEPS = ["raise_flag", "give_turn", "wait", "critical", "leave"]
-
-    def __init__(self, mutant: str | None = None):
-        self.mutant = mutant
-
-    def reset(self, initial):
-        self.flag = [False, False]
-        self.turn = 0
-        self.at = [0, 0]
-
-    def perform(self, step):
-        me = step.self
-        label = self.STEPS[self.at[me]]
-        if label != step.label:
-            raise RuntimeError(f"thread {me} is at {label}, not {step.label}")
-        if label == "raise_flag":
-            self.flag[me] = True
-        elif label == "give_turn":
-            self.turn = me if self.mutant == "keep_turn" else 1 - me
-        elif label == "wait":
-            ok = (not self.flag[1 - me]) or self.turn == me
-            if self.mutant == "no_wait":
-                ok = True
-            if not ok:
-                raise RuntimeError("blocked")
-        elif label == "leave":
-            self.flag[me] = self.mutant == "keep_flag"
-        self.at[me] = (self.at[me] + 1) % len(self.STEPS)
-
-    def enabled(self):
-        out = set()
-        for me in (0, 1):
-            label = self.STEPS[self.at[me]]
-            if label == "wait" and self.mutant != "no_wait" and self.flag[1 - me] and self.turn != me:
-                continue
-            out.add(("proc", me, label))
-        return out
-
-    def observe(self):
-        return {"flag": FMap({0: self.flag[0], 1: self.flag[1]}), "turn": self.turn,
-                "proc.pc": FMap({i: self.STEPS[self.at[i]] for i in (0, 1)})}
 
 
 def test_spec_driven_random_runs_agree(model):
