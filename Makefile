@@ -47,6 +47,14 @@ tla2tools: $(STAMP)
 docs: $(STAMP)
 	$(PY) docs/gen/memslots.py
 
+## conformance: the KVM reference implementation against spec/kvm: 1000
+## deterministic and 1000 threaded runs per version validated (full and partial
+## observation), spec-driven tests, counterexample replay, the mutant suite
+## (CONFORMANCE_ARGS=--help lists the knobs)
+CONFORMANCE_ARGS ?=
+conformance: $(STAMP)
+	$(PY) -m pyspec.conformance.kvm $(CONFORMANCE_ARGS)
+
 ## bench: benchmarks (print figures and ratios; never part of the tests)
 bench: $(STAMP)
 	$(PY) bench/lint.py

@@ -16,6 +16,7 @@ Error codes are the kernel's, as negative ints: ``-EINVAL``, ``-EEXIST``...
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -106,10 +107,16 @@ class KvmMemslots:
         return f"<memslots gen={self.generation:#x} {used}>"
 
 
+@functools.cache
+def _empty_slots(nslots: int) -> tuple[KvmMemorySlot, ...]:
+    # Slots are immutable values, so every new set can share the empty ones
+    # (building 512 frozen dataclasses took ~4 ms, per VM).
+    return tuple(KvmMemorySlot(id=i) for i in range(nslots))
+
+
 def kvm_alloc_memslots(nslots: int = KVM_MEM_SLOTS_NUM, generation: int = 0) -> KvmMemslots:
     """kvm_alloc_memslots(): every id present, every slot empty."""
-    return KvmMemslots(memslots=[KvmMemorySlot(id=i) for i in range(nslots)],
-                       id_to_index=list(range(nslots)), generation=generation)
+    return KvmMemslots(memslots=list(_empty_slots(nslots)), id_to_index=list(range(nslots)), generation=generation)
 
 
 def kvm_dup_memslots(old: KvmMemslots) -> KvmMemslots:

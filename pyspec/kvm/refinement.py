@@ -208,7 +208,9 @@ def perform_spec_step(system: System, process: str, self_value: Any, label: str,
     e.g. one step of a counterexample -- with the gfn the spec's ``any``
     chose (``params``: binder name -> ``Gfn.gN``, as in StepInfo.params).
     Returns the implementation's events; raises
-    :class:`~pyspec.kvm.harness.StepBlocked` if it cannot take the step now."""
+    :class:`~pyspec.kvm.harness.StepBlocked` if it cannot take the step now.
+    Before a reader's R0 the writer may take an internal point of W3 (see
+    :func:`prepare_spec_step`)."""
     nm = naming or Naming.for_system(system)
     ident = None if self_value is None else nm.vcpu_of(_name(self_value))
     choice = None
@@ -217,4 +219,23 @@ def perform_spec_step(system: System, process: str, self_value: Any, label: str,
             choice = nm.gfn_of(_name(v))
         except (StopIteration, AttributeError):
             continue
-    return system.perform(process, ident, label, choice)
+    events = prepare_spec_step(system, process, label)
+    return events + system.perform(process, ident, label, choice)
+
+
+def prepare_spec_step(system: System, process: str, label: str) -> list[Event]:
+    """What the implementation does before it takes the spec step (process,
+    label) so that it can take it whenever the spec can.
+
+    The spec's SRCU abstraction (docs/memslots-model.md, "SRCU"): a reader
+    that locks between the publish (W2) and the start of synchronize_srcu
+    (the index flip, internal point W3.scan1) is waited for by the kernel but
+    not by the spec, which moves that lock after the flip.  Do the same:
+    before a reader's R0 the writer starts its grace period (an internal
+    point: it changes no spec variable)."""
+    if process != "vcpu" or label != "R0":
+        return []
+    writer = system.tasks.get(("writer", None))
+    if writer is not None and writer.label == "W3.scan1" and writer.enabled():
+        return system.perform("writer", None)
+    return []
