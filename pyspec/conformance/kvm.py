@@ -133,8 +133,8 @@ class DriveStats:
         return self.failure is None
 
     def line(self) -> str:
-        return (f"{self.version:10} {self.model:6} {self.random_runs} random runs + {self.exhaustive_runs} paths "
-                f"to depth {self.depth}, {self.steps} steps: "
+        paths = f" + {self.exhaustive_runs} paths to depth {self.depth}" if self.depth else ""
+        return (f"{self.version:10} {self.model:6} {self.random_runs} random runs{paths}, {self.steps} steps: "
                 f"{'agree' if self.ok else 'DIVERGE'} [{self.seconds:.1f} s]")
 
 
