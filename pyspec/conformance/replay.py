@@ -76,20 +76,33 @@ def decode_trace(spec, report: Report) -> list[tuple[Any, dict[str, Any]]]:
 
 
 def replay(model, report: Report, adapter, prop: str | None = None) -> ReplayResult:
-    """Drive ``adapter`` along ``report``'s trace on ``model``'s spec."""
+    """Drive ``adapter`` along ``report``'s trace on ``model``'s spec.
+
+    The violation is reproduced when the implementation's mapped state
+    violates the invariant (or a step of it the action property), and, for a
+    deadlock or a liveness lasso, when the implementation follows every step
+    of the trace (back to where the lasso loops)."""
+    from ..compile.model import StepInfo
+
     spec = model.spec
     prop = prop or report.property
-    check = None
+    check = act = None
     if prop and prop in model.invariants:
         check = model.invariants[prop][1]
+    elif prop and prop in model.action_properties:
+        act = model.action_properties[prop][1]
     steps = decode_trace(spec, report)
     if not steps:
         return ReplayResult([], False, False, prop, "the report has no trace")
     out: list[ReplayStep] = []
     reproduced = False
     followed = True
+    prev: list[int | None] = [None]  # the packed mapped state before the step (action properties)
     _, init = steps[0]
-    adapter.reset(init)
+    try:
+        adapter.reset(init)
+    except Exception as e:  # noqa: BLE001 - the implementation's own failure, reported as such
+        return ReplayResult([], False, False, prop, f"reset: {type(e).__name__}: {e}")
 
     def compare(index, desc, want) -> ReplayStep:
         nonlocal reproduced, followed
@@ -99,27 +112,41 @@ def replay(model, report: Report, adapter, prop: str | None = None) -> ReplayRes
             if k in want and not matches(want[k], v):
                 st.mismatches.append((k, want[k], v))
                 followed = False
-        if check is not None:
-            full = {**want, **got}
+        if check is not None or act is not None:
             try:
-                st.property_holds = bool(check(model.from_values(full)))
+                cur = model.from_values({**want, **got})
             except Exception:  # noqa: BLE001 - a partial mapping cannot be packed
-                st.property_holds = None
+                cur = None
+            if cur is not None and check is not None:
+                st.property_holds = bool(check(cur))
+            elif cur is not None and prev[0] is not None and cur != prev[0]:
+                st.property_holds = bool(act(prev[0], cur))
+            prev[0] = cur
             if st.property_holds is False:
                 reproduced = True
         return st
 
-    out.append(compare(0, None, init))
+    def observed(index, desc, want) -> ReplayStep | str:
+        try:
+            return compare(index, desc, want)
+        except Exception as e:  # noqa: BLE001 - the refinement mapping failed
+            return f"step {index}: observe: {type(e).__name__}: {e}"
+
+    first = observed(0, None, init)
+    if isinstance(first, str):
+        return ReplayResult(out, False, False, prop, first)
+    out.append(first)
     for i, (desc, want) in enumerate(steps[1:], 1):
         proc, self_v, label, params = desc
-        from ..compile.model import StepInfo
-
         info = StepInfo(proc, self_v, label, params)
         try:
             adapter.perform(info)
         except Exception as e:  # noqa: BLE001 - report how far the implementation got
             return ReplayResult(out, reproduced, False, prop, f"step {i} ({proc} {label}): {type(e).__name__}: {e}")
-        out.append(compare(i, desc, want))
-    if report.kind == "deadlock":
+        st = observed(i, desc, want)
+        if isinstance(st, str):
+            return ReplayResult(out, reproduced, False, prop, st)
+        out.append(st)
+    if report.kind in ("deadlock", "liveness"):
         reproduced = followed
     return ReplayResult(out, reproduced, followed, prop)

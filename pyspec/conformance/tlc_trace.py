@@ -46,6 +46,7 @@ from ..tla.sourcemap import SourceMap
 from ..tla.values import tla_value
 from ..values import format_value
 from .traces import Event, Trace
+from .validate import event_lines
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("pyspec.tla", "templates"),
@@ -307,27 +308,18 @@ class TlcValidationResult:
             return f"TLC could not validate the trace: {self.error}"
         if self.ok:
             return f"trace valid: {self.total} events explained by the spec (TLC)"
-        lines = [f"trace invalid: event {self.explained + 1} of {self.total} is not a step of the spec (TLC)"
-                 if self.failed_event is not None or self.explained < self.total else
-                 "trace invalid (TLC)", f"  {self.message}"]
         ev = self.failed_event
-        if ev is not None:
-            lines.extend(_event_lines(ev))
+        if ev is None:
+            return ("trace invalid: the logged initial values are not those of an initial state of the spec "
+                    "(TLC)")
+        where = f" ({ev.where} of the trace)" if ev.where else ""
+        lines = [f"trace invalid: event {self.explained + 1} of {self.total}{where} is not a step of the spec "
+                 "(TLC)", f"  {self.message}"]
+        lines += event_lines(ev)
         if self.witness:
             lines.append(f"  a spec state after the {self.explained} explained event(s):")
             lines.append("    " + ", ".join(f"{k}={format_value(v)}" for k, v in self.witness[-1].items()))
         return "\n".join(lines)
-
-
-def _event_lines(ev: Event) -> list[str]:
-    if ev.process is None:
-        who = "any step"
-    else:
-        who = (ev.process if ev.self is None else f"{ev.process}[{format_value(ev.self)}]") + f" {ev.label}"
-    out = [f"  event: {who}" + (f" params {{{', '.join(f'{k}={format_value(v)}' for k, v in ev.params.items())}}}"
-                                 if ev.params else "")]
-    out += [f"    observed {k} = {format_value(v)}" for k, v in ev.observed.items()]
-    return out
 
 
 def run_trace_module(tm: TraceModule, tools: Tools, timeout: float | None = None,

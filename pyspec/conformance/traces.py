@@ -16,15 +16,18 @@ others').  ``params`` gives the values chosen by ``any`` in the step (also
 partial).
 
 ITF (the trace format of Apalache and Quint) is supported for full-state
-traces: :func:`to_itf` / :func:`from_itf`.
+traces: :func:`to_itf` / :func:`from_itf`; :func:`trace_from_itf` reads an
+ITF trace as a trace to validate (ITF names no steps: each state after the
+first is an event any step may explain).  :func:`read_trace` reads either.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..ir import nodes as ir
 from ..ir.state import state_types
@@ -34,13 +37,19 @@ from ..values import to_itf as value_to_itf
 
 @dataclass
 class Event:
-    """One labelled step of an implementation run (values are spec values)."""
+    """One labelled step of an implementation run (values are spec values).
 
-    process: str
+    ``process`` (and ``label``) None: a step of the spec that the log does
+    not name (the states of an ITF trace), so any step may explain it."""
+
+    process: str | None
     self: Any
-    label: str
+    label: str | None
     params: dict[str, Any] = field(default_factory=dict)
     observed: dict[str, Any] = field(default_factory=dict)
+    #: where the event was read from ("line 3" of a JSON-lines file, "state 2"
+    #: of an ITF trace), for messages; not part of the event's value
+    where: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -50,10 +59,11 @@ class Trace:
 
 
 class TraceFormatError(ValueError):
-    """A trace line that cannot be decoded; carries the line number."""
+    """A trace line (or ITF state) that cannot be decoded; the message starts
+    with where it is (``line 3:``, ``state 2:``)."""
 
-    def __init__(self, line: int, message: str):
-        super().__init__(f"line {line}: {message}")
+    def __init__(self, line: int, message: str, where: str | None = None):
+        super().__init__(f"{where or f'line {line}'}: {message}")
         self.line = line
 
 
@@ -167,6 +177,7 @@ def parse_jsonl(spec: ir.Spec, lines: Iterable[str]) -> Trace:
                 raise
             raise TraceFormatError(n, f"cannot decode: {e}") from None
         if isinstance(item, Event):
+            item.where = f"line {n}"
             events.append(item)
         elif n == 1 or init is None and not events:
             init = item
@@ -190,6 +201,49 @@ def to_itf(spec: ir.Spec, states: list[dict[str, Any]], loop: int | None = None,
                    for i, s in enumerate(states)],
         **({"loop": loop} if loop is not None else {}),
     }
+
+
+def trace_from_itf(spec: ir.Spec, data: Any) -> Trace:
+    """An ITF trace as a trace to validate: its first state is the observed
+    initial state, every later state an event that some step of the spec must
+    explain (ITF names no steps), observing the variables the state lists."""
+    if not isinstance(data, dict) or not isinstance(data.get("states"), list):
+        raise TraceFormatError(0, "expected an object with a list of 'states'", "not an ITF trace")
+    types = state_types(spec)
+    states = []
+    for n, raw in enumerate(data["states"]):
+        where = f"ITF state {n}"
+        if not isinstance(raw, dict):
+            raise TraceFormatError(n, "not an object", where)
+        unknown = [k for k in raw if k not in types and not k.startswith("#")]
+        if unknown:
+            raise TraceFormatError(n, f"unknown state variable '{unknown[0]}'", where)
+        try:
+            states.append({k: value_from_itf(v, types[k]) for k, v in raw.items() if k in types})
+        except (KeyError, TypeError, ValueError) as e:
+            raise TraceFormatError(n, f"cannot decode: {e}", where) from None
+    if not states:
+        return Trace(None, [])
+    events = [Event(None, None, None, {}, st, where=f"ITF state {n}") for n, st in enumerate(states[1:], 1)]
+    return Trace(states[0], events)
+
+
+def read_trace(spec: ir.Spec, path: str | Path) -> Trace:
+    """A trace file: ITF (``*.itf.json``, or a JSON object with ``states``)
+    or JSON lines.  Raises :class:`TraceFormatError` (and ``OSError``)."""
+    text = Path(path).read_text(encoding="utf-8")
+    if str(path).endswith(".itf.json"):
+        try:
+            return trace_from_itf(spec, json.loads(text))
+        except json.JSONDecodeError as e:
+            raise TraceFormatError(e.lineno, f"not JSON: {e.msg}") from None
+    try:
+        whole = json.loads(text)
+    except json.JSONDecodeError:
+        whole = None  # several lines: JSON lines
+    if isinstance(whole, dict) and "states" in whole:  # ITF under another name
+        return trace_from_itf(spec, whole)
+    return parse_jsonl(spec, text.splitlines())
 
 
 def from_itf(spec: ir.Spec, data: dict) -> tuple[list[dict[str, Any]], int | None]:

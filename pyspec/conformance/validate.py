@@ -62,25 +62,39 @@ class ValidationResult:
     def render(self, model) -> str:
         if self.ok:
             return f"trace valid: {self.total} events explained by the spec"
-        lines = [f"trace invalid: event {self.explained + 1} of {self.total} is not a step of the spec",
-                 f"  {self.message}"]
         ev = self.failed_event
-        if ev is not None:
-            who = ev.process if ev.self is None else f"{ev.process}[{format_value(ev.self)}]"
-            lines.append(f"  event: {who} {ev.label}"
-                         + (f" params {{{', '.join(f'{k}={format_value(v)}' for k, v in ev.params.items())}}}"
-                            if ev.params else ""))
-            for k, v in ev.observed.items():
-                lines.append(f"    observed {k} = {format_value(v)}")
-        lines.append(f"  {len(self.candidates)} candidate spec state(s) before it"
-                     + (f"; the first {SHOW_CANDIDATES}:" if len(self.candidates) > SHOW_CANDIDATES else ":"))
+        if ev is None:  # the initial state
+            lines = ["trace invalid: the logged initial values are not those of an initial state of the spec",
+                     f"  {len(self.candidates)} initial state(s) of the spec"
+                     + (f"; the first {SHOW_CANDIDATES}:" if len(self.candidates) > SHOW_CANDIDATES else ":")]
+        else:
+            where = f" ({ev.where} of the trace)" if ev.where else ""
+            lines = [f"trace invalid: event {self.explained + 1} of {self.total}{where} is not a step of the spec",
+                     f"  {self.message}"]
+            lines += event_lines(ev)
+            lines.append(f"  {len(self.candidates)} candidate spec state(s) before it"
+                         + (f"; the first {SHOW_CANDIDATES}:" if len(self.candidates) > SHOW_CANDIDATES else ":"))
         for s in self.candidates[:SHOW_CANDIDATES]:
             vals = model.to_values(s)
             lines.append("    " + ", ".join(f"{k}={format_value(v)}" for k, v in vals.items()))
-        names = sorted({(i.process, format_value(i.self) if i.self is not None else "", i.label) for i in self.enabled})
-        lines.append("  steps enabled there: " + (", ".join(
-            f"{p}[{s}].{lab}" if s else f"{p}.{lab}" for p, s, lab in names) or "none (deadlock)"))
+        if ev is not None:
+            names = sorted({(i.process, format_value(i.self) if i.self is not None else "", i.label)
+                            for i in self.enabled})
+            lines.append("  steps enabled there: " + (", ".join(
+                f"{p}[{s}].{lab}" if s else f"{p}.{lab}" for p, s, lab in names) or "none (deadlock)"))
         return "\n".join(lines)
+
+
+def event_lines(ev: Event) -> list[str]:
+    """An event as the failure reports show it."""
+    if ev.process is None:
+        who = "some step (the log names none)"
+    else:
+        who = (ev.process if ev.self is None else f"{ev.process}[{format_value(ev.self)}]") + f" {ev.label}"
+    params = ", ".join(f"{k}={format_value(v)}" for k, v in ev.params.items())
+    out = [f"  event: {who}" + (f" params {{{params}}}" if params else "")]
+    out += [f"    observed {k} = {format_value(v)}" for k, v in ev.observed.items()]
+    return out
 
 
 def _explains(info, ev: Event) -> bool:
@@ -289,10 +303,8 @@ def _failure(model, i: int, total: int, ev: Event, candidates: list[int]) -> Val
     step_seen = False
     for s in candidates:
         for info, _ in model.successors(s):
-            if _explains(info, ev):
-                step_seen = True
-            else:
-                enabled.append(info)
+            step_seen = step_seen or _explains(info, ev)
+            enabled.append(info)
     if step_seen:
         msg = "the step is enabled but no successor agrees with the observed values"
     elif ev.process is None:
