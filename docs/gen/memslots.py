@@ -33,6 +33,7 @@ sys.path.insert(0, ROOT)
 from pyspec.engines.embedded import check_model  # noqa: E402
 from pyspec.language import load  # noqa: E402
 from pyspec.report import Report  # noqa: E402
+from pyspec.report.html import swimlane_svg  # noqa: E402
 from pyspec.report.text import render_trace  # noqa: E402
 
 VERSIONS = {
@@ -45,6 +46,8 @@ MODELS = ("small", "wrap", "live", "live_wrap")
 PROTOCOL = ("NoStaleAfterIoctl", "NoWrongExitWhenIdle", "NoWrongExit", "NoWrapAlias", "EventuallyRam", "Progress")
 WITNESSES = ("NoCacheHit", "NoSpteHit", "NoGraceWait", "NoWrapZap")
 EXPLANATIONS = os.path.join(ROOT, "docs", "gen", "memslots-explanations.md")
+# Swimlane pictures of the counterexamples, embedded in the page.
+IMG_DIR = os.path.join("docs", "img", "memslots")
 
 
 @dataclass
@@ -60,6 +63,13 @@ class Result:
     @property
     def violated(self) -> bool:
         return self.report.verdict == "violated"
+
+
+def write_atomic(path: str, text: str) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
 
 
 def run_reports(version: str, model: str, reports_dir: str | None) -> list[Report]:
@@ -162,11 +172,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"docs/gen/memslots.py: error: {p}", file=sys.stderr)
         return 1
 
+    os.makedirs(IMG_DIR, exist_ok=True)
+    wanted = set()
+    for r in results:
+        if r.violated and r.prop in PROTOCOL:
+            name = f"{anchor(r)}.svg"
+            wanted.add(name)
+            write_atomic(os.path.join(IMG_DIR, name), swimlane_svg(r.report, specs[r.version], id_prefix=anchor(r)))
+    for old in os.listdir(IMG_DIR):  # pictures of violations that are gone
+        if old.endswith(".svg") and old not in wanted:
+            os.remove(os.path.join(IMG_DIR, old))
     out = render(results, specs, expl)
-    tmp = args.output + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(out)
-    os.replace(tmp, args.output)
+    write_atomic(args.output, out)
     print(f"wrote {args.output} ({len(results)} checks, {elapsed:.0f}s of checking)", file=sys.stderr)
     return 0
 
@@ -214,6 +231,8 @@ def render(results: list[Result], specs, expl) -> str:
     L.append("")
     L.append("## Counterexamples")
     L.append("")
+    L.append("Each picture has one lane per process instance, time flowing down; highlighted lines are "
+             "the changes to what the violated property reads.  ")
     L.append("Each trace is what `pyspec check spec/kvm/<version>.pyspec --model <model> --property <P>` "
              "prints: one line per step (process, label, `file:line`, the values `any` chose), then the "
              "variables that step changed.")
@@ -225,9 +244,16 @@ def render(results: list[Result], specs, expl) -> str:
             L.append("")
             L.append(explanation_for(expl, r) or "")
             L.append("")
+            L.append(f"![{version} {r.model} {r.prop}: swimlanes of the counterexample]"
+                     f"(img/memslots/{anchor(r)}.svg)")
+            L.append("")
+            L.append("<details><summary>the same trace as text</summary>")
+            L.append("")
             L.append("```text")
             L.extend(render_trace(r.report, specs[version]))
             L.append("```")
+            L.append("")
+            L.append("</details>")
             L.append("")
     L.append("## Non-vacuity witnesses")
     L.append("")
