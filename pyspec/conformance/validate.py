@@ -132,15 +132,17 @@ class _Slots:
     def __init__(self, model):
         self.layout = model.layout
         self.conv = model.conv
-        self.single: dict[str, Any] = {}
-        self.indexed: dict[str, dict[Any, Any]] = {}
+        self.memo: list[dict[int, Any]] = [{} for _ in model.slots]
+        # per slot: (offset, mask, memo, slot), read in the inner loop
+        self.single: dict[str, tuple] = {}
+        self.indexed: dict[str, dict[Any, tuple]] = {}
         for sl in model.slots:
+            entry = (sl.off, sl.mask, self.memo[sl.index], sl)
             if sl.inst is None:
-                self.single[sl.key] = sl
+                self.single[sl.key] = entry
             else:
                 idx = model.external(sl.inst_value, model._index_type(sl.process))
-                self.indexed.setdefault(sl.key, {})[idx] = sl
-        self.memo: list[dict[int, Any]] = [{} for _ in model.slots]
+                self.indexed.setdefault(sl.key, {})[idx] = entry
 
     def value(self, t: int, sl) -> Any:
         """The spec value of slot ``sl`` in packed state ``t``."""
@@ -158,11 +160,11 @@ class _Slots:
     def agrees(self, t: int, observed: dict[str, Any]) -> bool:
         """Does packed state ``t`` agree with ``observed`` (see :func:`matches`)?"""
         single = self.single
-        memo = self.memo
         for key, want in observed.items():
-            sl = single.get(key)
-            if sl is not None:
-                got = memo[sl.index].get((t >> sl.off) & sl.mask)
+            entry = single.get(key)
+            if entry is not None:
+                off, mask, memo, sl = entry
+                got = memo.get((t >> off) & mask)
                 if got is None:
                     got = self.value(t, sl)
                 if got != want and (type(want) is not FMap or not matches(got, want)):
@@ -174,10 +176,11 @@ class _Slots:
             if inst is None or type(want) is not FMap:
                 return False
             for idx, v in want._d.items():
-                sl = inst.get(idx)
-                if sl is None:
+                entry = inst.get(idx)
+                if entry is None:
                     return False
-                got = memo[sl.index].get((t >> sl.off) & sl.mask)
+                off, mask, memo, sl = entry
+                got = memo.get((t >> off) & mask)
                 if got is None:
                     got = self.value(t, sl)
                 if got != v and (type(v) is not FMap or not matches(got, v)):
