@@ -6,9 +6,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYSPEC := $(PY) -m pyspec
 STAMP := $(VENV)/.installed
+JUPYTER_STAMP := $(VENV)/.installed-jupyter
 JOBS ?= 1
 
-.PHONY: all check test lint tla tlc tla2tools bench docs conformance clean
+.PHONY: all check test test-jupyter lint tla tlc tla2tools bench docs conformance clean
 
 all: check
 
@@ -27,6 +28,16 @@ check: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q -rs
 
+# The jupyter extra is not part of `make test`'s install: it adds about 220 MB
+# (notebook and jupyterlab come with tlaplus-jupyter) to the 80 MB of '.[dev]'.
+$(JUPYTER_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,jupyter]'
+	touch $(JUPYTER_STAMP)
+
+## test-jupyter: install the jupyter extra, then run the magic, kernel and notebook tests
+test-jupyter: $(JUPYTER_STAMP)
+	$(PY) -m pytest -q -rs tests/jupyter tests/test_notebook.py
+
 ## lint: static checks of every spec under spec/
 lint: $(STAMP)
 	$(PYSPEC) lint spec
@@ -34,6 +45,7 @@ lint: $(STAMP)
 ## tla: regenerate the TLA+ modules under tla/ (committed)
 tla: $(STAMP)
 	$(PYSPEC) tla --all spec -o tla
+	$(PY) docs/gen/notebooks.py  # the TLA+ notebook holds tla/kvm/v3's module
 
 ## tlc: check every model with TLC (needs Java and tla2tools.jar)
 tlc: $(STAMP)
