@@ -55,9 +55,13 @@ tlc: $(STAMP)
 tla2tools: $(STAMP)
 	$(PY) -m pyspec.engines.tlc.jar --download
 
-## docs: regenerate docs/memslots.md from real checker runs of spec/kvm
+## docs: regenerate the generated docs: docs/memslots.md (real checker runs of spec/kvm),
+##       docs/cli.md, the notebooks, and the outputs pasted in the pages
 docs: $(STAMP)
 	$(PY) docs/gen/memslots.py
+	$(PY) docs/gen/cli.py
+	$(PY) docs/gen/notebooks.py
+	$(PY) docs/gen/doc_blocks.py --write
 
 ## conformance: the KVM reference implementation against spec/kvm: 1000
 ## deterministic and 1000 threaded runs per version validated (full and partial
