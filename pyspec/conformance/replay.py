@@ -142,7 +142,8 @@ def replay(model, report: Report, adapter, prop: str | None = None) -> ReplayRes
         try:
             adapter.perform(info)
         except Exception as e:  # noqa: BLE001 - report how far the implementation got
-            return ReplayResult(out, reproduced, False, prop, f"step {i} ({proc} {label}): {type(e).__name__}: {e}")
+            who = proc if self_v is None else f"{proc}[{format_value(self_v)}]"
+            return ReplayResult(out, reproduced, False, prop, f"step {i} ({who} {label}): {type(e).__name__}: {e}")
         st = observed(i, desc, want)
         if isinstance(st, str):
             return ReplayResult(out, reproduced, False, prop, st)
