@@ -200,8 +200,8 @@ def test_human_output_speaks_the_spec_not_tla():
     meta, _, rep = report_for("liveness")
     text = format_report(rep, pyspec.load(meta["spec"]), met=False)
     assert "VIOLATED: liveness EventuallyFlag (expected: holds)" in text
-    assert "1  counter.inc  (tests/tla/specs/lasso.pyspec:12)" in text
+    assert "State 2: counter inc  (tests/tla/specs/lasso.pyspec:12)" in text
     assert "flag = False" in text and 'counter.pc = "inc"' in text
-    assert "... then back to step 0, forever" in text
+    assert "Back to state 1: the loop repeats forever." in text
     for tla in ("pc_counter", "counter_inc", "FALSE", "\\/", "'"):
         assert tla not in text.replace("'s ", ""), tla

@@ -13,6 +13,7 @@ from typing import Any
 from ... import values as V
 from ...ir import nodes as ir
 from ...report import Report
+from ...report.text import render_trace
 
 
 def state_types(spec: ir.Spec) -> dict[str, ir.Type]:
@@ -49,26 +50,9 @@ def step_title(step, spec: ir.Spec) -> str:
 
 
 def format_trace(rep: Report, spec: ir.Spec, indent: str = "  ") -> list[str]:
-    types = state_types(spec)
-    lines: list[str] = []
-    prev: dict[str, Any] | None = None
-    for st in rep.trace:
-        loop = " <- the behaviour loops back here" if rep.loop_start is not None and st.step == rep.loop_start \
-            and rep.loop_start < len(rep.trace) - 1 else ""
-        where = f"  ({st.source})" if st.source else ""
-        lines.append(f"{indent}{st.step:>3}  {step_title(st, spec)}{where}{loop}")
-        changed = [k for k in st.state if prev is None or prev.get(k) != st.state[k]]
-        for k in changed:
-            lines.append(f"{indent}       {k} = {format_itf(st.state[k], types.get(k))}")
-        if prev is not None and not changed:
-            lines.append(f"{indent}       (no variable changes)")
-        prev = st.state
-    if rep.loop_start is not None and rep.trace:
-        if rep.loop_start >= len(rep.trace) - 1:
-            lines.append(f"{indent}       ... and stays in this state forever")
-        else:
-            lines.append(f"{indent}       ... then back to step {rep.loop_start}, forever")
-    return lines
+    """The counterexample exactly as ``pyspec check`` shows it (one display
+    for both engines: :func:`pyspec.report.text.render_trace`)."""
+    return [f"{indent}  {line}" for line in render_trace(rep, spec)]
 
 
 def outcome_word(rep: Report, shout: bool = False) -> str:
