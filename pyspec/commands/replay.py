@@ -178,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..compile import EvalError, compile_model
+    from ..compile import CompileError, EvalError, compile_model
     from ..conformance.replay import replay
     from .common import load_or_report
 
@@ -193,7 +193,10 @@ def _run(args: argparse.Namespace) -> int:
         raise BadInput(f"{spec_path} has no model '{rep.model}' (the report's)")
     kwargs = factory_args(args.adapter_arg)
     factory = load_factory(args.adapter)
-    model = compile_model(spec, rep.model)
+    try:
+        model = compile_model(spec, rep.model)
+    except CompileError as e:
+        raise BadInput(f"{spec_path}: cannot compile model {rep.model}: {e}") from None
     try:
         adapter = factory(**kwargs)
     except Exception as e:  # noqa: BLE001 - the user's factory failed
@@ -207,7 +210,11 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         close = getattr(adapter, "close", None)
         if callable(close):
-            close()
+            try:
+                close()
+            except Exception as e:  # noqa: BLE001 - the user's adapter failed to clean up
+                print(f"pyspec replay: warning: the adapter's close() failed: {type(e).__name__}: {e}",
+                      file=sys.stderr)
     if args.json:
         print(json.dumps(_json(args, rep, res)))
     else:

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _embedded(args, spec, model: str, trace) -> int:
-    from ..compile import EvalError, compile_model
+    from ..compile import CompileError, EvalError, compile_model
     from ..conformance.validate import SHOW_CANDIDATES, validate
 
     try:
@@ -82,6 +82,8 @@ def _embedded(args, spec, model: str, trace) -> int:
         res = validate(cm, trace)
     except EvalError as e:
         return _fail(f"evaluation error: {e}")
+    except CompileError as e:
+        return _fail(f"{args.spec}: cannot compile model {model}: {e}")
     if args.json:
         data = _common_json(args, spec, model, "embedded", res.ok, res.explained, res.total, res.failed_event,
                             res.message)

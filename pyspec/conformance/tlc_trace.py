@@ -155,8 +155,11 @@ def variant_name(process: str, label: str) -> str:
     return f"{R.naming.step_name(process, label)}_params_"
 
 
-def render_trace_module(spec: ir.Spec, model: str | ir.Model, trace: Trace, root: str | None = None) -> TraceModule:
-    """The TLA+ files that let TLC validate ``trace`` against a model of ``spec``."""
+def render_trace_module(spec: ir.Spec, model, trace: Trace, root: str | None = None) -> TraceModule:
+    """The TLA+ files that let TLC validate ``trace`` against a model of
+    ``spec`` (``model``: its name, the IR model or a ``CompiledModel``)."""
+    if not isinstance(model, (str, ir.Model)):  # a CompiledModel
+        model = model.model
     m = model if isinstance(model, ir.Model) else spec.model(model)
     module_text, sm, r = render_module(spec, root)
     mc_tla, mc_cfg = render_model(spec, r, m)
@@ -368,10 +371,11 @@ def _witness(data: dict | None, sm: SourceMap) -> list[dict[str, Any]]:
     return out
 
 
-def validate_with_tlc(spec: ir.Spec | str, model: str | ir.Model, trace: Trace, jar: str | None = None,
+def validate_with_tlc(spec: ir.Spec | str, model, trace: Trace, jar: str | None = None,
                       tools: Tools | None = None, explain: bool = True, timeout: float | None = None,
                       keep: str | Path | None = None, root: str | None = None) -> TlcValidationResult:
-    """Validate ``trace`` against a model of ``spec`` (IR or path) with TLC.
+    """Validate ``trace`` against a model of ``spec`` (IR or path) with TLC;
+    ``model`` is a model name, the IR model or a ``CompiledModel``.
 
     Raises :class:`~pyspec.engines.tlc.jar.ToolMissing` without Java or a
     jar, :class:`TraceExportError` for a trace TLA+ cannot hold.  With
