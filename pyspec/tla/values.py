@@ -58,9 +58,10 @@ def _value(v: Any, ty: ir.Type | None, mvs: dict) -> str:
 
 
 def _int(v: int) -> str:
-    # a negative literal is parenthesised: TLA+ refuses some operator
-    # combinations Python allows (docs/tla.md)
-    return f"({v})" if v < 0 else str(v)
+    # values only appear as elements, fields, keys and map values, where a
+    # negative literal needs no parentheses (prefix minus binds tighter than
+    # :> and @@); TLC prints them the same way
+    return str(v)
 
 
 def _model_value(v: Any, mvs: dict) -> str:

@@ -202,6 +202,33 @@ def test_values_tla_cannot_hold_are_refused():
         render_trace_module(spec, "small", trace)
 
 
+def test_values_written_as_tla_read_back_as_tlc_prints_them():
+    """tla_value is the inverse of the TLC output reader on every value of
+    the KVM model's states (sets, maps, records, optionals, model values,
+    negative ints)."""
+    from pyspec.engines.tlc.tlavalues import decode, parse_tla
+    from pyspec.ir.state import state_types
+    from pyspec.tla.values import tla_value
+
+    spec, cm = _compiled("kvm_v3-small")
+    types = state_types(spec)
+    trace = _trace("kvm_v3-small", "good_full.jsonl")
+    seen = 0
+    for state in [trace.init, *(e.observed for e in trace.events)]:
+        for k, v in state.items():
+            text = tla_value(v, types[k])
+            assert decode(parse_tla(text), types[k]) == v, text
+            seen += 1
+    assert seen == 19 * len(types)
+    assert tla_value(-3, ir.INT) == "-3" and tla_value("a\"b", ir.STR) == '"a\\"b"'
+
+
+def test_strings_tla_cannot_hold_are_refused():
+    spec = pyspec.load(WORDS)
+    with pytest.raises(TraceExportError, match="printable ASCII"):
+        render_trace_module(spec, "m", Trace({"note": "caf\u00e9"}, []))
+
+
 def test_partial_match_follows_the_map_type():
     m = ir.MapType(ir.INT, ir.MapType(ir.INT, ir.BOOL))
     assert match_expr(m, "v", "o", 1) == ("\\A k1_ \\in DOMAIN o : (k1_ \\in DOMAIN v) /\\ "
