@@ -8,7 +8,9 @@ The adapter (see ``pyspec/conformance/drive.py``: ``reset``, ``perform``,
 ``observe``) comes from ``FACTORY`` in ``MODULE``, a dotted module path
 (importable from the current directory, as with ``python -m``) or a
 ``path/to/file.py``; ``--adapter-arg NAME=VALUE`` passes keyword arguments
-to the factory (VALUE read as JSON when it parses, else as a string).
+to the factory (VALUE read as JSON when it parses, else as a string); a
+factory with a parameter ``model`` also gets the compiled model of the
+report's spec and model (``CompiledModel``), unless ``--adapter-arg`` sets it.
 
 Exit codes: 0 the implementation does not reproduce the violation along the
 trace, 1 it does (the counterexample is a misbehaviour of the code), 2 bad
@@ -197,6 +199,10 @@ def _run(args: argparse.Namespace) -> int:
         model = compile_model(spec, rep.model)
     except CompileError as e:
         raise BadInput(f"{spec_path}: cannot compile model {rep.model}: {e}") from None
+    if "model" not in kwargs and _takes(factory, "model"):
+        # an adapter that needs the spec's shape (the KVM adapter: vCPUs,
+        # gfns, the generation width) gets the compiled model of the report
+        kwargs["model"] = model
     try:
         adapter = factory(**kwargs)
     except Exception as e:  # noqa: BLE001 - the user's factory failed
@@ -222,8 +228,17 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_REPRODUCED if res.reproduced else EXIT_NOT_REPRODUCED
 
 
+def _takes(factory: Callable[..., Any], name: str) -> bool:
+    import inspect
+
+    try:
+        return name in inspect.signature(factory).parameters
+    except (TypeError, ValueError):  # a callable without a signature
+        return False
+
+
 def _kwargs_text(kwargs: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    return ", ".join(f"{k}={v!r}" if k != "model" else "model=<the report's model>" for k, v in kwargs.items())
 
 
 def _who(st) -> str:

@@ -207,6 +207,30 @@ def test_replay_adapter_from_a_file_and_refinement_differences(capsys, no_wait_r
     assert code == 1  # it still reaches a state violating MutualExclusion
 
 
+def test_replay_gives_a_factory_asking_for_it_the_compiled_model(capsys, no_wait_report, tmp_path):
+    f = tmp_path / "shaped.py"
+    f.write_text("from pyspec.examples.peterson import Peterson\n\n"
+                 "def make(model, mutant=None):\n"
+                 "    assert sorted(model.constants['PROCS']) == [0, 1], model.constants\n"
+                 "    return Peterson(mutant)\n")
+    code, out, _ = run(capsys, "replay", no_wait_report, "--adapter", f"{f}:make", "--adapter-arg", "mutant=no_wait")
+    assert code == 1 and "misbehaviour" in out
+
+
+def test_replay_a_kvm_counterexample_on_the_kvm_implementation(capsys, tmp_path):
+    """The KVM adapter takes the version (a string) and the model (given)."""
+    from pyspec.engines.embedded import check
+
+    rep = check(pyspec.load("spec/kvm/v1.pyspec"), "small", property="NoStaleAfterIoctl")
+    p = tmp_path / "v1.json"
+    p.write_text(rep.dumps())
+    adapter = ["--adapter", "pyspec.conformance.kvm_adapter:KvmAdapter"]
+    code, out, _ = run(capsys, "replay", str(p), *adapter, "--adapter-arg", "version=v1")
+    assert code == 1 and "reproduces the violation of NoStaleAfterIoctl" in out
+    code, out, _ = run(capsys, "replay", str(p), *adapter, "--adapter-arg", "version=v3")
+    assert code == 0 and "does not reproduce" in out
+
+
 @pytest.mark.parametrize("adapter,message", [
     ("pyspec.examples.peterson", "expected MODULE:FACTORY"),
     ("no_such_module_xyz:make", "no module named 'no_such_module_xyz'"),
