@@ -24,7 +24,10 @@ TLA_STANDARD = frozenset("""
 Nat Int Real Seq Len Head Tail Append SubSeq SelectSeq Cardinality IsFiniteSet
 Print PrintT Assert JavaTime TLCGet TLCSet Permutations SortSeq RandomElement Any
 ToString TLCEval
+Trace
 """.split())
+# (`Trace` is TLCExt's operator: TLC binds its Java override by name, and a
+# spec variable called Trace breaks model checking even without TLCExt.)
 
 PYTHON_RESERVED = frozenset(keyword.kwlist) | frozenset({"None", "True", "False"})
 
