@@ -75,6 +75,7 @@ conformance: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/lint.py
 	$(PY) bench/engines.py
+	$(PY) bench/conformance.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
