@@ -17,6 +17,13 @@ For every version (v1, patch2014, v2, v3):
    its version, which must reproduce the violation, and on every version
    whose same model declares the invariant to hold, which must not.
 
+4. **trace validation with TLC** (when a jar and Java are found; skipped
+   with the reason otherwise) -- a sample of the same runs, and the first
+   trace of a mutant that the embedded validator rejects, validated again by
+   TLC through the generated trace module
+   (:mod:`~pyspec.conformance.tlc_trace`): both validators must give the
+   same verdict and reject at the same event.
+
 Then every mutant of :mod:`pyspec.kvm.mutants` must be caught (a trace that
 no spec step explains).  The last line is ``mutants caught: N/M``; the exit
 status is 0 only if every run validates, every drive agrees, every replay
@@ -308,6 +315,73 @@ def catch_mutant(mutant, version: str, runs: int, seed: int = 0) -> Catch:
     return catch
 
 
+# ---------------------------------------------------------------- 4. the TLC validator
+
+
+#: the mutant whose rejected trace TLC must reject too (applies to every version)
+TLC_MUTANT = "unlock_before_exit"
+
+
+@dataclass
+class TlcAgreement:
+    version: str
+    traces: int = 0
+    agree: int = 0
+    events: int = 0
+    seconds: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.agree == self.traces and not self.failures
+
+    def line(self) -> str:
+        return (f"{self.version:10} {self.traces} traces ({self.events} events), TLC and embedded agree on "
+                f"{self.agree}/{self.traces} [{self.seconds:.1f} s of TLC]")
+
+
+def tlc_agreement(version: str, runs: int, tools, seed: int = 0, mutant_runs: int = 60) -> TlcAgreement:
+    """``runs`` implementation runs (full and partial observation) and one
+    rejected mutant trace, each validated by both validators."""
+    from ..kvm import mutants
+    from ..language import load
+    from .tlc_trace import validate_with_tlc
+
+    spec = load(f"spec/kvm/{version}.pyspec")
+    out = TlcAgreement(version)
+    cases = []
+    for i in range(runs):
+        model = MODELS[i % len(MODELS)]
+        r = implementation_run(version, model, i, seed + i, "deterministic")
+        for partial in (False, True):
+            cases.append((model, f"seed {seed + i} ({'partial' if partial else 'full'})",
+                          to_trace(decoder(version, model), r, partial)))
+    m = mutants.MUTANTS[TLC_MUTANT]
+    for i in range(mutant_runs):
+        model = MODELS[i % len(MODELS)]
+        with m.apply():
+            r = implementation_run(version, model, i, seed + i, "deterministic")
+        trace = to_trace(decoder(version, model), r)
+        if not validate(compiled(version, model), trace).ok:
+            cases.append((model, f"mutant {m.name} seed {seed + i}", trace))
+            break
+    for model, what, trace in cases:
+        emb = validate(compiled(version, model), trace)
+        tlc = validate_with_tlc(spec, model, trace, tools=tools, explain=False)
+        out.traces += 1
+        out.events += len(trace.events)
+        out.seconds += tlc.seconds
+        if tlc.error:
+            out.failures.append(f"{version} {model} {what}: {tlc.error}")
+        elif tlc.ok == emb.ok and tlc.explained == emb.explained:
+            out.agree += 1
+        else:
+            out.failures.append(f"{version} {model} {what}: embedded {'accepts' if emb.ok else 'rejects'} "
+                                f"(explains {emb.explained}), TLC {'accepts' if tlc.ok else 'rejects'} "
+                                f"(explains {tlc.explained})")
+    return out
+
+
 # ---------------------------------------------------------------- the command
 
 
@@ -322,6 +396,9 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--versions", default=",".join(VERSIONS), help="comma-separated (default: all four)")
     ap.add_argument("--seed", type=int, default=0, help="first seed")
     ap.add_argument("--no-replay", action="store_true", help="skip counterexample replay")
+    ap.add_argument("--tlc-runs", type=int, default=3,
+                    help="runs per version also validated by TLC when a jar is found (default 3; 0: skip)")
+    ap.add_argument("--jar", help="tla2tools.jar (default: TLA2TOOLS_JAR, then the per-user cache)")
     return ap
 
 
@@ -380,6 +457,24 @@ def _run(args, versions: list[str]) -> int:
                     print(ro.line(), flush=True)
                     ok &= ro.ok
 
+    tlc_traces = 0
+    if args.tlc_runs > 0:
+        from ..engines.tlc.jar import ToolMissing, resolve
+
+        try:
+            tools = resolve(args.jar)
+        except ToolMissing as e:
+            print(f"== trace validation with TLC: skipped ({str(e).splitlines()[0]})", flush=True)
+        else:
+            print("== trace validation with TLC (the embedded validator's verdicts, checked by TLC)", flush=True)
+            for version in versions:
+                ag = tlc_agreement(version, args.tlc_runs, tools, args.seed, args.mutant_runs)
+                tlc_traces += ag.traces
+                print(ag.line(), flush=True)
+                for f in ag.failures:
+                    print("  " + f)
+                ok &= ag.ok
+
     print("== mutants", flush=True)
     caught = total = 0
     for m in mutants.MUTANTS.values():
@@ -395,7 +490,7 @@ def _run(args, versions: list[str]) -> int:
     elapsed = time.perf_counter() - t_start
     runs = ", ".join(f"{n} {mode}" for mode, n in totals.items())
     print(f"runs: {runs} ({len(versions)} versions); counterexamples replayed: {replays}; "
-          f"wall time {elapsed:.0f} s")
+          f"traces validated by TLC: {tlc_traces}; wall time {elapsed:.0f} s")
     print(f"mutants caught: {caught}/{total}")
     return 0 if ok and caught == total else 1
 

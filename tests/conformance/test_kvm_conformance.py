@@ -150,3 +150,27 @@ def test_command_rejects_an_unknown_version_without_a_traceback(capsys):
     assert conf.main(["--versions", "v9"]) == 2
     err = capsys.readouterr().err
     assert "unknown version(s) v9" in err and "Traceback" not in err
+
+
+@pytest.fixture(scope="module")
+def tlc_tools():
+    from pyspec.engines.tlc.jar import ToolMissing, resolve
+
+    try:
+        return resolve(None)
+    except ToolMissing as e:
+        pytest.skip(f"TLC not available: {str(e).splitlines()[0]} (set TLA2TOOLS_JAR and have java on PATH)")
+
+
+@pytest.mark.tlc
+@pytest.mark.parametrize("version", ["v1", "v3"])
+def test_tlc_agrees_with_the_embedded_validator_on_kvm_traces(version, tlc_tools):
+    """The TLC half of `make conformance`: implementation traces (full and
+    partial observation) accepted by both, a mutant's trace rejected by both
+    at the same event."""
+    from pyspec.conformance.kvm import tlc_agreement
+
+    ag = tlc_agreement(version, runs=1, tools=tlc_tools, mutant_runs=20)
+    assert ag.traces == 3  # one run, full and partial, and one mutant trace
+    assert ag.ok, ag.failures
+    assert ag.agree == 3
