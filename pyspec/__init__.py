@@ -3,7 +3,7 @@ an embedded model checker."""
 
 from __future__ import annotations
 
-from .diagnostics import Diagnostic, Diagnostics, SpecError, Span
+from .diagnostics import Diagnostic, Diagnostics, Span, SpecError
 from .language import load, load_with_diagnostics
 
 __version__ = "0.1.0"

@@ -117,12 +117,12 @@ class FMap(Mapping):
             return self._d == other._d
         return NotImplemented
 
-    def set(self, k, v) -> "FMap":
+    def set(self, k, v) -> FMap:
         d = dict(self._d)
         d[k] = v
         return FMap(d)
 
-    def merge(self, other: Mapping) -> "FMap":
+    def merge(self, other: Mapping) -> FMap:
         d = dict(self._d)
         d.update(other)
         return FMap(d)

@@ -27,6 +27,21 @@ def load_or_report(path: str, strict: bool = False) -> Spec | None:
     return spec
 
 
+def model_name(spec: Spec, path: str, requested: str | None) -> str | None:
+    """The model a command runs: the one asked for, or the spec's only model;
+    None (after saying why) when there is no such model or a choice is needed."""
+    models = [m.name for m in spec.models]
+    if requested is None:
+        if len(models) == 1:
+            return models[0]
+        print(f"{path}: choose a model with --model ({', '.join(models) or 'none'})", file=sys.stderr)
+        return None
+    if requested not in models:
+        print(f"{path}: no model '{requested}' (models: {', '.join(models) or 'none'})", file=sys.stderr)
+        return None
+    return requested
+
+
 def find_specs(paths: list[str]) -> list[str]:
     """Spec files under the given paths (default: spec/), sorted."""
     roots = paths or [SPEC_ROOT]

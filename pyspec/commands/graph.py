@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import sys
 
-from .common import load_or_report
+from .common import load_or_report, model_name
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_TOOL = 0, 2, 3
 DEFAULT_MAX_STATES = 2000
@@ -66,15 +66,8 @@ def run(args: argparse.Namespace) -> int:
     spec = load_or_report(args.spec)
     if spec is None:
         return EXIT_BAD_INPUT
-    models = [m.name for m in spec.models]
-    model = args.model
+    model = model_name(spec, args.spec, args.model)
     if model is None:
-        if len(models) != 1:
-            print(f"{args.spec}: choose a model with --model ({', '.join(models) or 'none'})", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        model = models[0]
-    if model not in models:
-        print(f"{args.spec}: no model '{model}' (models: {', '.join(models) or 'none'})", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.property and args.property != "deadlock":
         try:

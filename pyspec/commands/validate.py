@@ -19,7 +19,7 @@ import json
 import sys
 from typing import Any
 
-from .common import load_or_report
+from .common import load_or_report, model_name
 
 EXIT_ACCEPTED, EXIT_REJECTED, EXIT_BAD_INPUT, EXIT_TOOL = 0, 1, 2, 3
 #: TLC exit codes that mean the spec went wrong at run time (not TLC itself)
@@ -54,14 +54,9 @@ def run(args: argparse.Namespace) -> int:
     spec = load_or_report(args.spec)
     if spec is None:
         return EXIT_BAD_INPUT
-    models = [m.name for m in spec.models]
-    model = args.model
+    model = model_name(spec, args.spec, args.model)
     if model is None:
-        if len(models) != 1:
-            return _fail(f"{args.spec}: choose a model with --model ({', '.join(models) or 'none'})")
-        model = models[0]
-    if model not in models:
-        return _fail(f"{args.spec}: no model '{model}' (models: {', '.join(models) or 'none'})")
+        return EXIT_BAD_INPUT
     try:
         trace = read_trace(spec, args.trace)
     except OSError as e:

@@ -10,8 +10,9 @@ through the adapter's refinement mapping, must equal the model's state.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from ..values import format_value
 from .validate import matches

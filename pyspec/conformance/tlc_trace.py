@@ -34,28 +34,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from ..engines.tlc.jar import Tools, resolve
 from ..engines.tlc.output import EXIT_CODES, ToolParser, raw_trace_from_json
 from ..engines.tlc.tlavalues import TlaValueError, decode
 from ..ir import nodes as ir
 from ..tla import render as R
-from ..tla.export import model_values_of, render_model, render_module
+from ..tla.export import TEMPLATES, model_values_of, render_model, render_module
 from ..tla.sourcemap import SourceMap
 from ..tla.values import tla_value
 from ..values import format_value
 from .traces import Event, Trace
 from .validate import event_lines
-
-_ENV = jinja2.Environment(
-    loader=jinja2.PackageLoader("pyspec.tla", "templates"),
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-    undefined=jinja2.StrictUndefined,
-    autoescape=False,
-)
 
 #: The invariant whose violation means the trace is accepted.
 GOAL = "TraceNotAccepted_"
@@ -243,12 +232,12 @@ def render_trace_module(spec: ir.Spec, model, trace: Trace, root: str | None = N
     step_arms.append(f'e_.step = "{ANY_STEP}" /\\ ({any_step})')
 
     spec_file = r.src(spec.span).rsplit(":", 1)[0]
-    tla = _ENV.get_template("trace.tla.j2").render(
+    tla = TEMPLATES.get_template("trace.tla.j2").render(
         module=name, spec_file=spec_file, model=m.name, mc_module=mc, events=len(trace.events),
         model_values=[{"name": n, "comment": f"{s}.{v}"} for n, (s, v) in extra.items()],
         init=init, trace=events, matches=matches, variants=variants, steps=step_arms)
     constants = _cfg_constants(mc_cfg) + [f"{n} = {n}" for n in extra]
-    cfg = _ENV.get_template("trace.cfg.j2").render(spec_file=spec_file, model=m.name, constants=constants)
+    cfg = TEMPLATES.get_template("trace.cfg.j2").render(spec_file=spec_file, model=m.name, constants=constants)
     files = {f"{spec.name}.tla": module_text, f"{mc}.tla": mc_tla, f"{name}.tla": tla, f"{name}.cfg": cfg}
     return TraceModule(name, files, sm, len(trace.events))
 

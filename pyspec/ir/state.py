@@ -26,7 +26,7 @@ def state_variables(spec: ir.Spec) -> list[StateVar]:
     for p in spec.processes:
         label_t = ir.LabelType(p.name, p.labels)
         idx_t = p.index_set.type.elem if p.index_set is not None else None
-        wrap = (lambda t: ir.MapType(idx_t, t)) if idx_t is not None else (lambda t: t)
+        wrap = (lambda t, k=idx_t: ir.MapType(k, t)) if idx_t is not None else (lambda t: t)
         out.append(StateVar(f"{p.name}.pc", wrap(label_t), "pc", p.name, None))
         for lv in p.locals:
             out.append(StateVar(f"{p.name}.{lv.name}", wrap(lv.type), "local", p.name, lv.name))

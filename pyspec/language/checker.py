@@ -17,8 +17,24 @@ from .. import names as naming
 from ..diagnostics import Diagnostics, Span
 from ..ir import nodes as ir
 from ..ir.nodes import (
-    ANY, BOOL, INT, NONE_T, STR, AnyType, BoolType, EnumType, IntType, LabelType, MapType,
-    NoneType, OptionalType, RecordType, SeqType, SetType, SortType, StrType, TupleType, Type,
+    ANY,
+    BOOL,
+    INT,
+    NONE_T,
+    STR,
+    AnyType,
+    EnumType,
+    IntType,
+    LabelType,
+    MapType,
+    OptionalType,
+    RecordType,
+    SeqType,
+    SetType,
+    SortType,
+    StrType,
+    TupleType,
+    Type,
 )
 from . import types as T
 from .loader import Unit
@@ -34,13 +50,13 @@ class Scope:
 
     kind: str  # const | init | local_init | def | step | invariant | action | temporal | model | constraint
     process: ir.Process | None = None  # the process whose step/local init this is
-    proc_decl: "ProcDecl | None" = None
+    proc_decl: ProcDecl | None = None
     bound: dict[str, Type] = field(default_factory=dict)
     assigned: set[str] = field(default_factory=set)  # roots assigned so far ("v:x" / "l:x")
     in_next: bool = False
     allow_temporal: bool = False
 
-    def child(self, extra: dict[str, Type]) -> "Scope":
+    def child(self, extra: dict[str, Type]) -> Scope:
         s = Scope(self.kind, self.process, self.proc_decl, {**self.bound, **extra},
                   self.assigned, self.in_next, False)
         return s

@@ -9,8 +9,24 @@ meets another type.
 from __future__ import annotations
 
 from ..ir.nodes import (
-    ANY, BOOL, INT, AnyType, BoolType, EnumType, IntType, LabelType, MapType, NoneType,
-    OptionalType, RecordType, SeqType, SetType, SortType, StrType, TupleType, Type,
+    ANY,
+    BOOL,
+    INT,
+    AnyType,
+    BoolType,
+    EnumType,
+    IntType,
+    LabelType,
+    MapType,
+    NoneType,
+    OptionalType,
+    RecordType,
+    SeqType,
+    SetType,
+    SortType,
+    StrType,
+    TupleType,
+    Type,
 )
 
 

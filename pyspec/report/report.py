@@ -63,7 +63,7 @@ class Report:
         return json.dumps(self.to_json(), indent=2, sort_keys=False)
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Report":
+    def from_json(cls, data: dict[str, Any]) -> Report:
         data = dict(data)
         data["trace"] = [TraceStep(**s) for s in data.get("trace", [])]
         return cls(**data)

@@ -35,7 +35,8 @@ from .render import (
 )
 from .sourcemap import SourceMap
 
-_ENV = jinja2.Environment(
+#: The TLA+ templates (module, model, trace module): one environment for all.
+TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("pyspec.tla", "templates"),
     trim_blocks=True,
     lstrip_blocks=True,
@@ -104,7 +105,7 @@ def render_module(spec: ir.Spec, root: str | None = None) -> tuple[str, SourceMa
         constants.append({"name": c.name, "comment": f"{r.src(c.span)}: {c.type}"})
     variables = [{"name": v.tla, "comment": _var_comment(r, v)} for v in r.state_vars]
     helpers = [text for name, (_, text) in _helpers_in_order(r.helpers)]
-    text = _ENV.get_template("module.tla.j2").render(
+    text = TEMPLATES.get_template("module.tla.j2").render(
         module=spec.name, spec_file=spec_src.rsplit(":", 1)[0], spec_src=spec_src,
         doc=comment_lines(spec.doc), extends=EXTENDS, constants=constants, variables=variables,
         helpers=helpers, recursive=recursive, defs=defs, init=init_text, steps=steps,
@@ -219,10 +220,10 @@ def render_model(spec: ir.Spec, r: Renderer, model: ir.Model, run: ModelRun | No
         symmetry = "Symmetry"
     mvs = [{"name": n, "comment": f"{s}.{v}"} for n, (s, v) in own_mvs.items()]
     spec_file = r.src(spec.span).rsplit(":", 1)[0]
-    tla = _ENV.get_template("mc.tla.j2").render(
+    tla = TEMPLATES.get_template("mc.tla.j2").render(
         module=mc, spec_file=spec_file, model=model.name, doc=comment_lines(model.doc),
         spec_module=spec.name, model_values=mvs, definitions=definitions)
-    cfg = _ENV.get_template("mc.cfg.j2").render(
+    cfg = TEMPLATES.get_template("mc.cfg.j2").render(
         spec_file=spec_file, model=model.name, expected=run.expected, constants=cfg_consts,
         invariants=run.invariants, properties=run.properties, constraint=constraint, symmetry=symmetry,
         check_deadlock=run.check_deadlock)
