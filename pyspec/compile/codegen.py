@@ -28,7 +28,13 @@ How the code is shaped:
   ``_ap(...)`` of its successor;
 - slots are decoded into locals (``_o<k>``) just before the statement that
   first reads them; assignments bind new values to fresh locals; the
-  successor is the old int with the written fields replaced.
+  successor is the old int with the written fields replaced;
+- a step instance is a function of the fields it reads and writes: unless
+  it is a few integer operations, its code becomes ``_st_<mode>_<aid>`` and
+  the dispatcher looks its successors' written fields up in a cache keyed
+  by ``s & (read | written bits)`` (filled on a miss; a successor with an
+  escape tail is not cached).  State predicates (invariants, temporal
+  leaves) are memoized the same way by the bits they read.
 
 Spec names never become Python names: bound names are mangled to
 ``_b<n>_<name>`` and everything else the module defines starts with ``_``.
@@ -170,6 +176,11 @@ def _values_in(v: Any, fn) -> None:
             _values_in(x, fn)
 
 
+#: Memoize the successors of heavy steps by the fields they read and write
+#: (see Codegen._memo_step); False generates the plain code only.
+MEMO = True
+#: Memoize a state predicate only when it reads at most this many bits.
+MEMO_KEY_BITS = 32
 UNROLL_LIMIT = 8  # unroll quantifiers/comprehensions over constant sets this small
 UNROLL_TOTAL = 64
 
@@ -210,6 +221,12 @@ class Codegen:
         self._fn_names: set[str] = set()
         self._esc = True  # decodes check for escaped values (False: the state has no tail)
         self._esc_emit = False
+        # while a step is generated for memoization: the slots it reads from
+        # ``s``, whether it reads the state in a way not tracked (dynamic
+        # instance index, recursive def), and the fields it may write
+        self._reads: set[int] | None = None
+        self._dyn = False
+        self._wm = 0
         self.consts_src: dict[str, Any] = {}  # sources of constant values assigned in steps
 
     # ------------------------------------------------------------ namespace
@@ -403,6 +420,8 @@ class Codegen:
             name = self._decoded_name(st, k)
             field = f"{st} >> {sl.off} & {sl.mask}" if sl.off else f"{st} & {sl.mask}"
             out.append(f"{ind}{name} = _D{k}[{field}]")
+            if self._reads is not None and st == "s":
+                self._reads.add(k)
             if sl.escapable and self._esc:
                 out.append(f"{ind}if {name} is _ESC: {name} = _read({st}, {k})")
             c.old[(st, k)] = name
@@ -476,6 +495,7 @@ class Codegen:
                     return Py(c.cur[k])
             return self.read_slot(c, k)
         g = self.groups[(process, local)]
+        self._dyn = True
         src = (f"_read({c.st}, {g}[{idx.src}])" if not c.checked else
                f"_read({c.st}, {g}[{idx.src}] if {idx.src} in {g} else "
                f"_rt.no_instance({process!r}, {idx.src}, {self.where(e)}))")
@@ -509,6 +529,7 @@ class Codegen:
         args = [self.ex(a, c) for a in e.args]
         if e.name in self.recursive:
             fname = self.def_function(d, c.checked)
+            self._dyn = True
             return Py(f"{fname}({c.st}{''.join(', ' + a.src for a in args)})")
         c2 = c.copy()
         if not c.post:
@@ -609,6 +630,8 @@ class Codegen:
                 if code is None:
                     return self.k(e.op == "ne")
                 field = f"{c.st} >> {sl.off} & {sl.mask}" if sl.off else f"{c.st} & {sl.mask}"
+                if self._reads is not None and c.st == "s":
+                    self._reads.add(k)
                 return Py(f"(({field}) {'==' if e.op == 'eq' else '!='} {code})")
         return None
 
@@ -958,16 +981,62 @@ class Codegen:
                     c.need = set()
                     inner: list[str] = []
                     self._mode, self._aid_cur, self._step = mode, aid, st
-                    self.gen_stmts(st.body, 0, (), c, "        ", inner)
+                    memo = MEMO and mode in ("fast", "lab") and not esc
+                    if memo:
+                        self._reads, self._dyn, self._wm = set(), False, 0
+                    try:
+                        self.gen_stmts(st.body, 0, (), c, "        ", inner)
+                    finally:
+                        reads, self._reads = self._reads, None
                     if not inner:
                         inner = ["        pass"]
                     body.append(f"    {'if' if first else 'elif'} _pc == {code}:")
-                    body.extend(inner)
+                    if memo and not self._dyn and self._wm and self._memo_worth(inner):
+                        body.extend(self._memo_step(mode, aid, k, reads, inner))
+                    else:
+                        body.extend(inner)
                     first = False
         self._esc = True
         if not body:
             body = ["    pass"]
         self.lines.extend(lines + body + [""])
+
+    @staticmethod
+    def _memo_worth(inner: list[str]) -> bool:
+        """Is a step's code heavier than a table lookup?  (Straight-line
+        steps of a few integer operations are not worth memoizing.)"""
+        heavy = ("_fm(", "_rec(", "_mput(", "_sput(", "_rput(", "_F", "_frozenset", "for ", "_srt(", "_rt.")
+        return len(inner) > 3 or any(h in line for line in inner for h in heavy)
+
+    def _memo_step(self, mode: str, aid: int, pc_k: int, reads: set[int], inner: list[str]) -> list[str]:
+        """A step instance as a function of the fields it reads and writes:
+        its code moves to ``_st_<mode>_<aid>(s, _ap)`` and the dispatcher
+        looks its successors up in a cache keyed by those fields (the rest of
+        the state is copied unchanged).  A successor with an escape tail
+        depends on more than the key: such results are not cached."""
+        slots = self.layout.slots
+        rmask = slots[pc_k].mask << slots[pc_k].off
+        for k in reads:
+            rmask |= slots[k].mask << slots[k].off
+        key = rmask | self._wm
+        wm = self._wm
+        fname = f"_st_{mode}_{aid}"
+        cache = self._bind({}, "_M")
+        self.lines.append(f"def {fname}(s, _ap):")
+        self.lines.extend(line[4:] for line in inner)
+        self.lines.append("")
+        fill = "_rt.memo_fill_lab" if mode == "lab" else "_rt.memo_fill"
+        emit = f"({aid}, _u | _v)" if mode == "lab" else "_u | _v"
+        return [
+            f"        _r = {cache}.get(s & {key})",
+            "        if _r is None:",
+            f"            for _t in {fill}({cache}, s & {key}, s, {fname}, {wm}, {self.layout.bits}):",
+            "                _ap(_t)",
+            "        else:",
+            f"            _u = s & {~wm}",
+            "            for _v in _r:",
+            f"                _ap({emit})",
+        ]
 
     def _aid(self, process: str, pos: int, label: str) -> int:
         for a in self.actions:
@@ -1207,6 +1276,7 @@ class Codegen:
         code = psl.codec.enc(control.label)
         wmask = psl.mask << psl.off
         bits = code << psl.off
+        self._wm |= wmask
         parts = []
         unsafe = False  # an encoding may fail (value not representable): TypeError -> slow path
         slow = False
@@ -1215,6 +1285,7 @@ class Codegen:
             sl = self.layout.slots[k]
             writes.append((k, name))
             wmask |= sl.mask << sl.off
+            self._wm |= sl.mask << sl.off
             if name in self.consts_src:
                 f = sl.encode_field(self.consts_src[name])
                 if f is None:
@@ -1359,16 +1430,58 @@ class Codegen:
         self._exec_new(what)
 
     def compile_conjunction(self, exprs: list[ir.Expr]) -> Any:
-        """One function testing several state predicates at once (shared
-        decodes): True when all hold."""
-        c = Ctx("s")
-        c.need = set()
-        parts = [self.ex(e, c) for e in exprs]
+        """One function testing several state predicates at once: True when
+        all hold.  Each predicate that reads few bits of the state is
+        memoized by those bits; the others share their decodes."""
         name = self.uniq("_conj_")
-        lines = [f"def {name}(s):"]
-        self.decode_lines(c, "    ", lines)
-        body = " and ".join(f"({p.src})" for p in parts if not (p.const and p.value)) or "True"
-        lines.append(f"    return {body}")
+        calls: list[str] = []
+        lines: list[str] = []
+        plain: list[ir.Expr] = []
+
+        def flush():
+            if plain:
+                c = Ctx("s")
+                c.need = set()
+                parts = [self.ex(e, c) for e in plain]
+                pname = self.uniq("_conjp_")
+                lines.append(f"def {pname}(s):")
+                self.decode_lines(c, "    ", lines)
+                body = " and ".join(f"({p.src})" for p in parts if not (p.const and p.value)) or "True"
+                lines.extend([f"    return {body}", ""])
+                calls.append(f"{pname}(s)")
+                plain.clear()
+
+        for e in exprs:
+            c = Ctx("s")
+            c.need = set()
+            self._reads, self._dyn = set(), False
+            try:
+                p = self.ex(e, c)
+                decodes: list[str] = []
+                self.decode_lines(c, "    ", decodes)
+            finally:
+                reads, self._reads = self._reads, None
+            if p.const:
+                if not p.value:
+                    flush()
+                    calls.append("False")
+                continue
+            rmask = 0
+            for k in reads:
+                sl = self.layout.slots[k]
+                rmask |= sl.mask << sl.off
+            if not (MEMO and not self._dyn and 0 < rmask.bit_count() <= MEMO_KEY_BITS):
+                plain.append(e)
+                continue
+            flush()
+            pname = self.uniq("_conjm_")
+            lines.extend(self._memo_pred(pname, decodes, p.src, rmask))
+            calls.append(f"{pname}(s)")
+        flush()
+        if len(calls) == 1 and calls[0].endswith("(s)"):
+            lines.append(f"{name} = {calls[0][:-3]}")
+        else:
+            lines.extend([f"def {name}(s):", f"    return {' and '.join(calls) or 'True'}"])
         src = "\n".join(lines) + "\n"
         exec(compile(src, f"<pyspec invariants {name}>", "exec"), self.ns)  # generated source
         return self.ns[name]
@@ -1380,10 +1493,43 @@ class Codegen:
             c.env[n] = self.k(v)
         name = self.uniq("_pred_")
         start = len(self.lines)
-        self.function(name, "s", expr, c)
+        if checked or not MEMO:
+            self.function(name, "s", expr, c)
+        else:
+            c.need = set()
+            self._reads, self._dyn = set(), False
+            try:
+                body = self.ex(expr, c)
+                decodes: list[str] = []
+                self.decode_lines(c, "    ", decodes)
+            finally:
+                reads, self._reads = self._reads, None
+            rmask = 0
+            for k in reads:
+                sl = self.layout.slots[k]
+                rmask |= sl.mask << sl.off
+            if not self._dyn and 0 < rmask.bit_count() <= MEMO_KEY_BITS:
+                self.lines.extend(self._memo_pred(name, decodes, body.src, rmask))
+            else:
+                self.lines.extend([f"def {name}(s):", *decodes, f"    return {body.src}", ""])
         src = "\n".join(self.lines[start:]) + "\n"
         exec(compile(src, f"<pyspec predicate {name}>", "exec"), self.ns)
         return self.ns[name]
+
+    def _memo_pred(self, name: str, decodes: list[str], src: str, rmask: int) -> list[str]:
+        """``name(s)``: a state predicate as a function of the fields it reads
+        (``rmask``), cached; a state with an escape tail is evaluated, and a
+        full cache turns the function into the plain one."""
+        cache = self._bind({}, "_M")
+        lines = [f"def {name}_raw(s):", *decodes, f"    return {src}", "", f"def {name}(s):"]
+        if self.layout.escapable:
+            lines.append(f"    if s >> {self.layout.bits}: return {name}_raw(s)")
+        lines.extend([f"    _r = {cache}.get(s & {rmask})",
+                      "    if _r is None:",
+                      f"        _r = {cache}[s & {rmask}] = {name}_raw(s)",
+                      f"        if len({cache}) >= {rt.MEMO_LIMIT}: _rt.memo_full({name}, {name}_raw, {cache})",
+                      "    return _r", ""])
+        return lines
 
 
 def _is_literal(src: str) -> bool:

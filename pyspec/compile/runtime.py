@@ -43,6 +43,46 @@ _new_fmap = FMap.__new__
 _new_record = Record.__new__
 
 
+#: Entries per memoized step (a cache that is full is only read).
+MEMO_LIMIT = 1 << 16
+
+
+def memo_full(fn, raw, cache: dict) -> None:
+    """A memoized predicate whose cache is full: from now on ``fn`` runs the
+    plain code (the inputs vary too much for a cache to pay)."""
+    fn.__code__ = raw.__code__
+    cache.clear()
+
+
+def memo_fill(cache: dict, key: int, s: int, fn, wmask: int, bits: int) -> list:
+    """Run a memoized step on ``s`` and cache its successors' written fields
+    under ``key`` (unless one has an escape tail, or the cache is full)."""
+    out: list = []
+    fn(s, out.append)
+    if len(cache) < MEMO_LIMIT:
+        vals = []
+        for t in out:
+            if t >> bits:
+                return out
+            vals.append(t & wmask)
+        cache[key] = tuple(vals)
+    return out
+
+
+def memo_fill_lab(cache: dict, key: int, s: int, fn, wmask: int, bits: int) -> list:
+    """:func:`memo_fill` for steps that give ``(aid, successor)``."""
+    out: list = []
+    fn(s, out.append)
+    if len(cache) < MEMO_LIMIT:
+        vals = []
+        for _, t in out:
+            if t >> bits:
+                return out
+            vals.append(t & wmask)
+        cache[key] = tuple(vals)
+    return out
+
+
 def fmap_own(d: dict) -> FMap:
     """An FMap adopting ``d`` (the caller gives up ``d``)."""
     m = _new_fmap(FMap)

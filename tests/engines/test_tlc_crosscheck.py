@@ -1,10 +1,16 @@
-"""Both engines on the same models: same verdict, same violated property,
-same number of distinct states for models that hold (with and without
-symmetry), counterexamples of safety properties of the same length.
+"""Both engines on the same models: the same verdict per property, the same
+violated property, the same number of distinct states for models that hold
+(with and without symmetry), counterexamples of safety properties of the
+same length.
 
-Runs TLC on the modules ``pyspec.tla`` exports; needs Java and
-``TLA2TOOLS_JAR``, and skips visibly otherwise.  The benchmark models
-(``big*``) are marked slow.
+Runs TLC (through the TLC runner) on the modules ``pyspec.tla`` exports;
+needs Java and ``TLA2TOOLS_JAR``, and skips visibly otherwise.  Every model of
+every spec under spec/ is compared property by property
+(:func:`pyspec.engines.crosscheck.compare_model`); the engine test specs
+(tests/engines/specs) model by model, as TLC checks a cfg.  The benchmark
+models (``big*``) take TLC minutes each: they are marked ``slow`` only (not
+``tlc``), so ``-m 'tlc or not slow'`` leaves them out and ``-m slow`` runs
+them; ``bench/crosscheck.py`` records them too.
 """
 
 from __future__ import annotations
@@ -15,12 +21,12 @@ import pytest
 from tlc_direct import jar_path, run_tlc
 
 import pyspec
+from pyspec.engines.crosscheck import compare_model
 from pyspec.engines.embedded import check
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = [pytest.mark.tlc,
-              pytest.mark.skipif(jar_path() is None, reason="TLA2TOOLS_JAR not set: TLC cross-check skipped")]
+pytestmark = [pytest.mark.skipif(jar_path() is None, reason="TLA2TOOLS_JAR not set: TLC cross-check skipped")]
 
 
 def _cases(paths):
@@ -31,7 +37,8 @@ def _cases(paths):
         except pyspec.SpecError:
             continue
         for m in spec.models:
-            marks = [pytest.mark.slow] if m.name.startswith("big") or m.name.startswith("kvm_big") else []
+            big = m.name.startswith("big") or m.name.startswith("kvm_big")
+            marks = [pytest.mark.slow] if big else [pytest.mark.tlc]
             out.append(pytest.param(str(f.relative_to(ROOT)), m.name, marks=marks,
                                     id=f"{f.relative_to(ROOT)}::{m.name}"))
     return out
@@ -65,9 +72,18 @@ def compare(path: str, model: str) -> None:
         assert len(emb.trace) == tlc.trace_len, (emb.property, len(emb.trace), tlc.trace_len)
 
 
+@pytest.fixture(scope="module")
+def tools():
+    from pyspec.engines.tlc.jar import resolve
+
+    return resolve(jar_path())
+
+
 @pytest.mark.parametrize("path,model", _cases(LIBRARY))
-def test_library_model_agrees_with_tlc(path, model):
-    compare(path, model)
+def test_library_model_agrees_with_tlc(path, model, tools):
+    spec = pyspec.load(path)
+    problems = compare_model(spec, model, tools)
+    assert not problems, "\n".join(problems)
 
 
 @pytest.mark.parametrize("path,model", _cases(OWN))

@@ -39,9 +39,19 @@ def test_example_model_gives_expected_outcome(tlc_tools, path, model):
         assert rep.distinct_states > 0
 
 
+def kvm_models(big: bool):
+    """The KVM models: the benchmark models (big*) or the others."""
+    out = []
+    for p in sorted(str(p) for p in __import__("pathlib").Path("spec/kvm").glob("*.pyspec")):
+        spec = pyspec.load(p)
+        for m in spec.models:
+            if (m.name.startswith("big") or m.name.startswith("kvm_big")) == big:
+                out.append(pytest.param(p, m.name, id=f"{p}:{m.name}"))
+    return out
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("path,model", models_of(sorted(str(p) for p in __import__("pathlib").Path("spec/kvm")
-                                                        .glob("*.pyspec"))))
+@pytest.mark.parametrize("path,model", kvm_models(big=False))
 def test_kvm_model_gives_expected_outcome(tlc_tools, path, model):
     spec = pyspec.load(path)
     from pyspec.engines.tlc.run import Options

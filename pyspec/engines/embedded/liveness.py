@@ -29,6 +29,12 @@ fairness is checked on the whole component, strong fairness by removing
 the states where an untaken action is enabled and recursing (the
 Emerson-Lei / Streett refinement).
 
+The strongly connected components of the whole graph are computed once
+(shared by every conjunct and property); a component in which a weakly fair
+action is enabled everywhere but never taken cannot hold a fair cycle, nor
+can any part of it, so each conjunct only looks (with Tarjan again, on its
+region) inside the remaining candidate components.
+
 Counterexamples are lassos: a shortest prefix from an initial state, then a
 cycle that takes the steps fairness demands; ``loop_start`` is the index of
 the state the last one loops back to.
@@ -41,6 +47,10 @@ from array import array
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import reduce
+from itertools import accumulate, repeat
+from operator import and_, ne, or_
+from typing import Any
 
 from ...compile import CompiledModel
 from ...compile.model import Fairness, TemporalLeaf
@@ -62,6 +72,7 @@ class Graph:
     complete: bool = True
     level_ends: list[int] | None = None
     interrupted: bool = False
+    masks: Any = None  # per state, bit a set when step instance a changes it (array or list)
 
     def __len__(self) -> int:
         return len(self.states)
@@ -80,7 +91,11 @@ def build_graph(model: CompiledModel, max_states: int | None = None, progress=No
     parents = array("i")
     start = array("Q", [0])
     to = array("I")
-    aid_arr = array("H") if len(model.actions) < 65536 else array("I")
+    n_actions = len(model.actions)
+    aid_arr = array("B" if n_actions < 256 else "H" if n_actions < 65536 else "I")
+    bit = [1 << a for a in range(n_actions)]
+    masks = array("Q") if n_actions <= 64 else []
+    is_terminal = model.is_terminal
     constraint = model.constraint
     init = []
     generated = 0
@@ -100,31 +115,46 @@ def build_graph(model: CompiledModel, max_states: int | None = None, progress=No
     i = 0
     complete = True
     interrupted = False
+    index_get = index.get
+    states_ap, parents_ap, to_ap, aid_ap = states.append, parents.append, to.append, aid_arr.append
+    start_ap, masks_ap = start.append, masks.append
+    n_states = len(states)
+    n_edges = 0
+    limit = max_states if max_states is not None else 1 << 62
+    level_end = level_ends[-1]
     try:
-        while i < len(states):
-            if i == level_ends[-1]:
-                level_ends.append(len(states))
-            if max_states is not None and len(states) >= max_states:
+        while i < n_states:
+            if i == level_end:
+                level_end = n_states
+                level_ends.append(level_end)
+            if n_states >= limit:
                 complete = False
                 break
             s = states[i]
             next_lab(s, ap)
             generated += len(out)
+            if not out and is_terminal(s):
+                generated += 1  # TLC's Terminating step (a stutter) counts as generated
+            m = 0
             for a, t in out:
                 if t == s:
                     continue
-                j = index.get(t)
+                m |= bit[a]
+                j = index_get(t)
                 if j is None:
                     if constraint is not None and not constraint(t):
                         continue
-                    j = len(states)
+                    j = n_states
+                    n_states += 1
                     index[t] = j
-                    states.append(t)
-                    parents.append(i)
-                to.append(j)
-                aid_arr.append(a)
+                    states_ap(t)
+                    parents_ap(i)
+                to_ap(j)
+                aid_ap(a)
+                n_edges += 1
             out.clear()
-            start.append(len(to))
+            start_ap(n_edges)
+            masks_ap(m)
             i += 1
             if progress is not None and not i & 4095:
                 progress.update(distinct=len(states), generated=generated, queue=len(states) - i,
@@ -135,19 +165,70 @@ def build_graph(model: CompiledModel, max_states: int | None = None, progress=No
         del start[i + 1:]
         del to[start[-1]:]
         del aid_arr[start[-1]:]
+        del masks[i:]
     while len(start) < len(states) + 1:
         start.append(len(to))
+        masks.append(0)
     if level_ends[-1] < len(states):
         level_ends.append(len(states))
     g = Graph(states, index, start, to, aid_arr, parents, init, generated, time.monotonic() - t0, complete,
               level_ends)
     g.interrupted = interrupted
+    g.masks = masks
     return g
 
 
 # --------------------------------------------------------------------------
 # Fairness on a graph
 # --------------------------------------------------------------------------
+
+
+_DONE = 1 << 62
+
+
+def _bit_planes(arrays: list[bytearray], n: int) -> list[int]:
+    """Per position, the bits of ``arrays`` (0/1 bytes of length ``n``):
+    bit j is ``arrays[j][u]``.  Eight arrays at a time, as one big int each
+    (a 0/1 byte shifted by at most 7 bits stays in its byte)."""
+    out: list[int] | None = None
+    for j0 in range(0, len(arrays), 8):
+        x = 0
+        for j, a in enumerate(arrays[j0:j0 + 8]):
+            x |= int.from_bytes(a, "little") << j
+        plane = list(x.to_bytes(n, "little")) if n else []
+        if out is None:
+            out = plane
+        else:
+            out = list(map(or_, out, (b << j0 for b in plane)))
+    return out if out is not None else [0] * n
+
+
+def _enabled(g: Graph, aids: frozenset) -> bytearray:
+    """The states where one of the step instances ``aids`` changes the state."""
+    n = len(g)
+    st, aid = g.start, g.aid
+    if g.masks is not None and len(g.masks) == n:
+        fmask = 0
+        for a in aids:
+            fmask |= 1 << a
+        return bytearray(map(bool, map(and_, g.masks, repeat(fmask))))
+    if aid.typecode == "B":
+        table = bytearray(256)
+        for a in aids:
+            table[a] = 1
+        # per edge 1 when it is such a step, running totals, then per state
+        # whether the total grows over its edges (all at C speed)
+        flags = aid.tobytes().translate(table)
+        cum = list(accumulate(flags, initial=0))
+        at = list(map(cum.__getitem__, st))
+        return bytearray(map(ne, at[1:n + 1], at[:n]))
+    en = bytearray(n)
+    for u in range(n):
+        for k in range(st[u], st[u + 1]):
+            if aid[k] in aids:
+                en[u] = 1
+                break
+    return en
 
 
 class FairGraph:
@@ -157,75 +238,81 @@ class FairGraph:
         self.g = g
         self.fairness = fairness
         n = len(g)
-        self.enabled: list[bytearray] = []
-        for f in fairness:
-            en = bytearray(n)
-            aids = f.aids
-            st, aid = g.start, g.aid
-            for u in range(n):
-                for k in range(st[u], st[u + 1]):
-                    if aid[k] in aids:
-                        en[u] = 1
-                        break
-            self.enabled.append(en)
+        self.enabled: list[bytearray] = [_enabled(g, f.aids) for f in fairness]
+        # a state where some fairness constraint is enabled: its stuttering
+        # loop alone is not fair
+        anyen = 0
+        for en in self.enabled:
+            anyen |= int.from_bytes(en, "little")
+        self.any_enabled = bytearray(anyen.to_bytes(n, "little"))
         self.weak = [i for i, f in enumerate(fairness) if f.kind == "weak"]
         self.strong = [i for i, f in enumerate(fairness) if f.kind == "strong"]
+        # per state, bit j set when the j-th weak constraint is enabled there
+        self._weak_at = _bit_planes([self.enabled[fi] for fi in self.weak], n)
+        # Tarjan's per-node numbers, reused (reset after each search)
+        self._index = [-1] * n
+        self._low = [0] * n
+        self._candidates: list[list[int]] | None = None
 
-    def sccs(self, nodes: list[int], member: bytearray) -> list[list[int]]:
+    def sccs(self, nodes, member: bytearray | None) -> list[list[int]]:
         """Strongly connected components of the subgraph induced by ``nodes``
-        (``member[u]`` set for them); iterative Tarjan."""
+        (``member[u]`` set for them; None: the whole graph), in reverse
+        topological order (a component comes after every component it
+        reaches); iterative Tarjan."""
         g = self.g
         st, to = g.start, g.to
-        index: dict[int, int] = {}
-        low: dict[int, int] = {}
-        onstack = set()
+        index, low = self._index, self._low  # -1: not visited; DONE: in a component
+        done = _DONE
         stack: list[int] = []
+        push = stack.append
         out: list[list[int]] = []
         counter = 0
-        for root in nodes:
-            if root in index:
-                continue
-            work = [(root, st[root])]
-            index[root] = low[root] = counter
-            counter += 1
-            stack.append(root)
-            onstack.add(root)
-            while work:
-                u, k = work[-1]
-                end = st[u + 1]
-                pushed = False
-                while k < end:
-                    v = to[k]
-                    k += 1
-                    if not member[v]:
-                        continue
-                    if v not in index:
-                        work[-1] = (u, k)
-                        index[v] = low[v] = counter
-                        counter += 1
-                        stack.append(v)
-                        onstack.add(v)
-                        work.append((v, st[v]))
-                        pushed = True
-                        break
-                    if v in onstack and index[v] < low[u]:
-                        low[u] = index[v]
-                if pushed:
+        try:
+            for root in nodes:
+                if index[root] >= 0:
                     continue
-                work.pop()
-                if work:
-                    p = work[-1][0]
-                    if low[u] < low[p]:
-                        low[p] = low[u]
-                if low[u] == index[u]:
-                    comp = []
-                    while True:
-                        w = stack.pop()
-                        onstack.discard(w)
-                        comp.append(w)
-                        if w == u:
+                index[root] = low[root] = counter
+                counter += 1
+                push(root)
+                work = [(root, iter(to[st[root]:st[root + 1]]))]
+                while work:
+                    u, it = work[-1]
+                    for v in it:
+                        if member is not None and not member[v]:
+                            continue
+                        iv = index[v]
+                        if iv < 0:
+                            index[v] = low[v] = counter
+                            counter += 1
+                            push(v)
+                            work.append((v, iter(to[st[v]:st[v + 1]])))
                             break
-                    out.append(comp)
+                        if iv < low[u]:  # on the stack (done states have index DONE)
+                            low[u] = iv
+                    else:
+                        work.pop()
+                        lu = low[u]
+                        if work:
+                            p = work[-1][0]
+                            if lu < low[p]:
+                                low[p] = lu
+                        if lu == index[u]:
+                            if stack[-1] == u:  # a single state (the common case)
+                                stack.pop()
+                                index[u] = done
+                                out.append([u])
+                                continue
+                            comp = []
+                            while True:
+                                w = stack.pop()
+                                index[w] = done
+                                comp.append(w)
+                                if w == u:
+                                    break
+                            out.append(comp)
+        finally:
+            for u in nodes:
+                index[u] = -1
         return out
 
     def _taken(self, comp_set: set, fi: int) -> tuple[int, int, int] | None:
@@ -239,56 +326,103 @@ class FairGraph:
                     return u, to[k], aid[k]
         return None
 
+    def fair_parts(self, comp: list[int], accept: bytearray | None):
+        """The parts of the strongly connected component ``comp`` that hold a
+        fair cycle (through an ``accept`` state when given), with what the
+        cycle must visit: yields (component, requirements)."""
+        if len(comp) == 1:
+            # one state and its stuttering loop (self-loops are not edges):
+            # fair unless some fairness constraint is enabled there
+            u = comp[0]
+            if not self.any_enabled[u] and (accept is None or accept[u]):
+                yield comp, [("node", u)] * (len(self.weak) + (accept is not None))
+            return
+        todo = [comp]
+        while todo:
+            comp = todo.pop()
+            cset = set(comp)
+            refined = False
+            for fi in self.strong:
+                en = self.enabled[fi]
+                if self._taken(cset, fi) is None and any(en[u] for u in comp):
+                    sub = [u for u in comp if not en[u]]
+                    if sub:
+                        m = bytearray(len(self.g))
+                        for u in sub:
+                            m[u] = 1
+                        todo.extend(self.sccs(sub, m))
+                    refined = True
+                    break
+            if refined:
+                continue
+            req = []  # ("edge", u, v, aid) or ("node", w)
+            ok = True
+            for fi in self.weak:
+                e = self._taken(cset, fi)
+                if e is not None:
+                    req.append(("edge",) + e)
+                    continue
+                en = self.enabled[fi]
+                w = next((u for u in comp if not en[u]), None)
+                if w is None:
+                    ok = False
+                    break
+                req.append(("node", w))
+            if not ok:
+                continue
+            for fi in self.strong:
+                e = self._taken(cset, fi)
+                if e is not None:
+                    req.append(("edge",) + e)
+            if accept is not None:
+                w = next((u for u in comp if accept[u]), None)
+                if w is None:
+                    continue
+                req.append(("node", w))
+            yield comp, req
+
+    def _blocked(self, comp: list[int]) -> bool:
+        """No part of the component can hold a fair cycle: a weakly fair
+        action is enabled in each of its states and never taken inside it
+        (true of every subset too)."""
+        if len(comp) == 1:
+            return bool(self.any_enabled[comp[0]])
+        # the weak constraints enabled in every state of the component
+        always = reduce(and_, map(self._weak_at.__getitem__, comp))
+        if not always:
+            return False
+        cset = set(comp)
+        j = 0
+        while always:
+            if always & 1 and self._taken(cset, self.weak[j]) is None:
+                return True
+            always >>= 1
+            j += 1
+        return False
+
+    def candidates(self) -> list[list[int]]:
+        """The strongly connected components of the whole graph that may hold
+        a fair cycle, in reverse topological order; computed once.  A fair
+        cycle inside a region lies inside one of them."""
+        if self._candidates is None:
+            n = len(self.g)
+            comps = self.sccs(range(n), None)
+            self._candidates = [c for c in comps if not self._blocked(c)]
+        return self._candidates
+
     def fair_components(self, region: bytearray, accept: bytearray | None, first_only: bool = False):
         """Components of ``region`` containing a fair cycle (through an
         ``accept`` state when given): yields (component, requirements)."""
-        nodes = [u for u in range(len(self.g)) if region[u]]
-        todo = [(nodes, region)]
-        while todo:
-            nodes, member = todo.pop()
-            for comp in self.sccs(nodes, member):
-                cset = set(comp)
-                refined = False
-                for fi in self.strong:
-                    en = self.enabled[fi]
-                    if self._taken(cset, fi) is None and any(en[u] for u in comp):
-                        sub = [u for u in comp if not en[u]]
-                        if sub:
-                            m = bytearray(len(self.g))
-                            for u in sub:
-                                m[u] = 1
-                            todo.append((sub, m))
-                        refined = True
-                        break
-                if refined:
-                    continue
-                req = []  # ("edge", u, v, aid) or ("node", w)
-                ok = True
-                for fi in self.weak:
-                    e = self._taken(cset, fi)
-                    if e is not None:
-                        req.append(("edge",) + e)
-                        continue
-                    en = self.enabled[fi]
-                    w = next((u for u in comp if not en[u]), None)
-                    if w is None:
-                        ok = False
-                        break
-                    req.append(("node", w))
-                if not ok:
-                    continue
-                for fi in self.strong:
-                    e = self._taken(cset, fi)
-                    if e is not None:
-                        req.append(("edge",) + e)
-                if accept is not None:
-                    w = next((u for u in comp if accept[u]), None)
-                    if w is None:
-                        continue
-                    req.append(("node", w))
-                yield comp, req
-                if first_only:
-                    return
+        for big in self.candidates():
+            sub = [u for u in big if region[u]]
+            if not sub:
+                continue
+            comps = [sub] if len(sub) == len(big) else self.sccs(sub, region)
+            for comp in comps:
+                for found in self.fair_parts(comp, accept):
+                    yield found
+                    if first_only:
+                        return
 
     # -- paths
     def path_within(self, sources: list[int], targets, allowed: bytearray | None) -> list[tuple[int, int]] | None:
@@ -385,6 +519,11 @@ class Lasso:
     closing_aid: int = -1
 
 
+def _false_at(states: list[int], p) -> bytearray:
+    """1 at the states where the predicate is false."""
+    return bytearray([not p(s) for s in states])
+
+
 def check_leaf(fg: FairGraph, leaf: TemporalLeaf) -> Lasso | None:
     """None when the conjunct holds; otherwise a fair lasso violating it."""
     g = fg.g
@@ -398,81 +537,61 @@ def check_leaf(fg: FairGraph, leaf: TemporalLeaf) -> Lasso | None:
                 if not p(states[u]):
                     bad[u] = 1
         else:
-            for u in range(n):
-                if not p(states[u]):
-                    bad[u] = 1
-        first = next((u for u in range(n) if bad[u]), None)
-        if first is None:
+            bad = _false_at(states, p)
+        first = bad.find(1)
+        if first < 0:
             return None
         return _lasso_from(fg, fg.prefix(first), None)
     if leaf.form == "eventually":
-        region = bytearray(n)
-        for u in range(n):
-            if not p(states[u]):
-                region[u] = 1
+        region = _false_at(states, p)
         return _reach_fair(fg, [u for u in g.init if region[u]], region, None)
-    if leaf.form == "always_eventually":
-        region = bytearray(n)
-        for u in range(n):
-            if not p(states[u]):
-                region[u] = 1
-        for comp, req in fg.fair_components(region, None, first_only=True):
-            entry = min(comp)  # the component state found first by BFS
-            pre = fg.prefix(entry)
-            return _close(fg, pre, comp, req)
-        return None
-    if leaf.form == "eventually_always":
-        region = bytearray(b"\x01") * n
-        accept = bytearray(n)
-        for u in range(n):
-            if not p(states[u]):
-                accept[u] = 1
-        if not any(accept):
+    if leaf.form in ("always_eventually", "eventually_always"):
+        if leaf.form == "always_eventually":
+            region, accept = _false_at(states, p), None
+        else:
+            accept = _false_at(states, p)
+            if accept.find(1) < 0:
+                return None
+            region = bytearray(b"\x01") * n
+        # the fair component reached first by the search (shortest prefix)
+        best = min(fg.fair_components(region, accept), key=lambda cr: min(cr[0]), default=None)
+        if best is None:
             return None
-        for comp, req in fg.fair_components(region, accept, first_only=True):
-            entry = min(comp)
-            pre = fg.prefix(entry)
-            return _close(fg, pre, comp, req)
-        return None
+        comp, req = best
+        return _close(fg, fg.prefix(min(comp)), comp, req)
     if leaf.form == "leads_to":
-        q = leaf.q
-        region = bytearray(n)
-        for u in range(n):
-            if not q(states[u]):
-                region[u] = 1
-        comps = list(fg.fair_components(region, None))
-        if not comps:
-            return None
-        # states of the region that can reach a fair component inside it
+        region = _false_at(states, leaf.q)
+        if next(fg.fair_components(region, None, first_only=True), None) is None:
+            return None  # no fair cycle avoids Q at all
+        nodes = [u for u, r in enumerate(region) if r]
+        # good: the states of the region that can reach, inside it, a fair
+        # cycle.  Components come in reverse topological order, so whether a
+        # component reaches a good one is known when it is visited.
         good = bytearray(n)
-        comp_of: dict[int, int] = {}
-        for ci, (comp, _) in enumerate(comps):
+        fair: list = []  # (component, requirements)
+        fair_of: dict[int, int] = {}
+        st, to = g.start, g.to
+        for comp in fg.sccs(nodes, region):
+            parts = list(fg.fair_parts(comp, None))
+            if not parts:
+                if not any(good[v] for u in comp for v in to[st[u]:st[u + 1]]):
+                    continue
+            for part in parts:
+                for u in part[0]:
+                    fair_of[u] = len(fair)
+                fair.append(part)
             for u in comp:
                 good[u] = 1
-                comp_of[u] = ci
-        rev: dict[int, list[int]] = {}
-        st, to = g.start, g.to
-        for u in range(n):
-            if region[u]:
-                for k in range(st[u], st[u + 1]):
-                    v = to[k]
-                    if region[v]:
-                        rev.setdefault(v, []).append(u)
-        q2 = deque(u for u in range(n) if good[u])
-        while q2:
-            v = q2.popleft()
-            for u in rev.get(v, ()):
-                if not good[u]:
-                    good[u] = 1
-                    q2.append(u)
+        if not fair:
+            return None
         # the first state in BFS order with P and not Q that can get stuck
         trigger = next((u for u in range(n) if good[u] and p(states[u])), None)
         if trigger is None:
             return None
         pre = fg.prefix(trigger)
-        mid = fg.path_within([trigger], lambda x: x in comp_of, region)
+        mid = fg.path_within([trigger], lambda x: x in fair_of, region)
         entry = mid[-1][0]
-        comp, req = comps[comp_of[entry]]
+        comp, req = fair[fair_of[entry]]
         return _close(fg, pre + mid[1:], comp, req)
     raise ValueError(f"unsupported temporal form {leaf.form}")
 

@@ -212,6 +212,15 @@ def _run(spec: ir.Spec, cm: CompiledModel, props: list[str], check_deadlock: boo
                       expected=_expected(model, p), properties=[p]) for p in temps]
     safety = invs + acts + (["deadlock"] if deadlock else [])
     implied = [p for p in temps if any(x[0] == p for x in extra + init_extra)]
+    if temps and not safety and not implied and canon is None and not settings.checkpoint \
+            and not settings.recover:
+        # nothing for a safety pass to check: the state graph alone (its
+        # counts are the safety pass's: no symmetry).  An evaluation error
+        # while building it: the safety pass below finds and reports it.
+        try:
+            return _liveness_reports(spec, cm, temps, live, settings, None, stop_first)
+        except Exception:  # noqa: BLE001 - diagnosed by the exploration below
+            pass
     opts = Options(invariants=invs, actions=acts, deadlock=deadlock, stop_first=stop_first, symmetry=canon,
                    max_states=settings.max_states, max_depth=settings.max_depth, progress=settings.progress,
                    checkpoint=settings.checkpoint, checkpoint_every=settings.checkpoint_every,
@@ -295,7 +304,7 @@ def _liveness_reports(spec, cm: CompiledModel, temps: list[str], live: dict, set
 
     model = cm.model
     t0 = time.monotonic()
-    if not any(live.get(p) for p in temps):  # only always/initial parts, all held
+    if res is not None and not any(live.get(p) for p in temps):  # only always/initial parts, all held
         return [_base(spec, model, verdict="ok", property=p, kind="liveness", expected=_expected(model, p),
                       properties=[p], distinct_states=res.distinct, generated_states=res.generated,
                       depth=res.depth, seconds=res.seconds) for p in temps]
