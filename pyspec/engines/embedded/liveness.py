@@ -49,7 +49,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
 from itertools import accumulate, repeat
-from operator import and_, ne, or_
+from operator import and_, ne, not_, or_
 from typing import Any
 
 from ...compile import CompiledModel
@@ -521,7 +521,7 @@ class Lasso:
 
 def _false_at(states: list[int], p) -> bytearray:
     """1 at the states where the predicate is false."""
-    return bytearray([not p(s) for s in states])
+    return bytearray(map(not_, map(p, states)))
 
 
 def check_leaf(fg: FairGraph, leaf: TemporalLeaf) -> Lasso | None:

@@ -115,6 +115,8 @@ class _Worker:
         mine_p: list[int] = []
         mt_ap, mp_ap = mine_t.append, mine_p.append
         boxes = [outbox.get(j) for j in range(n)]
+        box_t = [b[0].append if b is not None else None for b in boxes]
+        box_p = [b[1].append if b is not None else None for b in boxes]
         generated = 0
         for i in range(lo, hi):
             s = states[i]
@@ -135,9 +137,8 @@ class _Worker:
                             mt_ap(t)
                             mp_ap(pid)
                     else:
-                        box = boxes[owner]
-                        box[0].append(t)
-                        box[1].append(pid)
+                        box_t[owner](t)
+                        box_p[owner](pid)
             else:
                 for t in out:
                     if acts and t != s:
@@ -152,9 +153,8 @@ class _Worker:
                             mt_ap(t)
                             mp_ap(pid)
                     else:
-                        box = boxes[owner]
-                        box[0].append(t)
-                        box[1].append(pid)
+                        box_t[owner](t)
+                        box_p[owner](pid)
             out.clear()
         self.generated += generated
         # exchange: send in a thread, receive here
