@@ -189,6 +189,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=1, help="runs of each measurement; the fastest is kept")
     ap.add_argument("--liveness", default=",".join(DEFAULT_LIVENESS),
                     help="comma-separated SPEC:MODEL:TEMPORAL:SAFETY ('' for none)")
+    ap.add_argument("--out", help="also write the output to this file, with the date, commit and machine")
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     ap.add_argument("--child-check", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -198,6 +199,50 @@ def main() -> int:
     if args.child_check:
         child_check(*args.child_check)
         return 0
+    if args.out:
+        return _tee(args.out, lambda: run(args))
+    return run(args)
+
+
+def _tee(path: str, fn) -> int:
+    """Run ``fn`` with its output also written to ``path`` (framed by when,
+    where and on what it ran)."""
+    import datetime
+    import platform
+
+    class Tee:
+        def __init__(self, *streams):
+            self.streams = streams
+
+        def write(self, x):
+            for st in self.streams:
+                st.write(x)
+
+        def flush(self):
+            for st in self.streams:
+                st.flush()
+
+    def git(*a):
+        p = subprocess.run(["git", *a], capture_output=True, text=True, cwd=ROOT)
+        return p.stdout.strip()
+
+    with open(path, "w") as f:
+        f.write(f"$ python bench/engines.py {' '.join(sys.argv[1:])}\n")
+        f.write(f"# {datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')}, commit "
+                f"{git('rev-parse', '--short', 'HEAD')}{' (modified)' if git('status', '--porcelain', '-uno') else ''}, "
+                f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load average at start "
+                f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}\n\n")
+        old = sys.stdout
+        sys.stdout = Tee(old, f)
+        try:
+            rc = fn()
+        finally:
+            sys.stdout = old
+        f.write(f"\n# load average at the end {' '.join(f'{x:.1f}' for x in os.getloadavg())}\n")
+    return rc
+
+
+def run(args) -> int:
     jar = os.environ.get("TLA2TOOLS_JAR")
     if not args.no_tlc and not (jar and Path(jar).is_file()):
         print("TLA2TOOLS_JAR is not set: embedded engine only", file=sys.stderr)
