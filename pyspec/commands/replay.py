@@ -47,6 +47,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--property", "-p", help="replay the counterexample of this property")
     p.add_argument("--spec", help="the spec file (default: the path the report names)")
     p.add_argument("--json", action="store_true", help="print the replay as one JSON object")
+    p.add_argument("--html", metavar="FILE", help="also write the counterexample and what the implementation did "
+                                                  "at each of its states as a self-contained HTML page")
     p.set_defaults(func=run)
 
 
@@ -225,6 +227,15 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps(_json(args, rep, res)))
     else:
         print(_text(args, rep, res, spec_path))
+    if args.html:
+        from ..report.html import render_replay_html
+
+        page = render_replay_html(rep, spec, res, f"{args.adapter}({_kwargs_text(kwargs)})")
+        try:
+            Path(args.html).write_text(page, encoding="utf-8")
+        except OSError as e:
+            raise BadInput(f"cannot write {args.html}: {e.strerror or e}") from None
+        print(f"wrote {args.html}", file=sys.stderr)
     return EXIT_REPRODUCED if res.reproduced else EXIT_NOT_REPRODUCED
 
 
@@ -260,14 +271,15 @@ def _text(args, rep, res, spec_path: str) -> str:
     for st in res.steps:
         status = "refinement matches" if not st.mismatches else "refinement differs"
         flag = f"   {res.property} violated" if st.property_holds is False else ""
-        lines.append(f"{st.index:4}  {_who(st).ljust(width)}  {status}{flag}")
+        # numbered as `pyspec check` numbers states: the initial state is 1
+        lines.append(f"{st.index + 1:4}  {_who(st).ljust(width)}  {status}{flag}")
         for k, want, got in st.mismatches:
             lines.append(f"        {k}: trace {format_value(want)}, implementation {format_value(got)}")
     if res.error:
         lines.append(f"stopped: the implementation failed at {res.error}")
     if res.reproduced:
-        at = next((st.index for st in res.steps if st.property_holds is False), None)
-        how = f" at step {at}" if at is not None else (" (it follows every step of the trace)"
+        at = next((st.index + 1 for st in res.steps if st.property_holds is False), None)
+        how = f" at state {at}" if at is not None else (" (it follows every step of the trace)"
                                                         if rep.kind in ("deadlock", "liveness") else "")
         lines.append(f"misbehaviour: the implementation reproduces the violation of {res.property}{how}")
     else:

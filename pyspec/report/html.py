@@ -644,7 +644,36 @@ def _final_rows(report: Report, spec: ir.Spec | None, reads: list[str], last_cha
     return rows
 
 
-def _section(n: int, report: Report, spec: ir.Spec | None) -> dict[str, Any]:
+def _replay_view(replay: Any, adapter: str, report: Report, spec: ir.Spec | None) -> dict[str, Any]:
+    """The rows of a counterexample replay (a
+    :class:`pyspec.conformance.replay.ReplayResult`, read by attribute so that
+    reports do not depend on the conformance layer): per trace state, did the
+    implementation's refinement mapping agree, and does the property hold on
+    the implementation's state."""
+    types = {sv.key: sv.type for sv in state_variables(spec)} if spec is not None else {}
+    rows = []
+    for st in replay.steps:
+        if st.label is None:
+            who = "init"
+        elif st.index < len(report.trace):
+            who = f"{process_title(report.trace[st.index], spec)} {st.label}"
+        else:
+            who = f"{st.process} {st.label}"
+        rows.append({
+            "state": st.index + 1,
+            "who": who,
+            "matches": not st.mismatches,
+            "differences": [{"name": k, "trace": _fmt(w, types.get(k)), "impl": _fmt(g, types.get(k))}
+                            for k, w, g in st.mismatches],
+            "holds": st.property_holds,
+        })
+    at = next((r["state"] for r in rows if r["holds"] is False), None)
+    return {"adapter": adapter, "rows": rows, "reproduced": replay.reproduced, "followed": replay.followed,
+            "error": replay.error, "property": replay.property, "violated_at": at}
+
+
+def _section(n: int, report: Report, spec: ir.Spec | None, replay: Any = None,
+             adapter: str = "") -> dict[str, Any]:
     text, where, doc = property_text(spec, report.property)
     changes = trace_changes(report, spec)
     last_changed = {c.name for c in changes[-1]} if len(changes) > 1 else set()
@@ -661,6 +690,7 @@ def _section(n: int, report: Report, spec: ir.Spec | None) -> dict[str, Any]:
         "final_rows": _final_rows(report, spec, reads, last_changed),
         "trace_text": "\n".join(render_trace(report, spec)) if report.trace else "",
         "steps": len(report.trace),
+        "replay": _replay_view(replay, adapter, report, spec) if replay is not None else None,
     }
 
 
@@ -688,6 +718,18 @@ def render_html(reports: Sequence[Report], specs: ir.Spec | Iterable[ir.Spec] | 
         title = f"pyspec: {len(reports)} checks of {', '.join(models) if len(models) <= 2 else f'{len(models)} models'}"
     return _ENV.get_template("report.html.j2").render(
         title=title, sections=sections, shown=shown, specs=specs_named, n_bad=sum(not s["met"] for s in sections),
+    )
+
+
+def render_replay_html(report: Report, spec: ir.Spec | None, replay: Any, adapter: str) -> str:
+    """The page of ``pyspec replay --html``: the counterexample as in
+    :func:`render_html`, then what the implementation (``adapter``) did at
+    each of its states."""
+    section = _section(1, report, spec, replay, adapter)
+    verb = "reproduces" if replay.reproduced else "does not reproduce"
+    title = f"replay: {adapter} {verb} {report.property or 'the'} {section['kind'] or 'violation'}".strip()
+    return _ENV.get_template("report.html.j2").render(
+        title=title, sections=[section], shown=[section], specs=[report.spec], n_bad=0,
     )
 
 
