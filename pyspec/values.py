@@ -29,17 +29,30 @@ from .ir import nodes as ir
 
 
 class ModelValue:
-    """An uninterpreted value of a sort (a TLA+ model value)."""
+    """An uninterpreted value of a sort (a TLA+ model value).
+
+    Interned: ``ModelValue(s, n)`` always returns the same object for the
+    same sort and name.  Equal values are then identical, and the identity
+    shortcut of dict and tuple comparisons applies to values decoded afresh
+    from a trace file as much as to the model's own (trace validation of
+    logged traces compares every observed value with the model's)."""
 
     __slots__ = ("sort", "name", "_hash")
+    _interned: dict[tuple[str, str], ModelValue] = {}
 
-    def __init__(self, sort: str, name: str):
-        self.sort = sort
-        self.name = name
-        self._hash = hash(("mv", sort, name))
+    def __new__(cls, sort: str, name: str) -> ModelValue:
+        v = cls._interned.get((sort, name))
+        if v is None:
+            v = object.__new__(cls)
+            v.sort = sort
+            v.name = name
+            v._hash = hash(("mv", sort, name))
+            cls._interned[(sort, name)] = v
+        return v
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, ModelValue) and other.sort == self.sort and other.name == self.name
+        return self is other or (isinstance(other, ModelValue) and other.sort == self.sort
+                                 and other.name == self.name)
 
     def __hash__(self) -> int:
         return self._hash
@@ -52,15 +65,24 @@ class ModelValue:
 
 
 class EnumValue:
-    __slots__ = ("enum", "name", "_hash")
+    """A value of an enum; interned as :class:`ModelValue` is."""
 
-    def __init__(self, enum: str, name: str):
-        self.enum = enum
-        self.name = name
-        self._hash = hash(("ev", enum, name))
+    __slots__ = ("enum", "name", "_hash")
+    _interned: dict[tuple[str, str], EnumValue] = {}
+
+    def __new__(cls, enum: str, name: str) -> EnumValue:
+        v = cls._interned.get((enum, name))
+        if v is None:
+            v = object.__new__(cls)
+            v.enum = enum
+            v.name = name
+            v._hash = hash(("ev", enum, name))
+            cls._interned[(enum, name)] = v
+        return v
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, EnumValue) and other.enum == self.enum and other.name == self.name
+        return self is other or (isinstance(other, EnumValue) and other.enum == self.enum
+                                 and other.name == self.name)
 
     def __hash__(self) -> int:
         return self._hash
