@@ -10,7 +10,10 @@ tested"):
 - a ```console block's commands are run again and must print the output
   shown (timings aside);
 - a ```tla pluscal file=NAME.tla block, with the ```cfg file=NAME.cfg
-  block of the same page, must translate (PlusCal) and pass TLC."""
+  block of the same page, must translate (PlusCal) and pass TLC;
+- a ```quint invariant=P block must typecheck with Quint and pass
+  ``quint run --invariant P`` (its simulator), when a ``quint`` is found
+  (``QUINT``, then PATH)."""
 
 from __future__ import annotations
 
@@ -36,7 +39,8 @@ doc_blocks = _doc_blocks()
 DOCS = doc_blocks.pages()
 BLOCKS = [b for doc in DOCS for b in doc_blocks.fenced_blocks(doc)]
 #: the options a block's info string may carry, by language ("*": any language)
-KNOWN_OPTIONS = {"pyspec": {"check", "fails", "file"}, "tla": {"pluscal", "file"}, "*": {"excerpt", "file"}}
+KNOWN_OPTIONS = {"pyspec": {"check", "fails", "file"}, "tla": {"pluscal", "file"}, "quint": {"invariant", "file"},
+                 "*": {"excerpt", "file"}}
 
 
 def _params(blocks):
@@ -48,6 +52,7 @@ CHECK_BLOCKS = [b for b in SPEC_BLOCKS if b.options.get("check")]
 EXCERPTS = [b for b in BLOCKS if "excerpt" in b.options]
 CONSOLE_PAGES = sorted({b.doc for b in BLOCKS if b.lang == "console"})
 PLUSCAL_BLOCKS = [b for b in BLOCKS if b.lang == "tla" and b.options.get("pluscal")]
+QUINT_BLOCKS = [b for b in BLOCKS if b.lang == "quint" and b.options.get("invariant")]
 TLC_PAGES = sorted({b.doc for b in BLOCKS if b.lang == "console"
                     and any(doc_blocks.needs_tlc(c.command) for c in doc_blocks.commands_of(b))})
 
@@ -140,6 +145,61 @@ def test_doc_pluscal_block_translates_and_passes_tlc(block, tmp_path):
         done = subprocess.run(tools.command(main, *args), cwd=tmp_path, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, f"{block.where}: {main} failed:\n{done.stdout}\n{done.stderr}"
     assert "Model checking completed. No error has been found." in done.stdout
+
+
+def _quint() -> str:
+    import os
+    import shutil
+
+    exe = os.environ.get("QUINT") or shutil.which("quint")
+    if not exe:
+        pytest.skip("quint not found (npm install @informalsystems/quint, then put it on PATH or set QUINT)")
+    return exe
+
+
+def _quint_run(exe: str, path: Path, invariant: str):
+    import subprocess
+
+    # the TypeScript simulator: the default Rust one downloads its evaluator
+    # on first use; seeded, so the run is reproducible
+    return subprocess.run([exe, "run", "--backend", "typescript", "--invariant", invariant, "--max-samples", "300",
+                           "--max-steps", "30", "--seed", "1", str(path)],
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("block", _params(QUINT_BLOCKS))
+def test_doc_quint_block_typechecks_and_its_invariant_survives_simulation(block, tmp_path):
+    import subprocess
+
+    exe = _quint()
+    path = tmp_path / (block.options.get("file") or "doc.qnt")
+    path.write_text(block.body, encoding="utf-8")
+    done = subprocess.run([exe, "typecheck", str(path)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"{block.where}: quint typecheck failed:\n{done.stdout}\n{done.stderr}"
+    done = _quint_run(exe, path, block.options["invariant"])
+    assert done.returncode == 0 and "[ok] No violation found" in done.stdout, \
+        f"{block.where}: quint run found a violation or failed:\n{done.stdout}\n{done.stderr}"
+
+
+def test_coming_from_lock_without_its_guard_fails_in_quint_and_in_pyspec(tmp_path):
+    """The Quint and pyspec versions of docs/coming-from.md agree on a bug:
+    without the test of ``locked`` both lose mutual exclusion (so the
+    simulation above is not vacuous)."""
+    from pyspec.engines.embedded import check
+
+    page = Path("docs/coming-from.md")
+    blocks = doc_blocks.fenced_blocks(page)
+    spec_block = next(b for b in blocks if b.lang == "pyspec")
+    assert "            await not locked\n" in spec_block.body
+    spec = pyspec.load(str(tmp_path / "lock.pyspec"), text=spec_block.body.replace("            await not locked\n", ""))
+    assert check(spec, "two", property="MutualExclusion").verdict == "violated"
+    exe = _quint()
+    quint_block = next(b for b in blocks if b.lang == "quint")
+    assert "    not(locked),\n" in quint_block.body
+    path = tmp_path / "lock_bad.qnt"
+    path.write_text(quint_block.body.replace("    not(locked),\n", ""), encoding="utf-8")
+    done = _quint_run(exe, path, "MutualExclusion")
+    assert done.returncode == 1 and "[violation]" in done.stdout, f"{done.stdout}\n{done.stderr}"
 
 
 #: pages whose links and file paths must all resolve (the guides; reference

@@ -17,6 +17,9 @@ info string                    verified
 ``tla pluscal file=NAME.tla``  with the ``cfg file=NAME.cfg`` block of the
                                page: translated by PlusCal and checked by TLC
                                without error (when TLC is available)
+``quint invariant=P``          typechecked by Quint, and ``quint run
+                               --invariant P`` (300 seeded simulations) finds
+                               no violation (when a ``quint`` is found)
 ``console``                    each ``$ `` line is a command (``pyspec ...``
                                or ``python ...``), the lines after it its
                                output; the command is run again and its
