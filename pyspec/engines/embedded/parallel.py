@@ -146,6 +146,10 @@ class _Worker:
                             if not f(s, t):
                                 viol.append((nm, "action", pid, t, depth + 1))
                     if canon is not None:
+                        # a successor that is a representative this worker
+                        # already has needs no canonicalisation
+                        if (t ^ (t >> 17) ^ (t >> 31) ^ (t >> 47)) % n == k and t in seen:
+                            continue
                         t = canon(t)
                     owner = (t ^ (t >> 17) ^ (t >> 31) ^ (t >> 47)) % n
                     if owner == k:
