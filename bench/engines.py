@@ -40,14 +40,22 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_MODELS = [
-    "spec/kvm/v1.pyspec:big:NoWrapAlias",
+    # with symmetry (over vCPUs and gfns): the largest symmetric model
+    "spec/kvm/v2.pyspec:small:NoWrapAlias",
+    # without symmetry
     "spec/kvm/v2.pyspec:big:NoWrapAlias",
     "spec/kvm/v1.pyspec:big3:NoWrapAlias",
+    "spec/kvm/v2.pyspec:big3:NoWrapAlias",
 ]
+#: temporal properties that hold (the whole behaviour graph is searched), and
+#: one that is violated
 DEFAULT_LIVENESS = [
-    "spec/kvm/v1.pyspec:live_wrap:EventuallyRam:deadlock",
+    "spec/kvm/patch2014.pyspec:live:EventuallyRam:deadlock",
+    "spec/kvm/patch2014.pyspec:live:Progress:deadlock",
+    "spec/kvm/v3.pyspec:live:EventuallyRam:deadlock",
+    "spec/kvm/v3.pyspec:live:Progress:deadlock",
     "spec/kvm/v2.pyspec:live_wrap:EventuallyRam:deadlock",
-    "spec/kvm/v3.pyspec:live_wrap:Progress:deadlock",
+    "spec/kvm/v1.pyspec:live_wrap:EventuallyRam:deadlock",
 ]
 
 

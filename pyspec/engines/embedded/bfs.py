@@ -240,11 +240,7 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
         acts = tr.acts
         check_deadlock = tr.deadlock
         generated = tr.generated
-        simple = canon is None and constraint is None and not acts
-        # symmetry alone: ``seen`` holds representatives only, so a successor
-        # that is itself in ``seen`` needs no canonicalisation (most of the
-        # successors of a symmetric model are already-seen representatives)
-        sym_only = canon is not None and constraint is None and not acts
+        simple = constraint is None and not acts
         n_states = len(states)
         while i < n_states:
             if i == level_end:
@@ -267,24 +263,16 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
                     tr.deadlock = check_deadlock = False
                     tr.after()
             elif simple:
+                # with symmetry, ``seen`` holds representatives only, so a
+                # successor that is itself in ``seen`` needs no
+                # canonicalisation (most successors of a symmetric model)
                 for t in out:
                     if t in seen:
                         continue
-                    seen_add(t)
-                    states_append(t)
-                    parents_append(i)
-                    if inv is not None and not inv(t):
-                        tr.generated = generated
-                        tr.failed_invariants(t, len(states) - 1, None, depth + 1)
-                        inv = tr.check()
-                n_states = len(states)
-            elif sym_only:
-                for t in out:
-                    if t in seen:
-                        continue
-                    t = canon(t)
-                    if t in seen:
-                        continue
+                    if canon is not None:
+                        t = canon(t)
+                        if t in seen:
+                            continue
                     seen_add(t)
                     states_append(t)
                     parents_append(i)
@@ -302,10 +290,12 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
                                 tr.failed_actions(s, t, i, depth + 1)
                                 acts = tr.acts
                                 break
-                    if canon is not None:
-                        t = canon(t)
                     if t in seen:
                         continue
+                    if canon is not None:
+                        t = canon(t)
+                        if t in seen:
+                            continue
                     if constraint is not None and not constraint(t):
                         if inv is not None and not inv(t):
                             tr.generated = generated
