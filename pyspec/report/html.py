@@ -13,6 +13,10 @@
   then one section per report with a trace (header, the property and its
   text, the swimlane, the final state, the trace as text).  Inline CSS and
   SVG only: the page needs no network and no script.
+- :func:`render_replay_html` is the page of ``pyspec replay --html``: one
+  counterexample's section with a replay block (per trace state, whether
+  the implementation's refinement mapping matched and whether the property
+  held on its state).
 
 The changes shown are those of the text rendering
 (:func:`pyspec.report.text.trace_changes`); here a changed map or record is
