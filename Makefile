@@ -7,7 +7,8 @@ PY := $(VENV)/bin/python
 PYSPEC := $(PY) -m pyspec
 STAMP := $(VENV)/.installed
 JUPYTER_STAMP := $(VENV)/.installed-jupyter
-JOBS ?= 1
+# worker processes per model for `make check` (`make check WORKERS=2` on two cores)
+WORKERS ?= 1
 
 .PHONY: all check test test-jupyter lint tla tlc tla2tools bench docs conformance clean
 
@@ -22,7 +23,7 @@ $(STAMP): pyproject.toml
 ## check: check every model of every spec under spec/ with the embedded engine
 check: $(STAMP)
 	$(PYSPEC) lint --quiet spec
-	$(PYSPEC) check --all spec
+	$(PYSPEC) check --all --workers $(WORKERS) spec
 
 ## test: run the test suite
 test: $(STAMP)
