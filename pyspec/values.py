@@ -22,7 +22,7 @@ record(...)        Record                      {"f": v, ...}
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from .ir import nodes as ir
@@ -328,35 +328,81 @@ def to_itf(v: Any, ty: ir.Type | None = None) -> Any:
 
 def from_itf(j: Any, ty: ir.Type) -> Any:
     """Decode ITF JSON into a value of type ``ty``."""
-    if _is_none(j):
-        return NONE
+    return itf_decoder(ty)(j)
+
+
+#: decoders by type: a trace file decodes the same few types many times
+_DECODERS: dict[Any, Callable[[Any], Any]] = {}
+
+
+def itf_decoder(ty: ir.Type) -> Callable[[Any], Any]:
+    """A function decoding ITF JSON into values of type ``ty``, built once
+    per type: the type is dispatched on here, not for every value (logged
+    traces are decoded event by event).  ``none`` is accepted for any type;
+    malformed JSON raises TypeError, KeyError or ValueError."""
+    dec = _DECODERS.get(ty)
+    if dec is None:
+        dec = _DECODERS[ty] = _make_decoder(ty)
+    return dec
+
+
+def _make_decoder(ty: ir.Type) -> Callable[[Any], Any]:
+    def none_or(f: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        def dec(j):
+            if type(j) is dict and _is_none(j):
+                return NONE
+            return f(j)
+        return dec
+
     if isinstance(ty, ir.OptionalType):
-        if isinstance(j, dict) and j.get("tag") == "Some" and len(j) == 2:
-            j = j["value"]
-        return from_itf(j, ty.inner)
+        inner = itf_decoder(ty.inner)
+
+        def optional(j):
+            if type(j) is dict and j.get("tag") == "Some" and len(j) == 2:
+                j = j["value"]
+            return inner(j)
+        return none_or(optional)
     if isinstance(ty, ir.BoolType):
-        return bool(j)
+        return none_or(bool)
     if isinstance(ty, ir.IntType):
-        if isinstance(j, dict):
-            return int(j["#bigint"])
-        return int(j)
+        def integer(j):
+            if isinstance(j, dict):
+                return int(j["#bigint"])
+            return int(j)
+        return none_or(integer)
     if isinstance(ty, (ir.StrType, ir.LabelType)):
-        return str(j)
+        return none_or(str)
     if isinstance(ty, ir.SortType):
-        s = str(j)
-        sort, _, name = s.rpartition(".")
-        return ModelValue(ty.name, name if sort == ty.name else s)
+        sort_name = ty.name
+
+        def model_value(j):
+            text = str(j)
+            sort, _, name = text.rpartition(".")
+            return ModelValue(sort_name, name if sort == sort_name else text)
+        return none_or(model_value)
     if isinstance(ty, ir.EnumType):
-        return EnumValue(ty.name, str(j))
+        enum_name = ty.name
+        return none_or(lambda j: EnumValue(enum_name, str(j)))
     if isinstance(ty, ir.SetType):
-        return frozenset(from_itf(x, ty.elem) for x in j["#set"])
+        elem = itf_decoder(ty.elem)
+        return none_or(lambda j: frozenset(map(elem, j["#set"])))
     if isinstance(ty, ir.MapType):
-        return FMap((from_itf(k, ty.key), from_itf(x, ty.value)) for k, x in j["#map"])
+        key, value = itf_decoder(ty.key), itf_decoder(ty.value)
+        return none_or(lambda j: FMap([(key(k), value(x)) for k, x in j["#map"]]))
     if isinstance(ty, ir.SeqType):
-        return tuple(from_itf(x, ty.elem) for x in j)
+        elem = itf_decoder(ty.elem)
+        return none_or(lambda j: tuple(map(elem, j)))
     if isinstance(ty, ir.TupleType):
-        items = j["#tup"] if isinstance(j, dict) else j
-        return tuple(from_itf(x, t) for x, t in zip(items, ty.elems))
+        elems = [itf_decoder(t) for t in ty.elems]
+
+        def tup(j):
+            items = j["#tup"] if isinstance(j, dict) else j
+            return tuple(d(x) for x, d in zip(items, elems))
+        return none_or(tup)
     if isinstance(ty, ir.RecordType):
-        return Record((k, from_itf(j[k], t)) for k, t in ty.fields)
-    raise TypeError(f"cannot decode {j!r} as {ty}")
+        fields = [(k, itf_decoder(t)) for k, t in ty.fields]
+        return none_or(lambda j: Record([(k, d(j[k])) for k, d in fields]))
+
+    def unknown(j):
+        raise TypeError(f"cannot decode {j!r} as {ty}")
+    return unknown

@@ -32,6 +32,7 @@ from typing import Any
 from ..ir import nodes as ir
 from ..ir.state import state_types
 from ..values import from_itf as value_from_itf
+from ..values import itf_decoder
 from ..values import to_itf as value_to_itf
 
 
@@ -98,16 +99,20 @@ class Codec:
     def __init__(self, spec: ir.Spec):
         self.spec = spec
         self.types = state_types(spec)
+        #: one decoder per state variable, built once (see values.itf_decoder)
+        self.decoders = {k: itf_decoder(t) for k, t in self.types.items()}
         self.params = step_param_types(spec)
         self.index_types = {p.name: (p.index_set.type.elem if p.index_set is not None else None)
                             for p in spec.processes}
 
     def _obs_from(self, obs: dict, line: int) -> dict[str, Any]:
         out = {}
+        decoders = self.decoders
         for k, v in obs.items():
-            if k not in self.types:
+            dec = decoders.get(k)
+            if dec is None:
                 raise TraceFormatError(line, f"unknown state variable '{k}'")
-            out[k] = value_from_itf(v, self.types[k])
+            out[k] = dec(v)
         return out
 
     def _obs_to(self, obs: dict[str, Any]) -> dict:
