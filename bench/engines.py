@@ -73,9 +73,13 @@ def child(spec_path: str, model: str, prop: str, workers: int) -> None:
 
     spec = pyspec.load(spec_path)
     cm = compile_model(spec, model)
+    cm.next_fast  # noqa: B018 - generate the successor function: per model, not per state
     t_compiled = time.monotonic()
+    from pyspec.engines.embedded.runner import _symmetry
+
+    canon = _symmetry(cm)  # the model's symmetry sets, as `pyspec check` uses them
     rss0 = rss_mb()
-    opts = Options(invariants=[prop] if prop else [], deadlock=False)
+    opts = Options(invariants=[prop] if prop else [], deadlock=False, symmetry=canon)
     if workers > 1:
         from pyspec.engines.embedded.parallel import explore_parallel
 
