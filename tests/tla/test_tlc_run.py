@@ -124,7 +124,7 @@ def test_cli_unexpected_violation_exits_1_with_spec_trace(tlc_jar):
     assert proc.returncode == 1
     out = proc.stdout
     assert "VIOLATED: invariant Small (expected: holds)" in out
-    assert "counter.inc  (tests/tla/specs/lasso.pyspec:12)" in out
+    assert "counter inc  (tests/tla/specs/lasso.pyspec:12)" in out
     assert "x = 2" in out
     assert "pc_counter" not in out and "counter_inc" not in out  # no TLA+ names
 
