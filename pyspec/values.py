@@ -28,27 +28,35 @@ from typing import Any
 from .ir import nodes as ir
 
 
-class ModelValue:
-    """An uninterpreted value of a sort (a TLA+ model value).
+class _Interned:
+    """A value named by two strings, interned: constructing it again with
+    the same strings returns the same object.  Equal values are then
+    identical, and the identity shortcut of dict and tuple comparisons
+    applies to values decoded afresh from a trace file as much as to the
+    model's own (trace validation of logged traces compares every observed
+    value with the model's)."""
 
-    Interned: ``ModelValue(s, n)`` always returns the same object for the
-    same sort and name.  Equal values are then identical, and the identity
-    shortcut of dict and tuple comparisons applies to values decoded afresh
-    from a trace file as much as to the model's own (trace validation of
-    logged traces compares every observed value with the model's)."""
+    __slots__ = ()
+    _fields: tuple[str, str]
+    _tag: str
+    _interned: dict
 
-    __slots__ = ("sort", "name", "_hash")
-    _interned: dict[tuple[str, str], ModelValue] = {}
-
-    def __new__(cls, sort: str, name: str) -> ModelValue:
-        v = cls._interned.get((sort, name))
+    def __new__(cls, a: str, b: str):
+        v = cls._interned.get((a, b))
         if v is None:
             v = object.__new__(cls)
-            v.sort = sort
-            v.name = name
-            v._hash = hash(("mv", sort, name))
-            cls._interned[(sort, name)] = v
+            setattr(v, cls._fields[0], a)
+            setattr(v, cls._fields[1], b)
+            v._hash = hash((cls._tag, a, b))
+            cls._interned[(a, b)] = v
         return v
+
+
+class ModelValue(_Interned):
+    """An uninterpreted value of a sort (a TLA+ model value); interned."""
+
+    __slots__ = ("sort", "name", "_hash")
+    _fields, _tag, _interned = ("sort", "name"), "mv", {}
 
     def __eq__(self, other: object) -> bool:
         return self is other or (isinstance(other, ModelValue) and other.sort == self.sort
@@ -64,21 +72,11 @@ class ModelValue:
         return (ModelValue, (self.sort, self.name))
 
 
-class EnumValue:
-    """A value of an enum; interned as :class:`ModelValue` is."""
+class EnumValue(_Interned):
+    """A value of an enum; interned."""
 
     __slots__ = ("enum", "name", "_hash")
-    _interned: dict[tuple[str, str], EnumValue] = {}
-
-    def __new__(cls, enum: str, name: str) -> EnumValue:
-        v = cls._interned.get((enum, name))
-        if v is None:
-            v = object.__new__(cls)
-            v.enum = enum
-            v.name = name
-            v._hash = hash(("ev", enum, name))
-            cls._interned[(enum, name)] = v
-        return v
+    _fields, _tag, _interned = ("enum", "name"), "ev", {}
 
     def __eq__(self, other: object) -> bool:
         return self is other or (isinstance(other, EnumValue) and other.enum == self.enum
