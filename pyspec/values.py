@@ -344,6 +344,20 @@ def itf_decoder(ty: ir.Type) -> Callable[[Any], Any]:
     return dec
 
 
+def json_text(j: Any) -> str:
+    """A JSON value as it was written, shortened, for messages."""
+    import json
+
+    text = json.dumps(j)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _string(j: Any) -> str:
+    if type(j) is not str:
+        raise TypeError(f"expected a string, got {json_text(j)}")
+    return j
+
+
 def _make_decoder(ty: ir.Type) -> Callable[[Any], Any]:
     def none_or(f: Callable[[Any], Any]) -> Callable[[Any], Any]:
         def dec(j):
@@ -360,27 +374,35 @@ def _make_decoder(ty: ir.Type) -> Callable[[Any], Any]:
                 j = j["value"]
             return inner(j)
         return none_or(optional)
+    # JSON types are checked, not coerced: ``true`` is no int and ``1`` no
+    # boolean (a logger writing the wrong type has a bug worth reporting)
     if isinstance(ty, ir.BoolType):
-        return none_or(bool)
+        def boolean(j):
+            if type(j) is not bool:
+                raise TypeError(f"expected a boolean, got {json_text(j)}")
+            return j
+        return none_or(boolean)
     if isinstance(ty, ir.IntType):
         def integer(j):
-            if isinstance(j, dict):
+            if type(j) is int:
+                return j
+            if type(j) is dict and type(j.get("#bigint")) is str:
                 return int(j["#bigint"])
-            return int(j)
+            raise TypeError(f"expected an integer, got {json_text(j)}")
         return none_or(integer)
     if isinstance(ty, (ir.StrType, ir.LabelType)):
-        return none_or(str)
+        return none_or(_string)
     if isinstance(ty, ir.SortType):
         sort_name = ty.name
 
         def model_value(j):
-            text = str(j)
+            text = _string(j)
             sort, _, name = text.rpartition(".")
             return ModelValue(sort_name, name if sort == sort_name else text)
         return none_or(model_value)
     if isinstance(ty, ir.EnumType):
         enum_name = ty.name
-        return none_or(lambda j: EnumValue(enum_name, str(j)))
+        return none_or(lambda j: EnumValue(enum_name, _string(j)))
     if isinstance(ty, ir.SetType):
         elem = itf_decoder(ty.elem)
         return none_or(lambda j: frozenset(map(elem, j["#set"])))

@@ -962,8 +962,10 @@ class Codegen:
         record_actions = not self.actions
         self._esc = esc or mode == "full"
         self._esc_emit = esc
+        blocks: dict[tuple[str, int], int] = {}
         for p in self.spec.processes:
             for pos, val in enumerate(self.inst[p.name]):
+                blocks[(p.name, pos)] = len(body)
                 k = self.pc_slot[(p.name, pos)]
                 sl = self.layout.slots[k]
                 field = f"s >> {sl.off} & {sl.mask}" if sl.off else f"s & {sl.mask}"
@@ -997,6 +999,10 @@ class Codegen:
                         body.extend(inner)
                     first = False
         self._esc = True
+        if mode == "full":
+            # each instance's block on its own, for ``compile_extra("inst")``
+            ends = list(blocks.values())[1:] + [len(body)]
+            self.full_blocks = {key: body[start:end] for (key, start), end in zip(blocks.items(), ends)}
         if not body:
             body = ["    pass"]
         self.lines.extend(lines + body + [""])
@@ -1410,7 +1416,9 @@ class Codegen:
 
     def compile_extra(self, what: str) -> None:
         """``lab``: ``_next_lab``; ``full``: ``_next_full`` and the checked
-        property functions (traces, error positions)."""
+        property functions (traces, error positions); ``inst``: one
+        ``_next_full_i<n>`` per process instance (in :attr:`full_blocks`
+        order), the successors by that instance's steps alone."""
         if what in self._extra_done:
             return
         self._extra_done.add(what)
@@ -1427,6 +1435,10 @@ class Codegen:
                     self.function(f"_actc_{i}", "s, t", p.expr, Ctx("s", True))
             if self.model.constraint is not None:
                 self.function("_constraintc", "s", self.model.constraint, Ctx("s", True))
+        elif what == "inst":
+            self.compile_extra("full")
+            for n, block in enumerate(self.full_blocks.values()):
+                self.lines.extend([f"def _next_full_i{n}(s, _ap):", *block, ""])
         self._exec_new(what)
 
     def compile_conjunction(self, exprs: list[ir.Expr]) -> Any:

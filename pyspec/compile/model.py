@@ -27,6 +27,8 @@ from .layout import observe
 from .runtime import EvalError, fmap_own
 
 PRERUN_STATES = 2000
+#: memoised spec values per slot (and per indexed key); cleared when this large
+VALUE_MEMO_LIMIT = 100_000
 PRERUN_WALKS = 100
 PRERUN_DEPTH = 100
 
@@ -101,6 +103,23 @@ class CompiledModel:
         self._keys = sorted({sl.key for sl in self.slots}, key=lambda k: [sl.key for sl in self.slots].index(k))
         self.fairness = self._fairness()
         self._init: list[int] | None = None
+        self._next_by_action: list | None = None
+        # to_values: state keys in report order, each with its slot (None)
+        # or its instances' slots; memos of spec values by field contents
+        self._key_groups: list[tuple[str, list | None]] = []
+        self._key_slot: dict[str, Any] = {}
+        self._inst_ext: dict[int, Any] = {}
+        groups: dict[str, list | None] = {}
+        for sl in self.slots:
+            if sl.inst is None:
+                groups[sl.key] = None
+                self._key_slot[sl.key] = sl
+            else:
+                groups.setdefault(sl.key, []).append(sl)
+                self._inst_ext[sl.index] = self.conv.ext(sl.inst_value, self._index_type(sl.process))
+        self._key_groups = list(groups.items())
+        self._slot_memo: list[dict[int, Any]] = [{} for _ in self.slots]
+        self._map_memo: dict[str, dict[tuple, Any]] = {k: {} for k, g in self._key_groups if g is not None}
         self._implied: dict = {}
         self._conj: dict = {}
 
@@ -115,6 +134,17 @@ class CompiledModel:
         """``next_full(s, ap)`` calls ``ap((aid, params, t))``; checked evaluation."""
         self.codegen.compile_extra("full")
         return self.ns["_next_full"]
+
+    @property
+    def next_by_action(self) -> list[Callable[[int, Callable], None]]:
+        """Per action id, the ``next_full`` of its process instance alone
+        (successors by that instance's steps; trace validation, where an
+        event names its step)."""
+        if self._next_by_action is None:
+            self.codegen.compile_extra("inst")
+            order = {key: n for n, key in enumerate(self.codegen.full_blocks)}
+            self._next_by_action = [self.ns[f"_next_full_i{order[(a.process, a.pos)]}"] for a in self.actions]
+        return self._next_by_action
 
     @property
     def constraint_checked(self) -> Callable[[int], bool] | None:
@@ -186,22 +216,40 @@ class CompiledModel:
     # ------------------------------------------------------------------ values
     def to_values(self, s: int) -> dict[str, Any]:
         """The spec-level view of a state: ``var``, ``proc.pc``, ``proc.local``
-        (maps index -> value for indexed processes)."""
-        vals = self.layout.unpack(s)
+        (maps index -> value for indexed processes).  Values are shared:
+        a field with the same contents in two states gives the very same
+        object (trace validation recognises unchanged values by identity)."""
         out: dict[str, Any] = {}
-        indexed: dict[str, dict] = {}
-        ext = self.conv.ext
-        for sl, v in zip(self.slots, vals):
-            v = ext(v, sl.type)
-            if sl.inst is None:
-                out[sl.key] = v
-            else:
-                idx = ext(sl.inst_value, self._index_type(sl.process))
-                indexed.setdefault(sl.key, {})[idx] = v
-                out.setdefault(sl.key, None)
-        for k, d in indexed.items():
-            out[k] = fmap_own(d)
+        slot_value = self.slot_value
+        for key, group in self._key_groups:
+            if group is None:
+                out[key] = slot_value(s, self._key_slot[key])
+                continue
+            fields = tuple((s >> sl.off) & sl.mask for sl in group)
+            memo = self._map_memo[key]
+            m = memo.get(fields)
+            if m is None:
+                m = fmap_own({self._inst_ext[sl.index]: slot_value(s, sl) for sl in group})
+                if not any(sl.escapable and not f & 1 for sl, f in zip(group, fields)):
+                    if len(memo) >= VALUE_MEMO_LIMIT:
+                        memo.clear()
+                    memo[fields] = m
+            out[key] = m
         return out
+
+    def slot_value(self, s: int, sl) -> Any:
+        """The spec value of slot ``sl`` in state ``s`` (memoised per field
+        contents; a value escaped into the tail is not)."""
+        f = (s >> sl.off) & sl.mask
+        memo = self._slot_memo[sl.index]
+        v = memo.get(f)
+        if v is None:
+            v = self.conv.ext(self.layout.read(s, sl.index), sl.type)
+            if not sl.escapable or f & 1:  # an escaped value lives in the tail, not in the field
+                if len(memo) >= VALUE_MEMO_LIMIT:
+                    memo.clear()
+                memo[f] = v
+        return v
 
     def from_values(self, values: dict[str, Any]) -> int:
         """The packed state of a spec-level view (inverse of :meth:`to_values`)."""

@@ -20,6 +20,8 @@ from typing import Any
 from ..values import FMap, Record, format_value
 from .traces import Event, Trace
 
+_ABSENT = object()
+
 #: How many candidate states a failure report shows.
 SHOW_CANDIDATES = 3
 #: Candidate sets larger than this mean the trace observes too little.
@@ -116,46 +118,74 @@ def _explains(info, ev: Event) -> bool:
 # Decoding every candidate successor into spec values (``to_values``) cost
 # ~0.25 ms per state on the KVM model.  Instead each observed entry is
 # compared with the one slot (state field) it concerns: the slot's field is
-# cut out of the packed int and turned into a spec value through a memo per
-# slot and field code (a finite model has few distinct field values), so a
-# comparison costs a shift, a dict lookup and an ``==``.  Observed values are
-# never hashed: traces read from files hold fresh objects in every event.
+# cut out of the packed int and turned into a spec value through the model's
+# memo per slot and field code (a finite model has few distinct field
+# values), so a comparison costs a shift, a dict lookup and an ``==``.
+# Observed values are never hashed: traces read from files hold fresh
+# objects.  And most observations are not compared at all: a value that is
+# the very object the previous event observed (trace readers and
+# ``to_values`` share unchanged values) holds in a successor whose field is
+# unchanged from its candidate, which agreed with it (``_Slots.split``).
 
 
 class _Slots:
     """The slots of a model by state key and, for indexed processes, by
     instance (spec value of ``self``)."""
 
-    #: memoised spec values per slot; cleared when this large
-    MEMO_LIMIT = 100_000
-
     def __init__(self, model):
-        self.layout = model.layout
-        self.conv = model.conv
-        self.memo: list[dict[int, Any]] = [{} for _ in model.slots]
-        # per slot: (offset, mask, memo, slot), read in the inner loop
+        # per slot: (offset, mask, memo, slot), read in the inner loop; the
+        # memo is the model's own (CompiledModel.slot_value)
+        self.value = model.slot_value
         self.single: dict[str, tuple] = {}
         self.indexed: dict[str, dict[Any, tuple]] = {}
         for sl in model.slots:
-            entry = (sl.off, sl.mask, self.memo[sl.index], sl)
+            entry = (sl.off, sl.mask, model._slot_memo[sl.index], sl)
             if sl.inst is None:
                 self.single[sl.key] = entry
             else:
                 idx = model.external(sl.inst_value, model._index_type(sl.process))
                 self.indexed.setdefault(sl.key, {})[idx] = entry
+        # per state key: the bits of its slots (every instance's, for an
+        # indexed process), with the escape tail when the slots can escape
+        tail = -1 << model.layout.bits
+        self.key_mask: dict[str, int] = {}
+        for sl in model.slots:
+            m = sl.mask << sl.off | (tail if sl.escapable else 0)
+            self.key_mask[sl.key] = self.key_mask.get(sl.key, 0) | m
+        self._last_keys: set[str] = set()
+        self._last_mask = 0
 
-    def value(self, t: int, sl) -> Any:
-        """The spec value of slot ``sl`` in packed state ``t``."""
-        f = (t >> sl.off) & sl.mask
-        memo = self.memo[sl.index]
-        v = memo.get(f)
-        if v is None:
-            v = self.conv.ext(self.layout.read(t, sl.index), sl.type)
-            if not sl.escapable or f & 1:  # an escaped value lives in the tail, not in the field
-                if len(memo) >= self.MEMO_LIMIT:
-                    memo.clear()
-                memo[f] = v
-        return v
+    def split(self, observed: dict[str, Any], prev: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """``(mask, changed)``: the bits of the slots whose observation is
+        the very object ``prev`` holds for them, and the other observations.
+        A state whose bits under ``mask`` equal those of a state that agreed
+        with ``prev`` agrees with ``observed`` exactly when it agrees with
+        ``changed``.  (An escape tail is covered by the mask, so the values
+        stored there count as fields too.)"""
+        changed = {k: v for k, v in observed.items() if prev.get(k, _ABSENT) is not v}
+        if not changed:
+            return self.observed_mask(observed), changed
+        if len(changed) == len(observed):
+            return 0, observed
+        mask = self.observed_mask(observed)
+        key_mask = self.key_mask
+        for k in changed:
+            m = key_mask.get(k)
+            if m is not None:
+                mask &= ~m
+        return mask, changed
+
+    def observed_mask(self, observed: dict[str, Any]) -> int:
+        """The bits of the slots ``observed`` concerns (the last key set's
+        mask is kept: traces usually log the same variables every event)."""
+        keys = observed.keys()
+        if keys != self._last_keys:
+            key_mask = self.key_mask
+            mask = 0
+            for k in keys:
+                mask |= key_mask.get(k, 0)
+            self._last_keys, self._last_mask = set(keys), mask
+        return self._last_mask
 
     def agrees(self, t: int, observed: dict[str, Any]) -> bool:
         """Does packed state ``t`` agree with ``observed`` (see :func:`matches`)?"""
@@ -202,21 +232,25 @@ class _Steps:
         self.every = frozenset(a.aid for a in model.actions)
         self._aids: dict[tuple, frozenset] = {}
 
-    def aids(self, ev: Event) -> frozenset:
+    def aids(self, ev: Event) -> tuple[frozenset, tuple]:
+        """The action ids that may explain ``ev`` and the successor functions
+        that generate their steps (the event's process instance's alone,
+        when it names one)."""
         if ev.process is None:
-            return self.every
+            return self.every, (self.model.next_full,)
         key = (ev.process, ev.self, ev.label)
         hit = self._aids.get(key)
         if hit is None:
             self_value = ev.self
-            hit = frozenset()
+            aids: frozenset = frozenset()
             try:
                 if self_value is not None:
                     self_value = self.model.internal(self_value, self.model._index_type(ev.process))
-                hit = frozenset(self.by_key.get((ev.process, self_value, ev.label), ()))
+                aids = frozenset(self.by_key.get((ev.process, self_value, ev.label), ()))
             except (KeyError, TypeError, ValueError):
                 pass  # not an instance of the process: no step explains the event
-            self._aids[key] = hit
+            by_action = self.model.next_by_action
+            hit = self._aids[key] = (aids, tuple(dict.fromkeys(by_action[a] for a in sorted(aids))))
         return hit
 
     def params(self, ev: Event):
@@ -276,20 +310,27 @@ def validate(model, trace: Trace) -> ValidationResult:
     if not candidates:
         return ValidationResult(False, 0, total, None, model.initial_states(), [],
                                 "no initial state of the spec matches the observed initial values")
-    next_full = model.next_full
+    agrees = slots.agrees
     out: list = []
+    prev = init_obs
     for i, ev in enumerate(trace.events):
-        aids = steps.aids(ev)
+        aids, nexts = steps.aids(ev)
         params_ok = steps.params(ev)
         observed = ev.observed
-        agrees = slots.agrees
+        # The unchanged observations (the very objects of the previous event,
+        # as trace readers share them) need no comparison in a successor
+        # whose fields for them are those of the candidate it comes from:
+        # the candidate agreed with them.
+        same, changed = slots.split(observed, prev)
+        prev = observed
         nxt: dict[int, None] = {}
         for s in candidates:
             out.clear()
-            next_full(s, out.append)
+            for next_of in nexts:
+                next_of(s, out.append)
             for aid, params, t in out:
                 if aid in aids and t not in nxt and (params_ok is None or params_ok(params)) \
-                        and agrees(t, observed):
+                        and agrees(t, changed if not (t ^ s) & same else observed):
                     nxt[t] = None
         if not nxt:
             return _failure(model, i, total, ev, candidates)

@@ -79,3 +79,18 @@ def test_some_unwraps_an_optional():
 def test_malformed_json_raises_what_the_readers_catch(ty, j):
     with pytest.raises((TypeError, KeyError, ValueError)):
         itf_decoder(ty)(j)
+
+
+@pytest.mark.parametrize("ty,j,msg", [
+    (ir.IntType(), True, "expected an integer, got true"),
+    (ir.IntType(), "3", 'expected an integer, got "3"'),
+    (ir.IntType(), 2.5, "expected an integer, got 2.5"),
+    (ir.BoolType(), 1, "expected a boolean, got 1"),
+    (ir.BoolType(), "true", "expected a boolean"),
+    (ir.SortType("Gfn"), 1, "expected a string, got 1"),
+    (ir.StrType(), None, "expected a string, got null"),
+    (ir.MapType(ir.IntType(), ir.BoolType()), {"#map": [[0, 0]]}, "expected a boolean, got 0"),
+])
+def test_json_types_are_checked_not_coerced(ty, j, msg):
+    with pytest.raises(TypeError, match=msg):
+        itf_decoder(ty)(j)
