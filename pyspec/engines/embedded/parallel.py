@@ -1,18 +1,28 @@
 """Breadth-first search with several worker processes (``--workers N``).
 
-The state space is partitioned: a state belongs to worker ``part(s)`` (a
-mixing hash of the packed int, identical in every process since the layout
-is computed before the workers are forked).  The search is level-synchronous:
+The state space is partitioned: a state belongs to worker ``owner(s)``,
+computed from the packed int the same way in every process (the partition
+is chosen before the workers are forked).  The search is level-synchronous:
 
 1. the coordinator (the calling process) tells every worker to expand the
    states it found in the previous level;
-2. each worker expands its frontier, keeps the successors it owns and sends
-   the others, in one batch per peer, directly to their owner -- a sender
-   thread writes while the main thread reads, so two workers never block
-   each other on full pipes;
+2. each worker expands its frontier; a successor it owns goes straight into
+   its seen set (as in the one-process search), the others are sent, in
+   one batch per peer, directly to their owner -- a sender thread writes
+   while the main thread reads, so two workers never block each other on
+   full pipes;
 3. each worker adds the states it received, checks invariants on the new
    ones and reports its counts and violations; the coordinator decides
    whether to go on.
+
+The partition is what makes more workers faster: a step changes a few
+fields, so when the owner depends only on bits that steps rarely change, a
+successor nearly always belongs to its parent's worker and costs no more
+than in the one-process search.  :func:`choose_partition` picks such bits
+from seeded random walks of the model: the owner is the parity of the
+packed state's bits under a mask of the bits that change least often
+(several of them, so that the parity splits the states evenly).  A mask
+that does not split the walks' states evenly falls back to a mixing hash.
 
 Every property's first violation is at the least depth (levels are complete
 before the next starts), so counterexamples stay shortest.  Parents are
@@ -27,15 +37,106 @@ import multiprocessing as mp
 import threading
 import time
 from array import array
+from collections.abc import Callable
+from multiprocessing.connection import wait
 
 from ...compile import CompiledModel
 from .bfs import ExploreResult, Options, Violation
 from .store import StateStore
 
+#: random walks (and steps per walk) that sample the model for the partition
+PARTITION_WALKS = 100
+PARTITION_DEPTH = 200
+#: bits per parity mask: with fewer, correlated bits rarely split evenly
+PARTITION_BITS = 8
+#: a mask whose parity gives a worker less than this share of the sampled
+#: states (per worker bit) is not used
+PARTITION_MIN_SHARE = 0.35
 
-def part(s: int, n: int) -> int:
-    """The worker that owns state ``s`` (cheap folding of the packed bits)."""
-    return (s ^ (s >> 17) ^ (s >> 31) ^ (s >> 47)) % n
+
+class Partition:
+    """Which worker owns a state: ``owner(s)``.
+
+    ``masks`` (one per bit of the worker number, for a power-of-two worker
+    count): worker bit ``i`` is the parity of ``s & masks[i]``.  Without
+    masks, a mixing hash of every bit modulo the worker count."""
+
+    def __init__(self, n: int, masks: tuple[int, ...] = ()):
+        self.n = n
+        self.masks = masks
+        if len(masks) == 1:
+            m = masks[0]
+            self.owner: Callable[[int], int] = lambda s: (s & m).bit_count() & 1
+        elif masks:
+            def owner(s: int) -> int:
+                w = 0
+                for i, m in enumerate(masks):
+                    w |= ((s & m).bit_count() & 1) << i
+                return w
+            self.owner = owner
+        else:
+            self.owner = lambda s: (s ^ (s >> 17) ^ (s >> 31) ^ (s >> 47)) % n
+
+
+def choose_partition(model: CompiledModel, n: int, seed: int = 0) -> Partition:
+    """A partition for ``n`` workers in which steps rarely move a state to
+    another worker (see the module docstring); deterministic."""
+    import random
+
+    if n < 2 or n & (n - 1):
+        return Partition(n)  # parities split into powers of two only
+    rng = random.Random(seed)
+    next_fast = model.next_fast
+    try:
+        inits = model.initial_states()
+    except Exception:  # noqa: BLE001 - reported by the search
+        return Partition(n)
+    states: list[int] = []
+    changed: dict[int, int] = {}  # bit -> transitions that flip it
+    steps = 0
+    out: list[int] = []
+    for _ in range(PARTITION_WALKS):
+        s = inits[rng.randrange(len(inits))]
+        for _ in range(PARTITION_DEPTH):
+            out.clear()
+            try:
+                next_fast(s, out.append)
+            except Exception:  # noqa: BLE001 - an evaluation error: the search reports it
+                break
+            if not out:
+                break
+            states.append(s)
+            for t in out:
+                d = (s ^ t) & model.layout.fixed_mask
+                steps += 1
+                while d:
+                    low = d & -d
+                    changed[low] = changed.get(low, 0) + 1
+                    d ^= low
+            s = out[rng.randrange(len(out))]
+    if not states:
+        return Partition(n)
+    # value bits (not an escapable field's escape flag) set in some sampled
+    # states and clear in others, least often flipped first
+    candidates = []
+    for sl in model.slots:
+        for b in range(1 if sl.escapable else 0, sl.width):
+            bit = 1 << (sl.off + b)
+            ones = sum(1 for x in states if x & bit)
+            if 0 < ones < len(states):
+                candidates.append((changed.get(bit, 0), sl.off + b))
+    candidates.sort()
+    groups = n.bit_length() - 1
+    masks = [0] * groups
+    for i, (_, b) in enumerate(candidates[:PARTITION_BITS * groups]):
+        masks[i % groups] |= 1 << b
+    part = Partition(n, tuple(masks))
+    counts = [0] * n
+    for x in states:
+        counts[part.owner(x)] += 1
+    if not all(masks) or min(counts) < PARTITION_MIN_SHARE * 2 / n * len(states):
+        return Partition(n)
+    return part
 
 
 def _pack(states: list[int], pids: list[int]) -> bytes:
@@ -57,8 +158,10 @@ def _unpack(data: bytes) -> tuple[list[int], list[int]]:
 
 
 class _Worker:
-    def __init__(self, k: int, n: int, model: CompiledModel, opts: Options, ctl, peers: dict):
+    def __init__(self, k: int, n: int, model: CompiledModel, opts: Options, ctl, peers: dict,
+                 partition: Partition):
         self.k, self.n = k, n
+        self.partition = partition
         self.model = model
         self.opts = opts
         self.ctl = ctl
@@ -90,9 +193,14 @@ class _Worker:
         self.seen.add(t)
         self.states.append(t)
         self.parents.append(pid)
-        for name, f in self.invs:
-            if name not in self.done_props and not f(t):
-                viol.append((name, "invariant", self.gid(len(self.states) - 1), None, depth))
+        self.check_new(t, depth, viol)
+
+    def check_new(self, t: int, depth: int, viol: list) -> None:
+        """Invariants on ``t``, the state just added."""
+        gid = self.gid(len(self.states) - 1)
+        for nm, f in self.invs:
+            if nm not in self.done_props and not f(t):
+                viol.append((nm, "invariant", gid, None, depth))
 
     def level(self, depth: int) -> tuple:
         model = self.model
@@ -111,12 +219,15 @@ class _Worker:
         deadlock = self.opts.deadlock and "deadlock" not in self.done_props
         acts = [(nm, f) for nm, f in self.acts if nm not in self.done_props]
         simple = canon is None and not acts
-        mine_t: list[int] = []
-        mine_p: list[int] = []
-        mt_ap, mp_ap = mine_t.append, mine_p.append
         boxes = [outbox.get(j) for j in range(n)]
         box_t = [b[0].append if b is not None else None for b in boxes]
         box_p = [b[1].append if b is not None else None for b in boxes]
+        owner_of = self.partition.owner
+        mask = self.partition.masks[0] if n == 2 and self.partition.masks else 0
+        inv_all = model.invariant_conjunction([nm for nm, _ in self.invs if nm in self.spec_invs
+                                               and nm not in self.done_props])
+        others = [(nm, f) for nm, f in self.invs if nm not in self.spec_invs and nm not in self.done_props]
+        seen_add, st_ap, par_ap = seen.add, states.append, self.parents.append
         generated = 0
         for i in range(lo, hi):
             s = states[i]
@@ -129,13 +240,31 @@ class _Worker:
                 elif deadlock:
                     viol.append(("deadlock", "deadlock", pid, None, depth))
                 continue
-            if simple:
+            if simple and mask:
+                # two workers: a successor this worker owns goes into the
+                # seen set here and now, as in the one-process search (the
+                # hot loop, hence inline)
                 for t in out:
-                    owner = (t ^ (t >> 17) ^ (t >> 31) ^ (t >> 47)) % n
+                    if (t & mask).bit_count() & 1 == k:
+                        if t in seen:
+                            continue
+                        if constraint is not None and not constraint(t):
+                            self.insert(t, pid, depth + 1, viol)
+                            continue
+                        seen_add(t)
+                        st_ap(t)
+                        par_ap(pid)
+                        if (inv_all is not None and not inv_all(t)) or others:
+                            self.check_new(t, depth + 1, viol)
+                    else:
+                        box_t[1 - k](t)
+                        box_p[1 - k](pid)
+            elif simple:
+                for t in out:
+                    owner = owner_of(t)
                     if owner == k:
                         if t not in seen:
-                            mt_ap(t)
-                            mp_ap(pid)
+                            self.insert(t, pid, depth + 1, viol)
                     else:
                         box_t[owner](t)
                         box_p[owner](pid)
@@ -148,14 +277,13 @@ class _Worker:
                     if canon is not None:
                         # a successor that is a representative this worker
                         # already has needs no canonicalisation
-                        if (t ^ (t >> 17) ^ (t >> 31) ^ (t >> 47)) % n == k and t in seen:
+                        if owner_of(t) == k and t in seen:
                             continue
                         t = canon(t)
-                    owner = (t ^ (t >> 17) ^ (t >> 31) ^ (t >> 47)) % n
+                    owner = owner_of(t)
                     if owner == k:
                         if t not in seen:
-                            mt_ap(t)
-                            mp_ap(pid)
+                            self.insert(t, pid, depth + 1, viol)
                     else:
                         box_t[owner](t)
                         box_p[owner](pid)
@@ -168,15 +296,9 @@ class _Worker:
             th = threading.Thread(target=conn.send_bytes, args=(data,))
             th.start()
             senders.append(th)
-        batches = [(mine_t, mine_p)]
-        for j in sorted(self.peers):
-            batches.append(_unpack(self.peers[j].recv_bytes()))
+        batches = [_unpack(self.peers[j].recv_bytes()) for j in sorted(self.peers)]
         for th in senders:
             th.join()
-        inv_all = model.invariant_conjunction([nm for nm, _ in self.invs if nm in self.spec_invs
-                                               and nm not in self.done_props])
-        others = [(nm, f) for nm, f in self.invs if nm not in self.spec_invs and nm not in self.done_props]
-        seen_add, st_ap, par_ap = seen.add, states.append, self.parents.append
         for ts, pids in batches:
             for t, pid in zip(ts, pids):
                 if t in seen:
@@ -188,9 +310,7 @@ class _Worker:
                 st_ap(t)
                 par_ap(pid)
                 if (inv_all is not None and not inv_all(t)) or others:
-                    for nm, f in self.invs:
-                        if nm not in self.done_props and not f(t):
-                            viol.append((nm, "invariant", (len(states) - 1) * n + k, None, depth + 1))
+                    self.check_new(t, depth + 1, viol)
         return len(self.states) - hi, len(self.states), self.generated, viol
 
     def run(self) -> None:
@@ -219,13 +339,13 @@ class _Worker:
                     return
 
 
-def _child(k, n, model, opts, ctl, peers):
+def _child(k, n, model, opts, ctl, peers, partition):
     import os
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's business
     try:
-        _Worker(k, n, model, opts, ctl, peers).run()
+        _Worker(k, n, model, opts, ctl, peers, partition).run()
     finally:
         os._exit(0)
 
@@ -233,6 +353,7 @@ def _child(k, n, model, opts, ctl, peers):
 def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResult:
     """As :func:`pyspec.engines.embedded.bfs.explore`, with ``n`` processes."""
     t0 = time.monotonic()
+    partition = choose_partition(model, n)
     ctx = mp.get_context("fork")
     ctls, procs = [], []
     pipes: dict[tuple[int, int], tuple] = {}
@@ -247,7 +368,7 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
             elif b == k:
                 peers[a] = cb
         parent_end, child_end = ctx.Pipe(duplex=True)
-        p = ctx.Process(target=_child, args=(k, n, model, opts, child_end, peers), daemon=True)
+        p = ctx.Process(target=_child, args=(k, n, model, opts, child_end, peers, partition), daemon=True)
         p.start()
         ctls.append(parent_end)
         procs.append(p)
@@ -263,9 +384,39 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
     stopped = None
     error = None
 
+    def receive(k: int, timeout: float | None = None):
+        """Worker ``k``'s reply; EOFError when it exited instead (every
+        process holds copies of every pipe end, so a dead worker's pipe
+        never reports end-of-file: its process sentinel does)."""
+        ready = wait([ctls[k], procs[k].sentinel], timeout)
+        if ctls[k] in ready:
+            return ctls[k].recv()
+        if not ready:
+            raise TimeoutError(f"worker {k} did not answer")
+        raise EOFError(f"worker {k} exited")
+
+    def gather() -> list:
+        """Every worker's reply to a command.  A worker that fails or dies
+        ends the wait at once: its peers may be blocked waiting for its
+        batch and would never answer."""
+        replies: dict[int, tuple] = {}
+        while len(replies) < n:
+            waiting = {ctls[k]: k for k in range(n) if k not in replies}
+            ready = wait([*waiting, *(p.sentinel for p in procs)])
+            for conn in ready:
+                if conn in waiting:
+                    r = conn.recv()
+                    if r[0] == "error":
+                        raise RuntimeError(r[1])
+                    replies[waiting[conn]] = r
+            for k, p in enumerate(procs):
+                if p.sentinel in ready and k not in replies and not ctls[k].poll():
+                    raise EOFError(f"worker {k} exited")
+        return [replies[k] for k in range(n)]
+
     def ask(k, msg):
         ctls[k].send(msg)
-        r = ctls[k].recv()
+        r = receive(k)
         if r[0] == "error":
             raise RuntimeError(r[1])
         return r
@@ -293,13 +444,10 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
             if s in seen0:
                 continue
             seen0.add(s)
-            per[part(s, n)].append(s)
+            per[partition.owner(s)].append(s)
         for k in range(n):
             ctls[k].send(("init", per[k]))
-        replies = [ctls[k].recv() for k in range(n)]
-        for r in replies:
-            if r[0] == "error":
-                raise RuntimeError(r[1])
+        replies = gather()
         # initial-state-only invariants (state predicates of temporal properties)
         for name, f, _ in opts.init_invariants:
             for s in sorted(seen0):
@@ -325,10 +473,7 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
                 break
             for k in range(n):
                 ctls[k].send(("level", depth, sorted(violations)))
-            replies = [ctls[k].recv() for k in range(n)]
-            for r in replies:
-                if r[0] == "error":
-                    raise RuntimeError(r[1])
+            replies = gather()
             new = sum(r[1] for r in replies)
             absorb(replies, depth + 1)
             if new:
@@ -345,6 +490,9 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
     except RuntimeError as e:
         stopped = "error"
         error = str(e)
+    except (EOFError, OSError) as e:  # a worker died (killed, out of memory)
+        stopped = "error"
+        error = f"a worker process exited ({type(e).__name__}: {e})"
 
     # counterexamples: fetch the paths from the workers into a small store
     store = res.store
@@ -364,21 +512,29 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
         return index_of[chain[0][0]] if chain else index_of.get(gid, -1)
 
     try:
-        for prop in order:
+        # (after an error a worker may be stuck waiting for a dead peer's
+        # batch: no paths are read back then)
+        for prop in order if error is None else ():
             kind, gid, state, vdepth, dist, gen, secs = violations[prop]
             idx = fetch(gid) if gid is not None and gid >= 0 else -1
             res.violations[prop] = Violation(prop, kind, idx, state, dist, gen, vdepth, secs)
             res.order.append(prop)
+    except (EOFError, OSError, RuntimeError) as e:  # the worker holding a path is gone
+        stopped = "error"
+        error = error or f"a worker process exited ({type(e).__name__}: {e})"
     finally:
         for k in range(n):
             try:
                 ctls[k].send(("stop",))
-                r = ctls[k].recv()
+                r = receive(k, timeout=None if error is None else 0.5)
                 res.worker_cpu.append(r[1])
-            except (OSError, EOFError, IndexError):
+            except (OSError, EOFError, IndexError, TimeoutError):
                 pass
         for p in procs:
-            p.join(timeout=5)
+            p.join(timeout=5 if error is None else 0.5)
+            if p.is_alive():  # e.g. waiting for a batch from a dead peer
+                p.kill()
+                p.join()
     store.level_ends = [len(store.states)]
     if error is not None:
         res.error = Violation("error", "error", -1, None, distinct, generated, 0, time.monotonic() - t0,
