@@ -10,8 +10,7 @@ import pytest
 from engine_util import load
 
 from pyspec.compile import compile_model
-from pyspec.engines.embedded import check, check_model
-from pyspec.engines.embedded import parallel
+from pyspec.engines.embedded import check, check_model, parallel
 from pyspec.engines.embedded.bfs import Options, explore
 from pyspec.engines.embedded.parallel import Partition, choose_partition, explore_parallel
 from pyspec.values import from_itf
