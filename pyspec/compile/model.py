@@ -106,7 +106,6 @@ class CompiledModel:
         self._next_by_action: list | None = None
         # to_values: state keys in report order, each with its slot (None)
         # or its instances' slots; memos of spec values by field contents
-        self._key_groups: list[tuple[str, list | None]] = []
         self._key_slot: dict[str, Any] = {}
         self._inst_ext: dict[int, Any] = {}
         groups: dict[str, list | None] = {}
@@ -117,7 +116,7 @@ class CompiledModel:
             else:
                 groups.setdefault(sl.key, []).append(sl)
                 self._inst_ext[sl.index] = self.conv.ext(sl.inst_value, self._index_type(sl.process))
-        self._key_groups = list(groups.items())
+        self._key_groups: list[tuple[str, list | None]] = list(groups.items())
         self._slot_memo: list[dict[int, Any]] = [{} for _ in self.slots]
         self._map_memo: dict[str, dict[tuple, Any]] = {k: {} for k, g in self._key_groups if g is not None}
         self._implied: dict = {}

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import marshal
 import multiprocessing as mp
+import random
 import threading
 import time
 from array import array
@@ -81,8 +82,6 @@ class Partition:
 def choose_partition(model: CompiledModel, n: int, seed: int = 0) -> Partition:
     """A partition for ``n`` workers in which steps rarely move a state to
     another worker (see the module docstring); deterministic."""
-    import random
-
     if n < 2 or n & (n - 1):
         return Partition(n)  # parities split into powers of two only
     rng = random.Random(seed)
@@ -93,7 +92,6 @@ def choose_partition(model: CompiledModel, n: int, seed: int = 0) -> Partition:
         return Partition(n)
     states: list[int] = []
     changed: dict[int, int] = {}  # bit -> transitions that flip it
-    steps = 0
     out: list[int] = []
     for _ in range(PARTITION_WALKS):
         s = inits[rng.randrange(len(inits))]
@@ -108,7 +106,6 @@ def choose_partition(model: CompiledModel, n: int, seed: int = 0) -> Partition:
             states.append(s)
             for t in out:
                 d = (s ^ t) & model.layout.fixed_mask
-                steps += 1
                 while d:
                     low = d & -d
                     changed[low] = changed.get(low, 0) + 1
