@@ -36,7 +36,7 @@ def test_recover_reaches_the_same_counts(tmp_path):
     resumed = explore(cm, Options(invariants=["Fine"], recover=str(cp)))
     assert resumed.complete
     assert (resumed.distinct, resumed.depth) == (full.distinct, full.depth)
-    assert resumed.store.states == full.store.states  # same states in the same order
+    assert resumed.store.states() == full.store.states()  # same states in the same order
 
 
 def test_recover_keeps_violations_and_finds_the_same_shortest_one(tmp_path):

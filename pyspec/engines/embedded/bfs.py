@@ -22,9 +22,12 @@ Semantics follow TLC (docs/semantics.md):
 
 from __future__ import annotations
 
+import bisect
 import time
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import compress
 from typing import Any
 
 from ...compile import CompiledModel
@@ -83,7 +86,7 @@ class Options:
 
 
 class _Stop(Exception):
-    pass
+    cursor: int | None = None  # the state being expanded, when not the search's cursor
 
 
 class _Tracking:
@@ -101,6 +104,7 @@ class _Tracking:
         self.acts = [(n, model.action_properties[n][0]) for n in opts.actions]
         self.deadlock = opts.deadlock
         self.generated = 0
+        self.found: int | None = None  # distinct states when the violation being recorded was found
 
     def forget(self) -> None:
         """Stop tracking what ``res`` already reports violated (recovery)."""
@@ -118,7 +122,8 @@ class _Tracking:
         res = self.res
         if prop in res.violations:
             return
-        res.violations[prop] = Violation(prop, kind, index, state, len(res.store.states), self.generated, length,
+        found = len(res.store) if self.found is None else self.found
+        res.violations[prop] = Violation(prop, kind, index, state, found, self.generated, length,
                                          time.monotonic() - self.t0)
         res.order.append(prop)
 
@@ -175,22 +180,81 @@ class _Tracking:
         self.after()
 
 
+#: Successors collected (after the set of recent ones) before they are
+#: handed to the store in one batch; bounds the Python set, which then stays
+#: in the CPU cache.
+FLUSH = 1 << 15
+#: States read from the store per block of the queue.
+BLOCK = 1 << 12
+
+
+class _Pending:
+    """Successors not stored yet: a set of the recent ones, and the batch in the order found.
+
+    ``blocks``: (first state, generated count before it) of each block of
+    states expanded into the batch, to count what a violation found in the
+    batch had generated (:func:`_generated_after`).
+    """
+
+    __slots__ = ("recent", "states", "parents", "blocks", "first")
+
+    def __init__(self, first: int) -> None:
+        self.recent: set[int] = set()
+        self.states: list[int] = []
+        self.parents = array("i")
+        self.blocks: list[tuple[int, int]] = []
+        self.first = first
+
+    def clear(self, first: int) -> None:
+        self.recent.clear()
+        self.states.clear()
+        del self.parents[:]
+        self.blocks.clear()
+        self.first = first
+
+
+def _generated_after(model: CompiledModel, store: StateStore, blocks: list[tuple[int, int]], parent: int,
+                     default: int) -> int:
+    """The generated count right after expanding state ``parent`` (re-expanding its block up to it)."""
+    k = bisect.bisect_right(blocks, (parent, 1 << 62)) - 1
+    if parent < 0 or k < 0:
+        return default
+    first, generated = blocks[k]
+    out: list[int] = []
+    for s in store.states(first, parent + 1):
+        model.next_fast(s, out.append)
+        generated += len(out) if out else (1 if model.is_terminal(s) else 0)
+        out.clear()
+    return generated
+
+
 def explore(model: CompiledModel, opts: Options) -> ExploreResult:
+    """Breadth-first search.
+
+    Successors go through a small set of recent ones into a batch, which
+    goes into the store (:mod:`.store`) when it is full, at the end of each
+    level and before any violation found while expanding is recorded; the
+    invariants are checked on the states of a batch the store found new, in
+    order.  So every count and trace is what a one-by-one insertion gives:
+    on a stop, the store is cut after the violating state.
+    """
     t0 = time.monotonic()
     store = StateStore()
     res = ExploreResult(store)
     tr = _Tracking(model, opts, res, t0)
     canon = opts.symmetry
     constraint = model.constraint
-    i = 0
+    i = 0  # the next state to expand
     depth = 1
     in_init = not opts.recover
+    flushing = -1  # while a batch is checked: the index of its first new state
     if opts.recover:
         from .checkpoint import load_checkpoint
 
         cp = load_checkpoint(opts.recover, model)
         store = res.store = cp.store
-        i, tr.generated, depth = cp.cursor, cp.generated, cp.depth
+        i = cp.cursor
+        tr.generated, depth = cp.generated, cp.depth
         for prop, v in cp.violations.items():
             res.violations[prop] = v
             res.order.append(prop)
@@ -198,8 +262,46 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
         tr.init_invs = []
         t0 -= cp.seconds
         tr.t0 = t0
-    seen, states, parents = store.seen, store.states, store.parents
-    seen_add, states_append, parents_append = seen.add, states.append, parents.append
+    pending = _Pending(i)
+    recent, cand = pending.recent, pending.states
+    recent_add, cand_append, cpar_append = recent.add, cand.append, pending.parents.append
+    inv = tr.check()
+
+    def flush(length: int, upto: int, initial: bool = False) -> None:
+        """Store the batch; check the invariants on its new states (at depth ``length``).
+
+        ``upto``: the states before it are expanded, their successors all in the batch.
+        """
+        nonlocal inv, flushing
+        if cand:
+            base = len(store)
+            new = store.add_batch(cand, pending.parents)
+            if (inv is not None or initial) and len(store) > base:
+                flushing = base
+                generated = tr.generated
+                for j, t in enumerate(compress(cand, new.tolist()), base):
+                    bad_init = initial and tr.init_invs and not all(f(t) for _, f in tr.init_invs)
+                    if not bad_init and (inv is None or inv(t)):
+                        continue
+                    tr.found = j + 1
+                    tr.generated = _generated_after(model, store, pending.blocks, store.parent(j), generated)
+                    try:
+                        if bad_init:
+                            tr.failed_init(t, j)
+                            inv = tr.check()
+                        if inv is not None and not inv(t):
+                            tr.failed_invariants(t, j, None, length)
+                            inv = tr.check()
+                    except _Stop as stop:
+                        # as if stopped while expanding its parent, right after finding it
+                        store.truncate(j + 1)
+                        stop.cursor = max(store.parent(j), 0)
+                        raise
+                    tr.found = None
+                    tr.generated = generated
+                flushing = -1
+        pending.clear(upto)
+
     generated = 0
     try:
         if not opts.recover:
@@ -209,18 +311,16 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
                     s0 = canon(s0)
                 if constraint is not None and not constraint(s0):
                     if tr.invs and not all(f(s0) for _, f in tr.invs):
+                        flush(1, 0, initial=True)
                         tr.failed_invariants(s0, -1, s0, 1)
+                        inv = tr.check()
                     continue
-                if s0 in seen:
-                    continue
-                seen_add(s0)
-                states_append(s0)
-                parents_append(-1)
-                if tr.init_invs and not all(f(s0) for _, f in tr.init_invs):
-                    tr.failed_init(s0, len(states) - 1)
-                if tr.invs and not all(f(s0) for _, f in tr.invs):
-                    tr.failed_invariants(s0, len(states) - 1, None, 1)
-            store.level_ends.append(len(states))
+                if s0 not in recent:
+                    recent_add(s0)
+                    cand_append(s0)
+                    cpar_append(-1)
+            flush(1, 0, initial=True)
+            store.level_ends.append(len(store))
             tr.init_invs = []
             if res.order and not tr.left():
                 raise _Stop("all-violated")
@@ -241,95 +341,98 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
         check_deadlock = tr.deadlock
         generated = tr.generated
         simple = constraint is None and not acts
-        n_states = len(states)
-        while i < n_states:
+        # with a bound on the states, one state at a time (the bound is checked before each)
+        block, flush_at = (BLOCK, FLUSH) if opts.max_states is None else (1, 1)
+        while True:
             if i == level_end:
-                level_end = n_states
+                tr.generated = generated
+                flush(depth + 1, i)
+                if len(store) == level_end:
+                    break
+                level_end = len(store)
                 level_ends.append(level_end)
                 depth += 1
                 if depth > max_depth:
                     raise _Stop("max-depth")
-            if n_states >= max_states:
+            if len(store) >= max_states:
                 raise _Stop("max-states")
-            s = states[i]
-            next_fast(s, ap)
-            generated += len(out)
-            if not out:
-                if is_terminal(s):
-                    generated += 1  # TLC's Terminating step (a stutter) counts as generated
-                elif check_deadlock:
-                    tr.generated = generated
-                    tr.record("deadlock", "deadlock", i, None, depth)
-                    tr.deadlock = check_deadlock = False
-                    tr.after()
-            elif simple:
-                # with symmetry, ``seen`` holds representatives only, so a
-                # successor that is itself in ``seen`` needs no
-                # canonicalisation (most successors of a symmetric model)
-                for t in out:
-                    if t in seen:
-                        continue
-                    if canon is not None:
-                        t = canon(t)
-                        if t in seen:
-                            continue
-                    seen_add(t)
-                    states_append(t)
-                    parents_append(i)
-                    if inv is not None and not inv(t):
+            pending.blocks.append((i, generated))
+            for s in store.states(i, min(level_end, i + block)):
+                next_fast(s, ap)
+                generated += len(out)
+                if not out:
+                    if is_terminal(s):
+                        generated += 1  # TLC's Terminating step (a stutter) counts as generated
+                    elif check_deadlock:
                         tr.generated = generated
-                        tr.failed_invariants(t, len(states) - 1, None, depth + 1)
-                        inv = tr.check()
-                n_states = len(states)
-            else:
-                for t in out:
-                    if acts and t != s:
-                        for _, f in acts:
-                            if not f(s, t):
+                        flush(depth + 1, i)
+                        pending.blocks.append((i, generated))
+                        tr.record("deadlock", "deadlock", i, None, depth)
+                        tr.deadlock = check_deadlock = False
+                        tr.after()
+                elif simple:
+                    for t in out:
+                        if t in recent:
+                            continue
+                        if canon is not None:
+                            t = canon(t)
+                            if t in recent:
+                                continue
+                        recent_add(t)
+                        cand_append(t)
+                        cpar_append(i)
+                else:
+                    for t in out:
+                        if acts and t != s:
+                            for _, f in acts:
+                                if not f(s, t):
+                                    tr.generated = generated
+                                    flush(depth + 1, i)
+                                    pending.blocks.append((i, generated - len(out)))
+                                    tr.failed_actions(s, t, i, depth + 1)
+                                    acts = tr.acts
+                                    break
+                        if t in recent:
+                            continue
+                        if canon is not None:
+                            t = canon(t)
+                            if t in recent:
+                                continue
+                        if constraint is not None and not constraint(t):
+                            # not stored: checked here, each time it is found
+                            if inv is not None and not inv(t):
                                 tr.generated = generated
-                                tr.failed_actions(s, t, i, depth + 1)
-                                acts = tr.acts
-                                break
-                    if t in seen:
-                        continue
-                    if canon is not None:
-                        t = canon(t)
-                        if t in seen:
+                                flush(depth + 1, i)
+                                pending.blocks.append((i, generated - len(out)))
+                                tr.failed_invariants(t, i, t, depth + 1)
+                                inv = tr.check()
                             continue
-                    if constraint is not None and not constraint(t):
-                        if inv is not None and not inv(t):
-                            tr.generated = generated
-                            tr.failed_invariants(t, i, t, depth + 1)
-                            inv = tr.check()
-                        continue
-                    seen_add(t)
-                    states_append(t)
-                    parents_append(i)
-                    if inv is not None and not inv(t):
-                        tr.generated = generated
-                        tr.failed_invariants(t, len(states) - 1, None, depth + 1)
-                        inv = tr.check()
-                n_states = len(states)
-            out.clear()
-            i += 1
-            if not i & 4095:
-                tr.generated = generated
-                now = time.monotonic()
-                if progress is not None:
-                    progress.update(distinct=n_states, generated=generated, queue=n_states - i,
-                                    depth=depth, seconds=now - t0)
-                if opts.checkpoint and now - last_cp >= opts.checkpoint_every:
-                    from .checkpoint import save_checkpoint
+                        recent_add(t)
+                        cand_append(t)
+                        cpar_append(i)
+                out.clear()
+                i += 1
+            tr.generated = generated
+            if len(cand) >= flush_at:
+                flush(depth + 1, i)
+            now = time.monotonic()
+            if progress is not None:
+                progress.update(distinct=len(store) + len(cand), generated=generated,
+                                queue=len(store) + len(cand) - i, depth=depth, seconds=now - t0)
+            if opts.checkpoint and now - last_cp >= opts.checkpoint_every:
+                from .checkpoint import save_checkpoint
 
-                    save_checkpoint(opts.checkpoint, model, store, i, generated, depth, now - t0, res.violations)
-                    last_cp = time.monotonic()
+                flush(depth + 1, i)
+                save_checkpoint(opts.checkpoint, model, store, i, generated, depth, now - t0, res.violations)
+                last_cp = time.monotonic()
         tr.generated = generated
-        if len(states) and store.level_ends[-1] < len(states):
-            store.level_ends.append(len(states))
     except _Stop as stop:
         res.stopped = str(stop)
+        if stop.cursor is not None:
+            i, generated = stop.cursor, tr.generated
     except KeyboardInterrupt:
         res.stopped = "interrupted"
+        i = pending.first  # the successors of the states after it were in the batch, lost
         if opts.checkpoint:
             from .checkpoint import save_checkpoint
 
@@ -337,13 +440,15 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
                             res.violations)
     except Exception as e:  # noqa: BLE001 - evaluation errors of the spec
         res.stopped = "error"
-        res.error = _diagnose(model, store, -1 if in_init else i, e, opts, tr.generated, time.monotonic() - t0)
-    res.distinct = len(store.states)
+        at = -1 if in_init else (i if flushing < 0 else flushing)
+        res.error = _diagnose(model, store, at, e, opts, tr.generated, time.monotonic() - t0,
+                              expanding=flushing < 0)
+    res.distinct = len(store)
     res.generated = max(tr.generated, generated)
     res.depth = len(store.level_ends) if store.level_ends and store.level_ends[-1] else 0
     if res.stopped in ("max-states", "max-depth", "interrupted"):
-        res.depth = max(depth, 1) if store.states else 0
-    res.queue = max(0, len(store.states) - i)
+        res.depth = max(depth, 1) if len(store) else 0
+    res.queue = max(0, len(store) - i)
     res.seconds = time.monotonic() - t0
     if opts.progress is not None:
         try:
@@ -355,13 +460,17 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
 
 
 def _diagnose(model: CompiledModel, store: StateStore, i: int, exc: Exception, opts: Options, generated: int,
-              seconds: float) -> Violation:
-    """Find which evaluation failed (checked variants name the spec position)."""
+              seconds: float, expanding: bool = True) -> Violation:
+    """Find which evaluation failed (checked variants name the spec position).
+
+    ``i``: the state being expanded, or (``expanding`` false) the first new
+    state of the batch whose invariants were being checked.
+    """
     from ...compile.runtime import EvalError
 
     def viol(index, state, msg):
         length = (len(store.path(index)) if index >= 0 else 0) + (1 if state is not None else 0)
-        return Violation("error", "error", index, state, len(store.states), generated, length, seconds, msg)
+        return Violation("error", "error", index, state, len(store), generated, length, seconds, msg)
 
     def first_error(fn, *args):
         try:
@@ -375,7 +484,7 @@ def _diagnose(model: CompiledModel, store: StateStore, i: int, exc: Exception, o
     invs = [(n, model.invariants[n][1]) for n in opts.invariants] + \
         [(n, c) for n, _, c in opts.extra_invariants]
     inits = [(n, c) for n, _, c in opts.init_invariants]
-    if i < 0 or i >= len(store.states):  # failed on an initial state
+    if i < 0 or i >= len(store):  # failed on an initial state
         for s0 in model.initial_states():
             if opts.symmetry is not None:
                 s0 = opts.symmetry(s0)
@@ -388,11 +497,11 @@ def _diagnose(model: CompiledModel, store: StateStore, i: int, exc: Exception, o
                 if m:
                     return viol(-1, s0, f"evaluating the state constraint: {m}")
         return viol(-1, None, f"{type(exc).__name__}: {exc}")
-    s = store.states[i]
-    m = first_error(model.next_full, s, lambda x: None)
+    s = store.state(i)
+    m = first_error(model.next_full, s, lambda x: None) if expanding else None
     if m:
         return viol(i, None, m)
-    for _, t in model.successors(s):
+    for _, t in model.successors(s) if expanding else ():
         for n in opts.actions:
             m = first_error(model.action_properties[n][1], s, t)
             if m:
@@ -408,8 +517,7 @@ def _diagnose(model: CompiledModel, store: StateStore, i: int, exc: Exception, o
             if m:
                 return viol(i, t, f"evaluating {n}: {m}")
     # the error came from a state found later in the same expansion
-    for j in range(i, len(store.states)):
-        t = store.states[j]
+    for j, t in enumerate(store.states(i), i):
         for n, f in invs:
             m = first_error(f, t)
             if m:

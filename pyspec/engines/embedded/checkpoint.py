@@ -1,10 +1,10 @@
 """Checkpoints of a breadth-first search, and resuming from one.
 
-A checkpoint is the whole search state: the list of states in the order
-found (which is also the queue: a cursor marks the next state to expand),
-the parent links, the BFS level boundaries, the counters and the
-violations found so far.  The seen set is rebuilt from the list on
-recovery.  Since the search is deterministic, a resumed run reaches the
+A checkpoint is the whole search state: the states in the order found
+(which is also the queue: a cursor marks the next state to expand) as the
+store's 64-bit words, the parent links, the BFS level boundaries, the
+counters and the violations found so far.  The store's hash table is
+rebuilt on recovery.  Since the search is deterministic, a resumed run reaches the
 same final counts as an uninterrupted one.
 
 The file is a pickle (written to a temporary file and renamed, so that an
@@ -19,14 +19,13 @@ import hashlib
 import os
 import pickle
 import tempfile
-from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
 from ...compile import CompiledModel
 from .store import StateStore
 
-FORMAT = 1
+FORMAT = 2  # 1: states as variable-width bytes and a Python set
 
 
 @dataclass
@@ -55,15 +54,13 @@ def model_fingerprint(model: CompiledModel) -> str:
 
 def save_checkpoint(path: str, model: CompiledModel, store: StateStore, cursor: int, generated: int, depth: int,
                     seconds: float, violations: dict) -> None:
-    # states as bytes: fixed-width little-endian ints when they fit, else a pickled list
-    width = max(((s.bit_length() + 7) // 8 for s in store.states), default=1) or 1
-    packed = b"".join(s.to_bytes(width, "little") for s in store.states)
+    n = len(store)
     data = {
         "format": FORMAT,
         "model": model_fingerprint(model),
-        "width": width,
-        "states": packed,
-        "parents": store.parents.tobytes(),
+        "words": store.ncols,  # 64-bit little-endian words per state
+        "states": store.words(),
+        "parents": store.parents[:n].astype("<i4").tobytes(),
         "level_ends": list(store.level_ends),
         "cursor": cursor,
         "generated": generated,
@@ -100,12 +97,5 @@ def load_checkpoint(path: str, model: CompiledModel) -> Checkpoint:
         raise CheckpointError(f"{path}: unknown checkpoint format")
     if data.get("model") != model_fingerprint(model):
         raise CheckpointError(f"{path}: the checkpoint was written for another model (or another version of it)")
-    store = StateStore()
-    w = data["width"]
-    raw = data["states"]
-    store.states = [int.from_bytes(raw[i:i + w], "little") for i in range(0, len(raw), w)]
-    store.parents = array("i")
-    store.parents.frombytes(data["parents"])
-    store.level_ends = list(data["level_ends"])
-    store.rebuild_seen()
+    store = StateStore.from_words(data["states"], data["words"], data["parents"], data["level_ends"])
     return Checkpoint(store, data["cursor"], data["generated"], data["depth"], data["seconds"], data["violations"])

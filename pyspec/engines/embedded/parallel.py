@@ -498,9 +498,8 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
             chain.append((gid, s, parent))
             gid = parent
         for g, s, parent in reversed(chain):
-            index_of[g] = len(store.states)
-            store.states.append(s)
-            store.parents.append(index_of[parent] if parent >= 0 else -1)
+            index_of[g] = len(store)
+            store.add(s, index_of[parent] if parent >= 0 else -1)
         return index_of[chain[0][0]] if chain else index_of.get(gid, -1)
 
     try:
@@ -527,7 +526,7 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
             if p.is_alive():  # e.g. waiting for a batch from a dead peer
                 p.kill()
                 p.join()
-    store.level_ends = [len(store.states)]
+    store.level_ends = [len(store)]
     if error is not None:
         res.error = Violation("error", "error", -1, None, distinct, generated, 0, time.monotonic() - t0,
                               f"a worker failed: {error} (run with --workers 1 for the position)")

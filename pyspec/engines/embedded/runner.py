@@ -93,7 +93,7 @@ def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> Explore
 def _violation_trace(cm: CompiledModel, res: ExploreResult, v: Violation, canon) -> list:
     store = res.store
     idx = store.path(v.index) if v.index >= 0 else []
-    reps = [store.states[j] for j in idx]
+    reps = [store.state(j) for j in idx]
     if v.state is not None:
         reps.append(v.state)
     if canon is not None and reps:
