@@ -28,10 +28,12 @@ def one_at_a_time(cm, invariants, actions, deadlock, stop_first):
     invs = {n: cm.invariants[n][0] for n in invariants}
     acts = {n: cm.action_properties[n][0] for n in actions}
 
+    tracked = len(invs) + len(acts) + (1 if deadlock else 0)
+
     def fail(prop, index, state, length):
         if prop not in found:
             found[prop] = (len(states), counts["generated"], index, state, length)
-            if stop_first:
+            if stop_first or len(found) == tracked:  # first violation, or all violated
                 raise _Stop
 
     def new_state(t, parent, length):
@@ -136,6 +138,27 @@ def test_batched_search_equals_one_at_a_time(path, model, stop_first, monkeypatc
             if index >= 0:
                 assert [res.store.state(j) for j in res.store.path(index)] == _path(states, parents, index)
         assert res.store.states() == states[:res.distinct]
+
+
+def test_a_later_initial_state_violating_reports_its_own_counts():
+    spec = pyspec.load("inits.pyspec", '''spec Inits
+var cov: set[int] in subsets({1, 2, 3})
+process p:
+    while True:
+        grow:
+            cov = cov | {1}
+invariant Small: len(cov) <= 1
+model m:
+    check Small: violated
+''')
+    cm = compile_model(spec, "m")
+    for stop_first in (True, False):
+        distinct, generated, queue, found, states, parents = one_at_a_time(cm, ["Small"], [], False, stop_first)
+        res = explore(cm, Options(invariants=["Small"], stop_first=stop_first))
+        v = res.violations["Small"]
+        assert (v.distinct, v.generated, v.index, v.depth) == found["Small"][:3] + (1,)
+        assert (res.distinct, res.generated, res.queue) == (distinct, generated, queue)
+        assert 1 < v.generated < len(cm.initial_states())
 
 
 def test_escaped_values_widen_the_store_during_a_search():

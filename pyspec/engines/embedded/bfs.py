@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from itertools import compress
 from typing import Any
 
+import numpy as np
+
 from ...compile import CompiledModel
 from .store import StateStore
 
@@ -196,7 +198,7 @@ class _Pending:
     batch had generated (:func:`_generated_after`).
     """
 
-    __slots__ = ("recent", "states", "parents", "blocks", "first")
+    __slots__ = ("recent", "states", "parents", "blocks", "first", "init_generated")
 
     def __init__(self, first: int) -> None:
         self.recent: set[int] = set()
@@ -204,6 +206,7 @@ class _Pending:
         self.parents = array("i")
         self.blocks: list[tuple[int, int]] = []
         self.first = first
+        self.init_generated: list[int] = []  # initial states: the generated count when each was found
 
     def clear(self, first: int) -> None:
         self.recent.clear()
@@ -284,7 +287,10 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
                     if not bad_init and (inv is None or inv(t)):
                         continue
                     tr.found = j + 1
-                    tr.generated = _generated_after(model, store, pending.blocks, store.parent(j), generated)
+                    if initial:
+                        tr.generated = pending.init_generated[int(np.flatnonzero(new)[j - base])]
+                    else:
+                        tr.generated = _generated_after(model, store, pending.blocks, store.parent(j), generated)
                     try:
                         if bad_init:
                             tr.failed_init(t, j)
@@ -319,6 +325,7 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
                     recent_add(s0)
                     cand_append(s0)
                     cpar_append(-1)
+                    pending.init_generated.append(tr.generated)
             flush(1, 0, initial=True)
             store.level_ends.append(len(store))
             tr.init_invs = []

@@ -39,10 +39,13 @@ import threading
 import time
 from array import array
 from collections.abc import Callable
+from itertools import compress
 from multiprocessing.connection import wait
 
+import numpy as np
+
 from ...compile import CompiledModel
-from .bfs import ExploreResult, Options, Violation
+from .bfs import BLOCK, FLUSH, ExploreResult, Options, Violation
 from .store import StateStore
 
 #: random walks (and steps per walk) that sample the model for the partition
@@ -163,9 +166,11 @@ class _Worker:
         self.opts = opts
         self.ctl = ctl
         self.peers = peers  # worker id -> Connection
-        self.seen: set[int] = set()
-        self.states: list[int] = []
-        self.parents = array("q")
+        self.store = StateStore(parent_dtype=np.int64)  # parents are global ids
+        # successors not stored yet (as in bfs.explore): recent ones, the batch in order
+        self.recent: set[int] = set()
+        self.cand: list[int] = []
+        self.cpar = array("q")
         self.level_start = 0
         self.invs = [(name, model.invariants[name][0]) for name in opts.invariants] + \
             [(name, f) for name, f, _ in opts.extra_invariants]
@@ -177,9 +182,10 @@ class _Worker:
     def gid(self, i: int) -> int:
         return i * self.n + self.k
 
-    def insert(self, t: int, pid: int, depth: int, viol: list) -> None:
-        """Add ``t`` (already canonical) if new; check invariants."""
-        if t in self.seen:
+    def offer(self, t: int, pid: int, depth: int, viol: list) -> None:
+        """Put ``t`` (canonical, owned by this worker) into the batch unless
+        it is there already or outside the state constraint (checked then)."""
+        if t in self.recent:
             return
         constraint = self.model.constraint
         if constraint is not None and not constraint(t):
@@ -187,17 +193,28 @@ class _Worker:
                 if name not in self.done_props and not f(t):
                     viol.append((name, "invariant", pid, t, depth))
             return
-        self.seen.add(t)
-        self.states.append(t)
-        self.parents.append(pid)
-        self.check_new(t, depth, viol)
+        self.recent.add(t)
+        self.cand.append(t)
+        self.cpar.append(pid)
 
-    def check_new(self, t: int, depth: int, viol: list) -> None:
-        """Invariants on ``t``, the state just added."""
-        gid = self.gid(len(self.states) - 1)
-        for nm, f in self.invs:
-            if nm not in self.done_props and not f(t):
-                viol.append((nm, "invariant", gid, None, depth))
+    def flush(self, depth: int, viol: list) -> None:
+        """Store the batch; invariants on the states new to the store, in order."""
+        store, cand = self.store, self.cand
+        if cand:
+            base = len(store)
+            new = store.add_batch(cand, self.cpar)
+            invs = [(nm, f) for nm, f in self.invs if nm not in self.done_props]
+            if invs and len(store) > base:
+                inv_all = self.model.invariant_conjunction([nm for nm, _ in invs if nm in self.spec_invs])
+                others = [(nm, f) for nm, f in invs if nm not in self.spec_invs]
+                for j, t in enumerate(compress(cand, new.tolist()), base):
+                    if (inv_all is not None and not inv_all(t)) or others:
+                        for nm, f in invs:
+                            if not f(t):
+                                viol.append((nm, "invariant", self.gid(j), None, depth))
+        self.recent.clear()
+        cand.clear()
+        del self.cpar[:]
 
     def level(self, depth: int) -> tuple:
         model = self.model
@@ -208,11 +225,10 @@ class _Worker:
         ap = out.append
         outbox: dict[int, tuple[list, list]] = {j: ([], []) for j in self.peers}
         viol: list = []
-        lo, hi = self.level_start, len(self.states)
-        self.level_start = hi
+        store = self.store
+        lo, hi = self.level_start, len(store)
         next_fast = model.next_fast
-        states = self.states
-        seen = self.seen
+        recent, cand = self.recent, self.cand
         deadlock = self.opts.deadlock and "deadlock" not in self.done_props
         acts = [(nm, f) for nm, f in self.acts if nm not in self.done_props]
         simple = canon is None and not acts
@@ -221,70 +237,65 @@ class _Worker:
         box_p = [b[1].append if b is not None else None for b in boxes]
         owner_of = self.partition.owner
         mask = self.partition.masks[0] if n == 2 and self.partition.masks else 0
-        inv_all = model.invariant_conjunction([nm for nm, _ in self.invs if nm in self.spec_invs
-                                               and nm not in self.done_props])
-        others = [(nm, f) for nm, f in self.invs if nm not in self.spec_invs and nm not in self.done_props]
-        seen_add, st_ap, par_ap = seen.add, states.append, self.parents.append
+        offer = self.offer
+        recent_add, cand_ap, cpar_ap = recent.add, cand.append, self.cpar.append
         generated = 0
-        for i in range(lo, hi):
-            s = states[i]
-            next_fast(s, ap)
-            generated += len(out)
-            pid = i * n + k
-            if not out:
-                if model.is_terminal(s):
-                    generated += 1  # TLC's Terminating step
-                elif deadlock:
-                    viol.append(("deadlock", "deadlock", pid, None, depth))
-                continue
-            if simple and mask:
-                # two workers: a successor this worker owns goes into the
-                # seen set here and now, as in the one-process search (the
-                # hot loop, hence inline)
-                for t in out:
-                    if (t & mask).bit_count() & 1 == k:
-                        if t in seen:
-                            continue
-                        if constraint is not None and not constraint(t):
-                            self.insert(t, pid, depth + 1, viol)
-                            continue
-                        seen_add(t)
-                        st_ap(t)
-                        par_ap(pid)
-                        if (inv_all is not None and not inv_all(t)) or others:
-                            self.check_new(t, depth + 1, viol)
-                    else:
-                        box_t[1 - k](t)
-                        box_p[1 - k](pid)
-            elif simple:
-                for t in out:
-                    owner = owner_of(t)
-                    if owner == k:
-                        if t not in seen:
-                            self.insert(t, pid, depth + 1, viol)
-                    else:
-                        box_t[owner](t)
-                        box_p[owner](pid)
-            else:
-                for t in out:
-                    if acts and t != s:
-                        for nm, f in acts:
-                            if not f(s, t):
-                                viol.append((nm, "action", pid, t, depth + 1))
-                    if canon is not None:
-                        # a successor that is a representative this worker
-                        # already has needs no canonicalisation
-                        if owner_of(t) == k and t in seen:
-                            continue
-                        t = canon(t)
-                    owner = owner_of(t)
-                    if owner == k:
-                        if t not in seen:
-                            self.insert(t, pid, depth + 1, viol)
-                    else:
-                        box_t[owner](t)
-                        box_p[owner](pid)
-            out.clear()
+        for block in range(lo, hi, BLOCK):
+            for i, s in enumerate(store.states(block, min(hi, block + BLOCK)), block):
+                next_fast(s, ap)
+                generated += len(out)
+                pid = i * n + k
+                if not out:
+                    if model.is_terminal(s):
+                        generated += 1  # TLC's Terminating step
+                    elif deadlock:
+                        viol.append(("deadlock", "deadlock", pid, None, depth))
+                    continue
+                if simple and mask:
+                    # two workers: a successor this worker owns goes into
+                    # the batch here and now, as in the one-process search
+                    # (the hot loop, hence inline)
+                    for t in out:
+                        if (t & mask).bit_count() & 1 == k:
+                            if t in recent:
+                                continue
+                            if constraint is not None:
+                                offer(t, pid, depth + 1, viol)
+                                continue
+                            recent_add(t)
+                            cand_ap(t)
+                            cpar_ap(pid)
+                        else:
+                            box_t[1 - k](t)
+                            box_p[1 - k](pid)
+                elif simple:
+                    for t in out:
+                        owner = owner_of(t)
+                        if owner == k:
+                            offer(t, pid, depth + 1, viol)
+                        else:
+                            box_t[owner](t)
+                            box_p[owner](pid)
+                else:
+                    for t in out:
+                        if acts and t != s:
+                            for nm, f in acts:
+                                if not f(s, t):
+                                    viol.append((nm, "action", pid, t, depth + 1))
+                        if canon is not None:
+                            # a representative already in the batch needs no canonicalisation
+                            if t in recent:
+                                continue
+                            t = canon(t)
+                        owner = owner_of(t)
+                        if owner == k:
+                            offer(t, pid, depth + 1, viol)
+                        else:
+                            box_t[owner](t)
+                            box_p[owner](pid)
+                out.clear()
+            if len(cand) >= FLUSH:
+                self.flush(depth + 1, viol)
         self.generated += generated
         # exchange: send in a thread, receive here
         senders = []
@@ -296,14 +307,12 @@ class _Worker:
         batches = [_unpack(self.peers[j].recv_bytes()) for j in sorted(self.peers)]
         for th in senders:
             th.join()
-        # received states are few (most successors stay with their worker):
-        # the plain insert serves them
-        insert = self.insert
         for ts, pids in batches:
             for t, pid in zip(ts, pids):
-                if t not in seen:
-                    insert(t, pid, depth + 1, viol)
-        return len(self.states) - hi, len(self.states), self.generated, viol
+                offer(t, pid, depth + 1, viol)
+        self.flush(depth + 1, viol)
+        self.level_start = hi
+        return len(store) - hi, len(store), self.generated, viol
 
     def run(self) -> None:
         ctl = self.ctl
@@ -314,14 +323,15 @@ class _Worker:
                 if cmd == "init":
                     viol: list = []
                     for t in msg[1]:
-                        self.insert(t, -1, 1, viol)
-                    ctl.send(("ok", len(self.states), len(self.states), 0, viol))
+                        self.offer(t, -1, 1, viol)
+                    self.flush(1, viol)
+                    ctl.send(("ok", len(self.store), len(self.store), 0, viol))
                 elif cmd == "level":
                     self.done_props = set(msg[2])
                     ctl.send(("ok",) + self.level(msg[1]))
                 elif cmd == "get":
                     i = msg[1]
-                    ctl.send(("ok", self.states[i], self.parents[i]))
+                    ctl.send(("ok", self.store.state(i), self.store.parent(i)))
                 elif cmd == "stop":
                     ctl.send(("ok", time.process_time()))
                     return

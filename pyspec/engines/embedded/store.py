@@ -6,18 +6,20 @@ them costs 80-130 bytes per state (the int object: 32 bytes up to 60 bits,
 and, at the peak, the old table of the set's last resize).  This store
 keeps them as numbers instead:
 
-- ``keys``: every distinct state in the order it was found, as ``ncols``
-  little-endian 64-bit words per state (one numpy row), which is also the
-  BFS queue (a cursor walks it) and what traces are read from.  ``ncols``
-  grows when a wider state arrives (a value escaped into the tail);
+- ``cols``: every distinct state in the order it was found, as ``ncols``
+  numpy columns of 64-bit words (least significant first), which is also
+  the BFS queue (a cursor walks it) and what traces are read from.
+  ``ncols`` grows when a wider state arrives (a value escaped into the
+  tail);
 - ``table``: an open-addressing hash table (linear probing, at most half
-  full) of ``index + 1`` as 32-bit words, 0 for an empty slot.  Equality is
-  checked against ``keys``, so the store is exact (no fingerprints);
+  full, four times bigger when it is) of ``index + 1`` as 32-bit words, 0
+  for an empty slot.  Equality is checked against ``cols``, so the store is
+  exact (no fingerprints);
 - ``parents``: for each state the index of the state it was found from (-1
-  for initial states), 32 bits.
+  for initial states), 32 bits (64 for the workers' global ids).
 
-That is 8 to 16 bytes of table, 8 bytes per key word and 4 of parent link:
-20-40 bytes per state (about 50 at the peak of the table's resize).
+That is 8 to 32 bytes of table, 8 bytes per word and 4 of parent link:
+20-60 bytes per state.
 
 Membership is answered per batch (:meth:`StateStore.add_batch`): numpy
 probes every key of the batch at once, so the search loop collects the
@@ -42,9 +44,9 @@ _U64 = np.uint64
 _K0 = _U64(0x9E3779B97F4A7C15)
 _K1 = _U64(0xBF58476D1CE4E5B9)
 _K2 = _U64(0x94D049BB133111EB)
-_KCOL = [_U64((0x9E3779B97F4A7C15 * (2 * c + 1)) & _WORD) for c in range(64)]
+_KCOL = [_U64((0x9E3779B97F4A7C15 * (2 * c + 1)) & _WORD) for c in range(64)]  # per column (mod 64)
 _MIN_TABLE_BITS = 12
-_MAX_STATES = (1 << 32) - 2  # table entries are 32-bit "index + 1"
+_MAX_TABLE_INDEX = (1 << 32) - 2  # table entries are 32-bit "index + 1"
 _REHASH_CHUNK = 1 << 20
 
 
@@ -79,10 +81,10 @@ def _from_words(cols: list[np.ndarray]) -> list[int]:
 class StateStore:
     __slots__ = ("cols", "parents", "table", "n", "level_ends", "_shift")
 
-    def __init__(self, ncols: int = 1) -> None:
+    def __init__(self, ncols: int = 1, parent_dtype=np.int32) -> None:
         self.n = 0
         self.cols = [np.zeros(1024, dtype=_U64) for _ in range(ncols)]
-        self.parents = np.zeros(1024, dtype=np.int32)
+        self.parents = np.zeros(1024, dtype=parent_dtype)  # int64 for the workers' global ids
         self.table = np.zeros(1 << _MIN_TABLE_BITS, dtype=np.uint32)
         self._shift = _U64(64 - _MIN_TABLE_BITS)
         self.level_ends: list[int] = []  # index one past the last state of each level
@@ -160,12 +162,13 @@ class StateStore:
         k = len(slots)
         if k:
             n = self.n
-            if n + k > _MAX_STATES:
-                raise StoreFullError(f"more than {_MAX_STATES:,} distinct states")
+            limit = min(_MAX_TABLE_INDEX, int(np.iinfo(self.parents.dtype).max))
+            if n + k > limit:
+                raise StoreFullError(f"more than {limit:,} distinct states")
             self._reserve(n + k)
             for c, w in zip(self.cols, words):
                 c[n:n + k] = w[new]
-            self.parents[n:n + k] = np.asarray(parents, dtype=np.int32)[new]
+            self.parents[n:n + k] = np.asarray(parents, dtype=self.parents.dtype)[new]
             idx = np.arange(n, n + k, dtype=np.int64)
             if self._grow_table(n + k):
                 self._insert(idx)
@@ -180,7 +183,7 @@ class StateStore:
         with np.errstate(over="ignore"):
             h = words[0] * _K0
             for c in range(1, len(words)):
-                h ^= words[c] * _KCOL[c]
+                h ^= words[c] * _KCOL[c % 64]
             h ^= h >> _U64(30)
             h *= _K1
             h ^= h >> _U64(27)
