@@ -57,3 +57,22 @@ def test_checkpoint_of_another_model_is_refused(tmp_path):
     other = compile_model(load("stmts"), "both")
     with pytest.raises(CheckpointError):
         load_checkpoint(str(cp), other)
+
+
+@pytest.mark.parametrize("after", [1, 5, 40])
+def test_ctrl_c_with_successors_still_in_the_batch_loses_none(tmp_path, monkeypatch, after):
+    # small blocks, big batches: Ctrl-C comes while successors of expanded
+    # states wait in the batch; the checkpoint's cursor goes back to them
+    from pyspec.engines.embedded import bfs
+
+    monkeypatch.setattr(bfs, "BLOCK", 7)
+    monkeypatch.setattr(bfs, "FLUSH", 1000)
+    cm = compile_model(load("counters"), "big")
+    full = explore(cm, Options(invariants=["Fine"]))
+    cp = tmp_path / "run.ckpt"
+    part = explore(cm, Options(invariants=["Fine"], checkpoint=str(cp), checkpoint_every=1e9,
+                               progress=InterruptAfter(after)))
+    assert part.stopped == "interrupted" and part.queue > 0
+    resumed = explore(cm, Options(invariants=["Fine"], recover=str(cp)))
+    assert resumed.complete and resumed.store.states() == full.store.states()
+    assert resumed.generated == full.generated

@@ -439,7 +439,12 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
             i, generated = stop.cursor, tr.generated
     except KeyboardInterrupt:
         res.stopped = "interrupted"
-        i = pending.first  # the successors of the states after it were in the batch, lost
+        # the successors of the states from pending.first on were in the batch, lost:
+        # they are expanded again on recovery, and counted again from there
+        i = pending.first
+        if pending.blocks and pending.blocks[0][0] == i:
+            tr.generated = pending.blocks[0][1]
+        generated = tr.generated
         if opts.checkpoint:
             from .checkpoint import save_checkpoint
 
