@@ -308,6 +308,15 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
                 flushing = -1
         pending.clear(upto)
 
+    def settle(length: int, i: int, generated: int, before_i: int) -> None:
+        """Before recording a violation found while expanding state ``i``:
+        store what was found before it (so that the counts are those of the
+        moment), and restart the batch at ``i`` (``before_i``: the generated
+        count before its expansion)."""
+        tr.generated = generated
+        flush(length, i)
+        pending.blocks.append((i, before_i))
+
     generated = 0
     try:
         if not opts.recover:
@@ -371,9 +380,7 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
                     if is_terminal(s):
                         generated += 1  # TLC's Terminating step (a stutter) counts as generated
                     elif check_deadlock:
-                        tr.generated = generated
-                        flush(depth + 1, i)
-                        pending.blocks.append((i, generated))
+                        settle(depth + 1, i, generated, generated)
                         tr.record("deadlock", "deadlock", i, None, depth)
                         tr.deadlock = check_deadlock = False
                         tr.after()
@@ -393,9 +400,7 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
                         if acts and t != s:
                             for _, f in acts:
                                 if not f(s, t):
-                                    tr.generated = generated
-                                    flush(depth + 1, i)
-                                    pending.blocks.append((i, generated - len(out)))
+                                    settle(depth + 1, i, generated, generated - len(out))
                                     tr.failed_actions(s, t, i, depth + 1)
                                     acts = tr.acts
                                     break
@@ -408,9 +413,7 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
                         if constraint is not None and not constraint(t):
                             # not stored: checked here, each time it is found
                             if inv is not None and not inv(t):
-                                tr.generated = generated
-                                flush(depth + 1, i)
-                                pending.blocks.append((i, generated - len(out)))
+                                settle(depth + 1, i, generated, generated - len(out))
                                 tr.failed_invariants(t, i, t, depth + 1)
                                 inv = tr.check()
                             continue
