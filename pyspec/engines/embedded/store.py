@@ -264,10 +264,11 @@ class StateStore:
         cap = len(self.parents)
         if n <= cap:
             return
-        while cap < n:
-            cap *= 2
-        # ndarray.resize reallocates in place (mremap for big arrays): no copy
-        # held next to the old one.  Nothing else holds a view of these arrays.
+        # A quarter more each time: ndarray.resize zero-fills the new part, so
+        # all of the capacity is resident; it reallocates in place (mremap for
+        # big arrays), without a copy next to the old array.  Nothing else
+        # holds a view of these arrays.
+        cap = max(n, cap + cap // 4)
         for c in self.cols:
             c.resize(cap, refcheck=False)
         self.parents.resize(cap, refcheck=False)
