@@ -21,7 +21,7 @@ class _Stop(Exception):
     pass
 
 
-def one_at_a_time(cm, invariants, actions, deadlock, stop_first):
+def one_at_a_time(cm, invariants, actions, deadlock, stop_first, max_states=None):
     states, parents, seen = [], [], set()
     found = {}  # property -> (distinct, generated, index of the last stored state, extra final state, length)
     counts = {"generated": 0}
@@ -60,6 +60,8 @@ def one_at_a_time(cm, invariants, actions, deadlock, stop_first):
             if i == level_end:
                 level_end = len(states)
                 depth += 1
+            if max_states is not None and len(states) >= max_states:
+                break
             s = states[i]
             out = cm.next_states(s)
             counts["generated"] += len(out)
@@ -138,6 +140,19 @@ def test_batched_search_equals_one_at_a_time(path, model, stop_first, monkeypatc
             if index >= 0:
                 assert [res.store.state(j) for j in res.store.path(index)] == _path(states, parents, index)
         assert res.store.states() == states[:res.distinct]
+
+
+@pytest.mark.parametrize("bound", [1, 7, 50, 1000])
+@pytest.mark.parametrize("batches", [(1, 1), (3, 5), (4096, 32768)])
+def test_max_states_stops_where_one_at_a_time_does(bound, batches, monkeypatch):
+    monkeypatch.setattr(bfs, "BLOCK", batches[0])
+    monkeypatch.setattr(bfs, "FLUSH", batches[1])
+    cm = compile_model(load("spec/kvm/v1.pyspec"), "small")
+    distinct, generated, queue, found, states, _ = one_at_a_time(cm, [], [], False, False, bound)
+    res = explore(cm, Options(max_states=bound))
+    assert res.stopped == "max-states"
+    assert (res.distinct, res.generated, res.queue) == (distinct, generated, queue)
+    assert res.store.states() == states
 
 
 def test_a_later_initial_state_violating_reports_its_own_counts():

@@ -269,13 +269,17 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
     recent, cand = pending.recent, pending.states
     recent_add, cand_append, cpar_append = recent.add, cand.append, pending.parents.append
     inv = tr.check()
+    bound = opts.max_states
+    # a batch holds at most as many successors as there is room for below
+    # the bound, so that the search stops where a one-at-a-time search does
+    flush_at = FLUSH if bound is None else max(1, min(FLUSH, bound))
 
     def flush(length: int, upto: int, initial: bool = False) -> None:
         """Store the batch; check the invariants on its new states (at depth ``length``).
 
         ``upto``: the states before it are expanded, their successors all in the batch.
         """
-        nonlocal inv, flushing
+        nonlocal inv, flushing, flush_at
         if cand:
             base = len(store)
             new = store.add_batch(cand, pending.parents)
@@ -307,6 +311,8 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
                     tr.generated = generated
                 flushing = -1
         pending.clear(upto)
+        if bound is not None:  # the bound is checked after each flush
+            flush_at = max(1, min(FLUSH, bound - len(store)))
 
     def settle(length: int, i: int, generated: int, before_i: int) -> None:
         """Before recording a violation found while expanding state ``i``:
@@ -357,8 +363,6 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
         check_deadlock = tr.deadlock
         generated = tr.generated
         simple = constraint is None and not acts
-        # with a bound on the states, one state at a time (the bound is checked before each)
-        block, flush_at = (BLOCK, FLUSH) if opts.max_states is None else (1, 1)
         while True:
             if i == level_end:
                 tr.generated = generated
@@ -373,7 +377,7 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
             if len(store) >= max_states:
                 raise _Stop("max-states")
             pending.blocks.append((i, generated))
-            for s in store.states(i, min(level_end, i + block)):
+            for s in store.states(i, min(level_end, i + BLOCK)):
                 next_fast(s, ap)
                 generated += len(out)
                 if not out:
@@ -422,9 +426,12 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
                         cpar_append(i)
                 out.clear()
                 i += 1
+                if len(cand) >= flush_at:
+                    tr.generated = generated
+                    flush(depth + 1, i)
+                    if len(store) >= max_states:
+                        raise _Stop("max-states")
             tr.generated = generated
-            if len(cand) >= flush_at:
-                flush(depth + 1, i)
             now = time.monotonic()
             if progress is not None:
                 progress.update(distinct=len(store) + len(cand), generated=generated,
