@@ -268,14 +268,6 @@ class _Worker:
                         else:
                             box_t[1 - k](t)
                             box_p[1 - k](pid)
-                elif simple:
-                    for t in out:
-                        owner = owner_of(t)
-                        if owner == k:
-                            offer(t, pid, depth + 1, viol)
-                        else:
-                            box_t[owner](t)
-                            box_p[owner](pid)
                 else:
                     for t in out:
                         if acts and t != s:
