@@ -2,27 +2,36 @@
 
 The state space is partitioned: a state belongs to worker ``owner(s)``,
 computed from the packed int the same way in every process (the partition
-is chosen before the workers are forked).  The search is level-synchronous:
+is chosen before the workers are forked), and only its owner stores it.
+The search is level-synchronous:
 
 1. the coordinator (the calling process) tells every worker to expand the
-   states it found in the previous level;
+   states it found in the previous level, and which of them to hand over
+   to which peer (below);
 2. each worker expands its frontier; a successor it owns goes straight into
-   its seen set (as in the one-process search), the others are sent, in
-   one batch per peer, directly to their owner -- a sender thread writes
-   while the main thread reads, so two workers never block each other on
-   full pipes;
-3. each worker adds the states it received, checks invariants on the new
-   ones and reports its counts and violations; the coordinator decides
-   whether to go on.
+   its batch (as in the one-process search), the others are sent, in one
+   batch per peer, directly to their owner -- sender threads write while
+   the main thread reads, so two workers never block each other on full
+   pipes;
+3. each worker stores the states it received (numpy, no Python object per
+   state but the new ones), checks invariants on the new ones and reports
+   its counts and violations; the coordinator decides whether to go on.
 
 The partition is what makes more workers faster: a step changes a few
-fields, so when the owner depends only on bits that steps rarely change, a
-successor nearly always belongs to its parent's worker and costs no more
-than in the one-process search.  :func:`choose_partition` picks such bits
-from seeded random walks of the model: the owner is the parity of the
-packed state's bits under a mask of the bits that change least often
-(several of them, so that the parity splits the states evenly).  A mask
-that does not split the walks' states evenly falls back to a mixing hash.
+fields, so when the owner depends only on fields that steps rarely change,
+a successor nearly always belongs to its parent's worker and costs no more
+than in the one-process search (successors that move cost much more than
+their transfer: the workers lose the locality of similar states).
+:func:`choose_partition` picks such fields (slots) from seeded random walks
+of the model; the owner is a multiplicative hash of their bits.
+
+A few such fields take few values, some of them frequent, and the shares
+of the workers drift from level to level; so before each level the
+coordinator evens the frontiers out (:func:`share_frontiers`): a worker
+with more than its share hands the tail of its frontier, with the states'
+ids, to the others, which expand those states as if they were their own
+(successors go to their owners as usual).  The order in which states are
+stored depends only on the level sizes, so runs are deterministic.
 
 Every property's first violation is at the least depth (levels are complete
 before the next starts), so counterexamples stay shortest.  Parents are
@@ -38,6 +47,7 @@ import random
 import threading
 import time
 from array import array
+from collections import Counter
 from collections.abc import Callable
 from itertools import compress
 from multiprocessing.connection import wait
@@ -51,50 +61,59 @@ from .store import StateStore
 #: random walks (and steps per walk) that sample the model for the partition
 PARTITION_WALKS = 100
 PARTITION_DEPTH = 200
-#: bits per parity mask: with fewer, correlated bits rarely split evenly
-PARTITION_BITS = 8
-#: a mask whose parity gives a worker less than this share of the sampled
-#: states (per worker bit) is not used
-PARTITION_MIN_SHARE = 0.35
+#: the owner hash's multiplier (odd; the 64-bit golden ratio of splitmix64)
+_MULT = 0x9E3779B97F4A7C15
+#: bits of the product above the masked value's width that the owner is
+#: taken from (every bit of the value has reached them)
+_MIX_BITS = 32
+#: a worker with at least this many frontier states more than its share
+#: hands them to the others (fewer are not worth the transfer)
+SHARE_MIN = BLOCK
 
 
 class Partition:
-    """Which worker owns a state: ``owner(s)``.
+    """Which worker owns a state: ``owner(s)``, a multiplicative hash of the
+    bits of ``s`` under ``mask``, modulo the number of workers ``n``.
 
-    ``masks`` (one per bit of the worker number, for a power-of-two worker
-    count): worker bit ``i`` is the parity of ``s & masks[i]``.  Without
-    masks, a mixing hash of every bit modulo the worker count."""
+    The search loop inlines the same expression:
+    ``((s & mask) * _MULT >> shift) % n``."""
 
-    def __init__(self, n: int, masks: tuple[int, ...] = ()):
+    def __init__(self, n: int, mask: int, fields: tuple[str, ...] = ()):
         self.n = n
-        self.masks = masks
-        if len(masks) == 1:
-            m = masks[0]
-            self.owner: Callable[[int], int] = lambda s: (s & m).bit_count() & 1
-        elif masks:
-            def owner(s: int) -> int:
-                w = 0
-                for i, m in enumerate(masks):
-                    w |= ((s & m).bit_count() & 1) << i
-                return w
-            self.owner = owner
-        else:
-            self.owner = lambda s: (s ^ (s >> 17) ^ (s >> 31) ^ (s >> 47)) % n
+        self.mask = mask
+        self.fields = fields  # the state entries whose slots ``mask`` covers (for reports)
+        self.shift = shift = mask.bit_length() + _MIX_BITS
+        self.owner: Callable[[int], int] = lambda s: ((s & mask) * _MULT >> shift) % n
 
 
 def choose_partition(model: CompiledModel, n: int, seed: int = 0) -> Partition:
-    """A partition for ``n`` workers in which steps rarely move a state to
-    another worker (see the module docstring); deterministic."""
-    if n < 2 or n & (n - 1):
-        return Partition(n)  # parities split into powers of two only
+    """A partition for ``n`` workers in which few steps move a state to
+    another worker and every worker gets a fair share of each level (see
+    the module docstring); deterministic.
+
+    Slots are taken in the order of how often the sampled steps change them
+    (least first); each prefix of that order is a candidate mask, charged
+    with the largest share of the sampled states a worker would own (plus
+    one standard deviation of a random hash over the prefix's values: the
+    sample has few of them where the state space has many, and shares must
+    hold on all of it) times one plus the share of the sampled steps that
+    change owner (a successor that moves is sent to its owner).  The
+    cheapest prefix wins; without varying slots, every slot is hashed."""
+    slots = [sl for sl in model.slots if sl.width]
+    every = 0
+    for sl in slots:
+        every |= sl.mask << sl.off
+    fallback = Partition(n, every, tuple(dict.fromkeys(sl.key for sl in slots)))
+    if n < 2:
+        return fallback
     rng = random.Random(seed)
     next_fast = model.next_fast
     try:
         inits = model.initial_states()
     except Exception:  # noqa: BLE001 - reported by the search
-        return Partition(n)
+        return fallback
     states: list[int] = []
-    changed: dict[int, int] = {}  # bit -> transitions that flip it
+    steps: list[tuple[int, int]] = []  # sampled (state, successor) pairs
     out: list[int] = []
     for _ in range(PARTITION_WALKS):
         s = inits[rng.randrange(len(inits))]
@@ -107,36 +126,35 @@ def choose_partition(model: CompiledModel, n: int, seed: int = 0) -> Partition:
             if not out:
                 break
             states.append(s)
-            for t in out:
-                d = (s ^ t) & model.layout.fixed_mask
-                while d:
-                    low = d & -d
-                    changed[low] = changed.get(low, 0) + 1
-                    d ^= low
+            steps.extend((s, t) for t in out)
             s = out[rng.randrange(len(out))]
     if not states:
-        return Partition(n)
-    # value bits (not an escapable field's escape flag) set in some sampled
-    # states and clear in others, least often flipped first
-    candidates = []
-    for sl in model.slots:
-        for b in range(1 if sl.escapable else 0, sl.width):
-            bit = 1 << (sl.off + b)
-            ones = sum(1 for x in states if x & bit)
-            if 0 < ones < len(states):
-                candidates.append((changed.get(bit, 0), sl.off + b))
-    candidates.sort()
-    groups = n.bit_length() - 1
-    masks = [0] * groups
-    for i, (_, b) in enumerate(candidates[:PARTITION_BITS * groups]):
-        masks[i % groups] |= 1 << b
-    part = Partition(n, tuple(masks))
-    counts = [0] * n
-    for x in states:
-        counts[part.owner(x)] += 1
-    if not all(masks) or min(counts) < PARTITION_MIN_SHARE * 2 / n * len(states):
-        return Partition(n)
-    return part
+        return fallback
+    ranked = []
+    for sl in slots:
+        m = sl.mask << sl.off
+        if len({x & m for x in states}) > 1:  # a slot that never varies splits nothing
+            ranked.append((sum(1 for x, t in steps if (x ^ t) & m) / len(steps), sl.off, sl))
+    ranked.sort(key=lambda r: r[:2])
+    best, best_cost = fallback, None
+    mask = 0
+    keys: list[str] = []
+    for _, _, sl in ranked:
+        mask |= sl.mask << sl.off
+        keys.append(sl.key)
+        part = Partition(n, mask, tuple(dict.fromkeys(keys)))
+        owner = part.owner
+        values = Counter(x & mask for x in states)
+        shares = [0] * n
+        for v, c in values.items():
+            shares[owner(v)] += c
+        spread = sum(c * c for c in values.values()) ** 0.5 / len(states)  # 1/sqrt(effective values)
+        load = max(shares) / len(states) + spread * ((1 - 1 / n) / n) ** 0.5
+        moved = sum(1 for x, t in steps if owner(x) != owner(t)) / len(steps)
+        cost = load * (1 + moved)
+        if best_cost is None or cost < best_cost - 1e-9:
+            best, best_cost = part, cost
+    return best
 
 
 def _pack(states: list[int], pids: list[int]) -> bytes:
@@ -146,14 +164,13 @@ def _pack(states: list[int], pids: list[int]) -> bytes:
         return b"M" + marshal.dumps((states, pids))
 
 
-def _unpack(data: bytes) -> tuple[list[int], list[int]]:
+def _unpack(data: bytes) -> tuple[np.ndarray, np.ndarray] | tuple[list[int], list[int]]:
+    """The states and parents of :func:`_pack`: numpy arrays (states of 64
+    bits at most) or lists (wider ones)."""
     if data[:1] == b"Q":
         n = int.from_bytes(data[1:9], "little")
-        a = array("Q")
-        a.frombytes(data[9:9 + 8 * n])
-        b = array("q")
-        b.frombytes(data[9 + 8 * n:])
-        return a.tolist(), b.tolist()
+        return (np.frombuffer(data, dtype="<u8", count=n, offset=9),
+                np.frombuffer(data, dtype="<i8", count=n, offset=9 + 8 * n))
     return marshal.loads(data[1:])
 
 
@@ -203,108 +220,173 @@ class _Worker:
         if cand:
             base = len(store)
             new = store.add_batch(cand, self.cpar)
-            invs = [(nm, f) for nm, f in self.invs if nm not in self.done_props]
-            if invs and len(store) > base:
-                inv_all = self.model.invariant_conjunction([nm for nm, _ in invs if nm in self.spec_invs])
-                others = [(nm, f) for nm, f in invs if nm not in self.spec_invs]
-                for j, t in enumerate(compress(cand, new.tolist()), base):
-                    if (inv_all is not None and not inv_all(t)) or others:
-                        for nm, f in invs:
-                            if not f(t):
-                                viol.append((nm, "invariant", self.gid(j), None, depth))
+            if len(store) > base:
+                self.check_new(base, lambda: compress(cand, new.tolist()), depth, viol)
         self.recent.clear()
         cand.clear()
         del self.cpar[:]
 
-    def level(self, depth: int) -> tuple:
+    def check_new(self, base: int, states: Callable, depth: int, viol: list) -> None:
+        """Invariants on the states just stored from index ``base`` on
+        (``states()``: them, in order)."""
+        invs = [(nm, f) for nm, f in self.invs if nm not in self.done_props]
+        if not invs:
+            return
+        inv_all = self.model.invariant_conjunction([nm for nm, _ in invs if nm in self.spec_invs])
+        others = [(nm, f) for nm, f in invs if nm not in self.spec_invs]
+        for j, t in enumerate(states(), base):
+            if (inv_all is not None and not inv_all(t)) or others:
+                for nm, f in invs:
+                    if not f(t):
+                        viol.append((nm, "invariant", self.gid(j), None, depth))
+
+    def receive(self, states, pids, depth: int, viol: list) -> None:
+        """Store the successors a peer sent (after this worker's own: the
+        batch is flushed first), keeping the first of repeated ones."""
+        if isinstance(states, np.ndarray) and self.model.constraint is None:
+            # numpy all the way: no Python int per received state but the new ones
+            _, first = np.unique(states, return_index=True)
+            first.sort()
+            states, pids = states[first], pids[first]
+            base = len(self.store)
+            new = self.store.add_words([states], pids)
+            if len(self.store) > base:
+                self.check_new(base, lambda: states[new].tolist(), depth, viol)
+            return
+        for lo in range(0, len(states), FLUSH):  # a batch at a time, as in the search loop
+            for t, pid in zip(states[lo:lo + FLUSH], pids[lo:lo + FLUSH]):
+                self.offer(int(t), int(pid), depth, viol)
+            self.flush(depth, viol)
+
+    def level(self, depth: int, gives: tuple = (), takes: tuple = ()) -> tuple:
+        """Expand this worker's frontier (the states the last level stored)
+        but the last ones, which ``gives`` (``(peer, count)`` pairs) hands
+        over to less loaded peers, and the states the peers of ``takes``
+        hand over; exchange the successors; store the ones it owns."""
+        n, k = self.n, self.k
+        store = self.store
+        lo, hi = self.level_start, len(store)
+        peers = self.peers
+        viol: list = []
+        outbox: dict[int, tuple[list, list]] = {j: ([], []) for j in peers}
+        senders: dict[int, threading.Thread] = {}
+
+        def send(j: int, data: bytes) -> None:
+            """Send in a thread (the peer may be busy and the pipe full),
+            after what this level sent ``j`` before."""
+            before = senders.get(j)
+
+            def write() -> None:
+                if before is not None:
+                    before.join()
+                peers[j].send_bytes(data)
+            senders[j] = threading.Thread(target=write)
+            senders[j].start()
+
+        end = hi
+        for j, count in gives:  # the frontier's tail, with the states' ids
+            send(j, _pack(store.states(end - count, end), list(range((end - count) * n + k, end * n + k, n))))
+            end -= count
+        generated = 0
+        for block in range(lo, end, BLOCK):
+            top = min(end, block + BLOCK)
+            generated += self.expand(store.states(block, top), range(block * n + k, top * n + k, n),
+                                     depth, viol, outbox)
+        for j in takes:
+            states, gids = _unpack(peers[j].recv_bytes())
+            if isinstance(states, np.ndarray):
+                states, gids = states.tolist(), gids.tolist()
+            for b in range(0, len(states), BLOCK):
+                generated += self.expand(states[b:b + BLOCK], gids[b:b + BLOCK], depth, viol, outbox)
+        self.generated += generated
+        # exchange: send in a thread, receive here
+        for j in peers:
+            send(j, _pack(*outbox[j]))
+        batches = [_unpack(peers[j].recv_bytes()) for j in sorted(peers)]
+        for th in senders.values():
+            th.join()
+        self.flush(depth + 1, viol)
+        for ts, pids in batches:
+            self.receive(ts, pids, depth + 1, viol)
+        self.level_start = hi
+        return len(store) - hi, len(store), self.generated, viol
+
+    def expand(self, states: list[int], pids, depth: int, viol: list, outbox: dict) -> int:
+        """Generate the successors of ``states`` (whose global ids are
+        ``pids``): this worker's go into its batch, the others into
+        ``outbox``; the number generated."""
         model = self.model
         n, k = self.n, self.k
         canon = self.opts.symmetry
         constraint = model.constraint
         out: list[int] = []
         ap = out.append
-        outbox: dict[int, tuple[list, list]] = {j: ([], []) for j in self.peers}
-        viol: list = []
-        store = self.store
-        lo, hi = self.level_start, len(store)
         next_fast = model.next_fast
         recent, cand = self.recent, self.cand
         deadlock = self.opts.deadlock and "deadlock" not in self.done_props
         acts = [(nm, f) for nm, f in self.acts if nm not in self.done_props]
         simple = canon is None and not acts
-        boxes = [outbox.get(j) for j in range(n)]
-        box_t = [b[0].append if b is not None else None for b in boxes]
-        box_p = [b[1].append if b is not None else None for b in boxes]
-        owner_of = self.partition.owner
-        mask = self.partition.masks[0] if n == 2 and self.partition.masks else 0
+        box_t = [outbox[j][0].append if j in outbox else None for j in range(n)]
+        box_p = [outbox[j][1].append if j in outbox else None for j in range(n)]
+        part = self.partition
+        mask, shift, mult = part.mask, part.shift, _MULT
         offer = self.offer
         recent_add, cand_ap, cpar_ap = recent.add, cand.append, self.cpar.append
         generated = 0
-        for block in range(lo, hi, BLOCK):
-            for i, s in enumerate(store.states(block, min(hi, block + BLOCK)), block):
-                next_fast(s, ap)
-                generated += len(out)
-                pid = i * n + k
-                if not out:
-                    if model.is_terminal(s):
-                        generated += 1  # TLC's Terminating step
-                    elif deadlock:
-                        viol.append(("deadlock", "deadlock", pid, None, depth))
-                    continue
-                if simple and mask:
-                    # two workers: a successor this worker owns goes into
-                    # the batch here and now, as in the one-process search
-                    # (the hot loop, hence inline)
-                    for t in out:
-                        if (t & mask).bit_count() & 1 == k:
-                            if t in recent:
-                                continue
-                            if constraint is not None:
-                                offer(t, pid, depth + 1, viol)
-                                continue
-                            recent_add(t)
-                            cand_ap(t)
-                            cpar_ap(pid)
-                        else:
-                            box_t[1 - k](t)
-                            box_p[1 - k](pid)
-                else:
-                    for t in out:
-                        if acts and t != s:
-                            for nm, f in acts:
-                                if not f(s, t):
-                                    viol.append((nm, "action", pid, t, depth + 1))
-                        if canon is not None:
-                            # a representative already in the batch needs no canonicalisation
-                            if t in recent:
-                                continue
-                            t = canon(t)
-                        owner = owner_of(t)
-                        if owner == k:
+        for pid, s in zip(pids, states):
+            next_fast(s, ap)
+            generated += len(out)
+            if not out:
+                if model.is_terminal(s):
+                    generated += 1  # TLC's Terminating step
+                elif deadlock:
+                    viol.append(("deadlock", "deadlock", pid, None, depth))
+                continue
+            if simple:
+                # a successor this worker owns goes into the batch here
+                # and now, as in the one-process search (the hot loop,
+                # hence inline, with Partition.owner written out).
+                # ``recent`` holds the peers' successors too, so that a
+                # repeat costs one lookup whoever owns it, and is sent once.
+                for t in out:
+                    if t in recent:
+                        continue
+                    owner = ((t & mask) * mult >> shift) % n
+                    if owner == k:
+                        if constraint is not None:
                             offer(t, pid, depth + 1, viol)
-                        else:
-                            box_t[owner](t)
-                            box_p[owner](pid)
-                out.clear()
-            if len(cand) >= FLUSH:
-                self.flush(depth + 1, viol)
-        self.generated += generated
-        # exchange: send in a thread, receive here
-        senders = []
-        for j, conn in self.peers.items():
-            data = _pack(*outbox[j])
-            th = threading.Thread(target=conn.send_bytes, args=(data,))
-            th.start()
-            senders.append(th)
-        batches = [_unpack(self.peers[j].recv_bytes()) for j in sorted(self.peers)]
-        for th in senders:
-            th.join()
-        for ts, pids in batches:
-            for t, pid in zip(ts, pids):
-                offer(t, pid, depth + 1, viol)
-        self.flush(depth + 1, viol)
-        self.level_start = hi
-        return len(store) - hi, len(store), self.generated, viol
+                            continue
+                        recent_add(t)
+                        cand_ap(t)
+                        cpar_ap(pid)
+                    else:
+                        recent_add(t)
+                        box_t[owner](t)
+                        box_p[owner](pid)
+            else:
+                for t in out:
+                    if acts and t != s:
+                        for nm, f in acts:
+                            if not f(s, t):
+                                viol.append((nm, "action", pid, t, depth + 1))
+                    if t in recent:
+                        continue
+                    if canon is not None:
+                        # a representative already in the batch needs no canonicalisation
+                        t = canon(t)
+                        if t in recent:
+                            continue
+                    owner = ((t & mask) * mult >> shift) % n
+                    if owner == k:
+                        offer(t, pid, depth + 1, viol)
+                    else:
+                        recent_add(t)
+                        box_t[owner](t)
+                        box_p[owner](pid)
+            out.clear()
+        if len(cand) >= FLUSH:
+            self.flush(depth + 1, viol)
+        return generated
 
     def run(self) -> None:
         ctl = self.ctl
@@ -320,7 +402,7 @@ class _Worker:
                     ctl.send(("ok", len(self.store), len(self.store), 0, viol))
                 elif cmd == "level":
                     self.done_props = set(msg[2])
-                    ctl.send(("ok",) + self.level(msg[1]))
+                    ctl.send(("ok",) + self.level(msg[1], msg[3], msg[4]))
                 elif cmd == "get":
                     i = msg[1]
                     ctl.send(("ok", self.store.state(i), self.store.parent(i)))
@@ -465,8 +547,9 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
             if opts.max_states is not None and distinct >= opts.max_states:
                 stopped = "max-states"
                 break
+            gives, takes = share_frontiers([r[1] for r in replies])
             for k in range(n):
-                ctls[k].send(("level", depth, sorted(violations)))
+                ctls[k].send(("level", depth, sorted(violations), gives[k], takes[k]))
             replies = gather()
             new = sum(r[1] for r in replies)
             absorb(replies, depth + 1)
@@ -538,6 +621,29 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
     res.depth = depth
     res.seconds = time.monotonic() - t0
     return res
+
+
+def share_frontiers(sizes: list[int]) -> tuple[list[tuple], list[tuple]]:
+    """Who hands how many frontier states to whom so that every worker
+    expands about as many: per worker, the ``(peer, count)`` it gives and
+    the peers it takes from (in the order it reads them).  Excesses below
+    :data:`SHARE_MIN` states stay where they are."""
+    n = len(sizes)
+    target = -(-sum(sizes) // n)
+    donors = [[k, x - target] for k, x in enumerate(sizes) if x - target >= SHARE_MIN]
+    takers = [[k, target - x] for k, x in enumerate(sizes) if x < target]
+    gives: list[list] = [[] for _ in range(n)]
+    takes: list[list] = [[] for _ in range(n)]
+    for d in donors:
+        for t in takers:
+            count = min(d[1], t[1])
+            if count <= 0:
+                continue
+            gives[d[0]].append((t[0], count))
+            takes[t[0]].append(d[0])
+            d[1] -= count
+            t[1] -= count
+    return [tuple(g) for g in gives], [tuple(t) for t in takes]
 
 
 def constraint_ok(model: CompiledModel, s: int) -> bool:

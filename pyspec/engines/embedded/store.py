@@ -158,6 +158,18 @@ class StateStore:
         except OverflowError:  # a wider state (an escaped value): more words for every state
             self._widen((max(states).bit_length() + 63) // 64)
             words = _to_words(states, self.ncols)
+        return self.add_words(words, parents)
+
+    def add_words(self, words: list[np.ndarray], parents: Sequence[int] | np.ndarray) -> np.ndarray:
+        """:meth:`add_batch` for states given as columns of 64-bit words
+        (least significant first; fewer columns than the store's are its
+        low words, the others zero)."""
+        if len(words) > self.ncols:
+            self._widen(len(words))
+        elif len(words) < self.ncols:
+            words = list(words) + [np.zeros(len(words[0]), dtype=_U64)] * (self.ncols - len(words))
+        if not len(words[0]):
+            return np.zeros(0, dtype=bool)
         new, slots = self._probe(words)
         k = len(slots)
         if k:
