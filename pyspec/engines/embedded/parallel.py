@@ -150,7 +150,9 @@ def choose_partition(model: CompiledModel, n: int, seed: int = 0) -> Partition:
             shares[owner(v)] += c
         spread = sum(c * c for c in values.values()) ** 0.5 / len(states)  # 1/sqrt(effective values)
         load = max(shares) / len(states) + spread * ((1 - 1 / n) / n) ** 0.5
-        moved = sum(1 for x, t in steps if owner(x) != owner(t)) / len(steps)
+        # only steps that change the masked bits can move a state: once per pair of values
+        changes = Counter((x & mask, t & mask) for x, t in steps if (x ^ t) & mask)
+        moved = sum(c for (a, b), c in changes.items() if owner(a) != owner(b)) / len(steps)
         cost = load * (1 + moved)
         if best_cost is None or cost < best_cost - 1e-9:
             best, best_cost = part, cost
