@@ -54,6 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..engines.embedded import check, check_model
+    from ..engines.embedded.checkpoint import CheckpointError
     from ..engines.embedded.progress import make_progress
     from ..report.text import meets_expectation, render_report, render_table
 
@@ -113,6 +114,10 @@ def run(args: argparse.Namespace) -> int:
                                           checkpoint_every=args.checkpoint_every)
             except SpecError as e:
                 print(e.render(), file=sys.stderr)
+                return 2
+            except CheckpointError as e:
+                progress.close()
+                print(f"pyspec: error: {e}", file=sys.stderr)
                 return 2
             finally:
                 progress.close()

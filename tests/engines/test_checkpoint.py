@@ -59,14 +59,16 @@ def test_checkpoint_of_another_model_is_refused(tmp_path):
         load_checkpoint(str(cp), other)
 
 
-@pytest.mark.parametrize("after", [1, 5, 40])
-def test_ctrl_c_with_successors_still_in_the_batch_loses_none(tmp_path, monkeypatch, after):
+@pytest.mark.parametrize("flush", [1000, 5])
+@pytest.mark.parametrize("after", [1, 5, 10, 40])
+def test_ctrl_c_with_successors_still_in_the_batch_loses_none(tmp_path, monkeypatch, after, flush):
     # small blocks, big batches: Ctrl-C comes while successors of expanded
     # states wait in the batch; the checkpoint's cursor goes back to them
+    # (small batches: to the middle of a block, where the last batch was stored)
     from pyspec.engines.embedded import bfs
 
     monkeypatch.setattr(bfs, "BLOCK", 7)
-    monkeypatch.setattr(bfs, "FLUSH", 1000)
+    monkeypatch.setattr(bfs, "FLUSH", flush)
     cm = compile_model(load("counters"), "big")
     full = explore(cm, Options(invariants=["Fine"]))
     cp = tmp_path / "run.ckpt"

@@ -45,3 +45,27 @@ def test_simulate_command(capsys):
     assert data["verdict"] == "violated" and code == 1
     code = main(["simulate", "spec/examples/peterson.pyspec", "--runs", "5", "--depth", "20"])
     assert code == 0
+
+
+def test_checkpoint_and_recover_with_workers(tmp_path, capsys):
+    # a checkpoint written by two workers resumes in one process and in two;
+    # a file that is not a checkpoint of this model is bad input
+    cp = tmp_path / "run.ckpt"
+    args = ["check", "tests/engines/specs/counters.pyspec", "--model", "big", "--property", "Fine", "--json"]
+    assert main(args + ["--workers", "2", "--checkpoint", str(cp), "--checkpoint-every", "0"]) == 0
+    assert json.loads(capsys.readouterr().out)["distinct_states"] == 10_000
+    for workers in ("1", "2"):
+        assert main(args + ["--workers", workers, "--recover", str(cp)]) == 0
+        assert json.loads(capsys.readouterr().out)["distinct_states"] == 10_000
+    (tmp_path / "junk.ckpt").write_text("junk")
+    other = tmp_path / "other.ckpt"
+    assert main(["check", "spec/examples/counter.pyspec", "--model", "race", "--property", "BothCounted",
+                 "--checkpoint", str(other), "--checkpoint-every", "0"]) == 0
+    assert other.exists()
+    capsys.readouterr()
+    for bad, why in [("junk.ckpt", "not a checkpoint"), ("other.ckpt", "another model"),
+                     ("missing.ckpt", "No such file")]:
+        for workers in ("1", "2"):
+            assert main(args + ["--workers", workers, "--recover", str(tmp_path / bad)]) == 2
+            err = capsys.readouterr().err
+            assert "pyspec: error:" in err and why in err and "Traceback" not in err

@@ -429,6 +429,8 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
                 if len(cand) >= flush_at:
                     tr.generated = generated
                     flush(depth + 1, i)
+                    # the rest of the block starts the next batch (a Ctrl-C rewinds to it)
+                    pending.blocks.append((i, generated))
                     if len(store) >= max_states:
                         raise _Stop("max-states")
             tr.generated = generated

@@ -7,6 +7,9 @@ counters and the violations found so far.  The store's hash table is
 rebuilt on recovery.  Since the search is deterministic, a resumed run reaches the
 same final counts as an uninterrupted one.
 
+The workers of ``--workers N`` write the same format (their stores merged
+level by level): a checkpoint resumes with any number of workers.
+
 The file is a pickle (written to a temporary file and renamed, so that an
 interruption while writing leaves the previous checkpoint intact), tagged
 with a fingerprint of the model's layout: a checkpoint can only resume the
@@ -55,13 +58,23 @@ def model_fingerprint(model: CompiledModel) -> str:
 def save_checkpoint(path: str, model: CompiledModel, store: StateStore, cursor: int, generated: int, depth: int,
                     seconds: float, violations: dict) -> None:
     n = len(store)
+    write_checkpoint(path, model, store.words(), store.ncols, store.parents[:n].astype("<i4").tobytes(),
+                     store.level_ends, cursor, generated, depth, seconds, violations)
+
+
+def write_checkpoint(path: str, model: CompiledModel, states: bytes, ncols: int, parents: bytes,
+                     level_ends: list[int], cursor: int, generated: int, depth: int, seconds: float,
+                     violations: dict) -> None:
+    """Write a checkpoint from its parts: ``states`` as ``ncols``
+    little-endian 64-bit words each, ``parents`` as little-endian 32-bit
+    indexes (the workers of :mod:`.parallel` merge their stores into these)."""
     data = {
         "format": FORMAT,
         "model": model_fingerprint(model),
-        "words": store.ncols,  # 64-bit little-endian words per state
-        "states": store.words(),
-        "parents": store.parents[:n].astype("<i4").tobytes(),
-        "level_ends": list(store.level_ends),
+        "words": ncols,  # 64-bit little-endian words per state
+        "states": states,
+        "parents": parents,
+        "level_ends": list(level_ends),
         "cursor": cursor,
         "generated": generated,
         "depth": depth,
@@ -87,15 +100,26 @@ class CheckpointError(Exception):
     pass
 
 
-def load_checkpoint(path: str, model: CompiledModel) -> Checkpoint:
+def read_checkpoint(path: str, model: CompiledModel) -> dict:
+    """The parts of a checkpoint (the keys of :func:`write_checkpoint`'s
+    file), checked to be of this model."""
     try:
         with open(path, "rb") as f:
             data = pickle.load(f)
-    except (OSError, pickle.UnpicklingError, EOFError) as e:
-        raise CheckpointError(f"cannot read checkpoint {path}: {e}") from None
-    if data.get("format") != FORMAT:
+    except OSError as e:
+        raise CheckpointError(f"cannot read checkpoint {path}: {e.strerror}") from None
+    except Exception:  # noqa: BLE001 - unpickling garbage raises about anything
+        raise CheckpointError(f"{path}: not a checkpoint (written by --checkpoint)") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{path}: unknown checkpoint format")
     if data.get("model") != model_fingerprint(model):
         raise CheckpointError(f"{path}: the checkpoint was written for another model (or another version of it)")
+    if not data["level_ends"]:
+        raise CheckpointError(f"{path}: the checkpoint was written before the initial states were stored")
+    return data
+
+
+def load_checkpoint(path: str, model: CompiledModel) -> Checkpoint:
+    data = read_checkpoint(path, model)
     store = StateStore.from_words(data["states"], data["words"], data["parents"], data["level_ends"])
     return Checkpoint(store, data["cursor"], data["generated"], data["depth"], data["seconds"], data["violations"])

@@ -44,6 +44,8 @@ from __future__ import annotations
 import marshal
 import multiprocessing as mp
 import random
+import signal
+import sys
 import threading
 import time
 from array import array
@@ -56,7 +58,7 @@ import numpy as np
 
 from ...compile import CompiledModel
 from .bfs import BLOCK, FLUSH, ExploreResult, Options, Violation
-from .store import StateStore
+from .store import StateStore, _from_words
 
 #: random walks (and steps per walk) that sample the model for the partition
 PARTITION_WALKS = 100
@@ -178,7 +180,7 @@ def _unpack(data: bytes) -> tuple[np.ndarray, np.ndarray] | tuple[list[int], lis
 
 class _Worker:
     def __init__(self, k: int, n: int, model: CompiledModel, opts: Options, ctl, peers: dict,
-                 partition: Partition):
+                 partition: Partition, resume: _Resume | None = None):
         self.k, self.n = k, n
         self.partition = partition
         self.model = model
@@ -190,7 +192,10 @@ class _Worker:
         self.recent: set[int] = set()
         self.cand: list[int] = []
         self.cpar = array("q")
-        self.level_start = 0
+        self.level_start = 0  # the frontier: the states from here on (to level_stop if set)
+        self.level_stop: int | None = None
+        self.level_ends: list[int] = []  # as StateStore.level_ends, in this worker's store
+        self.resume = resume
         self.invs = [(name, model.invariants[name][0]) for name in opts.invariants] + \
             [(name, f) for name, f, _ in opts.extra_invariants]
         self.acts = [(name, model.action_properties[name][0]) for name in opts.actions]
@@ -267,7 +272,8 @@ class _Worker:
         hand over; exchange the successors; store the ones it owns."""
         n, k = self.n, self.k
         store = self.store
-        lo, hi = self.level_start, len(store)
+        lo = self.level_start
+        hi = len(store) if self.level_stop is None else self.level_stop
         peers = self.peers
         viol: list = []
         outbox: dict[int, tuple[list, list]] = {j: ([], []) for j in peers}
@@ -310,7 +316,8 @@ class _Worker:
         self.flush(depth + 1, viol)
         for ts, pids in batches:
             self.receive(ts, pids, depth + 1, viol)
-        self.level_start = hi
+        self.level_start, self.level_stop = hi, None
+        self.level_ends.append(len(store))
         return len(store) - hi, len(store), self.generated, viol
 
     def expand(self, states: list[int], pids, depth: int, viol: list, outbox: dict) -> int:
@@ -390,6 +397,17 @@ class _Worker:
             self.flush(depth + 1, viol)
         return generated
 
+    def load(self, resume: _Resume) -> None:
+        """Store this worker's states of a checkpoint (:class:`_Resume`)."""
+        mine = resume.owned[self.k]
+        rows = resume.rows[mine]
+        parents = resume.parents[mine].astype(np.int64)
+        parents = np.where(parents >= 0, resume.gid_of[np.maximum(parents, 0)], -1)
+        self.store.add_words([np.ascontiguousarray(rows[:, c]) for c in range(rows.shape[1])], parents)
+        self.level_ends = np.searchsorted(mine, resume.level_ends).tolist()
+        self.level_start = int(np.searchsorted(mine, resume.cursor))
+        self.level_stop = self.level_ends[-1]
+
     def run(self) -> None:
         ctl = self.ctl
         while True:
@@ -401,10 +419,19 @@ class _Worker:
                     for t in msg[1]:
                         self.offer(t, -1, 1, viol)
                     self.flush(1, viol)
+                    self.level_ends.append(len(self.store))
                     ctl.send(("ok", len(self.store), len(self.store), 0, viol))
+                elif cmd == "resume":
+                    self.load(self.resume)
+                    self.resume = None
+                    ctl.send(("ok", self.level_stop - self.level_start, len(self.store), 0, []))
                 elif cmd == "level":
                     self.done_props = set(msg[2])
                     ctl.send(("ok",) + self.level(msg[1], msg[3], msg[4]))
+                elif cmd == "dump":  # for a checkpoint (between levels)
+                    store = self.store
+                    ctl.send(("ok", store.ncols, store.words(), store.parents[:len(store)].astype("<i8").tobytes(),
+                              self.level_ends))
                 elif cmd == "get":
                     i = msg[1]
                     ctl.send(("ok", self.store.state(i), self.store.parent(i)))
@@ -417,21 +444,99 @@ class _Worker:
                     return
 
 
-def _child(k, n, model, opts, ctl, peers, partition):
+def _child(k, n, model, opts, ctl, peers, partition, resume):
     import os
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's business
     try:
-        _Worker(k, n, model, opts, ctl, peers, partition).run()
+        _Worker(k, n, model, opts, ctl, peers, partition, resume).run()
     finally:
         os._exit(0)
 
 
+class _Resume:
+    """A checkpoint split between the workers (built before they are
+    forked, which inherit it): the states ``owned[k]`` (indexes into the
+    checkpoint's store, increasing) go to worker ``k``, whose state ``i``
+    has the global id ``gid_of[owned[k][i]]``."""
+
+    def __init__(self, data: dict, partition: Partition):
+        n = partition.n
+        ncols = data["words"]
+        self.rows = np.frombuffer(data["states"], dtype="<u8").reshape(-1, ncols)
+        self.parents = np.frombuffer(data["parents"], dtype="<i4")
+        total = len(self.rows)
+        owners = np.empty(total, dtype=np.int64)
+        owner = partition.owner
+        for lo in range(0, total, 1 << 20):  # a chunk at a time: a Python int per state
+            hi = min(total, lo + (1 << 20))
+            owners[lo:hi] = [owner(t) for t in _from_words([self.rows[lo:hi, c] for c in range(ncols)])]
+        self.owned = [np.flatnonzero(owners == k) for k in range(n)]
+        local = np.empty(total, dtype=np.int64)
+        for mine in self.owned:
+            local[mine] = np.arange(len(mine))
+        self.gid_of = local * n + owners
+        self.level_ends = list(data["level_ends"])
+        self.cursor = data["cursor"]
+        self.depth = data["depth"]
+        self.generated = data["generated"]
+        self.seconds = data["seconds"]
+        self.violations = data["violations"]
+        if self.cursor == self.level_ends[-1] and total > self.cursor:
+            # stopped at the end of a level: the next one is the frontier
+            self.level_ends.append(total)
+            self.depth += 1
+
+
+def merge_stores(dumps: list[tuple], n: int) -> tuple[bytes, int, bytes, list[int], list[np.ndarray]]:
+    """The workers' stores (``(ncols, words, parents, level_ends)`` each,
+    parents as global ids) as one store in the one-process checkpoint
+    format: level by level, worker 0's states of the level, then worker
+    1's...; parents as indexes into it.  Returns its words, words per state,
+    parents, level ends and, per worker, the merged index of each of its
+    states."""
+    ncols = max(d[0] for d in dumps)
+    rows = [np.frombuffer(words, dtype="<u8").reshape(-1, nc) for nc, words, _, _ in dumps]
+    parents = [np.frombuffer(p, dtype="<i8") for _, _, p, _ in dumps]
+    ends = [d[3] for d in dumps]
+    position = [np.empty(len(r), dtype=np.int64) for r in rows]
+    level_ends = []
+    base = 0
+    for lv in range(len(ends[0])):
+        for k in range(n):
+            lo, hi = (ends[k][lv - 1] if lv else 0), ends[k][lv]
+            position[k][lo:hi] = np.arange(base, base + hi - lo)
+            base += hi - lo
+        level_ends.append(base)
+    words = np.zeros((base, ncols), dtype="<u8")
+    merged_parents = np.full(base, -1, dtype="<i4")
+    for k in range(n):
+        words[position[k], :rows[k].shape[1]] = rows[k]
+        p = parents[k]
+        for j in range(n):
+            of_j = (p >= 0) & (p % n == j)
+            merged_parents[position[k][of_j]] = position[j][p[of_j] // n]
+    return words.tobytes(), ncols, merged_parents.tobytes(), level_ends, position
+
+
 def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResult:
-    """As :func:`pyspec.engines.embedded.bfs.explore`, with ``n`` processes."""
+    """As :func:`pyspec.engines.embedded.bfs.explore`, with ``n`` processes.
+
+    Checkpoints (``opts.checkpoint``) are written between levels, in the
+    one-process format; ``opts.recover`` resumes from one written with any
+    number of workers.  The first Ctrl-C lets the workers finish the level
+    (then the run stops as the one-process search does, with its
+    checkpoint and counterexamples); a second one stops them at once.
+    """
     t0 = time.monotonic()
     partition = choose_partition(model, n)
+    resume = None
+    if opts.recover:
+        from .checkpoint import read_checkpoint
+
+        resume = _Resume(read_checkpoint(opts.recover, model), partition)
+        t0 -= resume.seconds
     ctx = mp.get_context("fork")
     ctls, procs = [], []
     pipes: dict[tuple[int, int], tuple] = {}
@@ -446,7 +551,7 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
             elif b == k:
                 peers[a] = cb
         parent_end, child_end = ctx.Pipe(duplex=True)
-        p = ctx.Process(target=_child, args=(k, n, model, opts, child_end, peers, partition), daemon=True)
+        p = ctx.Process(target=_child, args=(k, n, model, opts, child_end, peers, partition, resume), daemon=True)
         p.start()
         ctls.append(parent_end)
         procs.append(p)
@@ -461,6 +566,16 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
     depth = 0
     stopped = None
     error = None
+    in_flight = False  # the workers are expanding a level
+    hard_stop = False  # a second Ctrl-C: the workers are stopped wherever they are
+    interrupted = False  # a first Ctrl-C: stop after this level
+
+    def on_sigint(signum, frame):
+        nonlocal interrupted
+        if interrupted or not in_flight:
+            raise KeyboardInterrupt
+        interrupted = True
+        sys.stderr.write(f"pyspec: Ctrl-C: the workers finish depth {depth} (Ctrl-C again to stop them at once)\n")
 
     def receive(k: int, timeout: float | None = None):
         """Worker ``k``'s reply; EOFError when it exited instead (every
@@ -492,6 +607,17 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
                     raise EOFError(f"worker {k} exited")
         return [replies[k] for k in range(n)]
 
+    def command(msgs: list) -> list:
+        """Send each worker its message; their replies (``in_flight``
+        meanwhile: a Ctrl-C then waits for them)."""
+        nonlocal in_flight
+        in_flight = True
+        for k in range(n):
+            ctls[k].send(msgs[k])
+        replies = gather()
+        in_flight = False
+        return replies
+
     def ask(k, msg):
         ctls[k].send(msg)
         r = receive(k)
@@ -509,34 +635,69 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
                 violations[prop] = (kind, gid, state, vdepth, distinct, generated, time.monotonic() - t0)
                 order.append(prop)
 
+    def checkpoint() -> None:
+        """Write ``opts.checkpoint`` (between levels): the workers' stores
+        merged, the cursor at the frontier."""
+        from .checkpoint import write_checkpoint
+
+        nonlocal checkpoint_depth
+        dumps = [r[1:] for r in command([("dump",)] * n)]
+        words, ncols, parents, level_ends, position = merge_stores(dumps, n)
+        found = {}
+        for prop in order:
+            kind, gid, state, vdepth, dist, gen, secs = violations[prop]
+            index = int(position[gid % n][gid // n]) if gid is not None and gid >= 0 else -1
+            found[prop] = Violation(prop, kind, index, state, dist, gen, vdepth, secs)
+        cursor = level_ends[-2] if len(level_ends) > 1 else 0
+        if len(level_ends) > 1 and level_ends[-1] == cursor:  # the last level found nothing: done
+            level_ends.pop()
+        write_checkpoint(opts.checkpoint, model, words, ncols, parents, level_ends, cursor, generated, depth,
+                         time.monotonic() - t0, found)
+        checkpoint_depth = depth
+
     init_generated = 0
+    checkpoint_depth = -1  # the depth of the last checkpoint written
+    sigint = None
+    if threading.current_thread() is threading.main_thread():
+        sigint = signal.signal(signal.SIGINT, on_sigint)
     try:
-        inits = model.initial_states()
-        init_generated = len(inits)
-        canon = opts.symmetry
-        per: list[list[int]] = [[] for _ in range(n)]
-        seen0 = set()
-        for s in inits:
-            if canon is not None:
-                s = canon(s)
-            if s in seen0:
-                continue
-            seen0.add(s)
-            per[partition.owner(s)].append(s)
-        for k in range(n):
-            ctls[k].send(("init", per[k]))
-        replies = gather()
-        # initial-state-only invariants (state predicates of temporal properties)
-        for name, f, _ in opts.init_invariants:
-            for s in sorted(seen0):
-                if constraint_ok(model, s) and not f(s):
-                    violations.setdefault(name, ("invariant", None, s, 1, 0, 0, 0.0))
-                    order.append(name)
-                    break
-        absorb(replies, 1)
-        depth = 1 if distinct else 0
-        new = distinct
+        if resume is None:
+            inits = model.initial_states()
+            init_generated = len(inits)
+            canon = opts.symmetry
+            per: list[list[int]] = [[] for _ in range(n)]
+            seen0 = set()
+            for s in inits:
+                if canon is not None:
+                    s = canon(s)
+                if s in seen0:
+                    continue
+                seen0.add(s)
+                per[partition.owner(s)].append(s)
+            replies = command([("init", per[k]) for k in range(n)])
+            # initial-state-only invariants (state predicates of temporal properties)
+            for name, f, _ in opts.init_invariants:
+                for s in sorted(seen0):
+                    if constraint_ok(model, s) and not f(s):
+                        violations.setdefault(name, ("invariant", None, s, 1, 0, 0, 0.0))
+                        order.append(name)
+                        break
+            absorb(replies, 1)
+            depth = 1 if distinct else 0
+        else:
+            replies = command([("resume",)] * n)
+            init_generated = resume.generated
+            for prop, v in resume.violations.items():
+                gid = int(resume.gid_of[v.index]) if v.index >= 0 else -1
+                violations[prop] = (v.kind, gid, v.state, v.depth, v.distinct, v.generated, v.seconds)
+                order.append(prop)
+            absorb(replies, resume.depth)
+            depth = resume.depth
+        new = sum(r[1] for r in replies)
+        last_checkpoint = time.monotonic()
         while new:
+            if interrupted:
+                raise KeyboardInterrupt
             if opts.stop_first and order:
                 stopped = "first-violation"
                 break
@@ -549,10 +710,11 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
             if opts.max_states is not None and distinct >= opts.max_states:
                 stopped = "max-states"
                 break
+            if opts.checkpoint and time.monotonic() - last_checkpoint >= opts.checkpoint_every:
+                checkpoint()
+                last_checkpoint = time.monotonic()
             gives, takes = share_frontiers([r[1] for r in replies])
-            for k in range(n):
-                ctls[k].send(("level", depth, sorted(violations), gives[k], takes[k]))
-            replies = gather()
+            replies = command([("level", depth, sorted(violations), gives[k], takes[k]) for k in range(n)])
             new = sum(r[1] for r in replies)
             absorb(replies, depth + 1)
             if new:
@@ -566,12 +728,21 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
             stopped = "all-violated"
     except KeyboardInterrupt:
         stopped = "interrupted"
+        hard_stop = in_flight
+        if opts.checkpoint and not hard_stop and checkpoint_depth != depth:
+            try:
+                checkpoint()
+            except KeyboardInterrupt:
+                hard_stop = True
     except RuntimeError as e:
         stopped = "error"
         error = str(e)
     except (EOFError, OSError) as e:  # a worker died (killed, out of memory)
         stopped = "error"
         error = f"a worker process exited ({type(e).__name__}: {e})"
+    finally:
+        if sigint is not None:
+            signal.signal(signal.SIGINT, sigint)
 
     # counterexamples: fetch the paths from the workers into a small store
     store = res.store
@@ -594,22 +765,28 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
         # batch: no paths are read back then)
         for prop in order if error is None else ():
             kind, gid, state, vdepth, dist, gen, secs = violations[prop]
-            idx = fetch(gid) if gid is not None and gid >= 0 else -1
-            res.violations[prop] = Violation(prop, kind, idx, state, dist, gen, vdepth, secs)
+            message = None
+            if hard_stop:  # the workers are busy with a level: not asked
+                idx, message = -1, "stopped at once (second Ctrl-C) before its counterexample was read back"
+            else:
+                idx = fetch(gid) if gid is not None and gid >= 0 else -1
+            res.violations[prop] = Violation(prop, kind, idx, state, dist, gen, vdepth, secs, message)
             res.order.append(prop)
     except (EOFError, OSError, RuntimeError) as e:  # the worker holding a path is gone
         stopped = "error"
         error = error or f"a worker process exited ({type(e).__name__}: {e})"
     finally:
+        quick = error is not None or hard_stop
         for k in range(n):
             try:
                 ctls[k].send(("stop",))
-                r = receive(k, timeout=None if error is None else 0.5)
-                res.worker_cpu.append(r[1])
+                r = receive(k, timeout=0.5 if quick else None)
+                if not quick:
+                    res.worker_cpu.append(r[1])
             except (OSError, EOFError, IndexError, TimeoutError):
                 pass
         for p in procs:
-            p.join(timeout=5 if error is None else 0.5)
+            p.join(timeout=0.5 if quick else 5)
             if p.is_alive():  # e.g. waiting for a batch from a dead peer
                 p.kill()
                 p.join()
@@ -623,6 +800,7 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
     res.depth = depth
     res.seconds = time.monotonic() - t0
     return res
+
 
 
 def share_frontiers(sizes: list[int]) -> tuple[list[tuple], list[tuple]]:

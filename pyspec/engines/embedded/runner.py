@@ -83,7 +83,7 @@ def _symmetry(cm: CompiledModel):
 
 
 def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> ExploreResult:
-    if settings.workers and settings.workers > 1 and not opts.checkpoint and not opts.recover:
+    if settings.workers and settings.workers > 1:
         from .parallel import explore_parallel
 
         return explore_parallel(cm, opts, settings.workers)
