@@ -305,7 +305,7 @@ class _Worker:
             if isinstance(states, np.ndarray):
                 states, gids = states.tolist(), gids.tolist()
             for b in range(0, len(states), BLOCK):
-                generated += self.expand(states[b:b + BLOCK], gids[b:b + BLOCK], depth, viol, outbox)
+                generated += self.expand(states[b:b + BLOCK], gids[b:b + BLOCK], depth, viol, outbox, own=False)
         self.generated += generated
         # exchange: send in a thread, receive here
         for j in peers:
@@ -320,10 +320,11 @@ class _Worker:
         self.level_ends.append(len(store))
         return len(store) - hi, len(store), self.generated, viol
 
-    def expand(self, states: list[int], pids, depth: int, viol: list, outbox: dict) -> int:
+    def expand(self, states: list[int], pids, depth: int, viol: list, outbox: dict, own: bool = True) -> int:
         """Generate the successors of ``states`` (whose global ids are
-        ``pids``): this worker's go into its batch, the others into
-        ``outbox``; the number generated."""
+        ``pids``; this worker's own states, or a peer's if not ``own``):
+        this worker's go into its batch, the others into ``outbox``; the
+        number generated."""
         model = self.model
         n, k = self.n, self.k
         canon = self.opts.symmetry
@@ -351,6 +352,10 @@ class _Worker:
                 elif deadlock:
                     viol.append(("deadlock", "deadlock", pid, None, depth))
                 continue
+            # most successors have the owner's bits of their parent, hence
+            # its owner: no hash for them
+            sm = s & mask
+            so = k if own else (sm * mult >> shift) % n
             if simple:
                 # a successor this worker owns goes into the batch here
                 # and now, as in the one-process search (the hot loop,
@@ -360,7 +365,8 @@ class _Worker:
                 for t in out:
                     if t in recent:
                         continue
-                    owner = ((t & mask) * mult >> shift) % n
+                    tm = t & mask
+                    owner = so if tm == sm else (tm * mult >> shift) % n
                     if owner == k:
                         if constraint is not None:
                             offer(t, pid, depth + 1, viol)
@@ -385,7 +391,8 @@ class _Worker:
                         t = canon(t)
                         if t in recent:
                             continue
-                    owner = ((t & mask) * mult >> shift) % n
+                    tm = t & mask
+                    owner = so if tm == sm else (tm * mult >> shift) % n
                     if owner == k:
                         offer(t, pid, depth + 1, viol)
                     else:
@@ -693,6 +700,7 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
                 order.append(prop)
             absorb(replies, resume.depth)
             depth = resume.depth
+            resume = None  # the workers have their states: free the checkpoint's
         new = sum(r[1] for r in replies)
         last_checkpoint = time.monotonic()
         while new:
