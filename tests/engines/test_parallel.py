@@ -135,6 +135,30 @@ def test_partition_of_a_kvm_model_keeps_successors_with_their_parent():
     assert sum(every.owner(t) != every.owner(s) for s in sample for t in cm.next_states(s)) > 3 * moved
 
 
+def test_partition_of_states_wider_than_64_bits():
+    # the sample is costed in numpy arrays of Python ints then
+    import random
+
+    cm = compile_model(load("spec/kvm/v3.pyspec"), "small")
+    assert cm.layout.bits > 64
+    part = choose_partition(cm, 2)
+    assert part.mask.bit_length() > 64  # slots above the low word are hashed too
+    assert part.mask != cm.layout.fixed_mask and "vcpu.pc" not in part.fields
+    assert (part.mask, part.fields) == (choose_partition(cm, 2).mask, choose_partition(cm, 2).fields)
+    rng = random.Random(7)  # walks other than the partition's
+    steps = moved = 0
+    for _ in range(50):
+        s = cm.initial_states()[0]
+        for _ in range(100):
+            succ = cm.next_states(s)
+            if not succ:
+                break
+            steps += len(succ)
+            moved += sum(part.owner(t) != part.owner(s) for t in succ)
+            s = rng.choice(succ)
+    assert moved / steps < 0.15, moved / steps
+
+
 @pytest.mark.parametrize("workers", [1, 2, 3, 4])
 def test_partition_owners_are_workers(workers):
     cm = compile_model(load("stmts"), "both")

@@ -49,7 +49,6 @@ import sys
 import threading
 import time
 from array import array
-from collections import Counter
 from collections.abc import Callable
 from itertools import compress
 from multiprocessing.connection import wait
@@ -132,11 +131,19 @@ def choose_partition(model: CompiledModel, n: int, seed: int = 0) -> Partition:
             s = out[rng.randrange(len(out))]
     if not states:
         return fallback
+    # the sample as numpy arrays (of Python ints for states wider than 64 bits)
+    wide = max(max(states), max(t for _, t in steps)).bit_length() > 64
+    dtype = object if wide else np.uint64
+    word = int if wide else np.uint64
+    xs = np.array(states, dtype=dtype)
+    parents = np.array([x for x, _ in steps], dtype=dtype)
+    children = np.array([t for _, t in steps], dtype=dtype)
+    changed = parents ^ children
     ranked = []
     for sl in slots:
-        m = sl.mask << sl.off
-        if len({x & m for x in states}) > 1:  # a slot that never varies splits nothing
-            ranked.append((sum(1 for x, t in steps if (x ^ t) & m) / len(steps), sl.off, sl))
+        m = word(sl.mask << sl.off)
+        if len(np.unique(xs & m)) > 1:  # a slot that never varies splits nothing
+            ranked.append((np.count_nonzero(changed & m) / len(steps), sl.off, sl))
     ranked.sort(key=lambda r: r[:2])
     best, best_cost = fallback, None
     mask = 0
@@ -145,16 +152,18 @@ def choose_partition(model: CompiledModel, n: int, seed: int = 0) -> Partition:
         mask |= sl.mask << sl.off
         keys.append(sl.key)
         part = Partition(n, mask, tuple(dict.fromkeys(keys)))
-        owner = part.owner
-        values = Counter(x & mask for x in states)
-        shares = [0] * n
-        for v, c in values.items():
-            shares[owner(v)] += c
-        spread = sum(c * c for c in values.values()) ** 0.5 / len(states)  # 1/sqrt(effective values)
-        load = max(shares) / len(states) + spread * ((1 - 1 / n) / n) ** 0.5
-        # only steps that change the masked bits can move a state: once per pair of values
-        changes = Counter((x & mask, t & mask) for x, t in steps if (x ^ t) & mask)
-        moved = sum(c for (a, b), c in changes.items() if owner(a) != owner(b)) / len(steps)
+        m = word(mask)
+        # every masked value of the sample (states and successors), its owner
+        values, counts = np.unique(xs & m, return_counts=True)
+        moving = (changed & m) != 0  # only these steps can change owner
+        ends = np.unique(np.concatenate([values, children[moving] & m]))
+        owners = np.array([part.owner(int(v)) for v in ends], dtype=np.int64)
+        shares = np.bincount(owners[np.searchsorted(ends, values)], weights=counts, minlength=n)
+        counts = counts.astype(np.int64)
+        spread = int((counts * counts).sum()) ** 0.5 / len(states)  # 1/sqrt(effective values)
+        load = float(shares.max()) / len(states) + spread * ((1 - 1 / n) / n) ** 0.5
+        moved = np.count_nonzero(owners[np.searchsorted(ends, parents[moving] & m)] !=
+                                 owners[np.searchsorted(ends, children[moving] & m)]) / len(steps)
         cost = load * (1 + moved)
         if best_cost is None or cost < best_cost - 1e-9:
             best, best_cost = part, cost
