@@ -117,6 +117,15 @@ def test_one_process_checkpoint_inside_a_level_resumes_with_workers(tmp_path, mo
     same_end(run(cm, 2, recover=str(cp)), full)
 
 
+@pytest.fixture
+def ctrl_c_raises():
+    """Ctrl-C raises KeyboardInterrupt in this process, as in a terminal
+    (the tests may run as a background job, where it is ignored)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
 def interrupting_level(monkeypatch, at_depth, presses):
     """Worker 0 sends the coordinator ``presses`` Ctrl-Cs when told to
     expand depth ``at_depth``, then takes its time over the level."""
@@ -133,7 +142,7 @@ def interrupting_level(monkeypatch, at_depth, presses):
     monkeypatch.setattr(parallel._Worker, "level", slow_level)
 
 
-def test_ctrl_c_lets_the_workers_finish_the_level(tmp_path, monkeypatch, capsys, counters):
+def test_ctrl_c_lets_the_workers_finish_the_level(tmp_path, monkeypatch, capsys, counters, ctrl_c_raises):
     cm, full = counters
     interrupting_level(monkeypatch, 6, presses=1)
     cp = tmp_path / "run.ckpt"
@@ -149,7 +158,7 @@ def test_ctrl_c_lets_the_workers_finish_the_level(tmp_path, monkeypatch, capsys,
     assert resumed.violations["ALow"].depth == 4
 
 
-def test_second_ctrl_c_stops_the_workers_at_once(tmp_path, monkeypatch, counters):
+def test_second_ctrl_c_stops_the_workers_at_once(tmp_path, monkeypatch, counters, ctrl_c_raises):
     cm, full = counters
     interrupting_level(monkeypatch, 6, presses=2)
     cp = tmp_path / "run.ckpt"
@@ -160,3 +169,24 @@ def test_second_ctrl_c_stops_the_workers_at_once(tmp_path, monkeypatch, counters
     assert alow.index == -1 and "second Ctrl-C" in alow.message
     assert not cp.exists()  # no checkpoint of a level in progress
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_an_ignored_ctrl_c_stays_ignored(counters):
+    # a background job (or a caller with its own handler) keeps its SIGINT disposition
+    cm, full = counters
+    seen = []
+
+    class Watch:
+        def update(self, **stats):
+            seen.append(signal.getsignal(signal.SIGINT))
+
+        def close(self):
+            pass
+
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        res = explore_parallel(cm, Options(invariants=INVS, progress=Watch()), 2)
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert res.distinct == full.distinct
+    assert seen and set(seen) == {signal.SIG_IGN}

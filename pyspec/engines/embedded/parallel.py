@@ -674,7 +674,9 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
     init_generated = 0
     checkpoint_depth = -1  # the depth of the last checkpoint written
     sigint = None
-    if threading.current_thread() is threading.main_thread():
+    if threading.current_thread() is threading.main_thread() and \
+            signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        # (not where Ctrl-C is ignored, e.g. a background job, or handled otherwise)
         sigint = signal.signal(signal.SIGINT, on_sigint)
     try:
         if resume is None:
