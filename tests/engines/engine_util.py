@@ -16,3 +16,20 @@ def load(name: str):
     """A spec of tests/engines/specs by file stem, or any path."""
     p = SPECS / f"{name}.pyspec"
     return pyspec.load(str(p if p.exists() else name))
+
+
+class InterruptAfter:
+    """A progress display that raises KeyboardInterrupt (a Ctrl-C) at its
+    n-th update (the one-process search updates after each block of
+    states, the workers after each level)."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def update(self, **stats):
+        self.n -= 1
+        if self.n == 0:
+            raise KeyboardInterrupt
+
+    def close(self):
+        pass

@@ -4,24 +4,11 @@ the same final counts; Ctrl-C keeps the statistics so far."""
 from __future__ import annotations
 
 import pytest
-from engine_util import load
+from engine_util import InterruptAfter, load
 
 from pyspec.compile import compile_model
 from pyspec.engines.embedded.bfs import Options, explore
 from pyspec.engines.embedded.checkpoint import CheckpointError, load_checkpoint
-
-
-class InterruptAfter:
-    def __init__(self, n):
-        self.n = n
-
-    def update(self, **stats):
-        self.n -= 1
-        if self.n == 0:
-            raise KeyboardInterrupt
-
-    def close(self):
-        pass
 
 
 def test_recover_reaches_the_same_counts(tmp_path):

@@ -10,7 +10,7 @@ import signal
 import time
 
 import pytest
-from engine_util import load
+from engine_util import InterruptAfter, load
 
 from pyspec.compile import compile_model
 from pyspec.engines.embedded import bfs, parallel
@@ -19,22 +19,6 @@ from pyspec.engines.embedded.checkpoint import load_checkpoint
 from pyspec.engines.embedded.parallel import explore_parallel
 
 INVS = ["Fine", "NotAll9"]
-
-
-class InterruptAfter:
-    """A progress display that raises KeyboardInterrupt at its n-th update
-    (for the workers: after the n-th level)."""
-
-    def __init__(self, n):
-        self.n = n
-
-    def update(self, **stats):
-        self.n -= 1
-        if self.n == 0:
-            raise KeyboardInterrupt
-
-    def close(self):
-        pass
 
 
 @pytest.fixture(scope="module")
