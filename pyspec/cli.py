@@ -2,14 +2,17 @@
 
 Each subcommand lives in ``pyspec/commands/<name>.py`` and provides
 ``register(subparsers)``; the function it sets as ``func`` returns the exit
-code.  Exit codes: 0 ok, 1 a property violated (unexpectedly), 2 bad input,
-3 a tool is missing or failed.
+code.  Exit codes: 0 ok, 1 a property did not meet its declared outcome,
+2 bad input (a spec error, static or at run time), 3 a tool is missing or
+failed, or an internal error of pyspec (its traceback is written to a file
+in the cache directory, never to the terminal).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from . import __version__
@@ -18,6 +21,7 @@ COMMANDS = ("lint", "models", "tla", "tlc", "check", "simulate", "graph", "repla
             "conformance", "jupyter")
 
 EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_TOOL = 0, 1, 2, 3
+EXIT_INTERNAL = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,6 +56,33 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as e:  # noqa: BLE001 - a bug of pyspec, never a traceback on the terminal
+        return internal_error(e, sys.argv[1:] if argv is None else argv)
+
+
+def internal_error(e: BaseException, argv: list[str]) -> int:
+    """Report an unexpected exception as a pyspec bug: one line naming it and
+    the command that reproduces it; the traceback goes to a file."""
+    import shlex
+    import time
+    import traceback
+
+    from .cache import ensure_cache_dir
+
+    text = "".join(traceback.format_exception(e))
+    where = "(no writable cache directory: traceback not kept)"
+    folder = ensure_cache_dir()
+    if folder is not None:
+        path = folder / f"internal-error-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
+        try:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(f"pyspec {__version__}\ncommand: pyspec {shlex.join(argv)}\n\n{text}")
+            where = f"traceback in {path}"
+        except OSError:
+            pass
+    print(f"pyspec: internal error (a bug in pyspec, please report it): {type(e).__name__}: {e}\n"
+          f"  reproduce with: pyspec {shlex.join(argv)}\n  {where}", file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 def run() -> None:

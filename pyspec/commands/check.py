@@ -157,6 +157,6 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if interrupted:
         return 130
-    if bad_input:
-        return 2
+    if bad_input or any(r.verdict == "error" for r in all_reports):
+        return 2  # the spec is wrong (an evaluation error at run time), as `pyspec tlc` says
     return 0 if all(r["ok"] for r in rows) else 1

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..ir import nodes as ir
+from ..ir import walk
 from ..values import NONE, FMap, Record, sort_key
 from . import runtime as rt
 from .convert import Converter
@@ -210,7 +211,7 @@ class Codegen:
         self._evaluating: set[str] = set()
         for name, _ in model.constants:
             self.const_value(name)
-        self.recursive = self._recursive_defs()
+        self.recursive = set(walk.recursive_defs(self.spec))
         self._instances()
         ints, seqs = seeds if seeds is not None else ({}, {})
         self.domains = Domains({k: len(v) for k, v in self.conv.sort_names.items()}, self.strings,
@@ -307,26 +308,6 @@ class Codegen:
         return lo, hi
 
     # ------------------------------------------------------------ analysis
-    def _recursive_defs(self) -> set[str]:
-        calls: dict[str, set[str]] = {}
-        for d in self.spec.defs:
-            out: set[str] = set()
-            _walk(d.body, lambda n, out=out: out.add(n.name) if isinstance(n, ir.DefCall) else None)
-            calls[d.name] = out
-        rec = set()
-        for d in calls:
-            seen, todo = set(), list(calls[d])
-            while todo:
-                x = todo.pop()
-                if x == d:
-                    rec.add(d)
-                    break
-                if x in seen:
-                    continue
-                seen.add(x)
-                todo.extend(calls.get(x, ()))
-        return rec
-
     def _collect_values(self) -> None:
         """Every model value (by sort), enum value and string the model can
         produce: the literals of the spec and of this model."""
@@ -1147,9 +1128,54 @@ class Codegen:
         inner = self._update_src(f"_rt.index({base}, {key.src}, {w})", p.type, path[1:], val, c)
         return f"_rt.put({base}, {key.src}, {inner}, {w})"
 
+    def range_desc(self, ty: ir.Type) -> tuple | None:
+        """Where ``ty`` holds ints with declared bounds (a descriptor for
+        :func:`runtime.check_range`), or None when it holds none."""
+        if isinstance(ty, ir.IntType):
+            b = self._int_bounds(ty)
+            return None if b is None else ("int", b[0], b[1])
+        if isinstance(ty, ir.OptionalType):
+            d = self.range_desc(ty.inner)
+            return None if d is None else ("opt", d)
+        if isinstance(ty, (ir.SetType, ir.SeqType)):
+            d = self.range_desc(ty.elem)
+            return None if d is None else ("set" if isinstance(ty, ir.SetType) else "seq", d)
+        if isinstance(ty, ir.MapType):
+            dk, dv = self.range_desc(ty.key), self.range_desc(ty.value)
+            return None if dk is None and dv is None else ("map", dk, dv)
+        if isinstance(ty, ir.TupleType):
+            ds = tuple(self.range_desc(t) for t in ty.elems)
+            return None if all(d is None for d in ds) else ("tup", ds)
+        if isinstance(ty, ir.RecordType):
+            ds = tuple((n, self.range_desc(t)) for n, t in ty.fields)
+            return None if all(d is None for _, d in ds) else ("rec", ds)
+        return None
+
+    def gen_range_check(self, st: ir.Assign, src: str, c: Ctx, ind: str, out: list[str]) -> str:
+        """Check the value ``src`` assigned by ``st`` against the declared
+        ranges of the target's type (docs/semantics.md, Errors); returns the
+        name holding the checked value."""
+        ty = st.path[-1].type if st.path else st.root.type
+        d = self.range_desc(ty)
+        if d is None:
+            return src
+        what = repr(f"the value assigned to '{walk.target_text(st)}'")
+        w = self.where(st)
+        name = self.uniq("_rv_")
+        if d[0] == "int":
+            out.append(f"{ind}{name} = {src}")
+            out.append(f"{ind}if not {d[1]} <= {name} <= {d[2]}: _rt.range_error({name}, {what}, {w})")
+        else:
+            out.append(f"{ind}{name} = _rt.check_range({src}, {self.k(d).src}, {what}, {w})")
+        return name
+
     def gen_assign(self, st: ir.Assign, c: Ctx, ind: str, out: list[str]) -> None:
         k = self._root_slot(st.root, c)
         val = self.ex(st.value, c)
+        d = self.range_desc(st.path[-1].type if st.path else st.root.type)
+        if d is not None and not (val.const and rt.outside_range(val.value, d) is rt.NOCHOICE):
+            self.decode_lines(c, ind, out)
+            val = Py(self.gen_range_check(st, val.src, c, ind, out))
         if st.path:
             base = c.cur[k] if k in c.cur else self.read_slot(c, k).src
             src = self._update_src(base, st.root.type, st.path, val.src, c)
@@ -1351,9 +1377,15 @@ class Codegen:
 
     def _init_choices(self, v: ir.Var, c: Ctx) -> list:
         val = self.eval_const(v.init, c)
-        if v.init_kind == "eq":
-            return [val]
-        return sorted(val, key=sort_key)
+        vals = [val] if v.init_kind == "eq" else sorted(val, key=sort_key)
+        d = self.range_desc(v.type)
+        if d is not None:
+            for x in vals:
+                bad = rt.outside_range(x, d)
+                if bad is not rt.NOCHOICE:
+                    raise CompileError(f"{v.init.span}: the initial value of '{v.name}' is outside its "
+                                       f"declared type: {rt.fmt(bad)}")
+        return vals
 
     def gen_start(self, p: ir.Process, pos: int) -> str | None:
         """``_start_<p>_<pos>(s) -> pc code`` when the start is a loop head."""

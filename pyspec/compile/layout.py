@@ -7,8 +7,8 @@ directly).  Each slot has a :class:`Codec` derived from its declared type:
 
 - enumerable leaves (bool, enum, sort, str, label) are numbered in the
   canonical value order;
-- ints get a range ``lo..hi`` (the declared range, widened to what a
-  deterministic pre-run observed, see :mod:`pyspec.compile.model`);
+- ints get a range ``lo..hi``: the declared range, else what a
+  deterministic pre-run observed, widened (see :mod:`pyspec.compile.model`);
 - sets over small domains are bit masks, maps over small key domains one
   digit per key (absent / present with a value), records and tuples the
   concatenation of their fields, sequences a length and a bounded number of
@@ -391,14 +391,11 @@ def build_codec(ty: ir.Type, dom: Domains, group: str, path: tuple = ()) -> Code
     if isinstance(ty, ir.BoolType):
         return BoolCodec()
     if isinstance(ty, ir.IntType):
+        # A declared range is the field, exactly: both engines refuse a
+        # value outside it (docs/semantics.md), so no guess may widen it.
         lo_hi = dom.int_bounds(ty)
-        seed = dom.int_seeds.get((group, path))
-        if lo_hi is None and seed is None:
-            lo_hi = DEFAULT_INT_SEED
-        elif lo_hi is None:
-            lo_hi = seed
-        elif seed is not None:
-            lo_hi = (min(lo_hi[0], seed[0]), max(lo_hi[1], seed[1]))
+        if lo_hi is None:
+            lo_hi = dom.int_seeds.get((group, path), DEFAULT_INT_SEED)
         return IntCodec(*lo_hi)
     if isinstance(ty, ir.StrType):
         return ListCodec(dom.strings or [""], closed=True)

@@ -523,12 +523,21 @@ def _prerun_walks(cm: CompiledModel, walks: int, depth: int) -> list[int]:
 
 def compile_model(spec: ir.Spec, model_name: str, prerun: bool = True) -> CompiledModel:
     """Compile one model of a spec (raises :class:`CompileError` when a
-    constant cannot be evaluated).
+    constant or an initial value cannot be evaluated).
 
     With ``prerun`` (the default) the field widths of ints and sequences are
     fitted in two deterministic rounds: a short breadth-first exploration,
     then random walks with a fixed seed on the layout the first round gave."""
     spec.model(model_name)  # KeyError for an unknown model
+    cm = _compile(spec, model_name, prerun)
+    try:
+        cm.initial_states()  # an evaluation error in an initial value is a compile error
+    except EvalError as e:
+        raise CompileError(str(e)) from None
+    return cm
+
+
+def _compile(spec: ir.Spec, model_name: str, prerun: bool) -> CompiledModel:
     cm = CompiledModel(spec, model_name)
     if not prerun:
         return cm

@@ -109,6 +109,59 @@ def fmt(v: Any) -> str:
 
 
 # --------------------------------------------------------------------------
+# Declared ranges
+# --------------------------------------------------------------------------
+# A range descriptor says where a type holds ints with declared bounds:
+# ("int", lo, hi), ("opt", d), ("set", d), ("seq", d), ("map", dk, dv)
+# (dk or dv may be None), ("tup", (d, ...)), ("rec", ((name, d), ...)).
+
+
+def outside_range(v: Any, d: tuple) -> Any:
+    """The first int of ``v`` outside its declared range, or NOCHOICE."""
+    tag = d[0]
+    if tag == "int":
+        return NOCHOICE if d[1] <= v <= d[2] else v
+    if tag == "opt":
+        return NOCHOICE if v is NONE else outside_range(v, d[1])
+    if tag in ("set", "seq"):
+        for x in v:
+            r = outside_range(x, d[1])
+            if r is not NOCHOICE:
+                return r
+        return NOCHOICE
+    if tag == "map":
+        for k, x in v._d.items():
+            for part, dd in ((k, d[1]), (x, d[2])):
+                if dd is not None:
+                    r = outside_range(part, dd)
+                    if r is not NOCHOICE:
+                        return r
+        return NOCHOICE
+    if tag == "tup":
+        parts = zip(v, d[1])
+    else:
+        parts = ((v._d[n], dd) for n, dd in d[1])
+    for x, dd in parts:
+        if dd is not None:
+            r = outside_range(x, dd)
+            if r is not NOCHOICE:
+                return r
+    return NOCHOICE
+
+
+def check_range(v: Any, d: tuple, what: str, where: str) -> Any:
+    """``v`` if every int in it is inside its declared range, else an EvalError."""
+    bad = outside_range(v, d)
+    if bad is not NOCHOICE:
+        raise EvalError(f"{what} is outside its declared type: {fmt(bad)}", where)
+    return v
+
+
+def range_error(v: Any, what: str, where: str) -> None:
+    raise EvalError(f"{what} is outside its declared type: {fmt(v)}", where)
+
+
+# --------------------------------------------------------------------------
 # Partial operations
 # --------------------------------------------------------------------------
 

@@ -36,6 +36,7 @@ from ..ir.nodes import (
     TupleType,
     Type,
 )
+from . import lints
 from . import types as T
 from .loader import Unit
 
@@ -70,6 +71,7 @@ class ProcDecl:
     locals: dict[str, ir.Var]
     labels: dict[str, Span]
     span: Span
+    index_set: ir.Expr | None = None  # checked once, in the procs phase
 
 
 def span_of(node, path: str) -> Span:
@@ -124,6 +126,7 @@ class Checker:
         self.declared_at: dict[str, Span] = {}
         self.used: set[str] = set()  # variables read somewhere
         self.broken: set[str] = set()  # properties whose own check failed
+        self.broken_consts: set[str] = set()  # constants whose default failed to check
         self._pending_warnings: list[tuple[str, Span]] = []  # issued if there is no error
         self._model_stack: list[str] = []  # models whose parent is being resolved
         self._root_models: set[str] = set()
@@ -195,7 +198,7 @@ class Checker:
         self._check_reserved(name, self.sp(header.children[0]))
         if self.diags.errors:
             return None
-        return ir.Spec(
+        spec = ir.Spec(
             name=name, path=root.path, doc=doc,
             files=tuple(u.path for u in reversed(self.units)),
             sorts=tuple(self.sorts.values()), enums=tuple(self.enums.values()),
@@ -204,6 +207,9 @@ class Checker:
             properties=tuple(self.properties.values()), models=tuple(self.models.values()),
             span=span_of(header, root.path),
         )
+        for msg, span in lints.all_lints(spec):
+            self.warn(msg, span)
+        return spec
 
     def _item_name(self, item: lark.Tree) -> tuple[str, lark.Token, bool]:
         kids = [c for c in item.children if not (isinstance(c, lark.Tree) and c.data in
@@ -287,17 +293,32 @@ class Checker:
             kids = [c for c in item.children if not (isinstance(c, lark.Tree) and c.data == "override")]
             tok, ty_tree, default = kids[0], kids[1], kids[2]
             self._new_name(str(tok), tok)
-            ty = self.type_of(ty_tree, Scope("const"))
+            try:
+                ty = self.type_of(ty_tree, Scope("const"))
+            except Bail:
+                ty = ANY
             dv = None
-            if default is not None:
-                dv = self.expr(default, Scope("const"))
-                self._expect_assignable(ty, dv, default, f"default of constant '{tok}'")
+            try:
+                if default is not None:
+                    dv = self.expr(default, Scope("const"))
+                    self._expect_assignable(ty, dv, default, f"default of constant '{tok}'")
+            except Bail:
+                dv = None  # reported; the constant still exists for its uses
+                self.broken_consts.add(str(tok))
             self.consts[str(tok)] = ir.Const(str(tok), ty, dv, self.sp(tok))
         elif phase == "vars" and d == "var_decl":
             tok, ty_tree, init = item.children
             self._new_name(str(tok), tok)
-            ty = self.type_of(ty_tree, Scope("const"))
-            kind, value = self._init(init, ty, Scope("init"), str(tok))
+            try:
+                ty = self.type_of(ty_tree, Scope("const"))
+            except Bail:
+                ty = ANY
+            try:
+                kind, value = self._init(init, ty, Scope("init"), str(tok))
+            except Bail:
+                # the declaration's error is reported; the variable still
+                # exists, so that its uses raise no errors of their own
+                kind, value = "eq", ir.Lit(self.sp(tok), ty, 0)
             self.vars[str(tok)] = ir.Var(str(tok), ty, kind, value, self.sp(tok))
         elif phase == "def_sigs" and d == "def_decl":
             self._def_sig(item)
@@ -418,7 +439,12 @@ class Checker:
             index_name = str(itok)
             if index_name != "self":
                 self.err("the index of a process is written 'self' (process p(self in S))", itok)
-            dom = self.expr(iset, Scope("const"))
+            try:
+                dom = self.expr(iset, Scope("const"))
+            except Bail:  # reported; the process still exists for its uses
+                dom = ir.SetLit(self.sp(iset), SetType(ANY), ())
+            if isinstance(dom.type, AnyType):
+                dom = ir.SetLit(self.sp(iset), SetType(ANY), ())
             if not isinstance(dom.type, SetType):
                 self.err(f"process index set must be a set, got {T.describe(dom.type)}", iset)
                 raise Bail
@@ -440,7 +466,7 @@ class Checker:
                     collect(it.children[1:])
 
         collect(body)
-        pd = ProcDecl(name, index_name, index_type, {}, labels, self.sp(tok))
+        pd = ProcDecl(name, index_name, index_type, {}, labels, self.sp(tok), dom if index is not None else None)
         self.procs[name] = pd
         for lab in labels:
             gen = naming.step_name(name, lab)
@@ -523,7 +549,7 @@ class Checker:
         walk(body)
         index_set = None
         if index is not None:
-            index_set = self.expr(index.children[1], Scope("const"))
+            index_set = pd.index_set
         # Reachability of labels: from the start and every fallthrough/goto.
         reach: set[str] = set()
 
@@ -907,7 +933,7 @@ class Checker:
                 constants.append((c.name, bindings[c.name]))
             elif c.default is not None:
                 constants.append((c.name, c.default))
-            else:
+            elif c.name not in self.broken_consts:
                 self.err(f"model '{name}' does not bind constant '{c.name}', which has no default", tok)
         # Symmetry needs a symmetric model: a symmetry set must be bound to a
         # set literal of distinct model values of its sort.
@@ -1731,7 +1757,7 @@ def _kind_word(data: str) -> str:
 
 def _scope_word(kind: str) -> str:
     return {"const": "a constant expression", "model": "a model binding", "init": "an initial value",
-            "local_init": "a local's initial value"}.get(kind, f"a {kind}")
+            "local_init": "a local's initial value"}.get(kind, f"a{'n' if kind[0] in 'aeiou' else ''} {kind}")
 
 
 def _suggest(name: str, candidates: list[str]) -> str | None:

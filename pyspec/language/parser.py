@@ -107,18 +107,14 @@ def _cache_file() -> str | bool:
     """Where lark may keep the built parser (a pickle): a per-user cache
     directory, never a shared temporary one; False when none is writable."""
     import hashlib
-    import os
 
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    folder = os.path.join(base, "pyspec")
-    digest = hashlib.sha256(GRAMMAR.read_bytes() + lark.__version__.encode()).hexdigest()[:16]
-    try:
-        os.makedirs(folder, mode=0o700, exist_ok=True)
-        if not os.access(folder, os.W_OK):
-            return False
-    except OSError:
+    from ..cache import ensure_cache_dir
+
+    folder = ensure_cache_dir()
+    if folder is None:
         return False
-    return os.path.join(folder, f"grammar-{digest}.lark-cache")
+    digest = hashlib.sha256(GRAMMAR.read_bytes() + lark.__version__.encode()).hexdigest()[:16]
+    return str(folder / f"grammar-{digest}.lark-cache")
 
 
 @functools.cache

@@ -88,6 +88,24 @@ def assignable(target: Type, value: Type) -> bool:
 
 
 def _no_any_conflict(target: Type, value: Type) -> bool:
+    """No part of ``value`` may be optional where ``target`` is not: an
+    ``optional[int]`` element in a ``seq[int]``, a ``none`` key in a
+    ``map[K, int]`` (the top level is checked by the caller)."""
+    if isinstance(value, (AnyType, NoneType)) or isinstance(target, AnyType):
+        return True
+    if isinstance(target, OptionalType):
+        inner_v = value.inner if isinstance(value, OptionalType) else value
+        return _no_any_conflict(target.inner, inner_v)
+    if isinstance(value, OptionalType):
+        return False
+    if isinstance(target, (SetType, SeqType)) and isinstance(value, type(target)):
+        return _no_any_conflict(target.elem, value.elem)
+    if isinstance(target, MapType) and isinstance(value, MapType):
+        return _no_any_conflict(target.key, value.key) and _no_any_conflict(target.value, value.value)
+    if isinstance(target, TupleType) and isinstance(value, TupleType):
+        return all(_no_any_conflict(a, b) for a, b in zip(target.elems, value.elems))
+    if isinstance(target, RecordType) and isinstance(value, RecordType):
+        return all(_no_any_conflict(a, b) for (_, a), (_, b) in zip(target.fields, value.fields))
     return True
 
 
@@ -96,7 +114,8 @@ def strip_optional(t: Type) -> Type:
 
 
 def is_int(t: Type) -> bool:
-    return isinstance(strip_optional(t), (IntType, AnyType))
+    """An int operand (arithmetic, ordering): an ``optional[int]`` is not one."""
+    return isinstance(t, (IntType, AnyType))
 
 
 def is_bool(t: Type) -> bool:

@@ -54,6 +54,7 @@ class ModelRun:
     properties: list[str] = field(default_factory=list)  # action and temporal properties
     check_deadlock: bool = True
     expected: list[str] = field(default_factory=list)  # comment lines
+    symmetry: bool = True  # False: no SYMMETRY even if the model declares one
 
 
 @dataclass
@@ -173,7 +174,19 @@ def default_run(spec: ir.Spec, model: ir.Model) -> ModelRun:
         prop = spec.prop(chk.property)
         (run.invariants if prop.kind == "invariant" else run.properties).append(prop.name)
     run.expected = expectations(model)
+    run.symmetry = not checks_liveness(spec, run.properties)
     return run
+
+
+def checks_liveness(spec: ir.Spec, properties: list[str]) -> bool:
+    """Does a run of these properties check liveness?  Then it runs without
+    symmetry: a reduced graph can hide a liveness violation, and can show a
+    lasso that is none (docs/semantics.md, Models)."""
+    return any(spec.prop(n).kind == "temporal" for n in properties if n in {p.name for p in spec.properties})
+
+
+#: The cfg comment of a run that drops the model's symmetry.
+NO_SYMMETRY_NOTE = "symmetry: not used in this run (liveness is checked without symmetry)"
 
 
 def expectations(model: ir.Model) -> list[str]:
@@ -213,7 +226,10 @@ def render_model(spec: ir.Spec, r: Renderer, model: ir.Model, run: ModelRun | No
                             "text": f"StateConstraint == {r.expr(model.constraint, c)}"})
         constraint = "StateConstraint"
     symmetry = None
-    if model.symmetry:
+    expected = list(run.expected)
+    if model.symmetry and not run.symmetry:
+        expected.append(NO_SYMMETRY_NOTE)
+    if model.symmetry and run.symmetry:
         perms = " \\cup ".join(f"Permutations({s})" for s in model.symmetry)
         definitions.append({"comment": f"{model_src}: symmetry of model {model.name}",
                             "text": f"Symmetry == {perms}"})
@@ -224,7 +240,7 @@ def render_model(spec: ir.Spec, r: Renderer, model: ir.Model, run: ModelRun | No
         module=mc, spec_file=spec_file, model=model.name, doc=comment_lines(model.doc),
         spec_module=spec.name, model_values=mvs, definitions=definitions)
     cfg = TEMPLATES.get_template("mc.cfg.j2").render(
-        spec_file=spec_file, model=model.name, expected=run.expected, constants=cfg_consts,
+        spec_file=spec_file, model=model.name, expected=expected, constants=cfg_consts,
         invariants=run.invariants, properties=run.properties, constraint=constraint, symmetry=symmetry,
         check_deadlock=run.check_deadlock)
     return tla, cfg

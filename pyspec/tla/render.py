@@ -14,11 +14,14 @@ clash in TLA+ (which forbids shadowing) get a fresh suffix.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import names as naming
 from ..ir import nodes as ir
+from ..ir import walk
+from ..ir.walk import iter_exprs  # noqa: F401 - re-exported for export.py
+from ..ir.walk import target_text as _target_text
 from .sourcemap import ActionInfo, SourceMap, VarInfo
 
 NONE_NAME = "NoneValue"
@@ -111,31 +114,6 @@ HELPERS: dict[str, tuple[tuple[str, ...], str]] = {
 # --------------------------------------------------------------------------
 # Walking the IR
 # --------------------------------------------------------------------------
-
-
-def iter_exprs(obj):
-    """Every expression node inside ``obj`` (IR nodes, tuples, binders, controls),
-    not looking into types."""
-    stack = [obj]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, tuple):
-            stack.extend(reversed(x))
-        elif isinstance(x, ir.Expr):
-            yield x
-            for f in fields(x):
-                if f.name not in ("span", "type"):
-                    stack.append(getattr(x, f.name))
-        elif is_dataclass(x) and not isinstance(x, type) and not _is_type(x):
-            for f in fields(x):
-                if f.name != "span":
-                    stack.append(getattr(x, f.name))
-
-
-def _is_type(x) -> bool:
-    return isinstance(x, (ir.BoolType, ir.IntType, ir.StrType, ir.SortType, ir.EnumType, ir.LabelType,
-                          ir.SetType, ir.MapType, ir.SeqType, ir.TupleType, ir.RecordType,
-                          ir.OptionalType, ir.NoneType, ir.AnyType))
 
 
 def iter_types(t: ir.Type):
@@ -315,8 +293,9 @@ class Renderer:
         self.uses_none = self._uses_none()
         self.sorts_in_types = self._sorts_in_types()
         self.globals = self._globals()
-        self.def_reads = self._def_reads()
-        self.recursive = self._recursive_defs()
+        self.def_calls = walk.def_calls(spec)
+        self.def_reads = walk.def_reads(spec)
+        self.recursive = walk.recursive_defs(spec)
 
     # ------------------------------------------------------------ names
     def src(self, span) -> str:
@@ -442,50 +421,6 @@ class Renderer:
         return Ctx({}, self.globals, process, frozenset())
 
     # ------------------------------------------------------------ defs
-    def _def_reads(self) -> dict[str, frozenset]:
-        direct: dict[str, set] = {}
-        calls: dict[str, set] = {}
-        for d in self.spec.defs:
-            r, c = set(), set()
-            for e in iter_exprs(d.body):
-                if isinstance(e, ir.VarRef):
-                    r.add(e.name)
-                elif isinstance(e, ir.LocalRef):
-                    r.add(naming.local_name(e.process, e.name))
-                elif isinstance(e, ir.PcRef):
-                    r.add(naming.pc_name(e.process))
-                elif isinstance(e, ir.DefCall):
-                    c.add(e.name)
-            direct[d.name], calls[d.name] = r, c
-        self.def_calls = calls
-        out = {}
-        for name in direct:
-            seen, todo, acc = set(), [name], set()
-            while todo:
-                n = todo.pop()
-                if n in seen:
-                    continue
-                seen.add(n)
-                acc |= direct.get(n, set())
-                todo.extend(calls.get(n, ()))
-            out[name] = frozenset(acc)
-        return out
-
-    def _recursive_defs(self) -> frozenset:
-        rec = set()
-        for name in self.def_calls:
-            seen, todo = set(), list(self.def_calls[name])
-            while todo:
-                n = todo.pop()
-                if n == name:
-                    rec.add(name)
-                    break
-                if n in seen:
-                    continue
-                seen.add(n)
-                todo.extend(self.def_calls.get(n, ()))
-        return frozenset(rec)
-
     def def_order(self) -> list[ir.Def]:
         """Defs so that each comes after the (non-recursive) defs it calls."""
         order: list[str] = []
@@ -521,6 +456,19 @@ class Renderer:
     # ------------------------------------------------------------ expressions
     def expr(self, e: ir.Expr, c: Ctx) -> str:
         return self._x(e, c)[0]
+
+    #: Operators that bind more loosely than ``=`` (or as loosely): an operand
+    #: of ``x' = ...`` or ``![k] = ...`` built with one needs parentheses.
+    LOOSE = frozenset({"eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "subseteq", "subset",
+                       "and", "or", "implies"})
+
+    def rhs(self, e: ir.Expr, c: Ctx) -> str:
+        """``e`` as the right side of ``=``: parenthesised when its top
+        operator is a comparison or a connective (``flag' = (a = b)``)."""
+        text = self.expr(e, c)
+        if (isinstance(e, ir.Binary) and e.op in self.LOOSE) or (isinstance(e, ir.Unary) and e.op == "not"):
+            return f"({text})"
+        return text
 
     def _p(self, e: ir.Expr, c: Ctx) -> str:
         text, atomic = self._x(e, c)
@@ -594,27 +542,11 @@ class Renderer:
         return c.bound.get(e.name, e.name), True
 
     def _e_DefCall(self, e: ir.DefCall, c: Ctx):
-        d = self.defs[e.name]
-        if c.assigned & self.def_reads[e.name]:
-            return self._inline(d, e, c)
+        # A def reads the state in which the step started, wherever it is
+        # called (docs/semantics.md): its TLA+ operator reads unprimed
+        # variables, so the call is never expanded with primes.
         args = [self.expr(a, c) for a in e.args]
         return (f"{e.name}({', '.join(args)})" if args else e.name), True
-
-    def _inline(self, d: ir.Def, e: ir.DefCall, c: Ctx):
-        """A def read after some of the variables it reads were assigned in
-        this step: its body is expanded with those reads primed."""
-        if d.name in self.recursive:
-            raise ExportError(f"{self.src(e.span)}: recursive def '{d.name}' reads variables assigned "
-                              f"earlier in this step; read them before the assignment")
-        lets = []
-        inner = Ctx({}, c.taken, None, c.assigned)
-        for p, a in zip(d.params, e.args):
-            inner, tla = inner.bind(p.name)
-            lets.append(f"{tla} == {self.expr(a, c)}")
-        body = self.expr(d.body, inner)
-        if not lets:
-            return f"({body})", True
-        return "".join(f"LET {x} IN " for x in lets) + body, False
 
     def _e_Unary(self, e: ir.Unary, c: Ctx):
         if e.op == "neg":
@@ -953,18 +885,32 @@ class Renderer:
                 path.append(f"[{key}]")
                 base = f"{base}[{key}]"
             ty = el.type
-        value = self.expr(s.value, c)
+        value = self.rhs(s.value, c)
+        # the declared ranges of the target, checked on the new value
+        # (docs/semantics.md, Errors; the embedded engine's message)
+        in_range = self.range_pred(ty, f"{var}'{''.join(path)}", c)
+        after = [] if in_range is None else [Atom(
+            f"Assert({in_range}, {tla_string(src + ': the value assigned to ' + repr(_target_text(s)) + ' is outside its declared type')})",
+            src)]
         if not path:
-            return [Atom(f"{var}' = {value}", src)]
-        return checks + [Atom(f"{var}' = [{var} EXCEPT !{''.join(path)} = {value}]", src)]
+            return [Atom(f"{var}' = {value}", src)] + after
+        return checks + [Atom(f"{var}' = [{var} EXCEPT !{''.join(path)} = {value}]", src)] + after
 
     # ------------------------------------------------------------ declarations
+    def _init_range(self, v: ir.Var, tla: str, t: ir.Type, c: Ctx) -> list[Atom]:
+        in_range = self.range_pred(t, tla, c)
+        if in_range is None:
+            return []
+        msg = f"{self.src(v.init.span)}: the initial value of '{v.name}' is outside its declared type"
+        return [Atom(f"Assert({in_range}, {tla_string(msg)})", self.src(v.span))]
+
     def init_items(self) -> list[Atom]:
         out = []
         c = self.ctx()
         for v in self.spec.vars:
             op = "=" if v.init_kind == "eq" else "\\in"
-            out.append(Atom(f"{v.name} {op} {self.expr(v.init, c)}", self.src(v.span)))
+            out.append(Atom(f"{v.name} {op} {self.rhs(v.init, c)}", self.src(v.span)))
+            out += self._init_range(v, v.name, v.type, c)
         for p in self.spec.processes:
             pc_ = self.ctx(p)
             for lv in p.locals:
@@ -972,7 +918,8 @@ class Renderer:
                 src = self.src(lv.span)
                 if p.index is None:
                     op = "=" if lv.init_kind == "eq" else "\\in"
-                    out.append(Atom(f"{tla} {op} {self.expr(lv.init, pc_)}", src))
+                    out.append(Atom(f"{tla} {op} {self.rhs(lv.init, pc_)}", src))
+                    out += self._init_range(lv, tla, lv.type, c)
                     continue
                 dom = self._p(p.index_set, c)
                 if lv.init_kind == "eq":
@@ -984,6 +931,11 @@ class Renderer:
                     s_ = self._p(lv.init, pc_)
                     out.append(Atom(f"{tla} \\in {{{f} \\in [{dom} -> UNION {{{s_} : self \\in {dom}}}] : "
                                     f"\\A self \\in {dom} : {f}[self] \\in {s_}}}", src))
+                cs, me = c.bind("self")
+                in_range = self.range_pred(lv.type, f"{tla}[{me}]", cs)
+                if in_range is not None:
+                    msg = f"{self.src(lv.init.span)}: the initial value of '{lv.name}' is outside its declared type"
+                    out.append(Atom(f"Assert(\\A {me} \\in {dom} : {in_range}, {tla_string(msg)})", src))
         for p in self.spec.processes:
             pc_ = self.ctx(p)
             tla = naming.pc_name(p.name)
@@ -1036,6 +988,38 @@ class Renderer:
                     kind = "WF" if s.fairness == "weak" else "SF"
                     out.append(f"{prefix}{kind}_vars({naming.step_name(p.name, s.label)}{arg})")
         return out
+
+    def range_pred(self, t: ir.Type, x: str, c: Ctx) -> str | None:
+        """A predicate saying that every int of ``x`` (atomic) with a declared
+        range in ``t`` is inside it; None when ``t`` declares no range.  Only
+        the ranges: the rest of the type is the type checker's guarantee."""
+        if isinstance(t, ir.IntType):
+            if t.lo is None or t.hi is None:
+                return None
+            return f"{x} \\in {self._p(t.lo, c)}..{self._p(t.hi, c)}"
+        if isinstance(t, ir.OptionalType):
+            inner = self.range_pred(t.inner, x, c)
+            return None if inner is None else f"({x} = {NONE_NAME} \\/ {inner})"
+        if isinstance(t, ir.SetType):
+            c2, e = c.bind("e")
+            inner = self.range_pred(t.elem, e, c2)
+            return None if inner is None else f"\\A {e} \\in {x} : {inner}"
+        if isinstance(t, ir.MapType):
+            c2, k = c.bind("k")
+            parts = [q for q in (self.range_pred(t.key, k, c2), self.range_pred(t.value, f"{x}[{k}]", c2)) if q]
+            if not parts:
+                return None
+            return f"\\A {k} \\in DOMAIN {x} : " + " /\\ ".join(f"({q})" for q in parts)
+        if isinstance(t, ir.SeqType):
+            c2, i = c.bind("i")
+            inner = self.range_pred(t.elem, f"{x}[{i}]", c2)
+            return None if inner is None else f"\\A {i} \\in 1..Len({x}) : {inner}"
+        if isinstance(t, (ir.TupleType, ir.RecordType)):
+            items = (((f"{x}[{n + 1}]", et) for n, et in enumerate(t.elems)) if isinstance(t, ir.TupleType)
+                     else ((f"{x}.{n}", ft) for n, ft in t.fields))
+            parts = [q for sub, st in items if (q := self.range_pred(st, sub, c))]
+            return " /\\ ".join(f"({q})" for q in parts) if parts else None
+        return None
 
     def type_pred(self, t: ir.Type, x: str, c: Ctx) -> str | None:
         """A predicate saying that TLA+ expression ``x`` (atomic) has type ``t``;
@@ -1107,9 +1091,18 @@ class Renderer:
                 out.append(Atom(f"DOMAIN {v.tla} = {dom}" + (f" /\\ \\A self \\in {dom} : {q}" if q else "")))
         return out
 
+    def reads_state(self, e: ir.Expr) -> bool:
+        return any(walk.root_of(x) is not None or (isinstance(x, ir.DefCall) and self.def_reads[x.name])
+                   for x in iter_exprs(e))
+
     def property_block(self, prop: ir.Property) -> Block:
         c = self.ctx()
         body = self.expr(prop.expr, c)
+        if prop.kind == "invariant" and not self.reads_state(prop.expr):
+            # TLC evaluates a constant invariant once and refuses a FALSE one
+            # as a configuration error; as a state predicate it is checked
+            # (and violated) in the initial state, as the embedded engine does
+            body = f"vars = vars /\\ ({body})"
         if prop.kind == "action":
             body = f"[][{body}]_vars"
         return Block(prop.name, f"{prop.name} == {body}", self.src(prop.span), doc=prop.doc)

@@ -124,7 +124,7 @@ def test_validate_other_bad_input_exits_2(capsys, tmp_path):
     code, _, err = run(capsys, "validate", PETERSON, "--model", "three", GOOD)
     assert code == 2 and "no model 'three'" in err
     code, _, err = run(capsys, "validate", "spec/examples/two_phase_commit.pyspec", GOOD)
-    assert code == 2 and "choose a model with --model (three, two)" in err
+    assert code == 2 and "choose a model with --model (three, three_live, two)" in err
     bad = tmp_path / "bad.pyspec"
     bad.write_text("spec Bad\nvar x: int = y\n")
     code, _, err = run(capsys, "validate", str(bad), GOOD)

@@ -133,7 +133,9 @@ def test_loop_condition_is_evaluated_in_the_new_state():
     assert "pc_p = IF x < 3 THEN \"a\" ELSE \"Done\"" in text
 
 
-def test_def_reading_an_assigned_variable_is_expanded_with_primes():
+def test_def_reads_the_state_before_the_step_also_after_an_assignment():
+    # docs/semantics.md: a def reads the state in which the step started (as
+    # a PlusCal define); only its arguments are read where it is called
     text = module_of("""\
         spec D
         var x: int = 0
@@ -148,7 +150,7 @@ def test_def_reading_an_assigned_variable_is_expanded_with_primes():
         model m:
             check I
         """)
-    assert "y' = (2 * x') + (LET k == y IN x' + k)" in text
+    assert "y' = twice + plus(y)" in text
 
 
 def test_layout_aligns_bullets():

@@ -319,15 +319,20 @@ def _liveness_reports_nogc(spec, cm: CompiledModel, temps: list[str], live: dict
 
     model = cm.model
     t0 = time.monotonic()
-    if res is not None and not any(live.get(p) for p in temps):  # only always/initial parts, all held
+    if res is not None and res.complete and not cm.model.symmetry and not any(live.get(p) for p in temps):
+        # only always/initial parts, all held in the safety pass
         return [_base(spec, model, verdict="ok", property=p, kind="liveness", expected=_expected(model, p),
                       properties=[p], distinct_states=res.distinct, generated_states=res.generated,
                       depth=res.depth, seconds=res.seconds) for p in temps]
     g = build_graph(cm, settings.max_states, settings.progress)
     fg = FairGraph(g, cm.fairness)
     counts = dict(distinct_states=len(g), generated_states=g.generated, depth=len(g.level_ends or []))
-    if res is not None:  # the safety pass (with symmetry) is what TLC counts
+    if res is not None and res.complete and not cm.model.symmetry:  # the same states as the graph's
         counts = dict(distinct_states=res.distinct, generated_states=res.generated, depth=res.depth)
+    # With symmetry, liveness is checked on the full graph (docs/semantics.md,
+    # Models): its counts are the graph's, as TLC's liveness run without
+    # SYMMETRY counts them.
+    note = "checked without symmetry (liveness)" if cm.model.symmetry else None
     out = []
     for p in temps:
         common = dict(property=p, kind="liveness", expected=_expected(model, p), properties=[p])
@@ -353,13 +358,13 @@ def _liveness_reports_nogc(spec, cm: CompiledModel, temps: list[str], live: dict
             continue
         if found is None:
             out.append(_base(spec, model, verdict="ok", seconds=time.monotonic() - t0 + (res.seconds if res else 0),
-                             **counts, **common))
+                             message=note, **counts, **common))
             continue
         leaf, lasso = found
         states = [g.states[u] for u, _ in lasso.nodes]
         aids = [a for _, a in lasso.nodes]
         trace = build_trace(cm, states, aids)
-        msg = f"violated: {leaf.form.replace('_', ' ')} ({leaf.text})"
+        msg = f"violated: {leaf.form.replace('_', ' ')} ({leaf.text})" + (f"; {note}" if note else "")
         out.append(_base(spec, model, verdict="violated", seconds=time.monotonic() - t0, trace=trace,
                          loop_start=lasso.loop_start, message=msg,
                          **{**counts, "depth": len(trace)}, **common))

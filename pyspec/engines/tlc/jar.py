@@ -38,8 +38,9 @@ class ToolMissing(Exception):
 
 
 def cache_path() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "pyspec" / "tla2tools.jar"
+    from ...cache import cache_dir
+
+    return cache_dir() / "tla2tools.jar"
 
 
 def _options_text() -> str:

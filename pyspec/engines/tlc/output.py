@@ -110,6 +110,7 @@ class TlcOutput:
     other: list[str] = field(default_factory=list)  # lines outside messages
     outcome: str | None = None  # ok | invariant | deadlock | liveness | action | error
     property: str | None = None
+    violated: list[str] = field(default_factory=list)  # every temporal property TLC named as violated
     error: str | None = None  # text of the error message(s)
     positions: list[tuple[str, int]] = field(default_factory=list)  # (module, line) TLC pointed at
     generated: int = 0
@@ -130,22 +131,31 @@ class ToolParser:
         self._code: int | None = None
         self._sev = 0
         self._buf: list[str] = []
+        self._outer: list[tuple[int, int, list[str]]] = []  # enclosing messages
         self.on_progress = on_progress
         self.on_message = on_message
 
     def feed(self, line: str) -> None:
         line = line.rstrip("\r\n")
+        m = _START.match(line)
+        if m:
+            if self._code is not None:
+                # TLC nests messages (an Assert's 2132 inside a 1000 raised
+                # while computing initial states): the outer one resumes
+                # after the inner one ends
+                self._outer.append((self._code, self._sev, self._buf))
+            self._code, self._sev, self._buf = int(m.group(1)), int(m.group(2)), []
+            return
         if self._code is None:
-            m = _START.match(line)
-            if m:
-                self._code, self._sev, self._buf = int(m.group(1)), int(m.group(2)), []
-            elif line.strip():
+            if line.strip():
                 self.out.other.append(line)
             return
         m = _END.match(line)
         if m:
             msg = Message(self._code, self._sev, "\n".join(self._buf).strip("\n"))
             self._code = None
+            if self._outer:
+                self._code, self._sev, self._buf = self._outer.pop()
             self._handle(msg)
         else:
             self._buf.append(line)
@@ -168,6 +178,8 @@ class ToolParser:
         return o
 
     def _error(self, text: str) -> None:
+        if not text.strip():
+            return  # an outer message whose text was a nested one
         o = self.out
         o.error = text if not o.error else o.error + "\n" + text
 
@@ -213,9 +225,11 @@ class ToolParser:
         elif c == TLC_DEADLOCK_REACHED:
             o.outcome, o.property = "deadlock", "deadlock"
         elif c == TLC_TEMPORAL_PROPERTY_VIOLATED:
+            # "Temporal property P was violated.", "Temporal properties P and
+            # Q were violated.", "... P, Q, and R were ...", or nameless
             o.outcome = "liveness"
-            m = re.search(r"Temporal property (\w+) was violated", t)
-            o.property = m.group(1) if m else None
+            o.violated = temporal_names(t)
+            o.property = o.violated[0] if o.violated else None
         elif c == TLC_ACTION_PROPERTY_VIOLATED_BEHAVIOR:
             o.outcome = "action"
             m = re.search(r"Action property (\w+) is violated", t)
@@ -235,7 +249,7 @@ class ToolParser:
             o.positions.extend(_positions(t))
         elif c in (TLC_BEHAVIOR_UP_TO_THIS_POINT, TLC_COUNTER_EXAMPLE):
             pass
-        elif msg.severity in (1, 2) or c == GENERAL:
+        elif msg.severity in (1, 2) or c in (GENERAL, TLC_VALUE_ASSERT_FAILED):
             # an error not in the list above: an evaluation or parse error
             if o.outcome in (None, "ok"):
                 o.outcome = "error"
@@ -401,6 +415,17 @@ def spec_trace(raw: list[RawStep], sm: SourceMap) -> list[TraceStep]:
     return out
 
 
+def temporal_names(text: str) -> list[str]:
+    """The properties a TLC_TEMPORAL_PROPERTY_VIOLATED message names, in order."""
+    m = re.search(r"Temporal property (\w+) was violated", text)
+    if m:
+        return [m.group(1)]
+    m = re.search(r"Temporal properties (.+?) were violated", text)
+    if not m:
+        return []
+    return [n for n in re.split(r",\s*(?:and\s+)?|\s+and\s+", m.group(1).strip()) if re.fullmatch(r"\w+", n)]
+
+
 def error_source(out: TlcOutput, sm: SourceMap) -> str | None:
     """The spec position of an evaluation error: the innermost position TLC
     named inside the generated spec module."""
@@ -434,6 +459,14 @@ def build_report(out: TlcOutput, *, spec: ir.Spec, spec_path: str, model: str, s
             prop = cands[0] if len(cands) == 1 else None
         if outcome == "liveness" and prop and _kind_of(spec, prop) == "action":
             rep.kind = "action"
+        if outcome == "invariant" and prop not in properties:
+            # TLC checks the `[]P` part of a temporal property as an invariant
+            # named by P's text ("Invariant flag is violated"): the temporal
+            # property of the run it comes from
+            cands = [p for p in properties if _kind_of(spec, p) == "temporal"]
+            if len(cands) == 1:
+                prop = cands[0]
+                rep.message = "an 'always' (or initial) part of the temporal property is false in a reachable state"
         rep.property = prop
     elif outcome == "error":
         rep.verdict = "error"
@@ -444,6 +477,14 @@ def build_report(out: TlcOutput, *, spec: ir.Spec, spec_path: str, model: str, s
         rep.message = (f"{src}: " if src and not re.match(r"^\S+:\d+:", text) else "") + _first_lines(text)
         if "Overflow" in text:
             rep.message += "\n(TLC's integers are 32-bit; the spec's are unbounded: check this model with the embedded engine)"
+    if rep.verdict in ("ok", "error") and len(properties) == 1:
+        # one property asked: name it as the embedded engine does
+        rep.property = properties[0]
+        k = "deadlock" if rep.property == "deadlock" else _kind_of(spec, rep.property)
+        rep.kind = {"temporal": "liveness"}.get(k, k)
+    if rep.verdict == "violated" and rep.kind == "liveness" and len(out.violated) > 1:
+        rep.message = "TLC reports these temporal properties violated by the same behaviour: " + \
+            ", ".join(out.violated)
     steps, loop = ([], None)
     if trace_json:
         steps, loop = raw_trace_from_json(trace_json)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ...ir import nodes as ir
 from ...report import Report
-from ...tla.export import ModelRun, render_model, render_module
+from ...tla.export import ModelRun, checks_liveness, render_model, render_module
 from .jar import Tools
 from .output import Progress, ToolParser, build_report
 
@@ -61,7 +61,8 @@ def plan(spec: ir.Spec, model: ir.Model, prop: str | None = None) -> list[Job]:
         kind = "invariant" if prop == TYPEOK else _prop(spec, prop).kind
         exp = declared.get(prop, "holds")
         run = ModelRun([prop] if kind == "invariant" else [], [] if kind == "invariant" else [prop], False,
-                       [f"expected: {prop} {exp}", "deadlock: not checked (--property)"])
+                       [f"expected: {prop} {exp}", "deadlock: not checked (--property)"],
+                       symmetry=kind != "temporal")
         return [Job(prop, run, prop if exp == "violated" else None)]
     jobs = []
     holds = ModelRun(check_deadlock=model.deadlock == "holds")
@@ -74,12 +75,25 @@ def plan(spec: ir.Spec, model: ir.Model, prop: str | None = None) -> list[Job]:
     holds.expected.append(f"expected: deadlock {model.deadlock}" if model.deadlock == "holds"
                           else "deadlock: not checked in this run")
     violated = [c for c in model.checks if c.expected == "violated"]
-    if holds.invariants or holds.properties or holds.check_deadlock or not (violated or model.deadlock == "violated"):
+    live = None
+    if model.symmetry and checks_liveness(spec, holds.properties):
+        # liveness runs without symmetry; the rest keeps it (docs/semantics.md)
+        temporal = [n for n in holds.properties if _prop(spec, n).kind == "temporal"]
+        holds.properties = [n for n in holds.properties if n not in temporal]
+        holds.expected = [e for e in holds.expected if not any(e == f"expected: {n} holds" for n in temporal)]
+        live = Job("holds-liveness", ModelRun([], temporal, False,
+                                              [f"expected: {n} holds" for n in temporal]
+                                              + ["deadlock: not checked in this run"], symmetry=False))
+    if holds.invariants or holds.properties or holds.check_deadlock or not (violated or model.deadlock == "violated"
+                                                                            or live):
         jobs.append(Job("holds", holds))
+    if live is not None:
+        jobs.append(live)
     for c in violated:
         p = _prop(spec, c.property)
         run = ModelRun([p.name] if p.kind == "invariant" else [], [] if p.kind == "invariant" else [p.name],
-                       False, [f"expected: {p.name} violated", "deadlock: not checked in this run"])
+                       False, [f"expected: {p.name} violated", "deadlock: not checked in this run"],
+                       symmetry=p.kind != "temporal")
         jobs.append(Job(p.name, run, p.name))
     if model.deadlock == "violated":
         jobs.append(Job(DEADLOCK, ModelRun([], [], True, ["expected: deadlock violated"]), DEADLOCK))

@@ -44,6 +44,7 @@ Init ==
     /\ queue = <<>>
     /\ consumed = 0
     /\ producer_left = [self \in PRODUCERS |-> ITEMS]
+    /\ Assert(\A self_1_ \in PRODUCERS : producer_left[self_1_] \in 0..ITEMS, "spec/examples/bounded_queue.pyspec:24: the initial value of 'left' is outside its declared type")
     /\ consumer_last = [self \in CONSUMERS |-> NoneValue]
     /\ pc_producer = [self \in PRODUCERS |-> IF producer_left[self] > 0 THEN "put" ELSE "Done"]
     /\ pc_consumer = [self \in CONSUMERS |-> "take"]
@@ -54,6 +55,7 @@ producer_put(self) ==
     /\ ~full
     /\ queue' = Append(queue, self)
     /\ producer_left' = [producer_left EXCEPT ![self] = producer_left[self] - 1]
+    /\ Assert(producer_left'[self] \in 0..ITEMS, "spec/examples/bounded_queue.pyspec:29: the value assigned to 'left' is outside its declared type")
     /\ UNCHANGED <<consumed, consumer_last, pc_consumer>>
     /\ pc_producer' = [pc_producer EXCEPT ![self] = IF producer_left'[self] > 0 THEN "put" ELSE "Done"]
 

@@ -24,6 +24,7 @@ other(p) == 1 - p
 Init ==
     /\ flag = [p \in PROCS |-> FALSE]
     /\ turn = 0
+    /\ Assert(turn \in 0..1, "spec/examples/peterson.pyspec:11: the initial value of 'turn' is outside its declared type")
     /\ pc_proc = [self \in PROCS |-> "raise_flag"]
 
 \* spec/examples/peterson.pyspec:17
@@ -38,6 +39,7 @@ proc_raise_flag(self) ==
 proc_give_turn(self) ==
     /\ pc_proc[self] = "give_turn"
     /\ turn' = other(self)
+    /\ Assert(turn' \in 0..1, "spec/examples/peterson.pyspec:20: the value assigned to 'turn' is outside its declared type")
     /\ UNCHANGED <<flag>>
     /\ pc_proc' = [pc_proc EXCEPT ![self] = "wait"]
 

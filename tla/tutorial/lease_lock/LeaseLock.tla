@@ -39,6 +39,7 @@ lease_free == (holder = NoneValue) \/ (now >= expires)
 \* spec/tutorial/lease_lock.pyspec:1
 Init ==
     /\ now = 0
+    /\ Assert(now \in 0..MAX_TIME, "spec/tutorial/lease_lock.pyspec:15: the initial value of 'now' is outside its declared type")
     /\ holder = NoneValue
     /\ expires = 0
     /\ next_token = 1
@@ -55,6 +56,7 @@ Init ==
 clock_tick ==
     /\ pc_clock = "tick"
     /\ now' = now + 1
+    /\ Assert(now' \in 0..MAX_TIME, "spec/tutorial/lease_lock.pyspec:29: the value assigned to 'now' is outside its declared type")
     /\ UNCHANGED <<holder, expires, next_token, value, fence, increments, refusals, client_seen, client_token, pc_client>>
     /\ pc_clock' = IF now' < MAX_TIME THEN "tick" ELSE "Done"
 

@@ -37,6 +37,7 @@ lease_free == (holder = NoneValue) \/ (now >= expires)
 \* spec/tutorial/lease_lock_buggy.pyspec:1
 Init ==
     /\ now = 0
+    /\ Assert(now \in 0..MAX_TIME, "spec/tutorial/lease_lock_buggy.pyspec:17: the initial value of 'now' is outside its declared type")
     /\ holder = NoneValue
     /\ expires = 0
     /\ value = 0
@@ -49,6 +50,7 @@ Init ==
 clock_tick ==
     /\ pc_clock = "tick"
     /\ now' = now + 1
+    /\ Assert(now' \in 0..MAX_TIME, "spec/tutorial/lease_lock_buggy.pyspec:28: the value assigned to 'now' is outside its declared type")
     /\ UNCHANGED <<holder, expires, value, increments, client_seen, pc_client>>
     /\ pc_clock' = IF now' < MAX_TIME THEN "tick" ELSE "Done"
 

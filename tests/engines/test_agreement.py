@@ -1,0 +1,336 @@
+"""Both engines mean the same thing: regression tests for the disagreements
+found by writing real specs (docs/semantics.md is the contract).
+
+Each case runs the embedded engine; with a jar (``TLA2TOOLS_JAR``) it runs
+TLC on the export too and compares verdicts, counts and counterexample
+lengths (:func:`pyspec.engines.crosscheck.compare_model`).  Without a jar
+the TLC half is skipped with its reason; the embedded half always runs.
+"""
+
+from __future__ import annotations
+
+import pytest
+from tlc_direct import jar_path
+
+import pyspec
+from pyspec.cli import main
+from pyspec.compile import compile_model
+from pyspec.engines.embedded import check
+from pyspec.engines.embedded import check_model as check_model_reports
+
+needs_tlc = pytest.mark.skipif(jar_path() is None, reason="TLA2TOOLS_JAR not set: TLC half of the agreement skipped")
+
+
+def load(text: str, name: str = "agree.pyspec") -> pyspec.Spec:
+    return pyspec.load(name, text=text)
+
+
+def tlc_agrees(spec, model: str) -> None:
+    from pyspec.engines.crosscheck import compare_model
+    from pyspec.engines.tlc.jar import resolve
+
+    problems = compare_model(spec, model, resolve(jar_path()))
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------- 1. defs read the old state
+
+DEF_READ = """\
+spec DefRead
+var x: int = 0
+var y: int = 0
+def dx() -> int: x
+process p:
+    s:
+        x = 1
+        y = dx()
+invariant YReadsOldX: y == 0
+model m:
+    check YReadsOldX
+"""
+
+# The jug puzzle with defs (16 states when defs read the state before the
+# step; 19 when the export primed them).
+JUGS = """\
+spec Jugs
+var small: int = 0
+var big: int = 0
+def room_big() -> int: 5 - big
+def room_small() -> int: 3 - small
+process solver:
+    while True:
+        move:
+            either:
+                small = 3
+            or:
+                big = 5
+            or:
+                small = 0
+            or:
+                big = 0
+            or:
+                big = big + min({small, room_big()})
+                small = small - min({small, room_big()})
+            or:
+                small = small + min({big, room_small()})
+                big = big - min({big, room_small()})
+invariant NotFour: big != 4
+model m:
+    check NotFour: violated
+"""
+
+
+def test_def_reads_the_state_before_the_step():
+    rep = check(load(DEF_READ), "m", property="YReadsOldX")
+    assert rep.verdict == "ok" and rep.distinct_states == 2
+
+
+def test_def_read_after_assignment_warns(tmp_path, capsys):
+    p = tmp_path / "defread.pyspec"
+    p.write_text(DEF_READ)
+    assert main(["lint", str(p)]) == 0
+    err = capsys.readouterr().err
+    assert f"{p}:8:13: warning: 'dx' reads 'x', assigned earlier in this step" in err
+    assert main(["lint", "--strict", str(p)]) == 2
+
+
+def test_def_called_before_assignment_does_not_warn(tmp_path, capsys):
+    p = tmp_path / "ok.pyspec"
+    p.write_text(DEF_READ.replace("        x = 1\n        y = dx()\n", "        y = dx()\n        x = 1\n"))
+    assert main(["lint", "--strict", str(p)]) == 0
+
+
+@needs_tlc
+def test_def_read_tlc_agrees():
+    tlc_agrees(load(DEF_READ), "m")
+
+
+def _jugs():
+    return load(JUGS)
+
+
+def test_jugs_with_defs():
+    rep = check(_jugs(), "m", property="NotFour")
+    assert rep.verdict == "violated" and len(rep.trace) == 7
+
+
+@needs_tlc
+def test_jugs_with_defs_tlc_agrees():
+    tlc_agrees(_jugs(), "m")
+
+
+# ---------------------------------------------------------------- 2. declared bounds bound the layout
+
+WIDE = """\
+spec Wide
+var net: map[1..3, map[1..3, seq[int]]] = {p: {q: [] for q in 1..3} for p in 1..3}
+process sender(self in 1..3):
+    while True:
+        send:
+            any q in 1..3 if len(net[self][q]) < 2:
+                net[self][q] = append(net[self][q], self)
+invariant Short: forall p in 1..3: forall q in 1..3: len(net[p][q]) <= 2
+model m:
+    check Short
+    deadlock: ignore
+"""
+
+
+def test_declared_key_range_bounds_the_layout():
+    cm = compile_model(load(WIDE), "m")
+    (slot,) = [s for s in cm.slots if s.name == "net"]
+    assert slot.codec.keys == [1, 2, 3]  # not widened by the pre-run
+    assert cm.layout.bits < 400
+
+
+def test_wide_nested_maps_of_sequences():
+    rep = check(load(WIDE), "m", property="Short")
+    assert rep.verdict == "ok" and rep.distinct_states == 3 ** 9
+
+
+@needs_tlc
+def test_wide_tlc_agrees():
+    tlc_agrees(load(WIDE), "m")
+
+
+# ---------------------------------------------------------------- 3. type holes, declared ranges
+
+HOLE = """\
+spec Hole
+var o: optional[int] = none
+var ok: optional[bool] = none
+var q: seq[int] = []
+var st: set[int] = set()
+var mp: map[int, int] = {}
+var x: int = 0
+process p:
+    s:
+        {stmt}
+invariant Uses: len(q) + len(st) + x >= 0 and (1 not in mp or mp[1] >= 0) and o == none and ok == none
+model m:
+    check Uses
+"""
+
+
+@pytest.mark.parametrize("stmt,message", [
+    ("q = append(q, o)", "the value assigned to 'q' has type 'seq[optional[int]]', expected 'seq[int]'"),
+    ("q = q + [o]", "the value assigned to 'q' has type 'seq[optional[int]]', expected 'seq[int]'"),
+    ("st = {o}", "the value assigned to 'st' has type 'set[optional[int]]', expected 'set[int]'"),
+    ("st = st | {o}", "the value assigned to 'st' has type 'set[optional[int]]', expected 'set[int]'"),
+    ("mp = mp | {o: 1}", "has type 'map[optional[int], int]', expected 'map[int, int]'"),
+    ("mp = mp | {1: o}", "has type 'map[int, optional[int]]', expected 'map[int, int]'"),
+    ("x = 1 if o >= 0 else 2", "'>=' compares ints (or sets), got 'optional[int]'"),
+    ("x = o + 1", "'+' needs ints, got 'optional[int]' on its left"),
+    ("x = o", "the value assigned to 'x' has type 'optional[int]', expected 'int'"),
+])
+def test_optional_values_do_not_leak_into_non_optional_types(stmt, message):
+    with pytest.raises(pyspec.SpecError) as e:
+        load(HOLE.replace("{stmt}", stmt))
+    text = e.value.render()
+    assert "agree.pyspec:10:" in text and message in text, text
+
+
+def test_optional_stays_usable_where_it_is_declared():
+    spec = load(HOLE.replace("{stmt}", "o = 3 if o == none else none"))
+    assert check(spec, "m", property="Uses").verdict == "violated"
+
+
+RANGE = """\
+spec Range
+var x: 0..2 = 0
+var m: map[1..3, 0..1] = {k: 0 for k in 1..3}
+process p:
+    while True:
+        s:
+            x = x + 1
+            m[x] = 1 - m[x]
+invariant Inv: m[1] >= 0
+model m:
+    check Inv
+    deadlock: ignore
+"""
+
+
+def test_value_outside_declared_range_is_a_located_error():
+    rep = check(load(RANGE), "m", property="Inv")
+    assert rep.verdict == "error" and rep.distinct_states == 3
+    assert rep.message.startswith("agree.pyspec:7:13: the value assigned to 'x' is outside its declared type: 3")
+
+
+def test_nested_range_checked_on_the_assigned_part():
+    spec = load(RANGE.replace("m[x] = 1 - m[x]", "m[x] = m[x] + 1").replace("x = x + 1", "x = x % 2 + 1"))
+    rep = check(spec, "m", property="Inv")
+    assert rep.verdict == "error"
+    assert rep.message.startswith("agree.pyspec:8:13: the value assigned to 'm[...]' is outside its declared type: 2")
+
+
+def test_initial_value_outside_declared_range():
+    rep = check(load(RANGE.replace("var x: 0..2 = 0", "var x: 0..2 = 5")), "m", property="Inv")
+    assert rep.verdict == "error"
+    assert rep.message == "agree.pyspec:2:15: the initial value of 'x' is outside its declared type: 5"
+
+
+def test_run_time_spec_error_exits_2_in_check(tmp_path, capsys):
+    p = tmp_path / "range.pyspec"
+    p.write_text(RANGE)
+    assert main(["check", str(p)]) == 2
+    assert "outside its declared type: 3" in capsys.readouterr().out
+
+
+@needs_tlc
+@pytest.mark.parametrize("variant", ["step", "init", "nested"])
+def test_range_errors_tlc_agrees(variant, tmp_path):
+    from pyspec.engines.tlc.jar import resolve
+    from pyspec.engines.tlc.run import check_model as tlc_check_model
+
+    text = {"step": RANGE, "init": RANGE.replace("var x: 0..2 = 0", "var x: 0..2 = 5"),
+            "nested": RANGE.replace("m[x] = 1 - m[x]", "m[x] = m[x] + 1").replace("x = x + 1", "x = x % 2 + 1")}[variant]
+    spec = load(text)
+    emb = check(spec, "m", property="Inv")
+    ((_, tlc),) = tlc_check_model(spec, spec.model("m"), resolve(jar_path()), prop="Inv")
+    assert emb.verdict == tlc.verdict == "error"
+    assert emb.distinct_states == tlc.distinct_states
+    line = emb.message.split(":")[1]
+    assert tlc.message.startswith(f"agree.pyspec:{line}: "), tlc.message
+    assert "outside its declared type" in tlc.message
+
+
+# ---------------------------------------------------------------- exit codes of crashes
+
+
+def test_internal_error_exits_3_with_traceback_in_a_file(tmp_path, monkeypatch, capsys):
+    import pyspec.commands.check as check_cmd
+
+    def boom(args):
+        raise ValueError("simulated bug")
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(check_cmd, "run", boom)
+    code = main(["check", "spec/examples/counter.pyspec"])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "internal error" in err and "ValueError: simulated bug" in err
+    assert "reproduce with: pyspec check spec/examples/counter.pyspec" in err
+    assert "Traceback" not in err
+    (log,) = (tmp_path / "pyspec").glob("internal-error-*.txt")
+    assert "Traceback" in log.read_text() and "simulated bug" in log.read_text()
+
+
+# ---------------------------------------------------------------- 4. symmetry with liveness
+
+SYM_LIVE = """\
+spec SymLive
+sort P
+const PS: set[P] = {P.a, P.b}
+var turn: optional[P] = none
+var served: set[P] = set()
+strong fair process client(self in PS):
+    while True:
+        ask:
+            await turn == none
+            turn = self
+        done:
+            served = served | {self}
+            turn = none
+temporal AllServed: forall p in PS: eventually p in served
+temporal Progress: always eventually turn == none
+invariant OneTurn: turn == none or turn in PS
+model m:
+    symmetry: PS
+    check OneTurn
+    check AllServed
+    check Progress
+"""
+
+
+def test_liveness_with_symmetry_runs_on_the_full_graph():
+    reps = {r.property: r for r in check_model_reports(load(SYM_LIVE), "m")}
+    assert reps["OneTurn"].distinct_states == 7  # safety: reduced by symmetry
+    assert reps["AllServed"].verdict == "ok" and reps["AllServed"].distinct_states == 12  # liveness: full
+    assert "without symmetry" in reps["AllServed"].message
+
+
+def test_symmetry_with_liveness_warns(tmp_path, capsys):
+    p = tmp_path / "symlive.pyspec"
+    p.write_text(SYM_LIVE)
+    assert main(["lint", str(p)]) == 0
+    assert "warning: model 'm' declares symmetry and checks liveness (AllServed, Progress)" in capsys.readouterr().err
+
+
+def test_tlc_runs_liveness_without_symmetry():
+    from pyspec.engines.tlc.run import plan
+    from pyspec.tla.export import render_model, render_module
+
+    spec = load(SYM_LIVE)
+    jobs = plan(spec, spec.model("m"))
+    assert [(j.name, j.run.symmetry) for j in jobs] == [("holds", True), ("holds-liveness", False)]
+    _, _, r = render_module(spec)
+    _, cfg = render_model(spec, r, spec.model("m"), jobs[1].run)
+    assert "SYMMETRY" not in cfg and "liveness is checked without symmetry" in cfg
+    _, cfg = render_model(spec, r, spec.model("m"), jobs[0].run)
+    assert "SYMMETRY Symmetry" in cfg
+
+
+@needs_tlc
+def test_symmetry_with_liveness_tlc_agrees():
+    tlc_agrees(load(SYM_LIVE), "m")

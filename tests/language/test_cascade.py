@@ -1,0 +1,66 @@
+"""One mistake, one error: a refused declaration still declares its name, so
+that its uses raise no errors of their own."""
+
+from __future__ import annotations
+
+import pytest
+
+from pyspec import load_with_diagnostics
+
+CASES = {
+    "var init reads a variable": ("""\
+spec C
+var a: int = 0
+var b: int = a + 1
+process p:
+    s:
+        b = b + 1
+        a = b
+invariant I: b >= 0
+model m:
+    check I
+""", "3:14: error: variable 'a' cannot be used in an initial value"),
+    "var type unknown": ("""\
+spec C
+var b: Nope = 0
+process p:
+    s:
+        b = b
+invariant I: b == b
+model m:
+    check I
+""", "2:8: error: unknown type 'Nope'"),
+    "constant default undefined": ("""\
+spec C
+const N: int = undefined_thing
+const M: set[int] = 0..N
+var a: int = 0
+process p(self in M):
+    s:
+        a = a + N
+invariant I: a >= 0
+model m:
+    check I
+""", "2:16: error: undefined name 'undefined_thing'"),
+    "process index set undefined": ("""\
+spec C
+var a: int = 0
+process p(self in NOPE):
+    var loc: int = 0
+    s:
+        loc = loc + 1
+        a = loc
+invariant I: a >= 0 and p[0].loc >= 0 and p[0].pc == "s"
+model m:
+    check I
+""", "3:19: error: undefined name 'NOPE'"),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_one_mistake_one_error(name):
+    text, first = CASES[name]
+    spec, diags = load_with_diagnostics("c.pyspec", text)
+    assert spec is None
+    errors = [d for d in diags.errors]
+    assert [f"{d.span.file}:{d.span.line}:{d.span.col}: error: {d.message}" for d in errors] == [f"c.pyspec:{first}"]
