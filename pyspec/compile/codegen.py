@@ -201,6 +201,7 @@ class Codegen:
         self._kn = 0
         self._un = 0
         self._kcache: dict[Any, str] = {}
+        self._shown: dict[tuple, str] = {}  # static type -> namespace name of its Shown
         self.defs = {d.name: d for d in spec.defs}
         self.props = {p.name: p for p in spec.properties}
         self._init_namespace()
@@ -418,6 +419,17 @@ class Codegen:
             return self.k(v)
         return Py(src)
 
+    def shown(self, ty: ir.Type) -> str:
+        """A namespace name for a :class:`runtime.Shown` of ``ty`` (error
+        messages of the checked variants show values in spec syntax)."""
+        key = ("shown", str(ty), repr(ty))
+        name = self._shown.get(key)
+        if name is None:
+            name = f"_shown{len(self._shown)}"
+            self._shown[key] = name
+            self.ns[name] = rt.Shown(self.conv, ty)
+        return name
+
     @staticmethod
     def where(e) -> str:
         return repr(str(e.span))
@@ -465,7 +477,7 @@ class Codegen:
         if idx.const:
             pos = self.inst_pos[process].get(idx.value)
             if pos is None:
-                return Py(f"_rt.no_instance({process!r}, {idx.src}, {self.where(e)})")
+                return Py(f"_rt.no_instance({process!r}, {idx.src}, {self.where(e)}, {self.shown(index.type)})")
             if local is None:
                 if c.label is not None and c.proc is not None and c.proc.name == process and pos == c.pos:
                     return self.k(c.label)
@@ -479,7 +491,7 @@ class Codegen:
         self._dyn = True
         src = (f"_read({c.st}, {g}[{idx.src}])" if not c.checked else
                f"_read({c.st}, {g}[{idx.src}] if {idx.src} in {g} else "
-               f"_rt.no_instance({process!r}, {idx.src}, {self.where(e)}))")
+               f"_rt.no_instance({process!r}, {idx.src}, {self.where(e)}, {self.shown(index.type)}))")
         if local is not None and c.post and c.cur and c.proc is not None and c.proc.name == process:
             k = self.local_slot.get((process, local, c.pos))
             if k in c.cur:
@@ -783,13 +795,13 @@ class Codegen:
         w = self.where(e)
         if isinstance(bt, ir.MapType):
             if c.checked:
-                return self.fold(f"_mget({base.src}, {key.src}, {w})", base, key)
+                return self.fold(f"_mget({base.src}, {key.src}, {w}, {self.shown(bt)})", base, key)
             return self.fold(f"{base.src}._d[{key.src}]", base, key)
         if isinstance(bt, ir.TupleType):
             return self.fold(f"{base.src}[{key.src}]", base, key)
         if isinstance(bt, ir.SeqType):
             return self.fold(f"_sget({base.src}, {key.src}, {w})", base, key)
-        return self.fold(f"_rt.index({base.src}, {key.src}, {w})", base, key)
+        return self.fold(f"_rt.index({base.src}, {key.src}, {w}, {self.shown(bt)})", base, key)
 
     def _ex_Field(self, e, c):
         base = self.ex(e.base, c)
@@ -1118,10 +1130,11 @@ class Codegen:
         key = self.ex(p.key, c)
         w = self.where(p)
         if isinstance(btype, ir.MapType):
+            sh = self.shown(btype) if c.checked else "None"
             if len(path) == 1:
-                return f"_mput({base}, {key.src}, {val}, {w})"
-            inner = self._update_src(f"_mget({base}, {key.src}, {w})", p.type, path[1:], val, c)
-            return f"_mput({base}, {key.src}, {inner}, {w})"
+                return f"_mput({base}, {key.src}, {val}, {w}, {sh})"
+            inner = self._update_src(f"_mget({base}, {key.src}, {w}, {sh})", p.type, path[1:], val, c)
+            return f"_mput({base}, {key.src}, {inner}, {w}, {sh})"
         if isinstance(btype, ir.SeqType):
             inner = self._update_src(f"_sget({base}, {key.src}, {w})", p.type, path[1:], val, c)
             return f"_sput({base}, {key.src}, {inner}, {w})"

@@ -166,11 +166,36 @@ def range_error(v: Any, what: str, where: str) -> None:
 # --------------------------------------------------------------------------
 
 
-def map_get(m: FMap, k: Any, where: str = "") -> Any:
+class Shown:
+    """Formats the compiled model's values of one static type in spec syntax
+    (model values are small ints inside generated code): the checked
+    variants pass one to the helpers below, for their error messages."""
+
+    __slots__ = ("conv", "ty")
+
+    def __init__(self, conv, ty):
+        self.conv, self.ty = conv, ty
+
+    def __call__(self, v: Any) -> str:
+        try:
+            return fmt(self.conv.ext(v, self.ty))
+        except Exception:  # noqa: BLE001 - a message must not fail
+            return fmt(v)
+
+    def key(self, k: Any) -> str:
+        """A key (an index) of a value of this type."""
+        from ..ir import nodes as ir
+
+        ty = self.ty.inner if isinstance(self.ty, ir.OptionalType) else self.ty
+        return Shown(self.conv, ty.key)(k) if isinstance(ty, ir.MapType) else fmt(k)
+
+
+def map_get(m: FMap, k: Any, where: str = "", shown: Shown | None = None) -> Any:
     try:
         return m._d[k]
     except KeyError:
-        raise EvalError(f"map applied outside its keys: {fmt(k)} is not a key of {fmt(m)}", where) from None
+        ks, ms = (shown.key(k), shown(m)) if shown else (fmt(k), fmt(m))
+        raise EvalError(f"map applied outside its keys: {ks} is not a key of {ms}", where) from None
 
 
 def seq_get(q: tuple, i: int, where: str = "") -> Any:
@@ -179,17 +204,18 @@ def seq_get(q: tuple, i: int, where: str = "") -> Any:
     raise EvalError(f"sequence index {i} out of range for a sequence of length {len(q)}", where)
 
 
-def index(v: Any, k: Any, where: str = "") -> Any:
+def index(v: Any, k: Any, where: str = "", shown: Shown | None = None) -> Any:
     """``v[k]`` when the static type does not say whether v is a map or a sequence."""
     if isinstance(v, FMap):
-        return map_get(v, k, where)
+        return map_get(v, k, where, shown)
     return seq_get(v, k, where)
 
 
-def map_put(m: FMap, k: Any, v: Any, where: str = "") -> FMap:
+def map_put(m: FMap, k: Any, v: Any, where: str = "", shown: Shown | None = None) -> FMap:
     d = m._d
     if k not in d:
-        raise EvalError(f"assignment to m[{fmt(k)}]: {fmt(k)} is not a key of {fmt(m)}", where)
+        ks, ms = (shown.key(k), shown(m)) if shown else (fmt(k), fmt(m))
+        raise EvalError(f"assignment to m[{ks}]: {ks} is not a key of {ms}", where)
     d = d.copy()
     d[k] = v
     return fmap_own(d)
@@ -201,9 +227,9 @@ def seq_put(q: tuple, i: int, v: Any, where: str = "") -> tuple:
     raise EvalError(f"assignment to index {i} out of range for a sequence of length {len(q)}", where)
 
 
-def put(c: Any, k: Any, v: Any, where: str = "") -> Any:
+def put(c: Any, k: Any, v: Any, where: str = "", shown: Shown | None = None) -> Any:
     if isinstance(c, FMap):
-        return map_put(c, k, v, where)
+        return map_put(c, k, v, where, shown)
     return seq_put(c, k, v, where)
 
 
@@ -312,8 +338,8 @@ def chosen(v: Any, where: str = "") -> Any:
     return v
 
 
-def no_instance(process: str, index: Any, where: str = "") -> Any:
-    raise EvalError(f"process '{process}' has no instance {fmt(index)}", where)
+def no_instance(process: str, index: Any, where: str = "", shown: Shown | None = None) -> Any:
+    raise EvalError(f"process '{process}' has no instance {shown(index) if shown else fmt(index)}", where)
 
 
 def _is_int(v: Any) -> bool:

@@ -36,6 +36,7 @@ class TraceStep:
     params: dict[str, Any]  # values chosen by `any` (ITF), by binder name
     source: str | None  # "file:line" of the step in the spec
     state: dict[str, Any]  # spec variable -> ITF value
+    display: dict[str, str] = field(default_factory=dict)  # params in spec syntax (``Gfn.g1``, ``{1, 2}``)
 
 
 @dataclass

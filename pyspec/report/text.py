@@ -138,8 +138,10 @@ def process_title(step: TraceStep, spec: ir.Spec | None) -> str:
 
 
 def params_text(step: TraceStep) -> str:
-    """The values ``any`` chose: ``x = Gfn.g1, y = 2`` (empty when none)."""
-    return ", ".join(f"{k} = {_fmt_any(v)}" for k, v in step.params.items())
+    """The values ``any`` chose: ``x = Gfn.g1, y = 2`` (empty when none), in
+    spec syntax (the step's ``display``; raw ITF only for a report without it)."""
+    return ", ".join(f"{k} = {step.display[k] if k in step.display else _fmt_any(v)}"
+                     for k, v in step.params.items())
 
 
 def render_trace(report: Report, spec: ir.Spec | None) -> list[str]:

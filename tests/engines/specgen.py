@@ -62,6 +62,11 @@ DEFS = [
 ]
 
 
+#: Invariants that hold in every state of every generated spec.
+TRUTHS = ("len(q) <= 2", "(forall e in ELEMS: len(net[e]) <= 2)", "x <= 3", "pair[0] <= 2",
+          "len(msgs) <= 4", "(forall e in ELEMS: box[e][e] <= 1)")
+
+
 class SpecGen:
     def __init__(self, rng: random.Random):
         self.r = rng
@@ -69,7 +74,7 @@ class SpecGen:
         self.n = 0
         # symmetric specs name no model value literally (S.a / S.b)
         self.symmetric = self.r.random() < 0.3
-        k = self.r.randint(1, 3)
+        k = self.r.randint(2, 4)
         self.active = self.r.sample(sorted(VARS), k)
         self.labels: dict[str, list[str]] = {}
 
@@ -235,7 +240,7 @@ class SpecGen:
                     continue
                 out.append(ind + line)
                 ctx["assigned"].add(v)
-            elif k == 4:
+            elif k == 4 and r.random() < 0.5:
                 self.use("await")
                 out.append(f"{ind}await {self.bool_e(2, ctx)}")
             elif k == 5 and depth > 0:
@@ -325,6 +330,12 @@ class SpecGen:
                 prefix = "strong fair "
             out.append(f"{ind}{prefix}{lab}:")
             ctx = {"self": indexed, "local": local, "assigned": set()}
+            # every step changes something first, so that behaviours move
+            first = r.choice(self.active)
+            line = self.assign(first, ctx)
+            if line is not None:
+                out.append(f"{ind}    {line}")
+                ctx["assigned"].add(first)
             out += self.block(ind + "    ", ctx, 2, labels, True)
         return out
 
@@ -362,7 +373,12 @@ class SpecGen:
         checks = []
         for i in range(r.randint(1, 2)):
             self.use("invariant")
-            lines.append(f"invariant Inv{i}: {self.bool_e(2, {})}")
+            body = self.bool_e(2, {})
+            if r.random() < 0.6:
+                # mostly true, so that the search goes deep before (if ever)
+                # every property is violated
+                body = f"{r.choice(TRUTHS)} or {body}" if r.random() < 0.5 else f"{body} or x <= {r.randint(1, 3)}"
+            lines.append(f"invariant Inv{i}: {body}")
             checks.append(f"Inv{i}")
         if r.random() < 0.4:
             self.use("action")
@@ -381,7 +397,7 @@ class SpecGen:
             self.use("constraint")
             lines.append(f"    constraint: x + len(q) + len(msgs) <= {r.randint(2, 4)}")
         lines += [f"    check {c}" for c in checks]
-        if r.random() < 0.5:
+        if r.random() < 0.7:
             self.use("deadlock_ignore")
             lines.append("    deadlock: ignore")
         return "\n".join(lines) + "\n"

@@ -9,6 +9,8 @@ the TLC half is skipped with its reason; the embedded half always runs.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from tlc_direct import jar_path
 
@@ -334,3 +336,181 @@ def test_tlc_runs_liveness_without_symmetry():
 @needs_tlc
 def test_symmetry_with_liveness_tlc_agrees():
     tlc_agrees(load(SYM_LIVE), "m")
+
+
+# ---------------------------------------------------------------- 5. the same report from both engines
+
+
+@pytest.mark.parametrize("text,names", [
+    ("Temporal property Live was violated.", ["Live"]),
+    ("Temporal properties A and B were violated.", ["A", "B"]),
+    ("Temporal properties A, B, and C were violated.", ["A", "B", "C"]),
+    ("Temporal properties were violated.", []),
+])
+def test_tlc_temporal_violation_messages(text, names):
+    from pyspec.engines.tlc.output import temporal_names
+
+    assert temporal_names(text) == names
+
+
+def test_tlc_nested_messages_are_parsed():
+    from pyspec.engines.tlc.output import ToolParser
+
+    text = "\n".join([
+        "@!@!@STARTMSG 2189:0 @!@!@", "Computing initial states...", "@!@!@ENDMSG 2189 @!@!@",
+        "@!@!@STARTMSG 1000:1 @!@!@",
+        "@!@!@STARTMSG 2132:0 @!@!@",
+        "The first argument of Assert evaluated to FALSE; the second argument was:",
+        '"s.pyspec:2: the initial value of \'x\' is outside its declared type"',
+        "@!@!@ENDMSG 2132 @!@!@",
+        "@!@!@ENDMSG 1000 @!@!@",
+        "@!@!@STARTMSG 2186:0 @!@!@", "Finished in 455ms", "@!@!@ENDMSG 2186 @!@!@",
+    ])
+    out = ToolParser().feed_all(text)
+    assert out.outcome == "error"
+    assert out.error == "s.pyspec:2: the initial value of 'x' is outside its declared type"
+    assert [m.code for m in out.messages] == [2189, 2132, 1000, 2186]
+
+
+EXAMPLES = ["spec/examples/peterson.pyspec", "spec/examples/counter.pyspec", "spec/examples/bounded_queue.pyspec"]
+
+
+def _example_properties():
+    out = []
+    for path in EXAMPLES:
+        spec = pyspec.load(path)
+        for m in spec.models:
+            for c in m.checks:
+                out.append(pytest.param(path, m.name, c.property, id=f"{path}::{m.name}::{c.property}"))
+    return out
+
+
+@needs_tlc
+@pytest.mark.tlc
+@pytest.mark.parametrize("path,model,prop", _example_properties())
+def test_both_engines_answer_the_same_question_with_the_same_fields(path, model, prop):
+    from pyspec.engines.tlc.jar import resolve
+    from pyspec.engines.tlc.run import check_model as tlc_check_model
+    from pyspec.report import validate_report
+
+    spec = pyspec.load(path)
+    emb = check(spec, model, property=prop)
+    ((_, tlc),) = tlc_check_model(spec, spec.model(model), resolve(jar_path()), prop=prop)
+    for r in (emb, tlc):
+        validate_report(json.loads(r.dumps()))
+    same = ("verdict", "property", "kind", "expected", "properties")
+    assert {k: getattr(emb, k) for k in same} == {k: getattr(tlc, k) for k in same}
+    if emb.verdict == "ok":
+        assert emb.distinct_states == tlc.distinct_states
+    elif emb.kind in ("invariant", "action", "deadlock"):
+        assert len(emb.trace) == len(tlc.trace)
+
+
+# ---------------------------------------------------------------- 6. values in spec terms
+
+KEY_ERROR = """\
+spec KeyErr
+sort K
+const KS: set[K] = {K.k1, K.k2}
+var m: map[K, int] = {K.k1: 0}
+process p(self in KS):
+    s:
+        m[self] = m[self] + 1
+model mm:
+    deadlock: ignore
+"""
+
+BINDINGS = """\
+spec Bind
+sort K
+const KS: set[K] = {K.k1, K.k2}
+var got: set[int] = set()
+var last: optional[K] = none
+var r: record(a: int, k: K) = record(a=0, k=K.k1)
+process p:
+    s:
+        any x in subsets({1, 2}) if len(x) == 2:
+            got = x
+        any k in KS if k == K.k2:
+            last = k
+        any rr in {record(a=1, k=K.k1)}:
+            r = rr
+invariant Never: len(got) == 0 or last == none or r.a == 0
+model m:
+    check Never: violated
+"""
+
+
+def test_evaluation_errors_show_values_in_spec_syntax():
+    (rep,) = check_model_reports(load(KEY_ERROR), "mm")
+    assert rep.verdict == "error"
+    assert rep.message == "agree.pyspec:7:19: map applied outside its keys: K.k2 is not a key of {K.k1: 0}"
+
+
+def test_any_bindings_in_spec_syntax():
+    from pyspec.report.text import render_report
+
+    spec = load(BINDINGS)
+    rep = check(spec, "m", property="Never")
+    assert rep.trace[1].display == {"x": "{1, 2}", "k": "K.k2", "rr": "record(a=1, k=K.k1)"}
+    assert "with x = {1, 2}, k = K.k2, rr = record(a=1, k=K.k1)" in render_report(rep, spec)
+
+
+@needs_tlc
+def test_tlc_traces_carry_the_same_bindings():
+    from pyspec.engines.tlc.jar import resolve
+    from pyspec.engines.tlc.run import check_model as tlc_check_model
+
+    spec = load(BINDINGS)
+    ((_, tlc),) = tlc_check_model(spec, spec.model("m"), resolve(jar_path()), prop="Never")
+    emb = check(spec, "m", property="Never")
+    assert [s.display for s in tlc.trace] == [s.display for s in emb.trace]
+    assert [s.params for s in tlc.trace] == [s.params for s in emb.trace]
+
+
+# ---------------------------------------------------------------- 8. progress and depth
+
+
+def test_live_distinct_figure_never_overshoots(monkeypatch):
+    from pyspec.engines.embedded import bfs
+
+    # small blocks and batches: many progress updates, with successors
+    # waiting in the batch at each (what made the figure overshoot)
+    monkeypatch.setattr(bfs, "BLOCK", 64)
+    monkeypatch.setattr(bfs, "FLUSH", 4096)
+    seen = []
+
+    class Recorder:
+        stats: dict = {}
+
+        def update(self, **stats):
+            seen.append(stats["distinct"])
+
+        def close(self):
+            pass
+
+    spec = pyspec.load("spec/kvm/v1.pyspec")
+    from pyspec.engines.embedded.runner import compiled
+
+    res = bfs.explore(compiled(spec, "small"), bfs.Options(progress=Recorder()))
+    assert len(seen) > 10 and all(a <= b for a, b in zip(seen, seen[1:])), "the live figure fell"
+    assert max(seen) <= res.distinct
+
+
+def test_liveness_violation_depth_is_the_search_depth():
+    spec = pyspec.load("spec/kvm/v1.pyspec")
+    rep = check(spec, "live", property="EventuallyRam")
+    assert rep.verdict == "violated"
+    safety = check(spec, "live", property="deadlock")
+    assert rep.depth == safety.depth  # the graph's depth, not the lasso's length
+    assert len(rep.trace) != rep.depth
+
+
+# ---------------------------------------------------------------- 9. short lassos
+
+
+def test_liveness_counterexample_is_short():
+    # 28 states before the lasso search tried the nearest fair components and
+    # met the fairness requirements nearest first; TLC's lasso has 22
+    rep = check(pyspec.load("spec/kvm/v1.pyspec"), "live", property="EventuallyRam")
+    assert rep.verdict == "violated" and len(rep.trace) <= 18

@@ -436,8 +436,10 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
             tr.generated = generated
             now = time.monotonic()
             if progress is not None:
-                progress.update(distinct=len(store) + len(cand), generated=generated,
-                                queue=len(store) + len(cand) - i, depth=depth, seconds=now - t0)
+                # distinct: the states stored, known distinct (successors still
+                # in the batch are not de-duplicated yet, and would overshoot)
+                progress.update(distinct=len(store), generated=generated,
+                                queue=len(store) - i, depth=depth, seconds=now - t0)
             if opts.checkpoint and now - last_cp >= opts.checkpoint_every:
                 from .checkpoint import save_checkpoint
 

@@ -315,6 +315,19 @@ class FairGraph:
                 index[u] = -1
         return out
 
+    def _all_taken(self, comp_set: set, fi: int) -> dict[int, list[tuple[int, int]]]:
+        """Every edge inside the component by an action of constraint ``fi``:
+        source -> [(target, aid)]."""
+        g = self.g
+        aids = self.fairness[fi].aids
+        st, to, aid = g.start, g.to, g.aid
+        out: dict[int, list[tuple[int, int]]] = {}
+        for u in comp_set:
+            for k in range(st[u], st[u + 1]):
+                if aid[k] in aids and to[k] in comp_set:
+                    out.setdefault(u, []).append((to[k], aid[k]))
+        return out
+
     def _taken(self, comp_set: set, fi: int) -> tuple[int, int, int] | None:
         """An edge inside the component by an action of constraint ``fi``."""
         g = self.g
@@ -335,7 +348,7 @@ class FairGraph:
             # fair unless some fairness constraint is enabled there
             u = comp[0]
             if not self.any_enabled[u] and (accept is None or accept[u]):
-                yield comp, [("node", u)] * (len(self.weak) + (accept is not None))
+                yield comp, [("nodes", frozenset([u]))] * (len(self.weak) + (accept is not None))
             return
         todo = [comp]
         while todo:
@@ -355,30 +368,34 @@ class FairGraph:
                     break
             if refined:
                 continue
-            req = []  # ("edge", u, v, aid) or ("node", w)
+            # what the cycle must do, each with every way to do it (the
+            # cycle is built greedily, nearest way first, to stay short):
+            # ("edges", {u: [(v, aid)]}) take one of these steps, or
+            # ("nodes", {w}) visit one of these states
+            req = []
             ok = True
             for fi in self.weak:
-                e = self._taken(cset, fi)
-                if e is not None:
-                    req.append(("edge",) + e)
+                edges = self._all_taken(cset, fi)
+                if edges:
+                    req.append(("edges", edges))
                     continue
                 en = self.enabled[fi]
-                w = next((u for u in comp if not en[u]), None)
-                if w is None:
+                ws = frozenset(u for u in comp if not en[u])
+                if not ws:
                     ok = False
                     break
-                req.append(("node", w))
+                req.append(("nodes", ws))
             if not ok:
                 continue
             for fi in self.strong:
-                e = self._taken(cset, fi)
-                if e is not None:
-                    req.append(("edge",) + e)
+                edges = self._all_taken(cset, fi)
+                if edges:
+                    req.append(("edges", edges))
             if accept is not None:
-                w = next((u for u in comp if accept[u]), None)
-                if w is None:
+                ws = frozenset(u for u in comp if accept[u])
+                if not ws:
                     continue
-                req.append(("node", w))
+                req.append(("nodes", ws))
             yield comp, req
 
     def _blocked(self, comp: list[int]) -> bool:
@@ -462,20 +479,34 @@ class FairGraph:
             member[u] = 1
         cur = entry
         out: list[tuple[int, int]] = []
-        for r in req:
-            if r[0] == "node":
-                w = r[1]
-                if w == cur:
-                    continue
-                p = self.path_within([cur], lambda x, w=w: x == w, member)
-                out.extend(p[1:])
-                cur = w
-            else:
-                _, u, v, a = r
-                if u != cur:
-                    p = self.path_within([cur], lambda x, u=u: x == u, member)
-                    out.extend(p[1:])
+        todo = list(req)
+
+        def meet(node: int, step: tuple[int, int, int] | None) -> None:
+            # drop the requirements a visited node or a taken step meets
+            todo[:] = [r for r in todo if not (
+                (r[0] == "nodes" and node in r[1]) or
+                (r[0] == "edges" and step is not None and (step[1], step[2]) in r[1].get(step[0], ())))]
+
+        meet(cur, None)
+        while todo:
+            # the nearest state that meets a requirement (a node) or starts a
+            # step that meets one (the step is then taken)
+            def useful(x: int) -> bool:
+                return any((r[0] == "nodes" and x in r[1]) or (r[0] == "edges" and x in r[1]) for r in todo)
+
+            p = self.path_within([cur], useful, member)
+            prev = cur
+            for node, a in p[1:]:
+                out.append((node, a))
+                meet(node, (prev, node, a))
+                prev = node
+            cur = p[-1][0]
+            meet(cur, None)
+            r = next((r for r in todo if r[0] == "edges" and cur in r[1]), None)
+            if r is not None:
+                v, a = r[1][cur][0]
                 out.append((v, a))
+                meet(v, (cur, v, a))
                 cur = v
         if cur != entry:
             p = self.path_within([cur], lambda x: x == entry, member)
@@ -553,12 +584,10 @@ def check_leaf(fg: FairGraph, leaf: TemporalLeaf) -> Lasso | None:
             if accept.find(1) < 0:
                 return None
             region = bytearray(b"\x01") * n
-        # the fair component reached first by the search (shortest prefix)
-        best = min(fg.fair_components(region, accept), key=lambda cr: min(cr[0]), default=None)
-        if best is None:
-            return None
-        comp, req = best
-        return _close(fg, fg.prefix(min(comp)), comp, req)
+        # the shortest lasso among the fair components reached first by the
+        # search: prefix to the component's first state, then its cycle
+        comps = sorted(fg.fair_components(region, accept), key=lambda cr: min(cr[0]))
+        return _shortest(fg, [(fg.prefix(min(comp)), comp, req) for comp, req in comps[:CANDIDATES]])
     if leaf.form == "leads_to":
         region = _false_at(states, leaf.q)
         if next(fg.fair_components(region, None, first_only=True), None) is None:
@@ -596,22 +625,67 @@ def check_leaf(fg: FairGraph, leaf: TemporalLeaf) -> Lasso | None:
     raise ValueError(f"unsupported temporal form {leaf.form}")
 
 
+#: Fair components tried when choosing the shortest lasso (nearest first).
+CANDIDATES = 16
+
+
+def _shortest(fg: FairGraph, options: list) -> Lasso | None:
+    """The shortest lasso among (prefix, component, requirements) options."""
+    best = None
+    for pre, comp, req in options:
+        lasso = _close(fg, pre, comp, req)
+        if best is None or len(lasso.nodes) < len(best.nodes):
+            best = lasso
+    return best
+
+
+def _tree(fg: FairGraph, sources: list[int], allowed: bytearray | None) -> dict[int, tuple[int, int]]:
+    """Breadth-first tree from ``sources`` through ``allowed`` nodes:
+    node -> (parent or -1, aid reaching it or -1), in BFS order."""
+    g = fg.g
+    st, to, aid = g.start, g.to, g.aid
+    prev: dict[int, tuple[int, int]] = {}
+    q = deque()
+    for s in sources:
+        if s not in prev and (allowed is None or allowed[s]):
+            prev[s] = (-1, -1)
+            q.append(s)
+    while q:
+        u = q.popleft()
+        for k in range(st[u], st[u + 1]):
+            v = to[k]
+            if v not in prev and (allowed is None or allowed[v]):
+                prev[v] = (u, aid[k])
+                q.append(v)
+    return prev
+
+
+def _tree_path(prev: dict[int, tuple[int, int]], node: int) -> list[tuple[int, int]]:
+    out = []
+    while node != -1:
+        p, a = prev[node]
+        out.append((node, a))
+        node = p
+    out.reverse()
+    return out
+
+
 def _reach_fair(fg: FairGraph, sources: list[int], region: bytearray, accept) -> Lasso | None:
     if not sources:
         return None
     comps = list(fg.fair_components(region, accept))
     if not comps:
         return None
-    comp_of = {}
-    for ci, (comp, _) in enumerate(comps):
-        for u in comp:
-            comp_of[u] = ci
-    path = fg.path_within(sources, lambda x: x in comp_of, region)
-    if path is None:
-        return None
-    entry = path[-1][0]
-    comp, req = comps[comp_of[entry]]
-    return _close(fg, path, comp, req)
+    prev = _tree(fg, sources, region)
+    order = {u: i for i, u in enumerate(prev)}  # BFS order: nearer first
+    options = []
+    for comp, req in comps:
+        reached = [u for u in comp if u in order]
+        if reached:
+            entry = min(reached, key=order.__getitem__)
+            options.append((order[entry], entry, comp, req))
+    options.sort(key=lambda o: o[0])
+    return _shortest(fg, [(_tree_path(prev, entry), comp, req) for _, entry, comp, req in options[:CANDIDATES]])
 
 
 def _lasso_from(fg: FairGraph, pre: list[tuple[int, int]], _unused) -> Lasso:

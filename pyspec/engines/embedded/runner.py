@@ -366,8 +366,7 @@ def _liveness_reports_nogc(spec, cm: CompiledModel, temps: list[str], live: dict
         trace = build_trace(cm, states, aids)
         msg = f"violated: {leaf.form.replace('_', ' ')} ({leaf.text})" + (f"; {note}" if note else "")
         out.append(_base(spec, model, verdict="violated", seconds=time.monotonic() - t0, trace=trace,
-                         loop_start=lasso.loop_start, message=msg,
-                         **{**counts, "depth": len(trace)}, **common))
+                         loop_start=lasso.loop_start, message=msg, **counts, **common))
         if stop_first:
             return out
     return out

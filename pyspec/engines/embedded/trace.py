@@ -19,7 +19,7 @@ from ...compile import CompiledModel, StepInfo
 from ...ir import nodes as ir
 from ...ir.state import state_types
 from ...report import TraceStep
-from ...values import to_itf
+from ...values import format_value, from_itf, to_itf
 
 
 def concretize(model: CompiledModel, canon: Callable[[int], int], reps: list[int],
@@ -74,8 +74,28 @@ def build_trace(model: CompiledModel, states: list[int], aids: list[int] | None 
             params={k: to_itf(v) for k, v in info.params.items()} if info else {},
             source=_source(info) if info else None,
             state=state_itf(model, s, types),
+            display={k: format_value(v) for k, v in info.params.items()} if info else {},
         ))
     return steps
+
+
+def replay_params(model: CompiledModel, trace: list[TraceStep]) -> None:
+    """Fill in the ``any`` choices (``params``, ``display``) of a trace whose
+    engine does not report them (TLC): each step is found again among the
+    successors of the previous state, with the same process, instance,
+    label and next state.  Steps not found are left as they are."""
+    types = state_types(model.spec)
+    prev = None
+    for st in trace:
+        s = model.from_values({k: from_itf(v, types[k]) for k, v in st.state.items()})
+        if prev is not None and st.process is not None:
+            for info, t in model.successors(prev):
+                if t == s and info.process == st.process and info.label == st.label and \
+                        _itf_self(model, info) == st.self:
+                    st.params = {k: to_itf(v) for k, v in info.params.items()}
+                    st.display = {k: format_value(v) for k, v in info.params.items()}
+                    break
+        prev = s
 
 
 def state_itf(model: CompiledModel, s: int, types: dict[str, ir.Type] | None = None) -> dict[str, Any]:

@@ -498,7 +498,8 @@ def build_report(out: TlcOutput, *, spec: ir.Spec, spec_path: str, model: str, s
             rep.trace = []
         if rep.kind == "liveness" and loop is not None and rep.trace:
             rep.loop_start = max(0, min(loop, len(rep.trace) - 1))
-        rep.depth = max(rep.depth, len(rep.trace))
+        if rep.kind != "liveness":  # a lasso's loop may be longer than the search is deep
+            rep.depth = max(rep.depth, len(rep.trace))
     return rep
 
 

@@ -198,8 +198,44 @@ def run_job(spec: ir.Spec, model: ir.Model, job: Job, tools: Tools, opts: Option
                 trace_json = None
         rep = build_report(out, spec=spec, spec_path=spec_path, model=model.name, sm=sm, exit_code=exit_code,
                            seconds=seconds, properties=job.checks, expected=job.expected, trace_json=trace_json)
+        _replay_params(spec, model, rep)
         rep.tlc_exit = exit_code  # type: ignore[attr-defined]  # for the CLI, not part of the JSON
         return rep
+
+
+def _replay_params(spec: ir.Spec, model: ir.Model, rep: Report) -> None:
+    """TLC's traces do not say what ``any`` chose: find each step again in
+    the embedded engine's successor function (same process, label and next
+    state), so that both engines show the same bindings.  Best effort: a
+    trace that cannot be replayed keeps its steps without bindings."""
+    if not rep.trace or not any(s.label is not None and _has_any(spec, s.process, s.label) for s in rep.trace):
+        return
+    try:
+        from ..embedded.runner import compiled
+        from ..embedded.trace import replay_params
+
+        replay_params(compiled(spec, model.name), rep.trace)
+    except Exception:  # noqa: BLE001 - the report stands without the bindings
+        return
+
+
+def _has_any(spec: ir.Spec, process: str | None, label: str | None) -> bool:
+    try:
+        step = spec.process(process).step(label)
+    except (KeyError, ValueError):
+        return False
+
+    def walk(stmts) -> bool:
+        for s in stmts:
+            if isinstance(s, ir.AnyStmt):
+                return True
+            if isinstance(s, ir.If) and (any(walk(b) for _, b in s.branches) or walk(s.orelse)):
+                return True
+            if isinstance(s, ir.Either) and any(walk(b) for b in s.branches):
+                return True
+        return False
+
+    return walk(step.body)
 
 
 def _rmi_props(opts: Options) -> tuple[str, ...]:
