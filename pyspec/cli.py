@@ -56,6 +56,16 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as e:
+        # a file that cannot be read or written (missing, a folder, under a
+        # file, a full disk, no permission): bad input, not a pyspec bug
+        where = f": {e.filename}" if e.filename else ""
+        print(f"pyspec: error: {e.strerror or e}{where}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RecursionError:
+        print("pyspec: error: the spec nests too deeply (or a def recurses without end) to be evaluated",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
     except Exception as e:  # noqa: BLE001 - a bug of pyspec, never a traceback on the terminal
         return internal_error(e, sys.argv[1:] if argv is None else argv)
 

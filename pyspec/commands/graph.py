@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 
+from .argtypes import positive_int
 from .common import load_or_report, model_name
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_TOOL = 0, 2, 3
@@ -39,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     fmt.add_argument("--svg", dest="format", action="store_const", const="svg",
                      help="SVG, drawn by Graphviz's `dot` program")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
-    p.add_argument("--max-states", type=int, default=DEFAULT_MAX_STATES, metavar="N",
+    p.add_argument("--max-states", type=positive_int, default=DEFAULT_MAX_STATES, metavar="N",
                    help=f"refuse models with more than N reachable states (default {DEFAULT_MAX_STATES})")
     p.add_argument("--property", "-p", metavar="P",
                    help="highlight the counterexample of P ('deadlock' for deadlock), found by the embedded engine")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .argtypes import positive_int
 from .common import load_or_report
 from .html_option import add_html_option, write_html_option
 
@@ -18,8 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "action properties and deadlock on the way. The same seed gives the same walks.")
     p.add_argument("spec", metavar="SPEC")
     p.add_argument("--model", "-m", help="the model (default: the spec's only model)")
-    p.add_argument("--runs", type=int, default=100, help="number of walks (default 100)")
-    p.add_argument("--depth", type=int, default=100, help="states per walk at most (default 100)")
+    p.add_argument("--runs", type=positive_int, default=100, help="number of walks (default 100)")
+    p.add_argument("--depth", type=positive_int, default=100, help="states per walk at most (default 100)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--property", "-p", help="check this property alone")
     p.add_argument("--no-deadlock", action="store_true", help="do not check for deadlocks")

@@ -20,6 +20,7 @@ from ..engines.tlc.text import format_report, outcome_word
 from ..language import load_with_diagnostics
 from ..report import Report
 from ..tla.render import ExportError
+from .argtypes import natural_int, port, positive_seconds, tlc_workers
 from .common import find_specs, print_diagnostics
 from .html_option import add_html_option, write_html_option
 
@@ -41,16 +42,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--property", "-p", metavar="P",
                    help="check only this property (or 'deadlock', or 'TypeOK'); the cfg names just it")
     p.add_argument("--json", action="store_true", help="print one JSON report per TLC run, one per line")
-    p.add_argument("--workers", "-w", default="1", metavar="N", help="TLC worker threads, or 'auto' (default 1)")
+    p.add_argument("--workers", "-w", type=tlc_workers, default="1", metavar="N", help="TLC worker threads, or 'auto' (default 1)")
     p.add_argument("--jar", metavar="JAR", help="tla2tools.jar (default: $TLA2TOOLS_JAR, then the user cache)")
-    p.add_argument("--timeout", type=float, metavar="SECONDS", help="stop TLC after this long (exit code 3)")
+    p.add_argument("--timeout", type=positive_seconds, metavar="SECONDS", help="stop TLC after this long (exit code 3)")
     p.add_argument("--keep", metavar="DIR", help="keep the generated modules and TLC's files in DIR")
     d = p.add_argument_group("distributed TLC (TLCServer/TLCWorker; invariants and deadlock only)")
     d.add_argument("--distributed", action="store_true", help="run TLC's server and explore with worker processes")
-    d.add_argument("--local-workers", type=int, default=1, metavar="N",
+    d.add_argument("--local-workers", type=natural_int, default=1, metavar="N",
                    help="workers to start on this machine (default 1; 0: only remote workers)")
     d.add_argument("--host", default="127.0.0.1", help="the address workers reach this server at (default 127.0.0.1)")
-    d.add_argument("--port", type=int, default=10997, help="TLC's RMI port (default 10997)")
+    d.add_argument("--port", type=port, default=10997, help="TLC's RMI port (default 10997)")
     add_html_option(p)
     p.set_defaults(func=run)
 

@@ -19,6 +19,7 @@ import json
 import sys
 from typing import Any
 
+from .argtypes import positive_seconds
 from .common import load_or_report, model_name
 
 EXIT_ACCEPTED, EXIT_REJECTED, EXIT_BAD_INPUT, EXIT_TOOL = 0, 1, 2, 3
@@ -37,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", "-m", help="the model (default: the spec's only model)")
     p.add_argument("--tlc", action="store_true", help="validate with TLC (needs Java and tla2tools.jar)")
     p.add_argument("--jar", metavar="JAR", help="tla2tools.jar (default: $TLA2TOOLS_JAR, then the user cache)")
-    p.add_argument("--timeout", type=float, metavar="SECONDS", help="with --tlc: stop TLC after this long")
+    p.add_argument("--timeout", type=positive_seconds, metavar="SECONDS", help="with --tlc: stop TLC after this long")
     p.add_argument("--keep", metavar="DIR", help="with --tlc: keep the generated modules in DIR")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.set_defaults(func=run)

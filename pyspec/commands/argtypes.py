@@ -1,0 +1,57 @@
+"""Argument types of the command line: values out of range are refused by
+argparse (exit code 2, with the option named), never silently changed."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def positive_int(text: str) -> int:
+    """An int >= 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {n}")
+    return n
+
+
+def natural_int(text: str) -> int:
+    """An int >= 0."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {n}")
+    return n
+
+
+def positive_seconds(text: str) -> float:
+    """A duration > 0, in seconds."""
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not x > 0 or x != x or x == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text}")
+    return x
+
+
+def port(text: str) -> int:
+    """A TCP port, 1..65535."""
+    n = positive_int(text)
+    if n > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {n}")
+    return n
+
+
+def tlc_workers(text: str) -> str:
+    """TLC's -workers: a whole number >= 1, or 'auto'."""
+    if text == "auto":
+        return text
+    return str(positive_int(text))
+
+
+__all__ = ["positive_int", "natural_int", "positive_seconds", "port", "tlc_workers"]
