@@ -17,6 +17,7 @@ SPEC = "spec/examples/counter.pyspec"
     (["check", SPEC, "--max-states", "0"], "--max-states"),
     (["check", SPEC, "--max-depth", "-3"], "--max-depth"),
     (["check", SPEC, "--checkpoint-every", "-5"], "--checkpoint-every"),
+    (["check", SPEC, "--checkpoint-every", "inf"], "--checkpoint-every"),
     (["check", SPEC, "--checkpoint-every", "nan"], "--checkpoint-every"),
     (["simulate", SPEC, "--runs", "0"], "--runs"),
     (["simulate", SPEC, "--depth", "-1"], "--depth"),

@@ -39,6 +39,17 @@ def positive_seconds(text: str) -> float:
     return x
 
 
+def seconds(text: str) -> float:
+    """A duration >= 0, in seconds (0: as often as possible)."""
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not x >= 0 or x == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text}")
+    return x
+
+
 def port(text: str) -> int:
     """A TCP port, 1..65535."""
     n = positive_int(text)
@@ -54,4 +65,4 @@ def tlc_workers(text: str) -> str:
     return str(positive_int(text))
 
 
-__all__ = ["positive_int", "natural_int", "positive_seconds", "port", "tlc_workers"]
+__all__ = ["positive_int", "natural_int", "positive_seconds", "seconds", "port", "tlc_workers"]

@@ -21,7 +21,7 @@ import sys
 import time
 
 from ..diagnostics import SpecError
-from .argtypes import positive_int, positive_seconds
+from .argtypes import positive_int, seconds
 from .common import find_specs, load_or_report
 from .html_option import add_html_option, write_html_option
 
@@ -44,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-depth", type=positive_int, default=None, help="explore at most this many BFS levels")
     p.add_argument("--no-deadlock", action="store_true", help="do not check for deadlocks")
     p.add_argument("--checkpoint", metavar="FILE", help="write a checkpoint to FILE periodically (and on Ctrl-C)")
-    p.add_argument("--checkpoint-every", type=positive_seconds, default=60.0, metavar="SECONDS",
+    p.add_argument("--checkpoint-every", type=seconds, default=60.0, metavar="SECONDS",
                    help="seconds between checkpoints (default 60)")
     p.add_argument("--recover", metavar="FILE", help="resume from a checkpoint written by --checkpoint")
     p.add_argument("--traces", action="store_true", help="print the counterexample of every violation "
