@@ -3,6 +3,8 @@ the same final counts; Ctrl-C keeps the statistics so far."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from engine_util import InterruptAfter, load
 
@@ -65,3 +67,63 @@ def test_ctrl_c_with_successors_still_in_the_batch_loses_none(tmp_path, monkeypa
     resumed = explore(cm, Options(invariants=["Fine"], recover=str(cp)))
     assert resumed.complete and resumed.store.states() == full.store.states()
     assert resumed.generated == full.generated
+
+
+SPEC = Path(__file__).resolve().parents[2] / "spec/examples/counter.pyspec"
+
+
+class _Payload:
+    """Unpickling this runs code: a crafted checkpoint must never get that far."""
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("touch PWNED",))
+
+
+@pytest.mark.parametrize("content", ["pickle", "pickle_after_magic", "truncated", "bad_lengths", "bad_json"])
+def test_a_crafted_checkpoint_is_refused_without_running_anything(tmp_path, monkeypatch, content):
+    import json
+    import pickle
+    import struct
+
+    from pyspec.cli import main
+    from pyspec.engines.embedded.checkpoint import MAGIC
+
+    monkeypatch.chdir(tmp_path)
+    good = tmp_path / "good.ck"
+    spec = str(SPEC)
+    assert main(["check", spec, "--model", "race", "--property", "BothCounted", "--checkpoint", str(good),
+                 "--checkpoint-every", "0"]) == 0
+    blob = good.read_bytes()
+    (size,) = struct.unpack_from("<Q", blob, len(MAGIC))
+    header = json.loads(blob[len(MAGIC) + 8:len(MAGIC) + 8 + size])
+    body = blob[len(MAGIC) + 8 + size:]
+    evil = pickle.dumps({"format": 3, "x": _Payload()})
+    if content == "pickle":
+        data = evil
+    elif content == "pickle_after_magic":
+        data = MAGIC + struct.pack("<Q", len(evil)) + evil
+    elif content == "truncated":
+        data = blob[:-5]
+    elif content == "bad_lengths":
+        header["states_bytes"] += 8
+        head = json.dumps(header).encode()
+        data = MAGIC + struct.pack("<Q", len(head)) + head + body
+    else:
+        data = MAGIC + struct.pack("<Q", 10**12) + b"{"
+    bad = tmp_path / "bad.ck"
+    bad.write_bytes(data)
+    code = main(["check", spec, "--model", "race", "--property", "BothCounted", "--recover", str(bad)])
+    assert code == 2
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_checkpoint_file_holds_no_pickle(tmp_path):
+    from pyspec.cli import main
+
+    ck = tmp_path / "c.ck"
+    assert main(["check", str(SPEC), "--model", "race", "--property", "BothCounted", "--checkpoint", str(ck),
+                 "--checkpoint-every", "0"]) == 0
+    assert ck.read_bytes().startswith(b"PYSPEC-CHECKPOINT\n")
+    assert b"\x80\x04\x95" not in ck.read_bytes()[:64]  # no pickle protocol header

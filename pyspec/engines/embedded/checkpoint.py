@@ -10,17 +10,24 @@ same final counts as an uninterrupted one.
 The workers of ``--workers N`` write the same format (their stores merged
 level by level): a checkpoint resumes with any number of workers.
 
-The file is a pickle (written to a temporary file and renamed, so that an
-interruption while writing leaves the previous checkpoint intact), tagged
-with a fingerprint of the model's layout: a checkpoint can only resume the
-same model compiled the same way.
+The file holds data only, never code (no pickle: loading a crafted file
+must not run anything): a magic line, the length of a JSON header, the
+header (format, the model's fingerprint, counters, level boundaries,
+violations), then the states' words and the parent links as raw
+little-endian arrays whose lengths the header gives.  It is written to a
+temporary file and renamed, so that an interruption while writing leaves
+the previous checkpoint intact, and tagged with a fingerprint of the
+model's layout: a checkpoint can only resume the same model compiled the
+same way.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import os
-import pickle
+import struct
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +35,11 @@ from pathlib import Path
 from ...compile import CompiledModel
 from .store import StateStore
 
-FORMAT = 2  # 1: states as variable-width bytes and a Python set
+FORMAT = 3  # 1: states as variable-width bytes and a Python set; 2: a pickle
+MAGIC = b"PYSPEC-CHECKPOINT\n"
+#: A header larger than this is not a checkpoint's (it holds counters and
+#: the level boundaries only).
+MAX_HEADER = 1 << 26
 
 
 @dataclass
@@ -68,25 +79,28 @@ def write_checkpoint(path: str, model: CompiledModel, states: bytes, ncols: int,
     """Write a checkpoint from its parts: ``states`` as ``ncols``
     little-endian 64-bit words each, ``parents`` as little-endian 32-bit
     indexes (the workers of :mod:`.parallel` merge their stores into these)."""
-    data = {
+    header = {
         "format": FORMAT,
         "model": model_fingerprint(model),
         "words": ncols,  # 64-bit little-endian words per state
-        "states": states,
-        "parents": parents,
-        "level_ends": list(level_ends),
-        "cursor": cursor,
-        "generated": generated,
-        "depth": depth,
-        "seconds": seconds,
-        "violations": violations,
+        "states_bytes": len(states),
+        "parents_bytes": len(parents),
+        "level_ends": [int(x) for x in level_ends],
+        "cursor": int(cursor),
+        "generated": int(generated),
+        "depth": int(depth),
+        "seconds": float(seconds),
+        "violations": [dataclasses.asdict(v) for v in violations.values()],
     }
+    head = json.dumps(header, separators=(",", ":")).encode("utf-8")
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
+            f.write(MAGIC + struct.pack("<Q", len(head)) + head)
+            f.write(states)
+            f.write(parents)
         os.replace(tmp, p)
     except BaseException:
         try:
@@ -102,20 +116,60 @@ class CheckpointError(Exception):
 
 def read_checkpoint(path: str, model: CompiledModel) -> dict:
     """The parts of a checkpoint (the keys of :func:`write_checkpoint`'s
-    file), checked to be of this model."""
+    header, with ``states`` and ``parents`` as bytes and ``violations`` as
+    a dict), checked to be of this model.  Reads data only: anything that
+    is not a checkpoint of this format is refused (:class:`CheckpointError`)."""
+    from .bfs import Violation
+
+    bad = CheckpointError(f"{path}: not a checkpoint (written by --checkpoint)")
     try:
         with open(path, "rb") as f:
-            data = pickle.load(f)
+            blob = f.read()
     except OSError as e:
         raise CheckpointError(f"cannot read checkpoint {path}: {e.strerror}") from None
-    except Exception:  # noqa: BLE001 - unpickling garbage raises about anything
-        raise CheckpointError(f"{path}: not a checkpoint (written by --checkpoint)") from None
+    if not blob.startswith(MAGIC):
+        raise bad
+    at = len(MAGIC)
+    if len(blob) < at + 8:
+        raise bad
+    (size,) = struct.unpack_from("<Q", blob, at)
+    at += 8
+    if size > MAX_HEADER or at + size > len(blob):
+        raise bad
+    try:
+        data = json.loads(blob[at:at + size].decode("utf-8"))
+    except ValueError:
+        raise bad from None
+    at += size
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{path}: unknown checkpoint format")
     if data.get("model") != model_fingerprint(model):
         raise CheckpointError(f"{path}: the checkpoint was written for another model (or another version of it)")
-    if not data["level_ends"]:
+    try:
+        ints = [data[k] for k in ("words", "states_bytes", "parents_bytes", "cursor", "generated", "depth")]
+        ok = all(type(x) is int and x >= 0 for x in ints) and isinstance(data["seconds"], (int, float))
+        ends = data["level_ends"]
+        ok = ok and isinstance(ends, list) and all(type(x) is int and x >= 0 for x in ends)
+        words, n_states, n_parents = ints[0], ints[1], ints[2]
+        ok = ok and words >= 1 and at + n_states + n_parents == len(blob)
+        count = n_states // (8 * words) if ok else 0
+        ok = ok and n_states == count * 8 * words and n_parents == count * 4
+        violations = {}
+        for v in data["violations"] if ok else ():
+            fields = {f.name for f in dataclasses.fields(Violation)}
+            if not isinstance(v, dict) or set(v) != fields:
+                ok = False
+                break
+            violations[v["prop"]] = Violation(**v)
+    except (KeyError, TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise bad
+    if not ends:
         raise CheckpointError(f"{path}: the checkpoint was written before the initial states were stored")
+    data["states"] = blob[at:at + n_states]
+    data["parents"] = blob[at + n_states:]
+    data["violations"] = violations
     return data
 
 
