@@ -16,6 +16,7 @@ import os
 import sys
 
 from . import __version__
+from .files import OutputError
 
 COMMANDS = ("lint", "models", "tla", "tlc", "check", "simulate", "graph", "replay", "validate",
             "conformance", "jupyter")
@@ -49,13 +50,18 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_BAD_INPUT
+    sigterm_as_interrupt()
     try:
+        refuse_outputs_over_inputs(args)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except OutputError as e:
+        print(f"pyspec: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except OSError as e:
         # a file that cannot be read or written (missing, a folder, under a
         # file, a full disk, no permission): bad input, not a pyspec bug
@@ -68,6 +74,60 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except Exception as e:  # noqa: BLE001 - a bug of pyspec, never a traceback on the terminal
         return internal_error(e, sys.argv[1:] if argv is None else argv)
+
+
+def sigterm_as_interrupt() -> None:
+    """SIGTERM (``kill``, a CI timeout, a service manager) stops a command as
+    Ctrl-C does: a checkpoint is written, TLC's java is stopped, statistics
+    are printed.  It is turned into a SIGINT, so that whatever handles
+    Ctrl-C (the parallel search lets the level finish) handles it too; where
+    SIGINT is ignored (a background job), it interrupts at once."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return
+
+    def on_sigterm(signum, frame):
+        if signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, signal.SIG_DFL, None):
+            raise KeyboardInterrupt
+        os.kill(os.getpid(), signal.SIGINT)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+
+
+#: Arguments that name files a command reads, and files it writes.
+INPUT_ARGS = ("paths", "spec", "specs", "files", "report", "trace")  # not --recover: it may be --checkpoint too
+OUTPUT_ARGS = {"html": "--html", "checkpoint": "--checkpoint", "output": "-o"}
+
+
+def refuse_outputs_over_inputs(args: argparse.Namespace) -> None:
+    """An output file may not be one of the command's inputs, nor any spec
+    file (a spec it extends is an input too): refused before anything runs
+    (:class:`OutputError`, exit 2)."""
+    from pathlib import Path
+
+    from .files import check_not_input
+
+    inputs: list[str] = []
+    for name in INPUT_ARGS:
+        v = getattr(args, name, None)
+        inputs += [v] if isinstance(v, str) else [x for x in (v or []) if isinstance(x, str)]
+    for name, flag in OUTPUT_ARGS.items():
+        path = getattr(args, name, None)
+        if not isinstance(path, str) or not path or (name == "output" and args.command == "tla"):
+            continue
+        check_not_input(path, inputs, flag)
+        if Path(path).suffix == ".pyspec":
+            raise OutputError(f"{flag} {path}: refusing to write over a spec file")
+        if Path(path).is_dir():
+            raise OutputError(f"{flag} {path} is a folder: give a file name")
+        for up in Path(path).parents:
+            if up.exists():
+                if not up.is_dir():
+                    raise OutputError(f"{flag} {path}: {up} is a file, not a folder")
+                break
 
 
 def internal_error(e: BaseException, argv: list[str]) -> int:

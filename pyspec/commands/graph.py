@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 
+from ..files import write_atomic
 from .argtypes import positive_int
 from .common import load_or_report, model_name
 
@@ -113,8 +114,7 @@ def run(args: argparse.Namespace) -> int:
         data = text.encode("utf-8")
     if args.output:
         try:
-            with open(args.output, "wb") as f:
-                f.write(data)
+            write_atomic(args.output, data)
         except OSError as e:
             print(f"pyspec graph: cannot write {args.output}: {e.strerror or e}", file=sys.stderr)
             return EXIT_BAD_INPUT

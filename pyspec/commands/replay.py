@@ -30,6 +30,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..files import write_atomic
+
 EXIT_NOT_REPRODUCED, EXIT_REPRODUCED, EXIT_BAD_INPUT = 0, 1, 2
 
 
@@ -232,7 +234,7 @@ def _run(args: argparse.Namespace) -> int:
 
         page = render_replay_html(rep, spec, res, f"{args.adapter}({_kwargs_text(kwargs)})")
         try:
-            Path(args.html).write_text(page, encoding="utf-8")
+            write_atomic(args.html, page)
         except OSError as e:
             raise BadInput(f"cannot write {args.html}: {e.strerror or e}") from None
         print(f"wrote {args.html}", file=sys.stderr)

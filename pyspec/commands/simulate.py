@@ -1,6 +1,7 @@
 """``pyspec simulate SPEC --model M --runs N --depth D --seed S``: random walks.
 
-Exit codes: 0 no violation found, 1 a violation found, 2 bad input.
+Exit codes: 0 no violation found, 1 a violation found, 2 bad input
+(an evaluation error of the spec included).
 """
 
 from __future__ import annotations
@@ -68,5 +69,5 @@ def run(args: argparse.Namespace) -> int:
     if r.verdict == "incomplete":
         return 130
     if r.verdict == "error":
-        return 1
+        return 2  # the spec is wrong (an evaluation error), as `check` and `tlc` say
     return 0 if r.verdict == "ok" else 1

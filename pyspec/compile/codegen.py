@@ -523,7 +523,12 @@ class Codegen:
         if e.name in self.recursive:
             fname = self.def_function(d, c.checked)
             self._dyn = True
-            return Py(f"{fname}({c.st}{''.join(', ' + a.src for a in args)})")
+            call = f"{fname}({c.st}{''.join(', ' + a.src for a in args)})"
+            if c.checked and not c.in_def:
+                # runaway recursion: an error at the outermost call, not a
+                # Python RecursionError without a position
+                return Py(f"_rt.recursion_guard(lambda: {call}, {e.name!r}, {self.where(e)})")
+            return Py(call)
         c2 = c.copy()
         if not c.post:
             c2.cur = None  # defs read the state in which the step started

@@ -332,6 +332,16 @@ class _NoChoice:
 NOCHOICE = _NoChoice()
 
 
+def recursion_guard(call, name: str, where: str) -> Any:
+    """Evaluate a call of a recursive def; a recursion too deep for Python's
+    stack is an evaluation error at the call (TLA+'s RECURSIVE operators
+    would not terminate either)."""
+    try:
+        return call()
+    except RecursionError:
+        raise EvalError(f"the recursive def '{name}' does not terminate (or recurses too deeply)", where) from None
+
+
 def chosen(v: Any, where: str = "") -> Any:
     if v is NOCHOICE:
         raise EvalError("choose found no element satisfying its condition", where)

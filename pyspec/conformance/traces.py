@@ -162,12 +162,15 @@ class Codec:
 
 
 def write_jsonl(spec: ir.Spec, trace: Trace, path: str | Path) -> None:
+    from ..files import write_atomic
+
     codec = Codec(spec)
-    with open(path, "w", encoding="utf-8") as f:
-        if trace.init is not None:
-            f.write(json.dumps({"init": True, "observed": codec._obs_to(trace.init)}) + "\n")
-        for ev in trace.events:
-            f.write(json.dumps(codec.encode(ev)) + "\n")
+    lines = []
+    if trace.init is not None:
+        lines.append(json.dumps({"init": True, "observed": codec._obs_to(trace.init)}) + "\n")
+    for ev in trace.events:
+        lines.append(json.dumps(codec.encode(ev)) + "\n")
+    write_atomic(path, "".join(lines))
 
 
 def read_jsonl(spec: ir.Spec, path: str | Path) -> Trace:

@@ -738,5 +738,8 @@ def render_replay_html(report: Report, spec: ir.Spec | None, replay: Any, adapte
 
 
 def write_html(path: str | Path, reports: Sequence[Report], specs: ir.Spec | Iterable[ir.Spec] | None = None) -> None:
-    """Write :func:`render_html` to ``path`` (UTF-8); OSError when it cannot."""
-    Path(path).write_text(render_html(reports, specs), encoding="utf-8")
+    """Write :func:`render_html` to ``path`` (UTF-8, atomically: a kill leaves
+    the old page); OSError when it cannot."""
+    from ..files import write_atomic
+
+    write_atomic(path, render_html(reports, specs))

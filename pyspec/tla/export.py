@@ -3,19 +3,19 @@ and ``MC_<model>.cfg``, rendered through the jinja2 templates in
 ``templates/`` and written atomically.
 
 Everything is rendered in memory first; files are written only when every
-spec rendered, each through a temporary file renamed over the target, and
-files whose bytes did not change are not touched.
+spec rendered, as a whole folder swapped in (:mod:`pyspec.files`: the folder
+holds the old export or the new one, and files pyspec did not write are
+never removed).
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 
+from .. import files
 from ..ir import nodes as ir
 from .render import (
     EXTENDS,
@@ -270,46 +270,15 @@ def export_spec(spec: ir.Spec, models: list[str] | None = None, root: str | None
 def write_atomic(path: Path, text: str) -> bool:
     """Write ``text`` to ``path`` through a temporary file and a rename;
     returns False (and leaves the file alone) when it already holds those bytes."""
-    data = text.encode("utf-8")
-    try:
-        if path.read_bytes() == data:
-            return False
-    except OSError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return True
+    return files.write_atomic(path, text, if_changed=True, parents=True)
 
 
-def write_tree(out_dir: Path, files: dict[str, str], prune: bool = False) -> tuple[list[Path], list[Path]]:
-    """Write ``files`` (relative path -> text) under ``out_dir``.  With
-    ``prune``, remove generated files (``*.tla``, ``*.cfg``) under ``out_dir``
-    that are not in ``files``.  Returns (written, removed)."""
-    written, removed = [], []
-    for rel in sorted(files):
-        p = out_dir / rel
-        if write_atomic(p, files[rel]):
-            written.append(p)
-    if prune and out_dir.is_dir():
-        keep = {(out_dir / rel).resolve() for rel in files}
-        for p in sorted(out_dir.rglob("*")):
-            if p.is_file() and p.suffix in (".tla", ".cfg") and p.resolve() not in keep:
-                p.unlink()
-                removed.append(p)
-        for d in sorted((d for d in out_dir.rglob("*") if d.is_dir()), key=lambda d: -len(d.parts)):
-            if not any(d.iterdir()):
-                d.rmdir()
-    return written, removed
+def write_tree(out_dir: Path, tree: dict[str, str], prune: bool = False) -> tuple[list[Path], list[Path]]:
+    """Write ``tree`` (relative path -> text) under ``out_dir``, swapped in as
+    a whole (:func:`pyspec.files.write_tree`); with ``prune``, files earlier
+    exports wrote that this one does not are removed (never a hand-written
+    file).  Returns (written, removed)."""
+    return files.write_tree(out_dir, tree, prune)
 
 
 def output_subdir(spec_path: str, roots: list[str]) -> str:

@@ -3,6 +3,7 @@ spec with errors leaves the output untouched, SANY accepts every module."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from tla_helpers import SPECS, spec_paths
 
+import pyspec.files
 from pyspec.cli import main
 from pyspec.commands.common import find_specs
 from pyspec.commands.tla import collect
@@ -18,8 +20,10 @@ from pyspec.tla.export import output_subdir, write_atomic, write_tree
 TLA_DIR = Path("tla")
 
 
-def snapshot(d: Path) -> dict[str, bytes]:
-    return {p.relative_to(d).as_posix(): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
+def snapshot(d: Path, manifest: bool = False) -> dict[str, bytes]:
+    """The files under ``d`` (without pyspec's manifest unless asked)."""
+    return {p.relative_to(d).as_posix(): p.read_bytes() for p in sorted(d.rglob("*"))
+            if p.is_file() and (manifest or p.name != pyspec.files.MANIFEST)}
 
 
 def test_committed_tla_dir_is_up_to_date():
@@ -70,17 +74,57 @@ def test_spec_with_errors_leaves_output_untouched(tmp_path, capsys):
     assert "nothing written" in capsys.readouterr().err
 
 
-def test_all_prunes_files_no_spec_produces(tmp_path):
+def test_all_prunes_files_no_spec_produces_and_only_those(tmp_path):
     specs = tmp_path / "specs"
     specs.mkdir()
     (specs / "a.pyspec").write_text((SPECS / "lasso.pyspec").read_text())
+    (specs / "b.pyspec").write_text((SPECS / "lasso.pyspec").read_text().replace("spec Lasso", "spec Other"))
     out = tmp_path / "out"
-    (out / "gone").mkdir(parents=True)
-    (out / "gone" / "Old.tla").write_text("old")
+    out.mkdir()
+    # files the user wrote in the output folder
     (out / "README").write_text("kept: not a generated file")
+    (out / "Mine.tla").write_text("---- MODULE Mine ----\n====\n")
+    (out / "b").mkdir()
+    (out / "b" / "notes.cfg").write_text("mine")
     assert main(["tla", "--all", str(specs), "-o", str(out)]) == 0
-    assert not (out / "gone").exists()
-    assert (out / "README").exists()
+    assert (out / "b" / "Other.tla").exists()
+    (specs / "b.pyspec").unlink()
+    assert main(["tla", "--all", str(specs), "-o", str(out)]) == 0
+    assert not (out / "b" / "Other.tla").exists() and not (out / "b" / "MC_invariant.cfg").exists()
+    assert (out / "README").read_text() == "kept: not a generated file"
+    assert (out / "Mine.tla").exists() and (out / "b" / "notes.cfg").read_text() == "mine"
+    assert (out / "a" / "Lasso.tla").exists()
+    manifest = json.loads((out / pyspec.files.MANIFEST).read_text())
+    assert "Mine.tla" not in manifest["files"] and "a/Lasso.tla" in manifest["files"]
+
+
+def test_export_is_all_old_or_all_new_when_killed(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    assert main(["tla", "tests/tla/specs/lasso.pyspec", "-o", str(out)]) == 0
+    old = snapshot(out, manifest=True)
+    spec = tmp_path / "lasso.pyspec"
+    spec.write_text((SPECS / "lasso.pyspec").read_text().replace("LIMIT: int = 3", "LIMIT: int = 4"))
+
+    def killed(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pyspec.files, "_exchange", killed)
+    monkeypatch.setattr(pyspec.files.os, "replace", killed)
+    assert main(["tla", str(spec), "-o", str(out)]) == 130  # interrupted
+    assert snapshot(out, manifest=True) == old
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary folder left
+    monkeypatch.undo()
+    assert main(["tla", str(spec), "-o", str(out)]) == 0
+    assert snapshot(out, manifest=True) != old
+
+
+def test_export_refuses_an_output_that_is_a_file(tmp_path, capsys):
+    f = tmp_path / "afile"
+    f.write_text("x")
+    assert main(["tla", "tests/tla/specs/lasso.pyspec", "-o", str(f)]) == 2
+    assert main(["tla", "tests/tla/specs/lasso.pyspec", "-o", str(f / "under")]) == 2
+    assert f.read_text() == "x"
+    assert "Traceback" not in capsys.readouterr().err
 
 
 def test_atomic_write_replaces_through_a_temporary_file(tmp_path, monkeypatch):
@@ -105,10 +149,12 @@ def test_interrupted_write_leaves_target_and_no_temp_file(tmp_path, monkeypatch)
     target = tmp_path / "M.tla"
     target.write_text("old")
 
-    def boom(src, dst):
+    def boom(*args):
         raise KeyboardInterrupt
 
+    # a kill at the moment the new folder would be swapped in
     monkeypatch.setattr(os, "replace", boom)
+    monkeypatch.setattr(pyspec.files, "_exchange", boom)
     with pytest.raises(KeyboardInterrupt):
         write_tree(tmp_path, {"M.tla": "new"})
     assert target.read_text() == "old"

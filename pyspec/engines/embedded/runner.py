@@ -180,6 +180,8 @@ def check_model(spec: ir.Spec, model_name: str, workers: int = 1, max_states: in
         cm = compiled(spec, model_name)
     except CompileError as e:
         names = props + (["deadlock"] if check_deadlock else [])
+        if not names:  # nothing to check, but the model does not even start
+            return [_base(spec, model, verdict="error", message=str(e), seconds=time.monotonic() - t0)]
         return [_base(spec, model, verdict="error", property=n, kind=_kind(spec, n), message=str(e),
                       expected=_expected(model, n), properties=[n], seconds=time.monotonic() - t0)
                 for n in names]

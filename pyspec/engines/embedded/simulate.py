@@ -101,7 +101,7 @@ def simulate(spec: ir.Spec, model_name: str, runs: int = 100, depth: int = 100, 
     except Exception as e:  # noqa: BLE001 - an evaluation error of the spec
         from ...compile.runtime import EvalError
 
-        msg = cm.explain(cm.next_full, walk[-1], lambda x: None) or \
+        msg = _explain(cm, walk[-1], [n for n, _ in inv_fns], [n for n, _ in act_fns]) or \
             (str(e) if isinstance(e, EvalError) else f"{type(e).__name__}: {e}")
         return violated("error", "error", walk, msg)
     msg = f"simulation: {runs} runs of at most {depth} states found no violation (not exhaustive)"
@@ -111,3 +111,26 @@ def simulate(spec: ir.Spec, model_name: str, runs: int = 100, depth: int = 100, 
                   seconds=time.monotonic() - t0, message=msg,
                   expected="holds" if all(_expected(model, p) in ("holds", None) for p in checked) else None,
                   **base)
+
+
+def _explain(cm, s: int, invariants: list[str], actions: list[str]) -> str:
+    """Which evaluation failed at state ``s`` (an invariant, the constraint,
+    a step, an action property on a step), with its spec position: the
+    checked variants say where."""
+    for n in invariants:
+        m = cm.explain(cm.invariants[n][1], s)
+        if m:
+            return f"evaluating {n}: {m}"
+    if cm.constraint_checked is not None:
+        m = cm.explain(cm.constraint_checked, s)
+        if m:
+            return f"evaluating the state constraint: {m}"
+    m = cm.explain(cm.next_full, s, lambda x: None)
+    if m:
+        return m
+    for n in actions:
+        for _, t in cm.successors(s):
+            m = cm.explain(cm.action_properties[n][1], s, t)
+            if m:
+                return f"evaluating {n}: {m}"
+    return ""

@@ -18,6 +18,7 @@ from typing import Any
 
 from ... import values as V
 from ...ir import nodes as ir
+from ...ir.walk import recursive_defs
 from ...report import Report, TraceStep
 from ...tla.sourcemap import SourceMap, VarInfo
 from .tlavalues import TlaValueError, decode, parse_state, parse_tla
@@ -474,6 +475,11 @@ def build_report(out: TlcOutput, *, spec: ir.Spec, spec_path: str, model: str, s
         text = (out.error or "").strip()
         if exit_code is not None and exit_code not in (0,) and not text:
             text = f"TLC exited with code {exit_code} ({EXIT_CODES.get(exit_code, 'unknown')})"
+        if "StackOverflowError" in text:
+            # TLC names no position: the recursive defs of the spec are the suspects
+            recursive = sorted(recursive_defs(spec))
+            text = ("a recursive def does not terminate (or recurses too deeply): TLC ran out of stack"
+                    + (f" (recursive defs: {', '.join(recursive)})" if recursive else ""))
         rep.message = (f"{src}: " if src and not re.match(r"^\S+:\d+:", text) else "") + _first_lines(text)
         if "Overflow" in text:
             rep.message += "\n(TLC's integers are 32-bit; the spec's are unbounded: check this model with the embedded engine)"

@@ -1,0 +1,79 @@
+"""Run-time errors of a spec are located messages in every engine and
+command, never a Python exception's text (bad-input suite, issue 18)."""
+
+from __future__ import annotations
+
+import pytest
+from tlc_direct import jar_path
+
+import pyspec
+from pyspec.cli import main
+from pyspec.engines.embedded import check, simulate
+
+RECURSION = """\
+spec Rec
+var x: int = 0
+def f(n: int) -> int: 0 if n == 0 else f(n + 1)
+process p:
+    s:
+        x = f(1)
+invariant I: x >= 0
+model m:
+    check I
+"""
+
+INVARIANT_ERROR = """\
+spec SimInv
+var m: map[int, int] = {0: 0}
+var x: int = 0
+process p:
+    while True:
+        s:
+            x = (x + 1) % 3
+invariant I: m[x] >= 0
+model mm:
+    check I
+"""
+
+INIT_ERROR = """\
+spec InitErr
+var x: int = min(set())
+process p:
+    s:
+        x = x + 1
+model m:
+    deadlock: ignore
+"""
+
+
+def test_runaway_recursion_is_located():
+    rep = check(pyspec.load("rec.pyspec", text=RECURSION), "m", property="I")
+    assert rep.verdict == "error"
+    assert rep.message == "rec.pyspec:6:13: the recursive def 'f' does not terminate (or recurses too deeply)"
+
+
+def test_simulate_names_the_invariant_that_fails_to_evaluate():
+    rep = simulate(pyspec.load("siminv.pyspec", text=INVARIANT_ERROR), "mm", runs=2, depth=5, seed=0)
+    assert rep.verdict == "error"
+    assert rep.message == "evaluating I: siminv.pyspec:8:14: map applied outside its keys: 1 is not a key of {0: 0}"
+
+
+@pytest.mark.parametrize("command", ["check", "simulate"])
+def test_error_in_an_initial_value_is_a_located_error(tmp_path, capsys, command):
+    p = tmp_path / "initerr.pyspec"
+    p.write_text(INIT_ERROR)
+    assert main([command, str(p)]) == 2
+    captured = capsys.readouterr()
+    assert f"{p}:2:14: min() of an empty set" in captured.out + captured.err
+    assert "Traceback" not in captured.out + captured.err
+
+
+@pytest.mark.skipif(jar_path() is None, reason="TLA2TOOLS_JAR not set: TLC needed")
+def test_tlc_stack_overflow_names_the_recursive_defs():
+    from pyspec.engines.tlc.jar import resolve
+    from pyspec.engines.tlc.run import check_model
+
+    spec = pyspec.load("rec.pyspec", text=RECURSION)
+    ((_, rep),) = check_model(spec, spec.model("m"), resolve(jar_path()), prop="I")
+    assert rep.verdict == "error"
+    assert "a recursive def does not terminate" in rep.message and "recursive defs: f" in rep.message
