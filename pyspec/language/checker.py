@@ -728,6 +728,10 @@ class Checker:
         elif name in self.defs or name in self.def_sigs:
             self.err(f"cannot assign to '{name}': it is a def, not a variable", tok)
             raise Bail
+        elif name in self.procs:
+            self.err(f"a step assigns the variables and its own process's locals only; '{name}' is a "
+                     f"process, and the locals of another process (or instance) cannot be assigned", tok)
+            raise Bail
         else:
             self.err(f"undefined variable '{name}'", tok)
             raise Bail
@@ -779,7 +783,7 @@ class Checker:
 
     # ------------------------------------------------------------ properties
     def _property(self, item) -> None:
-        tok, body = item.children
+        tok, body = [c for c in item.children if not (isinstance(c, lark.Tree) and c.data == "override")]
         name = str(tok)
         self._new_name(name, tok)
         doc = ""
@@ -1100,6 +1104,11 @@ class Checker:
             raise Bail
         if n in KEYWORDS or n in naming.PYTHON_RESERVED:
             self.err("'None' is written 'none'" if n == "None" else f"unexpected keyword '{n}'", tok)
+            raise Bail
+        other = {"true": "True", "false": "False", "TRUE": "True", "FALSE": "False", "null": "none",
+                 "nil": "none", "NULL": "none"}.get(n)
+        if other is not None and n not in self.vars and n not in self.consts:
+            self.err(f"'{n}' is written '{other}' in pyspec", tok)
             raise Bail
         if n in self.item_kinds:
             # declared, but not (yet) usable here

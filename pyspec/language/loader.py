@@ -42,6 +42,10 @@ def decode(data: bytes, path: str, diags: Diagnostics) -> str | None:
         return None
     if text.startswith("\ufeff"):
         text = text[1:]
+    if "\r" in text:
+        # Windows (CRLF) and old Mac (CR) line endings read as LF: the
+        # columns of diagnostics stay those of the text
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     diags.sources[path] = text
     return text
 

@@ -250,6 +250,10 @@ def parse(text: str, path: str, diags: Diagnostics) -> lark.Tree | None:
             msg = "unterminated string"
         elif ch == "'":
             msg = "strings use double quotes"
+        elif ch == "!" and text[pos + 1:pos + 2] != "=":
+            msg = "'!' is written 'not' in pyspec"
+        elif ch == "&" and text[pos + 1:pos + 2] == "&":
+            msg = "'&&' is written 'and' in pyspec"
         elif ch.isprintable():
             msg = f"unexpected character '{ch}'"
         else:
@@ -326,6 +330,27 @@ def _unexpected_token(e: UnexpectedToken, text: str, path: str) -> tuple[str, Sp
         return "unexpected indentation", Span(path, line, col, line, col + 1)
     if expected == {"_INDENT"}:
         return "expected an indented block", span
+    # habits from other languages
+    nxt = text[tok.end_pos:tok.end_pos + 1] if tok.end_pos is not None else ""
+    doubled = prev is not None and str(prev) == str(tok) and prev.end_pos == tok.start_pos
+    if str(tok) in ("&", "|") and (doubled or nxt == str(tok)):
+        first = prev if doubled else tok
+        word = "and" if str(tok) == "&" else "or"
+        return (f"'{tok}{tok}' is written '{word}' in pyspec",
+                Span(path, first.line, first.column, first.line, first.column + 2))
+    if tok.type == "EQUAL" and "EQUAL" not in expected and ("__ANON_0" in expected or "AND" in expected
+                                                             or "OR" in expected or "_NL" in expected):
+        return "unexpected '=': to compare, write '==' ('=' assigns, in a step)", span
+    if tok.type == "AWAIT" or str(tok) == "await":
+        return ("'await' is a statement of a step; a def computes a value (write the condition as a "
+                "bool def and await it in the step)"), span
+    nested = tok if str(tok) in ("eventually", "always") else \
+        prev if prev is not None and str(prev) in ("eventually", "always") and prev.line == tok.line else None
+    if nested is not None:
+        span = _token_span(path, nested)
+        return (f"unsupported temporal formula: '{nested}' nested here; supported forms are always P, "
+                f"eventually P, always eventually P, eventually always P and P leads_to Q with P, Q "
+                f"state predicates, their conjunctions, and 'forall x in S:' over constants"), span
     line_start = prev is not None and prev.type == "NAME" and first_col(prev.line) == prev.column
     if line_start and expected == {"COLON"}:
         return ("expected a step label ('name:'): statements in a process go inside "

@@ -64,3 +64,21 @@ def test_one_mistake_one_error(name):
     assert spec is None
     errors = [d for d in diags.errors]
     assert [f"{d.span.file}:{d.span.line}:{d.span.col}: error: {d.message}" for d in errors] == [f"c.pyspec:{first}"]
+
+
+def test_override_of_a_property(tmp_path):
+    """docs/language.md shows `override invariant`: the grammar accepts it
+    (for invariants, action and temporal properties)."""
+    from pyspec import load
+
+    (tmp_path / "base.pyspec").write_text("spec Base\nvar x: int = 0\nprocess p:\n    s:\n        x = 1\n"
+                                          "invariant I: x >= 0\naction A: next(x) >= x\n"
+                                          "temporal L: eventually x == 1\n")
+    (tmp_path / "child.pyspec").write_text("spec Child\nextends base\noverride invariant I: x >= 1\n"
+                                           "override action A: next(x) > x\noverride temporal L: always x == 0\n"
+                                           "model m:\n    check I: violated\n")
+    spec = load(str(tmp_path / "child.pyspec"))
+    from pyspec.printer import format_expr
+
+    texts = {p.name: format_expr(p.expr) for p in spec.properties}
+    assert texts == {"I": "x >= 1", "A": "next(x) > x", "L": "always x == 0"}

@@ -366,7 +366,9 @@ def _liveness_reports_nogc(spec, cm: CompiledModel, temps: list[str], live: dict
         states = [g.states[u] for u, _ in lasso.nodes]
         aids = [a for _, a in lasso.nodes]
         trace = build_trace(cm, states, aids)
-        msg = f"violated: {leaf.form.replace('_', ' ')} ({leaf.text})" + (f"; {note}" if note else "")
+        loop = len(trace) - lasso.loop_start
+        msg = (f"violated: {leaf.form.replace('_', ' ')} ({leaf.text}); a lasso of {len(trace)} states, "
+               f"the last {loop} repeating" + (f"; {note}" if note else ""))
         out.append(_base(spec, model, verdict="violated", seconds=time.monotonic() - t0, trace=trace,
                          loop_start=lasso.loop_start, message=msg, **counts, **common))
         if stop_first:
