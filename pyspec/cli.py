@@ -25,8 +25,17 @@ EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_TOOL = 0, 1, 2, 3
 EXIT_INTERNAL = 3
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with pyspec's one error prefix (``pyspec: error: ...``)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"pyspec: error: {self.prog.split(' ', 1)[-1]}: {message}\n"
+                  if " " in self.prog else f"pyspec: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="pyspec",
         description="Check protocol specs: lint, export to TLA+, model-check with the embedded "
                     "engine or TLC.",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -109,6 +110,7 @@ def run(argv: list[str], where: Path) -> tuple[int, str, str]:
 
 
 OUTCOMES: dict = {}
+PREFIX = re.compile(r"^(pyspec: error: |\S.*?(:\d+){0,2}: error: )")
 
 
 @settings(max_examples=150, deadline=None, database=None,
@@ -121,4 +123,8 @@ def test_no_command_line_ends_in_a_traceback(sandbox, monkeypatch, argv):
     assert "Traceback" not in out + err, (argv, err)
     assert "internal error" not in err, (argv, err)
     assert code in (0, 1, 2, 3, 130), (argv, code, err)
+    if code == 2:
+        # one prefix for every error: `pyspec: error:` or a location (`file[:line[:col]]: error:`)
+        first = next((ln for ln in err.splitlines() if not ln.startswith(("usage:", " "))), None)
+        assert first is None or PREFIX.match(first), (argv, first)
     assert (sandbox / "counter.pyspec").read_text().startswith("spec Counter"), f"{argv} overwrote an input"

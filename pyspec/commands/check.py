@@ -62,12 +62,12 @@ def run(args: argparse.Namespace) -> int:
     if args.all or (not args.paths):
         files = find_specs(args.paths)
         if not files:
-            print("no spec files found", file=sys.stderr)
+            print("pyspec: error: no spec files found", file=sys.stderr)
             return 2
     else:
         files = args.paths
     if (args.property or args.recover or args.checkpoint) and (len(files) != 1):
-        print("--property, --checkpoint and --recover need one spec file", file=sys.stderr)
+        print("pyspec: error: --property, --checkpoint and --recover need one spec file", file=sys.stderr)
         return 2
     rows = []
     all_reports = []
@@ -85,11 +85,11 @@ def run(args: argparse.Namespace) -> int:
         models = [m.name for m in spec.models]
         if args.model:
             if args.model not in models:
-                print(f"{f}: no model '{args.model}' (models: {', '.join(models) or 'none'})", file=sys.stderr)
+                print(f"{f}: error: no model '{args.model}' (models: {', '.join(models) or 'none'})", file=sys.stderr)
                 return 2
             models = [args.model]
         elif args.property and len(models) != 1:
-            print(f"{f}: --property needs --model (models: {', '.join(models)})", file=sys.stderr)
+            print(f"{f}: error: --property needs --model (models: {', '.join(models)})", file=sys.stderr)
             return 2
         for mname in models:
             label = f"{spec.name}.{mname}"
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
                         try:
                             spec.prop(args.property)
                         except KeyError:
-                            print(f"{f}: no property '{args.property}'", file=sys.stderr)
+                            print(f"{f}: error: no property '{args.property}'", file=sys.stderr)
                             return 2
                     reports = [check(spec, mname, property=args.property, workers=args.workers,
                                      max_states=args.max_states, max_depth=args.max_depth,

@@ -34,10 +34,10 @@ def model_name(spec: Spec, path: str, requested: str | None) -> str | None:
     if requested is None:
         if len(models) == 1:
             return models[0]
-        print(f"{path}: choose a model with --model ({', '.join(models) or 'none'})", file=sys.stderr)
+        print(f"{path}: error: choose a model with --model ({', '.join(models) or 'none'})", file=sys.stderr)
         return None
     if requested not in models:
-        print(f"{path}: no model '{requested}' (models: {', '.join(models) or 'none'})", file=sys.stderr)
+        print(f"{path}: error: no model '{requested}' (models: {', '.join(models) or 'none'})", file=sys.stderr)
         return None
     return requested
 

@@ -56,13 +56,13 @@ def run(args: argparse.Namespace) -> int:
     from ..report.dot import highlight_trace, render_dot
 
     if args.max_states < 1:
-        print("pyspec graph: --max-states must be at least 1", file=sys.stderr)
+        print("pyspec: error: --max-states must be at least 1", file=sys.stderr)
         return EXIT_BAD_INPUT
     dot_exe = None
     if args.format == "svg":
         dot_exe = shutil.which("dot")
         if dot_exe is None:
-            print("pyspec graph: --svg needs Graphviz's `dot` program, which is not on PATH "
+            print("pyspec: error: --svg needs Graphviz's `dot` program, which is not on PATH "
                   "(install Graphviz, e.g. `apt-get install graphviz`), or use --dot", file=sys.stderr)
             return EXIT_TOOL
     spec = load_or_report(args.spec)
@@ -75,13 +75,13 @@ def run(args: argparse.Namespace) -> int:
         try:
             spec.prop(args.property)
         except KeyError:
-            print(f"{args.spec}: no property '{args.property}'", file=sys.stderr)
+            print(f"{args.spec}: error: no property '{args.property}'", file=sys.stderr)
             return EXIT_BAD_INPUT
     try:
         cm = compiled(spec, model)
         graph = state_graph(cm, args.max_states)
     except TooManyStates as e:
-        print(f"pyspec graph: model {model} of {args.spec} has {e}; the graph is drawn for small models only "
+        print(f"pyspec: error: model {model} of {args.spec} has {e}; the graph is drawn for small models only "
               f"(raise --max-states, or draw a smaller model)", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (CompileError, EvalError) as e:
@@ -96,18 +96,18 @@ def run(args: argparse.Namespace) -> int:
         if report.trace:
             highlight = highlight_trace(graph, cm, report)
         else:
-            print(f"pyspec graph: {args.property} is not violated in model {model}: nothing to highlight",
+            print(f"pyspec: error: {args.property} is not violated in model {model}: nothing to highlight",
                   file=sys.stderr)
     text = render_dot(graph, cm, highlight)
     if args.format == "svg":
         try:
             proc = subprocess.run([dot_exe, "-Tsvg"], input=text.encode("utf-8"), capture_output=True, check=False)
         except OSError as e:
-            print(f"pyspec graph: cannot run {dot_exe}: {e}", file=sys.stderr)
+            print(f"pyspec: error: cannot run {dot_exe}: {e}", file=sys.stderr)
             return EXIT_TOOL
         if proc.returncode != 0:
             err = proc.stderr.decode("utf-8", "replace").strip()
-            print(f"pyspec graph: dot failed (exit code {proc.returncode}): {err}", file=sys.stderr)
+            print(f"pyspec: error: dot failed (exit code {proc.returncode}): {err}", file=sys.stderr)
             return EXIT_TOOL
         data = proc.stdout
     else:
@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             write_atomic(args.output, data)
         except OSError as e:
-            print(f"pyspec graph: cannot write {args.output}: {e.strerror or e}", file=sys.stderr)
+            print(f"pyspec: error: cannot write {args.output}: {e.strerror or e}", file=sys.stderr)
             return EXIT_BAD_INPUT
     else:
         sys.stdout.buffer.write(data)

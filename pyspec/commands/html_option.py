@@ -26,7 +26,7 @@ def write_html_option(args: argparse.Namespace, reports: Sequence[Report], specs
     try:
         write_html(path, reports, list(specs))
     except OSError as e:
-        print(f"pyspec: cannot write {path}: {e.strerror or e}", file=sys.stderr)
+        print(f"pyspec: error: cannot write {path}: {e.strerror or e}", file=sys.stderr)
         return False
     print(f"wrote {path}", file=sys.stderr)
     return True

@@ -59,25 +59,25 @@ def run_install(args: argparse.Namespace) -> int:
     try:
         require_extra()
     except ExtraMissing as e:
-        print(f"pyspec jupyter install: {e}", file=sys.stderr)
+        print(f"pyspec: error: {e}", file=sys.stderr)
         return EXIT_TOOL
     try:
         jar = resolve_jar(args.jar).resolve()
     except ToolMissing as e:
-        print(f"pyspec jupyter install: {e}", file=sys.stderr)
+        print(f"pyspec: error: {e}", file=sys.stderr)
         return EXIT_TOOL
     prefix = sys.prefix if args.sys_prefix else args.prefix
     name = args.name or KERNEL_NAME
     try:
         dest = install(jar, user=prefix is None, prefix=prefix, name=name)
     except (OSError, ValueError) as e:  # no write access; an invalid --name
-        print(f"pyspec jupyter install: cannot install the kernelspec: {getattr(e, 'strerror', None) or e}",
+        print(f"pyspec: error: cannot install the kernelspec: {getattr(e, 'strerror', None) or e}",
               file=sys.stderr)
         return EXIT_TOOL
     print(f"installed the TLA+ kernel '{name}' in {dest}\n  tla2tools.jar: {jar} (from {_jar_origin(args.jar)})")
     try:
         print(f"  java: {resolve_java()} (looked up again each time the kernel runs TLC)")
     except ToolMissing:
-        print("pyspec jupyter install: warning: Java was not found; the kernel needs Java 11 or newer "
+        print("pyspec: warning: Java was not found; the kernel needs Java 11 or newer "
               "on PATH or in JAVA_HOME to run TLC", file=sys.stderr)
     return 0

@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     files = find_specs(args.files)
     if not files:
-        print(f"error: no spec files (*.pyspec) found in {', '.join(args.files) or 'spec/'}", file=sys.stderr)
+        print(f"pyspec: error: no spec files (*.pyspec) found in {', '.join(args.files) or 'spec/'}", file=sys.stderr)
         return 2
     bad = 0
     for f in files:

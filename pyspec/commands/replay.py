@@ -59,7 +59,7 @@ class BadInput(Exception):
 
 
 def _fail(msg: str) -> int:
-    print(f"pyspec replay: {msg}", file=sys.stderr)
+    print(f"pyspec: error: {msg}", file=sys.stderr)
     return EXIT_BAD_INPUT
 
 
@@ -223,7 +223,7 @@ def _run(args: argparse.Namespace) -> int:
             try:
                 close()
             except Exception as e:  # noqa: BLE001 - the user's adapter failed to clean up
-                print(f"pyspec replay: warning: the adapter's close() failed: {type(e).__name__}: {e}",
+                print(f"pyspec: warning: the adapter's close() failed: {type(e).__name__}: {e}",
                       file=sys.stderr)
     if args.json:
         print(json.dumps(_json(args, rep, res)))

@@ -42,17 +42,17 @@ def run(args: argparse.Namespace) -> int:
     model = args.model
     if model is None:
         if len(models) != 1:
-            print(f"{args.spec}: choose a model with --model ({', '.join(models) or 'none'})", file=sys.stderr)
+            print(f"{args.spec}: error: choose a model with --model ({', '.join(models) or 'none'})", file=sys.stderr)
             return 2
         model = models[0]
     if model not in models:
-        print(f"{args.spec}: no model '{model}' (models: {', '.join(models) or 'none'})", file=sys.stderr)
+        print(f"{args.spec}: error: no model '{model}' (models: {', '.join(models) or 'none'})", file=sys.stderr)
         return 2
     if args.property and args.property != "deadlock":
         try:
             spec.prop(args.property)
         except KeyError:
-            print(f"{args.spec}: no property '{args.property}'", file=sys.stderr)
+            print(f"{args.spec}: error: no property '{args.property}'", file=sys.stderr)
             return 2
     progress = make_progress(f"{spec.name}.{model} simulate", quiet=args.json)
     try:

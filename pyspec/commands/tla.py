@@ -72,16 +72,16 @@ def run(args: argparse.Namespace) -> int:
         paths = find_specs(roots)
     else:
         if not args.specs:
-            print("pyspec tla: give spec files, or --all to export every spec under spec/", file=sys.stderr)
+            print("pyspec: error: give spec files, or --all to export every spec under spec/", file=sys.stderr)
             return 2
         roots = []
         paths = args.specs
     if not paths:
-        print("pyspec tla: no spec files found", file=sys.stderr)
+        print("pyspec: error: no spec files found", file=sys.stderr)
         return 2
     files, n = collect(paths, args.model, roots)
     if files is None:
-        print(f"pyspec tla: nothing written to {args.output}/ (fix the errors above)", file=sys.stderr)
+        print(f"pyspec: error: nothing written to {args.output}/ (fix the errors above)", file=sys.stderr)
         return 2
     out = Path(args.output)
     written, removed = write_tree(out, files, prune=bool(args.all and not args.model))

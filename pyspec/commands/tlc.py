@@ -116,17 +116,17 @@ def run(args: argparse.Namespace) -> int:
     try:
         tools = resolve(args.jar)
     except ToolMissing as e:
-        print(f"pyspec tlc: {e}", file=sys.stderr)
+        print(f"pyspec: error: {e}", file=sys.stderr)
         return EXIT_TOOL
     if args.all:
         paths = find_specs(args.specs)
     else:
         if len(args.specs) != 1:
-            print("pyspec tlc: give one spec file (or --all [PATH...] to check every model)", file=sys.stderr)
+            print("pyspec: error: give one spec file (or --all [PATH...] to check every model)", file=sys.stderr)
             return EXIT_BAD_SPEC
         paths = args.specs
     if not paths:
-        print("pyspec tlc: no spec files found", file=sys.stderr)
+        print("pyspec: error: no spec files found", file=sys.stderr)
         return EXIT_BAD_SPEC
     opts = Options(workers=args.workers, timeout=args.timeout, keep=args.keep, distributed=args.distributed,
                    local_workers=args.local_workers, host=args.host, port=args.port)
@@ -153,11 +153,11 @@ def run(args: argparse.Namespace) -> int:
             if not models:
                 if args.all:
                     continue
-                print(f"pyspec tlc: {path} has no model '{args.model}' "
+                print(f"pyspec: error: {path} has no model '{args.model}' "
                       f"(models: {', '.join(m.name for m in spec.models) or 'none'})", file=sys.stderr)
                 return EXIT_BAD_SPEC
         if not models and not args.all:
-            print(f"pyspec tlc: {path} declares no model", file=sys.stderr)
+            print(f"pyspec: error: {path} declares no model", file=sys.stderr)
             return EXIT_BAD_SPEC
         for model in models:
             def on_report(job: Job, rep: Report, model=model, spec=spec, path=path) -> None:
@@ -183,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
                     on_report(job, rep)
             except ValueError as e:  # an unknown --property
                 view.stop()
-                print(f"pyspec tlc: {e}", file=sys.stderr)
+                print(f"pyspec: error: {e}", file=sys.stderr)
                 return EXIT_BAD_SPEC
             except ExportError as e:
                 view.stop()
@@ -193,7 +193,7 @@ def run(args: argparse.Namespace) -> int:
                 break
             except OSError as e:
                 view.stop()
-                print(f"pyspec tlc: cannot run TLC: {e}", file=sys.stderr)
+                print(f"pyspec: error: cannot run TLC: {e}", file=sys.stderr)
                 return EXIT_TOOL
             finally:
                 view.stop()

@@ -45,7 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _fail(msg: str, code: int = EXIT_BAD_INPUT) -> int:
-    print(f"pyspec validate: {msg}", file=sys.stderr)
+    print(f"pyspec: error: {msg}", file=sys.stderr)
     return code
 
 

@@ -106,7 +106,7 @@ def test_validate_bad_trace_files_exit_2_naming_the_line(capsys, tmp_path, lines
     p.write_text("\n".join(lines) + "\n")
     code, out, err = run(capsys, "validate", PETERSON, str(p))
     assert code == 2 and out == ""
-    assert err.startswith(f"pyspec validate: {p}: {message}") and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"pyspec: error: {p}: {message}") and len(err.strip().splitlines()) == 1
 
 
 def test_validate_bad_itf_names_the_state(capsys, tmp_path):

@@ -99,4 +99,4 @@ def test_an_unwritable_html_path_exits_2(capsys, tmp_path, report):
     code = main(["replay", path, "--adapter", "pyspec.examples.peterson:no_wait",
                  "--html", str(tmp_path / "missing" / "x.html")])
     assert code == 2
-    assert "pyspec replay: cannot write" in capsys.readouterr().err
+    assert "pyspec: error: cannot write" in capsys.readouterr().err
