@@ -173,3 +173,21 @@ def test_sigterm_to_pyspec_tlc_stops_java(tmp_path):
     assert not [j for j in java if Path(f"/proc/{j}").exists() and "zombie" not in
                 (Path(f"/proc/{j}/status").read_text() if Path(f"/proc/{j}/status").exists() else "")], \
         "TLC's java is still running"
+
+
+def test_an_empty_trace_is_bad_input(tmp_path, capsys):
+    t = tmp_path / "empty.jsonl"
+    t.write_text("")
+    assert main(["validate", str(COUNTER), str(t)]) == 2
+    assert "the trace is empty" in capsys.readouterr().err
+
+
+def test_an_adapter_without_the_methods_replay_needs_is_bad_input(tmp_path, capsys, monkeypatch):
+    report = tmp_path / "r.json"
+    code = main(["check", str(COUNTER), "--model", "race", "--property", "BothCounted", "--json"])
+    report.write_text(capsys.readouterr().out)
+    assert code == 0
+    (tmp_path / "adapter.py").write_text("class NotAnAdapter:\n    def perform(self, step):\n        pass\n")
+    code = main(["replay", str(report), "--adapter", f"{tmp_path / 'adapter.py'}:NotAnAdapter"])
+    err = capsys.readouterr().err
+    assert code == 2 and "without reset(), observe()" in err

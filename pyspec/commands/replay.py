@@ -33,6 +33,8 @@ from typing import Any
 from ..files import write_atomic
 
 EXIT_NOT_REPRODUCED, EXIT_REPRODUCED, EXIT_BAD_INPUT = 0, 1, 2
+#: What replay calls on an adapter.
+ADAPTER_METHODS = ("reset", "perform", "observe")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -211,6 +213,11 @@ def _run(args: argparse.Namespace) -> int:
         adapter = factory(**kwargs)
     except Exception as e:  # noqa: BLE001 - the user's factory failed
         raise BadInput(f"--adapter: {args.adapter}({_kwargs_text(kwargs)}) failed: {type(e).__name__}: {e}") from None
+    missing = [m for m in ADAPTER_METHODS if not callable(getattr(adapter, m, None))]
+    if missing:
+        # not "does not reproduce": the adapter cannot be driven at all
+        raise BadInput(f"--adapter: {args.adapter} gives an object without {', '.join(m + '()' for m in missing)} "
+                       f"(an adapter has {', '.join(ADAPTER_METHODS)}; see docs/conformance.md)")
     try:
         res = replay(model, rep, adapter)
     except (KeyError, TypeError, ValueError) as e:

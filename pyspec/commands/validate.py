@@ -64,6 +64,9 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"{args.trace}: cannot read: {e.strerror or e}")
     except (TraceFormatError, UnicodeDecodeError) as e:
         return _fail(f"{args.trace}: {e}")
+    if trace.init is None and not trace.events:
+        # nothing to validate is not "valid": an empty log is a broken pipeline
+        return _fail(f"{args.trace}: the trace is empty (no initial state, no events)")
     if args.tlc:
         return _with_tlc(args, spec, model, trace)
     return _embedded(args, spec, model, trace)
