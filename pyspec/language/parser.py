@@ -108,13 +108,14 @@ def _cache_file() -> str | bool:
     directory, never a shared temporary one; False when none is writable."""
     import hashlib
 
-    from ..cache import ensure_cache_dir
+    from ..cache import ensure_cache_dir, own_file
 
     folder = ensure_cache_dir()
     if folder is None:
         return False
     digest = hashlib.sha256(GRAMMAR.read_bytes() + lark.__version__.encode()).hexdigest()[:16]
-    return str(folder / f"grammar-{digest}.lark-cache")
+    path = folder / f"grammar-{digest}.lark-cache"
+    return str(path) if own_file(path) else False  # lark unpickles it: only our own
 
 
 @functools.cache

@@ -58,6 +58,13 @@ def resolve_jar(option: str | None = None) -> Path:
         if not value:
             continue
         p = Path(value).expanduser()
+        if how == "cache" and p.is_file():
+            from ...cache import own_file
+
+            if not own_file(p):
+                # pyspec downloaded it there: one of another user's is not run
+                tried.append(f"the cached {p} belongs to another user (or others may write it): not used")
+                continue
         if p.is_file():
             return p
         if how != "cache":
