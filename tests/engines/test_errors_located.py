@@ -77,3 +77,42 @@ def test_tlc_stack_overflow_names_the_recursive_defs():
     ((_, rep),) = check_model(spec, spec.model("m"), resolve(jar_path()), prop="I")
     assert rep.verdict == "error"
     assert "a recursive def does not terminate" in rep.message and "recursive defs: f" in rep.message
+
+
+TLC_ERRORS = """\
+spec TlcErr
+sort K
+const KS: set[K] = {K.k1, K.k2}
+var m: map[K, int] = {K.k1: 0}
+var k: K = K.k1
+process p:
+    while True:
+        s:
+            k = K.k2 if k == K.k1 else K.k1
+invariant I: m[k] >= 0
+action A: m[next(k)] >= 0
+model inv:
+    check I
+model act:
+    check A
+model cons:
+    constraint: m[k] >= 0
+    deadlock: ignore
+"""
+
+
+@pytest.mark.skipif(jar_path() is None, reason="TLA2TOOLS_JAR not set: TLC needed")
+@pytest.mark.parametrize("model,line,what", [("inv", 10, "Evaluating invariant I failed"),
+                                              ("act", 11, "Evaluating action property A failed"),
+                                              ("cons", 17, "evaluating the state constraint")])
+def test_tlc_errors_in_properties_and_constraints_are_located(model, line, what):
+    from pyspec.engines.tlc.jar import resolve
+    from pyspec.engines.tlc.run import check_model
+
+    spec = pyspec.load("tlcerr.pyspec", text=TLC_ERRORS)
+    ((_, rep),) = check_model(spec, spec.model(model), resolve(jar_path()))
+    emb = check(spec, model)
+    assert rep.verdict == emb.verdict == "error"
+    assert rep.message.startswith(f"tlcerr.pyspec:{line}: {what}"), rep.message
+    assert "map applied outside its keys: K.k2 is not a key of {K.k1: 0}" in rep.message
+    assert "map applied outside its keys: K.k2 is not a key of {K.k1: 0}" in emb.message

@@ -416,6 +416,41 @@ def spec_trace(raw: list[RawStep], sm: SourceMap) -> list[TraceStep]:
     return out
 
 
+def _spec_terms(text: str, sm: SourceMap) -> str:
+    """TLC's "Attempted to apply function: F to argument A, which is not in
+    the domain of the function." in the embedded engine's words and the
+    spec's syntax (model values named as in the spec)."""
+    m = re.search(r"Attempted to apply function:\s*(.+?)\s*to argument (.+?), which is not in the domain "
+                  r"of the function\.", text, re.S)
+    if not m:
+        return text
+    try:
+        f, a = _value_text(m.group(1), sm), _value_text(m.group(2), sm)
+    except Exception:  # noqa: BLE001 - TLC's own words stay
+        return text
+    return text[:m.start()] + f"map applied outside its keys: {a} is not a key of {f}" + text[m.end():]
+
+
+def _value_text(tla: str, sm: SourceMap) -> str:
+    """A value as TLC prints it, in the spec's syntax."""
+    from ...values import FMap, ModelValue, Record, format_value
+    from .tlavalues import parse_tla
+
+    def value(j):
+        if isinstance(j, dict) and "#mv" in j:
+            sort_name = sm.model_values.get(j["#mv"])
+            return ModelValue(*sort_name) if sort_name else j["#mv"]
+        if isinstance(j, dict) and "#fun" in j:
+            return FMap((value(k), value(v)) for k, v in j["#fun"])
+        if isinstance(j, dict):
+            return Record((k, value(v)) for k, v in j.items())
+        if isinstance(j, list):
+            return tuple(value(x) for x in j)
+        return j
+
+    return format_value(value(parse_tla(tla)))
+
+
 def temporal_names(text: str) -> list[str]:
     """The properties a TLC_TEMPORAL_PROPERTY_VIOLATED message names, in order."""
     m = re.search(r"Temporal property (\w+) was violated", text)
@@ -471,8 +506,22 @@ def build_report(out: TlcOutput, *, spec: ir.Spec, spec_path: str, model: str, s
         rep.property = prop
     elif outcome == "error":
         rep.verdict = "error"
-        src = error_source(out, sm)
         text = (out.error or "").strip()
+        # TLC names the property it was evaluating, but its positions point
+        # elsewhere (the action, or the MC module of a constraint)
+        named = re.search(r"Evaluating (?:invariant|action property) (\w+) failed", text)
+        prop_span = next((p.span for p in spec.properties if named and p.name == named.group(1)), None)
+        model_ir = next((m for m in spec.models if m.name == model), None)
+        if prop_span is not None:
+            src = f"{prop_span.file}:{prop_span.line}"
+        elif any(mod.startswith("MC_") for mod, _ in out.positions) and model_ir is not None \
+                and model_ir.constraint is not None and not error_source(out, sm):
+            c = model_ir.constraint.span
+            src = f"{c.file}:{c.line}"
+            text = "evaluating the state constraint: " + re.sub(r"TLC threw an unexpected exception\.\s*", "", text)
+        else:
+            src = error_source(out, sm)
+        text = _spec_terms(text, sm)
         if exit_code is not None and exit_code not in (0,) and not text:
             text = f"TLC exited with code {exit_code} ({EXIT_CODES.get(exit_code, 'unknown')})"
         if "StackOverflowError" in text:
