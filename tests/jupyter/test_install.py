@@ -84,7 +84,7 @@ def test_jar_from_the_user_cache_and_sys_prefix(extra, jupyter_dirs, monkeypatch
 def test_no_jar_says_what_to_do_and_exits_3(extra, jupyter_dirs, capsys):
     assert main(["jupyter", "install"]) == 3
     err = capsys.readouterr().err
-    assert err.startswith("pyspec jupyter install: TLC's tla2tools.jar was not found.")
+    assert err.startswith("pyspec: error: TLC's tla2tools.jar was not found.")
     for option in ("pass --jar PATH/TO/tla2tools.jar", "set TLA2TOOLS_JAR=PATH/TO/tla2tools.jar",
                    "run `make tla2tools`"):
         assert option in err
