@@ -360,3 +360,58 @@ def _mmio_spte_through_obsolete_root() -> list[Patch]:
 
 
 _ORIG = {"mark_mmio_spte": vcpu_mod.mark_mmio_spte}
+
+
+# ---------------------------------------------------------------- the R2 refill
+
+
+def _handle_mmio_page_fault_no_refill(vcpu: Any, gfn: int) -> int:
+    kvm = vcpu.kvm
+    spte = kvm.mmu.walk_shadow_page_get_mmio_spte(gfn, vcpu.arch.mmu_root)
+    if spte_mod.is_mmio_spte(spte):
+        if not kvm.version.check_mmio_spte(vcpu, spte):
+            kvm.sched.note(spte="mmio", hit=False)
+            return vcpu_mod.RET_PF_INVALID
+        kvm.sched.note(spte="mmio", hit=True)  # BUG: no vcpu_cache_mmio_info() on a hit
+        return vcpu_mod.RET_PF_EMULATE
+    kvm.sched.note(spte="present" if spte_mod.is_shadow_present_pte(spte) else "none", hit=False)
+    return vcpu_mod.RET_PF_INVALID
+
+
+@_mutant("no_refill_after_spte_hit", ALL,
+         "handle_mmio_page_fault returns RET_PF_EMULATE on an MMIO SPTE hit without refilling the per-vCPU cache")
+def _no_refill_after_spte_hit() -> list[Patch]:
+    return [(vcpu_mod, "handle_mmio_page_fault", _handle_mmio_page_fault_no_refill)]
+
+
+_real_match = vcpu_mod.vcpu_match_mmio_gpa
+
+
+def _match_remembering_generation(vcpu: Any, gpa: int) -> bool:
+    vcpu.fast_path_gen = vcpu.kvm.memslots.generation  # what the fast path read (R1)
+    return _real_match(vcpu, gpa)
+
+
+def _handle_mmio_page_fault_early_generation(vcpu: Any, gfn: int) -> int:
+    kvm = vcpu.kvm
+    spte = kvm.mmu.walk_shadow_page_get_mmio_spte(gfn, vcpu.arch.mmu_root)
+    if spte_mod.is_mmio_spte(spte):
+        if not kvm.version.check_mmio_spte(vcpu, spte):
+            kvm.sched.note(spte="mmio", hit=False)
+            return vcpu_mod.RET_PF_INVALID
+        cached = kvm.version.vcpu_cache_mmio_info(vcpu, 0, gfn, vcpu_mod.ACC_ALL)
+        if cached:
+            vcpu.arch.mmio_gen = vcpu.fast_path_gen  # BUG: the generation read before the walk, not now
+        kvm.sched.note(spte="mmio", hit=True, cached=cached, gen=kvm.memslots.generation)
+        return vcpu_mod.RET_PF_EMULATE
+    kvm.sched.note(spte="present" if spte_mod.is_shadow_present_pte(spte) else "none", hit=False)
+    return vcpu_mod.RET_PF_INVALID
+
+
+# the versions whose cache carries a generation (v1's carries none)
+@_mutant("refill_with_early_generation", ("patch2014", "v2", "v3"),
+         "the refill after an MMIO SPTE hit tags the cache with the generation read before the SPTE walk "
+         "(by the fast path) instead of reading it again")
+def _refill_with_early_generation() -> list[Patch]:
+    return [(vcpu_mod, "vcpu_match_mmio_gpa", _match_remembering_generation),
+            (vcpu_mod, "handle_mmio_page_fault", _handle_mmio_page_fault_early_generation)]

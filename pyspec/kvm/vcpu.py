@@ -20,8 +20,10 @@ access is one SRCU read-side section:
         from kvm->memslots *now* (second dereference)
     R6  KVM_EXIT_MMIO to userspace; srcu_read_unlock
 
-(The kernel also refills the per-vCPU cache when an MMIO SPTE hits at R2;
-the notes and the spec leave that out, and so does this code.)
+An MMIO SPTE hit at R2 refills the per-vCPU cache too
+(handle_mmio_page_fault() calls vcpu_cache_mmio_info() before returning
+RET_PF_EMULATE), with each version's tagging and in-progress skip, as the
+spec's R2 does.
 
 Walks and SPTE writes (R2, R3, R5) go through the root the vCPU loaded at
 R0.  If the wraparound zap made that root obsolete in the meantime, the walk
@@ -194,7 +196,10 @@ def handle_mmio_page_fault(vcpu: KvmVcpu, gfn: int) -> int:
         if not kvm.version.check_mmio_spte(vcpu, spte):
             kvm.sched.note(spte="mmio", hit=False)
             return RET_PF_INVALID
-        kvm.sched.note(spte="mmio", hit=True)
+        # handle_mmio_page_fault(): the hit refills the per-vCPU MMIO cache
+        # (vcpu_cache_mmio_info) before returning RET_PF_EMULATE
+        cached = vcpu_cache_mmio_info(vcpu, 0, gfn, ACC_ALL)
+        kvm.sched.note(spte="mmio", hit=True, cached=cached, gen=kvm.memslots.generation)
         return RET_PF_EMULATE
     kvm.sched.note(spte="present" if is_shadow_present_pte(spte) else "none", hit=False)
     return RET_PF_INVALID

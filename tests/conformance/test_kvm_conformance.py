@@ -174,3 +174,11 @@ def test_tlc_agrees_with_the_embedded_validator_on_kvm_traces(version, tlc_tools
     assert ag.traces == 3  # one run, full and partial, and one mutant trace
     assert ag.ok, ag.failures
     assert ag.agree == 3
+
+
+@pytest.mark.parametrize("version", ["patch2014", "v2"])
+def test_the_r2_refill_counterexamples_replay_on_their_versions(version):
+    # issue 17: an MMIO SPTE hit in the wrap window refills the per-vCPU
+    # cache with the current generation; the implementation does it too
+    out = conf.replay_counterexample(version, "wrap", "NoStaleAfterIoctl")
+    assert out.ok and f"reproduced on {version}" in out.line(), out.line()

@@ -121,7 +121,10 @@ class Spec:
         elif pc == "R1":
             out.append(go(t, "R6" if self.cache_hit(s, v, gfn) else "R2"))
         elif pc == "R2":
-            out.append(go(t, "R6" if v in s["valid_root"] and self.spte_hit(s, gfn) else "R3"))
+            hit = v in s["valid_root"] and self.spte_hit(s, gfn)
+            if hit and self.may_cache(s):  # the hit refills the per-vCPU cache (as R4)
+                t["vcache"] = self._set(s["vcache"], v, self.cache_entry(s, gfn))
+            out.append(go(t, "R6" if hit else "R3"))
         elif pc == "R3":
             if gfn in s["cov"]:
                 if v in s["valid_root"]:

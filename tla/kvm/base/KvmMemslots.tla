@@ -103,7 +103,7 @@ lap(g) == Div_(g, Pow_(2, GEN_BITS))
 \* spec/kvm/base.pyspec:126
 spte_record(g) == (lap(gen_value(g)) * Pow_(2, GEN_BITS)) + spte_gen_bits(gen_value(g))
 
-\* spec/kvm/base.pyspec:220
+\* spec/kvm/base.pyspec:225
 wrong_exit(v) == (pc_vcpu[v] = "R6") /\ (vcpu_gfn[v] \in cov)
 
 \* spec/kvm/base.pyspec:1
@@ -143,12 +143,16 @@ vcpu_R1(self) ==
 vcpu_R2(self) ==
     /\ pc_vcpu[self] = "R2"
     /\ IF (self \in valid_root) /\ spte_hit(vcpu_gfn[self])
-          THEN /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
+          THEN /\ IF may_cache
+                     THEN /\ Assert(self \in DOMAIN vcache, "spec/kvm/base.pyspec:157: key not in map")
+                          /\ vcache' = [vcache EXCEPT ![self] = cache_entry(vcpu_gfn[self])]
+                     ELSE vcache' = vcache
+               /\ UNCHANGED <<cov, gen, spte, gp_wait, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
                /\ pc_vcpu' = [pc_vcpu EXCEPT ![self] = "R6"]
           ELSE /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
                /\ pc_vcpu' = [pc_vcpu EXCEPT ![self] = "R3"]
 
-\* spec/kvm/base.pyspec:154
+\* spec/kvm/base.pyspec:159
 vcpu_R3(self) ==
     /\ pc_vcpu[self] = "R3"
     /\ IF vcpu_gfn[self] \in cov
@@ -162,17 +166,17 @@ vcpu_R3(self) ==
           ELSE /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
                /\ pc_vcpu' = [pc_vcpu EXCEPT ![self] = "R4"]
 
-\* spec/kvm/base.pyspec:165
+\* spec/kvm/base.pyspec:170
 vcpu_R4(self) ==
     /\ pc_vcpu[self] = "R4"
     /\ IF may_cache
-          THEN /\ Assert(self \in DOMAIN vcache, "spec/kvm/base.pyspec:168: key not in map")
+          THEN /\ Assert(self \in DOMAIN vcache, "spec/kvm/base.pyspec:173: key not in map")
                /\ vcache' = [vcache EXCEPT ![self] = cache_entry(vcpu_gfn[self])]
           ELSE vcache' = vcache
     /\ UNCHANGED <<cov, gen, spte, gp_wait, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
     /\ pc_vcpu' = [pc_vcpu EXCEPT ![self] = "R5"]
 
-\* spec/kvm/base.pyspec:169
+\* spec/kvm/base.pyspec:174
 vcpu_R5(self) ==
     /\ pc_vcpu[self] = "R5"
     /\ IF self \in valid_root
@@ -181,7 +185,7 @@ vcpu_R5(self) ==
     /\ UNCHANGED <<cov, gen, vcache, gp_wait, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
     /\ pc_vcpu' = [pc_vcpu EXCEPT ![self] = "R6"]
 
-\* spec/kvm/base.pyspec:176
+\* spec/kvm/base.pyspec:181
 vcpu_R6(self) ==
     /\ pc_vcpu[self] = "R6"
     /\ gp_wait' = gp_wait \ {self}
@@ -189,7 +193,7 @@ vcpu_R6(self) ==
     /\ UNCHANGED <<cov, gen, spte, vcache, valid_root, writer_n, writer_new_cov, writer_new_gen, pc_writer>>
     /\ pc_vcpu' = [pc_vcpu EXCEPT ![self] = "R0"]
 
-\* spec/kvm/base.pyspec:192
+\* spec/kvm/base.pyspec:197
 writer_W1 ==
     /\ pc_writer = "W1"
     /\ \E x \in GFNS :
@@ -198,7 +202,7 @@ writer_W1 ==
     /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, valid_root, vcpu_gfn, writer_n, pc_vcpu>>
     /\ pc_writer' = "W2"
 
-\* spec/kvm/base.pyspec:199
+\* spec/kvm/base.pyspec:204
 writer_W2 ==
     /\ pc_writer = "W2"
     /\ cov' = writer_new_cov
@@ -207,14 +211,14 @@ writer_W2 ==
     /\ UNCHANGED <<spte, vcache, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_vcpu>>
     /\ pc_writer' = "W3"
 
-\* spec/kvm/base.pyspec:205
+\* spec/kvm/base.pyspec:210
 writer_W3 ==
     /\ pc_writer = "W3"
     /\ gp_wait = {}
     /\ UNCHANGED <<cov, gen, spte, vcache, gp_wait, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_vcpu>>
     /\ pc_writer' = "W4"
 
-\* spec/kvm/base.pyspec:209
+\* spec/kvm/base.pyspec:214
 writer_W4 ==
     /\ pc_writer = "W4"
     /\ IF wraps(gen)
@@ -229,7 +233,7 @@ writer_W4 ==
 \* spec/kvm/base.pyspec:131
 vcpu(self) == vcpu_R0(self) \/ vcpu_R1(self) \/ vcpu_R2(self) \/ vcpu_R3(self) \/ vcpu_R4(self) \/ vcpu_R5(self) \/ vcpu_R6(self)
 
-\* spec/kvm/base.pyspec:184
+\* spec/kvm/base.pyspec:189
 writer == writer_W1 \/ writer_W2 \/ writer_W3 \/ writer_W4
 
 \* spec/kvm/base.pyspec:1: every process is done; stutter (not a deadlock)
@@ -266,46 +270,46 @@ TypeOK ==
     /\ DOMAIN pc_vcpu = VCPUS /\ \A self \in VCPUS : pc_vcpu[self] \in {"R0", "R1", "R2", "R3", "R4", "R5", "R6", "Done"}
     /\ pc_writer \in {"W1", "W2", "W3", "W4", "Done"}
 
-\* spec/kvm/base.pyspec:225
+\* spec/kvm/base.pyspec:230
 \* With no update in flight, no MMIO SPTE and no per-vCPU cache entry
 \*     that would hit now refers to a gfn the current set covers.
 NoStaleAfterIoctl == idle => (~(\E x \in cov : spte_hit(x) \/ (\E v \in VCPUS : cache_hit(v, x))))
 
-\* spec/kvm/base.pyspec:230
+\* spec/kvm/base.pyspec:235
 \* An MMIO exit for a covered gfn is delivered only while an update is in flight.
 NoWrongExitWhenIdle == \A v \in VCPUS : wrong_exit(v) => in_flight
 
-\* spec/kvm/base.pyspec:234
+\* spec/kvm/base.pyspec:239
 \* No MMIO exit at all for a gfn covered by the set visible at the exit.
 NoWrongExit == \A v \in VCPUS : ~wrong_exit(v)
 
-\* spec/kvm/base.pyspec:238
+\* spec/kvm/base.pyspec:243
 \* No MMIO SPTE created in an earlier lap of the truncated generation
 \*     matches the current generation.
 NoWrapAlias == \A x \in GFNS : spte_hit(x) => (lap(spte[x]) = lap(gen_value(gen)))
 
-\* spec/kvm/base.pyspec:243
+\* spec/kvm/base.pyspec:248
 \* For every gfn, MMIO exits for it while it is covered eventually stop
 \*     (weak fairness: vCPUs and the writer's in-flight steps; none on W1).
 EventuallyRam == \A x \in GFNS : <>([](~(\E v \in VCPUS : wrong_exit(v) /\ (vcpu_gfn[v] = x))))
 
-\* spec/kvm/base.pyspec:248
+\* spec/kvm/base.pyspec:253
 \* Every update completes and every access completes.
 Progress == (in_flight ~> idle) /\ (\A v \in VCPUS : in_section(v) ~> (~in_section(v)))
 
-\* spec/kvm/base.pyspec:255
+\* spec/kvm/base.pyspec:260
 \* Witness (expected violated): a per-vCPU MMIO cache hit at R1.
 NoCacheHit == ~(\E v \in VCPUS : (pc_vcpu[v] = "R1") /\ cache_hit(v, vcpu_gfn[v]))
 
-\* spec/kvm/base.pyspec:259
+\* spec/kvm/base.pyspec:264
 \* Witness (expected violated): an MMIO SPTE generation match at R2.
 NoSpteHit == ~(\E v \in VCPUS : (pc_vcpu[v] = "R2") /\ spte_hit(vcpu_gfn[v]))
 
-\* spec/kvm/base.pyspec:263
+\* spec/kvm/base.pyspec:268
 \* Witness (expected violated): synchronize_srcu waits for a reader.
 NoGraceWait == ~((pc_writer = "W3") /\ (gp_wait # {}))
 
-\* spec/kvm/base.pyspec:267
+\* spec/kvm/base.pyspec:272
 \* Witness (expected violated with a wrapping width): the wraparound zap runs.
 NoWrapZap == ~wrap_zap_due
 

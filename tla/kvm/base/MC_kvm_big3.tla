@@ -7,16 +7,16 @@ EXTENDS KvmMemslots
 CONSTANTS
     Vcpu__v3  \* Vcpu.v3
 
-\* spec/kvm/base.pyspec:314: VCPUS
+\* spec/kvm/base.pyspec:319: VCPUS
 const_VCPUS_ == {Vcpu__v1, Vcpu__v2, Vcpu__v3}
 
-\* spec/kvm/base.pyspec:315: GFNS
+\* spec/kvm/base.pyspec:320: GFNS
 const_GFNS_ == {Gfn__g1, Gfn__g2}
 
-\* spec/kvm/base.pyspec:316: MAX_UPDATES
+\* spec/kvm/base.pyspec:321: MAX_UPDATES
 const_MAX_UPDATES_ == 2
 
-\* spec/kvm/base.pyspec:317: GEN_BITS
+\* spec/kvm/base.pyspec:322: GEN_BITS
 const_GEN_BITS_ == 3
 
 ====

@@ -3,19 +3,19 @@
 \* 2 vCPUs, 2 gfns, at most 3 updates, 3-bit SPTE generation (no wrap within the bound).
 EXTENDS KvmMemslots
 
-\* spec/kvm/base.pyspec:277: VCPUS
+\* spec/kvm/base.pyspec:282: VCPUS
 const_VCPUS_ == {Vcpu__v1, Vcpu__v2}
 
-\* spec/kvm/base.pyspec:278: GFNS
+\* spec/kvm/base.pyspec:283: GFNS
 const_GFNS_ == {Gfn__g1, Gfn__g2}
 
-\* spec/kvm/base.pyspec:279: MAX_UPDATES
+\* spec/kvm/base.pyspec:284: MAX_UPDATES
 const_MAX_UPDATES_ == 3
 
-\* spec/kvm/base.pyspec:280: GEN_BITS
+\* spec/kvm/base.pyspec:285: GEN_BITS
 const_GEN_BITS_ == 3
 
-\* spec/kvm/base.pyspec:275: symmetry of model kvm_small
+\* spec/kvm/base.pyspec:280: symmetry of model kvm_small
 Symmetry == Permutations(VCPUS) \cup Permutations(GFNS)
 
 ====

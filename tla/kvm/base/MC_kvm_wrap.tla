@@ -3,19 +3,19 @@
 \* At most 3 updates, 1-bit SPTE generation: the truncated generation wraps.
 EXTENDS KvmMemslots
 
-\* spec/kvm/base.pyspec:285: VCPUS
+\* spec/kvm/base.pyspec:290: VCPUS
 const_VCPUS_ == {Vcpu__v1, Vcpu__v2}
 
-\* spec/kvm/base.pyspec:286: GFNS
+\* spec/kvm/base.pyspec:291: GFNS
 const_GFNS_ == {Gfn__g1, Gfn__g2}
 
-\* spec/kvm/base.pyspec:287: MAX_UPDATES
+\* spec/kvm/base.pyspec:292: MAX_UPDATES
 const_MAX_UPDATES_ == 3
 
-\* spec/kvm/base.pyspec:288: GEN_BITS
+\* spec/kvm/base.pyspec:293: GEN_BITS
 const_GEN_BITS_ == 1
 
-\* spec/kvm/base.pyspec:283: symmetry of model kvm_wrap
+\* spec/kvm/base.pyspec:288: symmetry of model kvm_wrap
 Symmetry == Permutations(VCPUS) \cup Permutations(GFNS)
 
 ====

@@ -3,16 +3,16 @@
 \* Liveness with a wrapping truncated generation: at most 3 updates, GEN_BITS = 1.
 EXTENDS KvmMemslotsPatch2014
 
-\* spec/kvm/base.pyspec:300: VCPUS
+\* spec/kvm/base.pyspec:305: VCPUS
 const_VCPUS_ == {Vcpu__v1, Vcpu__v2}
 
-\* spec/kvm/base.pyspec:301: GFNS
+\* spec/kvm/base.pyspec:306: GFNS
 const_GFNS_ == {Gfn__g1, Gfn__g2}
 
-\* spec/kvm/base.pyspec:302: MAX_UPDATES
+\* spec/kvm/base.pyspec:307: MAX_UPDATES
 const_MAX_UPDATES_ == 3
 
-\* spec/kvm/base.pyspec:303: GEN_BITS
+\* spec/kvm/base.pyspec:308: GEN_BITS
 const_GEN_BITS_ == 1
 
 \* spec/kvm/patch2014.pyspec:23: VERSION

@@ -3,16 +3,16 @@
 \* Benchmark (not in the default test run): the small constants without symmetry; outcomes: both engines.
 EXTENDS KvmMemslotsV2
 
-\* spec/kvm/base.pyspec:307: VCPUS
+\* spec/kvm/base.pyspec:312: VCPUS
 const_VCPUS_ == {Vcpu__v1, Vcpu__v2}
 
-\* spec/kvm/base.pyspec:308: GFNS
+\* spec/kvm/base.pyspec:313: GFNS
 const_GFNS_ == {Gfn__g1, Gfn__g2}
 
-\* spec/kvm/base.pyspec:309: MAX_UPDATES
+\* spec/kvm/base.pyspec:314: MAX_UPDATES
 const_MAX_UPDATES_ == 3
 
-\* spec/kvm/base.pyspec:310: GEN_BITS
+\* spec/kvm/base.pyspec:315: GEN_BITS
 const_GEN_BITS_ == 3
 
 \* spec/kvm/v2.pyspec:17: VERSION

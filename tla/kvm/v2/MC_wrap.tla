@@ -3,16 +3,16 @@
 \* Safety with a wrapping truncated generation: at most 3 updates, GEN_BITS = 1.
 EXTENDS KvmMemslotsV2
 
-\* spec/kvm/base.pyspec:285: VCPUS
+\* spec/kvm/base.pyspec:290: VCPUS
 const_VCPUS_ == {Vcpu__v1, Vcpu__v2}
 
-\* spec/kvm/base.pyspec:286: GFNS
+\* spec/kvm/base.pyspec:291: GFNS
 const_GFNS_ == {Gfn__g1, Gfn__g2}
 
-\* spec/kvm/base.pyspec:287: MAX_UPDATES
+\* spec/kvm/base.pyspec:292: MAX_UPDATES
 const_MAX_UPDATES_ == 3
 
-\* spec/kvm/base.pyspec:288: GEN_BITS
+\* spec/kvm/base.pyspec:293: GEN_BITS
 const_GEN_BITS_ == 1
 
 \* spec/kvm/v2.pyspec:17: VERSION

@@ -3,16 +3,16 @@
 \* Safety: 2 vCPUs, 2 gfns, at most 3 updates, GEN_BITS = 3 (no wrap within the bound), symmetry.
 EXTENDS KvmMemslotsV3
 
-\* spec/kvm/base.pyspec:277: VCPUS
+\* spec/kvm/base.pyspec:282: VCPUS
 const_VCPUS_ == {Vcpu__v1, Vcpu__v2}
 
-\* spec/kvm/base.pyspec:278: GFNS
+\* spec/kvm/base.pyspec:283: GFNS
 const_GFNS_ == {Gfn__g1, Gfn__g2}
 
-\* spec/kvm/base.pyspec:279: MAX_UPDATES
+\* spec/kvm/base.pyspec:284: MAX_UPDATES
 const_MAX_UPDATES_ == 3
 
-\* spec/kvm/base.pyspec:280: GEN_BITS
+\* spec/kvm/base.pyspec:285: GEN_BITS
 const_GEN_BITS_ == 3
 
 \* spec/kvm/v3.pyspec:19: VERSION
