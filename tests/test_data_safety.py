@@ -4,6 +4,7 @@ an input, and the temporary files of killed writes are cleaned up."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import pyspec
 import pyspec.files
 from pyspec.cli import main
 
@@ -191,3 +193,67 @@ def test_an_adapter_without_the_methods_replay_needs_is_bad_input(tmp_path, caps
     code = main(["replay", str(report), "--adapter", f"{tmp_path / 'adapter.py'}:NotAnAdapter"])
     err = capsys.readouterr().err
     assert code == 2 and "without reset(), observe()" in err
+
+
+def _snapshot(d: Path) -> dict:
+    return {p.relative_to(d).as_posix(): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
+
+
+def test_sigkill_during_the_export_leaves_the_old_folder_or_the_new_one(tmp_path, monkeypatch):
+    """`pyspec tla --all spec -o out` killed at several moments: `out` is
+    byte for byte the old export or the new one."""
+    monkeypatch.chdir(tmp_path)  # paths in the generated comments: as the killed runs write them
+    specs = tmp_path / "specs"
+    shutil.copytree(ROOT / "spec", specs)
+    out = tmp_path / "out"
+    assert main(["tla", "--all", "specs", "-o", "out", "-q"]) == 0
+    old = _snapshot(out)
+    # a change to one spec: the new export differs in a few files
+    ex = specs / "examples" / "counter.pyspec"
+    ex.write_text(ex.read_text().replace("count = tmp + 1", "count = tmp + 2"))
+    new_dir = tmp_path / "new"
+    assert main(["tla", "--all", "specs", "-o", "new", "-q"]) == 0
+    new = _snapshot(new_dir)
+    assert new != old
+    outcomes = set()
+    for delay in (0.2, 0.5, 0.8, 1.1, 1.4, 1.8, 2.5):
+        p = subprocess.Popen([sys.executable, "-m", "pyspec", "tla", "--all", "specs", "-o", "out", "-q"],
+                             cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        now = _snapshot(out)
+        assert now in (old, new), f"killed after {delay}s: a mix of old and new files"
+        outcomes.add(now == new)
+        if now == new:  # back to the old export for the next kill
+            shutil.rmtree(out)
+            ex.write_text(ex.read_text().replace("count = tmp + 2", "count = tmp + 1"))
+            assert main(["tla", "--all", "specs", "-o", "out", "-q"]) == 0
+            ex.write_text(ex.read_text().replace("count = tmp + 1", "count = tmp + 2"))
+            assert _snapshot(out) == old
+
+
+def test_sigkill_while_checkpointing_leaves_a_checkpoint_that_resumes(tmp_path):
+    """Killed at several moments of a run that checkpoints at every
+    opportunity: the file is always a whole checkpoint (the previous one or
+    the next), and it resumes to the uninterrupted counts."""
+    from pyspec.engines.embedded import check
+    from pyspec.engines.embedded.checkpoint import read_checkpoint
+    from pyspec.engines.embedded.runner import compiled
+
+    spec_path = str(ROOT / "spec/kvm/v1.pyspec")
+    spec = pyspec.load(spec_path)
+    full = check(spec, "big", property="NoWrapAlias")
+    ck = tmp_path / "ck"
+    for delay in (1.5, 2.0, 2.5):
+        p = subprocess.Popen([sys.executable, "-m", "pyspec", "check", spec_path, "--model", "big", "--property",
+                              "NoWrapAlias", "--checkpoint", str(ck), "--checkpoint-every", "0"],
+                             cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        if ck.exists():
+            read_checkpoint(str(ck), compiled(spec, "big"))  # a whole checkpoint, never a torn one
+    assert ck.exists()
+    resumed = check(spec, "big", property="NoWrapAlias", recover=str(ck))
+    assert resumed.verdict == full.verdict and resumed.distinct_states == full.distinct_states
