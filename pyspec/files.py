@@ -76,14 +76,17 @@ def remove_stale_temps(path: Path) -> list[Path]:
     return removed
 
 
-def write_atomic(path: str | os.PathLike, data: str | bytes, *, if_changed: bool = False,
+def write_atomic(path: str | os.PathLike, data: str | bytes | list[bytes], *, if_changed: bool = False,
                  parents: bool = False) -> bool:
     """Write ``data`` to ``path`` through a temporary file in the same folder
     and a rename.  With ``if_changed``, leave a file that already holds
     these bytes alone and return False; with ``parents``, create missing
     folders (else a missing folder is an OSError, as for ``open``)."""
     path = Path(path)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    # a list of byte chunks is written one after the other (a checkpoint's
+    # arrays are not concatenated in memory first)
+    chunks = data if isinstance(data, list) else [data.encode("utf-8") if isinstance(data, str) else data]
+    raw = b"".join(chunks) if if_changed or len(chunks) == 1 else None
     if if_changed:
         try:
             if path.read_bytes() == raw:
@@ -100,14 +103,16 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, *, if_changed: bool
         # a device, a pipe...: written in place, never replaced by a file
         # (`--html /dev/full` is a full disk, not a file to create in /dev)
         with open(path, "wb") as f:
-            f.write(raw)
+            for c in chunks:
+                f.write(c)
             f.flush()
         return True
     remove_stale_temps(path)
     tmp = _temp_name(path)
     try:
         with open(tmp, "xb") as f:
-            f.write(raw)
+            for c in chunks:
+                f.write(c)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -6,26 +6,24 @@ from __future__ import annotations
 import argparse
 
 
-def positive_int(text: str) -> int:
-    """An int >= 1."""
+def _int_at_least(text: str, lo: int) -> int:
     try:
         n = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {n}")
+        raise argparse.ArgumentTypeError(f"expected a whole number >= {lo}, got {text!r}") from None
+    if n < lo:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= {lo}, got {n}")
     return n
+
+
+def positive_int(text: str) -> int:
+    """An int >= 1."""
+    return _int_at_least(text, 1)
 
 
 def natural_int(text: str) -> int:
     """An int >= 0."""
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {n}")
-    return n
+    return _int_at_least(text, 0)
 
 
 def positive_seconds(text: str) -> float:

@@ -26,13 +26,11 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import struct
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 from ...compile import CompiledModel
+from ...files import write_atomic
 from .store import StateStore
 
 FORMAT = 3  # 1: states as variable-width bytes and a Python set; 2: a pickle
@@ -93,21 +91,9 @@ def write_checkpoint(path: str, model: CompiledModel, states: bytes, ncols: int,
         "violations": [dataclasses.asdict(v) for v in violations.values()],
     }
     head = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(MAGIC + struct.pack("<Q", len(head)) + head)
-            f.write(states)
-            f.write(parents)
-        os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    # atomically (a kill leaves the previous checkpoint), temporary files of
+    # killed writes removed (pyspec.files)
+    write_atomic(path, [MAGIC + struct.pack("<Q", len(head)) + head, states, parents], parents=True)
 
 
 class CheckpointError(Exception):
