@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_BAD_INPUT
-    sigterm_as_interrupt()
+    restore = sigterm_as_interrupt()
     try:
         refuse_outputs_over_inputs(args)
         return int(args.func(args) or 0)
@@ -83,20 +83,24 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except Exception as e:  # noqa: BLE001 - a bug of pyspec, never a traceback on the terminal
         return internal_error(e, sys.argv[1:] if argv is None else argv)
+    finally:
+        restore()
 
 
-def sigterm_as_interrupt() -> None:
+def sigterm_as_interrupt():
     """SIGTERM (``kill``, a CI timeout, a service manager) stops a command as
     Ctrl-C does: a checkpoint is written, TLC's java is stopped, statistics
     are printed.  It is turned into a SIGINT, so that whatever handles
     Ctrl-C (the parallel search lets the level finish) handles it too; where
-    SIGINT is ignored (a background job), it interrupts at once."""
+    SIGINT is ignored (a background job), it interrupts at once.  Returns a
+    function restoring the default handler (main() called in process, by
+    tests or a notebook, leaves the caller's handler as it was)."""
     import signal
     import threading
 
     if threading.current_thread() is not threading.main_thread() or \
             signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        return
+        return lambda: None
 
     def on_sigterm(signum, frame):
         if signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, signal.SIG_DFL, None):
@@ -104,6 +108,7 @@ def sigterm_as_interrupt() -> None:
         os.kill(os.getpid(), signal.SIGINT)
 
     signal.signal(signal.SIGTERM, on_sigterm)
+    return lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 #: Arguments that name files a command reads, and files it writes.
