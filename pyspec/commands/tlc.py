@@ -71,7 +71,8 @@ def classify(rep: Report, ok: bool) -> int:
         return EXIT_OK
     if rep.verdict == "error":
         code = getattr(rep, "tlc_exit", None)
-        return EXIT_BAD_SPEC if code in SPEC_ERROR_EXITS else EXIT_TOOL
+        spec_error = code in SPEC_ERROR_EXITS or getattr(rep, "spec_error", False)
+        return EXIT_BAD_SPEC if spec_error else EXIT_TOOL
     return EXIT_VIOLATED
 
 

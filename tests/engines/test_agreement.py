@@ -514,3 +514,40 @@ def test_liveness_counterexample_is_short():
     # met the fairness requirements nearest first; TLC's lasso has 22
     rep = check(pyspec.load("spec/kvm/v1.pyspec"), "live", property="EventuallyRam")
     assert rep.verdict == "violated" and len(rep.trace) <= 18
+
+
+# ---------------------------------------------------------------- 10. the constraint, as written
+
+CONSTRAINT = """\
+spec Cons
+var x: int in {0, 7}
+process p:
+    while True:
+        inc:
+            x = x + 1
+invariant NotSeven: x != 7
+model counts:
+    constraint: x <= 3
+    deadlock: ignore
+model seven:
+    constraint: x <= 3
+    check NotSeven: violated
+    deadlock: ignore
+"""
+
+
+def test_constraint_states_are_checked_not_counted_not_expanded():
+    """docs/semantics.md's example: 4 distinct states (x = 0..3; x = 4 is
+    reached, checked, not counted), and the initial state 7, outside the
+    constraint, violates NotSeven."""
+    spec = load(CONSTRAINT)
+    (rep,) = check_model_reports(spec, "counts")
+    assert rep.verdict == "ok" and rep.distinct_states == 4
+    seven = check(spec, "seven", property="NotSeven")
+    assert seven.verdict == "violated" and len(seven.trace) == 1 and seven.trace[0].state["x"] == 7
+
+
+@needs_tlc
+def test_constraint_tlc_agrees():
+    tlc_agrees(load(CONSTRAINT), "counts")
+    tlc_agrees(load(CONSTRAINT), "seven")

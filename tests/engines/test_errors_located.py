@@ -116,3 +116,12 @@ def test_tlc_errors_in_properties_and_constraints_are_located(model, line, what)
     assert rep.message.startswith(f"tlcerr.pyspec:{line}: {what}"), rep.message
     assert "map applied outside its keys: K.k2 is not a key of {K.k1: 0}" in rep.message
     assert "map applied outside its keys: K.k2 is not a key of {K.k1: 0}" in emb.message
+
+
+@pytest.mark.skipif(jar_path() is None, reason="TLA2TOOLS_JAR not set: TLC needed")
+@pytest.mark.parametrize("text", [RECURSION, INVARIANT_ERROR, TLC_ERRORS])
+def test_every_tlc_run_time_error_of_the_spec_exits_2(tmp_path, text, capsys):
+    p = tmp_path / "s.pyspec"
+    p.write_text(text)
+    assert main(["tlc", str(p), "--jar", jar_path()] + (["--model", "cons"] if "model cons" in text else [])) == 2
+    assert "Traceback" not in capsys.readouterr().err

@@ -524,6 +524,11 @@ def build_report(out: TlcOutput, *, spec: ir.Spec, spec_path: str, model: str, s
         text = _spec_terms(text, sm)
         if exit_code is not None and exit_code not in (0,) and not text:
             text = f"TLC exited with code {exit_code} ({EXIT_CODES.get(exit_code, 'unknown')})"
+        # an error of the spec (TLC evaluated it and failed), not of TLC or
+        # Java: what `pyspec tlc` exits with (2, as the embedded engine)
+        rep.spec_error = bool(src) or bool(named) or any(  # type: ignore[attr-defined]
+            w in text for w in ("StackOverflowError", "Attempted to", "Assert", "is not in the domain",
+                                "evaluating the state constraint"))
         if "StackOverflowError" in text:
             # TLC names no position: the recursive defs of the spec are the suspects
             recursive = sorted(recursive_defs(spec))
