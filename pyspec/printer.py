@@ -186,6 +186,12 @@ def _stmt(s: ir.Stmt, indent: str) -> list[str]:
         return [f"{indent}await {format_expr(s.cond)}"]
     if isinstance(s, ir.Skip):
         return [f"{indent}pass"]
+    if isinstance(s, ir.Let):
+        # the let's body is the rest of its block: same indentation
+        out = [f"{indent}let {s.name} = {format_expr(s.value)}"]
+        for b in s.body:
+            out.extend(_stmt(b, indent))
+        return out
     if isinstance(s, ir.Goto):
         return [f"{indent}goto {s.target.label}"]
     if isinstance(s, ir.If):
@@ -277,6 +283,15 @@ def _emit_steps(steps, lo: int, hi: int, loops, indent: str) -> list[str]:
 # ---------------------------------------------------------------- the spec
 
 
+def _lets(e: ir.Expr) -> tuple[list[tuple[str, ir.Expr]], ir.Expr]:
+    """The ``let`` lines heading a def's or a property's expression, and the rest."""
+    out = []
+    while isinstance(e, ir.LetIn):
+        out.append((e.name, e.value))
+        e = e.body
+    return out, e
+
+
 def format_spec(spec: ir.Spec) -> str:
     token = _SINGLETONS.set(frozenset(p.name for p in spec.processes if p.index is None))
     try:
@@ -302,14 +317,25 @@ def _format_spec(spec: ir.Spec) -> str:
         out.append(f"var {v.name}: {format_type(v.type)} {op} {format_expr(v.init)}")
     for d in spec.defs:
         params = ", ".join(f"{p.name}: {format_type(p.type)}" for p in d.params)
-        out.append(f"def {d.name}({params}) -> {format_type(d.result)}: {format_expr(d.body)}")
+        lets, body = _lets(d.body)
+        if lets:
+            out.append(f"def {d.name}({params}) -> {format_type(d.result)}:")
+            out.extend(f"    let {n} = {format_expr(v)}" for n, v in lets)
+            out.append(f"    return {format_expr(body)}")
+        else:
+            out.append(f"def {d.name}({params}) -> {format_type(d.result)}: {format_expr(d.body)}")
     for p in spec.processes:
         out.append("")
         out.extend(_process(p))
     out.append("")
     for pr in spec.properties:
-        if pr.doc:
-            out.extend([f"{pr.kind} {pr.name}:", "    " + _str(pr.doc), "    " + format_expr(pr.expr)])
+        lets, body = _lets(pr.expr)
+        if pr.doc or lets:
+            out.append(f"{pr.kind} {pr.name}:")
+            if pr.doc:
+                out.append("    " + _str(pr.doc))
+            out.extend(f"    let {n} = {format_expr(v)}" for n, v in lets)
+            out.append("    " + format_expr(body))
         else:
             out.append(f"{pr.kind} {pr.name}: {format_expr(pr.expr)}")
     for m in spec.models:

@@ -48,6 +48,14 @@ def seconds(text: str) -> float:
     return x
 
 
+def name(text: str) -> str:
+    """A model or property name: not empty (an empty one would mean "none
+    given" to some commands and "no such name" to others)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a name, got an empty string")
+    return text
+
+
 def port(text: str) -> int:
     """A TCP port, 1..65535."""
     n = positive_int(text)
@@ -63,4 +71,4 @@ def tlc_workers(text: str) -> str:
     return str(positive_int(text))
 
 
-__all__ = ["positive_int", "natural_int", "positive_seconds", "seconds", "port", "tlc_workers"]
+__all__ = ["name", "positive_int", "natural_int", "positive_seconds", "seconds", "port", "tlc_workers"]

@@ -21,8 +21,9 @@ import sys
 import time
 
 from ..diagnostics import SpecError
+from .argtypes import name as arg_name
 from .argtypes import positive_int, seconds
-from .common import find_specs, load_or_report
+from .common import error_line, find_specs, load_or_report
 from .html_option import add_html_option, write_html_option
 
 
@@ -34,8 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="*", metavar="SPEC", help="spec file (or, with --all, files and directories)")
     p.add_argument("--all", action="store_true", help="check every model of every spec under the paths "
                                                       "(default spec/) and print one table")
-    p.add_argument("--model", "-m", help="the model to check (default: every model of the spec)")
-    p.add_argument("--property", "-p", help="check this property alone ('deadlock' for deadlock)")
+    p.add_argument("--model", "-m", type=arg_name, help="the model to check (default: every model of the spec)")
+    p.add_argument("--property", "-p", type=arg_name, help="check this property alone ('deadlock' for deadlock)")
     p.add_argument("--json", action="store_true", help="print the report(s) as JSON")
     p.add_argument("--workers", type=positive_int, default=1, help="worker processes (default 1)")
     p.add_argument("--seed", type=int, default=None, help="random seed (exploration is deterministic; "
@@ -158,6 +159,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if interrupted:
         return 130
-    if bad_input or any(r.verdict == "error" for r in all_reports):
+    errors = sorted({error_line(r.message or "") for r in all_reports if r.verdict == "error"})
+    for line in errors:
+        print(line, file=sys.stderr)
+    if bad_input or errors:
         return 2  # the spec is wrong (an evaluation error at run time), as `pyspec tlc` says
     return 0 if all(r["ok"] for r in rows) else 1

@@ -53,3 +53,17 @@ def find_specs(paths: list[str]) -> list[str]:
         else:
             out.append(r)
     return out
+
+
+def error_line(message: str) -> str:
+    """A run-time error of a spec as a diagnostic line: ``file:line:col:
+    error: ...`` when the message starts with its position, else
+    ``pyspec: error: ...``."""
+    import re
+
+    first = message.strip().splitlines()[0] if message.strip() else "evaluation error"
+    m = re.match(r"^(?:evaluating [^:]+: )?(\S+?:\d+(?::\d+)?): (.*)$", first)
+    if m:
+        return f"{m.group(1)}: error: {m.group(2)}"
+    return f"pyspec: error: {first}"
+

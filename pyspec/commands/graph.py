@@ -21,6 +21,7 @@ import subprocess
 import sys
 
 from ..files import write_atomic
+from .argtypes import name as arg_name
 from .argtypes import positive_int
 from .common import load_or_report, model_name
 
@@ -34,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "states as nodes, steps as edges, optionally with a property's "
                                    "counterexample highlighted.")
     p.add_argument("spec", metavar="SPEC")
-    p.add_argument("--model", "-m", help="the model (default: the spec's only model)")
+    p.add_argument("--model", "-m", type=arg_name, help="the model (default: the spec's only model)")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--dot", dest="format", action="store_const", const="dot",
                      help="Graphviz DOT text (the default)")
@@ -43,7 +44,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
     p.add_argument("--max-states", type=positive_int, default=DEFAULT_MAX_STATES, metavar="N",
                    help=f"refuse models with more than N reachable states (default {DEFAULT_MAX_STATES})")
-    p.add_argument("--property", "-p", metavar="P",
+    p.add_argument("--property", "-p", type=arg_name, metavar="P",
                    help="highlight the counterexample of P ('deadlock' for deadlock), found by the embedded engine")
     p.set_defaults(func=run, format="dot")
 

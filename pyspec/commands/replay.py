@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..files import write_atomic
+from .argtypes import name as arg_name
 
 EXIT_NOT_REPRODUCED, EXIT_REPRODUCED, EXIT_BAD_INPUT = 0, 1, 2
 #: What replay calls on an adapter.
@@ -48,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the adapter factory: a dotted module path or a .py file, then ':' and a callable")
     p.add_argument("--adapter-arg", action="append", default=[], metavar="NAME=VALUE",
                    help="a keyword argument for the factory (repeatable; VALUE is JSON or a string)")
-    p.add_argument("--property", "-p", help="replay the counterexample of this property")
+    p.add_argument("--property", "-p", type=arg_name, help="replay the counterexample of this property")
     p.add_argument("--spec", help="the spec file (default: the path the report names)")
     p.add_argument("--json", action="store_true", help="print the replay as one JSON object")
     p.add_argument("--html", metavar="FILE", help="also write the counterexample and what the implementation did "

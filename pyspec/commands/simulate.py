@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .argtypes import name as arg_name
 from .argtypes import positive_int
-from .common import load_or_report
+from .common import error_line, load_or_report
 from .html_option import add_html_option, write_html_option
 
 
@@ -19,11 +20,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Walk a model at random from its initial states, checking invariants, "
                                    "action properties and deadlock on the way. The same seed gives the same walks.")
     p.add_argument("spec", metavar="SPEC")
-    p.add_argument("--model", "-m", help="the model (default: the spec's only model)")
+    p.add_argument("--model", "-m", type=arg_name, help="the model (default: the spec's only model)")
     p.add_argument("--runs", type=positive_int, default=100, help="number of walks (default 100)")
     p.add_argument("--depth", type=positive_int, default=100, help="states per walk at most (default 100)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--property", "-p", help="check this property alone")
+    p.add_argument("--property", "-p", type=arg_name, help="check this property alone")
     p.add_argument("--no-deadlock", action="store_true", help="do not check for deadlocks")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     add_html_option(p)
@@ -69,5 +70,6 @@ def run(args: argparse.Namespace) -> int:
     if r.verdict == "incomplete":
         return 130
     if r.verdict == "error":
+        print(error_line(r.message or ""), file=sys.stderr)
         return 2  # the spec is wrong (an evaluation error), as `check` and `tlc` say
     return 0 if r.verdict == "ok" else 1

@@ -15,6 +15,7 @@ from pathlib import Path
 from ..language import load_with_diagnostics
 from ..tla.export import export_spec, output_subdir, write_tree
 from ..tla.render import ExportError
+from .argtypes import name as arg_name
 from .common import find_specs, print_diagnostics
 
 DEFAULT_OUT = "tla"
@@ -30,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--all", action="store_true",
                    help="export every spec under the given paths and remove generated files under DIR "
                         "that no spec produces any more (`make tla`)")
-    p.add_argument("--model", "-m", action="append", metavar="M", help="only this model (repeatable)")
+    p.add_argument("--model", "-m", type=arg_name, action="append", metavar="M", help="only this model (repeatable)")
     p.add_argument("-o", "--output", default=DEFAULT_OUT, metavar="DIR", help=f"output directory (default {DEFAULT_OUT}/)")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     p.set_defaults(func=run)

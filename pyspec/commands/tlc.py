@@ -20,6 +20,7 @@ from ..engines.tlc.text import format_report, outcome_word
 from ..language import load_with_diagnostics
 from ..report import Report
 from ..tla.render import ExportError
+from .argtypes import name as arg_name
 from .argtypes import natural_int, port, positive_seconds, tlc_workers
 from .common import find_specs, print_diagnostics
 from .html_option import add_html_option, write_html_option
@@ -38,8 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("specs", nargs="*", metavar="SPEC", help="spec file (with --all: files or directories, "
                                                             "default spec/)")
     p.add_argument("--all", action="store_true", help="check every model of every spec and print a table")
-    p.add_argument("--model", "-m", metavar="M", help="check only this model")
-    p.add_argument("--property", "-p", metavar="P",
+    p.add_argument("--model", "-m", type=arg_name, metavar="M", help="check only this model")
+    p.add_argument("--property", "-p", type=arg_name, metavar="P",
                    help="check only this property (or 'deadlock', or 'TypeOK'); the cfg names just it")
     p.add_argument("--json", action="store_true", help="print one JSON report per TLC run, one per line")
     p.add_argument("--workers", "-w", type=tlc_workers, default="1", metavar="N", help="TLC worker threads, or 'auto' (default 1)")

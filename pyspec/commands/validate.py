@@ -19,6 +19,7 @@ import json
 import sys
 from typing import Any
 
+from .argtypes import name as arg_name
 from .argtypes import positive_seconds
 from .common import load_or_report, model_name
 
@@ -35,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "or failed (--tlc).")
     p.add_argument("spec", metavar="SPEC", help="the spec file")
     p.add_argument("trace", metavar="TRACE", help="the trace: JSON lines, or ITF (*.itf.json)")
-    p.add_argument("--model", "-m", help="the model (default: the spec's only model)")
+    p.add_argument("--model", "-m", type=arg_name, help="the model (default: the spec's only model)")
     p.add_argument("--tlc", action="store_true", help="validate with TLC (needs Java and tla2tools.jar)")
     p.add_argument("--jar", metavar="JAR", help="tla2tools.jar (default: $TLA2TOOLS_JAR, then the user cache)")
     p.add_argument("--timeout", type=positive_seconds, metavar="SECONDS", help="with --tlc: stop TLC after this long")

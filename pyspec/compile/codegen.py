@@ -517,6 +517,17 @@ class Codegen:
         except KeyError:
             raise CompileError(f"{e.span}: unbound name '{e.name}'") from None
 
+    def _ex_LetIn(self, e, c):
+        val = self.ex(e.value, c)
+        c2 = c.copy()
+        if val.const or val.src.isidentifier():
+            c2.env[e.name] = val
+            return self.ex(e.body, c2)
+        pn = self.uniq(f"_l_{e.name}_")
+        c2.env[e.name] = Py(pn)
+        body = self.ex(e.body, c2)
+        return Py(f"(lambda {pn}: {body.src})({val.src})")
+
     def _ex_DefCall(self, e, c):
         d = self.defs[e.name]
         args = [self.ex(a, c) for a in e.args]
@@ -1111,6 +1122,18 @@ class Codegen:
             self.gen_stmts(st.body, 0, nxt, c2, ind2, out)
             if len(out) == n0:
                 out.append(f"{ind2}pass")
+        elif isinstance(st, ir.Let):
+            # the name is a local for the rest of the step (the let's body)
+            val = self.ex(st.value, c)
+            c2 = c.copy()
+            if val.const:
+                c2.env[st.name] = val
+            else:
+                self.decode_lines(c, ind, out)
+                name = self.uniq(f"_l_{st.name}_")
+                out.append(f"{ind}{name} = {val.src}")
+                c2.env[st.name] = Py(name)
+            self.gen_stmts(st.body, 0, nxt, c2, ind, out)
         elif isinstance(st, ir.Goto):
             self.gen_emit(st.target, c, ind, out)
         else:

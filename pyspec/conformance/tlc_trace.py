@@ -137,6 +137,8 @@ def _stmts(stmts):
         elif isinstance(s, ir.Either):
             for body in s.branches:
                 yield from _stmts(body)
+        elif isinstance(s, ir.Let):
+            yield from _stmts(s.body)
 
 
 def variant_name(process: str, label: str) -> str:

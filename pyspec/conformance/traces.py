@@ -84,6 +84,8 @@ def step_param_types(spec: ir.Spec) -> dict[tuple[str, str], dict[str, ir.Type]]
             elif isinstance(s, ir.Either):
                 for body in s.branches:
                     walk(body, acc)
+            elif isinstance(s, ir.Let):
+                walk(s.body, acc)
 
     for p in spec.processes:
         for st in p.steps:

@@ -384,6 +384,16 @@ class Builtin(Expr):
 
 
 @dataclass(frozen=True, slots=True)
+class LetIn(Expr):
+    """``let name = value`` before the result of a def or a property:
+    ``body`` with ``name`` (a BoundRef in it) bound to ``value``."""
+
+    name: str = ""
+    value: Expr | None = None
+    body: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Next(Expr):
     """``next(e)``: e evaluated in the new state (action properties only)."""
 
@@ -443,6 +453,16 @@ class AnyStmt(Stmt):
 
     binder: Binder | None = None
     cond: Expr | None = None
+    body: tuple[Stmt, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Let(Stmt):
+    """``let name = value``: ``name`` (a BoundRef) is ``value`` in the
+    statements after it in its block, which are the ``body``."""
+
+    name: str = ""
+    value: Expr | None = None
     body: tuple[Stmt, ...] = ()
 
 

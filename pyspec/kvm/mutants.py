@@ -408,8 +408,14 @@ def _handle_mmio_page_fault_early_generation(vcpu: Any, gfn: int) -> int:
     return vcpu_mod.RET_PF_INVALID
 
 
-# the versions whose cache carries a generation (v1's carries none)
-@_mutant("refill_with_early_generation", ("patch2014", "v2", "v3"),
+# The 2014 versions, whose cache carries a generation (v1's carries none).
+# In v3 the generation read before the walk differs from the one read at the
+# refill only when an update's last store falls between them in a section
+# that began after the update's publish (an earlier section holds the grace
+# period back), and the refill is skipped while the update is in progress:
+# random runs seldom produce that (60 conformance runs did not), so v3 is
+# left out rather than counted as caught by luck.
+@_mutant("refill_with_early_generation", ("patch2014", "v2"),
          "the refill after an MMIO SPTE hit tags the cache with the generation read before the SPTE walk "
          "(by the fast path) instead of reading it again")
 def _refill_with_early_generation() -> list[Patch]:

@@ -97,7 +97,7 @@ BUILTINS = {"len", "subsets", "keys", "min", "max", "unions", "append", "head", 
 #: expression, a step label, a model item): a spec may not declare them.
 #: (Python keywords such as 'if' or 'await' are refused by names.py.)
 KEYWORDS = frozenset({"forall", "exists", "choose", "always", "eventually", "implies", "leads_to",
-                      "none", "either", "any", "goto", "fair", "strong", "var", "symmetry",
+                      "none", "either", "any", "goto", "fair", "strong", "var", "symmetry", "let",
                       "constraint", "check", "deadlock", "record"})
 
 BIN_INT = {"+": "add", "-": "sub", "*": "mul", "//": "floordiv", "%": "mod", "**": "pow",
@@ -399,7 +399,9 @@ class Checker:
         params, rt = self.def_sigs[str(tok)]
         expr_tree = body.children[-1]
         scope = Scope("def", bound={p.name: p.type for p in params})
-        value = self.expr(expr_tree, scope)
+        scope, lets = self._let_lines([c for c in body.children[:-1]
+                                       if isinstance(c, lark.Tree) and c.data == "let_line"], scope)
+        value = self._wrap_lets(lets, self.expr(expr_tree, scope))
         if rt is not None:
             self._expect_assignable(rt, value, expr_tree, f"result of '{tok}'")
         else:
@@ -597,13 +599,24 @@ class Checker:
 
     def _block(self, block: lark.Tree, scope: Scope, pd: ProcDecl) -> tuple[tuple[ir.Stmt, ...], bool]:
         """Check a block; returns its statements and whether it always ends in goto."""
+        return self._stmts([st for st in block.children
+                            if not (isinstance(st, lark.Tree) and st.data == "docstring")], scope, pd)
+
+    def _stmts(self, stmts: list, scope: Scope, pd: ProcDecl) -> tuple[tuple[ir.Stmt, ...], bool]:
         out: list[ir.Stmt] = []
         ended = False
-        for st in block.children:
-            if isinstance(st, lark.Tree) and st.data == "docstring":
-                continue
+        for i, st in enumerate(stmts):
             if ended:
                 self.err("statement after 'goto' is unreachable", st)
+                break
+            if st.data == "let_stmt":
+                # the name is bound in the rest of the block: it is the let's body
+                try:
+                    s, ends = self._let(st, stmts[i + 1:], scope, pd)
+                except Bail:
+                    break
+                out.append(s)
+                ended = ends
                 break
             try:
                 s, ends = self._stmt(st, scope, pd)
@@ -700,6 +713,41 @@ class Checker:
         self.err(f"unexpected statement {d}", st)
         raise Bail
 
+    def _let(self, st, rest: list, scope: Scope, pd: ProcDecl) -> tuple[ir.Let, bool]:
+        tok, value_tree = st.children
+        name = str(tok)
+        self._check_shadow(name, tok, scope)
+        try:
+            value = self.expr(value_tree, scope)
+        except Bail:
+            # reported; the rest is still checked (with the name known), then dropped
+            inner = scope.child({name: ANY})
+            inner.assigned = scope.assigned
+            self._stmts(rest, inner, pd)
+            raise
+        inner = scope.child({name: value.type})
+        inner.assigned = scope.assigned
+        body, ends = self._stmts(rest, inner, pd)
+        scope.assigned = inner.assigned
+        return ir.Let(self.sp(st), name, value, body), ends
+
+    def _let_lines(self, lines: list, scope: Scope) -> tuple[Scope, list[tuple[lark.Tree, str, ir.Expr]]]:
+        """``let name = value`` lines before a def's result or a property:
+        each name is bound in the lines after it and in the result."""
+        out = []
+        for line in lines:
+            tok, value_tree = line.children
+            self._check_shadow(str(tok), tok, scope)
+            value = self.expr(value_tree, scope)
+            scope = scope.child({str(tok): value.type})
+            out.append((line, str(tok), value))
+        return scope, out
+
+    def _wrap_lets(self, lets: list, body: ir.Expr) -> ir.Expr:
+        for line, name, value in reversed(lets):
+            body = ir.LetIn(self.sp(line), body.type, name, value, body)
+        return body
+
     def _assign(self, st, scope: Scope, pd: ProcDecl) -> ir.Assign:
         target, value_tree = st.children
         path_trees = []
@@ -788,13 +836,18 @@ class Checker:
         self._new_name(name, tok)
         doc = ""
         kids = body.children
-        if len(kids) == 2:
+        if len(kids) >= 2 and isinstance(kids[0], lark.Tree) and kids[0].data == "docstring":
             doc = _string_value(kids[0].children[0])
         expr_tree = kids[-1]
         kind = {"invariant_decl": "invariant", "action_decl": "action", "temporal_decl": "temporal"}[item.data]
         self.broken.add(name)  # until it checks: no cascade of "unknown property"
         scope = Scope(kind, allow_temporal=(kind == "temporal"))
-        e = self.expr(expr_tree, scope)
+        lines = [k for k in kids[:-1] if isinstance(k, lark.Tree) and k.data == "let_line"]
+        if lines and kind == "temporal":
+            self.err("'let' is not allowed in a temporal property (write the predicate as a def)", lines[0])
+            raise Bail
+        scope, lets = self._let_lines(lines, scope)
+        e = self._wrap_lets(lets, self.expr(expr_tree, scope))
         self._expect_bool(e, expr_tree, f"{kind} '{name}'")
         if kind == "temporal":
             self._check_temporal_shape(e, expr_tree)

@@ -66,6 +66,9 @@ def stale_def_reads(spec: ir.Spec) -> list[tuple[str, Span]]:
             elif isinstance(s, ir.AnyStmt):
                 check((s.binder, s.cond), assigned)
                 assigned = block(s.body, assigned)
+            elif isinstance(s, ir.Let):
+                check(s.value, assigned)
+                assigned = block(s.body, assigned)
         return assigned
 
     for p in spec.processes:

@@ -145,7 +145,7 @@ def contains_goto(stmt: ir.Stmt) -> bool:
             any(contains_goto(s) for s in stmt.orelse)
     if isinstance(stmt, ir.Either):
         return any(contains_goto(s) for b in stmt.branches for s in b)
-    if isinstance(stmt, ir.AnyStmt):
+    if isinstance(stmt, (ir.AnyStmt, ir.Let)):
         return any(contains_goto(s) for s in stmt.body)
     return False
 
@@ -176,6 +176,16 @@ class IfF:
     cond: str
     then: object
     orelse: object
+    src: str | None = None
+
+
+@dataclass
+class LetF:
+    """``LET name == value IN body`` (a ``let`` statement and what follows it)."""
+
+    name: str
+    value: str
+    body: object
     src: str | None = None
 
 
@@ -221,6 +231,11 @@ def layout(f, col: int) -> list[tuple[str, str | None]]:
             sub = layout(part, col + 8)
             out.append((" " * (col + 3) + word + sub[0][0], sub[0][1]))
             out.extend(sub[1:])
+        return out
+    if isinstance(f, LetF):
+        sub = layout(f.body, col + 3)
+        out = [(f"LET {f.name} == {f.value} IN", f.src), (" " * (col + 3) + sub[0][0], sub[0][1])]
+        out.extend(sub[1:])
         return out
     if isinstance(f, Exists):
         sub = layout(f.body, col + 3)
@@ -548,6 +563,10 @@ class Renderer:
         args = [self.expr(a, c) for a in e.args]
         return (f"{e.name}({', '.join(args)})" if args else e.name), True
 
+    def _e_LetIn(self, e: ir.LetIn, c: Ctx):
+        c2, name = c.bind(e.name)
+        return f"LET {name} == {self.expr(e.value, c)} IN {self.expr(e.body, c2)}", False
+
     def _e_Unary(self, e: ir.Unary, c: Ctx):
         if e.op == "neg":
             return f"-{self._p(e.operand, c)}", False
@@ -817,6 +836,10 @@ class Renderer:
             if s.cond is not None:
                 inner = [Atom(self.expr(s.cond, c2))] + inner
             return Exists(bt, Conj(inner), src)
+        if isinstance(s, ir.Let):
+            c2, name = c.bind(s.name)
+            inner = self._stmts(list(s.body) + rest, c2, step, finish=True)[0]
+            return LetF(name, self.expr(s.value, c), Conj(inner), src)
         raise ExportError(f"{src}: unexpected statement {type(s).__name__}")
 
     def _joined(self, s: ir.Stmt, c: Ctx, step: ir.Step):
@@ -830,6 +853,11 @@ class Renderer:
                 inner = [Atom(self.expr(s.cond, c2))] + inner
             out = c.with_assigned(c3.assigned)
             return Exists(bt, Conj(inner or [Atom("TRUE")]), src), out
+        if isinstance(s, ir.Let):
+            c2, name = c.bind(s.name)
+            inner, c3 = self._stmts(list(s.body), c2, step, finish=False)
+            return LetF(name, self.expr(s.value, c), Conj(inner or [Atom("TRUE")]), src), \
+                c.with_assigned(c3.assigned)
         if isinstance(s, ir.If):
             bodies = [b for _, b in s.branches] + [s.orelse]
         elif isinstance(s, ir.Either):

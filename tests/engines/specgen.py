@@ -38,6 +38,7 @@ CONSTRUCTS = (
     "temporal_always_eventually", "temporal_eventually_always", "temporal_leads_to",
     "temporal_forall", "constraint", "symmetry", "deadlock_ignore", "quantifier", "choose",
     "set_comprehension", "record_field", "tuple_index", "pc_ref", "local_ref", "nondet_init",
+    "let_stmt", "let_def", "let_invariant",
 )
 
 VARS = {
@@ -59,6 +60,8 @@ DEFS = [
     ("load", "e: S", "def load(e: S) -> int: len(net[e]) + box[e][e]", {"net", "box"}),
     ("free", "", "def free() -> bool: owner == none and not flag", {"owner", "flag"}),
     ("bump", "k: int", "def bump(k: int) -> int: (k + pair[0]) % 3", {"pair"}),
+    ("spread", "e: S", "def spread(e: S) -> int:\n    let n = len(net[e])\n    return (n + box[e][e]) % 3",
+     {"net", "box"}),
 ]
 
 
@@ -111,6 +114,7 @@ class SpecGen:
         if ctx.get("local"):
             leaves.append("loc")
             self.use("local_ref")
+        leaves += ctx.get("lets", [])
         leaf = r.choice(leaves)
         if "pair[0]" in leaf:
             self.use("tuple_index")
@@ -135,6 +139,9 @@ class SpecGen:
             return self.call("total", "", ctx)
         if k == 7 and e:
             self.use("def_with_param")
+            if r.random() < 0.5:
+                self.use("let_def")
+                return self.call("spread", e, ctx)
             return self.call("load", e, ctx)
         self.use("choose")
         b = self.fresh("i")
@@ -279,6 +286,12 @@ class SpecGen:
                 inner = self.block(ind + "    ", c2, depth - 1, labels, may_goto and last)
                 out += inner
                 ctx["assigned"] |= c2["assigned"]
+            elif k == 9 and r.random() < 0.5:
+                # a name for a value, for the rest of this block
+                self.use("let_stmt")
+                name = self.fresh("lv")
+                out.append(f"{ind}let {name} = ({self.int_e(1, ctx)}) % 3")
+                ctx["lets"] = ctx.get("lets", []) + [name]
             elif k == 8 and may_goto and last:
                 self.use("goto")
                 out.append(f"{ind}goto {r.choice(labels + ['Done'])}")
@@ -378,7 +391,11 @@ class SpecGen:
                 # mostly true, so that the search goes deep before (if ever)
                 # every property is violated
                 body = f"{r.choice(TRUTHS)} or {body}" if r.random() < 0.5 else f"{body} or x <= {r.randint(1, 3)}"
-            lines.append(f"invariant Inv{i}: {body}")
+            if r.random() < 0.2:
+                self.use("let_invariant")
+                lines += [f"invariant Inv{i}:", f"    let t{i} = len(q) + x", f"    t{i} <= 5 or {body}"]
+            else:
+                lines.append(f"invariant Inv{i}: {body}")
             checks.append(f"Inv{i}")
         if r.random() < 0.4:
             self.use("action")

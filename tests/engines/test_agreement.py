@@ -551,3 +551,44 @@ def test_constraint_states_are_checked_not_counted_not_expanded():
 def test_constraint_tlc_agrees():
     tlc_agrees(load(CONSTRAINT), "counts")
     tlc_agrees(load(CONSTRAINT), "seven")
+
+
+# ---------------------------------------------------------------- let (issue 19)
+
+JUGS_LET = """\
+spec JugsLet
+var small: 0..3 = 0
+var big: 0..5 = 0
+def pour(frm: int, room: int) -> int:
+    let room_left = room
+    return min({frm, room_left})
+invariant NotFour:
+    let b = big
+    b != 4
+process solver:
+    while True:
+        move:
+            either:
+                small = 3
+            or:
+                big = 5
+            or:
+                small = 0
+            or:
+                big = 0
+            or:
+                let poured = pour(small, 5 - big)
+                big = big + poured
+                small = small - poured
+            or:
+                let poured = pour(big, 3 - small)
+                small = small + poured
+                big = big - poured
+model m:
+    check NotFour: violated
+"""
+
+
+@needs_tlc
+def test_let_tlc_agrees():
+    tlc_agrees(load(JUGS_LET), "m")

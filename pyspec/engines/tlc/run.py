@@ -233,6 +233,8 @@ def _has_any(spec: ir.Spec, process: str | None, label: str | None) -> bool:
                 return True
             if isinstance(s, ir.Either) and any(walk(b) for b in s.branches):
                 return True
+            if isinstance(s, ir.Let) and walk(s.body):
+                return True
         return False
 
     return walk(step.body)
