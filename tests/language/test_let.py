@@ -88,3 +88,20 @@ def test_let_errors(text, message):
     with pytest.raises(pyspec.SpecError) as e:
         load(text)
     assert message in e.value.render(), e.value.render()
+
+
+def _jar():
+    import os
+    from pathlib import Path
+
+    j = os.environ.get("TLA2TOOLS_JAR")
+    return j if j and Path(j).is_file() else None
+
+
+@pytest.mark.skipif(_jar() is None, reason="TLA2TOOLS_JAR not set: TLC half of the let test skipped")
+def test_let_tlc_agrees():
+    from pyspec.engines.crosscheck import compare_model
+    from pyspec.engines.tlc.jar import resolve
+
+    problems = compare_model(load(JUGS), "m", resolve(_jar()))
+    assert not problems, problems
