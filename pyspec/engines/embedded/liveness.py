@@ -315,29 +315,27 @@ class FairGraph:
                 index[u] = -1
         return out
 
-    def _all_taken(self, comp_set: set, fi: int) -> dict[int, list[tuple[int, int]]]:
-        """Every edge inside the component by an action of constraint ``fi``:
-        source -> [(target, aid)]."""
+    def _taken_edges(self, comp_set: set, fi: int):
+        """The edges inside the component by an action of constraint ``fi``:
+        (source, target, aid)."""
         g = self.g
         aids = self.fairness[fi].aids
         st, to, aid = g.start, g.to, g.aid
-        out: dict[int, list[tuple[int, int]]] = {}
         for u in comp_set:
             for k in range(st[u], st[u + 1]):
                 if aid[k] in aids and to[k] in comp_set:
-                    out.setdefault(u, []).append((to[k], aid[k]))
+                    yield u, to[k], aid[k]
+
+    def _all_taken(self, comp_set: set, fi: int) -> dict[int, list[tuple[int, int]]]:
+        """Every such edge: source -> [(target, aid)]."""
+        out: dict[int, list[tuple[int, int]]] = {}
+        for u, v, a in self._taken_edges(comp_set, fi):
+            out.setdefault(u, []).append((v, a))
         return out
 
     def _taken(self, comp_set: set, fi: int) -> tuple[int, int, int] | None:
-        """An edge inside the component by an action of constraint ``fi``."""
-        g = self.g
-        aids = self.fairness[fi].aids
-        st, to, aid = g.start, g.to, g.aid
-        for u in comp_set:
-            for k in range(st[u], st[u + 1]):
-                if aid[k] in aids and to[k] in comp_set:
-                    return u, to[k], aid[k]
-        return None
+        """One such edge (None: the constraint is never taken inside)."""
+        return next(self._taken_edges(comp_set, fi), None)
 
     def fair_parts(self, comp: list[int], accept: bytearray | None):
         """The parts of the strongly connected component ``comp`` that hold a
@@ -442,12 +440,12 @@ class FairGraph:
                         return
 
     # -- paths
-    def path_within(self, sources: list[int], targets, allowed: bytearray | None) -> list[tuple[int, int]] | None:
-        """Shortest path from one of ``sources`` to a node with ``targets(node)``
-        through ``allowed`` nodes: [(node, aid reaching it or -1), ...]."""
+    def bfs(self, sources: list[int], allowed: bytearray | None, prev: dict[int, tuple[int, int]]):
+        """Breadth-first search from ``sources`` through ``allowed`` nodes:
+        yields each node when it is expanded, after recording in ``prev``
+        node -> (parent or -1, aid reaching it or -1)."""
         g = self.g
         st, to, aid = g.start, g.to, g.aid
-        prev: dict[int, tuple[int, int]] = {}
         q = deque()
         for s in sources:
             if s not in prev and (allowed is None or allowed[s]):
@@ -455,19 +453,20 @@ class FairGraph:
                 q.append(s)
         while q:
             u = q.popleft()
-            if targets(u):
-                out = []
-                while u != -1:
-                    p, a = prev[u]
-                    out.append((u, a))
-                    u = p
-                out.reverse()
-                return out
+            yield u
             for k in range(st[u], st[u + 1]):
                 v = to[k]
                 if v not in prev and (allowed is None or allowed[v]):
                     prev[v] = (u, aid[k])
                     q.append(v)
+
+    def path_within(self, sources: list[int], targets, allowed: bytearray | None) -> list[tuple[int, int]] | None:
+        """Shortest path from one of ``sources`` to a node with ``targets(node)``
+        through ``allowed`` nodes: [(node, aid reaching it or -1), ...]."""
+        prev: dict[int, tuple[int, int]] = {}
+        for u in self.bfs(sources, allowed, prev):
+            if targets(u):
+                return _tree_path(prev, u)
         return None
 
     def cycle(self, comp: list[int], req: list, entry: int) -> list[tuple[int, int]]:
@@ -642,21 +641,9 @@ def _shortest(fg: FairGraph, options: list) -> Lasso | None:
 def _tree(fg: FairGraph, sources: list[int], allowed: bytearray | None) -> dict[int, tuple[int, int]]:
     """Breadth-first tree from ``sources`` through ``allowed`` nodes:
     node -> (parent or -1, aid reaching it or -1), in BFS order."""
-    g = fg.g
-    st, to, aid = g.start, g.to, g.aid
     prev: dict[int, tuple[int, int]] = {}
-    q = deque()
-    for s in sources:
-        if s not in prev and (allowed is None or allowed[s]):
-            prev[s] = (-1, -1)
-            q.append(s)
-    while q:
-        u = q.popleft()
-        for k in range(st[u], st[u + 1]):
-            v = to[k]
-            if v not in prev and (allowed is None or allowed[v]):
-                prev[v] = (u, aid[k])
-                q.append(v)
+    for _ in fg.bfs(sources, allowed, prev):
+        pass
     return prev
 
 
