@@ -365,23 +365,14 @@ _ORIG = {"mark_mmio_spte": vcpu_mod.mark_mmio_spte}
 # ---------------------------------------------------------------- the R2 refill
 
 
-def _handle_mmio_page_fault_no_refill(vcpu: Any, gfn: int) -> int:
-    kvm = vcpu.kvm
-    spte = kvm.mmu.walk_shadow_page_get_mmio_spte(gfn, vcpu.arch.mmu_root)
-    if spte_mod.is_mmio_spte(spte):
-        if not kvm.version.check_mmio_spte(vcpu, spte):
-            kvm.sched.note(spte="mmio", hit=False)
-            return vcpu_mod.RET_PF_INVALID
-        kvm.sched.note(spte="mmio", hit=True)  # BUG: no vcpu_cache_mmio_info() on a hit
-        return vcpu_mod.RET_PF_EMULATE
-    kvm.sched.note(spte="present" if spte_mod.is_shadow_present_pte(spte) else "none", hit=False)
-    return vcpu_mod.RET_PF_INVALID
+def _no_refill(vcpu: Any, gfn: int) -> bool:
+    return False  # BUG: no vcpu_cache_mmio_info() on an MMIO SPTE hit
 
 
 @_mutant("no_refill_after_spte_hit", ALL,
          "handle_mmio_page_fault returns RET_PF_EMULATE on an MMIO SPTE hit without refilling the per-vCPU cache")
 def _no_refill_after_spte_hit() -> list[Patch]:
-    return [(vcpu_mod, "handle_mmio_page_fault", _handle_mmio_page_fault_no_refill)]
+    return [(vcpu_mod, "refill_mmio_cache", _no_refill)]
 
 
 _real_match = vcpu_mod.vcpu_match_mmio_gpa
@@ -392,20 +383,11 @@ def _match_remembering_generation(vcpu: Any, gpa: int) -> bool:
     return _real_match(vcpu, gpa)
 
 
-def _handle_mmio_page_fault_early_generation(vcpu: Any, gfn: int) -> int:
-    kvm = vcpu.kvm
-    spte = kvm.mmu.walk_shadow_page_get_mmio_spte(gfn, vcpu.arch.mmu_root)
-    if spte_mod.is_mmio_spte(spte):
-        if not kvm.version.check_mmio_spte(vcpu, spte):
-            kvm.sched.note(spte="mmio", hit=False)
-            return vcpu_mod.RET_PF_INVALID
-        cached = kvm.version.vcpu_cache_mmio_info(vcpu, 0, gfn, vcpu_mod.ACC_ALL)
-        if cached:
-            vcpu.arch.mmio_gen = vcpu.fast_path_gen  # BUG: the generation read before the walk, not now
-        kvm.sched.note(spte="mmio", hit=True, cached=cached, gen=kvm.memslots.generation)
-        return vcpu_mod.RET_PF_EMULATE
-    kvm.sched.note(spte="present" if spte_mod.is_shadow_present_pte(spte) else "none", hit=False)
-    return vcpu_mod.RET_PF_INVALID
+def _refill_early_generation(vcpu: Any, gfn: int) -> bool:
+    cached = vcpu.kvm.version.vcpu_cache_mmio_info(vcpu, 0, gfn, vcpu_mod.ACC_ALL)
+    if cached:
+        vcpu.arch.mmio_gen = vcpu.fast_path_gen  # BUG: the generation read before the walk, not now
+    return cached
 
 
 # The 2014 versions, whose cache carries a generation (v1's carries none).
@@ -420,4 +402,4 @@ def _handle_mmio_page_fault_early_generation(vcpu: Any, gfn: int) -> int:
          "(by the fast path) instead of reading it again")
 def _refill_with_early_generation() -> list[Patch]:
     return [(vcpu_mod, "vcpu_match_mmio_gpa", _match_remembering_generation),
-            (vcpu_mod, "handle_mmio_page_fault", _handle_mmio_page_fault_early_generation)]
+            (vcpu_mod, "refill_mmio_cache", _refill_early_generation)]

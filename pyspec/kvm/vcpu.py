@@ -196,13 +196,17 @@ def handle_mmio_page_fault(vcpu: KvmVcpu, gfn: int) -> int:
         if not kvm.version.check_mmio_spte(vcpu, spte):
             kvm.sched.note(spte="mmio", hit=False)
             return RET_PF_INVALID
-        # handle_mmio_page_fault(): the hit refills the per-vCPU MMIO cache
-        # (vcpu_cache_mmio_info) before returning RET_PF_EMULATE
-        cached = vcpu_cache_mmio_info(vcpu, 0, gfn, ACC_ALL)
+        cached = refill_mmio_cache(vcpu, gfn)
         kvm.sched.note(spte="mmio", hit=True, cached=cached, gen=kvm.memslots.generation)
         return RET_PF_EMULATE
     kvm.sched.note(spte="present" if is_shadow_present_pte(spte) else "none", hit=False)
     return RET_PF_INVALID
+
+
+def refill_mmio_cache(vcpu: KvmVcpu, gfn: int) -> bool:
+    """handle_mmio_page_fault(): an MMIO SPTE hit refills the per-vCPU MMIO
+    cache (vcpu_cache_mmio_info) before returning RET_PF_EMULATE."""
+    return vcpu_cache_mmio_info(vcpu, 0, gfn, ACC_ALL)
 
 
 def try_async_pf(vcpu: KvmVcpu, gfn: int) -> int:
