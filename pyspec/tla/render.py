@@ -925,8 +925,15 @@ class Renderer:
         return checks + [Atom(f"{var}' = [{var} EXCEPT !{''.join(path)} = {value}]", src)] + after
 
     # ------------------------------------------------------------ declarations
-    def _init_range(self, v: ir.Var, tla: str, t: ir.Type, c: Ctx) -> list[Atom]:
-        in_range = self.range_pred(t, tla, c)
+    def _init_range(self, v: ir.Var, tla: str, c: Ctx, instances: str | None = None) -> list[Atom]:
+        """``Assert`` that the initial value of ``v`` (TLA+ ``tla``; a local of
+        every instance in ``instances`` when given) is inside its declared ranges."""
+        if instances is None:
+            in_range = self.range_pred(v.type, tla, c)
+        else:
+            cs, me = c.bind("self")
+            in_range = self.range_pred(v.type, f"{tla}[{me}]", cs)
+            in_range = None if in_range is None else f"\\A {me} \\in {instances} : {in_range}"
         if in_range is None:
             return []
         msg = f"{self.src(v.init.span)}: the initial value of '{v.name}' is outside its declared type"
@@ -938,7 +945,7 @@ class Renderer:
         for v in self.spec.vars:
             op = "=" if v.init_kind == "eq" else "\\in"
             out.append(Atom(f"{v.name} {op} {self.rhs(v.init, c)}", self.src(v.span)))
-            out += self._init_range(v, v.name, v.type, c)
+            out += self._init_range(v, v.name, c)
         for p in self.spec.processes:
             pc_ = self.ctx(p)
             for lv in p.locals:
@@ -947,7 +954,7 @@ class Renderer:
                 if p.index is None:
                     op = "=" if lv.init_kind == "eq" else "\\in"
                     out.append(Atom(f"{tla} {op} {self.rhs(lv.init, pc_)}", src))
-                    out += self._init_range(lv, tla, lv.type, c)
+                    out += self._init_range(lv, tla, c)
                     continue
                 dom = self._p(p.index_set, c)
                 if lv.init_kind == "eq":
@@ -959,11 +966,7 @@ class Renderer:
                     s_ = self._p(lv.init, pc_)
                     out.append(Atom(f"{tla} \\in {{{f} \\in [{dom} -> UNION {{{s_} : self \\in {dom}}}] : "
                                     f"\\A self \\in {dom} : {f}[self] \\in {s_}}}", src))
-                cs, me = c.bind("self")
-                in_range = self.range_pred(lv.type, f"{tla}[{me}]", cs)
-                if in_range is not None:
-                    msg = f"{self.src(lv.init.span)}: the initial value of '{lv.name}' is outside its declared type"
-                    out.append(Atom(f"Assert(\\A {me} \\in {dom} : {in_range}, {tla_string(msg)})", src))
+                out += self._init_range(lv, tla, c, instances=dom)
         for p in self.spec.processes:
             pc_ = self.ctx(p)
             tla = naming.pc_name(p.name)
