@@ -1192,14 +1192,10 @@ class Codegen:
             return None if all(d is None for _, d in ds) else ("rec", ds)
         return None
 
-    def gen_range_check(self, st: ir.Assign, src: str, c: Ctx, ind: str, out: list[str]) -> str:
-        """Check the value ``src`` assigned by ``st`` against the declared
-        ranges of the target's type (docs/semantics.md, Errors); returns the
-        name holding the checked value."""
-        ty = st.path[-1].type if st.path else st.root.type
-        d = self.range_desc(ty)
-        if d is None:
-            return src
+    def gen_range_check(self, st: ir.Assign, d: tuple, src: str, ind: str, out: list[str]) -> str:
+        """Check the value ``src`` assigned by ``st`` against ``d``, the
+        declared ranges of the target's type (docs/semantics.md, Errors);
+        returns the name holding the checked value."""
         what = repr(f"the value assigned to '{walk.target_text(st)}'")
         w = self.where(st)
         name = self.uniq("_rv_")
@@ -1216,7 +1212,7 @@ class Codegen:
         d = self.range_desc(st.path[-1].type if st.path else st.root.type)
         if d is not None and not (val.const and rt.outside_range(val.value, d) is rt.NOCHOICE):
             self.decode_lines(c, ind, out)
-            val = Py(self.gen_range_check(st, val.src, c, ind, out))
+            val = Py(self.gen_range_check(st, d, val.src, ind, out))
         if st.path:
             base = c.cur[k] if k in c.cur else self.read_slot(c, k).src
             src = self._update_src(base, st.root.type, st.path, val.src, c)

@@ -124,20 +124,10 @@ def outside_range(v: Any, d: tuple) -> Any:
     if tag == "opt":
         return NOCHOICE if v is NONE else outside_range(v, d[1])
     if tag in ("set", "seq"):
-        for x in v:
-            r = outside_range(x, d[1])
-            if r is not NOCHOICE:
-                return r
-        return NOCHOICE
-    if tag == "map":
-        for k, x in v._d.items():
-            for part, dd in ((k, d[1]), (x, d[2])):
-                if dd is not None:
-                    r = outside_range(part, dd)
-                    if r is not NOCHOICE:
-                        return r
-        return NOCHOICE
-    if tag == "tup":
+        parts = ((x, d[1]) for x in v)
+    elif tag == "map":
+        parts = ((part, dd) for k, x in v._d.items() for part, dd in ((k, d[1]), (x, d[2])))
+    elif tag == "tup":
         parts = zip(v, d[1])
     else:
         parts = ((v._d[n], dd) for n, dd in d[1])
@@ -153,7 +143,7 @@ def check_range(v: Any, d: tuple, what: str, where: str) -> Any:
     """``v`` if every int in it is inside its declared range, else an EvalError."""
     bad = outside_range(v, d)
     if bad is not NOCHOICE:
-        raise EvalError(f"{what} is outside its declared type: {fmt(bad)}", where)
+        range_error(bad, what, where)
     return v
 
 
