@@ -17,6 +17,7 @@ import jinja2
 
 from .. import files
 from ..ir import nodes as ir
+from ..ir.walk import iter_exprs
 from .render import (
     EXTENDS,
     HELPERS,
@@ -28,7 +29,6 @@ from .render import (
     Renderer,
     comment_lines,
     const_def_name,
-    iter_exprs,
     layout,
     mv_name,
     sort_values_name,

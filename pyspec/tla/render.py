@@ -20,7 +20,7 @@ from pathlib import Path
 from .. import names as naming
 from ..ir import nodes as ir
 from ..ir import walk
-from ..ir.walk import iter_exprs  # noqa: F401 - re-exported for export.py
+from ..ir.walk import iter_exprs
 from ..ir.walk import target_text as _target_text
 from .sourcemap import ActionInfo, SourceMap, VarInfo
 
