@@ -15,6 +15,8 @@ from .ir import nodes as ir
 #: Singleton processes of the spec being printed: their locals print as
 #: ``proc.local`` (valid inside and outside the process).
 _SINGLETONS: contextvars.ContextVar[frozenset] = contextvars.ContextVar("singletons", default=frozenset())
+#: The parameters of the action being printed: ``self`` prints as them.
+_ACTION_PARAMS: contextvars.ContextVar[tuple] = contextvars.ContextVar("action_params", default=())
 
 # Precedence levels, loosest first (mirrors grammar.lark).
 P_QUANT, P_IMPLIES, P_IF, P_OR, P_AND, P_NOT, P_CMP, P_RANGE, P_BOR, P_BXOR, P_BAND, P_SHIFT, \
@@ -81,6 +83,12 @@ def _fmt(e: ir.Expr) -> tuple[str, int]:  # noqa: C901 - one case per node
         return f"{e.enum}.{e.name}", P_ATOM
     if isinstance(e, (ir.ConstRef, ir.VarRef, ir.BoundRef)):
         return e.name, P_ATOM
+    if isinstance(e, ir.SelfRef) and _ACTION_PARAMS.get():
+        params = _ACTION_PARAMS.get()
+        return (params[0], P_ATOM) if len(params) == 1 else ("(" + ", ".join(params) + ")", P_ATOM)
+    if isinstance(e, ir.Index) and isinstance(e.base, ir.SelfRef) and len(_ACTION_PARAMS.get()) > 1 \
+            and isinstance(e.key, ir.Lit):
+        return _ACTION_PARAMS.get()[e.key.value], P_ATOM
     if isinstance(e, ir.SelfRef):
         return "self", P_ATOM
     if isinstance(e, ir.LocalRef):
@@ -224,7 +232,26 @@ def ir_P_OR() -> int:
 # ---------------------------------------------------------------- processes
 
 
+def _action(p: ir.Process) -> list[str]:
+    fair = {"weak": "fair ", "strong": "strong fair ", None: ""}[p.fairness]
+    head = f"{fair}action {p.name}"
+    if p.params:
+        binders = p.index_set.binders if len(p.params) > 1 else (ir.Binder(p.params[0], p.index_set),)
+        head += "(" + ", ".join(f"{b.name} in {format_expr(b.domain, P_OR)}" for b in binders) + ")"
+    out = [head + ":"]
+    if p.doc:
+        out.append("    " + _str(p.doc))
+    token = _ACTION_PARAMS.set(p.params)
+    try:
+        out.extend(_block(p.steps[0].body, "    ") or ["    pass"])
+    finally:
+        _ACTION_PARAMS.reset(token)
+    return out
+
+
 def _process(p: ir.Process) -> list[str]:
+    if p.is_action:
+        return _action(p)
     fair = {"weak": "fair ", "strong": "strong fair ", None: ""}[p.fairness]
     head = f"{fair}process {p.name}"
     if p.index is not None:
@@ -292,6 +319,9 @@ def _lets(e: ir.Expr) -> tuple[list[tuple[str, ir.Expr]], ir.Expr]:
     return out, e
 
 
+_PROPERTY_WORD = {"invariant": "invariant", "action": "action invariant", "temporal": "temporal"}
+
+
 def format_spec(spec: ir.Spec) -> str:
     token = _SINGLETONS.set(frozenset(p.name for p in spec.processes if p.index is None))
     try:
@@ -331,13 +361,13 @@ def _format_spec(spec: ir.Spec) -> str:
     for pr in spec.properties:
         lets, body = _lets(pr.expr)
         if pr.doc or lets:
-            out.append(f"{pr.kind} {pr.name}:")
+            out.append(f"{_PROPERTY_WORD[pr.kind]} {pr.name}:")
             if pr.doc:
                 out.append("    " + _str(pr.doc))
             out.extend(f"    let {n} = {format_expr(v)}" for n, v in lets)
             out.append("    " + format_expr(body))
         else:
-            out.append(f"{pr.kind} {pr.name}: {format_expr(pr.expr)}")
+            out.append(f"{_PROPERTY_WORD[pr.kind]} {pr.name}: {format_expr(pr.expr)}")
     for m in spec.models:
         out.append("")
         out.append(f"model {m.name}:")

@@ -189,7 +189,7 @@ def test_coming_from_lock_without_its_guard_fails_in_quint_and_in_pyspec(tmp_pat
 
     page = Path("docs/coming-from.md")
     blocks = doc_blocks.fenced_blocks(page)
-    spec_block = next(b for b in blocks if b.lang == "pyspec")
+    spec_block = next(b for b in blocks if b.lang == "pyspec" and "spec Lock" in b.body)
     assert "            await not locked\n" in spec_block.body
     spec = pyspec.load(str(tmp_path / "lock.pyspec"), text=spec_block.body.replace("            await not locked\n", ""))
     assert check(spec, "two", property="MutualExclusion").verdict == "violated"

@@ -97,7 +97,12 @@ class CompiledModel:
         pcs = [sl for sl in self.slots if sl.kind == "pc"]
         self._pc_mask = 0
         self._done_bits = 0
+        # terminated: every process (not action) instance at Done; a spec of
+        # actions alone never terminates (docs/semantics.md)
+        self._never_terminal = not any(not p.is_action for p in spec.processes)
         for sl in pcs:
+            if spec.process(sl.process).is_action:
+                continue
             self._pc_mask |= sl.mask << sl.off
             self._done_bits |= sl.codec.enc(ir.DONE) << sl.off
         self._keys = sorted({sl.key for sl in self.slots}, key=lambda k: [sl.key for sl in self.slots].index(k))
@@ -109,7 +114,13 @@ class CompiledModel:
         self._key_slot: dict[str, Any] = {}
         self._inst_ext: dict[int, Any] = {}
         groups: dict[str, list | None] = {}
+        # an action's program counter never changes: it is no part of the
+        # state the user sees (ir/state.py), so to_values leaves it out
+        actions = {p.name for p in spec.processes if p.is_action}
+        self._hidden = [sl for sl in self.slots if sl.kind == "pc" and sl.process in actions]
         for sl in self.slots:
+            if sl.kind == "pc" and sl.process in actions:
+                continue
             if sl.inst is None:
                 groups[sl.key] = None
                 self._key_slot[sl.key] = sl
@@ -199,8 +210,8 @@ class CompiledModel:
         return out
 
     def is_terminal(self, s: int) -> bool:
-        """Every process instance is at Done."""
-        return (s & self._pc_mask) == self._done_bits
+        """Every process instance is at Done (actions aside)."""
+        return not self._never_terminal and (s & self._pc_mask) == self._done_bits
 
     def step_info(self, aid: int, params: Iterable = ()) -> StepInfo:
         a = self.actions[aid]
@@ -254,7 +265,11 @@ class CompiledModel:
         """The packed state of a spec-level view (inverse of :meth:`to_values`)."""
         row = []
         ext = self.conv.ext
+        hidden = set(map(id, self._hidden))
         for sl in self.slots:
+            if id(sl) in hidden:  # an action's constant program counter
+                row.append(self.conv.int(self.spec.process(sl.process).steps[0].label, sl.type))
+                continue
             v = values[sl.key]
             if sl.inst is not None:
                 v = v[ext(sl.inst_value, self._index_type(sl.process))]

@@ -569,7 +569,13 @@ class Step:
 
 @dataclass(frozen=True, slots=True)
 class Process:
-    """A singleton (``index`` None) or indexed process (``self in index_set``)."""
+    """A singleton (``index`` None) or indexed process (``self in index_set``).
+
+    An action (``params`` not None) is a process with one step, labelled with
+    its name, that loops to itself: it has no program counter for the user
+    (states, traces and the TLA+ export leave it out).  Its instances are
+    the values of its parameters: ``self`` is the single parameter, or the
+    tuple of them (each parameter reads ``self[i]``)."""
 
     name: str
     index: str | None
@@ -580,6 +586,11 @@ class Process:
     fairness: str | None
     doc: str
     span: Span = field(compare=False, repr=False)
+    params: tuple[str, ...] | None = None
+
+    @property
+    def is_action(self) -> bool:
+        return self.params is not None
 
     @property
     def labels(self) -> tuple[str, ...]:

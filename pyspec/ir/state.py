@@ -1,7 +1,8 @@
 """The variables that make up a state, as reports and traces name them.
 
 A state has one entry per state variable (``var``), per process program
-counter (``proc.pc``) and per process local (``proc.local``).  For an indexed
+counter (``proc.pc``) and per process local (``proc.local``); actions
+(processes without a program counter for the user) add nothing.  For an indexed
 process the entry is a map from the process index to the value.
 """
 
@@ -27,7 +28,8 @@ def state_variables(spec: ir.Spec) -> list[StateVar]:
         label_t = ir.LabelType(p.name, p.labels)
         idx_t = p.index_set.type.elem if p.index_set is not None else None
         wrap = (lambda t, k=idx_t: ir.MapType(k, t)) if idx_t is not None else (lambda t: t)
-        out.append(StateVar(f"{p.name}.pc", wrap(label_t), "pc", p.name, None))
+        if not p.is_action:  # an action's program counter never changes: not shown
+            out.append(StateVar(f"{p.name}.pc", wrap(label_t), "pc", p.name, None))
         for lv in p.locals:
             out.append(StateVar(f"{p.name}.{lv.name}", wrap(lv.type), "local", p.name, lv.name))
     return out

@@ -72,6 +72,7 @@ class ProcDecl:
     labels: dict[str, Span]
     span: Span
     index_set: ir.Expr | None = None  # checked once, in the procs phase
+    params: tuple[str, ...] | None = None  # an action's parameters; None for a process
 
 
 def span_of(node, path: str) -> Span:
@@ -324,10 +325,14 @@ class Checker:
             self._def_sig(item)
         elif phase == "procs" and d == "process_decl":
             self._proc_decl(item)
+        elif phase == "procs" and d == "action_def":
+            self._action_decl(item)
         elif phase == "defs" and d == "def_decl":
             self._def_body(item)
         elif phase == "steps" and d == "process_decl":
             self._process(item)
+        elif phase == "steps" and d == "action_def":
+            self._action(item)
         elif phase == "props" and d in ("invariant_decl", "action_decl", "temporal_decl"):
             self._property(item)
         elif phase == "models" and d == "model_decl":
@@ -583,6 +588,68 @@ class Checker:
 
     _goto_edges: list = []
 
+    # --------------------------------------------------------------- actions
+    # An action is a named, parameterised atomic step without a program
+    # counter (TLA+'s action operators).  It is checked and exported as a
+    # process with one step that loops to itself, one instance per tuple of
+    # parameters; ``Process.params`` tells the backends to show it as an
+    # action (no pc in states, TLA+ or traces).
+    def _action_parts(self, item):
+        fairness = None
+        kids = []
+        for c in item.children:
+            if isinstance(c, lark.Tree) and c.data == "override":
+                continue
+            if isinstance(c, lark.Tree) and c.data in ("weak_fair", "strong_fair"):
+                fairness = "weak" if c.data == "weak_fair" else "strong"
+                continue
+            kids.append(c)
+        tok, params, block = kids
+        return tok, fairness, params, block
+
+    def _action_decl(self, item) -> None:
+        tok, fairness, params, block = self._action_parts(item)
+        name = str(tok)
+        self._new_name(name, tok)
+        span = self.sp(tok)
+        index_type = index_set = None
+        names: tuple[str, ...] = ()
+        if params is not None:
+            try:
+                binders, bound = self._binders(params.children, Scope("const"))
+            except Bail:  # reported; the action still exists for its uses
+                binders = []
+            names = tuple(b.name for b in binders)
+            for b in binders:
+                self._check_reserved(b.name, b.span)
+            if len(binders) == 1:
+                index_set, index_type = binders[0].domain, bound[names[0]]
+            elif binders:
+                index_type = TupleType(tuple(bound[n] for n in names))
+                elem = ir.TupleLit(span, index_type, tuple(ir.BoundRef(b.span, bound[b.name], b.name)
+                                                           for b in binders))
+                index_set = ir.SetComp(span, SetType(index_type), elem, tuple(binders), None)
+        pd = ProcDecl(name, "self" if index_set is not None else None, index_type, {}, {name: span}, span,
+                      index_set, params=names)
+        self.procs[name] = pd
+
+    def _action(self, item) -> None:
+        tok, fairness, params, block = self._action_parts(item)
+        pd = self.procs.get(str(tok))
+        if pd is None:
+            return
+        doc = ""
+        docs = [c for c in block.children if isinstance(c, lark.Tree) and c.data == "docstring"]
+        if docs:
+            doc = _string_value(docs[0].children[0])
+        self._goto_edges, self._goto_only = [], set()
+        self._cur_label = pd.name
+        again = ir.Jump(pd.name)
+        body, _ = self._block(block, Scope("step", proc_decl=pd), pd)
+        step = ir.Step(pd.name, pd.name, body, again, None, pd.span)
+        self.processes[pd.name] = ir.Process(pd.name, pd.index, pd.index_set, (), (step,), again,
+                                             fairness, doc, pd.span, params=pd.params)
+
     def _step(self, it, pd: ProcDecl, proc: ir.Process, fallthrough, targets) -> ir.Step:
         fairness = None
         for c in it.children:
@@ -640,6 +707,10 @@ class Checker:
             return ir.Await(span, cond), False
         if d == "goto_stmt":
             tok = st.children[0]
+            if pd.params is not None:
+                self.err(f"'goto' in action '{pd.name}': an action has no labels; it may fire again "
+                         f"whenever it is enabled", st)
+                raise Bail
             if str(tok) != ir.DONE and str(tok) not in pd.labels:
                 self.err(f"'goto {tok}': process '{pd.name}' has no label '{tok}'", tok)
                 raise Bail
@@ -826,6 +897,8 @@ class Checker:
             self.err("'self' cannot be rebound", tok)
         elif name in scope.bound:
             self.err(f"'{name}' is already bound in this expression; choose another name", tok)
+        elif scope.proc_decl is not None and name in (scope.proc_decl.params or ()):
+            self.err(f"'{name}' hides a parameter of action '{scope.proc_decl.name}'; choose another name", tok)
         elif name in self.declared_at:
             self.err(f"'{name}' hides the declaration at {self._at(self.declared_at[name])}; choose another name", tok)
 
@@ -1118,7 +1191,17 @@ class Checker:
         if n in scope.bound:
             return ir.BoundRef(span, scope.bound[n], n)
         pd = scope.proc_decl
+        if pd is not None and pd.params and n in pd.params:
+            if len(pd.params) == 1:
+                return ir.SelfRef(span, pd.index_type, pd.name)
+            i = pd.params.index(n)
+            whole = ir.SelfRef(span, pd.index_type, pd.name)
+            return ir.Index(span, pd.index_type.elems[i], whole, ir.Lit(span, INT, i))
         if n == "self":
+            if pd is not None and pd.params is not None:
+                self.err(f"'self' is not defined in action '{pd.name}': name its parameters "
+                         f"(action {pd.name}(p in S): ...)", tok)
+                raise Bail
             if pd is not None and pd.index is not None:
                 return ir.SelfRef(span, pd.index_type, pd.name)
             self.err("'self' is only defined inside an indexed process", tok)
@@ -1149,6 +1232,9 @@ class Checker:
             raise Bail
         if n in self.sorts or n in self.enums:
             self.err(f"'{n}' is a type; write a value as {n}.name", tok)
+            raise Bail
+        if n in self.procs and self.procs[n].params is not None:
+            self.err(f"'{n}' is an action, not a value (it has no program counter or locals)", tok)
             raise Bail
         if n in self.procs:
             p = self.procs[n]
@@ -1228,6 +1314,9 @@ class Checker:
 
     def _proc_member(self, p: ProcDecl, idx, ftok, span, scope: Scope):
         fname = str(ftok)
+        if p.params is not None:
+            self.err(f"'{p.name}' is an action: it has no program counter or locals", ftok)
+            raise Bail
         if fname == "pc":
             return ir.PcRef(span, LabelType(p.name, tuple(p.labels) + (ir.DONE,)), p.name, idx)
         if fname in p.locals:
@@ -1813,7 +1902,7 @@ def _name_token(item: lark.Tree):
 
 def _kind_word(data: str) -> str:
     return {"const_decl": "constant", "var_decl": "variable", "def_decl": "def", "process_decl": "process",
-            "invariant_decl": "invariant", "action_decl": "action property", "temporal_decl": "temporal property",
+            "action_def": "action", "invariant_decl": "invariant", "action_decl": "action invariant", "temporal_decl": "temporal property",
             "sort_decl": "sort", "enum_decl": "enum", "type_decl": "type", "model_decl": "model"}.get(data, data)
 
 

@@ -8,6 +8,7 @@ second) and is built once per process.
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 import lark
@@ -331,6 +332,12 @@ def _unexpected_token(e: UnexpectedToken, text: str, path: str) -> tuple[str, Sp
         return "unexpected indentation", Span(path, line, col, line, col + 1)
     if expected == {"_INDENT"}:
         return "expected an indented block", span
+    old = _old_action_property(lines, getattr(tok, "line", None))
+    if old is not None:
+        line, col, name = old
+        return (f"'action {name}:' declares an action (a step of statements, TLA+'s {name} == ...); "
+                f"a property over steps is written 'action invariant {name}: ...'",
+                Span(path, line, col, line, col + len("action")))
     # habits from other languages
     nxt = text[tok.end_pos:tok.end_pos + 1] if tok.end_pos is not None else ""
     doubled = prev is not None and str(prev) == str(tok) and prev.end_pos == tok.start_pos
@@ -368,6 +375,29 @@ def _unexpected_token(e: UnexpectedToken, text: str, path: str) -> tuple[str, Sp
         return ("unexpected '==' (assign with '=', or use 'await' to wait for a condition)",
                 Span(path, prev.line, prev.column, prev.line, prev.column + 2))
     return f"unexpected {_describe_token(tok)}" + _expected_words(expected), span
+
+
+_ACTION_HEADER = re.compile(r"(?:override\s+)?(?:(?:strong\s+)?fair\s+)?(action)\s+([A-Za-z_]\w*)\s*:")
+
+
+def _old_action_property(lines: list[str], line: int | None) -> tuple[int, int, str] | None:
+    """The header of the declaration holding ``line`` when it is ``action
+    Name:`` whose body is an expression (the spelling of action properties
+    before actions existed): its line, column and name; else None."""
+    if not line:
+        return None
+    for n in range(min(line, len(lines)), 0, -1):
+        src = lines[n - 1]
+        if not src.strip() or src.lstrip().startswith("#") or src[0] in " \t\f":
+            continue
+        m = _ACTION_HEADER.match(src)
+        if m is None:
+            return None
+        body = src[m.end():].strip() or (lines[n].strip() if n < len(lines) else "")
+        if re.search(r"\bnext\(|==|!=|\bimplies\b|<=|>=", body):
+            return n, m.start(1) + 1, m.group(2)
+        return None
+    return None
 
 
 def _eof_or_line_span(path: str, text: str, e) -> Span:

@@ -53,6 +53,7 @@ from .text import (
     meets_expectation,
     params_text,
     process_title,
+    step_title,
     render_trace,
     trace_changes,
 )
@@ -660,7 +661,7 @@ def _replay_view(replay: Any, adapter: str, report: Report, spec: ir.Spec | None
         if st.label is None:
             who = "init"
         elif st.index < len(report.trace):
-            who = f"{process_title(report.trace[st.index], spec)} {st.label}"
+            who = step_title(report.trace[st.index], spec)
         else:
             who = f"{st.process} {st.label}"
         rows.append({

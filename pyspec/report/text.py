@@ -125,16 +125,31 @@ def trace_changes(report: Report, spec: ir.Spec | None) -> list[list[Change]]:
 
 
 def process_title(step: TraceStep, spec: ir.Spec | None) -> str:
-    """``proc`` or ``proc[index]`` in the spec's syntax (None: no process)."""
+    """``proc`` or ``proc[index]`` in the spec's syntax (None: no process);
+    an action with its arguments, ``Request(p1)`` or ``Send(p1, p2)``."""
     who = step.process or ""
+    proc = None
+    if spec is not None:
+        proc = next((p for p in spec.processes if p.name == step.process), None)
+    it = proc.index_set.type.elem if proc is not None and proc.index_set is not None else None
+    if proc is not None and proc.is_action:
+        if step.self is None:
+            return who
+        if len(proc.params) == 1:
+            return f"{who}({_fmt(_decode(step.self, it), it)})"
+        args = _decode(step.self, it)
+        return f"{who}({', '.join(_fmt(a, t) for a, t in zip(args, it.elems))})"
     if step.self is not None:
-        it = None
-        if spec is not None:
-            for p in spec.processes:
-                if p.name == step.process and p.index_set is not None:
-                    it = p.index_set.type.elem
         who += f"[{_fmt(_decode(step.self, it), it)}]"
     return who
+
+
+def step_title(step: TraceStep, spec: ir.Spec | None) -> str:
+    """``proc[index] Label``, or an action's ``Request(p1)`` (its label is its name)."""
+    who = process_title(step, spec)
+    if spec is not None and any(p.name == step.process and p.is_action for p in spec.processes):
+        return who
+    return f"{who} {step.label}"
 
 
 def params_text(step: TraceStep) -> str:
@@ -154,7 +169,7 @@ def render_trace(report: Report, spec: ir.Spec | None) -> list[str]:
         else:
             where = f"  ({st.source})" if st.source else ""
             params = f"  with {params_text(st)}" if st.params else ""
-            out.append(f"State {i + 1}: {process_title(st, spec)} {st.label}{where}{params}{loop_mark}")
+            out.append(f"State {i + 1}: {step_title(st, spec)}{where}{params}{loop_mark}")
         for c in changes:
             out.append(f"    {c.name} = {_fmt(c.new, c.type)}")
     if report.loop_start is not None and n:

@@ -85,7 +85,7 @@ def render_module(spec: ir.Spec, root: str | None = None) -> tuple[str, SourceMa
     recursive = r.recursive_decls()
     init_text, init_lines = _block_text(r.init_items())
     steps = [r.step_operator(s) for s in spec.steps]
-    process_ops = [r.process_operator(p) for p in spec.processes]
+    process_ops = [b for p in spec.processes if (b := r.process_operator(p)) is not None]
     next_items = r.next_items()
     terminating = r.terminating()
     fairness = r.fairness_items()

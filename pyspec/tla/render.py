@@ -355,6 +355,9 @@ class Renderer:
         for d in s.defs:
             claim(d.name, f"def '{d.name}'")
         for p in s.processes:
+            if p.is_action:  # one operator, the action's own name; no pc
+                claim(p.name, f"action '{p.name}'")
+                continue
             claim(p.name, f"process '{p.name}'")
             claim(naming.pc_name(p.name), f"program counter of process '{p.name}'")
             for lv in p.locals:
@@ -387,6 +390,8 @@ class Renderer:
                 out.append(VarInfo(naming.local_name(p.name, lv.name), f"{p.name}.{lv.name}", "local",
                                    lv.type, p.name, it))
         for p in self.spec.processes:
+            if p.is_action:  # an action's program counter never changes: not exported
+                continue
             out.append(VarInfo(naming.pc_name(p.name), f"{p.name}.pc", "pc",
                                ir.LabelType(p.name, p.labels), p.name, self.index_type(p)))
         return out
@@ -428,12 +433,15 @@ class Renderer:
         g |= {"self", NONE_NAME, s.name} | set(HELPERS) | set(self.model_values)
         g |= {c.name for c in s.consts} | {d.name for d in s.defs} | {p.name for p in s.properties}
         g |= set(self.all_vars) | {p.name for p in s.processes}
-        g |= {naming.step_name(st.process, st.label) for st in s.steps}
+        g |= {self.step_op(st) for st in s.steps}
         g |= {sort_values_name(x.name) for x in s.sorts} | {const_def_name(c.name) for c in s.consts}
         return frozenset(g)
 
     def ctx(self, process: ir.Process | None = None) -> Ctx:
-        return Ctx({}, self.globals, process, frozenset())
+        taken = self.globals
+        if process is not None and process.is_action:  # its operator's parameters
+            taken = taken | set(process.params)
+        return Ctx({}, taken, process, frozenset())
 
     # ------------------------------------------------------------ defs
     def def_order(self) -> list[ir.Def]:
@@ -551,7 +559,31 @@ class Renderer:
         return (v if i is None else f"{v}[{i}]"), True
 
     def _e_SelfRef(self, e, c):
+        p = self.procs[e.process]
+        if p.is_action:  # the action's operator takes its parameters by name
+            return (p.params[0], True) if len(p.params) == 1 else ("<<" + ", ".join(p.params) + ">>", True)
         return "self", True
+
+    def step_op(self, step: ir.Step) -> str:
+        """The TLA+ operator of a step: an action's own name, else ``<process>_<label>``."""
+        return step.process if self.procs[step.process].is_action else naming.step_name(step.process, step.label)
+
+    def action_args(self, p: ir.Process) -> str:
+        """``(p, q)`` after an action's operator name; ``(self)`` for an indexed process."""
+        if p.is_action:
+            return f"({', '.join(p.params)})" if p.params else ""
+        return "(self)" if p.index is not None else ""
+
+    def over_instances(self, p: ir.Process, quant: str, body: str, c: Ctx) -> str:
+        """``body`` under ``\\E``/``\\A`` over the instances of ``p`` (none for a singleton)."""
+        if p.index is None:
+            return body
+        if p.is_action and len(p.params) > 1:
+            for b in reversed(p.index_set.binders):
+                body = f"{quant} {b.name} \\in {self._p(b.domain, c)} : {body}"
+            return body
+        name = p.params[0] if p.is_action else "self"
+        return f"{quant} {name} \\in {self._p(p.index_set, c)} : {body}"
 
     def _e_BoundRef(self, e: ir.BoundRef, c: Ctx):
         return c.bound.get(e.name, e.name), True
@@ -676,6 +708,8 @@ class Renderer:
         return f"{self._p(key, c)} + 1"
 
     def _e_Index(self, e: ir.Index, c: Ctx):
+        if isinstance(e.base, ir.SelfRef) and self.procs[e.base.process].is_action and isinstance(e.key, ir.Lit):
+            return self.procs[e.base.process].params[e.key.value], True  # one parameter of several
         base = self._p(e.base, c)
         bt = strip(e.base.type)
         if isinstance(bt, (ir.SeqType, ir.TupleType)):
@@ -760,12 +794,16 @@ class Renderer:
     def step_operator(self, step: ir.Step) -> Block:
         p = self.procs[step.process]
         c = self.ctx(p)
-        name = naming.step_name(p.name, step.label)
-        pc = naming.pc_name(p.name)
-        me = f"{pc}[self]" if p.index is not None else pc
-        items = [Atom(f"{me} = {tla_string(step.label)}", self.src(step.span))]
+        name = self.step_op(step)
+        items = []
+        if not p.is_action:
+            pc = naming.pc_name(p.name)
+            me = f"{pc}[self]" if p.index is not None else pc
+            items.append(Atom(f"{me} = {tla_string(step.label)}", self.src(step.span)))
         items += self._stmts(list(step.body), c, step, finish=True)[0]
-        head = f"{name}(self)" if p.index is not None else name
+        if not items:
+            items.append(Atom("TRUE", self.src(step.span)))
+        head = name + self.action_args(p)
         lines = layout(Conj(items), 4)
         text = head + " ==\n" + "\n".join("    " + ln if i == 0 else ln for i, (ln, _) in enumerate(lines))
         srcs = [(i + 1, s) for i, (_, s) in enumerate(lines) if s]
@@ -778,6 +816,8 @@ class Renderer:
         untouched = [v for v in self.all_vars if v not in c.assigned and v != pc]
         if untouched:
             out.append(Atom(f"UNCHANGED <<{', '.join(untouched)}>>"))
+        if p.is_action:
+            return out
         nxt = self.control(target, self.post_ctx(c))
         if p.index is not None:
             out.append(Atom(f"{pc}' = [{pc} EXCEPT ![self] = {nxt}]", src))
@@ -968,6 +1008,8 @@ class Renderer:
                                     f"\\A self \\in {dom} : {f}[self] \\in {s_}}}", src))
                 out += self._init_range(lv, tla, c, instances=dom)
         for p in self.spec.processes:
+            if p.is_action:
+                continue
             pc_ = self.ctx(p)
             tla = naming.pc_name(p.name)
             start = self.control(p.start, pc_)
@@ -977,7 +1019,9 @@ class Renderer:
                 out.append(Atom(f"{tla} = [self \\in {self._p(p.index_set, c)} |-> {start}]", self.src(p.span)))
         return out
 
-    def process_operator(self, p: ir.Process) -> Block:
+    def process_operator(self, p: ir.Process) -> Block | None:
+        if p.is_action:  # its step operator is the action
+            return None
         ops = [naming.step_name(p.name, s.label) + ("(self)" if p.index is not None else "") for s in p.steps]
         head = f"{p.name}(self)" if p.index is not None else p.name
         body = " \\/ ".join(ops) if ops else "FALSE"
@@ -990,20 +1034,26 @@ class Renderer:
             if p.index is None:
                 out.append(p.name)
             else:
-                out.append(f"(\\E self \\in {self._p(p.index_set, c)} : {p.name}(self))")
-        out.append("Terminating")
+                out.append("(" + self.over_instances(p, "\\E", p.name + self.action_args(p), c) + ")")
+        if self.terminating() is not None:
+            out.append("Terminating")
         return out
 
-    def terminating(self) -> str:
+    def terminating(self) -> str | None:
+        """Every process is done: a stuttering step, so that termination is
+        not a deadlock; None when the spec has no process (actions alone
+        never terminate: docs/semantics.md)."""
         c = self.ctx()
         conds = []
         for p in self.spec.processes:
+            if p.is_action:
+                continue
             pc = naming.pc_name(p.name)
             if p.index is None:
                 conds.append(f'{pc} = "Done"')
             else:
                 conds.append(f'(\\A self \\in {self._p(p.index_set, c)} : {pc}[self] = "Done")')
-        return " /\\ ".join(conds + ["UNCHANGED vars"])
+        return " /\\ ".join(conds + ["UNCHANGED vars"]) if conds else None
 
     def fairness_items(self) -> list[str]:
         out = []
@@ -1011,6 +1061,11 @@ class Renderer:
         for p in self.spec.processes:
             prefix = f"\\A self \\in {self._p(p.index_set, c)} : " if p.index is not None else ""
             arg = "(self)" if p.index is not None else ""
+            if p.is_action:
+                if p.fairness:
+                    kind = "WF" if p.fairness == "weak" else "SF"
+                    out.append(self.over_instances(p, "\\A", f"{kind}_vars({p.name}{self.action_args(p)})", c))
+                continue
             if p.fairness:
                 kind = "WF" if p.fairness == "weak" else "SF"
                 out.append(f"{prefix}{kind}_vars({p.name}{arg})")
@@ -1141,7 +1196,7 @@ class Renderer:
     def sourcemap(self) -> SourceMap:
         sm = SourceMap(self.spec.name, self.src(self.spec.span).rsplit(":", 1)[0])
         for st in self.spec.steps:
-            op = naming.step_name(st.process, st.label)
+            op = self.step_op(st)
             sm.actions[op] = ActionInfo(op, st.process, st.label, self.procs[st.process].index is not None,
                                         self.src(st.span))
         sm.variables = list(self.state_vars)

@@ -401,7 +401,7 @@ class SpecGen:
             self.use("action")
             v = r.choice(["x", "len(q)", "len(msgs)", "pair[0]"])
             op = r.choice(["<=", ">=", "!="])
-            lines.append(f"action Act: next({v}) {op} {v} or {self.bool_e(1, {})}")
+            lines.append(f"action invariant Act: next({v}) {op} {v} or {self.bool_e(1, {})}")
             checks.append("Act")
         if r.random() < 0.5:
             lines.append(f"temporal Live: {self.temporal()}")

@@ -90,7 +90,7 @@ process p:
         s:
             k = K.k2 if k == K.k1 else K.k1
 invariant I: m[k] >= 0
-action A: m[next(k)] >= 0
+action invariant A: m[next(k)] >= 0
 model inv:
     check I
 model act:

@@ -72,10 +72,10 @@ def test_override_of_a_property(tmp_path):
     from pyspec import load
 
     (tmp_path / "base.pyspec").write_text("spec Base\nvar x: int = 0\nprocess p:\n    s:\n        x = 1\n"
-                                          "invariant I: x >= 0\naction A: next(x) >= x\n"
+                                          "invariant I: x >= 0\naction invariant A: next(x) >= x\n"
                                           "temporal L: eventually x == 1\n")
     (tmp_path / "child.pyspec").write_text("spec Child\nextends base\noverride invariant I: x >= 1\n"
-                                           "override action A: next(x) > x\noverride temporal L: always x == 0\n"
+                                           "override action invariant A: next(x) > x\noverride temporal L: always x == 0\n"
                                            "model m:\n    check I: violated\n")
     spec = load(str(tmp_path / "child.pyspec"))
     from pyspec.printer import format_expr

@@ -625,7 +625,7 @@ def test_declaration_type_errors(decl, message):
 
 # --------------------------------------------------------------- properties
 def test_next_in_action_properties():
-    spec, diags = load(PRELUDE + "action Grows: next(x) >= x\n")
+    spec, diags = load(PRELUDE + "action invariant Grows: next(x) >= x\n")
     assert spec is not None, diags.render()
     e = next(p for p in spec.properties if p.name == "Grows").expr
     assert isinstance(e.left, ir.Next) and str(e.left.type) == "int"
@@ -633,9 +633,9 @@ def test_next_in_action_properties():
 
 @pytest.mark.parametrize("prop,message", [
     ("invariant I: next(x) == x", "next(...) is only allowed in an 'action' property"),
-    ("action A: next(next(x)) == x", "next(...) cannot be nested"),
-    ("action A: next(x, x) == x", "next(...) takes one expression"),
-    ("action A: x + 1", "action 'A' must be a bool, got 'int'"),
+    ("action invariant A: next(next(x)) == x", "next(...) cannot be nested"),
+    ("action invariant A: next(x, x) == x", "next(...) takes one expression"),
+    ("action invariant A: x + 1", "action 'A' must be a bool, got 'int'"),
 ])
 def test_next_errors(prop, message):
     assert errors(PRELUDE + prop + "\n")[0] == message

@@ -80,8 +80,8 @@ def build_trace(model: CompiledModel, states: list[int], aids: list[int] | None 
 
 
 def replay_params(model: CompiledModel, trace: list[TraceStep]) -> None:
-    """Fill in the ``any`` choices (``params``, ``display``) of a trace whose
-    engine does not report them (TLC): each step is found again among the
+    """Fill in the ``any`` choices (``params``, ``display``) and the instances
+    of actions of a trace whose engine does not report them (TLC): each step is found again among the
     successors of the previous state, with the same process, instance,
     label and next state.  Steps not found are left as they are."""
     types = state_types(model.spec)
@@ -89,13 +89,26 @@ def replay_params(model: CompiledModel, trace: list[TraceStep]) -> None:
     for st in trace:
         s = model.from_values({k: from_itf(v, types[k]) for k, v in st.state.items()})
         if prev is not None and st.process is not None:
+            # an action's instance is its arguments, which TLC's trace does
+            # not name (no program counter tells them): found here too
+            open_self = st.self is None and _is_indexed_action(model.spec, st.process)
             for info, t in model.successors(prev):
                 if t == s and info.process == st.process and info.label == st.label and \
-                        _itf_self(model, info) == st.self:
+                        (open_self or _itf_self(model, info) == st.self):
                     st.params = {k: to_itf(v) for k, v in info.params.items()}
                     st.display = {k: format_value(v) for k, v in info.params.items()}
+                    if open_self:
+                        st.self = _itf_self(model, info)
                     break
         prev = s
+
+
+def _is_indexed_action(spec: ir.Spec, process: str) -> bool:
+    try:
+        p = spec.process(process)
+    except (KeyError, ValueError):
+        return False
+    return p.is_action and p.index is not None
 
 
 def state_itf(model: CompiledModel, s: int, types: dict[str, ir.Type] | None = None) -> dict[str, Any]:

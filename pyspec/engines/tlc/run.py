@@ -204,11 +204,14 @@ def run_job(spec: ir.Spec, model: ir.Model, job: Job, tools: Tools, opts: Option
 
 
 def _replay_params(spec: ir.Spec, model: ir.Model, rep: Report) -> None:
-    """TLC's traces do not say what ``any`` chose: find each step again in
+    """TLC's traces do not say what ``any`` chose, nor which instance of an
+    action took a step: find each step again in
     the embedded engine's successor function (same process, label and next
     state), so that both engines show the same bindings.  Best effort: a
     trace that cannot be replayed keeps its steps without bindings."""
-    if not rep.trace or not any(s.label is not None and _has_any(spec, s.process, s.label) for s in rep.trace):
+    if not rep.trace or not any(s.label is not None and (_has_any(spec, s.process, s.label) or s.self is None
+                                                         and _is_indexed_action(spec, s.process))
+                                for s in rep.trace):
         return
     try:
         from ..embedded.runner import compiled
@@ -217,6 +220,11 @@ def _replay_params(spec: ir.Spec, model: ir.Model, rep: Report) -> None:
         replay_params(compiled(spec, model.name), rep.trace)
     except Exception:  # noqa: BLE001 - the report stands without the bindings
         return
+
+
+def _is_indexed_action(spec: ir.Spec, process: str | None) -> bool:
+    p = next((p for p in spec.processes if p.name == process), None)
+    return p is not None and p.is_action and p.index is not None
 
 
 def _has_any(spec: ir.Spec, process: str | None, label: str | None) -> bool:

@@ -8,45 +8,9 @@ is the same whichever engine produced the report.
 
 from __future__ import annotations
 
-from typing import Any
-
-from ... import values as V
 from ...ir import nodes as ir
 from ...report import Report
 from ...report.text import render_trace
-
-
-def state_types(spec: ir.Spec) -> dict[str, ir.Type]:
-    """The type of every report state key (``x``, ``p.local``, ``p.pc``)."""
-    out: dict[str, ir.Type] = {v.name: v.type for v in spec.vars}
-    for p in spec.processes:
-        it = p.index_set.type.elem if p.index is not None and isinstance(p.index_set.type, ir.SetType) else None
-        pcs = ir.LabelType(p.name, p.labels)
-        for lv in p.locals:
-            out[f"{p.name}.{lv.name}"] = lv.type if it is None else ir.MapType(it, lv.type)
-        out[f"{p.name}.pc"] = pcs if it is None else ir.MapType(it, pcs)
-    return out
-
-
-def format_itf(value: Any, ty: ir.Type | None) -> str:
-    if ty is None:
-        return repr(value)
-    try:
-        return V.format_typed(V.from_itf(value, ty), ty)
-    except (TypeError, KeyError, ValueError):
-        return repr(value)
-
-
-def step_title(step, spec: ir.Spec) -> str:
-    if step.process is None:
-        return "initial state" if step.step == 0 else "stutter (every process is done)"
-    who = step.process
-    if step.self is not None:
-        p = spec.process(step.process)
-        it = p.index_set.type.elem if isinstance(p.index_set.type, ir.SetType) else None
-        who += f"[{format_itf(step.self, it)}]"
-    params = "".join(f" {k}={v}" for k, v in step.params.items())
-    return f"{who}.{step.label}{params}"
 
 
 def format_trace(rep: Report, spec: ir.Spec, indent: str = "  ") -> list[str]:
