@@ -34,7 +34,7 @@ PYTHON_RESERVED = frozenset(keyword.kwlist) | frozenset({"None", "True", "False"
 #: Names the TLA+ module defines for itself.
 TLA_GENERATED = frozenset("""
 Init Next Spec vars Fairness TypeOK Terminating StateConstraint Symmetry
-BitAnd BitOr BitXor BitNot ShiftLeft ShiftRight Pow2 NoneValue Min Max MinOf MaxOf
+BitAnd BitOr BitXor BitNot ShiftLeft ShiftRight Pow2 NoneValue Min Max MinOf MaxOf SeqsUpTo
 """.split())
 
 

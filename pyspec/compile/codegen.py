@@ -676,6 +676,10 @@ class Codegen:
             m = self.ex(e.right.args[0], c)
             neg = "not " if op == "not_in" else ""
             return self.fold(f"({a.src} {neg}in {m.src}._d)", a, m)
+        if op in ("in", "not_in"):
+            test = self._member_test(a, e.right, c)
+            if test is not None:
+                return Py(f"(not {test.src})") if op == "not_in" else test
         b = self.ex(e.right, c)
         if op in self._ARITH:
             return self.fold(f"({a.src} {self._ARITH[op]} {b.src})", a, b)
@@ -700,6 +704,27 @@ class Codegen:
             fn = {"pow": "power", "shl": "shl", "shr": "shr"}[op]
             return self.fold(f"_rt.{fn}({a.src}, {b.src}, {w})", a, b)
         raise CompileError(f"{e.span}: unsupported operator {op}")
+
+    def _member_test(self, a: Py, s: ir.Expr, c) -> Py | None:
+        """``a in s`` without building ``s`` when it is a set of maps or of
+        sequences (``maps``, ``seqs``, ``subsets`` of them: a TypeOK over a
+        network of channels would enumerate millions of values); None for
+        any other set."""
+        if not (isinstance(s, ir.Builtin) and s.name in ("maps", "seqs", "subsets")):
+            return None
+        v = self.uniq("_mv_")
+        inner_set = s.args[1] if s.name == "maps" else s.args[0]
+        inner = self._member_test(Py(v), inner_set, c)
+        if inner is None:
+            elems = self.ex(inner_set, c)
+            inner = Py(f"({v} in {elems.src})")
+        if s.name == "maps":
+            dom = self.ex(s.args[0], c)
+            return Py(f"_rt.is_map_over({a.src}, {dom.src}, lambda {v}: {inner.src})")
+        if s.name == "seqs":
+            n = self.ex(s.args[1], c)
+            return Py(f"_rt.is_seq_over({a.src}, {n.src}, lambda {v}: {inner.src})")
+        return Py(f"(type({a.src}) is frozenset and all({inner.src} for {v} in {a.src}))")
 
     def _ex_IfExpr(self, e, c):
         cond = self.ex(e.cond, c)
@@ -929,6 +954,10 @@ class Codegen:
             return self.fold(f"({a.src} + ({args[1].src},))", *args)
         if n in ("subsets", "keys", "unions"):
             return self.fold(f"_rt.{n}({a.src})", a)
+        if n == "maps":
+            return self.fold(f"_rt.maps({a.src}, {args[1].src})", *args)
+        if n == "seqs":
+            return self.fold(f"_rt.seqs({a.src}, {args[1].src}, {w})", *args)
         if n in ("min", "max", "head", "tail"):
             fn = {"min": "smin", "max": "smax", "head": "head", "tail": "tail"}[n]
             return self.fold(f"_rt.{fn}({a.src}, {w})", a)

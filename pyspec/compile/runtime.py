@@ -13,7 +13,7 @@ Values are those of :mod:`pyspec.values`: frozenset, :class:`FMap`,
 
 from __future__ import annotations
 
-from itertools import combinations
+from itertools import combinations, product
 from typing import Any
 
 from ..values import NONE, EnumValue, FMap, ModelValue, Record, sort_key
@@ -305,6 +305,32 @@ def tail(q: tuple, where: str = "") -> tuple:
 def subsets(s: frozenset) -> frozenset:
     elems = sorted_elems(s)
     return frozenset(frozenset(c) for n in range(len(elems) + 1) for c in combinations(elems, n))
+
+
+def maps(keys_: frozenset, values: frozenset) -> frozenset:
+    """Every map with keys ``keys_`` and values in ``values`` (TLA+'s [S -> T])."""
+    ks = sorted_elems(keys_)
+    vs = sorted_elems(values)
+    return frozenset(FMap(zip(ks, combo)) for combo in product(vs, repeat=len(ks)))
+
+
+def seqs(elems: frozenset, n: int, where: str = "") -> frozenset:
+    """Every sequence over ``elems`` of length 0..n."""
+    if n < 0:
+        raise EvalError(f"seqs() with a negative maximum length ({n})", where)
+    es = sorted_elems(elems)
+    return frozenset(c for k in range(n + 1) for c in product(es, repeat=k))
+
+
+def is_map_over(m: Any, keys_: frozenset, value_ok) -> bool:
+    """``m in maps(keys_, V)`` without building the set: its keys are exactly
+    ``keys_`` and ``value_ok`` holds for each value."""
+    return isinstance(m, FMap) and m._d.keys() == keys_ and all(value_ok(v) for v in m._d.values())
+
+
+def is_seq_over(q: Any, n: int, elem_ok) -> bool:
+    """``q in seqs(S, n)`` without building the set."""
+    return isinstance(q, tuple) and len(q) <= n and all(elem_ok(x) for x in q)
 
 
 def unions(s: frozenset) -> frozenset:

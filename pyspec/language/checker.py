@@ -92,7 +92,7 @@ def span_of(node, path: str) -> Span:
 
 
 BUILTINS = {"len", "subsets", "keys", "min", "max", "unions", "append", "head", "tail", "abs",
-            "set", "record", "replace", "next"}
+            "set", "record", "replace", "next", "maps", "seqs"}
 
 #: Words of the language that may stand where a name can (a statement, an
 #: expression, a step label, a model item): a spec may not declare them.
@@ -1802,7 +1802,7 @@ class Checker:
             return ir.Next(span, v.type, v)
         args = [self.expr(a.children[0], self._nontemporal(scope)) for a in arg_trees]
         arity = {"len": 1, "subsets": 1, "keys": 1, "min": 1, "max": 1, "unions": 1, "append": 2,
-                 "head": 1, "tail": 1, "abs": 1, "set": 0}
+                 "head": 1, "tail": 1, "abs": 1, "set": 0, "maps": 2, "seqs": 2}
         if len(args) != arity[fname]:
             n = arity[fname]
             self.err(f"{fname}() takes {n} argument{'s' if n != 1 else ''}, got {len(args)}", t)
@@ -1821,6 +1821,24 @@ class Checker:
                 self.err(f"subsets() needs a set, got {T.describe(a0.type)}", arg_trees[0])
                 raise Bail
             return ir.Builtin(span, SetType(t0), "subsets", (a0,))
+        if fname == "maps":
+            # TLA+'s [S -> T]: every map with keys S and values in T
+            t1 = T.strip_optional(args[1].type)
+            for a, ta, tree in ((a0, t0, arg_trees[0]), (args[1], t1, arg_trees[1])):
+                if not isinstance(ta, (SetType, AnyType)):
+                    self.err(f"maps() needs two sets (keys, values), got {T.describe(a.type)}", tree)
+                    raise Bail
+            key = t0.elem if isinstance(t0, SetType) else ANY
+            val = t1.elem if isinstance(t1, SetType) else ANY
+            return ir.Builtin(span, SetType(MapType(key, val)), "maps", tuple(args))
+        if fname == "seqs":
+            # every sequence over S of length at most n
+            if not isinstance(t0, (SetType, AnyType)):
+                self.err(f"seqs() needs a set and a maximum length, got {T.describe(a0.type)}", arg_trees[0])
+                raise Bail
+            self._expect_int(args[1], arg_trees[1], "the maximum length of seqs()")
+            return ir.Builtin(span, SetType(SeqType(t0.elem if isinstance(t0, SetType) else ANY)), "seqs",
+                              tuple(args))
         if fname == "keys":
             if not isinstance(t0, MapType):
                 self.err(f"keys() needs a map, got {T.describe(a0.type)}", arg_trees[0])

@@ -86,6 +86,7 @@ HELPERS: dict[str, tuple[tuple[str, ...], str]] = {
     "MinOf": ((), "MinOf(S) == CHOOSE x \\in S : \\A y \\in S : x <= y"),
     "MaxOf": ((), "MaxOf(S) == CHOOSE x \\in S : \\A y \\in S : x >= y"),
     "BitNot": ((), "BitNot(a) == -a - 1"),
+    "SeqsUpTo": ((), "SeqsUpTo(S, n) == UNION {[1..k -> S] : k \\in 0..n}"),
     "Pow2": ((), "Pow2(n) == 2 ^ n"),
     "BitAnd": ((), "RECURSIVE BitAnd(_, _)\n"
                    "BitAnd(a, b) ==\n"
@@ -754,6 +755,10 @@ class Renderer:
             return f"SUBSET {self._p(args[0], c)}", False
         if n == "keys":
             return f"DOMAIN {self._p(args[0], c)}", False
+        if n == "maps":
+            return f"[{self.expr(args[0], c)} -> {self.expr(args[1], c)}]", True
+        if n == "seqs":
+            return f"{self._use('SeqsUpTo')}({self.expr(args[0], c)}, {self.expr(args[1], c)})", True
         if n == "unions":
             return f"UNION {self._p(args[0], c)}", False
         if n in ("min", "max"):
