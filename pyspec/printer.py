@@ -155,6 +155,12 @@ def _fmt(e: ir.Expr) -> tuple[str, int]:  # noqa: C901 - one case per node
         return f"choose {_binders([e.binder])}: {f(e.cond)}", P_QUANT
     if isinstance(e, ir.Builtin):
         return f"{e.name}(" + ", ".join(f(a) for a in e.args) + ")", P_ATOM
+    if isinstance(e, ir.VariantLit):
+        name = f"{e.type.name}.{e.tag}"
+        return (name + "(" + ", ".join(f"{n}={f(v)}" for n, v in e.fields) + ")" if e.fields else name), P_ATOM
+    if isinstance(e, ir.IsCase):
+        vt = e.base.type.inner if isinstance(e.base.type, ir.OptionalType) else e.base.type
+        return f"isinstance({f(e.base)}, {vt.name}.{e.tag})", P_ATOM
     if isinstance(e, ir.Next):
         return f"next({f(e.operand)})", P_ATOM
     if isinstance(e, ir.Temporal):
@@ -339,6 +345,11 @@ def _format_spec(spec: ir.Spec) -> str:
         out.append(f"sort {s.name}")
     for en in spec.enums:
         out.append(f"enum {en.name}: {', '.join(en.values)}")
+    for vt in spec.variants:
+        out.append(f"variant {vt.name}:")
+        for tag, fields in vt.cases:
+            args = ", ".join(f"{n}: {format_type(t)}" for n, t in fields)
+            out.append(f"    {tag}({args})" if fields else f"    {tag}")
     for c in spec.consts:
         default = f" = {format_expr(c.default)}" if c.default is not None else ""
         out.append(f"const {c.name}: {format_type(c.type)}{default}")

@@ -274,6 +274,10 @@ def format_typed(v: Any, ty: ir.Type | None) -> str:
             return "{}"
         return "{" + ", ".join(f"{format_typed(k, ty.key)}: {format_typed(v[k], ty.value)}"
                                for k in sorted_values(v.keys())) + "}"
+    if isinstance(ty, ir.VariantType) and isinstance(v, Record) and ty.case(v._d.get("tag")) is not None:
+        ft = dict(ty.case(v._d["tag"]))
+        args = ", ".join(f"{k}={format_typed(x, ft.get(k))}" for k, x in v.items() if k != "tag")
+        return f"{ty.name}.{v._d['tag']}" + (f"({args})" if ft else "")
     if isinstance(ty, ir.RecordType) and isinstance(v, Record):
         ft = dict(ty.fields)
         return "record(" + ", ".join(f"{k}={format_typed(x, ft.get(k))}" for k, x in v.items()) + ")"
@@ -315,6 +319,7 @@ def to_itf(v: Any, ty: ir.Type | None = None) -> Any:
         et = ty.elem if isinstance(ty, ir.SeqType) else None
         return [to_itf(x, et) for x in v]
     if t is Record:
+        ty = ir.value_type(ty, v)
         ft = dict(ty.fields) if isinstance(ty, ir.RecordType) else {}
         return {k: to_itf(x, ft.get(k)) for k, x in v.items()}
     if isinstance(v, FMap):
@@ -422,6 +427,9 @@ def _make_decoder(ty: ir.Type) -> Callable[[Any], Any]:
     if isinstance(ty, ir.RecordType):
         fields = [(k, itf_decoder(t)) for k, t in ty.fields]
         return none_or(lambda j: Record([(k, d(j[k])) for k, d in fields]))
+    if isinstance(ty, ir.VariantType):
+        cases = {tag: itf_decoder(ty.record_type(tag)) for tag, _ in ty.cases}
+        return none_or(lambda j: cases[j["tag"]](j))
 
     def unknown(j):
         raise TypeError(f"cannot decode {j!r} as {ty}")

@@ -855,6 +855,17 @@ class Codegen:
         src = "_rec({" + ", ".join(f"{n!r}: {p.src}" for n, p in parts) + "})"
         return self.fold(src, *[p for _, p in parts])
 
+    def _ex_VariantLit(self, e, c):
+        # a record whose "tag" field names the case (the TLA+ export's form)
+        parts = [(n, self.ex(x, c)) for n, x in e.fields] + [("tag", self.k(e.tag))]
+        parts.sort(key=lambda f: f[0])
+        src = "_rec({" + ", ".join(f"{n!r}: {p.src}" for n, p in parts) + "})"
+        return self.fold(src, *[p for _, p in parts])
+
+    def _ex_IsCase(self, e, c):
+        base = self.ex(e.base, c)
+        return self.fold(f"({base.src}._d['tag'] == {e.tag!r})", base)
+
     def _ex_RecordUpdate(self, e, c):
         base = self.ex(e.base, c)
         parts = [(n, self.ex(x, c)) for n, x in e.updates]

@@ -52,6 +52,8 @@ class Converter:
             return tuple(self.ext(x, ty.elem) for x in v)
         if isinstance(ty, ir.TupleType):
             return tuple(self.ext(x, t) for x, t in zip(v, ty.elems))
+        if isinstance(ty, ir.VariantType):
+            ty = ir.value_type(ty, v)
         if isinstance(ty, ir.RecordType):
             ft = dict(ty.fields)
             return rec_own({k: self.ext(x, ft.get(k)) for k, x in v._d.items()})
@@ -81,6 +83,7 @@ class Converter:
             et = ty.elem if isinstance(ty, ir.SeqType) else None
             return tuple(self.int(x, et) for x in v)
         if t is Record:
+            ty = ir.value_type(ty, v)
             ft = dict(ty.fields) if isinstance(ty, ir.RecordType) else {}
             return rec_own({k: self.int(x, ft.get(k)) for k, x in sorted(v._d.items())})
         if isinstance(v, FMap):
@@ -104,4 +107,6 @@ def _needs(ty: ir.Type) -> bool:
         return any(_needs(t) for t in ty.elems)
     if isinstance(ty, ir.RecordType):
         return any(_needs(t) for _, t in ty.fields)
+    if isinstance(ty, ir.VariantType):
+        return any(_needs(t) for _, fields in ty.cases for _, t in fields)
     return False

@@ -327,6 +327,57 @@ class ProductCodec(Codec):
         return sorted(out, key=sort_key)
 
 
+class VariantCodec(Codec):
+    """A variant: the case's index in the low bits, then the case's fields
+    (sorted by name, ``tag`` aside) as a product, as wide as the widest case."""
+
+    def __init__(self, cases: list[tuple[str, list[str], ProductCodec]]):
+        self.cases = cases
+        self.index = {tag: i for i, (tag, _, _) in enumerate(cases)}
+        self.tag_bits = max(1, (len(cases) - 1).bit_length())
+        self.width = self.tag_bits + max((pc.width for _, _, pc in cases), default=0)
+        self.closed = all(pc.closed for _, _, pc in cases)
+        counts = [pc.count for _, _, pc in cases]
+        self.count = sum(counts) if all(c is not None for c in counts) and sum(counts) <= 4096 else None
+
+    def enc(self, v):
+        if type(v) is not Record:
+            return None
+        d = v._d
+        i = self.index.get(d.get("tag"))
+        if i is None:
+            return None
+        _, names, pc = self.cases[i]
+        if len(d) != len(names) + 1:
+            return None
+        c = 0
+        try:
+            for p, off, n in zip(pc.parts, pc.offs, names):
+                xc = p.enc(d[n])
+                if xc is None:
+                    return None
+                c |= xc << off
+        except KeyError:
+            return None
+        return i | (c << self.tag_bits)
+
+    def dec(self, c):
+        tag, names, pc = self.cases[c & ((1 << self.tag_bits) - 1)]
+        rest = c >> self.tag_bits
+        d = {n: p.dec((rest >> off) & ((1 << p.width) - 1)) for p, off, n in zip(pc.parts, pc.offs, names)}
+        d["tag"] = tag
+        return rec_own(d)
+
+    def all_values(self):
+        out = []
+        for tag, names, pc in self.cases:
+            for r in pc.all_values():
+                d = dict(r._d) if names else {}
+                d["tag"] = tag
+                out.append(rec_own(d))
+        return sorted(out, key=sort_key)
+
+
 class SeqCodec(Codec):
     """A sequence of at most ``maxlen`` elements: length, then the elements."""
 
@@ -434,6 +485,13 @@ def build_codec(ty: ir.Type, dom: Domains, group: str, path: tuple = ()) -> Code
     if isinstance(ty, ir.TupleType):
         parts = [build_codec(t, dom, group, path + ("i", i)) for i, t in enumerate(ty.elems)]
         return ProductCodec(parts, None)
+    if isinstance(ty, ir.VariantType):
+        cases = []
+        for tag, fields in ty.cases:
+            names = [n for n, _ in fields]
+            parts = [build_codec(t, dom, group, path + ("c", tag, n)) for n, t in fields]
+            cases.append((tag, names, ProductCodec(parts, names)))
+        return VariantCodec(cases)
     if isinstance(ty, ir.SeqType):
         if isinstance(ty.elem, ir.AnyType):
             return UnitCodec((), closed=False)
@@ -467,6 +525,11 @@ def observe(v: Any, ty: ir.Type, group: str, path: tuple, ints: dict, seqs: dict
     elif isinstance(ty, ir.TupleType):
         for i, (x, t) in enumerate(zip(v, ty.elems)):
             observe(x, t, group, path + ("i", i), ints, seqs)
+    elif isinstance(ty, ir.VariantType):
+        tag = getattr(v, "_d", {}).get("tag")
+        for n, t in ty.case(tag) or ():
+            if n in v._d:
+                observe(v._d[n], t, group, path + ("c", tag, n), ints, seqs)
     elif isinstance(ty, ir.SeqType):
         key = (group, path)
         seqs[key] = max(seqs.get(key, 0), len(v))

@@ -44,6 +44,7 @@ class StepInfo:
     params: dict = field(default_factory=dict, compare=False, hash=False)
     aid: int = -1  # the step instance's number in CompiledModel.actions
     span: Span | None = field(default=None, compare=False, hash=False)
+    param_types: dict = field(default_factory=dict, compare=False, hash=False)  # binder -> type (display)
 
 
 @dataclass(frozen=True)
@@ -221,7 +222,7 @@ class CompiledModel:
         if proc.index_set is not None:
             self_value = ext(a.self_value, proc.index_set.type.elem)
         ps = {n: ext(v, a.binder_types.get(n)) for n, v in params}
-        return StepInfo(a.process, self_value, a.label, ps, aid, a.step.span)
+        return StepInfo(a.process, self_value, a.label, ps, aid, a.step.span, a.binder_types)
 
     # ------------------------------------------------------------------ values
     def to_values(self, s: int) -> dict[str, Any]:

@@ -126,6 +126,33 @@ class RecordType:
 
 
 @dataclass(frozen=True, slots=True)
+class VariantType:
+    """A tagged union (``variant Msg: Prepare(bal: int) ...``).  A value is a
+    record whose field ``tag`` is its case's name and whose other fields are
+    the case's (TLA+'s records with a type field, as message sets mix them)."""
+
+    name: str
+    cases: tuple[tuple[str, tuple[tuple[str, Type], ...]], ...]
+
+    def case(self, tag: str) -> tuple[tuple[str, Type], ...] | None:
+        for t, fields in self.cases:
+            if t == tag:
+                return fields
+        return None
+
+    def record_type(self, tag: str) -> RecordType:
+        """The record type of the values of one case (fields sorted, ``tag`` among them)."""
+        return RecordType(tuple(sorted((("tag", STR),) + (self.case(tag) or ()))))
+
+    def field_types(self, name: str) -> list[Type]:
+        """The types of field ``name`` in the cases that have it."""
+        return [t for _, fields in self.cases for n, t in fields if n == name]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
 class OptionalType:
     inner: Type
 
@@ -149,8 +176,20 @@ class AnyType:
         return "?"
 
 
+def value_type(ty: Type | None, v) -> Type | None:
+    """The type to read value ``v`` with: for a variant, the record type of
+    ``v``'s case (its ``tag`` field); else ``ty`` itself."""
+    if isinstance(ty, VariantType):
+        d = getattr(v, "_d", None)
+        if isinstance(d, dict) and isinstance(d.get("tag"), str) and ty.case(d["tag"]) is not None:
+            return ty.record_type(d["tag"])
+        if isinstance(v, dict) and isinstance(v.get("tag"), str) and ty.case(v["tag"]) is not None:
+            return ty.record_type(v["tag"])  # a JSON record (ITF, TLC's -dumpTrace json)
+    return ty
+
+
 Type = Union[BoolType, IntType, StrType, SortType, EnumType, LabelType, SetType, MapType,
-             SeqType, TupleType, RecordType, OptionalType, NoneType, AnyType]
+             SeqType, TupleType, RecordType, VariantType, OptionalType, NoneType, AnyType]
 
 BOOL = BoolType()
 INT = IntType()
@@ -347,6 +386,22 @@ class RecordUpdate(Expr):
 
     base: Expr | None = None
     updates: tuple[tuple[str, Expr], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VariantLit(Expr):
+    """``Msg.Promise(bal=1, acc=a)``: a value of one case of a variant."""
+
+    tag: str = ""
+    fields: tuple[tuple[str, Expr], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IsCase(Expr):
+    """``isinstance(m, Msg.Promise)``: ``m`` is a value of that case."""
+
+    base: Expr | None = None
+    tag: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -659,6 +714,7 @@ class Spec:
     properties: tuple[Property, ...]
     models: tuple[Model, ...]
     span: Span = field(compare=False, repr=False)
+    variants: tuple[VariantType, ...] = ()
 
     def model(self, name: str) -> Model:
         for m in self.models:

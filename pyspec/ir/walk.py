@@ -18,7 +18,7 @@ StateRoot = tuple
 
 def _is_type(x) -> bool:
     return isinstance(x, (ir.BoolType, ir.IntType, ir.StrType, ir.SortType, ir.EnumType, ir.LabelType,
-                          ir.SetType, ir.MapType, ir.SeqType, ir.TupleType, ir.RecordType,
+                          ir.SetType, ir.MapType, ir.SeqType, ir.TupleType, ir.RecordType, ir.VariantType,
                           ir.OptionalType, ir.NoneType, ir.AnyType))
 
 

@@ -35,6 +35,7 @@ from ..ir.nodes import (
     StrType,
     TupleType,
     Type,
+    VariantType,
 )
 from . import lints
 from . import types as T
@@ -115,6 +116,7 @@ class Checker:
         self.sorts: dict[str, ir.Sort] = {}
         self.enums: dict[str, ir.Enum] = {}
         self.aliases: dict[str, Type] = {}
+        self.variants: dict[str, VariantType] = {}
         self.consts: dict[str, ir.Const] = {}
         self.vars: dict[str, ir.Var] = {}
         self.defs: dict[str, ir.Def] = {}
@@ -165,7 +167,7 @@ class Checker:
                 if not isinstance(item, lark.Tree) or item.data in ("extends_decl", "import_decl"):
                     continue
                 if unit.role == "import" and item.data not in (
-                        "sort_decl", "enum_decl", "type_decl", "const_decl", "def_decl"):
+                        "sort_decl", "enum_decl", "variant_decl", "type_decl", "const_decl", "def_decl"):
                     continue
                 items.append((unit, item))
         items = self._merge(items)
@@ -206,7 +208,7 @@ class Checker:
             consts=tuple(self.consts.values()), vars=tuple(self.vars.values()),
             defs=tuple(self.defs.values()), processes=tuple(self.processes.values()),
             properties=tuple(self.properties.values()), models=tuple(self.models.values()),
-            span=span_of(header, root.path),
+            span=span_of(header, root.path), variants=tuple(self.variants.values()),
         )
         for msg, span in lints.all_lints(spec):
             self.warn(msg, span)
@@ -283,6 +285,8 @@ class Checker:
                     else:
                         vals.append(str(v))
                 self.enums[str(tok)] = ir.Enum(str(tok), tuple(vals), self.sp(tok))
+            elif d == "variant_decl":
+                self._variant_decl(item)
             elif d == "type_decl":
                 tok = item.children[0]
                 self._new_name(str(tok), tok)
@@ -413,6 +417,153 @@ class Checker:
             rt = value.type
             self.def_sigs[str(tok)] = (params, rt)
         self.defs[str(tok)] = ir.Def(str(tok), params, rt, value, self.sp(tok))
+
+    # -------------------------------------------------------------- variants
+    def _variant_decl(self, item) -> None:
+        tok = item.children[0]
+        self._new_name(str(tok), tok)
+        cases: list = []
+        for c in item.children[1:]:
+            if not isinstance(c, lark.Tree) or c.data != "variant_case":
+                continue
+            ctok, fields_t = c.children
+            if any(t == str(ctok) for t, _ in cases):
+                self.err(f"duplicate case '{ctok}' in variant '{tok}'", ctok)
+                continue
+            self._check_reserved(str(ctok), self.sp(ctok))
+            fields: list = []
+            for ft in (fields_t.children if fields_t is not None else ()):
+                fn = str(ft.children[0])
+                if fn == "tag":
+                    self.err("'tag' is the field that names a variant's case; choose another field name",
+                             ft.children[0])
+                elif fn in (n for n, _ in fields):
+                    self.err(f"duplicate field '{fn}'", ft.children[0])
+                try:
+                    fields.append((fn, self.type_of(ft.children[1], Scope("const"))))
+                except Bail:
+                    fields.append((fn, ANY))
+            cases.append((str(ctok), tuple(sorted(fields))))
+        self.variants[str(tok)] = VariantType(str(tok), tuple(cases))
+
+    def _variant_value(self, vt: VariantType, ctok, kwarg_trees, scope: Scope, span, called: bool):
+        """``Msg.Case(f=e, ...)`` (``Msg.Case`` for a case without fields)."""
+        tag = str(ctok)
+        fields = vt.case(tag)
+        if fields is None:
+            self.err(f"variant '{vt.name}' has no case '{tag}' (cases: {', '.join(t for t, _ in vt.cases)})", ctok)
+            raise Bail
+        if not called and fields:
+            self.err(f"'{vt.name}.{tag}' has fields: write {vt.name}.{tag}("
+                     + ", ".join(f"{n}=..." for n, _ in fields) + ")", ctok)
+            raise Bail
+        given: dict[str, ir.Expr] = {}
+        for kw in kwarg_trees:
+            if kw.data != "kwarg":
+                self.err(f"'{vt.name}.{tag}(...)' takes field=value arguments", kw)
+                raise Bail
+            k = str(kw.children[0])
+            ft = dict(fields).get(k)
+            if ft is None:
+                self.err(f"case '{vt.name}.{tag}' has no field '{k}'"
+                         + (f" (fields: {', '.join(n for n, _ in fields)})" if fields else ""), kw)
+                raise Bail
+            if k in given:
+                self.err(f"field '{k}' given twice", kw)
+                raise Bail
+            v = self.expr(kw.children[1], self._nontemporal(scope))
+            self._expect_assignable(ft, v, kw.children[1], f"field '{k}' of '{vt.name}.{tag}'")
+            given[k] = v
+        missing = [n for n, _ in fields if n not in given]
+        if missing:
+            self.err(f"'{vt.name}.{tag}(...)' misses field{'s' if len(missing) > 1 else ''} "
+                     + ", ".join(f"'{n}'" for n in missing), span)
+            raise Bail
+        return ir.VariantLit(span, vt, tag, tuple((n, given[n]) for n, _ in fields))
+
+    def _case_ref(self, t) -> tuple[VariantType, str] | None:
+        """``Msg.Case`` as the second argument of isinstance / a case pattern."""
+        if t.data == "field" and t.children[0].data == "name":
+            vn, ctok = str(t.children[0].children[0]), t.children[1]
+            if vn in self.variants:
+                vt = self.variants[vn]
+                if vt.case(str(ctok)) is None:
+                    self.err(f"variant '{vn}' has no case '{ctok}' (cases: {', '.join(c for c, _ in vt.cases)})",
+                             ctok)
+                    raise Bail
+                return vt, str(ctok)
+        return None
+
+    def _match(self, st, scope: Scope, pd: ProcDecl) -> tuple[ir.Stmt, bool]:
+        """``match e:`` with ``case Msg.A(f=x): ...`` clauses: an if/elif chain
+        on the case, each body under lets binding the fields it names."""
+        subject_t, *clauses = st.children
+        subject = self.expr(subject_t, scope)
+        vt = T.strip_optional(subject.type)
+        if not isinstance(vt, VariantType):
+            self.err(f"'match' needs a variant value, got {T.describe(subject.type)}", subject_t)
+            raise Bail
+        before = set(scope.assigned)
+        after: set[str] = set(before)
+        branches: list = []
+        orelse: tuple[ir.Stmt, ...] = ()
+        all_end = True
+        seen: set[str] = set()
+        has_default = False
+        for cl in clauses:
+            pat, block = cl.children
+            scope.assigned = set(before)
+            if has_default:
+                self.err("a 'case' after 'case _' is unreachable", pat)
+                raise Bail
+            if pat.data == "case_wildcard":
+                if str(pat.children[0]) != "_":
+                    self.err("a case pattern is 'Variant.Case(field=name, ...)' or '_'", pat)
+                    raise Bail
+                has_default = True
+                orelse, ends = self._block(block, scope, pd)
+            else:
+                vtok, ctok, binds = pat.children
+                if str(vtok) != vt.name:
+                    self.err(f"the subject is a '{vt.name}', not a '{vtok}'", vtok)
+                    raise Bail
+                fields = vt.case(str(ctok))
+                if fields is None:
+                    self.err(f"variant '{vt.name}' has no case '{ctok}' "
+                             f"(cases: {', '.join(c for c, _ in vt.cases)})", ctok)
+                    raise Bail
+                if str(ctok) in seen:
+                    self.err(f"case '{vt.name}.{ctok}' is already matched above", ctok)
+                    raise Bail
+                seen.add(str(ctok))
+                lets = []
+                bound: dict[str, Type] = {}
+                for b in (binds.children if binds is not None else ()):
+                    if b is None:
+                        continue
+                    ftok, ntok = b.children
+                    ft = dict(fields).get(str(ftok))
+                    if ft is None:
+                        self.err(f"case '{vt.name}.{ctok}' has no field '{ftok}'", ftok)
+                        raise Bail
+                    self._check_shadow(str(ntok), ntok, scope.child(bound))
+                    bound[str(ntok)] = ft
+                    lets.append((str(ntok), ir.Field(self.sp(b), ft, subject, str(ftok)), self.sp(b)))
+                inner = scope.child(bound)
+                inner.assigned = scope.assigned
+                body, ends = self._block(block, inner, pd)
+                scope.assigned = inner.assigned
+                for name, value, span in reversed(lets):
+                    body = (ir.Let(span, name, value, body),)
+                branches.append((ir.IsCase(self.sp(pat), BOOL, subject, str(ctok)), body))
+            after |= scope.assigned
+            all_end = all_end and ends
+        if not has_default:
+            all_end = False
+        scope.assigned = after
+        if not branches:
+            return (ir.If(self.sp(st), ((ir.Lit(self.sp(st), BOOL, True), orelse),), ()), all_end)
+        return ir.If(self.sp(st), tuple(branches), orelse), all_end
 
     # ------------------------------------------------------------- processes
     def _proc_parts(self, item):
@@ -764,6 +915,8 @@ class Checker:
                 branches.append(body)
             scope.assigned = after
             return ir.Either(span, tuple(branches)), all_end
+        if d == "match_stmt":
+            return self._match(st, scope, pd)
         if d == "any_stmt":
             tok, dom_tree, cond_tree, bt = st.children
             dom = self.expr(dom_tree, scope)
@@ -1101,6 +1254,8 @@ class Checker:
                 return EnumType(n, self.enums[n].values)
             if n in self.aliases:
                 return self.aliases[n]
+            if n in self.variants:
+                return self.variants[n]
             if n in ("set", "map", "seq", "tuple", "optional"):
                 self.err(f"'{n}' needs type arguments, e.g. {n}[int]", t)
             else:
@@ -1276,6 +1431,8 @@ class Checker:
             if not shadowed and bn in self.sorts:
                 self._check_reserved(fname, self.sp(ftok))
                 return ir.SortValue(span, SortType(bn), bn, fname)
+            if not shadowed and bn in self.variants:
+                return self._variant_value(self.variants[bn], ftok, [], scope, span, called=False)
             if not shadowed and bn in self.enums:
                 if fname not in self.enums[bn].values:
                     self.err(f"enum '{bn}' has no value '{fname}' (values: {', '.join(self.enums[bn].values)})", ftok)
@@ -1301,6 +1458,22 @@ class Checker:
                 return self._proc_member(p, idx, ftok, span, scope)
         base = self.expr(base_t, scope)
         bt = T.strip_optional(base.type)
+        if isinstance(bt, VariantType):
+            if fname == "tag":
+                return ir.Field(span, STR, base, "tag")
+            types = bt.field_types(fname)
+            if not types:
+                self.err(f"no case of variant '{bt.name}' has a field '{fname}'", ftok)
+                raise Bail
+            ft = types[0]
+            for other in types[1:]:
+                ft = T.join(ft, other)
+                if ft is None:
+                    self.err(f"field '{fname}' has different types in the cases of '{bt.name}'", ftok)
+                    raise Bail
+            # a value of a case without the field: a located run-time error
+            # in both engines (TLC's "record has no field")
+            return ir.Field(span, ft, base, fname)
         if isinstance(bt, RecordType):
             ft = bt.field_type(fname)
             if ft is None:
@@ -1711,6 +1884,26 @@ class Checker:
         func_t = t.children[0]
         arg_trees = [a for a in t.children[1:] if a is not None]
         span = self.sp(t)
+        if func_t.data == "field" and func_t.children[0].data == "name" and \
+                str(func_t.children[0].children[0]) in self.variants and \
+                str(func_t.children[0].children[0]) not in scope.bound:
+            vt = self.variants[str(func_t.children[0].children[0])]
+            return self._variant_value(vt, func_t.children[1], arg_trees, scope, span, called=True)
+        if func_t.data == "name" and str(func_t.children[0]) == "isinstance" and "isinstance" not in scope.bound:
+            if len(arg_trees) != 2 or any(a.data == "kwarg" for a in arg_trees):
+                self.err("isinstance(value, Variant.Case) takes a value and a case", t)
+                raise Bail
+            ref = self._case_ref(arg_trees[1].children[0])
+            if ref is None:
+                self.err("the second argument of isinstance() is a case of a variant: Variant.Case",
+                         arg_trees[1])
+                raise Bail
+            vt, tag = ref
+            base = self.expr(arg_trees[0].children[0], self._nontemporal(scope))
+            if not T.assignable(vt, T.strip_optional(base.type)):
+                self.err(f"isinstance() needs a '{vt.name}', got {T.describe(base.type)}", arg_trees[0])
+                raise Bail
+            return ir.IsCase(span, BOOL, base, tag)
         if func_t.data != "name":
             self.err("only defs and builtins can be called", func_t)
             raise Bail
@@ -1921,7 +2114,7 @@ def _name_token(item: lark.Tree):
 def _kind_word(data: str) -> str:
     return {"const_decl": "constant", "var_decl": "variable", "def_decl": "def", "process_decl": "process",
             "action_def": "action", "invariant_decl": "invariant", "action_decl": "action invariant", "temporal_decl": "temporal property",
-            "sort_decl": "sort", "enum_decl": "enum", "type_decl": "type", "model_decl": "model"}.get(data, data)
+            "sort_decl": "sort", "enum_decl": "enum", "variant_decl": "variant", "type_decl": "type", "model_decl": "model"}.get(data, data)
 
 
 def _scope_word(kind: str) -> str:

@@ -193,6 +193,7 @@ def _narrow(name: str, old: Any, new: Any, ty: ir.Type | None) -> list[tuple[str
     """``name: old -> new`` narrowed to the map entries and record fields
     that differ, so that one changed entry of a big map reads as one line."""
     if isinstance(old, Record) and isinstance(new, Record) and list(old) == list(new):
+        ty = ir.value_type(ty, new)
         ftypes = dict(ty.fields) if isinstance(ty, ir.RecordType) else {}
         out = []
         for k in new:

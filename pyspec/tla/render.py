@@ -723,6 +723,13 @@ class Renderer:
     def _e_RecordLit(self, e: ir.RecordLit, c: Ctx):
         return "[" + ", ".join(f"{n} |-> {self.expr(v, c)}" for n, v in e.fields) + "]", True
 
+    def _e_VariantLit(self, e: ir.VariantLit, c: Ctx):
+        fields = sorted([("tag", tla_string(e.tag))] + [(n, self.expr(v, c)) for n, v in e.fields])
+        return "[" + ", ".join(f"{n} |-> {v}" for n, v in fields) + "]", True
+
+    def _e_IsCase(self, e: ir.IsCase, c: Ctx):
+        return f"{self._p(e.base, c)}.tag = {tla_string(e.tag)}", False
+
     def _e_RecordUpdate(self, e: ir.RecordUpdate, c: Ctx):
         ups = ", ".join(f"!.{n} = {self.expr(v, c)}" for n, v in e.updates)
         return f"[{self.expr(e.base, c)} EXCEPT {ups}]", True
@@ -1110,6 +1117,10 @@ class Renderer:
                      else ((f"{x}.{n}", ft) for n, ft in t.fields))
             parts = [q for sub, st in items if (q := self.range_pred(st, sub, c))]
             return " /\\ ".join(f"({q})" for q in parts) if parts else None
+        if isinstance(t, ir.VariantType):
+            parts = [f"({x}.tag = {tla_string(tag)} => {q})" for tag, fields in t.cases
+                     if (q := self.range_pred(t.record_type(tag), x, c))]
+            return " /\\ ".join(parts) if parts else None
         return None
 
     def type_pred(self, t: ir.Type, x: str, c: Ctx) -> str | None:
@@ -1165,6 +1176,13 @@ class Renderer:
                 if q:
                     parts.append(f"({q})")
             return " /\\ ".join(parts)
+        if isinstance(t, ir.VariantType):
+            # a record of one of the cases: "tag" names it
+            alts = []
+            for tag, _ in t.cases:
+                q = self.type_pred(t.record_type(tag), x, c)
+                alts.append(f"({q} /\\ {x}.tag = {tla_string(tag)})")
+            return "(" + " \\/ ".join(alts) + ")"
         return None
 
     def typeok_items(self) -> list[Atom]:

@@ -50,6 +50,8 @@ def _value(v: Any, ty: ir.Type | None, mvs: dict) -> str:
         return "<<" + ", ".join(_value(x, ty.elem, mvs) for x in v) + ">>"
     if isinstance(ty, ir.TupleType):
         return "<<" + ", ".join(_value(x, t, mvs) for x, t in zip(v, ty.elems)) + ">>"
+    if isinstance(ty, ir.VariantType):
+        ty = ir.value_type(ty, v)
     if isinstance(ty, ir.RecordType):
         return _record([(n, v[n], t) for n, t in ty.fields], mvs)
     if isinstance(ty, ir.MapType):

@@ -46,6 +46,8 @@ def permute_value(v: Any, ty: ir.Type | None, perm: dict[str, dict]) -> Any:
         return tuple(permute_value(x, ty.elem, perm) for x in v)
     if isinstance(ty, ir.TupleType):
         return tuple(permute_value(x, t, perm) for x, t in zip(v, ty.elems))
+    if isinstance(ty, ir.VariantType):
+        ty = ir.value_type(ty, v)
     if isinstance(ty, ir.RecordType):
         ft = dict(ty.fields)
         return rec_own({k: permute_value(x, ft.get(k), perm) for k, x in v._d.items()})
@@ -67,6 +69,8 @@ def _mentions(ty: ir.Type, sorts: set[str]) -> bool:
         return any(_mentions(t, sorts) for t in ty.elems)
     if isinstance(ty, ir.RecordType):
         return any(_mentions(t, sorts) for _, t in ty.fields)
+    if isinstance(ty, ir.VariantType):
+        return any(_mentions(t, sorts) for _, fields in ty.cases for _, t in fields)
     if isinstance(ty, ir.AnyType):
         return True
     return False

@@ -19,7 +19,7 @@ from ...compile import CompiledModel, StepInfo
 from ...ir import nodes as ir
 from ...ir.state import state_types
 from ...report import TraceStep
-from ...values import format_value, from_itf, to_itf
+from ...values import format_typed, from_itf, to_itf
 
 
 def concretize(model: CompiledModel, canon: Callable[[int], int], reps: list[int],
@@ -74,7 +74,7 @@ def build_trace(model: CompiledModel, states: list[int], aids: list[int] | None 
             params={k: to_itf(v) for k, v in info.params.items()} if info else {},
             source=_source(info) if info else None,
             state=state_itf(model, s, types),
-            display={k: format_value(v) for k, v in info.params.items()} if info else {},
+            display=_display(info) if info else {},
         ))
     return steps
 
@@ -96,11 +96,16 @@ def replay_params(model: CompiledModel, trace: list[TraceStep]) -> None:
                 if t == s and info.process == st.process and info.label == st.label and \
                         (open_self or _itf_self(model, info) == st.self):
                     st.params = {k: to_itf(v) for k, v in info.params.items()}
-                    st.display = {k: format_value(v) for k, v in info.params.items()}
+                    st.display = _display(info)
                     if open_self:
                         st.self = _itf_self(model, info)
                     break
         prev = s
+
+
+def _display(info: StepInfo) -> dict[str, str]:
+    """The ``any`` choices of a step in spec syntax, typed (``Msg.Promise(...)``)."""
+    return {k: format_typed(v, info.param_types.get(k)) for k, v in info.params.items()}
 
 
 def _is_indexed_action(spec: ir.Spec, process: str) -> bool:

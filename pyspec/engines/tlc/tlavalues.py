@@ -250,6 +250,10 @@ def decode(j: Any, ty: ir.Type, model_values: dict[str, tuple[str, str]] | None 
     if isinstance(ty, ir.TupleType):
         items = _seq_items(j)
         return tuple(decode(x, t, mvs) for x, t in zip(items, ty.elems))
+    if isinstance(ty, ir.VariantType):
+        if not isinstance(j, dict) or ir.value_type(ty, j) is ty:
+            raise TlaValueError(f"expected a record of a case of {ty.name}, got {j!r}")
+        ty = ir.value_type(ty, j)
     if isinstance(ty, ir.RecordType):
         if not isinstance(j, dict):
             raise TlaValueError(f"expected a record, got {j!r}")
