@@ -117,6 +117,8 @@ class Checker:
         self.enums: dict[str, ir.Enum] = {}
         self.aliases: dict[str, Type] = {}
         self.variants: dict[str, VariantType] = {}
+        self._pending_types: dict[str, tuple] = {}  # type/variant declarations not resolved yet
+        self._resolving: set[str] = set()  # ... being resolved (a use inside is a cycle)
         self.consts: dict[str, ir.Const] = {}
         self.vars: dict[str, ir.Var] = {}
         self.defs: dict[str, ir.Def] = {}
@@ -285,15 +287,14 @@ class Checker:
                     else:
                         vals.append(str(v))
                 self.enums[str(tok)] = ir.Enum(str(tok), tuple(vals), self.sp(tok))
-            elif d == "variant_decl":
-                self._variant_decl(item)
-            elif d == "type_decl":
+            elif d in ("variant_decl", "type_decl"):
+                # resolved when first used, or in the constants phase at the
+                # latest: a type may use constants declared above it
                 tok = item.children[0]
                 self._new_name(str(tok), tok)
-                try:
-                    self.aliases[str(tok)] = self.type_of(item.children[1], Scope("const"))
-                except Bail:
-                    self.aliases[str(tok)] = ANY
+                self._pending_types[str(tok)] = (item, self.path)
+        elif phase == "consts" and d in ("variant_decl", "type_decl"):
+            self._resolve_type_decl(str(item.children[0]))
         elif phase == "consts" and d == "const_decl":
             kids = [c for c in item.children if not (isinstance(c, lark.Tree) and c.data == "override")]
             tok, ty_tree, default = kids[0], kids[1], kids[2]
@@ -418,10 +419,29 @@ class Checker:
             self.def_sigs[str(tok)] = (params, rt)
         self.defs[str(tok)] = ir.Def(str(tok), params, rt, value, self.sp(tok))
 
+    def _resolve_type_decl(self, name: str) -> None:
+        """Check a ``type`` or ``variant`` declaration (once; a cycle is an error)."""
+        entry = self._pending_types.pop(name, None)
+        if entry is None:
+            return
+        item, path = entry
+        saved, self.path = self.path, path
+        self._resolving.add(name)
+        try:
+            if item.data == "variant_decl":
+                self._variant_decl(item)
+            else:
+                try:
+                    self.aliases[name] = self.type_of(item.children[1], Scope("const"))
+                except Bail:
+                    self.aliases[name] = ANY
+        finally:
+            self._resolving.discard(name)
+            self.path = saved
+
     # -------------------------------------------------------------- variants
     def _variant_decl(self, item) -> None:
         tok = item.children[0]
-        self._new_name(str(tok), tok)
         cases: list = []
         for c in item.children[1:]:
             if not isinstance(c, lark.Tree) or c.data != "variant_case":
@@ -1014,7 +1034,7 @@ class Checker:
                 key_e = self.expr(pt.children[1], scope)
                 base = T.strip_optional(ty)
                 if isinstance(base, MapType):
-                    if not T.assignable(base.key, key_e.type):
+                    if not T.assignable(base.key, T.strip_optional(key_e.type)):  # none: "key not in map" at run time
                         self.err(f"key of type {T.describe(key_e.type)} does not fit map {T.describe(base)}",
                                  pt.children[1])
                     ty = base.value
@@ -1252,6 +1272,11 @@ class Checker:
                 return SortType(n)
             if n in self.enums:
                 return EnumType(n, self.enums[n].values)
+            if n in self._resolving:
+                self.err(f"type '{n}' is defined in terms of itself (types cannot be recursive)", t)
+                raise Bail
+            if n in self._pending_types:
+                self._resolve_type_decl(n)
             if n in self.aliases:
                 return self.aliases[n]
             if n in self.variants:

@@ -81,6 +81,17 @@ def render_module(spec: ir.Spec, root: str | None = None) -> tuple[str, SourceMa
     the generated names the model modules need)."""
     r = Renderer(spec, root)
     spec_src = r.src(spec.span)
+    # the model modules (MC_<model>.tla) render constants, bindings and
+    # constraints with this module's helpers (MinOf, ...): they must be
+    # defined here, so render those expressions once for their helpers
+    c = r.ctx()
+    for e in [k.default for k in spec.consts if k.default is not None] + \
+            [v for m in spec.models for _, v in m.constants] + \
+            [m.constraint for m in spec.models if m.constraint is not None]:
+        try:
+            r.expr(e, c)
+        except ExportError:
+            pass  # reported where the model module renders it
     defs = [r.render_def(d) for d in r.def_order()]
     recursive = r.recursive_decls()
     init_text, init_lines = _block_text(r.init_items())

@@ -1144,7 +1144,7 @@ class Renderer:
             return f"{x} = {NONE_NAME}"
         if isinstance(t, ir.OptionalType):
             inner = self.type_pred(t.inner, x, c)
-            return None if inner is None else f"({x} = {NONE_NAME} \\/ {inner})"
+            return None if inner is None else f"({x} = {NONE_NAME} \\/ ({inner}))"
         if isinstance(t, ir.SetType):
             c2, e = c.bind("e")
             inner = self.type_pred(t.elem, e, c2)

@@ -551,3 +551,49 @@ def test_constraint_states_are_checked_not_counted_not_expanded():
 def test_constraint_tlc_agrees():
     tlc_agrees(load(CONSTRAINT), "counts")
     tlc_agrees(load(CONSTRAINT), "seven")
+
+
+# ---------------------------------------------------------------- found writing the corpus
+
+OPTIONAL_RECORD = """\
+spec OptionalRecord
+var o: optional[record(a: int, b: bool)] = none
+process p:
+    s:
+        o = record(a=1, b=True)
+model m:
+    deadlock: ignore
+"""
+
+MIN_IN_CONST = """\
+spec MinInConst
+const S: set[int] = {3, 5}
+const LOW: int = min(S)
+var x: int = 0
+process p:
+    while x < LOW:
+        s:
+            x = x + 1
+model m:
+    deadlock: ignore
+"""
+
+
+def test_typeok_of_an_optional_record_is_parenthesised():
+    from pyspec.tla.export import render_module
+
+    text, _, _ = render_module(load(OPTIONAL_RECORD))
+    assert '(o = NoneValue \\/ (DOMAIN o = {"a", "b"} /\\ (o.a \\in Int) /\\ (o.b \\in BOOLEAN)))' in text
+
+
+def test_helpers_of_model_constants_are_defined_in_the_module():
+    from pyspec.tla.export import render_module
+
+    text, _, _ = render_module(load(MIN_IN_CONST))
+    assert "MinOf(S) ==" in text
+
+
+@needs_tlc
+@pytest.mark.parametrize("text", [OPTIONAL_RECORD, MIN_IN_CONST], ids=["optional-record", "min-in-const"])
+def test_corpus_findings_tlc_agrees(text):
+    tlc_agrees(load(text), "m")

@@ -666,3 +666,34 @@ def test_temporal_operators():
 ])
 def test_temporal_errors(prop, message):
     assert errors(PRELUDE + prop + "\n")[0] == message
+
+
+# ---------------------------------------------------------------- found writing the corpus
+
+def test_type_alias_may_use_a_constant_declared_above():
+    spec, diags = load("spec T\nconst MAX: int = 3\ntype Msg = record(n: 0..MAX)\ntype B = 0..MAX\n"
+                       "var x: Msg = record(n=0)\nvar y: B = 0\nprocess p:\n    s:\n        x = record(n=y)\n")
+    assert not diags.errors, [d.message for d in diags.errors]
+    assert spec.vars[1].type.hi is not None and spec.vars[0].type.fields[0][1].hi is not None
+
+
+@pytest.mark.parametrize("text, message", [
+    ("type B = 0..N\nconst N: int = 2\n", "constant 'N' is used before its declaration at line 3"),
+    ("type A = set[A]\n", "type 'A' is defined in terms of itself (types cannot be recursive)"),
+    ("variant M:\n    X(m: M)\n", "type 'M' is defined in terms of itself (types cannot be recursive)"),
+])
+def test_type_declaration_errors(text, message):
+    _, diags = load("spec T\n" + text)
+    assert any(message in d.message for d in diags.errors), [d.message for d in diags.errors]
+
+
+def test_assignment_through_an_optional_key():
+    from pyspec.engines.embedded import check
+
+    text = ("spec K\nvar m: map[str, int] = {\"a\": 0}\nvar o: optional[str] = \"a\"\n"
+            "process p:\n    s:\n        m[o] = m[o] + 1\n        o = none\n    t:\n        m[o] = 0\n"
+            "model x:\n    deadlock: ignore\n")
+    spec, diags = load(text)
+    assert not diags.errors, [d.message for d in diags.errors]
+    rep = check(spec, "x", property="deadlock")
+    assert rep.verdict == "error" and "types.pyspec:9:9: assignment to m[none]: none is not a key" in rep.message
