@@ -239,7 +239,7 @@ def ir_P_OR() -> int:
 
 
 def _action(p: ir.Process) -> list[str]:
-    fair = {"weak": "fair ", "strong": "strong fair ", None: ""}[p.fairness]
+    fair = {"weak": "fair ", "strong": "strong fair ", "unfair": "unfair ", None: ""}[p.fairness]
     head = f"{fair}action {p.name}"
     if p.params:
         binders = p.index_set.binders if len(p.params) > 1 else (ir.Binder(p.params[0], p.index_set),)
@@ -258,7 +258,7 @@ def _action(p: ir.Process) -> list[str]:
 def _process(p: ir.Process) -> list[str]:
     if p.is_action:
         return _action(p)
-    fair = {"weak": "fair ", "strong": "strong fair ", None: ""}[p.fairness]
+    fair = {"weak": "fair ", "strong": "strong fair ", "unfair": "unfair ", None: ""}[p.fairness]
     head = f"{fair}process {p.name}"
     if p.index is not None:
         head += f"(self in {format_expr(p.index_set, P_OR)})"
@@ -297,6 +297,21 @@ def _emit_steps(steps, lo: int, hi: int, loops, indent: str) -> list[str]:
     k = lo
     while k <= hi:
         outer = [lp for lp in loops if lp[0] == k and lp[1] <= hi]
+        head = steps[k]
+        if head.loop_cond is not None:
+            # ``l: while c:``: the statements of step l's then-branch (its
+            # last goto aside), then the steps that fall back to l
+            last = max((lp[1] for lp in outer), default=k)
+            fair = {"weak": "fair ", "strong": "strong fair ", "unfair": "unfair ", None: ""}[head.fairness]
+            out.append(f"{indent}{fair}{head.label}: while {format_expr(head.loop_cond)}:")
+            then = head.body[0].branches[0][1]
+            lead = then[:-1] if then and isinstance(then[-1], ir.Goto) else then
+            if lead or last == k:
+                out.extend(_block(lead, indent + "    "))
+            rest = [lp for lp in loops if not (lp[0] == k and lp[1] <= last)]
+            out.extend(_emit_steps(steps, k + 1, last, rest, indent + "    "))
+            k = last + 1
+            continue
         if outer:
             chosen = max(outer, key=lambda lp: lp[1])
             j, i, cond = chosen
@@ -306,7 +321,7 @@ def _emit_steps(steps, lo: int, hi: int, loops, indent: str) -> list[str]:
             k = i + 1
             continue
         s = steps[k]
-        fair = {"weak": "fair ", "strong": "strong fair ", None: ""}[s.fairness]
+        fair = {"weak": "fair ", "strong": "strong fair ", "unfair": "unfair ", None: ""}[s.fairness]
         out.append(f"{indent}{fair}{s.label}:")
         out.extend(_block(s.body, indent + "    "))
         k += 1

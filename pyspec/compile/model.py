@@ -408,13 +408,16 @@ class CompiledModel:
         for p in self.spec.processes:
             insts = self.codegen.inst[p.name]
             for pos, val in enumerate(insts):
-                aids = frozenset(a.aid for a in self.actions if a.process == p.name and a.pos == pos)
+                # a step marked 'unfair' is left out (PlusCal's "label:-")
+                unfair = {st.label for st in p.steps if st.fairness == "unfair"}
+                aids = frozenset(a.aid for a in self.actions
+                                 if a.process == p.name and a.pos == pos and a.label not in unfair)
                 who = p.name if p.index is None else f"{p.name}({val!r})"
                 if p.fairness and aids:
                     kw = "strong fair" if p.fairness == "strong" else "fair"
                     out.append(Fairness(p.fairness, aids, f"{kw} process {who}"))
                 for st in p.steps:
-                    if st.fairness:
+                    if st.fairness in ("weak", "strong"):
                         aid = next(a.aid for a in self.actions
                                    if a.process == p.name and a.pos == pos and a.label == st.label)
                         kw = "strong fair" if st.fairness == "strong" else "fair"

@@ -618,8 +618,12 @@ class Step:
     label: str
     body: tuple[Stmt, ...]
     fallthrough: Control
-    fairness: str | None  # None | "weak" | "strong"
+    fairness: str | None  # None | "weak" | "strong" | "unfair" (left out of its process's fairness)
     span: Span = field(compare=False, repr=False)
+    # the head of a labelled while (``l: while c:``): its condition; the body
+    # is then ``if c: <statements>; goto <first step of the loop> else: goto
+    # <after the loop>`` (kept for the printer and for readers of the IR)
+    loop_cond: Expr | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -218,7 +218,7 @@ class Checker:
 
     def _item_name(self, item: lark.Tree) -> tuple[str, lark.Token, bool]:
         kids = [c for c in item.children if not (isinstance(c, lark.Tree) and c.data in
-                                                   ("override", "weak_fair", "strong_fair"))]
+                                                   ("override", "weak_fair", "strong_fair", "no_fair"))]
         override = any(isinstance(c, lark.Tree) and c.data == "override" for c in item.children)
         tok = kids[0]
         return str(tok), tok, override
@@ -592,8 +592,11 @@ class Checker:
         for c in item.children:
             if isinstance(c, lark.Tree) and c.data == "override":
                 continue
-            if isinstance(c, lark.Tree) and c.data in ("weak_fair", "strong_fair"):
-                fairness = "weak" if c.data == "weak_fair" else "strong"
+            if isinstance(c, lark.Tree) and c.data in _FAIRNESS:
+                fairness = _FAIRNESS[c.data]
+                if fairness == "unfair":
+                    self.err("'unfair' applies to a step of a fair process (PlusCal's 'label:-')", c)
+                    fairness = None
                 continue
             kids.append(c)
         tok, index = kids[0], kids[1]
@@ -603,7 +606,7 @@ class Checker:
             doc = _string_value(rest[0].children[0])
             rest = rest[1:]
         locals_ = [c for c in rest if c.data == "local_decl"]
-        body = [c for c in rest if c.data in ("step", "while_loop")]
+        body = [c for c in rest if c.data in _LOOP_ITEMS]
         return tok, fairness, index, doc, locals_, body
 
     def _proc_decl(self, item) -> None:
@@ -629,18 +632,22 @@ class Checker:
             index_type = dom.type.elem
         labels: dict[str, Span] = {}
 
+        def claim(ltok) -> None:
+            if str(ltok) == ir.DONE:
+                self.err(f"'{ir.DONE}' is the label of a finished process; choose another label", ltok)
+            elif str(ltok) in labels:
+                self.err(f"label '{ltok}' is already used at {self._at(labels[str(ltok)])}", ltok)
+            else:
+                labels[str(ltok)] = self.sp(ltok)
+                self._check_reserved(str(ltok), self.sp(ltok))
+
         def collect(items):
             for it in items:
-                if it.data == "step":
-                    ltok = [c for c in it.children if isinstance(c, lark.Token)][0]
-                    if str(ltok) == ir.DONE:
-                        self.err(f"'{ir.DONE}' is the label of a finished process; choose another label", ltok)
-                    elif str(ltok) in labels:
-                        self.err(f"label '{ltok}' is already used at {self._at(labels[str(ltok)])}", ltok)
-                    else:
-                        labels[str(ltok)] = self.sp(ltok)
-                        self._check_reserved(str(ltok), self.sp(ltok))
-                else:
+                if not isinstance(it, lark.Tree):
+                    continue
+                if it.data in ("step", "labelled_while"):
+                    claim(_label_token(it))
+                if it.data in ("while_loop", "labelled_while"):
                     collect(it.children[1:])
 
         collect(body)
@@ -695,13 +702,26 @@ class Checker:
                     ltok = [c for c in it.children if isinstance(c, lark.Token)][0]
                     nxt = ir.Jump(str(ltok))
                     fall[id(it)] = built[-1][1]
+                elif it.data == "labelled_while":
+                    head = ir.Jump(str(_label_token(it)))
+                    kids = [c for c in it.children if isinstance(c, lark.Tree) and c.data not in _FAIRNESS]
+                    cond_tree, inner = kids[0], kids[1:]
+                    n_lead = next((i for i, c in enumerate(inner) if c.data in _LOOP_ITEMS), len(inner))
+                    rest = inner[n_lead:]
+                    stray = next((c for c in rest if c.data not in _LOOP_ITEMS), None)
+                    if stray is not None:
+                        self.err("a statement after a labelled step of a loop belongs to a step: "
+                                 "label it, or move it into the step above", stray)
+                        raise Bail
+                    whiles[id(it)] = (nxt, build(rest, head) if rest else head, cond_tree, inner[:n_lead])
+                    nxt = head
                 else:
                     cond_tree = it.children[0]
                     inner = it.children[1:]
-                    if not inner or inner[0].data != "step":
+                    if not inner or inner[0].data not in ("step", "labelled_while"):
                         self.err("the body of a 'while' must start with a labelled step", it)
                         raise Bail
-                    first = ir.Jump(str([c for c in inner[0].children if isinstance(c, lark.Token)][0]))
+                    first = ir.Jump(str(_label_token(inner[0])))
                     cond = self.expr(cond_tree, Scope("step", proc_decl=pd))
                     self._expect_bool(cond, cond_tree, "a 'while' condition")
                     if isinstance(cond, ir.Lit) and cond.value is True:
@@ -713,6 +733,7 @@ class Checker:
             return nxt
 
         fall: dict[int, ir.Control] = {}
+        whiles: dict[int, tuple] = {}  # labelled while -> (exit, first of body, cond tree, leading stmts)
         start = build(body, ir.Jump(ir.DONE))
         proc_stub = ir.Process(pd.name, pd.index, None, tuple(pd.locals.values()), (), start,
                                fairness, doc, pd.span)
@@ -721,7 +742,10 @@ class Checker:
             for it in items:
                 if it.data == "step":
                     steps.append(self._step(it, pd, proc_stub, fall[id(it)], targets))
-                else:
+                elif it.data == "labelled_while":
+                    steps.append(self._while_step(it, pd, proc_stub, whiles[id(it)]))
+                    walk([c for c in it.children if isinstance(c, lark.Tree) and c.data in _LOOP_ITEMS])
+                elif it.data == "while_loop":
                     walk(it.children[1:])
 
         walk(body)
@@ -771,8 +795,11 @@ class Checker:
         for c in item.children:
             if isinstance(c, lark.Tree) and c.data == "override":
                 continue
-            if isinstance(c, lark.Tree) and c.data in ("weak_fair", "strong_fair"):
-                fairness = "weak" if c.data == "weak_fair" else "strong"
+            if isinstance(c, lark.Tree) and c.data in _FAIRNESS:
+                fairness = _FAIRNESS[c.data]
+                if fairness == "unfair":
+                    self.err("'unfair' applies to a step of a fair process (PlusCal's 'label:-')", c)
+                    fairness = None
                 continue
             kids.append(c)
         tok, params, block = kids
@@ -821,11 +848,35 @@ class Checker:
         self.processes[pd.name] = ir.Process(pd.name, pd.index, pd.index_set, (), (step,), again,
                                              fairness, doc, pd.span, params=pd.params)
 
+    def _while_step(self, it, pd: ProcDecl, proc: ir.Process, info) -> ir.Step:
+        """Step ``l`` of ``l: while c:`` (PlusCal's labelled while): it tests
+        ``c``; when it holds it runs the statements before the body's first
+        label and goes to that label (or back to ``l``), else it leaves the loop."""
+        exit_ctl, inner_ctl, cond_tree, lead = info
+        fairness = next((_FAIRNESS[c.data] for c in it.children
+                         if isinstance(c, lark.Tree) and c.data in _FAIRNESS), None)
+        if fairness == "unfair" and proc.fairness is None:
+            self.err(f"'unfair' leaves a step out of its process's fairness, and process '{pd.name}' "
+                     f"is not fair", it)
+        ltok = _label_token(it)
+        span = self.sp(ltok)
+        scope = Scope("step", proc_decl=pd)
+        self._cur_label = str(ltok)
+        cond = self.expr(cond_tree, scope)
+        self._expect_bool(cond, cond_tree, "a 'while' condition")
+        body, ends = self._stmts(lead, scope, pd)
+        then = body if ends else body + (ir.Goto(span, inner_ctl),)
+        stmt = ir.If(span, ((cond, then),), (ir.Goto(span, exit_ctl),))
+        self._goto_only.add(str(ltok))
+        self._goto_edges.append((str(ltok), set(_control_labels(inner_ctl)) | set(_control_labels(exit_ctl))))
+        return ir.Step(pd.name, str(ltok), (stmt,), exit_ctl, fairness, span, loop_cond=cond)
+
     def _step(self, it, pd: ProcDecl, proc: ir.Process, fallthrough, targets) -> ir.Step:
-        fairness = None
-        for c in it.children:
-            if isinstance(c, lark.Tree) and c.data in ("weak_fair", "strong_fair"):
-                fairness = "weak" if c.data == "weak_fair" else "strong"
+        fairness = next((_FAIRNESS[c.data] for c in it.children
+                         if isinstance(c, lark.Tree) and c.data in _FAIRNESS), None)
+        if fairness == "unfair" and proc.fairness is None:
+            self.err(f"'unfair' leaves a step out of its process's fairness, and process '{pd.name}' "
+                     f"is not fair", it)
         ltok = [c for c in it.children if isinstance(c, lark.Token)][0]
         block = it.children[-1]
         scope = Scope("step", proc_decl=pd)
@@ -2134,6 +2185,28 @@ def _name_token(item: lark.Tree):
         if isinstance(c, lark.Token):
             return c
     return item
+
+
+#: fairness words of the grammar -> Step/Process.fairness
+_FAIRNESS = {"weak_fair": "weak", "strong_fair": "strong", "no_fair": "unfair"}
+
+
+#: what a loop body holds after its leading statements
+_LOOP_ITEMS = ("step", "while_loop", "labelled_while")
+
+
+def _control_labels(c: ir.Control):
+    """The labels control ``c`` may go to."""
+    if isinstance(c, ir.Jump):
+        yield c.label
+    else:
+        yield from _control_labels(c.enter)
+        yield from _control_labels(c.exit)
+
+
+def _label_token(it: lark.Tree) -> lark.Token:
+    """The label of a step or of a labelled while."""
+    return [c for c in it.children if isinstance(c, lark.Token)][0]
 
 
 def _kind_word(data: str) -> str:

@@ -1080,9 +1080,15 @@ class Renderer:
                 continue
             if p.fairness:
                 kind = "WF" if p.fairness == "weak" else "SF"
-                out.append(f"{prefix}{kind}_vars({p.name}{arg})")
+                unfair = [s.label for s in p.steps if s.fairness == "unfair"]
+                if unfair:  # PlusCal's translation of "label:-"
+                    pc = naming.pc_name(p.name) + ("[self]" if p.index is not None else "")
+                    labels = ", ".join(tla_string(lab) for lab in unfair)
+                    out.append(f"{prefix}{kind}_vars(({pc} \\notin {{{labels}}}) /\\ {p.name}{arg})")
+                else:
+                    out.append(f"{prefix}{kind}_vars({p.name}{arg})")
             for s in p.steps:
-                if s.fairness:
+                if s.fairness in ("weak", "strong"):
                     kind = "WF" if s.fairness == "weak" else "SF"
                     out.append(f"{prefix}{kind}_vars({naming.step_name(p.name, s.label)}{arg})")
         return out

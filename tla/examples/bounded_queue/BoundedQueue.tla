@@ -100,7 +100,7 @@ TypeOK ==
     /\ DOMAIN queue = 1..Len(queue) /\ \A i \in 1..Len(queue) : queue[i] \in Producer_values_
     /\ consumed \in Int
     /\ DOMAIN producer_left = PRODUCERS /\ \A self \in PRODUCERS : producer_left[self] \in 0..ITEMS
-    /\ DOMAIN consumer_last = CONSUMERS /\ \A self \in CONSUMERS : (consumer_last[self] = NoneValue \/ consumer_last[self] \in Producer_values_)
+    /\ DOMAIN consumer_last = CONSUMERS /\ \A self \in CONSUMERS : (consumer_last[self] = NoneValue \/ (consumer_last[self] \in Producer_values_))
     /\ DOMAIN pc_producer = PRODUCERS /\ \A self \in PRODUCERS : pc_producer[self] \in {"put", "Done"}
     /\ DOMAIN pc_consumer = CONSUMERS /\ \A self \in CONSUMERS : pc_consumer[self] \in {"take", "Done"}
 

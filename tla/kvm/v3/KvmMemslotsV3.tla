@@ -286,10 +286,10 @@ TypeOK ==
     /\ \A e \in cov : e \in Gfn_values_
     /\ gen \in Int
     /\ \A k \in DOMAIN spte : (k \in Gfn_values_) /\ (spte[k] \in Int)
-    /\ \A k \in DOMAIN vcache : (k \in Vcpu_values_) /\ (DOMAIN vcache[k] = {"gen", "gfn"} /\ (vcache[k].gen \in Int) /\ ((vcache[k].gfn = NoneValue \/ vcache[k].gfn \in Gfn_values_)))
+    /\ \A k \in DOMAIN vcache : (k \in Vcpu_values_) /\ (DOMAIN vcache[k] = {"gen", "gfn"} /\ (vcache[k].gen \in Int) /\ ((vcache[k].gfn = NoneValue \/ (vcache[k].gfn \in Gfn_values_))))
     /\ \A e \in gp_wait : e \in Vcpu_values_
     /\ \A e \in valid_root : e \in Vcpu_values_
-    /\ DOMAIN vcpu_gfn = VCPUS /\ \A self \in VCPUS : (vcpu_gfn[self] = NoneValue \/ vcpu_gfn[self] \in Gfn_values_)
+    /\ DOMAIN vcpu_gfn = VCPUS /\ \A self \in VCPUS : (vcpu_gfn[self] = NoneValue \/ (vcpu_gfn[self] \in Gfn_values_))
     /\ writer_n \in Int
     /\ \A e \in writer_new_cov : e \in Gfn_values_
     /\ writer_new_gen \in Int

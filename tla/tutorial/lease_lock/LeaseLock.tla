@@ -139,7 +139,7 @@ Spec == Init /\ [][Next]_vars /\ Fairness
 \* spec/tutorial/lease_lock.pyspec:1: the declared types of the variables
 TypeOK ==
     /\ now \in 0..MAX_TIME
-    /\ (holder = NoneValue \/ holder \in Client_values_)
+    /\ (holder = NoneValue \/ (holder \in Client_values_))
     /\ expires \in Int
     /\ next_token \in Int
     /\ value \in Int
