@@ -343,6 +343,15 @@ def _lets(e: ir.Expr) -> tuple[list[tuple[str, ir.Expr]], ir.Expr]:
 _PROPERTY_WORD = {"invariant": "invariant", "action": "action invariant", "temporal": "temporal"}
 
 
+def _def_lines(d: ir.Def) -> list[str]:
+    params = ", ".join(f"{p.name}: {format_type(p.type)}" for p in d.params)
+    lets, body = _lets(d.body)
+    if not lets:
+        return [f"def {d.name}({params}) -> {format_type(d.result)}: {format_expr(d.body)}"]
+    return ([f"def {d.name}({params}) -> {format_type(d.result)}:"]
+            + [f"    let {n} = {format_expr(v)}" for n, v in lets] + [f"    return {format_expr(body)}"])
+
+
 def format_spec(spec: ir.Spec) -> str:
     token = _SINGLETONS.set(frozenset(p.name for p in spec.processes if p.index is None))
     try:
@@ -372,14 +381,7 @@ def _format_spec(spec: ir.Spec) -> str:
         op = "=" if v.init_kind == "eq" else "in"
         out.append(f"var {v.name}: {format_type(v.type)} {op} {format_expr(v.init)}")
     for d in spec.defs:
-        params = ", ".join(f"{p.name}: {format_type(p.type)}" for p in d.params)
-        lets, body = _lets(d.body)
-        if lets:
-            out.append(f"def {d.name}({params}) -> {format_type(d.result)}:")
-            out.extend(f"    let {n} = {format_expr(v)}" for n, v in lets)
-            out.append(f"    return {format_expr(body)}")
-        else:
-            out.append(f"def {d.name}({params}) -> {format_type(d.result)}: {format_expr(d.body)}")
+        out.extend(_def_lines(d))
     for p in spec.processes:
         out.append("")
         out.extend(_process(p))
@@ -405,6 +407,8 @@ def _format_spec(spec: ir.Spec) -> str:
             out.append("    symmetry: " + ", ".join(m.symmetry))
         if m.constraint is not None:
             out.append(f"    constraint: {format_expr(m.constraint)}")
+        for d in m.defs:
+            out.extend("    " + line for line in _def_lines(d))
         for c in m.checks:
             out.append(f"    check {c.property}: {c.expected}")
         out.append(f"    deadlock: {m.deadlock}")

@@ -78,8 +78,9 @@ class CompiledModel:
     """One model of a spec, compiled to Python; see the module docstring."""
 
     def __init__(self, spec: ir.Spec, model_name: str, seeds: tuple[dict, dict] | None = None):
-        self.spec = spec
         self.model = spec.model(model_name)
+        spec = ir.spec_for_model(spec, self.model)  # the model's def overrides
+        self.spec = spec
         cg = Codegen(spec, self.model, seeds)
         ns = cg.compile_module()
         self.codegen = cg

@@ -701,6 +701,18 @@ class Model:
     deadlock: str
     doc: str
     span: Span = field(compare=False, repr=False)
+    # defs this model replaces (TLC's ``Send <- MCSend``): same signature
+    defs: tuple[Def, ...] = ()
+
+
+def spec_for_model(spec: Spec, model: Model) -> Spec:
+    """The spec as ``model`` checks it: its def overrides in place of the defs."""
+    if not model.defs:
+        return spec
+    import dataclasses
+
+    over = {d.name: d for d in model.defs}
+    return dataclasses.replace(spec, defs=tuple(over.get(d.name, d) for d in spec.defs))
 
 
 @dataclass(frozen=True, slots=True)

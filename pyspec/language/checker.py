@@ -1194,6 +1194,7 @@ class Checker:
         symmetry: tuple[str, ...] = ()
         constraint = None
         deadlock = "holds"
+        overrides: dict[str, ir.Def] = {}
         if parent_tok is not None:
             pname = str(parent_tok)
             parent = None
@@ -1220,6 +1221,7 @@ class Checker:
                         bindings[cname] = value
                 checks = {c.property: c for c in parent.checks}
                 symmetry, constraint, deadlock = parent.symmetry, parent.constraint, parent.deadlock
+                overrides.update({d.name: d for d in parent.defs})
         seen_bind: dict[str, Span] = {}
         for it in rest:
             d = it.data
@@ -1275,6 +1277,10 @@ class Checker:
                     self.err(f"model '{name}' checks unknown property '{pname}'", ptok)
                     continue
                 checks[pname] = ir.Check(pname, outcome, self.sp(ptok))
+            elif d == "def_decl":
+                dv = self._model_def(it, name)
+                if dv is not None:
+                    overrides[dv.name] = dv
             elif d == "deadlock":
                 v = str(it.children[0])
                 if v not in ("holds", "violated", "ignore"):
@@ -1296,7 +1302,41 @@ class Checker:
             if v is not None and not (isinstance(v, ir.SetLit) and all(isinstance(x, ir.SortValue) for x in v.elems)):
                 self.err(f"symmetry set '{s}' must be bound to a set literal of model values in model '{name}'", tok)
         into[name] = ir.Model(name, tuple(constants), tuple(checks.values()), symmetry, constraint,
-                              deadlock, doc, self.sp(tok))
+                              deadlock, doc, self.sp(tok), tuple(overrides.values()))
+
+    def _model_def(self, item, model: str) -> ir.Def | None:
+        """``def f(...)`` inside a model: replaces the spec's def ``f`` in
+        this model (TLC's ``f <- MC_f``); same parameters and result type."""
+        tok, params_t, ret_t, body = self._def_parts(item)
+        fname = str(tok)
+        if any(isinstance(c, lark.Tree) and c.data == "override" for c in item.children):
+            self.err("a def in a model replaces the spec's def of that name: drop 'override'", tok)
+            return None
+        if fname not in self.defs:
+            self.err(f"model '{model}' replaces def '{fname}', which the spec does not define"
+                     + ("" if fname not in self.def_sigs else " (or which has errors)"), tok)
+            return None
+        orig = self.defs[fname]
+        try:
+            params = [ir.Param(str(p.children[0]), self.type_of(p.children[1], Scope("const")), self.sp(p))
+                      for p in params_t]
+            rt = self.type_of(ret_t, Scope("const")) if ret_t is not None else orig.result
+        except Bail:
+            return None
+        if [p.type for p in params] != [p.type for p in orig.params] or rt != orig.result:
+            sig = ", ".join(f"{p.name}: {T.describe(p.type)}" for p in orig.params)
+            self.err(f"the replacement of '{fname}' in model '{model}' must have its signature "
+                     f"({sig}) -> {T.describe(orig.result)}", tok)
+            return None
+        scope = Scope("def", bound={p.name: p.type for p in params})
+        try:
+            scope, lets = self._let_lines([c for c in body.children[:-1]
+                                           if isinstance(c, lark.Tree) and c.data == "let_line"], scope)
+            value = self._wrap_lets(lets, self.expr(body.children[-1], scope))
+        except Bail:
+            return None
+        self._expect_assignable(rt, value, body.children[-1], f"result of '{fname}' in model '{model}'")
+        return ir.Def(fname, tuple(params), rt, value, self.sp(tok))
 
     def _base_model(self, name: str) -> ir.Model | None:
         for unit, item in self._base_model_items:

@@ -10,6 +10,7 @@ never removed).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from .render import (
     Renderer,
     comment_lines,
     const_def_name,
+    def_override_name,
     layout,
     mv_name,
     sort_values_name,
@@ -87,7 +89,8 @@ def render_module(spec: ir.Spec, root: str | None = None) -> tuple[str, SourceMa
     c = r.ctx()
     for e in [k.default for k in spec.consts if k.default is not None] + \
             [v for m in spec.models for _, v in m.constants] + \
-            [m.constraint for m in spec.models if m.constraint is not None]:
+            [m.constraint for m in spec.models if m.constraint is not None] + \
+            [d.body for m in spec.models for d in m.defs]:
         try:
             r.expr(e, c)
         except ExportError:
@@ -231,6 +234,11 @@ def render_model(spec: ir.Spec, r: Renderer, model: ir.Model, run: ModelRun | No
         d = const_def_name(cname)
         definitions.append({"comment": f"{r.src(value.span)}: {cname}", "text": f"{d} == {r.expr(value, c)}"})
         cfg_consts.append(f"{cname} <- {d}")
+    for d in model.defs:
+        # TLC replaces the module's operator by the model's (``f <- def_f_``)
+        block = r.render_def(dataclasses.replace(d, name=def_override_name(d.name)))
+        definitions.append({"comment": f"{r.src(d.span)}: {d.name} in model {model.name}", "text": block.text})
+        cfg_consts.append(f"{d.name} <- {def_override_name(d.name)}")
     constraint = None
     if model.constraint is not None:
         definitions.append({"comment": f"{r.src(model.constraint.span)}: state constraint of model {model.name}",

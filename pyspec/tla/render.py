@@ -52,6 +52,11 @@ def const_def_name(const: str) -> str:
     return f"const_{const}_"
 
 
+def def_override_name(name: str) -> str:
+    """The MC definition a model's replacement of def ``name`` is bound to with ``<-``."""
+    return f"def_{name}_"
+
+
 def tla_string(s: str) -> str:
     out = []
     for ch in s:
@@ -79,36 +84,38 @@ def tla_string(s: str) -> str:
 # --------------------------------------------------------------------------
 
 HELPERS: dict[str, tuple[tuple[str, ...], str]] = {
-    # name: (helpers it uses, definition)
-    "Div_": ((), 'Div_(a, b) == IF b > 0 THEN a \\div b ELSE Assert(FALSE, "// with a right operand <= 0")'),
-    "Pow_": ((), 'Pow_(a, b) == IF b = 0 THEN 1 ELSE IF b > 0 THEN a ^ b ELSE Assert(FALSE, "** with a negative exponent")'),
-    "Abs_": ((), "Abs_(a) == IF a < 0 THEN -a ELSE a"),
-    "MinOf": ((), "MinOf(S) == CHOOSE x \\in S : \\A y \\in S : x <= y"),
-    "MaxOf": ((), "MaxOf(S) == CHOOSE x \\in S : \\A y \\in S : x >= y"),
-    "BitNot": ((), "BitNot(a) == -a - 1"),
-    "SeqsUpTo": ((), "SeqsUpTo(S, n) == UNION {[1..k -> S] : k \\in 0..n}"),
-    "Pow2": ((), "Pow2(n) == 2 ^ n"),
+    # name: (helpers it uses, definition).  Parameters and bound names end in
+    # "_" (reserved for generated code): TLA+ forbids an operator parameter
+    # that shares a name with a variable of the module, such as a spec's x.
+    "Div_": ((), 'Div_(a_, b_) == IF b_ > 0 THEN a_ \\div b_ ELSE Assert(FALSE, "// with a right operand <= 0")'),
+    "Pow_": ((), 'Pow_(a_, b_) == IF b_ = 0 THEN 1 ELSE IF b_ > 0 THEN a_ ^ b_ ELSE Assert(FALSE, "** with a negative exponent")'),
+    "Abs_": ((), "Abs_(a_) == IF a_ < 0 THEN -a_ ELSE a_"),
+    "MinOf": ((), "MinOf(S_) == CHOOSE x_ \\in S_ : \\A y_ \\in S_ : x_ <= y_"),
+    "MaxOf": ((), "MaxOf(S_) == CHOOSE x_ \\in S_ : \\A y_ \\in S_ : x_ >= y_"),
+    "BitNot": ((), "BitNot(a_) == -a_ - 1"),
+    "SeqsUpTo": ((), "SeqsUpTo(S_, n_) == UNION {[1..k_ -> S_] : k_ \\in 0..n_}"),
+    "Pow2": ((), "Pow2(n_) == 2 ^ n_"),
     "BitAnd": ((), "RECURSIVE BitAnd(_, _)\n"
-                   "BitAnd(a, b) ==\n"
-                   "    IF a = 0 \\/ b = 0 THEN 0\n"
-                   "    ELSE IF a = -1 THEN b\n"
-                   "    ELSE IF b = -1 THEN a\n"
-                   "    ELSE 2 * BitAnd(a \\div 2, b \\div 2) + (a % 2) * (b % 2)"),
+                   "BitAnd(a_, b_) ==\n"
+                   "    IF a_ = 0 \\/ b_ = 0 THEN 0\n"
+                   "    ELSE IF a_ = -1 THEN b_\n"
+                   "    ELSE IF b_ = -1 THEN a_\n"
+                   "    ELSE 2 * BitAnd(a_ \\div 2, b_ \\div 2) + (a_ % 2) * (b_ % 2)"),
     "BitOr": ((), "RECURSIVE BitOr(_, _)\n"
-                  "BitOr(a, b) ==\n"
-                  "    IF a = -1 \\/ b = -1 THEN -1\n"
-                  "    ELSE IF a = 0 THEN b\n"
-                  "    ELSE IF b = 0 THEN a\n"
-                  "    ELSE 2 * BitOr(a \\div 2, b \\div 2) + (IF a % 2 = 1 \\/ b % 2 = 1 THEN 1 ELSE 0)"),
+                  "BitOr(a_, b_) ==\n"
+                  "    IF a_ = -1 \\/ b_ = -1 THEN -1\n"
+                  "    ELSE IF a_ = 0 THEN b_\n"
+                  "    ELSE IF b_ = 0 THEN a_\n"
+                  "    ELSE 2 * BitOr(a_ \\div 2, b_ \\div 2) + (IF a_ % 2 = 1 \\/ b_ % 2 = 1 THEN 1 ELSE 0)"),
     "BitXor": (("BitNot",), "RECURSIVE BitXor(_, _)\n"
-                            "BitXor(a, b) ==\n"
-                            "    IF a = 0 THEN b\n"
-                            "    ELSE IF b = 0 THEN a\n"
-                            "    ELSE IF a = -1 THEN BitNot(b)\n"
-                            "    ELSE IF b = -1 THEN BitNot(a)\n"
-                            "    ELSE 2 * BitXor(a \\div 2, b \\div 2) + (((a % 2) + (b % 2)) % 2)"),
-    "ShiftLeft": (("Pow2",), 'ShiftLeft(a, n) == IF n < 0 THEN Assert(FALSE, "negative shift count") ELSE a * Pow2(n)'),
-    "ShiftRight": (("Pow2",), 'ShiftRight(a, n) == IF n < 0 THEN Assert(FALSE, "negative shift count") ELSE a \\div Pow2(n)'),
+                            "BitXor(a_, b_) ==\n"
+                            "    IF a_ = 0 THEN b_\n"
+                            "    ELSE IF b_ = 0 THEN a_\n"
+                            "    ELSE IF a_ = -1 THEN BitNot(b_)\n"
+                            "    ELSE IF b_ = -1 THEN BitNot(a_)\n"
+                            "    ELSE 2 * BitXor(a_ \\div 2, b_ \\div 2) + (((a_ % 2) + (b_ % 2)) % 2)"),
+    "ShiftLeft": (("Pow2",), 'ShiftLeft(a_, n_) == IF n_ < 0 THEN Assert(FALSE, "negative shift count") ELSE a_ * Pow2(n_)'),
+    "ShiftRight": (("Pow2",), 'ShiftRight(a_, n_) == IF n_ < 0 THEN Assert(FALSE, "negative shift count") ELSE a_ \\div Pow2(n_)'),
 }
 
 
