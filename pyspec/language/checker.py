@@ -118,6 +118,8 @@ class Checker:
         self.aliases: dict[str, Type] = {}
         self.variants: dict[str, VariantType] = {}
         self._pending_types: dict[str, tuple] = {}  # type/variant declarations not resolved yet
+        self.macros: dict[str, tuple] = {}  # name -> (params, block tree, file, span)
+        self._expanding: list[str] = []  # macros being inlined (a cycle is an error)
         self._resolving: set[str] = set()  # ... being resolved (a use inside is a cycle)
         self.consts: dict[str, ir.Const] = {}
         self.vars: dict[str, ir.Var] = {}
@@ -328,6 +330,8 @@ class Checker:
             self.vars[str(tok)] = ir.Var(str(tok), ty, kind, value, self.sp(tok))
         elif phase == "def_sigs" and d == "def_decl":
             self._def_sig(item)
+        elif phase == "def_sigs" and d == "macro_decl":
+            self._macro_decl(item)
         elif phase == "procs" and d == "process_decl":
             self._proc_decl(item)
         elif phase == "procs" and d == "action_def":
@@ -438,6 +442,70 @@ class Checker:
         finally:
             self._resolving.discard(name)
             self.path = saved
+
+    # ---------------------------------------------------------------- macros
+    def _macro_decl(self, item) -> None:
+        tok, *rest = [c for c in item.children if c is not None]
+        block = rest[-1]
+        self._new_name(str(tok), tok)
+        params: list[tuple[str, Type]] = []
+        for p in rest[:-1]:
+            ptok, pty = p.children
+            self._check_reserved(str(ptok), self.sp(ptok))
+            if str(ptok) in (n for n, _ in params):
+                self.err(f"parameter '{ptok}' is already defined", ptok)
+            try:
+                params.append((str(ptok), self.type_of(pty, Scope("const"))))
+            except Bail:
+                params.append((str(ptok), ANY))
+        self.macros[str(tok)] = (params, block, self.path, self.sp(tok))
+
+    def _macro_call(self, st, scope: Scope, pd: ProcDecl) -> tuple[ir.Stmt, bool]:
+        """``m(a, b)``: the macro's statements, checked here, with each
+        parameter a ``let`` of its argument (evaluated once, at the call)."""
+        tok = st.children[0]
+        name = str(tok)
+        arg_trees = [a for a in st.children[1:] if a is not None]
+        if name not in self.macros:
+            what = ("a def computes a value: use it in an expression" if name in self.def_sigs else
+                    f"undefined macro '{name}'")
+            self.err(f"'{name}(...)' as a statement: {what}", tok)
+            raise Bail
+        if name in self._expanding:
+            self.err(f"macro '{name}' calls itself (through {' -> '.join(self._expanding + [name])})", tok)
+            raise Bail
+        params, block, path, _ = self.macros[name]
+        self.used.add("m:" + name)
+        if any(a.data == "kwarg" for a in arg_trees) or len(arg_trees) != len(params):
+            self.err(f"macro '{name}' takes {len(params)} positional argument{'s' if len(params) != 1 else ''}", st)
+            raise Bail
+        lets = []
+        for (pname, pty), at in zip(params, arg_trees):
+            v = self.expr(at.children[0], scope)
+            if not T.assignable(pty, v.type):
+                self.err(f"argument '{pname}' of macro '{name}' has type {T.describe(pty)}, "
+                         f"got {T.describe(v.type)}", at)
+            lets.append((pname, v))
+        # the body sees the caller's state, locals and bound names, and its
+        # parameters (which hide nothing: they are checked like binders)
+        inner = Scope(scope.kind, scope.process, scope.proc_decl,
+                      {**scope.bound, **{n: t for n, t in params}}, scope.assigned, scope.in_next, False)
+        saved, self.path = self.path, path
+        self._expanding.append(name)
+        try:
+            for pname, _ in params:
+                if pname in scope.bound or pname in self.declared_at:
+                    self.err(f"parameter '{pname}' of macro '{name}' hides a name the call site sees", tok)
+                    raise Bail
+            body, ends = self._block(block, inner, pd)
+        finally:
+            self._expanding.pop()
+            self.path = saved
+        scope.assigned = inner.assigned
+        span = self.sp(st)
+        for pname, v in reversed(lets):
+            body = (ir.Let(span, pname, v, body),)
+        return (body[0] if len(body) == 1 else body), ends
 
     # -------------------------------------------------------------- variants
     def _variant_decl(self, item) -> None:
@@ -914,7 +982,10 @@ class Checker:
             except RecursionError:
                 self.err("expression nested too deeply", st)
                 continue
-            out.append(s)
+            if isinstance(s, tuple):  # an inlined macro without parameters
+                out.extend(s)
+            else:
+                out.append(s)
             ended = ended or ends
         return tuple(out), ended
 
@@ -988,6 +1059,8 @@ class Checker:
             return ir.Either(span, tuple(branches)), all_end
         if d == "match_stmt":
             return self._match(st, scope, pd)
+        if d == "call_stmt":
+            return self._macro_call(st, scope, pd)
         if d == "any_stmt":
             tok, dom_tree, cond_tree, bt = st.children
             dom = self.expr(dom_tree, scope)
@@ -2183,6 +2256,9 @@ class Checker:
         raise Bail
 
     def _warn_unused(self) -> None:
+        for name, (_, _, path, span) in self.macros.items():
+            if "m:" + name not in self.used:
+                self.warn(f"macro '{name}' is never called (its body is checked where it is called)", span)
         for v in self.vars.values():
             if "v:" + v.name not in self.used:
                 self.warn(f"variable '{v.name}' is never read", v.span)

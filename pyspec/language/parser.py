@@ -184,7 +184,7 @@ _OPERATORS = {"PLUS", "MINUS", "STAR", "PERCENT", "AMPERSAND", "VBAR", "CIRCUMFL
               "MORETHAN", "AND", "OR", "NOT", "IN", "IF", "IMPLIES", "LEADS_TO", "DOT", "LPAR", "LSQB"}
 _STATEMENT = {"AWAIT", "GOTO", "PASS", "IF", "EITHER", "ANY", "NAME"}
 _DECLARATION = {"ACTION", "CONST", "DEF", "ENUM", "EXTENDS", "FAIR", "IMPORT", "INVARIANT", "MODEL",
-                "OVERRIDE", "PROCESS", "SORT", "STRONG", "TEMPORAL", "TYPE", "UNFAIR", "VAR", "VARIANT"}
+                "OVERRIDE", "PROCESS", "SORT", "STRONG", "TEMPORAL", "MACRO", "TYPE", "UNFAIR", "VAR", "VARIANT"}
 
 
 #: Words of the grammar that are also ordinary names (record fields, ...).
