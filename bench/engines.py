@@ -10,6 +10,7 @@ and the ratio embedded/TLC, with 1 and 2 workers.
     python bench/engines.py --no-tlc             # embedded only
     python bench/engines.py --repeat 3           # keep the fastest of 3 runs of each (noisy machines)
     python bench/engines.py --models '' --liveness spec/kvm/v1.pyspec:live_wrap:EventuallyRam:deadlock
+    python bench/engines.py --corpus --workers 1 --liveness ''   # every corpus model (spec/corpus/*.json)
 
 TLC is run directly on the modules ``pyspec tla`` exports
 (``java -cp $TLA2TOOLS_JAR tlc2.TLC``), deadlock checking off, checking the
@@ -202,6 +203,10 @@ def main() -> int:
     ap.add_argument("--liveness", default=",".join(DEFAULT_LIVENESS),
                     help="comma-separated SPEC:MODEL:TEMPORAL:SAFETY ('' for none)")
     ap.add_argument("--out", help="also write the output to this file, with the date, commit and machine")
+    ap.add_argument("--corpus", action="store_true",
+                    help="also every model of the public corpus whose TLC run on the original explores the "
+                         "whole space (spec/corpus/*.json), with the original's count; prints the issue's "
+                         "goals (ratios over models of >= 20,000 states)")
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     ap.add_argument("--child-check", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -261,7 +266,17 @@ def run(args) -> int:
         args.no_tlc = True
     workers = [int(w) for w in args.workers.split(",")]
     rows = []
-    for item in filter(None, args.models.split(",")):
+    items = list(filter(None, args.models.split(",")))
+    originals: dict[str, int] = {}
+    if args.corpus:
+        for path in sorted((ROOT / "spec" / "corpus").glob("*.json")):
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            for r in entry["runs"]:
+                if r["verdict"] == "holds":
+                    key = f"spec/corpus/{entry['spec']}:{r['model']}"
+                    items.append(key)
+                    originals[f"{Path(entry['spec']).stem}.{r['model']}"] = r["distinct"]
+    for item in items:
         spec_path, model, prop = (item.split(":") + ["", ""])[:3]
         for w in workers:
             e = best_of(args.repeat, run_embedded, spec_path, model, prop, w)
@@ -270,6 +285,8 @@ def run(args) -> int:
                 row["tlc"] = best_of(args.repeat, run_tlc, spec_path, model, prop, w, jar)
             rows.append(row)
             print_row(row, flush=True)
+    if rows and originals:
+        corpus_summary(rows, originals)
     if rows:
         print()
         print("ratio = embedded distinct states/s divided by TLC's with the same number of workers;")
@@ -306,6 +323,31 @@ def run(args) -> int:
 
 
 _header_done = False
+
+
+def corpus_summary(rows: list[dict], originals: dict[str, int], floor: int = 20_000) -> None:
+    """The engine-speed issue's goals on the corpus: every model with at
+    least ``floor`` states at >= 3x TLC (-workers 1), geometric mean >= 5x,
+    never slower; and whether each count is TLC's on the original."""
+    import math
+
+    print()
+    wrong = [r["model"] for r in rows if r["model"] in originals and r["emb"]["distinct"] != originals[r["model"]]]
+    print(f"corpus: {len(originals)} models; distinct counts equal to TLC's on the originals: "
+          f"{len(originals) - len(wrong)} of {len(originals)}" + (f" (not: {', '.join(wrong)})" if wrong else ""))
+    big = [r for r in rows if r["workers"] == 1 and r.get("tlc") and r["emb"]["distinct"] >= floor]
+    if not big:
+        return
+    ratios = []
+    for r in big:
+        e, t = r["emb"], r["tlc"]
+        ratios.append((e["distinct"] / e["seconds"]) / (t["distinct"] / t["seconds"]) if t["distinct"] else 0.0)
+    geo = math.exp(sum(math.log(x) for x in ratios if x > 0) / len([x for x in ratios if x > 0]))
+    slow = [r["model"] for r, x in zip(big, ratios) if x < 1]
+    below3 = [r["model"] for r, x in zip(big, ratios) if x < 3]
+    print(f"models with >= {floor:,} states (-workers 1): {len(big)}; ratio min {min(ratios):.2f}, "
+          f"geometric mean {geo:.2f} (goal: min >= 3, mean >= 5); slower than TLC: "
+          f"{', '.join(slow) or 'none'}; below 3x: {', '.join(below3) or 'none'}")
 
 
 def print_row(row: dict, flush: bool = False) -> None:
