@@ -223,3 +223,14 @@ def test_links_and_repository_paths_of_a_guide_resolve(doc):
 def test_readme_example_is_the_counter_example():
     block = next(b for b in doc_blocks.fenced_blocks(Path("README.md")) if b.lang == "pyspec")
     assert block.body == Path("spec/examples/counter.pyspec").read_text(encoding="utf-8")
+
+
+def test_language_page_lists_every_reserved_word():
+    """docs/language.md's list is the grammar's words and the checker's."""
+    from pyspec.language.checker import KEYWORDS
+    from pyspec.language.parser import keywords
+
+    page = Path("docs/language.md").read_text(encoding="utf-8")
+    listed = re.search(r"<!-- reserved-words -->\n(.*?)\n<!-- /reserved-words -->", page, re.S).group(1)
+    words = {w.strip("`") for w in listed.split(", ")}
+    assert words == set(keywords()) | set(KEYWORDS)

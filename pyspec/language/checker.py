@@ -100,7 +100,8 @@ BUILTINS = {"len", "subsets", "keys", "min", "max", "unions", "append", "head", 
 #: (Python keywords such as 'if' or 'await' are refused by names.py.)
 KEYWORDS = frozenset({"forall", "exists", "choose", "always", "eventually", "implies", "leads_to",
                       "none", "either", "any", "goto", "fair", "strong", "var", "symmetry", "let",
-                      "constraint", "check", "deadlock", "record"})
+                      "constraint", "check", "deadlock", "record", "match", "case", "unfair", "variant",
+                      "macro"})
 
 BIN_INT = {"+": "add", "-": "sub", "*": "mul", "//": "floordiv", "%": "mod", "**": "pow",
            "&": "bitand", "|": "bitor", "^": "bitxor", "<<": "shl", ">>": "shr"}
