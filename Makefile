@@ -57,11 +57,12 @@ tla2tools: $(STAMP)
 	$(PY) -m pyspec.engines.tlc.jar --download
 
 ## docs: regenerate the generated docs: docs/memslots.md (real checker runs of spec/kvm),
-##       docs/cli.md, the notebooks, and the outputs pasted in the pages
+##       docs/cli.md, the notebooks, docs/corpus.md, and the outputs pasted in the pages
 docs: $(STAMP)
 	$(PY) docs/gen/memslots.py
 	$(PY) docs/gen/cli.py
 	$(PY) docs/gen/notebooks.py
+	$(PY) docs/gen/corpus.py
 	$(PY) docs/gen/doc_blocks.py --write
 
 ## conformance: the KVM reference implementation against spec/kvm: 1000

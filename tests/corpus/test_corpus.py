@@ -85,3 +85,11 @@ def test_tlc_agrees_on_the_export(entry, run):
 
     problems = compare_model(_spec(entry), run["model"], resolve(jar_path()))
     assert not problems, "\n".join(problems)
+
+
+def test_corpus_page_is_up_to_date():
+    import subprocess
+
+    done = subprocess.run([sys.executable, "docs/gen/corpus.py", "--check"], cwd=CORPUS.parents[1],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
