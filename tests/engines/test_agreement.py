@@ -551,3 +551,19 @@ def test_constraint_states_are_checked_not_counted_not_expanded():
 def test_constraint_tlc_agrees():
     tlc_agrees(load(CONSTRAINT), "counts")
     tlc_agrees(load(CONSTRAINT), "seven")
+
+
+# ---------------------------------------------------------------- 11. multi-line expressions
+
+LOCK = "tests/language/multiline/lock.pyspec"  # every multi-line form (tests/language/test_multiline.py)
+
+
+def test_multi_line_expressions_count_like_their_one_line_twin():
+    counts = [[(r.property, r.verdict, r.distinct_states, len(r.trace)) for r in check_model_reports(
+        pyspec.load(path), "m")] for path in (LOCK, LOCK.replace("lock", "lock_one_line"))]
+    assert counts[0] == counts[1] and {c[2] for c in counts[0]} == {48}
+
+
+@needs_tlc
+def test_multi_line_expressions_tlc_agrees():
+    tlc_agrees(pyspec.load(LOCK), "m")
