@@ -24,6 +24,37 @@ GRAMMAR = Path(__file__).with_name("grammar.lark")
 MAX_NESTING = 120
 
 
+#: Binary operators whose line may continue on the next one (ending a line, or
+#: starting an indented line: a "bullet"), and how tightly each binds
+#: (grammar.lark, loosest first).  ``if`` of a conditional expression only
+#: takes part in the checks that layout and precedence agree.
+_STRENGTH = {"LEADS_TO": 1, "IMPLIES": 2, "IF": 3, "OR": 4, "AND": 5}
+_TRAILING = frozenset({"LEADS_TO", "IMPLIES", "OR", "AND"})
+_QUANTIFIERS = frozenset({"FORALL", "EXISTS", "CHOOSE"})
+#: Prefix words whose operand runs to the end of the expression.
+_RUNS_TO_END = frozenset({"ALWAYS", "EVENTUALLY", "ELSE"})
+_LAYOUT = frozenset(_STRENGTH) | _QUANTIFIERS | _RUNS_TO_END | {"COLON", "LET"}
+#: A line that starts with one of these words continues the expression above
+#: (``or:`` is the clause of an ``either``, not a bullet).
+_BULLET_LINE = re.compile(r"(?:and|or|implies|leads_to)(?![A-Za-z0-9_])(?![\t ]*:)")
+_INLINE, _BULLET, _LEADING = 0, 1, 2  # how an operator sits on its line
+
+
+class _Layout:
+    """One expression laid out over lines: a statement (a declaration, a step
+    statement or a block header) or the body of a quantifier whose ':' ends a line."""
+
+    __slots__ = ("floor", "bullet_floor", "line", "quant", "ops", "bullet")
+
+    def __init__(self, floor: int, line: int, quant=None):
+        self.floor = floor  # the indentation of its first line
+        self.bullet_floor = floor  # the least indentation of a bullet that continues it
+        self.line = line  # its first line
+        self.quant = quant  # the quantifier token whose body this is; None for a statement
+        self.ops: list = []  # (strength, token, _INLINE/_BULLET/_LEADING) at its top level
+        self.bullet = None  # (strength, token) of the operator starting the current line
+
+
 class SpecIndenter(Indenter):
     NL_type = "_NL"
     OPEN_PAREN_types = ["LPAR", "LSQB", "LBRACE"]
@@ -32,28 +63,42 @@ class SpecIndenter(Indenter):
     DEDENT_type = "_DEDENT"
     tab_len = 8
 
+    #: the source being parsed (set by :func:`parse`): the layout rules look
+    #: at the start of the next line and at the columns of operators.
+    text = ""
+
     def process(self, stream):
         self.paren_level = 0
         self.indent_level = [0]
         self.indent_char = ""
         self.open_brackets = []  # the tokens of the brackets still open
         self.prev = self.last = None  # the last two tokens, for error messages
+        self.frames = [_Layout(0, 1)]  # the statement, then the open quantifier bodies
+        self.pending = []  # quantifiers (outside brackets) whose ':' is still to come
+        self.open_quant = None  # (':', quantifier) when the last token is a quantifier's ':'
+        self.quant_colon = None  # the last quantifier's (':', quantifier), for error messages
+        self.line_start = 0  # where the current line's first token starts
+        self.line_kind = _LEADING  # _LEADING: a statement or body starts there; _BULLET: it continues one
         return self._process(stream)
 
     def _process(self, stream):
         # lark's Indenter._process, which also refuses absurd nesting and
-        # stray closing brackets (lark would assert on the latter) and
-        # remembers what syntax errors need to explain themselves.
-        # (The hot loop of the parser: keep it lean.)
+        # stray closing brackets (lark would assert on the latter), lays out
+        # multi-line expressions and remembers what syntax errors need to
+        # explain themselves.  (The hot loop of the parser: keep it lean.)
         opened = self.open_brackets
         open_types, close_types, nl_type = self.OPEN_PAREN_types, self.CLOSE_PAREN_types, self.NL_type
         token = None
         for token in stream:
             t = token.type
             if t == nl_type:
-                self.prev, self.last = self.last, token
-                yield from self.handle_NL(token)
+                if opened:
+                    continue  # inside brackets a line break is only white space
+                yield from self._newline(token)
                 continue
+            if self.open_quant is not None:  # the body follows the ':' on its line
+                self._inline_operator(self.open_quant[1], 0)
+                self.open_quant = None
             if t in open_types:
                 opened.append(token)
                 if len(opened) > MAX_NESTING:
@@ -64,24 +109,256 @@ class SpecIndenter(Indenter):
                     raise UnbalancedClose(token)
                 opened.pop()
                 self.paren_level = len(opened)
+            elif t in _LAYOUT and not opened:
+                self._layout_token(token, t)
             self.prev, self.last = self.last, token
             yield token
+        if len(self.frames) > 1:  # the text always ends with a line break: only after a lexer oddity
+            yield from self._close_bodies(0, token)
         while len(self.indent_level) > 1:
             self.indent_level.pop()
             yield (lark.Token.new_borrow_pos(self.DEDENT_type, "", token) if token
                    else lark.Token(self.DEDENT_type, "", 0, 0, 0, 0, 0, 0))
 
-    def handle_NL(self, token):
-        if self.paren_level == 0:
-            indent = token.rsplit("\n", 1)[1]
-            if indent:
-                if (" " in indent and "\t" in indent) or (self.indent_char and self.indent_char not in indent):
-                    raise MixedIndent(token)
-                self.indent_char = self.indent_char or indent[0]
+    # ---------------------------------------------------------------- line breaks
+
+    def _newline(self, nl):
+        """A line break outside brackets: the expression goes on (nothing is
+        yielded, or _QBEGIN/_QEND), or the statement ends (lark's indenter)."""
+        text = self.text
+        tail = nl.rsplit("\n", 1)[1]
+        self._check_indent_chars(nl, tail)
+        depth = _width(tail)
+        pos = nl.end_pos
+        at_end = pos >= len(text)
+        last = self.last
+        frames = self.frames
+        top = frames[-1]
+        if self.open_quant is not None:  # a quantifier's ':' ends the line: its body follows
+            colon, quant = self.open_quant
+            self.open_quant = None
+            if at_end or depth <= self._indent_of(quant):
+                where = _Where(colon) if at_end else _Where.next_line(nl)
+                raise LayoutError(f"the body of the '{quant}' on line {quant.line} must be indented deeper "
+                                  f"than that line (or follow its ':' on the same line)", where)
+            frames.append(_Layout(depth, nl.end_line, quant))
+            self.line_start, self.line_kind = pos, _LEADING
+            yield _virtual("_QBEGIN", colon)
+            return
+        if last is not None and last.type in _TRAILING:  # 'and' ends the line: the next one goes on
+            if top.quant is None:
+                if not at_end and depth > top.floor:
+                    top.bullet = None
+                    self.line_start, self.line_kind = pos, _INLINE
+                    return
+                need = f"deeper than line {top.line}, where the statement starts"
+            else:
+                if not at_end and depth >= top.floor:
+                    top.bullet = None
+                    self.line_start, self.line_kind = pos, _INLINE
+                    return
+                need = (f"at least as deep as the body of the '{top.quant}' on line {top.quant.line} "
+                        f"(column {top.floor + 1})")
+            raise LayoutError(f"'{last}' at the end of a line continues the expression on the next line, "
+                              f"which must be indented {need}", _Where(last))
+        if (depth and last is not None and last.type not in ("COLON", "_NL") and not at_end
+                and not (last.type == "STRING" and last.start_pos == self.line_start)  # a docstring
+                and _BULLET_LINE.match(text, pos)):  # a bullet: 'and ...' continues an expression
+            inner = len(frames) - 1
+            while inner and depth < frames[inner].floor:
+                body = frames[inner]
+                if depth > self._indent_of(body.quant):
+                    raise self._between(body, nl)
+                inner -= 1
+            if depth >= frames[inner].bullet_floor:
+                yield from self._close_bodies(inner, last)
+                frames[inner].bullet = None
+                self.line_start, self.line_kind = pos, _BULLET
+                return
+        # the statement ends here
+        if len(frames) > 1:
+            for body in reversed(frames[1:]):
+                if depth > self._indent_of(body.quant):
+                    if depth < body.floor:
+                        raise self._between(body, nl)
+                    raise LayoutError(
+                        f"this line is inside the body of the '{body.quant}' on line {body.quant.line} "
+                        f"(it is indented deeper than that line) but does not continue it: a body goes on "
+                        f"with lines that start with 'and', 'or' or 'implies', or after a line that ends "
+                        f"with one", _Where.next_line(nl))
+            yield from self._close_bodies(0, last)
+        self.frames = [_Layout(depth, nl.end_line)]
+        self.pending.clear()
+        self.line_start, self.line_kind = pos, _LEADING
+        self.prev, self.last = self.last, nl
         try:
-            yield from super().handle_NL(token)
+            yield from super().handle_NL(nl)
         except DedentError:
-            raise BadDedent(token) from None
+            raise BadDedent(nl) from None
+
+    def _close_bodies(self, keep: int, last):
+        """_QEND for each quantifier body above the first ``keep + 1`` frames."""
+        while len(self.frames) > keep + 1:
+            self.frames.pop()
+            yield _virtual("_QEND", last)
+
+    def _between(self, body: _Layout, nl) -> LayoutError:
+        quant = body.quant
+        return LayoutError(
+            f"ambiguous indentation: this line is less indented than the body of the '{quant}' on line "
+            f"{quant.line} (column {body.floor + 1}, line {body.line}) but deeper than the line of the "
+            f"'{quant}'; indent it to column {body.floor + 1} to continue the body, or at most to column "
+            f"{self._indent_of(quant) + 1} to continue the expression around the '{quant}'",
+            _Where.next_line(nl))
+
+    def _check_indent_chars(self, token, indent: str) -> None:
+        if indent:
+            if (" " in indent and "\t" in indent) or (self.indent_char and self.indent_char not in indent):
+                raise MixedIndent(token)
+            self.indent_char = self.indent_char or indent[0]
+
+    # ---------------------------------------------------------------- operators
+
+    def _layout_token(self, token, t: str) -> None:
+        """Bookkeeping of a token that matters to the layout, outside brackets."""
+        if t in _QUANTIFIERS:
+            self.pending.append(token)
+            return
+        if t == "COLON":
+            if self.pending:
+                self.open_quant = self.quant_colon = (token, self.pending.pop())
+            return
+        if self.pending:
+            return  # inside the binders of a quantifier
+        first = token.start_pos == self.line_start
+        if t == "LET":
+            if first and self.line_kind == _LEADING:
+                # a bullet in the column of a 'let' starts the expression after it
+                # (a TLA+ leading bullet); one continuing the let's value is deeper
+                self.frames[-1].bullet_floor += 1
+            return
+        if t in _RUNS_TO_END:
+            if not (t == "ELSE" and first and self.line_kind == _LEADING):  # not the statement 'else:'
+                self._inline_operator(token, 0)
+            return
+        strength = _STRENGTH[t]
+        frame = self.frames[-1]
+        if not first:
+            bullet = frame.bullet
+            if bullet is not None and strength < bullet[0]:
+                raise LayoutError(
+                    f"ambiguous layout: '{token}' binds looser than the '{bullet[1]}' that starts this line, "
+                    f"so it applies to the whole expression above, not only to this line; write the rest "
+                    f"of the line in parentheses: {bullet[1]} (...)", _Where(token))
+            frame.ops.append((strength, token, _INLINE))
+            return
+        if t == "IF":
+            return  # the statement 'if'
+        if self.line_kind == _BULLET:
+            self._check_bullet(frame, token, strength)
+        frame.ops.append((strength, token, self.line_kind))
+        frame.bullet = (strength, token)
+
+    def _inline_operator(self, token, strength: int) -> None:
+        frame = self.frames[-1]
+        frame.ops.append((strength, token, _INLINE))
+        frame.bullet = None  # what follows on the line is its operand
+
+    def _check_bullet(self, frame: _Layout, token, strength: int) -> None:
+        """Refuse a bullet whose indentation says something else than the
+        precedence of the operators: the layout must not mislead."""
+        col = self._column(token)
+        word = str(token)
+        # what runs to the end of the expression first: it is the bigger surprise
+        for other_strength, other, how in sorted(frame.ops, key=lambda op: op[0] != 0):
+            other_word = str(other)
+            other_col = self._column(other)
+            if other_strength == 0 or strength > other_strength or word == other_word == "implies":
+                # the bullet continues only what follows `other`
+                if col > other_col:
+                    continue
+                if other_strength == 0:
+                    what = {"else": "the 'else' branch", "always": "the operand of 'always'",
+                            "eventually": "the operand of 'eventually'"}.get(other_word,
+                                                                              f"the body of the '{other_word}'")
+                    fix = ("write the quantifier in parentheses or put its body on the lines below its ':'"
+                           if other.type in _QUANTIFIERS else f"write the '{other_word}' part in parentheses")
+                    msg = (f"ambiguous layout: this '{word}' continues {what} on line {other.line}, which runs "
+                           f"to the end of the expression; to show that, indent it deeper than the "
+                           f"'{other_word}' (column {other_col + 1}); to end it before this line, {fix}")
+                else:
+                    why = ("'implies' groups to the right" if word == other_word
+                           else f"'{word}' binds tighter than '{other_word}'")
+                    msg = (f"ambiguous layout: {why}, so this line continues only what follows the "
+                           f"'{other_word}' on line {other.line}, not the whole expression above; to show "
+                           f"that, indent it deeper than that '{other_word}' (column {other_col + 1}), or use "
+                           f"parentheses")
+                raise LayoutError(msg, _Where(token))
+            if how == _INLINE or word == other_word:
+                continue
+            # the bullet applies to the whole expression above, `other` included
+            if how == _LEADING and col == other_col:
+                raise LayoutError(
+                    f"ambiguous layout: the list at this indentation starts with '{other_word}' on line "
+                    f"{other.line}; an '{word}' here joins the whole list instead of adding an item to it: "
+                    f"use parentheses", _Where(token))
+            if col > other_col:
+                raise LayoutError(
+                    f"ambiguous layout: '{word}' binds looser than '{other_word}', so it applies to the whole "
+                    f"expression above, yet it is indented deeper than the '{other_word}' on line "
+                    f"{other.line}; indent it at most to column {other_col + 1}, or use parentheses",
+                    _Where(token))
+
+    # ---------------------------------------------------------------- columns
+
+    def _column(self, token) -> int:
+        """The (0-based) column of a token, tabs expanded."""
+        start = self.text.rfind("\n", 0, token.start_pos) + 1
+        return _width(self.text[start:token.start_pos])
+
+    def _indent_of(self, token) -> int:
+        """The indentation of the line holding a token."""
+        text = self.text
+        start = text.rfind("\n", 0, token.start_pos) + 1
+        end = start
+        while end < token.start_pos and text[end] in " \t":
+            end += 1
+        return _width(text[start:end])
+
+
+def _width(prefix: str) -> int:
+    return len(prefix.expandtabs(SpecIndenter.tab_len)) if "\t" in prefix else len(prefix)
+
+
+def _virtual(kind: str, after) -> lark.Token:
+    """A layout token placed right after ``after`` (so the nodes it closes end
+    where their last real token ends)."""
+    return lark.Token(kind, "", after.end_pos, after.end_line, after.end_column,
+                      after.end_line, after.end_column, after.end_pos)
+
+
+class _Where:
+    """Where a layout error points: a token, or the first token of the line
+    after a line break."""
+
+    def __init__(self, token):
+        self.line, self.column = token.line, token.column
+        self.end_column = token.end_column if token.end_line == token.line else token.column + 1
+
+    @classmethod
+    def next_line(cls, nl) -> _Where:
+        where = cls.__new__(cls)
+        where.line, where.column = nl.end_line, nl.end_column
+        where.end_column = nl.end_column + 1
+        return where
+
+
+class LayoutError(Exception):
+    """An expression laid out over lines in a way that is ambiguous."""
+
+    def __init__(self, message: str, where: _Where):
+        super().__init__(message)
+        self.message, self.where = message, where
 
 
 class BadDedent(Exception):
@@ -144,6 +421,8 @@ def _describe_terminal(name: str) -> str:
         "_NL": "end of line",
         "_INDENT": "an indented block",
         "_DEDENT": "end of the block",
+        "_QBEGIN": "a quantifier body on the lines below",
+        "_QEND": "end of line",
         "$END": "end of file",
     }
     if name in words:
@@ -164,6 +443,8 @@ def _describe_token(token: lark.Token) -> str:
         return "unexpected indentation"
     if token.type == "_DEDENT":
         return "end of the block"
+    if token.type in ("_QEND", "_QBEGIN"):
+        return "end of line"
     text = str(token)
     if len(text) > 30:
         text = text[:27] + "..."
@@ -216,6 +497,8 @@ def _expected_words(expected) -> str:
         names -= _DECLARATION | {"$END"}
         summary.append("a declaration such as const, var, def, process, invariant or model")
     names |= anon
+    if "_QEND" in names:  # the end of a quantifier body laid out on lines is an end of line
+        names = (names - {"_QEND"}) | {"_NL"}
     ends = {"_NL", "_DEDENT", "$END"}
     words = summary + sorted({_describe_terminal(n) for n in names - ends}) \
         + [_describe_terminal(n) for n in ("_NL", "_DEDENT", "$END") if n in names]
@@ -237,8 +520,13 @@ def parse(text: str, path: str, diags: Diagnostics) -> lark.Tree | None:
     """Parse ``text``; on a syntax error record a diagnostic and return None."""
     if not text.endswith("\n"):
         text += "\n"
+    parser = _parser()
+    parser.options.postlex.text = text
     try:
-        return _parser().parse(text)
+        return parser.parse(text)
+    except LayoutError as e:
+        w = e.where
+        diags.error(e.message, Span(path, w.line, w.column, w.line, w.end_column))
     except UnexpectedToken as e:
         msg, span = _unexpected_token(e, text, path)
         diags.error(msg, span)
@@ -338,6 +626,25 @@ def _unexpected_token(e: UnexpectedToken, text: str, path: str) -> tuple[str, Sp
         return (f"'action {name}:' declares an action (a step of statements, TLA+'s {name} == ...); "
                 f"a property over steps is written 'action invariant {name}: ...'",
                 Span(path, line, col, line, col + len("action")))
+    # multi-line expressions (docs/language.md)
+    if expected == {"_QBEGIN"} and state.quant_colon is not None:
+        quant = state.quant_colon[1]
+        return (f"a quantifier after an operator is written in parentheses, ({quant} ...: ...), or with "
+                f"its body on the lines below its ':', indented deeper"), _token_span(path, quant)
+    if tok.type == "COLON" and "_QEND" in expected and len(state.frames) > 1:
+        quant = state.frames[-1].quant
+        return (f"the body of the '{quant}' on line {quant.line} is laid out on the lines below its ':' "
+                f"and ends with them: it cannot be followed by ':' (in an if, while or any header, write "
+                f"the quantifier in parentheses)"), span
+    word = str(tok)
+    if (word in ("and", "or", "implies", "leads_to") and tok.line and first_col(tok.line) == tok.column
+            and not text[tok.end_pos:].lstrip(" \t").startswith(":")):  # not the 'or:' of an either
+        if state.line_kind == _BULLET and state.line_start == tok.start_pos:
+            return (f"a line that starts with '{word}' continues the expression of the line above, but "
+                    f"that line does not end with an expression"), span
+        return (f"a line that starts with '{word}' continues the expression of the line above; it must be "
+                f"indented at least as deep as the line where that expression's statement starts (a line "
+                f"at the left margin starts a declaration)"), span
     # habits from other languages
     nxt = text[tok.end_pos:tok.end_pos + 1] if tok.end_pos is not None else ""
     doubled = prev is not None and str(prev) == str(tok) and prev.end_pos == tok.start_pos

@@ -597,3 +597,18 @@ def test_helpers_of_model_constants_are_defined_in_the_module():
 @pytest.mark.parametrize("text", [OPTIONAL_RECORD, MIN_IN_CONST], ids=["optional-record", "min-in-const"])
 def test_corpus_findings_tlc_agrees(text):
     tlc_agrees(load(text), "m")
+
+# ---------------------------------------------------------------- 11. multi-line expressions
+
+LOCK = "tests/language/multiline/lock.pyspec"  # every multi-line form (tests/language/test_multiline.py)
+
+
+def test_multi_line_expressions_count_like_their_one_line_twin():
+    counts = [[(r.property, r.verdict, r.distinct_states, len(r.trace)) for r in check_model_reports(
+        pyspec.load(path), "m")] for path in (LOCK, LOCK.replace("lock", "lock_one_line"))]
+    assert counts[0] == counts[1] and {c[2] for c in counts[0]} == {48}
+
+
+@needs_tlc
+def test_multi_line_expressions_tlc_agrees():
+    tlc_agrees(pyspec.load(LOCK), "m")

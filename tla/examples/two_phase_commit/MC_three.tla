@@ -6,7 +6,7 @@ EXTENDS TwoPhaseCommit
 \* spec/examples/two_phase_commit.pyspec:14: RMS
 const_RMS_ == {RM__r1, RM__r2, RM__r3}
 
-\* spec/examples/two_phase_commit.pyspec:62: symmetry of model three
+\* spec/examples/two_phase_commit.pyspec:67: symmetry of model three
 Symmetry == Permutations(RMS)
 
 ====

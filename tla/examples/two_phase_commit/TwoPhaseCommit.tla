@@ -101,18 +101,18 @@ TypeOK ==
 \* spec/examples/two_phase_commit.pyspec:45
 TypeOK_states == \A r \in RMS : rm_state[r] \in {"working", "prepared", "committed", "aborted"}
 
-\* spec/examples/two_phase_commit.pyspec:48
+\* spec/examples/two_phase_commit.pyspec:49
 \* No manager commits while another aborts.
 Consistent == ~(\E r1 \in RMS : \E r2 \in RMS : (rm_state[r1] = "committed") /\ (rm_state[r2] = "aborted"))
 
-\* spec/examples/two_phase_commit.pyspec:52
+\* spec/examples/two_phase_commit.pyspec:55
 \* A non-vacuity witness: commit is reachable, so this is violated.
 NeverCommits == \A r \in RMS : rm_state[r] # "committed"
 
-\* spec/examples/two_phase_commit.pyspec:56
+\* spec/examples/two_phase_commit.pyspec:59
 DecisionIsFinal == [][(decision # "undecided") => ((decision)' = decision)]_vars
 
-\* spec/examples/two_phase_commit.pyspec:59
+\* spec/examples/two_phase_commit.pyspec:62
 EveryoneDecides == \A r \in RMS : <>((rm_state[r] = "committed") \/ (rm_state[r] = "aborted"))
 
 ====
