@@ -9,13 +9,15 @@ every independent problem; the IR is returned only when there are none.
 from __future__ import annotations
 
 import ast as pyast
-from dataclasses import dataclass, field
+import itertools
+from dataclasses import dataclass, field, replace
 
 import lark
 
 from .. import names as naming
 from ..diagnostics import Diagnostics, Span
 from ..ir import nodes as ir
+from ..ir import walk
 from ..ir.nodes import (
     ANY,
     BOOL,
@@ -56,11 +58,62 @@ class Scope:
     assigned: set[str] = field(default_factory=set)  # roots assigned so far ("v:x" / "l:x")
     in_next: bool = False
     allow_temporal: bool = False
+    # initial values: what is being initialised ("v:x" / "l:x") and what is
+    # initialised before it (declaration order, docs/semantics.md)
+    initialising: str = ""
+    ready: frozenset[str] = frozenset()
+    # steps: the updates that may precede this point, and every root
+    # assigned so far in order (a key that reads one of them after an
+    # update may have changed since)
+    updates: list[Update] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
 
     def child(self, extra: dict[str, Type]) -> Scope:
-        s = Scope(self.kind, self.process, self.proc_decl, {**self.bound, **extra},
-                  self.assigned, self.in_next, False)
-        return s
+        return replace(self, bound={**self.bound, **extra}, allow_temporal=False)
+
+
+@dataclass(frozen=True)
+class Update:
+    """An assignment of a step, for the check that two updates of one
+    variable do not certainly hit the same place."""
+
+    root: str  # "v:x" / "l:x"
+    path: tuple[ir.Expr, ...]
+    log_pos: int  # len(Scope.log) before it
+    bound: frozenset[str]  # the names bound by 'any' or 'let' its keys read
+    span: Span
+
+
+class _Join:
+    """The branches of an if or either: each starts from the state before
+    the statement; after it, what any branch assigned counts as assigned
+    and any branch's update may precede what follows."""
+
+    def __init__(self, scope: Scope):
+        self.assigned = set(scope.assigned)
+        self.updates = list(scope.updates)
+        self.after_assigned = set(self.assigned)
+        self.after_updates = list(self.updates)
+
+    def start(self, scope: Scope) -> None:
+        scope.assigned = set(self.assigned)
+        scope.updates = list(self.updates)
+
+    def end(self, scope: Scope) -> None:
+        self.after_assigned |= scope.assigned
+        self.after_updates += scope.updates[len(self.updates):]
+
+    def done(self, scope: Scope) -> None:
+        scope.assigned = self.after_assigned
+        scope.updates = self.after_updates
+
+
+def _leave_binding(scope: Scope, inner: Scope, name: str) -> None:
+    """The end of the block where 'any' or 'let' binds ``name``: what it
+    assigned stays assigned; its updates keyed by ``name`` are not
+    comparable with later ones (a later ``name`` is another binding)."""
+    scope.assigned = inner.assigned
+    scope.updates = [u for u in inner.updates if name not in u.bound]
 
 
 @dataclass
@@ -72,6 +125,7 @@ class ProcDecl:
     labels: dict[str, Span]
     span: Span
     index_set: ir.Expr | None = None  # checked once, in the procs phase
+    local_inits: dict[str, tuple[lark.Tree, Type]] = field(default_factory=dict)  # checked in phase "inits"
 
 
 def span_of(node, path: str) -> Span:
@@ -174,7 +228,8 @@ class Checker:
                 self.item_kinds.setdefault(str(name), (item.data, span_of(tok, unit.path)))
         self.def_names = {n for n, (d, _) in self.item_kinds.items() if d == "def_decl"}
         self._root_models = {str(item.children[0]) for _, item in items if item.data == "model_decl"}
-        for phase in ("types", "consts", "vars", "def_sigs", "procs", "defs", "steps", "props", "models"):
+        for phase in ("types", "consts", "vars", "def_sigs", "procs", "defs", "inits", "steps", "props",
+                      "models"):
             for unit, item in items:
                 self.path = unit.path
                 try:
@@ -307,19 +362,19 @@ class Checker:
                 self.broken_consts.add(str(tok))
             self.consts[str(tok)] = ir.Const(str(tok), ty, dv, self.sp(tok))
         elif phase == "vars" and d == "var_decl":
-            tok, ty_tree, init = item.children
+            # the type now, the initial value once the defs it may call are
+            # checked (phase "inits")
+            tok, ty_tree, _ = item.children
             self._new_name(str(tok), tok)
             try:
                 ty = self.type_of(ty_tree, Scope("const"))
             except Bail:
                 ty = ANY
-            try:
-                kind, value = self._init(init, ty, Scope("init"), str(tok))
-            except Bail:
-                # the declaration's error is reported; the variable still
-                # exists, so that its uses raise no errors of their own
-                kind, value = "eq", ir.Lit(self.sp(tok), ty, 0)
-            self.vars[str(tok)] = ir.Var(str(tok), ty, kind, value, self.sp(tok))
+            self.vars[str(tok)] = ir.Var(str(tok), ty, "eq", ir.Lit(self.sp(tok), ty, 0), self.sp(tok))
+        elif phase == "inits" and d == "var_decl":
+            self._var_init(item)
+        elif phase == "inits" and d == "process_decl":
+            self._local_inits(item)
         elif phase == "def_sigs" and d == "def_decl":
             self._def_sig(item)
         elif phase == "procs" and d == "process_decl":
@@ -346,6 +401,42 @@ class Checker:
             why = f"'{name}' is a pyspec keyword"
         if why:
             self.err(f"cannot use '{name}' as a name: {why}", span)
+
+    def _var_init(self, item: lark.Tree) -> None:
+        """The initial value of a variable: it may read the variables
+        declared before it (initialised in declaration order)."""
+        tok, _, init = item.children
+        name = str(tok)
+        v = self.vars.get(name)
+        if v is None or self.declared_at.get(name) != self.sp(tok):
+            return  # refused declaration (already reported)
+        ready = frozenset("v:" + n for n in itertools.takewhile(lambda n: n != name, self.vars))
+        scope = Scope("init", initialising="v:" + name, ready=ready)
+        try:
+            kind, value = self._init(init, v.type, scope, name)
+        except Bail:
+            return  # reported; the variable keeps its placeholder, so that its uses raise no errors
+        self.vars[name] = ir.Var(name, v.type, kind, value, v.span)
+
+    def _local_inits(self, item: lark.Tree) -> None:
+        """The initial values of a process's locals: each may read ``self``,
+        the variables and the locals declared before it (of the same
+        instance)."""
+        tok = self._proc_parts(item)[0]
+        pd = self.procs.get(str(tok))
+        if pd is None or pd.span != self.sp(tok):
+            return
+        done: list[str] = []
+        for lname, (linit, lty) in pd.local_inits.items():
+            scope = Scope("local_init", proc_decl=pd, initialising="l:" + lname,
+                          ready=frozenset(["v:" + n for n in self.vars] + ["l:" + n for n in done]))
+            done.append(lname)
+            lv = pd.locals[lname]
+            try:
+                kind, value = self._init(linit, lty, scope, lname)
+            except Bail:
+                continue
+            pd.locals[lname] = ir.Var(lname, lty, kind, value, lv.span)
 
     def _init(self, init: lark.Tree, ty: Type, scope: Scope, what: str):
         value = self.expr(init.children[0], scope)
@@ -495,11 +586,12 @@ class Checker:
                          f"at {self._at(self.declared_at[gen])}", ltok)
             try:
                 lty = self.type_of(lty_tree, Scope("const"))
-                scope = Scope("local_init", proc_decl=pd)
-                kind, value = self._init(linit, lty, scope, lname)
-                pd.locals[lname] = ir.Var(lname, lty, kind, value, self.sp(ltok))
             except Bail:
-                pd.locals[lname] = ir.Var(lname, ANY, "eq", ir.Lit(self.sp(ltok), ANY, 0), self.sp(ltok))
+                lty = ANY
+            # the initial value is checked in phase "inits"
+            pd.locals[lname] = ir.Var(lname, lty, "eq", ir.Lit(self.sp(ltok), lty, 0), self.sp(ltok))
+            if lty is not ANY:
+                pd.local_inits[lname] = (linit, lty)
 
     def _process(self, item) -> None:
         tok, fairness, index, doc, locals_, body = self._proc_parts(item)
@@ -658,40 +750,38 @@ class Checker:
                     conds.append((c.children[0], c.children[1]))
                 else:
                     orelse_tree = c.children[0]
-            before = set(scope.assigned)
-            after: set[str] = set(before)
+            join = _Join(scope)
             all_end = True
             for ct, bt in conds:
                 cond = self.expr(ct, scope)
                 self._expect_bool(cond, ct, "an 'if' condition")
-                scope.assigned = set(before)
+                join.start(scope)
                 body, ends = self._block(bt, scope, pd)
-                after |= scope.assigned
+                join.end(scope)
                 all_end = all_end and ends
                 branches.append((cond, body))
             orelse: tuple[ir.Stmt, ...] = ()
-            scope.assigned = set(before)
+            join.start(scope)
             if orelse_tree is not None:
                 orelse, ends = self._block(orelse_tree, scope, pd)
                 all_end = all_end and ends
-                after |= scope.assigned
             else:
                 all_end = False
-            scope.assigned = after
+            join.end(scope)
+            join.done(scope)
             return ir.If(span, tuple(branches), orelse), all_end
         if d == "either_stmt":
-            before = set(scope.assigned)
-            after = set(before)
+            join = _Join(scope)
             blocks = [st.children[0]] + [c.children[0] for c in st.children[1:]]
             branches = []
             all_end = True
             for bt in blocks:
-                scope.assigned = set(before)
+                join.start(scope)
                 body, ends = self._block(bt, scope, pd)
-                after |= scope.assigned
+                join.end(scope)
                 all_end = all_end and ends
                 branches.append(body)
-            scope.assigned = after
+            join.done(scope)
             return ir.Either(span, tuple(branches)), all_end
         if d == "any_stmt":
             tok, dom_tree, cond_tree, bt = st.children
@@ -702,13 +792,12 @@ class Checker:
             name = str(tok)
             self._check_shadow(name, tok, scope)
             inner = scope.child({name: dom.type.elem})
-            inner.assigned = scope.assigned
             cond = None
             if cond_tree is not None:
                 cond = self.expr(cond_tree, inner)
                 self._expect_bool(cond, cond_tree, "an 'any ... if' condition")
             body, ends = self._block(bt, inner, pd)
-            scope.assigned = inner.assigned
+            _leave_binding(scope, inner, name)
             return ir.AnyStmt(span, ir.Binder(name, dom, self.sp(tok)), cond, body), ends
         self.err(f"unexpected statement {d}", st)
         raise Bail
@@ -722,13 +811,11 @@ class Checker:
         except Bail:
             # reported; the rest is still checked (with the name known), then dropped
             inner = scope.child({name: ANY})
-            inner.assigned = scope.assigned
             self._stmts(rest, inner, pd)
             raise
         inner = scope.child({name: value.type})
-        inner.assigned = scope.assigned
         body, ends = self._stmts(rest, inner, pd)
-        scope.assigned = inner.assigned
+        _leave_binding(scope, inner, name)
         return ir.Let(self.sp(st), name, value, body), ends
 
     def _let_lines(self, lines: list, scope: Scope) -> tuple[Scope, list[tuple[lark.Tree, str, ir.Expr]]]:
@@ -812,11 +899,37 @@ class Checker:
                 path.append(ir.Field(self.sp(pt), ty, None, fname))
         value = self.expr(value_tree, scope)
         self._expect_assignable(ty, value, value_tree, f"the value assigned to '{name}'")
-        if key in scope.assigned:
+        # Several updates of one variable in a step are fine at different
+        # places (m[p] = ... and m[q] = ...); two that hit the same place
+        # whenever both run are refused here, the others checked at run time
+        # (docs/semantics.md).
+        if any(u.root == key and self._same_place(u, path, scope) for u in scope.updates):
             self.err(f"'{name}' is assigned twice in step '{self._cur_label}' "
                      f"(combine the updates into one assignment)", tok)
+        bound = frozenset(e.name for e in walk.iter_exprs(tuple(path)) if isinstance(e, ir.BoundRef))
+        scope.updates.append(Update(key, tuple(path), len(scope.log), bound, self.sp(st)))
+        scope.log.append(key)
         scope.assigned.add(key)
         return ir.Assign(self.sp(st), root, tuple(path), value)
+
+    def _same_place(self, u: Update, path: list[ir.Expr], scope: Scope) -> bool:
+        """Does the update ``u`` certainly hit the place ``path`` assigns, or
+        a place inside or around it (one path a prefix of the other, with
+        the same fields and keys that read nothing assigned since ``u``)?"""
+        changed = set(scope.log[u.log_pos:])
+        for a, b in zip(u.path, path):
+            if isinstance(a, ir.Field) or isinstance(b, ir.Field):
+                if not (isinstance(a, ir.Field) and isinstance(b, ir.Field) and a.name == b.name):
+                    return False
+                continue
+            if a.key != b.key:
+                return False
+            for e in walk.iter_exprs(a.key):
+                if isinstance(e, ir.VarRef) and "v:" + e.name in changed:
+                    return False
+                if isinstance(e, ir.LocalRef) and "l:" + e.name in changed:
+                    return False
+        return True
 
     def _check_shadow(self, name: str, tok, scope: Scope) -> None:
         """A bound name may not hide another name: TLA+ forbids it, and a
@@ -1125,14 +1238,16 @@ class Checker:
             raise Bail
         if pd is not None and n in pd.locals:
             if scope.kind == "local_init":
-                self.err(f"local '{n}' cannot be used to initialise another local", tok)
-                raise Bail
+                self._check_initialised("l:" + n, scope, tok)
             self.used.add("l:" + pd.name + "." + n)
             return ir.LocalRef(span, pd.locals[n].type, pd.name, n, None, ("l:" + n) in scope.assigned)
         if n in self.vars:
-            if scope.kind in ("const", "model", "init", "local_init"):
+            if scope.kind in ("const", "model"):
                 self.err(f"variable '{n}' cannot be used in {_scope_word(scope.kind)}", tok)
                 raise Bail
+            if scope.kind in ("init", "local_init"):
+                self._check_initialised("v:" + n, scope, tok)
+                self.used.add("v:" + n)
             if scope.kind == "step" or scope.kind in ("invariant", "action", "temporal", "constraint", "def"):
                 self.used.add("v:" + n)
             return ir.VarRef(span, self.vars[n].type, n, ("v:" + n) in scope.assigned)
@@ -1178,6 +1293,59 @@ class Checker:
                         + (list(pd.locals) if pd else []))
         self.err(f"undefined name '{n}'" + (f" (did you mean '{hint}'?)" if hint else ""), tok)
         raise Bail
+
+    def _initialised_at(self, key: str, pd: ProcDecl | None) -> Span | None:
+        name = key[2:]
+        if key.startswith("v:"):
+            return self.vars[name].span if name in self.vars else None
+        return pd.locals[name].span if pd is not None and name in pd.locals else None
+
+    def _check_initialised(self, key: str, scope: Scope, tok) -> None:
+        """An initial value reads only what is initialised before it: the
+        variables declared before it (and, for a local, every variable and
+        the locals of its process declared before it)."""
+        if key in scope.ready:
+            return
+        me = scope.initialising[2:]
+        n = key[2:]
+        if key == scope.initialising:
+            self.err(f"the initial value of '{me}' reads '{me}' itself", tok)
+        else:
+            where = self._at(self._initialised_at(key, scope.proc_decl))
+            self.err(f"the initial value of '{me}' reads '{n}', which is declared after it (at {where}): "
+                     f"initial values are evaluated in declaration order, so '{n}' has no value yet", tok)
+        raise Bail
+
+    def _check_def_in_init(self, fname: str, scope: Scope, node) -> None:
+        """A def called in an initial value reads only what is initialised
+        before that value."""
+        for root in sorted(self._def_reads(fname)):
+            if root[0] == "var":
+                key = "v:" + root[1]
+                if key in scope.ready:
+                    continue
+                me = scope.initialising[2:]
+                if key == scope.initialising:
+                    why = f"'{fname}' is called in the initial value of '{me}' itself"
+                else:
+                    why = f"'{root[1]}' is declared after '{me}' (at " \
+                          f"{self._at(self._initialised_at(key, None))}), and initial values are " \
+                          f"evaluated in declaration order"
+                self.err(f"'{fname}' reads '{root[1]}', which has no value yet when the initial value of "
+                         f"'{me}' is evaluated: {why}", node)
+            else:
+                what = f"the pc of process '{root[1]}'" if root[0] == "pc" else \
+                    f"the local '{root[2]}' of process '{root[1]}'"
+                self.err(f"'{fname}' reads {what}, which an initial value cannot read (a def called "
+                         f"in an initial value may read the variables initialised before it)", node)
+            raise Bail
+
+    def _def_reads(self, fname: str) -> frozenset:
+        if self._def_reads_cache is None:
+            self._def_reads_cache = walk.def_reads_of(self.defs.values())
+        return self._def_reads_cache.get(fname, frozenset())
+
+    _def_reads_cache: dict | None = None
 
     def _e_field(self, t, scope: Scope):
         base_t, ftok = t.children
@@ -1228,6 +1396,17 @@ class Checker:
 
     def _proc_member(self, p: ProcDecl, idx, ftok, span, scope: Scope):
         fname = str(ftok)
+        if scope.kind in ("init", "local_init"):
+            me = scope.initialising[2:]
+            if scope.kind == "init":
+                why = "the locals and program counters of processes are initialised after the variables"
+            else:
+                why = "a local's initial value reads the variables and the locals of its own instance " \
+                      "declared before it"
+                if scope.proc_decl is p and fname in p.locals:
+                    why += f" (write '{fname}')"
+            self.err(f"the initial value of '{me}' cannot read the state of process '{p.name}': {why}", span)
+            raise Bail
         if fname == "pc":
             return ir.PcRef(span, LabelType(p.name, tuple(p.labels) + (ir.DONE,)), p.name, idx)
         if fname in p.locals:
@@ -1314,7 +1493,7 @@ class Checker:
                 or _scope_word(scope.kind)
             self.err(f"temporal operator '{op}' is only allowed in a 'temporal' property, not in {where}", t)
             raise Bail
-        inner = Scope(scope.kind, scope.process, scope.proc_decl, scope.bound, scope.assigned, False, True)
+        inner = replace(scope, in_next=False, allow_temporal=True)
         vals = [self.expr(a, inner) for a in args]
         for v, a in zip(vals, args):
             self._expect_bool(v, a, f"the operand of '{op}'")
@@ -1332,8 +1511,7 @@ class Checker:
     def _nontemporal(self, scope: Scope) -> Scope:
         if not scope.allow_temporal:
             return scope
-        s = Scope(scope.kind, scope.process, scope.proc_decl, scope.bound, scope.assigned, scope.in_next, False)
-        return s
+        return replace(scope, allow_temporal=False)
 
     def _e_implies_op(self, t, scope):
         a = self.expr(t.children[0], self._nontemporal(scope))
@@ -1643,6 +1821,8 @@ class Checker:
                 if not T.assignable(p.type, a.type):
                     self.err(f"argument '{p.name}' of '{fname}' has type {T.describe(p.type)}, "
                              f"got {T.describe(a.type)}", at)
+            if scope.kind in ("init", "local_init"):
+                self._check_def_in_init(fname, scope, func_t)
             if rt is None:
                 if scope.kind == "def":
                     self.err(f"'{fname}' is used before its result type is known: "
@@ -1708,7 +1888,7 @@ class Checker:
             if len(arg_trees) != 1:
                 self.err("next(...) takes one expression", t)
                 raise Bail
-            inner = Scope(scope.kind, scope.process, scope.proc_decl, scope.bound, scope.assigned, True, False)
+            inner = replace(scope, in_next=True, allow_temporal=False)
             v = self.expr(arg_trees[0].children[0], inner)
             return ir.Next(span, v.type, v)
         args = [self.expr(a.children[0], self._nontemporal(scope)) for a in arg_trees]

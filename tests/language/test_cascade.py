@@ -8,10 +8,10 @@ import pytest
 from pyspec import load_with_diagnostics
 
 CASES = {
-    "var init reads a variable": ("""\
+    "var init reads a later variable": ("""\
 spec C
-var a: int = 0
 var b: int = a + 1
+var a: int = 0
 process p:
     s:
         b = b + 1
@@ -19,7 +19,8 @@ process p:
 invariant I: b >= 0
 model m:
     check I
-""", "3:14: error: variable 'a' cannot be used in an initial value"),
+""", "2:14: error: the initial value of 'b' reads 'a', which is declared after it (at line 3): initial "
+        "values are evaluated in declaration order, so 'a' has no value yet"),
     "var type unknown": ("""\
 spec C
 var b: Nope = 0
