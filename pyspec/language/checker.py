@@ -345,7 +345,7 @@ class Checker:
                 except Bail:
                     self.aliases[str(tok)] = ANY
         elif phase == "consts" and d == "const_decl":
-            kids = [c for c in item.children if not (isinstance(c, lark.Tree) and c.data == "override")]
+            kids = _without_override(item)
             tok, ty_tree, default = kids[0], kids[1], kids[2]
             self._new_name(str(tok), tok)
             try:
@@ -364,7 +364,7 @@ class Checker:
         elif phase == "vars" and d == "var_decl":
             # the type now, the initial value once the defs it may call are
             # checked (phase "inits")
-            tok, ty_tree, _ = item.children
+            tok, ty_tree, _ = _without_override(item)
             self._new_name(str(tok), tok)
             try:
                 ty = self.type_of(ty_tree, Scope("const"))
@@ -405,7 +405,7 @@ class Checker:
     def _var_init(self, item: lark.Tree) -> None:
         """The initial value of a variable: it may read the variables
         declared before it (initialised in declaration order)."""
-        tok, _, init = item.children
+        tok, _, init = _without_override(item)
         name = str(tok)
         v = self.vars.get(name)
         if v is None or self.declared_at.get(name) != self.sp(tok):
@@ -458,7 +458,7 @@ class Checker:
 
     # ------------------------------------------------------------------ defs
     def _def_parts(self, item):
-        kids = [c for c in item.children if not (isinstance(c, lark.Tree) and c.data == "override")]
+        kids = _without_override(item)
         tok = kids[0]
         body = kids[-1]
         ret = kids[-2]
@@ -944,7 +944,7 @@ class Checker:
 
     # ------------------------------------------------------------ properties
     def _property(self, item) -> None:
-        tok, body = [c for c in item.children if not (isinstance(c, lark.Tree) and c.data == "override")]
+        tok, body = _without_override(item)
         name = str(tok)
         self._new_name(name, tok)
         doc = ""
@@ -1982,6 +1982,10 @@ def _string_value(tok) -> str:
     except (ValueError, SyntaxError):
         return s.strip('"')
     return v if isinstance(v, str) else s
+
+
+def _without_override(item: lark.Tree) -> list:
+    return [c for c in item.children if not (isinstance(c, lark.Tree) and c.data == "override")]
 
 
 def _name_token(item: lark.Tree):
