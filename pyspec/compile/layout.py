@@ -743,40 +743,30 @@ class Layout:
 
     # -- writing
     def pack(self, values: list) -> int:
+        return self._pack(zip(self.slots, values))
+
+    def pack_known(self, values: dict[int, Any]) -> int:
+        """A state with the given slots set and every other field 0: what an
+        initial value reads while the slots after it have no value yet."""
+        return self._pack((self.slots[k], v) for k, v in sorted(values.items()))
+
+    def _pack(self, pairs) -> int:
         s = 0
         escaped = []
-        for sl, v in zip(self.slots, values):
+        for sl, v in pairs:
             f = sl.E[v]
             if f is None:
                 escaped.append((sl.index, v))
             else:
                 s |= f << sl.off
-        return s | self._tail(escaped)
-
-    def _tail(self, escaped: list[tuple[int, Any]]) -> int:
-        """The escape tail holding these (slot, value) pairs, shifted in place."""
-        if not escaped:
-            return 0
-        buf = bytearray()
-        for k, v in escaped:
-            _put_uvarint(buf, k)
-            ser(v, buf)
-        buf.append(1)
-        return int.from_bytes(bytes(buf), "little") << self.bits
-
-    def pack_known(self, values: dict[int, Any]) -> int:
-        """A state with the given slots set and every other field 0: what an
-        initial value reads while the slots after it have no value yet."""
-        s = 0
-        escaped = []
-        for k, v in sorted(values.items()):
-            sl = self.slots[k]
-            f = sl.E[v]
-            if f is None:
-                escaped.append((k, v))
-            else:
-                s |= f << sl.off
-        return s | self._tail(escaped)
+        if escaped:
+            buf = bytearray()
+            for k, v in escaped:
+                _put_uvarint(buf, k)
+                ser(v, buf)
+            buf.append(1)
+            s |= int.from_bytes(bytes(buf), "little") << self.bits
+        return s
 
     def pack_slow(self, s: int, writes, pc_slot: int, pc_code: int) -> int:
         """``s`` with the given slot values (and the pc field) replaced; the

@@ -81,7 +81,6 @@ class Update:
     path: tuple[ir.Expr, ...]
     log_pos: int  # len(Scope.log) before it
     bound: frozenset[str]  # the names bound by 'any' or 'let' its keys read
-    span: Span
 
 
 class _Join:
@@ -907,7 +906,7 @@ class Checker:
             self.err(f"'{name}' is assigned twice in step '{self._cur_label}' "
                      f"(combine the updates into one assignment)", tok)
         bound = frozenset(e.name for e in walk.iter_exprs(tuple(path)) if isinstance(e, ir.BoundRef))
-        scope.updates.append(Update(key, tuple(path), len(scope.log), bound, self.sp(st)))
+        scope.updates.append(Update(key, tuple(path), len(scope.log), bound))
         scope.log.append(key)
         scope.assigned.add(key)
         return ir.Assign(self.sp(st), root, tuple(path), value)
