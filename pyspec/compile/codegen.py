@@ -80,7 +80,7 @@ class Ctx:
     """Where an expression is compiled."""
 
     __slots__ = ("st", "env", "proc", "pos", "self_val", "label", "cur", "old", "need", "params",
-                 "checked", "in_def", "post")
+                 "checked", "in_def", "post", "touched")
 
     def __init__(self, st: str = "s", checked: bool = False):
         self.st = st  # the Python name of the packed state that reads use
@@ -96,6 +96,9 @@ class Ctx:
         self.checked = checked
         self.in_def = False
         self.post = False  # a loop condition: everything (defs too) reads the state after the step
+        # per slot assigned more than once in the step: the updates so far
+        # on this execution, with their keys (for the overlap check)
+        self.touched: dict[int, tuple] = {}
 
     def copy(self) -> Ctx:
         c = Ctx.__new__(Ctx)
@@ -108,6 +111,7 @@ class Ctx:
         c.checked = self.checked
         c.in_def = self.in_def
         c.post = self.post
+        c.touched = dict(self.touched)
         return c
 
 
@@ -230,6 +234,7 @@ class Codegen:
         self._dyn = False
         self._wm = 0
         self.consts_src: dict[str, Any] = {}  # sources of constant values assigned in steps
+        self._multi: frozenset = frozenset()  # roots the step being generated may assign twice
 
     # ------------------------------------------------------------ namespace
     def _init_namespace(self) -> None:
@@ -1032,6 +1037,7 @@ class Codegen:
                     c.need = set()
                     inner: list[str] = []
                     self._mode, self._aid_cur, self._step = mode, aid, st
+                    self._multi = walk.multi_roots(st.body)
                     memo = MEMO and mode in ("fast", "lab") and not esc
                     if memo:
                         self._reads, self._dyn, self._wm = set(), False, 0
@@ -1185,29 +1191,70 @@ class Codegen:
             return self.var_slot[root.name]
         return self.local_slot[(root.process, root.name, self._own_pos(root.process, c))]
 
-    def _update_src(self, base: str, btype: ir.Type, path: tuple, val: str, c: Ctx) -> str:
+    def _update_src(self, base: str, btype: ir.Type, path: tuple, val: str, c: Ctx,
+                    keys: tuple | None = None) -> str:
+        """``base`` with the place ``path`` set to ``val``; ``keys``: the
+        path's keys already evaluated (None for a field), else evaluated here."""
         if not path:
             return val
         p = path[0]
+        rest = None if keys is None else keys[1:]
         if isinstance(btype, ir.OptionalType):
             btype = btype.inner
         if isinstance(p, ir.Field):
             inner_base = f"{base}._d[{p.name!r}]" if not c.checked else f"_rt.field({base}, {p.name!r})"
-            inner = self._update_src(inner_base, p.type, path[1:], val, c)
+            inner = self._update_src(inner_base, p.type, path[1:], val, c, rest)
             return f"_rput({base}, {p.name!r}, {inner})"
-        key = self.ex(p.key, c)
+        key = self.ex(p.key, c) if keys is None else keys[0]
         w = self.where(p)
         if isinstance(btype, ir.MapType):
             sh = self.shown(btype) if c.checked else "None"
             if len(path) == 1:
                 return f"_mput({base}, {key.src}, {val}, {w}, {sh})"
-            inner = self._update_src(f"_mget({base}, {key.src}, {w}, {sh})", p.type, path[1:], val, c)
+            inner = self._update_src(f"_mget({base}, {key.src}, {w}, {sh})", p.type, path[1:], val, c, rest)
             return f"_mput({base}, {key.src}, {inner}, {w}, {sh})"
         if isinstance(btype, ir.SeqType):
-            inner = self._update_src(f"_sget({base}, {key.src}, {w})", p.type, path[1:], val, c)
+            inner = self._update_src(f"_sget({base}, {key.src}, {w})", p.type, path[1:], val, c, rest)
             return f"_sput({base}, {key.src}, {inner}, {w})"
-        inner = self._update_src(f"_rt.index({base}, {key.src}, {w})", p.type, path[1:], val, c)
+        inner = self._update_src(f"_rt.index({base}, {key.src}, {w})", p.type, path[1:], val, c, rest)
         return f"_rt.put({base}, {key.src}, {inner}, {w})"
+
+    def _path_keys(self, st: ir.Assign, c: Ctx, ind: str, out: list[str]) -> tuple:
+        """The keys of ``st``'s path, evaluated into locals (None for a field)."""
+        keys = []
+        for p in st.path:
+            if isinstance(p, ir.Field):
+                keys.append(None)
+                continue
+            key = self.ex(p.key, c)
+            if not (key.const or key.src.isidentifier()):
+                self.decode_lines(c, ind, out)
+                name = self.uniq("_pk")
+                out.append(f"{ind}{name} = {key.src}")
+                key = Py(name)
+            keys.append(key)
+        return tuple(keys)
+
+    def gen_overlap_check(self, st: ir.Assign, keys: tuple, k: int, c: Ctx, ind: str, out: list[str]) -> None:
+        """An error when ``st`` updates a place that an earlier update of the
+        same slot on this execution updated, or a place inside or around it
+        (docs/semantics.md); then ``st`` counts as one of those updates."""
+        for prev, pkeys in c.touched.get(k, ()):
+            positions = walk.overlap_keys(prev.path, st.path)
+            if positions is None:
+                continue
+            conds = []
+            for i in positions:
+                a, b = pkeys[i], keys[i]
+                if a.const and b.const:
+                    if a.value != b.value:
+                        break
+                    continue
+                conds.append(f"{a.src} == {b.src}")
+            else:
+                call = f"_rt.overlap_error({walk.overlap_message(prev, st)!r}, {self.where(st)})"
+                out.append(f"{ind}if {' and '.join(conds)}: {call}" if conds else f"{ind}{call}")
+        c.touched[k] = c.touched.get(k, ()) + ((st, keys),)
 
     def range_desc(self, ty: ir.Type) -> tuple | None:
         """Where ``ty`` holds ints with declared bounds (a descriptor for
@@ -1253,9 +1300,13 @@ class Codegen:
         if d is not None and not (val.const and rt.outside_range(val.value, d) is rt.NOCHOICE):
             self.decode_lines(c, ind, out)
             val = Py(self.gen_range_check(st, d, val.src, ind, out))
+        keys = None
+        if walk.root_of(st.root) in self._multi:
+            keys = self._path_keys(st, c, ind, out)
+            self.gen_overlap_check(st, keys, k, c, ind, out)
         if st.path:
             base = c.cur[k] if k in c.cur else self.read_slot(c, k).src
-            src = self._update_src(base, st.root.type, st.path, val.src, c)
+            src = self._update_src(base, st.root.type, st.path, val.src, c, keys)
         else:
             src = val.src
             if val.const:
@@ -1272,6 +1323,8 @@ class Codegen:
     def _mergeable(self, st: ir.If) -> bool:
         def ok(stmts) -> bool:
             for s in stmts:
+                if isinstance(s, ir.Assign) and walk.root_of(s.root) in self._multi:
+                    return False  # its overlap check needs the updates of its own execution
                 if isinstance(s, (ir.Assign, ir.Skip)):
                     continue
                 if isinstance(s, ir.If) and ok(s.orelse) and all(ok(b) for _, b in s.branches):
@@ -1439,21 +1492,55 @@ class Codegen:
             out.append(f"{ind}_ap({wrap.format(fast)})")
 
     # ------------------------------------------------------------ initial states
-    def initial_values(self) -> list[list]:
-        """Per slot, the list of its possible initial values (pc slots: None)."""
-        per_slot: list[list | None] = [None] * len(self.layout.slots)
-        for v in self.spec.vars:
-            per_slot[self.var_slot[v.name]] = self._init_choices(v, Ctx())
+    def initial_rows(self) -> list[list]:
+        """Every combination of initial values: per row, one value per slot
+        (pc slots: None), rows in lexicographic order of the slots' values.
+
+        Slots are initialised in order (the variables in declaration order,
+        then each instance's locals): an initial value may read the slots
+        before it (docs/semantics.md), so it is evaluated once per
+        combination of those when it reads any."""
+        rows: list[list] = [[None] * len(self.layout.slots)]
+        items = [(self.var_slot[v.name], v, Ctx()) for v in self.spec.vars]
         for p in self.spec.processes:
             for pos, val in enumerate(self.inst[p.name]):
                 c = Ctx()
                 c.proc, c.pos, c.self_val = p, pos, (val if p.index else _NOVAL)
-                for lv in p.locals:
-                    per_slot[self.local_slot[(p.name, lv.name, pos)]] = self._init_choices(lv, c)
-        return per_slot
+                items += [(self.local_slot[(p.name, lv.name, pos)], lv, c) for lv in p.locals]
+        for k, v, c in items:
+            fn = self._init_function(k, v, c)
+            if fn is None:
+                vals = self._init_choices(v, self.eval_const(v.init, c))
+                rows = [row[:k] + [x] + row[k + 1:] for row in rows for x in vals]
+                continue
+            out = []
+            for row in rows:
+                known = {i: x for i, x in enumerate(row[:k]) if self.layout.slots[i].kind != "pc"}
+                for x in self._init_choices(v, fn(self.layout.pack_known(known))):
+                    out.append(row[:k] + [x] + row[k + 1:])
+            rows = out
+        return rows
 
-    def _init_choices(self, v: ir.Var, c: Ctx) -> list:
-        val = self.eval_const(v.init, c)
+    def _init_function(self, k: int, v: ir.Var, c: Ctx):
+        """A compiled function of the (partial) state computing ``v``'s
+        initial value, or None when the value reads no state."""
+        c = c.copy()
+        c.need = set()
+        dyn, self._dyn = self._dyn, False
+        try:
+            p = self.ex(v.init, c)
+            reads = bool(c.need) or self._dyn
+        finally:
+            self._dyn = dyn
+        if p.const or not reads:
+            return None
+        fc = Ctx("s", True)
+        fc.proc, fc.pos, fc.self_val = c.proc, c.pos, c.self_val
+        name = self.function(f"_init_{k}", "s", v.init, fc)
+        self._exec_new("init")
+        return self.ns[name]
+
+    def _init_choices(self, v: ir.Var, val: Any) -> list:
         vals = [val] if v.init_kind == "eq" else sorted(val, key=sort_key)
         d = self.range_desc(v.type)
         if d is not None:

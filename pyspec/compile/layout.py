@@ -806,9 +806,17 @@ class Layout:
 
     # -- writing
     def pack(self, values: list) -> int:
+        return self._pack(zip(self.slots, values))
+
+    def pack_known(self, values: dict[int, Any]) -> int:
+        """A state with the given slots set and every other field 0: what an
+        initial value reads while the slots after it have no value yet."""
+        return self._pack((self.slots[k], v) for k, v in sorted(values.items()))
+
+    def _pack(self, pairs) -> int:
         s = 0
         escaped = []
-        for sl, v in zip(self.slots, values):
+        for sl, v in pairs:
             f = sl.E[v]
             if f is None:
                 escaped.append((sl.index, v))

@@ -166,25 +166,14 @@ class CompiledModel:
     def initial_states(self) -> list[int]:
         """Every initial state (distinct, in a deterministic order)."""
         if self._init is None:
-            import itertools
-
-            per_slot = self.codegen.initial_values()
-            choices = []
-            for sl, vals in zip(self.slots, per_slot):
-                if sl.kind == "pc":
-                    choices.append([ir.DONE])
-                else:
-                    choices.append(vals)
             out = []
             seen = set()
             starts = self.codegen.start_names
-            for combo in itertools.product(*choices):
-                values = list(combo)
+            for values in self.codegen.initial_rows():
                 for sl in self.slots:
                     if sl.kind == "pc":
                         proc = self.spec.process(sl.process)
-                        if isinstance(proc.start, ir.Jump):
-                            values[sl.index] = proc.start.label
+                        values[sl.index] = proc.start.label if isinstance(proc.start, ir.Jump) else ir.DONE
                 s = self.layout.pack(values)
                 for (pname, pos), fname in starts.items():
                     if fname is not None:

@@ -151,6 +151,11 @@ def range_error(v: Any, what: str, where: str) -> None:
     raise EvalError(f"{what} is outside its declared type: {fmt(v)}", where)
 
 
+def overlap_error(message: str, where: str) -> None:
+    """Two updates of one variable in a step hit the same place."""
+    raise EvalError(message, where)
+
+
 # --------------------------------------------------------------------------
 # Partial operations
 # --------------------------------------------------------------------------

@@ -7,6 +7,7 @@ computed here once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import fields, is_dataclass
 
 from . import nodes as ir
@@ -60,10 +61,95 @@ def target_text(st: ir.Assign) -> str:
     return out
 
 
+# --------------------------------------------------------------------------
+# Several updates of one variable in a step (docs/semantics.md): both
+# backends check, on each execution, that no update hits a place an earlier
+# one of the same step hit (the same place, or one inside the other).
+
+
+def _inner_blocks(s: ir.Stmt) -> list[tuple[ir.Stmt, ...]]:
+    """The statement lists directly inside ``s`` that run one after the
+    other with what follows (If/Either: alternatives; Any/Let: the body)."""
+    if isinstance(s, ir.If):
+        return [b for _, b in s.branches] + [s.orelse]
+    if isinstance(s, ir.Either):
+        return list(s.branches)
+    if isinstance(s, (ir.AnyStmt, ir.Let)):
+        return [s.body]
+    return []
+
+
+def _most_assignments(stmts) -> dict[StateRoot, int]:
+    """Per root, the most assignments of it on one execution of ``stmts``."""
+    out: dict[StateRoot, int] = {}
+    for s in stmts:
+        if isinstance(s, ir.Assign):
+            r = root_of(s.root)
+            out[r] = out.get(r, 0) + 1
+            continue
+        inner: dict[StateRoot, int] = {}
+        for b in _inner_blocks(s):
+            for r, n in _most_assignments(b).items():
+                inner[r] = max(inner.get(r, 0), n)
+        for r, n in inner.items():
+            out[r] = out.get(r, 0) + n
+    return out
+
+
+def multi_roots(stmts) -> frozenset[StateRoot]:
+    """The roots (variables, own locals) that some execution of ``stmts``
+    assigns more than once."""
+    return frozenset(r for r, n in _most_assignments(stmts).items() if n > 1)
+
+
+def assigns(stmts, root: StateRoot) -> bool:
+    """Does some statement in ``stmts`` (at any depth) assign ``root``?"""
+    for s in stmts:
+        if isinstance(s, ir.Assign):
+            if root_of(s.root) == root:
+                return True
+        elif any(assigns(b, root) for b in _inner_blocks(s)):
+            return True
+    return False
+
+
+_LITERALS = (ir.Lit, ir.SortValue, ir.EnumValue, ir.NoneLit)
+
+
+def overlap_keys(first: tuple[ir.Expr, ...], second: tuple[ir.Expr, ...]) -> list[int] | None:
+    """When do two update paths of one root overlap (one a prefix of the
+    other)?  None: never (a field differs, or two literal keys do); else the
+    positions whose keys must be equal (none: always)."""
+    positions = []
+    for i, (a, b) in enumerate(zip(first, second)):
+        if isinstance(a, ir.Field) or isinstance(b, ir.Field):
+            if not (isinstance(a, ir.Field) and isinstance(b, ir.Field) and a.name == b.name):
+                return None
+            continue
+        if isinstance(a.key, _LITERALS) and isinstance(b.key, _LITERALS):
+            if a.key != b.key:
+                return None
+            continue
+        positions.append(i)
+    return positions
+
+
+def overlap_message(first: ir.Assign, second: ir.Assign) -> str:
+    """The error at ``second``, which updates a place that ``first`` (earlier
+    in the same step) updated too, or a place inside or around it."""
+    where = f"line {first.span.line}" if first.span.file == second.span.file else \
+        f"{first.span.file}:{first.span.line}"
+    return (f"the assignment to '{target_text(second)}' overlaps the assignment to '{target_text(first)}' "
+            f"at {where}: a step may update different parts of a variable, not the same part twice")
+
+
 def def_calls(spec: ir.Spec) -> dict[str, frozenset[str]]:
     """def name -> the defs its body calls directly."""
-    return {d.name: frozenset(e.name for e in iter_exprs(d.body) if isinstance(e, ir.DefCall))
-            for d in spec.defs}
+    return _def_calls(spec.defs)
+
+
+def _def_calls(defs: Iterable[ir.Def]) -> dict[str, frozenset[str]]:
+    return {d.name: frozenset(e.name for e in iter_exprs(d.body) if isinstance(e, ir.DefCall)) for d in defs}
 
 
 def _closure(start, edges: dict) -> set:
@@ -79,8 +165,14 @@ def _closure(start, edges: dict) -> set:
 
 def def_reads(spec: ir.Spec) -> dict[str, frozenset[StateRoot]]:
     """def name -> every piece of state it reads, through the defs it calls too."""
-    calls = def_calls(spec)
-    direct = {d.name: {r for e in iter_exprs(d.body) if (r := root_of(e)) is not None} for d in spec.defs}
+    return def_reads_of(spec.defs)
+
+
+def def_reads_of(defs: Iterable[ir.Def]) -> dict[str, frozenset[StateRoot]]:
+    """:func:`def_reads` of these defs (the checker asks before the spec exists)."""
+    defs = tuple(defs)
+    calls = _def_calls(defs)
+    direct = {d.name: {r for e in iter_exprs(d.body) if (r := root_of(e)) is not None} for d in defs}
     return {name: frozenset().union(*(direct[n] for n in _closure([name], calls) if n in direct))
             for name in direct}
 
@@ -91,4 +183,5 @@ def recursive_defs(spec: ir.Spec) -> frozenset[str]:
     return frozenset(name for name, cs in calls.items() if name in _closure(cs, calls))
 
 
-__all__ = ["iter_exprs", "root_of", "target_text", "def_calls", "def_reads", "recursive_defs", "StateRoot"]
+__all__ = ["iter_exprs", "root_of", "target_text", "def_calls", "def_reads", "def_reads_of", "recursive_defs",
+           "StateRoot", "multi_roots", "assigns", "overlap_keys", "overlap_message"]

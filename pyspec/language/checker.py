@@ -9,13 +9,15 @@ every independent problem; the IR is returned only when there are none.
 from __future__ import annotations
 
 import ast as pyast
-from dataclasses import dataclass, field
+import itertools
+from dataclasses import dataclass, field, replace
 
 import lark
 
 from .. import names as naming
 from ..diagnostics import Diagnostics, Span
 from ..ir import nodes as ir
+from ..ir import walk
 from ..ir.nodes import (
     ANY,
     BOOL,
@@ -57,11 +59,61 @@ class Scope:
     assigned: set[str] = field(default_factory=set)  # roots assigned so far ("v:x" / "l:x")
     in_next: bool = False
     allow_temporal: bool = False
+    # initial values: what is being initialised ("v:x" / "l:x") and what is
+    # initialised before it (declaration order, docs/semantics.md)
+    initialising: str = ""
+    ready: frozenset[str] = frozenset()
+    # steps: the updates that may precede this point, and every root
+    # assigned so far in order (a key that reads one of them after an
+    # update may have changed since)
+    updates: list[Update] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
 
     def child(self, extra: dict[str, Type]) -> Scope:
-        s = Scope(self.kind, self.process, self.proc_decl, {**self.bound, **extra},
-                  self.assigned, self.in_next, False)
-        return s
+        return replace(self, bound={**self.bound, **extra}, allow_temporal=False)
+
+
+@dataclass(frozen=True)
+class Update:
+    """An assignment of a step, for the check that two updates of one
+    variable do not certainly hit the same place."""
+
+    root: str  # "v:x" / "l:x"
+    path: tuple[ir.Expr, ...]
+    log_pos: int  # len(Scope.log) before it
+    bound: frozenset[str]  # the names bound by 'any' or 'let' its keys read
+
+
+class _Join:
+    """The branches of an if or either: each starts from the state before
+    the statement; after it, what any branch assigned counts as assigned
+    and any branch's update may precede what follows."""
+
+    def __init__(self, scope: Scope):
+        self.assigned = set(scope.assigned)
+        self.updates = list(scope.updates)
+        self.after_assigned = set(self.assigned)
+        self.after_updates = list(self.updates)
+
+    def start(self, scope: Scope) -> None:
+        scope.assigned = set(self.assigned)
+        scope.updates = list(self.updates)
+
+    def end(self, scope: Scope) -> None:
+        self.after_assigned |= scope.assigned
+        self.after_updates += scope.updates[len(self.updates):]
+
+    def done(self, scope: Scope) -> None:
+        scope.assigned = self.after_assigned
+        scope.updates = self.after_updates
+
+
+def _leave_binding(scope: Scope, inner: Scope, name: str) -> None:
+    """The end of the block where 'any' or 'let' binds ``name``: what it
+    assigned stays assigned; its updates keyed by ``name`` are not
+    comparable with later ones (a later ``name`` is another binding)."""
+    scope.assigned = inner.assigned
+    scope.updates = [u for u in inner.updates if name not in u.bound]
 
 
 @dataclass
@@ -74,6 +126,7 @@ class ProcDecl:
     span: Span
     index_set: ir.Expr | None = None  # checked once, in the procs phase
     params: tuple[str, ...] | None = None  # an action's parameters; None for a process
+    local_inits: dict[str, tuple[lark.Tree, Type]] = field(default_factory=dict)  # checked in phase "inits"
 
 
 def span_of(node, path: str) -> Span:
@@ -182,7 +235,8 @@ class Checker:
                 self.item_kinds.setdefault(str(name), (item.data, span_of(tok, unit.path)))
         self.def_names = {n for n, (d, _) in self.item_kinds.items() if d == "def_decl"}
         self._root_models = {str(item.children[0]) for _, item in items if item.data == "model_decl"}
-        for phase in ("types", "consts", "vars", "def_sigs", "procs", "defs", "steps", "props", "models"):
+        for phase in ("types", "consts", "vars", "def_sigs", "procs", "defs", "inits", "steps", "props",
+                      "models"):
             for unit, item in items:
                 self.path = unit.path
                 try:
@@ -299,7 +353,7 @@ class Checker:
         elif phase == "consts" and d in ("variant_decl", "type_decl"):
             self._resolve_type_decl(str(item.children[0]))
         elif phase == "consts" and d == "const_decl":
-            kids = [c for c in item.children if not (isinstance(c, lark.Tree) and c.data == "override")]
+            kids = _without_override(item)
             tok, ty_tree, default = kids[0], kids[1], kids[2]
             self._new_name(str(tok), tok)
             try:
@@ -316,19 +370,19 @@ class Checker:
                 self.broken_consts.add(str(tok))
             self.consts[str(tok)] = ir.Const(str(tok), ty, dv, self.sp(tok))
         elif phase == "vars" and d == "var_decl":
-            tok, ty_tree, init = item.children
+            # the type now, the initial value once the defs it may call are
+            # checked (phase "inits")
+            tok, ty_tree, _ = _without_override(item)
             self._new_name(str(tok), tok)
             try:
                 ty = self.type_of(ty_tree, Scope("const"))
             except Bail:
                 ty = ANY
-            try:
-                kind, value = self._init(init, ty, Scope("init"), str(tok))
-            except Bail:
-                # the declaration's error is reported; the variable still
-                # exists, so that its uses raise no errors of their own
-                kind, value = "eq", ir.Lit(self.sp(tok), ty, 0)
-            self.vars[str(tok)] = ir.Var(str(tok), ty, kind, value, self.sp(tok))
+            self.vars[str(tok)] = ir.Var(str(tok), ty, "eq", ir.Lit(self.sp(tok), ty, 0), self.sp(tok))
+        elif phase == "inits" and d == "var_decl":
+            self._var_init(item)
+        elif phase == "inits" and d == "process_decl":
+            self._local_inits(item)
         elif phase == "def_sigs" and d == "def_decl":
             self._def_sig(item)
         elif phase == "def_sigs" and d == "macro_decl":
@@ -362,6 +416,42 @@ class Checker:
         if why:
             self.err(f"cannot use '{name}' as a name: {why}", span)
 
+    def _var_init(self, item: lark.Tree) -> None:
+        """The initial value of a variable: it may read the variables
+        declared before it (initialised in declaration order)."""
+        tok, _, init = _without_override(item)
+        name = str(tok)
+        v = self.vars.get(name)
+        if v is None or self.declared_at.get(name) != self.sp(tok):
+            return  # refused declaration (already reported)
+        ready = frozenset("v:" + n for n in itertools.takewhile(lambda n: n != name, self.vars))
+        scope = Scope("init", initialising="v:" + name, ready=ready)
+        try:
+            kind, value = self._init(init, v.type, scope, name)
+        except Bail:
+            return  # reported; the variable keeps its placeholder, so that its uses raise no errors
+        self.vars[name] = ir.Var(name, v.type, kind, value, v.span)
+
+    def _local_inits(self, item: lark.Tree) -> None:
+        """The initial values of a process's locals: each may read ``self``,
+        the variables and the locals declared before it (of the same
+        instance)."""
+        tok = self._proc_parts(item)[0]
+        pd = self.procs.get(str(tok))
+        if pd is None or pd.span != self.sp(tok):
+            return
+        done: list[str] = []
+        for lname, (linit, lty) in pd.local_inits.items():
+            scope = Scope("local_init", proc_decl=pd, initialising="l:" + lname,
+                          ready=frozenset(["v:" + n for n in self.vars] + ["l:" + n for n in done]))
+            done.append(lname)
+            lv = pd.locals[lname]
+            try:
+                kind, value = self._init(linit, lty, scope, lname)
+            except Bail:
+                continue
+            pd.locals[lname] = ir.Var(lname, lty, kind, value, lv.span)
+
     def _init(self, init: lark.Tree, ty: Type, scope: Scope, what: str):
         value = self.expr(init.children[0], scope)
         if init.data == "init_eq":
@@ -382,7 +472,7 @@ class Checker:
 
     # ------------------------------------------------------------------ defs
     def _def_parts(self, item):
-        kids = [c for c in item.children if not (isinstance(c, lark.Tree) and c.data == "override")]
+        kids = _without_override(item)
         tok = kids[0]
         body = kids[-1]
         ret = kids[-2]
@@ -489,8 +579,7 @@ class Checker:
             lets.append((pname, v))
         # the body sees the caller's state, locals and bound names, and its
         # parameters (which hide nothing: they are checked like binders)
-        inner = Scope(scope.kind, scope.process, scope.proc_decl,
-                      {**scope.bound, **{n: t for n, t in params}}, scope.assigned, scope.in_next, False)
+        inner = scope.child({n: t for n, t in params})
         saved, self.path = self.path, path
         self._expanding.append(name)
         try:
@@ -502,7 +591,10 @@ class Checker:
         finally:
             self._expanding.pop()
             self.path = saved
-        scope.assigned = inner.assigned
+        scope.assigned, scope.updates = inner.assigned, inner.updates
+        for pname, _ in params:
+            _leave_binding(scope, inner, pname)
+            inner = replace(inner, updates=scope.updates)
         span = self.sp(st)
         for pname, v in reversed(lets):
             body = (ir.Let(span, pname, v, body),)
@@ -592,8 +684,7 @@ class Checker:
         if not isinstance(vt, VariantType):
             self.err(f"'match' needs a variant value, got {T.describe(subject.type)}", subject_t)
             raise Bail
-        before = set(scope.assigned)
-        after: set[str] = set(before)
+        join = _Join(scope)
         branches: list = []
         orelse: tuple[ir.Stmt, ...] = ()
         all_end = True
@@ -601,7 +692,7 @@ class Checker:
         has_default = False
         for cl in clauses:
             pat, block = cl.children
-            scope.assigned = set(before)
+            join.start(scope)
             if has_default:
                 self.err("a 'case' after 'case _' is unreachable", pat)
                 raise Bail
@@ -639,17 +730,22 @@ class Checker:
                     bound[str(ntok)] = ft
                     lets.append((str(ntok), ir.Field(self.sp(b), ft, subject, str(ftok)), self.sp(b)))
                 inner = scope.child(bound)
-                inner.assigned = scope.assigned
                 body, ends = self._block(block, inner, pd)
-                scope.assigned = inner.assigned
+                for name in bound:
+                    _leave_binding(scope, inner, name)
+                    inner = replace(inner, updates=scope.updates)
+                if not bound:
+                    scope.assigned, scope.updates = inner.assigned, inner.updates
                 for name, value, span in reversed(lets):
                     body = (ir.Let(span, name, value, body),)
                 branches.append((ir.IsCase(self.sp(pat), BOOL, subject, str(ctok)), body))
-            after |= scope.assigned
+            join.end(scope)
             all_end = all_end and ends
         if not has_default:
             all_end = False
-        scope.assigned = after
+            join.start(scope)  # no clause matches: nothing happens
+            join.end(scope)
+        join.done(scope)
         if not branches:
             return (ir.If(self.sp(st), ((ir.Lit(self.sp(st), BOOL, True), orelse),), ()), all_end)
         return ir.If(self.sp(st), tuple(branches), orelse), all_end
@@ -747,11 +843,12 @@ class Checker:
                          f"at {self._at(self.declared_at[gen])}", ltok)
             try:
                 lty = self.type_of(lty_tree, Scope("const"))
-                scope = Scope("local_init", proc_decl=pd)
-                kind, value = self._init(linit, lty, scope, lname)
-                pd.locals[lname] = ir.Var(lname, lty, kind, value, self.sp(ltok))
             except Bail:
-                pd.locals[lname] = ir.Var(lname, ANY, "eq", ir.Lit(self.sp(ltok), ANY, 0), self.sp(ltok))
+                lty = ANY
+            # the initial value is checked in phase "inits"
+            pd.locals[lname] = ir.Var(lname, lty, "eq", ir.Lit(self.sp(ltok), lty, 0), self.sp(ltok))
+            if lty is not ANY:
+                pd.local_inits[lname] = (linit, lty)
 
     def _process(self, item) -> None:
         tok, fairness, index, doc, locals_, body = self._proc_parts(item)
@@ -1023,40 +1120,38 @@ class Checker:
                     conds.append((c.children[0], c.children[1]))
                 else:
                     orelse_tree = c.children[0]
-            before = set(scope.assigned)
-            after: set[str] = set(before)
+            join = _Join(scope)
             all_end = True
             for ct, bt in conds:
                 cond = self.expr(ct, scope)
                 self._expect_bool(cond, ct, "an 'if' condition")
-                scope.assigned = set(before)
+                join.start(scope)
                 body, ends = self._block(bt, scope, pd)
-                after |= scope.assigned
+                join.end(scope)
                 all_end = all_end and ends
                 branches.append((cond, body))
             orelse: tuple[ir.Stmt, ...] = ()
-            scope.assigned = set(before)
+            join.start(scope)
             if orelse_tree is not None:
                 orelse, ends = self._block(orelse_tree, scope, pd)
                 all_end = all_end and ends
-                after |= scope.assigned
             else:
                 all_end = False
-            scope.assigned = after
+            join.end(scope)
+            join.done(scope)
             return ir.If(span, tuple(branches), orelse), all_end
         if d == "either_stmt":
-            before = set(scope.assigned)
-            after = set(before)
+            join = _Join(scope)
             blocks = [st.children[0]] + [c.children[0] for c in st.children[1:]]
             branches = []
             all_end = True
             for bt in blocks:
-                scope.assigned = set(before)
+                join.start(scope)
                 body, ends = self._block(bt, scope, pd)
-                after |= scope.assigned
+                join.end(scope)
                 all_end = all_end and ends
                 branches.append(body)
-            scope.assigned = after
+            join.done(scope)
             return ir.Either(span, tuple(branches)), all_end
         if d == "match_stmt":
             return self._match(st, scope, pd)
@@ -1071,13 +1166,12 @@ class Checker:
             name = str(tok)
             self._check_shadow(name, tok, scope)
             inner = scope.child({name: dom.type.elem})
-            inner.assigned = scope.assigned
             cond = None
             if cond_tree is not None:
                 cond = self.expr(cond_tree, inner)
                 self._expect_bool(cond, cond_tree, "an 'any ... if' condition")
             body, ends = self._block(bt, inner, pd)
-            scope.assigned = inner.assigned
+            _leave_binding(scope, inner, name)
             return ir.AnyStmt(span, ir.Binder(name, dom, self.sp(tok)), cond, body), ends
         self.err(f"unexpected statement {d}", st)
         raise Bail
@@ -1091,13 +1185,11 @@ class Checker:
         except Bail:
             # reported; the rest is still checked (with the name known), then dropped
             inner = scope.child({name: ANY})
-            inner.assigned = scope.assigned
             self._stmts(rest, inner, pd)
             raise
         inner = scope.child({name: value.type})
-        inner.assigned = scope.assigned
         body, ends = self._stmts(rest, inner, pd)
-        scope.assigned = inner.assigned
+        _leave_binding(scope, inner, name)
         return ir.Let(self.sp(st), name, value, body), ends
 
     def _let_lines(self, lines: list, scope: Scope) -> tuple[Scope, list[tuple[lark.Tree, str, ir.Expr]]]:
@@ -1181,11 +1273,37 @@ class Checker:
                 path.append(ir.Field(self.sp(pt), ty, None, fname))
         value = self.expr(value_tree, scope)
         self._expect_assignable(ty, value, value_tree, f"the value assigned to '{name}'")
-        if key in scope.assigned:
+        # Several updates of one variable in a step are fine at different
+        # places (m[p] = ... and m[q] = ...); two that hit the same place
+        # whenever both run are refused here, the others checked at run time
+        # (docs/semantics.md).
+        if any(u.root == key and self._same_place(u, path, scope) for u in scope.updates):
             self.err(f"'{name}' is assigned twice in step '{self._cur_label}' "
                      f"(combine the updates into one assignment)", tok)
+        bound = frozenset(e.name for e in walk.iter_exprs(tuple(path)) if isinstance(e, ir.BoundRef))
+        scope.updates.append(Update(key, tuple(path), len(scope.log), bound))
+        scope.log.append(key)
         scope.assigned.add(key)
         return ir.Assign(self.sp(st), root, tuple(path), value)
+
+    def _same_place(self, u: Update, path: list[ir.Expr], scope: Scope) -> bool:
+        """Does the update ``u`` certainly hit the place ``path`` assigns, or
+        a place inside or around it (one path a prefix of the other, with
+        the same fields and keys that read nothing assigned since ``u``)?"""
+        changed = set(scope.log[u.log_pos:])
+        for a, b in zip(u.path, path):
+            if isinstance(a, ir.Field) or isinstance(b, ir.Field):
+                if not (isinstance(a, ir.Field) and isinstance(b, ir.Field) and a.name == b.name):
+                    return False
+                continue
+            if a.key != b.key:
+                return False
+            for e in walk.iter_exprs(a.key):
+                if isinstance(e, ir.VarRef) and "v:" + e.name in changed:
+                    return False
+                if isinstance(e, ir.LocalRef) and "l:" + e.name in changed:
+                    return False
+        return True
 
     def _check_shadow(self, name: str, tok, scope: Scope) -> None:
         """A bound name may not hide another name: TLA+ forbids it, and a
@@ -1202,7 +1320,7 @@ class Checker:
 
     # ------------------------------------------------------------ properties
     def _property(self, item) -> None:
-        tok, body = [c for c in item.children if not (isinstance(c, lark.Tree) and c.data == "override")]
+        tok, body = _without_override(item)
         name = str(tok)
         self._new_name(name, tok)
         doc = ""
@@ -1553,14 +1671,16 @@ class Checker:
             raise Bail
         if pd is not None and n in pd.locals:
             if scope.kind == "local_init":
-                self.err(f"local '{n}' cannot be used to initialise another local", tok)
-                raise Bail
+                self._check_initialised("l:" + n, scope, tok)
             self.used.add("l:" + pd.name + "." + n)
             return ir.LocalRef(span, pd.locals[n].type, pd.name, n, None, ("l:" + n) in scope.assigned)
         if n in self.vars:
-            if scope.kind in ("const", "model", "init", "local_init"):
+            if scope.kind in ("const", "model"):
                 self.err(f"variable '{n}' cannot be used in {_scope_word(scope.kind)}", tok)
                 raise Bail
+            if scope.kind in ("init", "local_init"):
+                self._check_initialised("v:" + n, scope, tok)
+                self.used.add("v:" + n)
             if scope.kind == "step" or scope.kind in ("invariant", "action", "temporal", "constraint", "def"):
                 self.used.add("v:" + n)
             return ir.VarRef(span, self.vars[n].type, n, ("v:" + n) in scope.assigned)
@@ -1609,6 +1729,59 @@ class Checker:
                         + (list(pd.locals) if pd else []))
         self.err(f"undefined name '{n}'" + (f" (did you mean '{hint}'?)" if hint else ""), tok)
         raise Bail
+
+    def _initialised_at(self, key: str, pd: ProcDecl | None) -> Span | None:
+        name = key[2:]
+        if key.startswith("v:"):
+            return self.vars[name].span if name in self.vars else None
+        return pd.locals[name].span if pd is not None and name in pd.locals else None
+
+    def _check_initialised(self, key: str, scope: Scope, tok) -> None:
+        """An initial value reads only what is initialised before it: the
+        variables declared before it (and, for a local, every variable and
+        the locals of its process declared before it)."""
+        if key in scope.ready:
+            return
+        me = scope.initialising[2:]
+        n = key[2:]
+        if key == scope.initialising:
+            self.err(f"the initial value of '{me}' reads '{me}' itself", tok)
+        else:
+            where = self._at(self._initialised_at(key, scope.proc_decl))
+            self.err(f"the initial value of '{me}' reads '{n}', which is declared after it (at {where}): "
+                     f"initial values are evaluated in declaration order, so '{n}' has no value yet", tok)
+        raise Bail
+
+    def _check_def_in_init(self, fname: str, scope: Scope, node) -> None:
+        """A def called in an initial value reads only what is initialised
+        before that value."""
+        for root in sorted(self._def_reads(fname)):
+            if root[0] == "var":
+                key = "v:" + root[1]
+                if key in scope.ready:
+                    continue
+                me = scope.initialising[2:]
+                if key == scope.initialising:
+                    why = f"'{fname}' is called in the initial value of '{me}' itself"
+                else:
+                    why = f"'{root[1]}' is declared after '{me}' (at " \
+                          f"{self._at(self._initialised_at(key, None))}), and initial values are " \
+                          f"evaluated in declaration order"
+                self.err(f"'{fname}' reads '{root[1]}', which has no value yet when the initial value of "
+                         f"'{me}' is evaluated: {why}", node)
+            else:
+                what = f"the pc of process '{root[1]}'" if root[0] == "pc" else \
+                    f"the local '{root[2]}' of process '{root[1]}'"
+                self.err(f"'{fname}' reads {what}, which an initial value cannot read (a def called "
+                         f"in an initial value may read the variables initialised before it)", node)
+            raise Bail
+
+    def _def_reads(self, fname: str) -> frozenset:
+        if self._def_reads_cache is None:
+            self._def_reads_cache = walk.def_reads_of(self.defs.values())
+        return self._def_reads_cache.get(fname, frozenset())
+
+    _def_reads_cache: dict | None = None
 
     def _e_field(self, t, scope: Scope):
         base_t, ftok = t.children
@@ -1679,6 +1852,17 @@ class Checker:
         fname = str(ftok)
         if p.params is not None:
             self.err(f"'{p.name}' is an action: it has no program counter or locals", ftok)
+            raise Bail
+        if scope.kind in ("init", "local_init"):
+            me = scope.initialising[2:]
+            if scope.kind == "init":
+                why = "the locals and program counters of processes are initialised after the variables"
+            else:
+                why = "a local's initial value reads the variables and the locals of its own instance " \
+                      "declared before it"
+                if scope.proc_decl is p and fname in p.locals:
+                    why += f" (write '{fname}')"
+            self.err(f"the initial value of '{me}' cannot read the state of process '{p.name}': {why}", span)
             raise Bail
         if fname == "pc":
             return ir.PcRef(span, LabelType(p.name, tuple(p.labels) + (ir.DONE,)), p.name, idx)
@@ -1766,7 +1950,7 @@ class Checker:
                 or _scope_word(scope.kind)
             self.err(f"temporal operator '{op}' is only allowed in a 'temporal' property, not in {where}", t)
             raise Bail
-        inner = Scope(scope.kind, scope.process, scope.proc_decl, scope.bound, scope.assigned, False, True)
+        inner = replace(scope, in_next=False, allow_temporal=True)
         vals = [self.expr(a, inner) for a in args]
         for v, a in zip(vals, args):
             self._expect_bool(v, a, f"the operand of '{op}'")
@@ -1784,8 +1968,7 @@ class Checker:
     def _nontemporal(self, scope: Scope) -> Scope:
         if not scope.allow_temporal:
             return scope
-        s = Scope(scope.kind, scope.process, scope.proc_decl, scope.bound, scope.assigned, scope.in_next, False)
-        return s
+        return replace(scope, allow_temporal=False)
 
     def _e_implies_op(self, t, scope):
         a = self.expr(t.children[0], self._nontemporal(scope))
@@ -2115,6 +2298,8 @@ class Checker:
                 if not T.assignable(p.type, a.type):
                     self.err(f"argument '{p.name}' of '{fname}' has type {T.describe(p.type)}, "
                              f"got {T.describe(a.type)}", at)
+            if scope.kind in ("init", "local_init"):
+                self._check_def_in_init(fname, scope, func_t)
             if rt is None:
                 if scope.kind == "def":
                     self.err(f"'{fname}' is used before its result type is known: "
@@ -2180,7 +2365,7 @@ class Checker:
             if len(arg_trees) != 1:
                 self.err("next(...) takes one expression", t)
                 raise Bail
-            inner = Scope(scope.kind, scope.process, scope.proc_decl, scope.bound, scope.assigned, True, False)
+            inner = replace(scope, in_next=True, allow_temporal=False)
             v = self.expr(arg_trees[0].children[0], inner)
             return ir.Next(span, v.type, v)
         args = [self.expr(a.children[0], self._nontemporal(scope)) for a in arg_trees]
@@ -2295,6 +2480,10 @@ def _string_value(tok) -> str:
     except (ValueError, SyntaxError):
         return s.strip('"')
     return v if isinstance(v, str) else s
+
+
+def _without_override(item: lark.Tree) -> list:
+    return [c for c in item.children if not (isinstance(c, lark.Tree) and c.data == "override")]
 
 
 def _name_token(item: lark.Tree):

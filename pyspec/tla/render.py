@@ -14,7 +14,7 @@ clash in TLA+ (which forbids shadowing) get a fresh suffix.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .. import names as naming
@@ -145,6 +145,22 @@ def strip(t: ir.Type) -> ir.Type:
     return t.inner if isinstance(t, ir.OptionalType) else t
 
 
+def _is_place(e: ir.Expr, s: ir.Assign) -> bool:
+    """Does ``e`` read the place that ``s`` assigns (its root, same fields,
+    same keys)?"""
+    for el in reversed(s.path):
+        if isinstance(el, ir.Field):
+            if not (isinstance(e, ir.Field) and e.name == el.name):
+                return False
+        elif not (isinstance(e, ir.Index) and e.key == el.key):
+            return False
+        e = e.base
+    r = s.root
+    if isinstance(r, ir.VarRef):
+        return isinstance(e, ir.VarRef) and e.name == r.name
+    return isinstance(e, ir.LocalRef) and e.process == r.process and e.name == r.name and e.index is None
+
+
 def contains_goto(stmt: ir.Stmt) -> bool:
     if isinstance(stmt, ir.Goto):
         return True
@@ -259,18 +275,39 @@ def layout(f, col: int) -> list[tuple[str, str | None]]:
 
 
 @dataclass(frozen=True)
+class Pending:
+    """An update of a variable that the step updates again later: the
+    updates of one variable become one ``EXCEPT`` with several paths,
+    written after the last of them (docs/tla.md)."""
+
+    assign: ir.Assign
+    selector: str  # the EXCEPT path: "[q][p]", "[self].a"
+    keys: tuple  # per element of assign.path: its key in TLA+ (None for a field)
+    value: str
+
+
+@dataclass(frozen=True)
 class Ctx:
     bound: dict = field(default_factory=dict)  # spec bound name -> TLA+ name
     taken: frozenset = frozenset()  # TLA+ names a new binder may not use
     process: ir.Process | None = None  # the process whose step (or local init) this is
     assigned: frozenset = frozenset()  # TLA+ variables whose reads are primed
+    pending: tuple = ()  # (TLA+ variable, its Pending updates) not written yet
+    at: ir.Assign | None = None  # an update whose value reads its own place as '@'
+    unchanged: frozenset = frozenset()  # ids of references to a place no pending update touched
 
     def bind(self, name: str) -> tuple[Ctx, str]:
         tla = fresh(name, self.taken)
-        return Ctx({**self.bound, name: tla}, self.taken | {tla}, self.process, self.assigned), tla
+        return replace(self, bound={**self.bound, name: tla}, taken=self.taken | {tla}), tla
 
     def with_assigned(self, assigned) -> Ctx:
-        return Ctx(self.bound, self.taken, self.process, frozenset(assigned))
+        return replace(self, assigned=frozenset(assigned))
+
+    def updates(self, var: str) -> tuple:
+        for v, ups in self.pending:
+            if v == var:
+                return ups
+        return ()
 
 
 def fresh(name: str, taken) -> str:
@@ -306,6 +343,7 @@ class Renderer:
         self.root = Path(root or ".").resolve()
         self._paths: dict[str, str] = {}
         self.procs = {p.name: p for p in spec.processes}
+        self._multi: frozenset = frozenset()  # roots the step being rendered may update twice
         self.defs = {d.name: d for d in spec.defs}
         self.helpers: set[str] = set()
         self._check_names()
@@ -449,7 +487,7 @@ class Renderer:
         taken = self.globals
         if process is not None and process.is_action:  # its operator's parameters
             taken = taken | set(process.params)
-        return Ctx({}, taken, process, frozenset())
+        return Ctx({}, taken, process)
 
     # ------------------------------------------------------------ defs
     def def_order(self) -> list[ir.Def]:
@@ -506,6 +544,10 @@ class Renderer:
         return text if atomic else f"({text})"
 
     def _x(self, e: ir.Expr, c: Ctx) -> tuple[str, bool]:
+        if c.at is not None and _is_place(e, c.at):
+            return "@", True
+        if c.pending and isinstance(e, (ir.Index, ir.Field)):
+            c = self._unchanged_place(e, c)
         m = getattr(self, "_e_" + type(e).__name__, None)
         if m is None:
             raise ExportError(f"{self.src(e.span)}: cannot export {type(e).__name__} to TLA+")
@@ -540,11 +582,31 @@ class Renderer:
     def _e_ConstRef(self, e: ir.ConstRef, c):
         return e.name, True
 
+    def _unchanged_place(self, e: ir.Expr, c: Ctx) -> Ctx:
+        """A read of a place of a variable with pending updates, none of
+        which can touch it (a field or a literal key differs): it reads the
+        variable as the step found it (``r.b`` after ``r.a = ...``)."""
+        path = []
+        root = e
+        while isinstance(root, (ir.Index, ir.Field)):
+            path.append(root)
+            root = root.base
+        if not isinstance(root, (ir.VarRef, ir.LocalRef)) or (isinstance(root, ir.LocalRef) and root.index is not None):
+            return c
+        ups = c.updates(self._root_var(root))
+        if ups and all(walk.overlap_keys(u.assign.path, tuple(reversed(path))) is None for u in ups):
+            return replace(c, unchanged=c.unchanged | {id(root)})
+        return c
+
     def _var(self, tla: str, c: Ctx) -> str:
+        ups = c.updates(tla)
+        if ups:
+            # updated earlier in the step, written later: the value so far
+            return f"[{tla} EXCEPT {', '.join(f'!{u.selector} = {u.value}' for u in ups)}]"
         return tla + "'" if tla in c.assigned else tla
 
     def _e_VarRef(self, e: ir.VarRef, c: Ctx):
-        return self._var(e.name, c), True
+        return (e.name if id(e) in c.unchanged else self._var(e.name, c)), True
 
     def _instance(self, process: str, index: ir.Expr | None, c: Ctx) -> str | None:
         p = self.procs[process]
@@ -557,7 +619,8 @@ class Renderer:
         return self.expr(index, c)
 
     def _e_LocalRef(self, e: ir.LocalRef, c: Ctx):
-        v = self._var(naming.local_name(e.process, e.name), c)
+        tla = naming.local_name(e.process, e.name)
+        v = tla if id(e) in c.unchanged else self._var(tla, c)
         i = self._instance(e.process, e.index, c)
         return (v if i is None else f"{v}[{i}]"), True
 
@@ -738,7 +801,8 @@ class Renderer:
         return f"{self._p(e.base, c)}.tag = {tla_string(e.tag)}", False
 
     def _e_RecordUpdate(self, e: ir.RecordUpdate, c: Ctx):
-        ups = ", ".join(f"!.{n} = {self.expr(v, c)}" for n, v in e.updates)
+        cv = replace(c, at=None)  # '@' in its values would mean the place of this EXCEPT
+        ups = ", ".join(f"!.{n} = {self.expr(v, cv)}" for n, v in e.updates)
         return f"[{self.expr(e.base, c)} EXCEPT {ups}]", True
 
     def _e_SeqLit(self, e: ir.SeqLit, c: Ctx):
@@ -813,6 +877,7 @@ class Renderer:
     def step_operator(self, step: ir.Step) -> Block:
         p = self.procs[step.process]
         c = self.ctx(p)
+        self._multi = walk.multi_roots(step.body)
         name = self.step_op(step)
         items = []
         if not p.is_action:
@@ -831,7 +896,8 @@ class Renderer:
     def _finish(self, c: Ctx, step: ir.Step, target: ir.Control, src: str | None) -> list:
         p = self.procs[step.process]
         pc = naming.pc_name(p.name)
-        out = []
+        out = [self._written(var, ups) for var, ups in c.pending]
+        c = replace(c, pending=())
         untouched = [v for v in self.all_vars if v not in c.assigned and v != pc]
         if untouched:
             out.append(Atom(f"UNCHANGED <<{', '.join(untouched)}>>"))
@@ -856,6 +922,11 @@ class Renderer:
                 continue
             if isinstance(s, ir.Await):
                 items.append(Atom(self.expr(s.cond, c), src))
+            elif isinstance(s, ir.Assign) and walk.root_of(s.root) in self._multi:
+                assert finish, "an update of a variable updated twice inside a joined branch"
+                last = not walk.assigns(stmts[i + 1:], walk.root_of(s.root))
+                atoms, c = self._update(s, c, last)
+                items.extend(atoms)
             elif isinstance(s, ir.Assign):
                 items.extend(self._assign(s, c))
                 c = c.with_assigned(c.assigned | {self._root_var(s.root)})
@@ -863,7 +934,9 @@ class Renderer:
                 assert finish, "goto inside a joined branch"
                 items.extend(self._finish(c, step, s.target, src))
                 return items, c
-            elif contains_goto(s):
+            elif contains_goto(s) or any(walk.assigns([s], r) for r in self._multi):
+                # (a variable updated twice: its updates are written
+                # together, so the rest of the step follows in each branch)
                 # a branch may end the step: the rest of the body follows
                 # inside each branch that does not
                 rest = stmts[i + 1:]
@@ -945,11 +1018,15 @@ class Renderer:
             return root.name
         return naming.local_name(root.process, root.name)
 
-    def _assign(self, s: ir.Assign, c: Ctx) -> list:
+    def _target(self, s: ir.Assign, c: Ctx) -> tuple[str, list[str], list, list[Atom]]:
+        """An assignment's TLA+ variable, EXCEPT path selectors, the key of
+        each element of its path (atomic; None for a field) and the Asserts
+        that the keys are in the domains they index."""
         src = self.src(s.span)
         root = s.root
         var = self._root_var(root)
         path: list[str] = []  # EXCEPT path selectors
+        keys: list = []
         checks: list[Atom] = []
         base = var  # TLA+ expression of the value at the current path prefix
         if isinstance(root, ir.LocalRef) and self.procs[root.process].index is not None:
@@ -961,27 +1038,84 @@ class Renderer:
             if isinstance(el, ir.Field):
                 path.append(f".{el.name}")
                 base = f"{base}.{el.name}"
+                keys.append(None)
             else:
                 if isinstance(bt, ir.SeqType):
                     key = self._seq_key(el.key, c)
+                    atomic = key.isdigit()
                     what = "sequence index out of range"
                 else:
-                    key = self.expr(el.key, c)
+                    key, atomic = self._x(el.key, c)
                     what = "key not in map"
                 checks.append(Atom(f"Assert({key} \\in DOMAIN {base}, {tla_string(src + ': ' + what)})", src))
                 path.append(f"[{key}]")
                 base = f"{base}[{key}]"
+                keys.append(key if atomic else f"({key})")
             ty = el.type
+        return var, path, keys, checks
+
+    def _range_check(self, s: ir.Assign, value: str, c: Ctx) -> list[Atom]:
+        """The declared ranges of an assignment's target, checked on the new
+        value ``value`` (atomic) (docs/semantics.md, Errors; the embedded
+        engine's message)."""
+        ty = s.path[-1].type if s.path else s.root.type
+        in_range = self.range_pred(ty, value, c)
+        if in_range is None:
+            return []
+        src = self.src(s.span)
+        msg = f"{src}: the value assigned to {_target_text(s)!r} is outside its declared type"
+        return [Atom(f"Assert({in_range}, {tla_string(msg)})", src)]
+
+    def _assign(self, s: ir.Assign, c: Ctx) -> list:
+        src = self.src(s.span)
+        var, path, _, checks = self._target(s, c)
         value = self.rhs(s.value, c)
-        # the declared ranges of the target, checked on the new value
-        # (docs/semantics.md, Errors; the embedded engine's message)
-        in_range = self.range_pred(ty, f"{var}'{''.join(path)}", c)
-        after = [] if in_range is None else [Atom(
-            f"Assert({in_range}, {tla_string(src + ': the value assigned to ' + repr(_target_text(s)) + ' is outside its declared type')})",
-            src)]
+        after = self._range_check(s, f"{var}'{''.join(path)}", c)
         if not path:
             return [Atom(f"{var}' = {value}", src)] + after
         return checks + [Atom(f"{var}' = [{var} EXCEPT !{''.join(path)} = {value}]", src)] + after
+
+    def _update(self, s: ir.Assign, c: Ctx, last: bool) -> tuple[list, Ctx]:
+        """An update of a variable the step updates more than once: an
+        Assert that it hits no place an earlier one hit (docs/semantics.md),
+        then, at the last update of the execution, one ``EXCEPT`` with the
+        path of each (``@`` for a read of the place being updated)."""
+        src = self.src(s.span)
+        var, path, keys, checks = self._target(s, c)
+        before = c.updates(var)
+        overlaps = []
+        for u in before:
+            positions = walk.overlap_keys(u.assign.path, s.path)
+            if positions is None:
+                continue
+            pairs = [(u.keys[i], keys[i]) for i in positions if u.keys[i] != keys[i]]
+            if not pairs:
+                differ = "FALSE"
+            elif len(pairs) == 1:
+                differ = f"{pairs[0][0]} # {pairs[0][1]}"
+            else:
+                differ = f"<<{', '.join(a for a, _ in pairs)}>> # <<{', '.join(b for _, b in pairs)}>>"
+            msg = f"{src}: {walk.overlap_message(u.assign, s)}"
+            overlaps.append(Atom(f"Assert({differ}, {tla_string(msg)})", src))
+        value = self.rhs(s.value, replace(c, at=s))
+        ups = before + (Pending(s, "".join(path), tuple(keys), value),)
+        pending = tuple((v, u) for v, u in c.pending if v != var)
+        if not last:
+            # not written yet: the new value's ranges are checked here, on the value
+            in_place = self._range_check(s, self._p(s.value, c), c)
+            c = replace(c, assigned=c.assigned | {var}, pending=pending + ((var, ups),))
+            return overlaps + checks + in_place, c
+        c = replace(c, assigned=c.assigned | {var}, pending=pending)
+        return overlaps + checks + [self._written(var, ups)] + self._range_check(s, f"{var}'{''.join(path)}", c), c
+
+    def _written(self, var: str, ups: tuple) -> Atom:
+        """``var' = ...``: the updates of ``var`` in one EXCEPT."""
+        src = self.src(ups[0].assign.span)
+        if len(ups) == 1 and not ups[0].selector:
+            return Atom(f"{var}' = {ups[0].value}", src)
+        if any(not u.selector for u in ups):
+            raise ExportError(f"{src}: '{var}' is assigned as a whole and updated in the same step")
+        return Atom(f"{var}' = [{var} EXCEPT {', '.join(f'!{u.selector} = {u.value}' for u in ups)}]", src)
 
     # ------------------------------------------------------------ declarations
     def _init_range(self, v: ir.Var, tla: str, c: Ctx, instances: str | None = None) -> list[Atom]:

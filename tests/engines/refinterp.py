@@ -23,6 +23,10 @@ class RefError(Exception):
     pass
 
 
+#: The key of the places updated so far in a step, in the state being built.
+TOUCHED = "__touched__"
+
+
 def _sorted(s):
     return sorted(s, key=sort_key)
 
@@ -250,27 +254,33 @@ class Reference:
 
     # ------------------------------------------------------------- states
     def initial_states(self) -> list[tuple]:
-        choices = []
+        # in declaration order, each initial value evaluated in the state
+        # initialised so far (the variables, then each instance's locals)
+        states: list[dict] = [{}]
+
+        def extend(var: ir.Var, key: str, proc, inst) -> None:
+            nonlocal states
+            out = []
+            for st in states:
+                val = self.eval(var.init, {}, (st, None, proc, inst))
+                for x in ([val] if var.init_kind == "eq" else _sorted(val)):
+                    if proc is not None and self.spec.process(proc).index is not None:
+                        x = {**st.get(key, {}), inst: x}
+                    out.append({**st, key: x})
+            states = out
+
         for v in self.spec.vars:
-            val = self.eval(v.init, {}, None)
-            choices.append([(v.name, x) for x in ([val] if v.init_kind == "eq" else _sorted(val))])
+            extend(v, v.name, None, None)
         for p in self.spec.processes:
-            for lv in p.locals:
-                per_inst = []
-                for inst in self.instances[p.name]:
-                    val = self.eval(lv.init, {}, (None, None, p.name, inst))
-                    per_inst.append([x for x in ([val] if lv.init_kind == "eq" else _sorted(val))])
-                combos = []
-                for combo in itertools.product(*per_inst):
-                    if p.index is None:
-                        combos.append((f"{p.name}.{lv.name}", combo[0]))
-                    else:
-                        combos.append((f"{p.name}.{lv.name}", FMap(zip(self.instances[p.name], combo))))
-                choices.append(combos)
+            for inst in self.instances[p.name]:
+                for lv in p.locals:
+                    extend(lv, f"{p.name}.{lv.name}", p.name, inst)
         out = []
-        for combo in itertools.product(*choices):
-            st = dict(combo)
+        for st in states:
             for p in self.spec.processes:
+                if p.index is not None:
+                    for lv in p.locals:
+                        st[f"{p.name}.{lv.name}"] = FMap(st[f"{p.name}.{lv.name}"])
                 pcs = {}
                 for inst in self.instances[p.name]:
                     pcs[inst] = self.resolve(p.start, (st, st, p.name, inst))
@@ -326,8 +336,16 @@ class Reference:
             else:
                 key = f"{root.process}.{root.name}"
                 cur = new[key] if p.index is None else new[key][inst]
+            # no two updates of one step at the same place (or one inside the other)
+            place = tuple(("f", el.name) if isinstance(el, ir.Field) else ("k", self.eval(el.key, env, view))
+                          for el in s.path)
+            touched = new.get(TOUCHED, ())
+            for k2, other in touched:
+                if k2 == key and place[:len(other)] == other[:len(place)]:
+                    raise RefError("two updates of one place in a step")
             updated = self.update(cur, list(s.path), val, env, view)
             new2 = dict(new)
+            new2[TOUCHED] = touched + ((key, place),)
             if isinstance(root, ir.LocalRef) and p.index is not None:
                 d = dict(new[key].items())
                 d[inst] = updated
@@ -379,6 +397,7 @@ class Reference:
     def finish(self, ctl, old, new, p, inst) -> dict:
         label = self.resolve(ctl, (old, new, p.name, inst))
         out = dict(new)
+        out.pop(TOUCHED, None)
         key = f"{p.name}.pc"
         if p.index is None:
             out[key] = label

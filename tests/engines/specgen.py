@@ -8,7 +8,11 @@ spec simpler.  The generated spec uses, at random:
 
 - variables of every kind of type: a declared int range, bool, a sequence,
   a map of sequences, a map of maps, a set of records, an optional model
-  value, a tuple; ints are kept inside their ranges with ``%``;
+  value, a tuple; ints are kept inside their ranges with ``%``; initial
+  values that read earlier variables (directly and through defs), locals
+  whose initial values read the variables;
+- several updates of a map of sequences or a map of maps in one step (at
+  keys that may coincide at run time: an error in both engines);
 - defs (state-reading, with parameters), called before and after
   assignments of what they read;
 - an indexed and a singleton process with locals, `while` loops, labels,
@@ -38,7 +42,8 @@ CONSTRUCTS = (
     "temporal_always_eventually", "temporal_eventually_always", "temporal_leads_to",
     "temporal_forall", "constraint", "symmetry", "deadlock_ignore", "quantifier", "choose",
     "set_comprehension", "record_field", "tuple_index", "pc_ref", "local_ref", "nondet_init",
-    "let_stmt", "let_def", "let_invariant",
+    "let_stmt", "let_def", "let_invariant", "init_reads_var", "init_calls_def", "local_init_reads",
+    "multi_update",
 )
 
 VARS = {
@@ -211,11 +216,12 @@ class SpecGen:
             return f"flag = {self.bool_e(2, ctx)}"
         if var == "q":
             return f"q = append(q, ({self.int_e(1, ctx)}) % 3) if len(q) < 2 else tail(q)"
-        if var == "net" and e:
+        if var == "net" and e and self.place(f"net[{e}]", ctx):
             return f"net[{e}] = append(net[{e}], ({self.int_e(1, ctx)}) % 2) if len(net[{e}]) < 2 else tail(net[{e}])"
         if var == "box" and e:
             f = self.elem(ctx)
-            return f"box[{e}][{f}] = 1 - box[{e}][{f}]"
+            if self.place(f"box[{e}][{f}]", ctx):
+                return f"box[{e}][{f}] = 1 - box[{e}][{f}]"
         if var == "msgs" and e:
             if r.random() < 0.6:
                 return f"msgs = msgs | {{record(src={e}, v=({self.int_e(1, ctx)}) % 2)}}"
@@ -230,6 +236,16 @@ class SpecGen:
             return f"loc = ({self.int_e(1, ctx)}) % 3"
         return None
 
+    @staticmethod
+    def place(text: str, ctx: dict) -> bool:
+        """A place of net or box not updated yet on this path (the checker
+        refuses the same key text twice; different keys may still hit the
+        same place at run time: an error in both engines)."""
+        if text in ctx["assigned"]:
+            return False
+        ctx["assigned"].add(text)
+        return True
+
     def block(self, ind: str, ctx: dict, depth: int, labels: list[str], may_goto: bool) -> list[str]:
         r = self.r
         out: list[str] = []
@@ -239,8 +255,14 @@ class SpecGen:
             last = i == n - 1
             k = r.randint(0, 9)
             free = [v for v in roots if v not in ctx["assigned"]]
-            if k <= 3 and free:
-                v = r.choice(free)
+            again = [v for v in ("net", "box") if v in roots and v in ctx["assigned"]]
+            if k <= 3 and (free or again):
+                if again and (not free or r.random() < 0.25):
+                    # another place of a variable this step updated already
+                    v = r.choice(again)
+                    self.use("multi_update")
+                else:
+                    v = r.choice(free)
                 line = self.assign(v, ctx)
                 if line is None:
                     out.append(f"{ind}pass")
@@ -321,9 +343,15 @@ class SpecGen:
         local = r.random() < 0.5
         if local:
             self.use("local")
-            if r.random() < 0.3:
+            k = r.randint(0, 9)
+            if k <= 2:
                 self.use("nondet_init")
                 out.append("    var loc: 0..2 in {0, 1}")
+            elif k <= 4:
+                # a local's initial value reads the variables (and self)
+                self.use("local_init_reads")
+                out.append("    var loc: 0..2 = " + r.choice(["x % 3", "len(q)", "1 if flag else 0"]
+                                                             + (["len(net[self])"] if indexed else [])))
             else:
                 out.append("    var loc: 0..2 = 0")
         labels = self.labels[name]
@@ -352,6 +380,25 @@ class SpecGen:
             out += self.block(ind + "    ", ctx, 2, labels, True)
         return out
 
+    def declaration(self, var: str) -> str:
+        """A variable's declaration; some initial values read the variables
+        declared before them (sorted order: box, flag, msgs, net, owner,
+        pair, q, x), directly or through a def."""
+        r = self.r
+        if var == "flag" and r.random() < 0.3:
+            self.use("nondet_init")
+            return "var flag: bool in {False, True}"
+        if var == "pair" and r.random() < 0.3:
+            self.use("init_reads_var")
+            return "var pair: tuple[0..2, bool] = (len(msgs) % 3, flag)"
+        if var == "x" and r.random() < 0.4:
+            if r.random() < 0.5:
+                self.use("init_calls_def")
+                return "var x: 0..3 = bump(1) + (1 if free() else 0)"
+            self.use("init_reads_var")
+            return "var x: 0..3 = (1 if flag else 0) + pair[0]"
+        return VARS[var][0]
+
     # ---------------------------------------------------------------- properties
     def temporal(self) -> str:
         r = self.r
@@ -379,7 +426,7 @@ class SpecGen:
         for name, _ in procs:
             self.labels[name] = [f"{name[0].upper()}{i}" for i in range(r.randint(1, 3))]
         lines = ["spec Fuzz", "sort S", "const ELEMS: set[S] = {S.a, S.b}"]
-        lines += [VARS[v][0] for v in sorted(VARS)]
+        lines += [self.declaration(v) for v in sorted(VARS)]
         lines += [d[2] for d in DEFS]
         for name, indexed in procs:
             lines += self.process(name, indexed)

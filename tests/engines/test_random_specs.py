@@ -133,6 +133,8 @@ class Gen:
             return f"q = append(q, ({self.int_e(1, ctx)}) % 4) if len(q) < 2 else tail(q)"
         if root == "o":
             return f"o = {self.pick('none', self.elem_e(1, ctx))}"
+        if root.startswith("mp["):  # one place of mp (another may be updated in the same step)
+            return f"{root} = ({self.int_e(d, ctx)}) % 3"
         if root == "mp":
             k = self.r.randint(0, 2)
             if k == 0:
@@ -154,7 +156,13 @@ class Gen:
         ended = False
         for i in range(n):
             k = r.randint(0, 9)
-            free = [x for x in roots if x not in assigned]
+            free = [x for x in roots if x not in assigned and not (x == "mp" and any(a.startswith("mp[") for a in assigned))]
+            if "mp" not in assigned:
+                # several places of mp in one step: each key text once (the
+                # same key twice is refused by the checker), overlaps of
+                # different keys at run time are errors in every engine
+                free += [p for p in (f"mp[{e}]" for e in ["S.a", "S.b"] + (["self"] if ctx.get("self") else [])
+                                     + ([ctx["bound"]] if ctx.get("bound") else [])) if p not in assigned]
             if k <= 3 and free:
                 root = r.choice(free)
                 out.append(ind + self.assign(root, ctx))
@@ -212,7 +220,8 @@ class Gen:
         head = f"process {name}(self in ELEMS):" if indexed else f"process {name}:"
         if r.random() < 0.5:
             head = "fair " + head
-        out = [head, "    var loc: int = 0"]
+        # a local's initial value may read self, the variables and earlier locals
+        out = [head, "    var loc: int = " + r.choice(["0", "cnt % 2", "x + 1"] + (["1 if self == S.a else 0"] if indexed else []))]
         labels = list(self.pr_labels) if prefix == "A" else [f"{prefix}{i}" for i in range(r.randint(1, 3))]
         loop = r.random() < 0.6
         ind = "    "
@@ -235,8 +244,10 @@ class Gen:
             "var st: set[S] = set()",
             "var q: seq[int] = []",
             "var o: optional[S] = none",
-            "var mp: map[S, int] = {e: 0 for e in ELEMS}",
-            "var cnt: int = 0",
+            # initial values may read the variables declared before them
+            r.choice(["var mp: map[S, int] = {e: 0 for e in ELEMS}", "var mp: map[S, int] = {e: x for e in ELEMS}",
+                      "var mp: map[S, int] = {e: (1 if y else 0) for e in ELEMS}"]),
+            r.choice(["var cnt: int = 0", "var cnt: int = mp[S.a] % 3", "var cnt: int in {x % 3, 1}"]),
         ]
         lines += self.process("pr", True, "A")
         lines += self.process("solo", False, "B")

@@ -8,10 +8,10 @@ import pytest
 from pyspec import load_with_diagnostics
 
 CASES = {
-    "var init reads a variable": ("""\
+    "var init reads a later variable": ("""\
 spec C
-var a: int = 0
 var b: int = a + 1
+var a: int = 0
 process p:
     s:
         b = b + 1
@@ -19,7 +19,8 @@ process p:
 invariant I: b >= 0
 model m:
     check I
-""", "3:14: error: variable 'a' cannot be used in an initial value"),
+""", "2:14: error: the initial value of 'b' reads 'a', which is declared after it (at line 3): initial "
+        "values are evaluated in declaration order, so 'a' has no value yet"),
     "var type unknown": ("""\
 spec C
 var b: Nope = 0
@@ -82,3 +83,21 @@ def test_override_of_a_property(tmp_path):
 
     texts = {p.name: format_expr(p.expr) for p in spec.properties}
     assert texts == {"I": "x >= 1", "A": "next(x) > x", "L": "always x == 0"}
+
+
+def test_override_of_a_variable(tmp_path):
+    """`override var` replaces the base's variable in its place: the
+    initial values are evaluated in the order of the final spec."""
+    from pyspec import load
+
+    (tmp_path / "base.pyspec").write_text("spec Base\nvar a: int = 0\nvar b: int = a + 1\nprocess p:\n"
+                                          "    s:\n        a = b\n")
+    (tmp_path / "child.pyspec").write_text("spec Child\nextends base\noverride var a: int in {1, 2}\n")
+    spec = load(str(tmp_path / "child.pyspec"))
+    assert [(v.name, v.init_kind) for v in spec.vars] == [("a", "in"), ("b", "eq")]
+    (tmp_path / "late.pyspec").write_text("spec Late\nextends base\nvar c: int = 0\noverride var a: int = c\n")
+    spec, diags = load_with_diagnostics(str(tmp_path / "late.pyspec"))
+    assert spec is None and "the initial value of 'a' reads 'c', which is declared after it" in diags.render()
+    (tmp_path / "none.pyspec").write_text("spec None_\nvar z: int = 0\noverride var a: int = 0\n")
+    spec, diags = load_with_diagnostics(str(tmp_path / "none.pyspec"))
+    assert spec is None and "'a' overrides nothing: no base spec defines it" in diags.render()

@@ -584,9 +584,36 @@ def test_any_binds_the_element_type():
     assert stmt_errors("any i in x:", "    pass")[0] == "'any i in ...' needs a set, got 'int'"
 
 
-def test_assigned_twice_even_through_a_path():
-    assert stmt_errors("m[1] = True", "m[2] = False")[0] == \
-        "'m' is assigned twice in step 'step' (combine the updates into one assignment)"
+TWICE = "'{}' is assigned twice in step 'step' (combine the updates into one assignment)"
+
+
+@pytest.mark.parametrize("lines", [
+    ("x = 1", "x = 2"),
+    ("m[1] = True", "m[1] = False"),
+    ("m = {}", "m[1] = False"),  # the whole, then a part
+    ("m[x] = True", "m = {}"),
+    ("r.a = 1", "r.a = 2"),
+    ("m[x] = True", "if x > 0:", "    m[x] = False"),
+    ("if x > 0:", "    m[x] = True", "m[x] = False"),  # the first may run: whenever both do, they collide
+    ("any i in {1, 2}:", "    m[i] = True", "    m[i] = False"),
+    ("let k = x", "m[k] = True", "x = 2", "m[k] = False"),  # k is the value of x when the let ran
+])
+def test_updates_of_the_same_place_are_refused(lines):
+    root = lines[-1].strip().split("[")[0].split(".")[0].split(" ")[0]
+    assert stmt_errors(*lines)[0] == TWICE.format(root)
+
+
+@pytest.mark.parametrize("lines", [
+    ("m[1] = True", "m[2] = False"),  # different places: one EXCEPT with two paths
+    ("r.a = 1", "r.b = False"),
+    ("m[x] = True", "m[x + 1] = False"),  # may overlap: checked at run time
+    ("m[x] = True", "x = x + 1", "m[x] = False"),  # the key changed in between
+    ("q[0] = 1", "q[q[0]] = 2"),  # the key reads q, updated in between
+    ("any i in {1, 2}:", "    m[i] = True", "any i in {0}:", "    m[i] = False"),  # two bindings of i
+    ("if x > 0:", "    x = 1", "else:", "    x = 2"),
+])
+def test_updates_that_may_hit_different_places_check(lines):
+    stmt_ok(*lines)
 
 
 def test_assignments_in_different_branches_are_independent():
