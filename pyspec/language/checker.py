@@ -195,7 +195,9 @@ class Checker:
         doc = ""
         if len(header.children) > 1 and isinstance(header.children[1], lark.Tree):
             doc = _string_value(header.children[1].children[0])
-        self._check_reserved(name, self.sp(header.children[0]))
+        why = naming.spec_name_reason(name)
+        if why:
+            self.err(f"cannot use '{name}' as a spec name: {why}", self.sp(header.children[0]))
         if self.diags.errors:
             return None
         spec = ir.Spec(
@@ -347,6 +349,12 @@ class Checker:
         if why:
             self.err(f"cannot use '{name}' as a name: {why}", span)
 
+    def _check_field_name(self, name: str, tok) -> None:
+        # spec names are renamed in TLA+ when needed; a record field is part
+        # of every value TLC prints, so it keeps its name and TLA+ must accept it
+        if name in naming.TLA_RESERVED:
+            self.err(f"cannot use '{name}' as a record field: '{name}' is a TLA+ reserved word", tok)
+
     def _init(self, init: lark.Tree, ty: Type, scope: Scope, what: str):
         value = self.expr(init.children[0], scope)
         if init.data == "init_eq":
@@ -470,15 +478,6 @@ class Checker:
         collect(body)
         pd = ProcDecl(name, index_name, index_type, {}, labels, self.sp(tok), dom if index is not None else None)
         self.procs[name] = pd
-        for lab in labels:
-            gen = naming.step_name(name, lab)
-            if gen in self.declared_at or gen in self.consts:
-                self.err(f"step '{lab}' of process '{name}' would be exported as '{gen}', "
-                         f"which is already defined at {self._at(self.declared_at[gen])}", labels[lab])
-        gen = naming.pc_name(name)
-        if gen in self.declared_at:
-            self.err(f"process '{name}' would export its program counter as '{gen}', "
-                     f"which is already defined at {self._at(self.declared_at[gen])}", tok)
         for ld in locals_:
             ltok, lty_tree, linit = ld.children
             lname = str(ltok)
@@ -489,10 +488,6 @@ class Checker:
             if lname in self.vars or lname in self.consts:
                 self.err(f"local '{lname}' shadows the {'variable' if lname in self.vars else 'constant'} "
                          f"defined at {self._at(self.declared_at.get(lname))}", ltok)
-            gen = naming.local_name(name, lname)
-            if gen in self.declared_at:
-                self.err(f"local '{lname}' would be exported as '{gen}', which is already defined "
-                         f"at {self._at(self.declared_at[gen])}", ltok)
             try:
                 lty = self.type_of(lty_tree, Scope("const"))
                 scope = Scope("local_init", proc_decl=pd)
@@ -1068,6 +1063,7 @@ class Checker:
                 if fn in seen:
                     self.err(f"duplicate field '{fn}'", ft.children[0])
                 seen.add(fn)
+                self._check_field_name(fn, ft.children[0])
                 fields.append((fn, self.type_of(ft.children[1], scope)))
             return RecordType(tuple(sorted(fields)))
         self.err("expected a type", t)
@@ -1671,6 +1667,7 @@ class Checker:
                     self.err(f"field '{k}' given twice", kw)
                     raise Bail
                 seen.add(k)
+                self._check_field_name(k, kw.children[0])
                 fields.append((k, self.expr(kw.children[1], self._nontemporal(scope))))
             if fname == "record":
                 if pos or not kws:

@@ -4,11 +4,12 @@ The renderer works on the checked IR only.  It produces the pieces the
 templates assemble into modules (see ``templates/``) and records, for every
 TLA+ name and operator, what it stands for in the spec (:mod:`.sourcemap`).
 
-Generated names: spec names are used as they are (the checker refuses names
-that would collide, see :mod:`pyspec.names`); model values are
-``<Sort>__<name>``, helper operators and model definitions end in ``_``
-(spec names never contain ``__`` nor end in ``_``).  Bound names that would
-clash in TLA+ (which forbids shadowing) get a fresh suffix.
+Names: :class:`.names.TlaNames` gives every declaration and every generated
+operator its TLA+ name (spec names as they are unless TLA+ cannot use them;
+generated names give way to spec names); model values are
+``<Sort>__<name>``, model definitions end in ``_`` (spec names never
+contain ``__`` nor end in ``_``).  Bound names that would clash in TLA+
+(which forbids shadowing) get a fresh suffix.
 """
 
 from __future__ import annotations
@@ -22,15 +23,14 @@ from ..ir import nodes as ir
 from ..ir import walk
 from ..ir.walk import iter_exprs
 from ..ir.walk import target_text as _target_text
-from .sourcemap import ActionInfo, SourceMap, VarInfo
+from .names import IDENT, TlaNames, fresh
+from .sourcemap import NONE_MV, ActionInfo, SourceMap, VarInfo
 
+#: The constant standing for ``none`` (unless the spec declares this name itself).
 NONE_NAME = "NoneValue"
-IDENT = re.compile(r"^[A-Za-z0-9_]*[A-Za-z][A-Za-z0-9_]*$")
 #: Modules the generated module extends, and every module TLC loads with them.
 EXTENDS = ("Integers", "Sequences", "FiniteSets", "TLC")
-STANDARD_MODULES = frozenset(
-    "Naturals Integers Reals Sequences FiniteSets Bags TLC TLCExt Json Randomization RealTime "
-    "Toolbox Apalache".split())
+STANDARD_MODULES = naming.TLA_MODULES
 
 
 class ExportError(Exception):
@@ -109,6 +109,10 @@ HELPERS: dict[str, tuple[tuple[str, ...], str]] = {
     "ShiftLeft": (("Pow2",), 'ShiftLeft(a, n) == IF n < 0 THEN Assert(FALSE, "negative shift count") ELSE a * Pow2(n)'),
     "ShiftRight": (("Pow2",), 'ShiftRight(a, n) == IF n < 0 THEN Assert(FALSE, "negative shift count") ELSE a \\div Pow2(n)'),
 }
+
+
+#: A helper's text as strings and identifiers (to rename its names).
+_HELPER_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[A-Za-z_][A-Za-z0-9_]*')
 
 
 # --------------------------------------------------------------------------
@@ -265,15 +269,6 @@ class Ctx:
         return Ctx(self.bound, self.taken, self.process, frozenset(assigned))
 
 
-def fresh(name: str, taken) -> str:
-    if name not in taken:
-        return name
-    i = 1
-    while f"{name}_{i}_" in taken:
-        i += 1
-    return f"{name}_{i}_"
-
-
 @dataclass
 class Block:
     """A rendered definition: its text and the spec position of its lines."""
@@ -301,6 +296,8 @@ class Renderer:
         self.defs = {d.name: d for d in spec.defs}
         self.helpers: set[str] = set()
         self._check_names()
+        self.names = TlaNames(spec, HELPERS)
+        self.none = self.names.gen["NoneValue"]
         self.state_vars: list[VarInfo] = self._state_vars()
         self.all_vars = [v.tla for v in self.state_vars]
         self.pc_vars = frozenset(v.tla for v in self.state_vars if v.kind == "pc")
@@ -336,35 +333,12 @@ class Renderer:
             raise ExportError(f"{what} starts like TLA+'s fairness operators WF_/SF_")
 
     def _check_names(self) -> None:
+        """What TLA+ cannot express however names are allocated (a spec named
+        like a standard module, a record field that is a reserved word)."""
         s = self.spec
         if s.name in STANDARD_MODULES:
             raise ExportError(f"spec name '{s.name}' is the name of a TLA+ standard module")
         self._check_ident(s.name, "spec name")
-        seen: dict[str, str] = {}
-
-        def claim(name: str, what: str) -> None:
-            self._check_ident(name, what)
-            if name in seen:
-                raise ExportError(f"{what} and {seen[name]} are both named '{name}' in TLA+")
-            seen[name] = what
-
-        for c in s.consts:
-            claim(c.name, f"constant '{c.name}'")
-        for v in s.vars:
-            claim(v.name, f"variable '{v.name}'")
-        for d in s.defs:
-            claim(d.name, f"def '{d.name}'")
-        for p in s.processes:
-            claim(p.name, f"process '{p.name}'")
-            claim(naming.pc_name(p.name), f"program counter of process '{p.name}'")
-            for lv in p.locals:
-                claim(naming.local_name(p.name, lv.name), f"local '{lv.name}' of process '{p.name}'")
-            for st in p.steps:
-                claim(naming.step_name(p.name, st.label), f"step '{st.label}' of process '{p.name}'")
-        for pr in s.properties:
-            claim(pr.name, f"property '{pr.name}'")
-        if "self" in seen:
-            raise ExportError("the name 'self' is the process index in TLA+; rename the declaration")
         decl_types = [v.type for v in s.vars] + [c.type for c in s.consts] + \
             [lv.type for p in s.processes for lv in p.locals] + [d.result for d in s.defs]
         for dt in decl_types:
@@ -379,15 +353,36 @@ class Renderer:
                 for n in names:
                     self._check_ident(n, "record field")
 
+    def tla(self, name: str) -> str:
+        """The TLA+ name of a spec declaration (constant, variable, def, process, property)."""
+        return self.names.user[name]
+
+    def gen(self, name: str) -> str:
+        """The TLA+ name of a generated operator (``Init``, ``vars``, ``TypeOK``, a helper, ...)."""
+        return self.names.gen[name]
+
+    def check_name(self, name: str) -> str:
+        """The TLA+ name of something a cfg checks: a property of the spec,
+        or the generated ``TypeOK`` (when the spec has no property of that name)."""
+        if name in self.names.user and any(p.name == name for p in self.spec.properties):
+            return self.names.user[name]
+        if name == "TypeOK":
+            return self.gen("TypeOK")
+        raise ExportError(f"spec {self.spec.name} has no property '{name}'")
+
+    def step_op(self, process: str, label: str) -> str:
+        """The action operator of a step."""
+        return self.names.step[(process, label)]
+
     def _state_vars(self) -> list[VarInfo]:
-        out = [VarInfo(v.name, v.name, "var", v.type) for v in self.spec.vars]
+        n = self.names
+        out = [VarInfo(n.user[v.name], v.name, "var", v.type) for v in self.spec.vars]
         for p in self.spec.processes:
             it = self.index_type(p)
             for lv in p.locals:
-                out.append(VarInfo(naming.local_name(p.name, lv.name), f"{p.name}.{lv.name}", "local",
-                                   lv.type, p.name, it))
+                out.append(VarInfo(n.local[(p.name, lv.name)], f"{p.name}.{lv.name}", "local", lv.type, p.name, it))
         for p in self.spec.processes:
-            out.append(VarInfo(naming.pc_name(p.name), f"{p.name}.pc", "pc",
+            out.append(VarInfo(n.pc[p.name], f"{p.name}.pc", "pc",
                                ir.LabelType(p.name, p.labels), p.name, self.index_type(p)))
         return out
 
@@ -424,11 +419,12 @@ class Renderer:
 
     def _globals(self) -> frozenset:
         s = self.spec
+        # the canonical generated names too, taken or not: bound names stay
+        # the same whatever the spec declares
         g = set(naming.TLA_RESERVED) | set(naming.TLA_STANDARD) | set(naming.TLA_GENERATED)
-        g |= {"self", NONE_NAME, s.name} | set(HELPERS) | set(self.model_values)
+        g |= {"self", NONE_NAME, s.name} | set(HELPERS) | set(self.model_values) | self.names.taken
         g |= {c.name for c in s.consts} | {d.name for d in s.defs} | {p.name for p in s.properties}
-        g |= set(self.all_vars) | {p.name for p in s.processes}
-        g |= {naming.step_name(st.process, st.label) for st in s.steps}
+        g |= {p.name for p in s.processes}
         g |= {sort_values_name(x.name) for x in s.sorts} | {const_def_name(c.name) for c in s.consts}
         return frozenset(g)
 
@@ -460,12 +456,12 @@ class Renderer:
         for p in d.params:
             c, tla = c.bind(p.name)
             params.append(tla)
-        head = f"{d.name}({', '.join(params)})" if params else d.name
+        head = f"{self.tla(d.name)}({', '.join(params)})" if params else self.tla(d.name)
         return Block(d.name, f"{head} == {self.expr(d.body, c)}", self.src(d.span))
 
     def recursive_decls(self) -> list[str]:
         """RECURSIVE declarations, all before the defs so that any order works."""
-        return [f"RECURSIVE {d.name}({', '.join('_' for _ in d.params)})"
+        return [f"RECURSIVE {self.tla(d.name)}({', '.join('_' for _ in d.params)})"
                 for d in self.spec.defs if d.name in self.recursive and d.params]
 
     # ------------------------------------------------------------ expressions
@@ -502,7 +498,30 @@ class Renderer:
             if h not in self.helpers:
                 self.helpers.add(h)
                 todo.extend(HELPERS[h][0])
-        return helper
+        return self.gen(helper)
+
+    def helper_texts(self) -> list[str]:
+        """The definitions of the helpers used, in HELPERS order, with their
+        allocated names; their parameters and bound names (one letter each)
+        renamed when the spec declares them (TLA+ forbids shadowing)."""
+        out = []
+        for name, (_, text) in HELPERS.items():
+            if name not in self.helpers:
+                continue
+            local: dict[str, str] = {}
+
+            def sub(m: re.Match) -> str:
+                w = m.group(0)
+                if w in HELPERS:
+                    return self.gen(w)
+                if len(w) == 1 and w.isalpha():
+                    if w not in local:
+                        local[w] = fresh(w, self.globals | set(local.values()))
+                    return local[w]
+                return w  # a string, a keyword, a standard operator
+
+            out.append(_HELPER_TOKEN.sub(sub, text))
+        return out
 
     def _e_Lit(self, e: ir.Lit, c: Ctx):
         v = e.value
@@ -513,7 +532,7 @@ class Renderer:
         return tla_string(v), True
 
     def _e_NoneLit(self, e, c):
-        return NONE_NAME, True
+        return self.none, True
 
     def _e_SortValue(self, e: ir.SortValue, c):
         return mv_name(e.sort, e.name), True
@@ -522,13 +541,13 @@ class Renderer:
         return tla_string(e.name), True
 
     def _e_ConstRef(self, e: ir.ConstRef, c):
-        return e.name, True
+        return self.tla(e.name), True
 
     def _var(self, tla: str, c: Ctx) -> str:
         return tla + "'" if tla in c.assigned else tla
 
     def _e_VarRef(self, e: ir.VarRef, c: Ctx):
-        return self._var(e.name, c), True
+        return self._var(self.tla(e.name), c), True
 
     def _instance(self, process: str, index: ir.Expr | None, c: Ctx) -> str | None:
         p = self.procs[process]
@@ -541,12 +560,12 @@ class Renderer:
         return self.expr(index, c)
 
     def _e_LocalRef(self, e: ir.LocalRef, c: Ctx):
-        v = self._var(naming.local_name(e.process, e.name), c)
+        v = self._var(self.names.local[(e.process, e.name)], c)
         i = self._instance(e.process, e.index, c)
         return (v if i is None else f"{v}[{i}]"), True
 
     def _e_PcRef(self, e: ir.PcRef, c: Ctx):
-        v = self._var(naming.pc_name(e.process), c)
+        v = self._var(self.names.pc[e.process], c)
         i = self._instance(e.process, e.index, c)
         return (v if i is None else f"{v}[{i}]"), True
 
@@ -561,7 +580,8 @@ class Renderer:
         # called (docs/semantics.md): its TLA+ operator reads unprimed
         # variables, so the call is never expanded with primes.
         args = [self.expr(a, c) for a in e.args]
-        return (f"{e.name}({', '.join(args)})" if args else e.name), True
+        name = self.tla(e.name)
+        return (f"{name}({', '.join(args)})" if args else name), True
 
     def _e_LetIn(self, e: ir.LetIn, c: Ctx):
         c2, name = c.bind(e.name)
@@ -760,8 +780,8 @@ class Renderer:
     def step_operator(self, step: ir.Step) -> Block:
         p = self.procs[step.process]
         c = self.ctx(p)
-        name = naming.step_name(p.name, step.label)
-        pc = naming.pc_name(p.name)
+        name = self.step_op(p.name, step.label)
+        pc = self.names.pc[p.name]
         me = f"{pc}[self]" if p.index is not None else pc
         items = [Atom(f"{me} = {tla_string(step.label)}", self.src(step.span))]
         items += self._stmts(list(step.body), c, step, finish=True)[0]
@@ -773,7 +793,7 @@ class Renderer:
 
     def _finish(self, c: Ctx, step: ir.Step, target: ir.Control, src: str | None) -> list:
         p = self.procs[step.process]
-        pc = naming.pc_name(p.name)
+        pc = self.names.pc[p.name]
         out = []
         untouched = [v for v in self.all_vars if v not in c.assigned and v != pc]
         if untouched:
@@ -883,8 +903,8 @@ class Renderer:
 
     def _root_var(self, root) -> str:
         if isinstance(root, ir.VarRef):
-            return root.name
-        return naming.local_name(root.process, root.name)
+            return self.tla(root.name)
+        return self.names.local[(root.process, root.name)]
 
     def _assign(self, s: ir.Assign, c: Ctx) -> list:
         src = self.src(s.span)
@@ -944,12 +964,12 @@ class Renderer:
         c = self.ctx()
         for v in self.spec.vars:
             op = "=" if v.init_kind == "eq" else "\\in"
-            out.append(Atom(f"{v.name} {op} {self.rhs(v.init, c)}", self.src(v.span)))
-            out += self._init_range(v, v.name, c)
+            out.append(Atom(f"{self.tla(v.name)} {op} {self.rhs(v.init, c)}", self.src(v.span)))
+            out += self._init_range(v, self.tla(v.name), c)
         for p in self.spec.processes:
             pc_ = self.ctx(p)
             for lv in p.locals:
-                tla = naming.local_name(p.name, lv.name)
+                tla = self.names.local[(p.name, lv.name)]
                 src = self.src(lv.span)
                 if p.index is None:
                     op = "=" if lv.init_kind == "eq" else "\\in"
@@ -969,7 +989,7 @@ class Renderer:
                 out += self._init_range(lv, tla, c, instances=dom)
         for p in self.spec.processes:
             pc_ = self.ctx(p)
-            tla = naming.pc_name(p.name)
+            tla = self.names.pc[p.name]
             start = self.control(p.start, pc_)
             if p.index is None:
                 out.append(Atom(f"{tla} = {start}", self.src(p.span)))
@@ -978,46 +998,48 @@ class Renderer:
         return out
 
     def process_operator(self, p: ir.Process) -> Block:
-        ops = [naming.step_name(p.name, s.label) + ("(self)" if p.index is not None else "") for s in p.steps]
-        head = f"{p.name}(self)" if p.index is not None else p.name
+        ops = [self.step_op(p.name, s.label) + ("(self)" if p.index is not None else "") for s in p.steps]
+        name = self.tla(p.name)
+        head = f"{name}(self)" if p.index is not None else name
         body = " \\/ ".join(ops) if ops else "FALSE"
-        return Block(p.name, f"{head} == {body}", self.src(p.span))
+        return Block(name, f"{head} == {body}", self.src(p.span))
 
     def next_items(self) -> list[str]:
         out = []
         c = self.ctx()
         for p in self.spec.processes:
             if p.index is None:
-                out.append(p.name)
+                out.append(self.tla(p.name))
             else:
-                out.append(f"(\\E self \\in {self._p(p.index_set, c)} : {p.name}(self))")
-        out.append("Terminating")
+                out.append(f"(\\E self \\in {self._p(p.index_set, c)} : {self.tla(p.name)}(self))")
+        out.append(self.gen("Terminating"))
         return out
 
     def terminating(self) -> str:
         c = self.ctx()
         conds = []
         for p in self.spec.processes:
-            pc = naming.pc_name(p.name)
+            pc = self.names.pc[p.name]
             if p.index is None:
                 conds.append(f'{pc} = "Done"')
             else:
                 conds.append(f'(\\A self \\in {self._p(p.index_set, c)} : {pc}[self] = "Done")')
-        return " /\\ ".join(conds + ["UNCHANGED vars"])
+        return " /\\ ".join(conds + [f"UNCHANGED {self.gen('vars')}"])
 
     def fairness_items(self) -> list[str]:
         out = []
         c = self.ctx()
+        vars_ = self.gen("vars")
         for p in self.spec.processes:
             prefix = f"\\A self \\in {self._p(p.index_set, c)} : " if p.index is not None else ""
             arg = "(self)" if p.index is not None else ""
             if p.fairness:
                 kind = "WF" if p.fairness == "weak" else "SF"
-                out.append(f"{prefix}{kind}_vars({p.name}{arg})")
+                out.append(f"{prefix}{kind}_{vars_}({self.tla(p.name)}{arg})")
             for s in p.steps:
                 if s.fairness:
                     kind = "WF" if s.fairness == "weak" else "SF"
-                    out.append(f"{prefix}{kind}_vars({naming.step_name(p.name, s.label)}{arg})")
+                    out.append(f"{prefix}{kind}_{vars_}({self.step_op(p.name, s.label)}{arg})")
         return out
 
     def range_pred(self, t: ir.Type, x: str, c: Ctx) -> str | None:
@@ -1030,7 +1052,7 @@ class Renderer:
             return f"{x} \\in {self._p(t.lo, c)}..{self._p(t.hi, c)}"
         if isinstance(t, ir.OptionalType):
             inner = self.range_pred(t.inner, x, c)
-            return None if inner is None else f"({x} = {NONE_NAME} \\/ {inner})"
+            return None if inner is None else f"({x} = {self.none} \\/ {inner})"
         if isinstance(t, ir.SetType):
             c2, e = c.bind("e")
             inner = self.range_pred(t.elem, e, c2)
@@ -1070,10 +1092,10 @@ class Renderer:
         if isinstance(t, ir.LabelType):
             return f"{x} \\in {{{', '.join(tla_string(v) for v in t.labels)}}}"
         if isinstance(t, ir.NoneType):
-            return f"{x} = {NONE_NAME}"
+            return f"{x} = {self.none}"
         if isinstance(t, ir.OptionalType):
             inner = self.type_pred(t.inner, x, c)
-            return None if inner is None else f"({x} = {NONE_NAME} \\/ {inner})"
+            return None if inner is None else f"({x} = {self.none} \\/ {inner})"
         if isinstance(t, ir.SetType):
             c2, e = c.bind("e")
             inner = self.type_pred(t.elem, e, c2)
@@ -1133,20 +1155,44 @@ class Renderer:
             # TLC evaluates a constant invariant once and refuses a FALSE one
             # as a configuration error; as a state predicate it is checked
             # (and violated) in the initial state, as the embedded engine does
-            body = f"vars = vars /\\ ({body})"
+            body = f"{self.gen('vars')} = {self.gen('vars')} /\\ ({body})"
         if prop.kind == "action":
-            body = f"[][{body}]_vars"
-        return Block(prop.name, f"{prop.name} == {body}", self.src(prop.span), doc=prop.doc)
+            body = f"[][{body}]_{self.gen('vars')}"
+        name = self.tla(prop.name)
+        return Block(name, f"{name} == {body}", self.src(prop.span), doc=prop.doc)
 
     def sourcemap(self) -> SourceMap:
         sm = SourceMap(self.spec.name, self.src(self.spec.span).rsplit(":", 1)[0])
         for st in self.spec.steps:
-            op = naming.step_name(st.process, st.label)
+            op = self.step_op(st.process, st.label)
             sm.actions[op] = ActionInfo(op, st.process, st.label, self.procs[st.process].index is not None,
                                         self.src(st.span))
         sm.variables = list(self.state_vars)
         sm.model_values = dict(self.model_values)
+        if self.none != NONE_NAME:
+            sm.model_values[self.none] = NONE_MV
+        sm.renamed = {tla: name for name, tla in self.names.user.items() if name != tla}
+        sm.properties = {self.tla(p.name): p.name for p in self.spec.properties}
+        if "TypeOK" not in sm.properties.values():
+            sm.properties[self.gen("TypeOK")] = "TypeOK"
         return sm
+
+    def renamed(self) -> list[str]:
+        """What the module names differently from the spec (a comment at its top)."""
+        n = self.names
+        out = [f"{name} -> {tla}" for name, tla in n.user.items() if name != tla]
+        out += [f"{g} (generated) -> {tla}" for g, tla in n.gen.items() if g != tla and
+                (g not in HELPERS or g in self.helpers)]
+        for p in self.spec.processes:
+            if n.pc[p.name] != naming.pc_name(p.name):
+                out.append(f"program counter of {p.name} -> {n.pc[p.name]}")
+            for lv in p.locals:
+                if n.local[(p.name, lv.name)] != naming.local_name(p.name, lv.name):
+                    out.append(f"{p.name}.{lv.name} -> {n.local[(p.name, lv.name)]}")
+            for st in p.steps:
+                if n.step[(p.name, st.label)] != naming.step_name(p.name, st.label):
+                    out.append(f"step {p.name}.{st.label} -> {n.step[(p.name, st.label)]}")
+        return out
 
 
 def comment_lines(text: str) -> list[str]:
