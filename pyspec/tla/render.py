@@ -504,24 +504,22 @@ class Renderer:
         """The definitions of the helpers used, in HELPERS order, with their
         allocated names; their parameters and bound names (one letter each)
         renamed when the spec declares them (TLA+ forbids shadowing)."""
-        out = []
-        for name, (_, text) in HELPERS.items():
-            if name not in self.helpers:
-                continue
-            local: dict[str, str] = {}
+        return [self._helper_text(text) for name, (_, text) in HELPERS.items() if name in self.helpers]
 
-            def sub(m: re.Match) -> str:
-                w = m.group(0)
-                if w in HELPERS:
-                    return self.gen(w)
-                if len(w) == 1 and w.isalpha():
-                    if w not in local:
-                        local[w] = fresh(w, self.globals | set(local.values()))
-                    return local[w]
-                return w  # a string, a keyword, a standard operator
+    def _helper_text(self, text: str) -> str:
+        local: dict[str, str] = {}
 
-            out.append(_HELPER_TOKEN.sub(sub, text))
-        return out
+        def sub(m: re.Match) -> str:
+            w = m.group(0)
+            if w in HELPERS:
+                return self.gen(w)
+            if len(w) == 1 and w.isalpha():
+                if w not in local:
+                    local[w] = fresh(w, self.globals | set(local.values()))
+                return local[w]
+            return w  # a string, a keyword, a standard operator
+
+        return _HELPER_TOKEN.sub(sub, text)
 
     def _e_Lit(self, e: ir.Lit, c: Ctx):
         v = e.value
