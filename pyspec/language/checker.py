@@ -16,6 +16,7 @@ import lark
 from .. import names as naming
 from ..diagnostics import Diagnostics, Span
 from ..ir import nodes as ir
+from ..ir import temporal
 from ..ir.nodes import (
     ANY,
     BOOL,
@@ -851,31 +852,12 @@ class Checker:
 
     def _check_temporal_shape(self, e: ir.Expr, node) -> None:
         """Temporal properties are conjunctions (possibly under forall over
-        constant sets) of: always P, eventually P, always eventually P,
-        eventually always P, P leads_to Q, with P, Q state predicates."""
-
-        def state(x: ir.Expr) -> bool:
-            return not _contains(x, ir.Temporal)
-
-        def ok(x: ir.Expr) -> bool:
-            if isinstance(x, ir.Quant) and x.kind == "forall":
-                return ok(x.body)
-            if isinstance(x, ir.Binary) and x.op == "and":
-                return ok(x.left) and ok(x.right)
-            if isinstance(x, ir.Temporal):
-                if x.op == "leads_to":
-                    return all(state(a) for a in x.args)
-                inner = x.args[0]
-                if state(inner):
-                    return True
-                return isinstance(inner, ir.Temporal) and inner.op != x.op and inner.op != "leads_to" \
-                    and state(inner.args[0])
-            return False
-
-        if not ok(e):
-            self.err("unsupported temporal formula: use 'always P', 'eventually P', 'always eventually P', "
-                     "'eventually always P' or 'P leads_to Q' over state predicates, combined with "
-                     "'and' and 'forall'", node)
+        constant sets) of the shapes :mod:`pyspec.ir.temporal` lists; the
+        error points at the first conjunct of another shape."""
+        bad = temporal.unsupported(e)
+        if bad is not None:
+            what = ": a state predicate alone (did you mean 'always P'?)" if temporal.is_state(bad) else ""
+            self.err(f"unsupported temporal formula{what}; supported forms are {temporal.SUPPORTED}", bad.span)
 
     # ----------------------------------------------------------------- models
     def _model(self, item, into: dict) -> None:
@@ -1303,7 +1285,8 @@ class Checker:
         if not scope.allow_temporal:
             if scope.kind == "temporal":
                 self.err(f"temporal operator '{op}' cannot be used inside this expression (temporal formulas "
-                         f"combine only with 'and', 'forall', 'always', 'eventually' and 'leads_to')", t)
+                         f"combine only with 'and', 'forall', 'always', 'eventually', 'leads_to' and the right "
+                         f"side of 'implies')", t)
                 raise Bail
             where = {"invariant": "an invariant", "action": "an action property", "def": "a def",
                      "step": "a step", "constraint": "a state constraint"}.get(scope.kind) \
@@ -1333,7 +1316,8 @@ class Checker:
 
     def _e_implies_op(self, t, scope):
         a = self.expr(t.children[0], self._nontemporal(scope))
-        b = self.expr(t.children[1], self._nontemporal(scope))
+        # in a temporal property the right side may be temporal (P implies eventually Q)
+        b = self.expr(t.children[1], scope)
         self._expect_bool(a, t.children[0], "an operand of 'implies'")
         self._expect_bool(b, t.children[1], "an operand of 'implies'")
         return ir.Binary(self.sp(t), BOOL, "implies", a, b)
@@ -1771,25 +1755,6 @@ class Checker:
             for lv in p.locals.values():
                 if "l:" + p.name + "." + lv.name not in self.used:
                     self.warn(f"local '{lv.name}' of process '{p.name}' is never read", lv.span)
-
-
-def _contains(e, cls) -> bool:
-    if isinstance(e, cls):
-        return True
-    if isinstance(e, ir.Expr):
-        for f in e.__dataclass_fields__:
-            if f in ("span", "type"):
-                continue
-            v = getattr(e, f)
-            if isinstance(v, ir.Expr) and _contains(v, cls):
-                return True
-            if isinstance(v, tuple):
-                for x in v:
-                    if isinstance(x, ir.Expr) and _contains(x, cls):
-                        return True
-                    if isinstance(x, tuple) and any(isinstance(y, ir.Expr) and _contains(y, cls) for y in x):
-                        return True
-    return False
 
 
 def _string_value(tok) -> str:
