@@ -1,11 +1,16 @@
 """Spec text reaches generated Python and TLA+ only through the escaping
 paths: strings with quotes, backslashes, newlines, TLA+ comment openers and
 Python code, names that are Python builtins.  Both engines check the spec,
-nothing in it runs, and the values come back exactly (traces of both)."""
+nothing in it runs, and the values come back exactly (traces of both).
+Names are free: a spec declaring the names the TLA+ export and the
+generated Python use checks the same in both engines and TLC."""
 
 from __future__ import annotations
 
 import pytest
+
+import pyspec
+from pyspec.engines.embedded import check
 from pyspec.engines.tlc.jar import ENV_VAR
 
 
@@ -16,8 +21,6 @@ def jar_path():
     j = os.environ.get(ENV_VAR)
     return j if j and Path(j).is_file() else None
 
-import pyspec
-from pyspec.engines.embedded import check
 
 HOSTILE = r'''spec Hostile
 """Docstring with \"\"\" (* comment *) \\* and ====== and ---- MODULE X ----"""

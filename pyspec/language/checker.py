@@ -1291,7 +1291,9 @@ class Checker:
             where = {"invariant": "an invariant", "action": "an action property", "def": "a def",
                      "step": "a step", "constraint": "a state constraint"}.get(scope.kind) \
                 or _scope_word(scope.kind)
-            self.err(f"temporal operator '{op}' is only allowed in a 'temporal' property, not in {where}", t)
+            hint = " (an action property is checked on every step: it needs no 'always', as TLA+'s [][A]_vars)" \
+                if scope.kind == "action" and op == "always" else ""
+            self.err(f"temporal operator '{op}' is only allowed in a 'temporal' property, not in {where}{hint}", t)
             raise Bail
         inner = Scope(scope.kind, scope.process, scope.proc_decl, scope.bound, scope.assigned, False, True)
         vals = [self.expr(a, inner) for a in args]
@@ -1681,7 +1683,8 @@ class Checker:
             raise Bail
         if fname == "next":
             if scope.kind != "action":
-                self.err("next(...) is only allowed in an 'action' property", t)
+                hint = " (TLA+'s [][A]_vars is 'action Name: A', without 'always')" if scope.kind == "temporal" else ""
+                self.err(f"next(...) is only allowed in an 'action' property{hint}", t)
                 raise Bail
             if scope.in_next:
                 self.err("next(...) cannot be nested", t)

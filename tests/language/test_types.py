@@ -663,6 +663,11 @@ def test_temporal_operators():
                                              "'always', 'eventually', 'leads_to' and the right side of 'implies')"),
     ("action A: b implies eventually b", "temporal operator 'eventually' is only allowed in a 'temporal' "
                                          "property, not in an action property"),
+    ("action A: always next(x) >= x", "temporal operator 'always' is only allowed in a 'temporal' property, not in "
+                                      "an action property (an action property is checked on every step: it needs "
+                                      "no 'always', as TLA+'s [][A]_vars)"),
+    ("temporal T: always next(x) >= x", "next(...) is only allowed in an 'action' property (TLA+'s [][A]_vars is "
+                                        "'action Name: A', without 'always')"),
     ("invariant I: eventually b", "temporal operator 'eventually' is only allowed in a 'temporal' property, "
                                   "not in an invariant"),
     ("def f() -> bool: always b", "temporal operator 'always' is only allowed in a 'temporal' property, "
