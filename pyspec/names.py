@@ -1,8 +1,10 @@
 """Reserved words and the names generated code uses.
 
-One place decides how spec names appear in TLA+ and Python, so that the
-checker can refuse, at the spec's own position, any name that would collide
-after export, and the backends can trust every name they receive.
+One place decides which names a spec may not declare (Python keywords,
+names reserved for generated code) and how generated TLA+ names are
+spelled.  TLA+'s reserved words, its standard operators and the names the
+export generates are free for specs: the export renames around them
+(:mod:`pyspec.tla.names`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ PROVE QED RECURSIVE STATE SUFFICES TAKE TEMPORAL USE WITNESS
 """.split())
 
 #: Operators of the standard modules the generated TLA+ extends (Integers,
-#: Sequences, FiniteSets, TLC); a spec name equal to one would shadow it.
+#: Sequences, FiniteSets, TLC); a spec name equal to one is renamed in TLA+.
 TLA_STANDARD = frozenset("""
 Nat Int Real Seq Len Head Tail Append SubSeq SelectSeq Cardinality IsFiniteSet
 Print PrintT Assert JavaTime TLCGet TLCSet Permutations SortSeq RandomElement Any
@@ -29,9 +31,16 @@ Trace
 # (`Trace` is TLCExt's operator: TLC binds its Java override by name, and a
 # spec variable called Trace breaks model checking even without TLCExt.)
 
+#: TLA+'s standard modules (and those TLC ships): a spec's TLA+ module is
+#: named after the spec, so a spec may not take one of these names.
+TLA_MODULES = frozenset(
+    "Naturals Integers Reals Sequences FiniteSets Bags TLC TLCExt Json Randomization RealTime "
+    "Toolbox Apalache".split())
+
 PYTHON_RESERVED = frozenset(keyword.kwlist) | frozenset({"None", "True", "False"})
 
-#: Names the TLA+ module defines for itself.
+#: Names the TLA+ module defines for itself (renamed when a spec declares
+#: one; bound names of the export avoid them all).
 TLA_GENERATED = frozenset("""
 Init Next Spec vars Fairness TypeOK Terminating StateConstraint Symmetry
 BitAnd BitOr BitXor BitNot ShiftLeft ShiftRight Pow2 NoneValue Min Max MinOf MaxOf SeqsUpTo
@@ -55,14 +64,17 @@ def step_name(process: str, label: str) -> str:
 
 def reserved_reason(name: str) -> str | None:
     """Why ``name`` may not be declared by a spec, or None when it may."""
-    if name in TLA_RESERVED:
-        return f"'{name}' is a TLA+ reserved word"
     if name in PYTHON_RESERVED:
         return f"'{name}' is a Python keyword"
-    if name in TLA_STANDARD:
-        return f"'{name}' is a TLA+ standard operator"
-    if name in TLA_GENERATED:
-        return f"'{name}' is a name the TLA+ export defines"
     if name.endswith("_") or "__" in name:
         return "names ending in '_' or containing '__' are reserved for generated code"
     return None
+
+
+def spec_name_reason(name: str) -> str | None:
+    """Why a spec may not be named ``name`` (its TLA+ module's name), or None."""
+    if name in TLA_RESERVED:
+        return f"'{name}' is a TLA+ reserved word, and the TLA+ module is named after the spec"
+    if name in TLA_MODULES:
+        return f"'{name}' is a TLA+ standard module, and the TLA+ module is named after the spec"
+    return reserved_reason(name)

@@ -22,6 +22,7 @@ from typing import Any
 
 from ..diagnostics import Span
 from ..ir import nodes as ir
+from ..ir import temporal
 from .codegen import ActionInfo, Codegen, CompileError
 from .layout import observe
 from .runtime import EvalError, fmap_own
@@ -61,9 +62,9 @@ class Fairness:
 class TemporalLeaf:
     """One conjunct of a temporal property after expanding ``forall``/``and``.
 
-    form: ``always`` | ``eventually`` | ``always_eventually`` |
-    ``eventually_always`` | ``leads_to``; ``p`` (and ``q`` for leads_to) are
-    compiled state predicates.
+    form: one of :mod:`pyspec.ir.temporal`'s forms (``always``,
+    ``leads_to``, ``implies_eventually``, ...) or ``initially``; ``p`` (and
+    ``q`` for the forms with two predicates) are compiled state predicates.
     """
 
     form: str
@@ -317,33 +318,26 @@ class CompiledModel:
                 for en in envs:
                     walk(e.body, en)
                 return
-            if isinstance(e, ir.Binary) and e.op == "and" and _has_temporal(e):
+            if isinstance(e, ir.Binary) and e.op == "and" and not temporal.is_state(e):
                 walk(e.left, env)
                 walk(e.right, env)
                 return
             bind = ", ".join(f"{k}={format_value(self.conv.ext(v, types.get(k)))}" for k, v in env.items())
             text = f"{prop.name}" + (f" [{bind}]" if bind else "")
+
             def pred(x):
                 return self.state_predicate(x, env), self.codegen.compile_predicate(x, env, checked=True)
 
-            if not isinstance(e, ir.Temporal):
+            shape = temporal.conjunct(e)
+            if shape is None:
                 # a state predicate at the top: it must hold initially
                 p, pc = pred(e)
                 out.append(TemporalLeaf("initially", p, None, text, pc))
                 return
-            if e.op == "leads_to":
-                p, pc = pred(e.args[0])
-                q, qc = pred(e.args[1])
-                out.append(TemporalLeaf("leads_to", p, q, text, pc, qc))
-                return
-            inner = e.args[0]
-            if isinstance(inner, ir.Temporal):
-                form = f"{e.op}_{inner.op}"
-                p, pc = pred(inner.args[0])
-                out.append(TemporalLeaf(form, p, None, text, pc))
-                return
-            p, pc = pred(inner)
-            out.append(TemporalLeaf(e.op, p, None, text, pc))
+            form, pe, qe = shape
+            p, pc = pred(pe)
+            q, qc = pred(qe) if qe is not None else (None, None)
+            out.append(TemporalLeaf(form, p, q, text, pc, qc))
 
         walk(prop.expr, {})
         return out
@@ -450,12 +444,6 @@ def _skey(v):
     from ..values import sort_key
 
     return sort_key(v)
-
-
-def _has_temporal(e) -> bool:
-    from ..language.checker import _contains
-
-    return _contains(e, ir.Temporal)
 
 
 def _observe_states(cm: CompiledModel, states, ints: dict, seqs: dict) -> None:

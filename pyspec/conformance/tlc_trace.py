@@ -74,7 +74,7 @@ class _ParamsRenderer(R.Renderer):
         name = ex.binder.split(" \\in ", 1)[0]
         ty = binder.domain.type.elem if isinstance(binder.domain.type, ir.SetType) else ir.ANY
         key = R.tla_string(binder.name)
-        ok = match_expr(ty, name, f"prm_[{key}]", 1)
+        ok = match_expr(ty, name, f"prm_[{key}]", 1, self.none)
         atom = R.Atom(f"({key} \\in DOMAIN prm_) => ({ok})")
         body = ex.body.items if isinstance(ex.body, R.Conj) else [ex.body]
         return R.Exists(ex.binder, R.Conj([atom, *body]), ex.src)
@@ -88,18 +88,18 @@ class _ParamsRenderer(R.Renderer):
         return (self._constrain(f, s.binder) if isinstance(s, ir.AnyStmt) else f), c2
 
 
-def match_expr(ty: ir.Type, actual: str, observed: str, depth: int) -> str:
+def match_expr(ty: ir.Type, actual: str, observed: str, depth: int, none: str = R.NONE_NAME) -> str:
     """TLA+ for "``actual`` agrees with ``observed``", the logged value, as
     :func:`pyspec.conformance.validate.matches` decides: a map (not a record)
-    constrains only the keys it lists, recursively; anything else is equal."""
+    constrains only the keys it lists, recursively; anything else is equal.
+    ``none``: the constant standing for none."""
     if isinstance(ty, ir.MapType):
         k = f"k{depth}_"
-        inner = match_expr(ty.value, f"{actual}[{k}]", f"{observed}[{k}]", depth + 1)
+        inner = match_expr(ty.value, f"{actual}[{k}]", f"{observed}[{k}]", depth + 1, none)
         return f"\\A {k} \\in DOMAIN {observed} : ({k} \\in DOMAIN {actual}) /\\ ({inner})"
     if isinstance(ty, ir.OptionalType) and isinstance(ty.inner, ir.MapType):
-        inner = match_expr(ty.inner, actual, observed, depth)
-        return (f"IF {observed} = {R.NONE_NAME} \\/ {actual} = {R.NONE_NAME} THEN {actual} = {observed} "
-                f"ELSE {inner}")
+        inner = match_expr(ty.inner, actual, observed, depth, none)
+        return f"IF {observed} = {none} \\/ {actual} = {none} THEN {actual} = {observed} ELSE {inner}"
     return f"{actual} = {observed}"
 
 
@@ -141,9 +141,9 @@ def _stmts(stmts):
             yield from _stmts(s.body)
 
 
-def variant_name(process: str, label: str) -> str:
+def variant_name(r: R.Renderer, process: str, label: str) -> str:
     """The operator of a step that takes logged ``any`` choices."""
-    return f"{R.naming.step_name(process, label)}_params_"
+    return f"{r.step_op(process, label)}_params_"
 
 
 def render_trace_module(spec: ir.Spec, model, trace: Trace, root: str | None = None) -> TraceModule:
@@ -176,17 +176,18 @@ def render_trace_module(spec: ir.Spec, model, trace: Trace, root: str | None = N
             fields.append((v.tla, observed[key], v.full_type))
         if not fields:
             return "<<>>"
-        return "[" + ", ".join(f"{t} |-> {tla_value(x, ty, used)}" for t, x, ty in fields) + "]"
+        return "[" + ", ".join(f"{t} |-> {tla_value(x, ty, used, r.none)}" for t, x, ty in fields) + "]"
 
     def event_text(ev: Event) -> str:
         parts = [f"step |-> {R.tla_string(ANY_STEP if ev.process is None else f'{ev.process}.{ev.label}')}"]
         if ev.process is not None and procs[ev.process].index is not None:
-            parts.append(f"self |-> {tla_value(ev.self, r.index_type(procs[ev.process]), used)}")
+            parts.append(f"self |-> {tla_value(ev.self, r.index_type(procs[ev.process]), used, r.none)}")
         if ev.params:
             ptypes = _param_types(steps[(ev.process, ev.label)])
             # keyed by strings: binder names need not be TLA+ record fields
             parts.append("params |-> (" + " @@ ".join(
-                f"{R.tla_string(k)} :> {tla_value(v, ptypes.get(k), used)}" for k, v in sorted(ev.params.items()))
+                f"{R.tla_string(k)} :> {tla_value(v, ptypes.get(k), used, r.none)}"
+                for k, v in sorted(ev.params.items()))
                 + ")")
         elif (ev.process, ev.label) in with_params:
             parts.append("params |-> <<>>")
@@ -205,7 +206,7 @@ def render_trace_module(spec: ir.Spec, model, trace: Trace, root: str | None = N
 
     matches = []
     for v in r.state_vars:
-        ok = match_expr(v.full_type, v.tla, f"o_.{v.tla}", 1)
+        ok = match_expr(v.full_type, v.tla, f"o_.{v.tla}", 1, r.none)
         matches.append(f'("{v.tla}" \\in DOMAIN o_) => ({ok})')
 
     variants = []
@@ -214,7 +215,7 @@ def render_trace_module(spec: ir.Spec, model, trace: Trace, root: str | None = N
     c = r.ctx()
     for (proc, label), st in steps.items():
         p = procs[proc]
-        op = R.naming.step_name(proc, label)
+        op = r.step_op(proc, label)
         guard = [f'e_.step = {R.tla_string(f"{proc}.{label}")}']
         if p.index is not None:
             guard.append(f"e_.self \\in {r._p(p.index_set, c)}")
@@ -224,20 +225,20 @@ def render_trace_module(spec: ir.Spec, model, trace: Trace, root: str | None = N
                 pr = _ParamsRenderer(spec, root)
             block = pr.step_operator(st)
             head = f"{op}(self)" if p.index is not None else op
-            vname = variant_name(proc, label)
+            vname = variant_name(r, proc, label)
             text = block.text.replace(f"{head} ==", f"{vname}({'self, ' if p.index is not None else ''}prm_) ==", 1)
             variants.append({"comment": block.comment, "text": text})
             op, args = vname, args + ["e_.params"]
         call = f"{op}({', '.join(args)})" if args else op
         step_arms.append(" /\\ ".join(guard + [call]))
-    any_step = " \\/ ".join(x for x in r.next_items() if x != "Terminating") or "FALSE"
+    any_step = " \\/ ".join(x for x in r.next_items() if x != r.gen("Terminating")) or "FALSE"
     step_arms.append(f'e_.step = "{ANY_STEP}" /\\ ({any_step})')
 
     spec_file = r.src(spec.span).rsplit(":", 1)[0]
     tla = TEMPLATES.get_template("trace.tla.j2").render(
         module=name, spec_file=spec_file, model=m.name, mc_module=mc, events=len(trace.events),
         model_values=[{"name": n, "comment": f"{s}.{v}"} for n, (s, v) in extra.items()],
-        init=init, trace=events, matches=matches, variants=variants, steps=step_arms)
+        init=init, init_op=r.gen("Init"), trace=events, matches=matches, variants=variants, steps=step_arms)
     constants = _cfg_constants(mc_cfg) + [f"{n} = {n}" for n in extra]
     cfg = TEMPLATES.get_template("trace.cfg.j2").render(spec_file=spec_file, model=m.name, constants=constants)
     files = {f"{spec.name}.tla": module_text, f"{mc}.tla": mc_tla, f"{name}.tla": tla, f"{name}.cfg": cfg}

@@ -18,6 +18,7 @@ from .. import names as naming
 from ..diagnostics import Diagnostics, Span
 from ..ir import nodes as ir
 from ..ir import walk
+from ..ir import temporal
 from ..ir.nodes import (
     ANY,
     BOOL,
@@ -257,7 +258,9 @@ class Checker:
         doc = ""
         if len(header.children) > 1 and isinstance(header.children[1], lark.Tree):
             doc = _string_value(header.children[1].children[0])
-        self._check_reserved(name, self.sp(header.children[0]))
+        why = naming.spec_name_reason(name)
+        if why:
+            self.err(f"cannot use '{name}' as a spec name: {why}", self.sp(header.children[0]))
         if self.diags.errors:
             return None
         spec = ir.Spec(
@@ -451,6 +454,12 @@ class Checker:
             except Bail:
                 continue
             pd.locals[lname] = ir.Var(lname, lty, kind, value, lv.span)
+
+    def _check_field_name(self, name: str, tok) -> None:
+        # spec names are renamed in TLA+ when needed; a record field is part
+        # of every value TLC prints, so it keeps its name and TLA+ must accept it
+        if name in naming.TLA_RESERVED:
+            self.err(f"cannot use '{name}' as a record field: '{name}' is a TLA+ reserved word", tok)
 
     def _init(self, init: lark.Tree, ty: Type, scope: Scope, what: str):
         value = self.expr(init.children[0], scope)
@@ -818,15 +827,6 @@ class Checker:
         collect(body)
         pd = ProcDecl(name, index_name, index_type, {}, labels, self.sp(tok), dom if index is not None else None)
         self.procs[name] = pd
-        for lab in labels:
-            gen = naming.step_name(name, lab)
-            if gen in self.declared_at or gen in self.consts:
-                self.err(f"step '{lab}' of process '{name}' would be exported as '{gen}', "
-                         f"which is already defined at {self._at(self.declared_at[gen])}", labels[lab])
-        gen = naming.pc_name(name)
-        if gen in self.declared_at:
-            self.err(f"process '{name}' would export its program counter as '{gen}', "
-                     f"which is already defined at {self._at(self.declared_at[gen])}", tok)
         for ld in locals_:
             ltok, lty_tree, linit = ld.children
             lname = str(ltok)
@@ -837,10 +837,6 @@ class Checker:
             if lname in self.vars or lname in self.consts:
                 self.err(f"local '{lname}' shadows the {'variable' if lname in self.vars else 'constant'} "
                          f"defined at {self._at(self.declared_at.get(lname))}", ltok)
-            gen = naming.local_name(name, lname)
-            if gen in self.declared_at:
-                self.err(f"local '{lname}' would be exported as '{gen}', which is already defined "
-                         f"at {self._at(self.declared_at[gen])}", ltok)
             try:
                 lty = self.type_of(lty_tree, Scope("const"))
             except Bail:
@@ -1345,31 +1341,12 @@ class Checker:
 
     def _check_temporal_shape(self, e: ir.Expr, node) -> None:
         """Temporal properties are conjunctions (possibly under forall over
-        constant sets) of: always P, eventually P, always eventually P,
-        eventually always P, P leads_to Q, with P, Q state predicates."""
-
-        def state(x: ir.Expr) -> bool:
-            return not _contains(x, ir.Temporal)
-
-        def ok(x: ir.Expr) -> bool:
-            if isinstance(x, ir.Quant) and x.kind == "forall":
-                return ok(x.body)
-            if isinstance(x, ir.Binary) and x.op == "and":
-                return ok(x.left) and ok(x.right)
-            if isinstance(x, ir.Temporal):
-                if x.op == "leads_to":
-                    return all(state(a) for a in x.args)
-                inner = x.args[0]
-                if state(inner):
-                    return True
-                return isinstance(inner, ir.Temporal) and inner.op != x.op and inner.op != "leads_to" \
-                    and state(inner.args[0])
-            return False
-
-        if not ok(e):
-            self.err("unsupported temporal formula: use 'always P', 'eventually P', 'always eventually P', "
-                     "'eventually always P' or 'P leads_to Q' over state predicates, combined with "
-                     "'and' and 'forall'", node)
+        constant sets) of the shapes :mod:`pyspec.ir.temporal` lists; the
+        error points at the first conjunct of another shape."""
+        bad = temporal.unsupported(e)
+        if bad is not None:
+            what = ": a state predicate alone (did you mean 'always P'?)" if temporal.is_state(bad) else ""
+            self.err(f"unsupported temporal formula{what}; supported forms are {temporal.SUPPORTED}", bad.span)
 
     # ----------------------------------------------------------------- models
     def _model(self, item, into: dict) -> None:
@@ -1604,6 +1581,7 @@ class Checker:
                 if fn in seen:
                     self.err(f"duplicate field '{fn}'", ft.children[0])
                 seen.add(fn)
+                self._check_field_name(fn, ft.children[0])
                 fields.append((fn, self.type_of(ft.children[1], scope)))
             return RecordType(tuple(sorted(fields)))
         self.err("expected a type", t)
@@ -1943,12 +1921,15 @@ class Checker:
         if not scope.allow_temporal:
             if scope.kind == "temporal":
                 self.err(f"temporal operator '{op}' cannot be used inside this expression (temporal formulas "
-                         f"combine only with 'and', 'forall', 'always', 'eventually' and 'leads_to')", t)
+                         f"combine only with 'and', 'forall', 'always', 'eventually', 'leads_to' and the right "
+                         f"side of 'implies')", t)
                 raise Bail
             where = {"invariant": "an invariant", "action": "an action property", "def": "a def",
                      "step": "a step", "constraint": "a state constraint"}.get(scope.kind) \
                 or _scope_word(scope.kind)
-            self.err(f"temporal operator '{op}' is only allowed in a 'temporal' property, not in {where}", t)
+            hint = " (an action property is checked on every step: it needs no 'always', as TLA+'s [][A]_vars)" \
+                if scope.kind == "action" and op == "always" else ""
+            self.err(f"temporal operator '{op}' is only allowed in a 'temporal' property, not in {where}{hint}", t)
             raise Bail
         inner = replace(scope, in_next=False, allow_temporal=True)
         vals = [self.expr(a, inner) for a in args]
@@ -1972,7 +1953,8 @@ class Checker:
 
     def _e_implies_op(self, t, scope):
         a = self.expr(t.children[0], self._nontemporal(scope))
-        b = self.expr(t.children[1], self._nontemporal(scope))
+        # in a temporal property the right side may be temporal (P implies eventually Q)
+        b = self.expr(t.children[1], scope)
         self._expect_bool(a, t.children[0], "an operand of 'implies'")
         self._expect_bool(b, t.children[1], "an operand of 'implies'")
         return ir.Binary(self.sp(t), BOOL, "implies", a, b)
@@ -2328,6 +2310,7 @@ class Checker:
                     self.err(f"field '{k}' given twice", kw)
                     raise Bail
                 seen.add(k)
+                self._check_field_name(k, kw.children[0])
                 fields.append((k, self.expr(kw.children[1], self._nontemporal(scope))))
             if fname == "record":
                 if pos or not kws:
@@ -2357,7 +2340,8 @@ class Checker:
             raise Bail
         if fname == "next":
             if scope.kind != "action":
-                self.err("next(...) is only allowed in an 'action' property", t)
+                hint = " (TLA+'s [][A]_vars is 'action Name: A', without 'always')" if scope.kind == "temporal" else ""
+                self.err(f"next(...) is only allowed in an 'action invariant'{hint}", t)
                 raise Bail
             if scope.in_next:
                 self.err("next(...) cannot be nested", t)
@@ -2452,25 +2436,6 @@ class Checker:
             for lv in p.locals.values():
                 if "l:" + p.name + "." + lv.name not in self.used:
                     self.warn(f"local '{lv.name}' of process '{p.name}' is never read", lv.span)
-
-
-def _contains(e, cls) -> bool:
-    if isinstance(e, cls):
-        return True
-    if isinstance(e, ir.Expr):
-        for f in e.__dataclass_fields__:
-            if f in ("span", "type"):
-                continue
-            v = getattr(e, f)
-            if isinstance(v, ir.Expr) and _contains(v, cls):
-                return True
-            if isinstance(v, tuple):
-                for x in v:
-                    if isinstance(x, ir.Expr) and _contains(x, cls):
-                        return True
-                    if isinstance(x, tuple) and any(isinstance(y, ir.Expr) and _contains(y, cls) for y in x):
-                        return True
-    return False
 
 
 def _string_value(tok) -> str:

@@ -16,6 +16,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.indenter import DedentError, Indenter
 
 from ..diagnostics import Diagnostics, Span
+from ..ir.temporal import SUPPORTED
 
 GRAMMAR = Path(__file__).with_name("grammar.lark")
 
@@ -663,9 +664,7 @@ def _unexpected_token(e: UnexpectedToken, text: str, path: str) -> tuple[str, Sp
         prev if prev is not None and str(prev) in ("eventually", "always") and prev.line == tok.line else None
     if nested is not None:
         span = _token_span(path, nested)
-        return (f"unsupported temporal formula: '{nested}' nested here; supported forms are always P, "
-                f"eventually P, always eventually P, eventually always P and P leads_to Q with P, Q "
-                f"state predicates, their conjunctions, and 'forall x in S:' over constants"), span
+        return f"unsupported temporal formula: '{nested}' nested here; supported forms are {SUPPORTED}", span
     line_start = prev is not None and prev.type == "NAME" and first_col(prev.line) == prev.column
     if line_start and expected == {"COLON"}:
         return ("expected a step label ('name:'): statements in a process go inside "

@@ -10,7 +10,6 @@ never removed).
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,8 +20,6 @@ from ..ir import nodes as ir
 from ..ir.walk import iter_exprs
 from .render import (
     EXTENDS,
-    HELPERS,
-    NONE_NAME,
     Atom,
     Block,
     Conj,
@@ -108,27 +105,27 @@ def render_module(spec: ir.Spec, root: str | None = None) -> tuple[str, SourceMa
     props = []
     for p in spec.properties:
         b = r.property_block(p)
-        props.append({"comment": b.comment, "doc": comment_lines(p.doc), "text": b.text, "name": p.name})
+        props.append({"comment": b.comment, "doc": comment_lines(p.doc), "text": b.text, "name": b.name})
     constants = []
     if r.uses_none:
-        constants.append({"name": NONE_NAME, "comment": "none"})
+        constants.append({"name": r.none, "comment": "none"})
     for name, (sort, value) in r.model_values.items():
         constants.append({"name": name, "comment": f"{sort}.{value}"})
     for sort in r.sorts_in_types:
         constants.append({"name": sort_values_name(sort), "comment": f"every value of sort {sort} in the model (TypeOK)"})
     for c in spec.consts:
-        constants.append({"name": c.name, "comment": f"{r.src(c.span)}: {c.type}"})
+        constants.append({"name": r.tla(c.name), "comment": f"{r.src(c.span)}: {c.type}"})
     variables = [{"name": v.tla, "comment": _var_comment(r, v)} for v in r.state_vars]
-    helpers = [text for name, (_, text) in _helpers_in_order(r.helpers)]
     text = TEMPLATES.get_template("module.tla.j2").render(
         module=spec.name, spec_file=spec_src.rsplit(":", 1)[0], spec_src=spec_src,
-        doc=comment_lines(spec.doc), extends=EXTENDS, constants=constants, variables=variables,
-        helpers=helpers, recursive=recursive, defs=defs, init=init_text, steps=steps,
-        process_ops=process_ops, terminating=terminating, next=next_items, fairness=fairness,
-        typeok=typeok, properties=props,
+        doc=comment_lines(spec.doc), renamed=r.renamed(), extends=EXTENDS, constants=constants,
+        variables=variables, helpers=r.helper_texts(), recursive=recursive, defs=defs, init=init_text,
+        steps=steps, process_ops=process_ops, terminating=terminating, next=next_items, fairness=fairness,
+        typeok=typeok, properties=props, names=r.names.gen,
     )
     sm = r.sourcemap()
-    sm.add_lines(spec.name, _line_map(text, [Block("Init", "Init ==\n" + init_text, spec_src,
+    init = r.gen("Init")
+    sm.add_lines(spec.name, _line_map(text, [Block(init, f"{init} ==\n" + init_text, spec_src,
                                                    [(i + 1, s) for i, s in init_lines])]
                                       + defs + steps + process_ops))
     return text, sm, r
@@ -140,10 +137,6 @@ def _var_comment(r: Renderer, v) -> str:
     if v.kind == "local":
         return f"{v.key}: {v.type}" + (f" (per {v.process} instance)" if v.indexed else "")
     return f"{v.key}: the label of process {v.process}" + (" (per instance)" if v.indexed else "")
-
-
-def _helpers_in_order(used: set[str]):
-    return [(n, HELPERS[n]) for n in HELPERS if n in used]
 
 
 def _line_map(text: str, blocks: list[Block]) -> list[tuple[int, str]]:
@@ -220,7 +213,7 @@ def render_model(spec: ir.Spec, r: Renderer, model: ir.Model, run: ModelRun | No
     definitions: list[dict] = []
     cfg_consts: list[str] = []
     if r.uses_none:
-        cfg_consts.append(f"{NONE_NAME} = {NONE_NAME}")
+        cfg_consts.append(f"{r.none} = {r.none}")
     for name in sorted(all_mvs):
         cfg_consts.append(f"{name} = {name}")
     for sort in r.sorts_in_types:
@@ -229,38 +222,39 @@ def render_model(spec: ir.Spec, r: Renderer, model: ir.Model, run: ModelRun | No
     model_src = r.src(model.span)
     for cname, value in model.constants:
         if isinstance(value, ir.SortValue):
-            cfg_consts.append(f"{cname} = {mv_name(value.sort, value.name)}")
+            cfg_consts.append(f"{r.tla(cname)} = {mv_name(value.sort, value.name)}")
             continue
         d = const_def_name(cname)
         definitions.append({"comment": f"{r.src(value.span)}: {cname}", "text": f"{d} == {r.expr(value, c)}"})
-        cfg_consts.append(f"{cname} <- {d}")
+        cfg_consts.append(f"{r.tla(cname)} <- {d}")
     for d in model.defs:
         # TLC replaces the module's operator by the model's (``f <- def_f_``)
-        block = r.render_def(dataclasses.replace(d, name=def_override_name(d.name)))
+        block = r.render_def(d, name=def_override_name(d.name))
         definitions.append({"comment": f"{r.src(d.span)}: {d.name} in model {model.name}", "text": block.text})
-        cfg_consts.append(f"{d.name} <- {def_override_name(d.name)}")
+        cfg_consts.append(f"{r.tla(d.name)} <- {def_override_name(d.name)}")
     constraint = None
     if model.constraint is not None:
+        constraint = r.gen("StateConstraint")
         definitions.append({"comment": f"{r.src(model.constraint.span)}: state constraint of model {model.name}",
-                            "text": f"StateConstraint == {r.expr(model.constraint, c)}"})
-        constraint = "StateConstraint"
+                            "text": f"{constraint} == {r.expr(model.constraint, c)}"})
     symmetry = None
     expected = list(run.expected)
     if model.symmetry and not run.symmetry:
         expected.append(NO_SYMMETRY_NOTE)
     if model.symmetry and run.symmetry:
         perms = " \\cup ".join(f"Permutations({s})" for s in model.symmetry)
+        symmetry = r.gen("Symmetry")
         definitions.append({"comment": f"{model_src}: symmetry of model {model.name}",
-                            "text": f"Symmetry == {perms}"})
-        symmetry = "Symmetry"
+                            "text": f"{symmetry} == {perms}"})
     mvs = [{"name": n, "comment": f"{s}.{v}"} for n, (s, v) in own_mvs.items()]
     spec_file = r.src(spec.span).rsplit(":", 1)[0]
     tla = TEMPLATES.get_template("mc.tla.j2").render(
         module=mc, spec_file=spec_file, model=model.name, doc=comment_lines(model.doc),
         spec_module=spec.name, model_values=mvs, definitions=definitions)
     cfg = TEMPLATES.get_template("mc.cfg.j2").render(
-        spec_file=spec_file, model=model.name, expected=expected, constants=cfg_consts,
-        invariants=run.invariants, properties=run.properties, constraint=constraint, symmetry=symmetry,
+        spec_file=spec_file, model=model.name, expected=expected, specification=r.gen("Spec"),
+        constants=cfg_consts, invariants=[r.check_name(n) for n in run.invariants],
+        properties=[r.check_name(n) for n in run.properties], constraint=constraint, symmetry=symmetry,
         check_deadlock=run.check_deadlock)
     return tla, cfg
 

@@ -4,11 +4,12 @@ The renderer works on the checked IR only.  It produces the pieces the
 templates assemble into modules (see ``templates/``) and records, for every
 TLA+ name and operator, what it stands for in the spec (:mod:`.sourcemap`).
 
-Generated names: spec names are used as they are (the checker refuses names
-that would collide, see :mod:`pyspec.names`); model values are
-``<Sort>__<name>``, helper operators and model definitions end in ``_``
-(spec names never contain ``__`` nor end in ``_``).  Bound names that would
-clash in TLA+ (which forbids shadowing) get a fresh suffix.
+Names: :class:`.names.TlaNames` gives every declaration and every generated
+operator its TLA+ name (spec names as they are unless TLA+ cannot use them;
+generated names give way to spec names); model values are
+``<Sort>__<name>``, model definitions end in ``_`` (spec names never
+contain ``__`` nor end in ``_``).  Bound names that would clash in TLA+
+(which forbids shadowing) get a fresh suffix.
 """
 
 from __future__ import annotations
@@ -22,15 +23,14 @@ from ..ir import nodes as ir
 from ..ir import walk
 from ..ir.walk import iter_exprs
 from ..ir.walk import target_text as _target_text
-from .sourcemap import ActionInfo, SourceMap, VarInfo
+from .names import IDENT, TlaNames, fresh
+from .sourcemap import NONE_MV, ActionInfo, SourceMap, VarInfo
 
+#: The constant standing for ``none`` (unless the spec declares this name itself).
 NONE_NAME = "NoneValue"
-IDENT = re.compile(r"^[A-Za-z0-9_]*[A-Za-z][A-Za-z0-9_]*$")
 #: Modules the generated module extends, and every module TLC loads with them.
 EXTENDS = ("Integers", "Sequences", "FiniteSets", "TLC")
-STANDARD_MODULES = frozenset(
-    "Naturals Integers Reals Sequences FiniteSets Bags TLC TLCExt Json Randomization RealTime "
-    "Toolbox Apalache".split())
+STANDARD_MODULES = naming.TLA_MODULES
 
 
 class ExportError(Exception):
@@ -84,39 +84,41 @@ def tla_string(s: str) -> str:
 # --------------------------------------------------------------------------
 
 HELPERS: dict[str, tuple[tuple[str, ...], str]] = {
-    # name: (helpers it uses, definition).  Parameters and bound names end in
-    # "_" (reserved for generated code): TLA+ forbids an operator parameter
-    # that shares a name with a variable of the module, such as a spec's x.
-    "Div_": ((), 'Div_(a_, b_) == IF b_ > 0 THEN a_ \\div b_ ELSE Assert(FALSE, "// with a right operand <= 0")'),
-    "Pow_": ((), 'Pow_(a_, b_) == IF b_ = 0 THEN 1 ELSE IF b_ > 0 THEN a_ ^ b_ ELSE Assert(FALSE, "** with a negative exponent")'),
-    "Abs_": ((), "Abs_(a_) == IF a_ < 0 THEN -a_ ELSE a_"),
-    "MinOf": ((), "MinOf(S_) == CHOOSE x_ \\in S_ : \\A y_ \\in S_ : x_ <= y_"),
-    "MaxOf": ((), "MaxOf(S_) == CHOOSE x_ \\in S_ : \\A y_ \\in S_ : x_ >= y_"),
-    "BitNot": ((), "BitNot(a_) == -a_ - 1"),
-    "SeqsUpTo": ((), "SeqsUpTo(S_, n_) == UNION {[1..k_ -> S_] : k_ \\in 0..n_}"),
-    "Pow2": ((), "Pow2(n_) == 2 ^ n_"),
+    # name: (helpers it uses, definition)
+    "Div_": ((), 'Div_(a, b) == IF b > 0 THEN a \\div b ELSE Assert(FALSE, "// with a right operand <= 0")'),
+    "Pow_": ((), 'Pow_(a, b) == IF b = 0 THEN 1 ELSE IF b > 0 THEN a ^ b ELSE Assert(FALSE, "** with a negative exponent")'),
+    "Abs_": ((), "Abs_(a) == IF a < 0 THEN -a ELSE a"),
+    "MinOf": ((), "MinOf(S) == CHOOSE x \\in S : \\A y \\in S : x <= y"),
+    "MaxOf": ((), "MaxOf(S) == CHOOSE x \\in S : \\A y \\in S : x >= y"),
+    "BitNot": ((), "BitNot(a) == -a - 1"),
+    "SeqsUpTo": ((), "SeqsUpTo(S, n) == UNION {[1..k -> S] : k \\in 0..n}"),
+    "Pow2": ((), "Pow2(n) == 2 ^ n"),
     "BitAnd": ((), "RECURSIVE BitAnd(_, _)\n"
-                   "BitAnd(a_, b_) ==\n"
-                   "    IF a_ = 0 \\/ b_ = 0 THEN 0\n"
-                   "    ELSE IF a_ = -1 THEN b_\n"
-                   "    ELSE IF b_ = -1 THEN a_\n"
-                   "    ELSE 2 * BitAnd(a_ \\div 2, b_ \\div 2) + (a_ % 2) * (b_ % 2)"),
+                   "BitAnd(a, b) ==\n"
+                   "    IF a = 0 \\/ b = 0 THEN 0\n"
+                   "    ELSE IF a = -1 THEN b\n"
+                   "    ELSE IF b = -1 THEN a\n"
+                   "    ELSE 2 * BitAnd(a \\div 2, b \\div 2) + (a % 2) * (b % 2)"),
     "BitOr": ((), "RECURSIVE BitOr(_, _)\n"
-                  "BitOr(a_, b_) ==\n"
-                  "    IF a_ = -1 \\/ b_ = -1 THEN -1\n"
-                  "    ELSE IF a_ = 0 THEN b_\n"
-                  "    ELSE IF b_ = 0 THEN a_\n"
-                  "    ELSE 2 * BitOr(a_ \\div 2, b_ \\div 2) + (IF a_ % 2 = 1 \\/ b_ % 2 = 1 THEN 1 ELSE 0)"),
+                  "BitOr(a, b) ==\n"
+                  "    IF a = -1 \\/ b = -1 THEN -1\n"
+                  "    ELSE IF a = 0 THEN b\n"
+                  "    ELSE IF b = 0 THEN a\n"
+                  "    ELSE 2 * BitOr(a \\div 2, b \\div 2) + (IF a % 2 = 1 \\/ b % 2 = 1 THEN 1 ELSE 0)"),
     "BitXor": (("BitNot",), "RECURSIVE BitXor(_, _)\n"
-                            "BitXor(a_, b_) ==\n"
-                            "    IF a_ = 0 THEN b_\n"
-                            "    ELSE IF b_ = 0 THEN a_\n"
-                            "    ELSE IF a_ = -1 THEN BitNot(b_)\n"
-                            "    ELSE IF b_ = -1 THEN BitNot(a_)\n"
-                            "    ELSE 2 * BitXor(a_ \\div 2, b_ \\div 2) + (((a_ % 2) + (b_ % 2)) % 2)"),
-    "ShiftLeft": (("Pow2",), 'ShiftLeft(a_, n_) == IF n_ < 0 THEN Assert(FALSE, "negative shift count") ELSE a_ * Pow2(n_)'),
-    "ShiftRight": (("Pow2",), 'ShiftRight(a_, n_) == IF n_ < 0 THEN Assert(FALSE, "negative shift count") ELSE a_ \\div Pow2(n_)'),
+                            "BitXor(a, b) ==\n"
+                            "    IF a = 0 THEN b\n"
+                            "    ELSE IF b = 0 THEN a\n"
+                            "    ELSE IF a = -1 THEN BitNot(b)\n"
+                            "    ELSE IF b = -1 THEN BitNot(a)\n"
+                            "    ELSE 2 * BitXor(a \\div 2, b \\div 2) + (((a % 2) + (b % 2)) % 2)"),
+    "ShiftLeft": (("Pow2",), 'ShiftLeft(a, n) == IF n < 0 THEN Assert(FALSE, "negative shift count") ELSE a * Pow2(n)'),
+    "ShiftRight": (("Pow2",), 'ShiftRight(a, n) == IF n < 0 THEN Assert(FALSE, "negative shift count") ELSE a \\div Pow2(n)'),
 }
+
+
+#: A helper's text as strings and identifiers (to rename its names).
+_HELPER_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[A-Za-z_][A-Za-z0-9_]*')
 
 
 # --------------------------------------------------------------------------
@@ -310,15 +312,6 @@ class Ctx:
         return ()
 
 
-def fresh(name: str, taken) -> str:
-    if name not in taken:
-        return name
-    i = 1
-    while f"{name}_{i}_" in taken:
-        i += 1
-    return f"{name}_{i}_"
-
-
 @dataclass
 class Block:
     """A rendered definition: its text and the spec position of its lines."""
@@ -347,6 +340,8 @@ class Renderer:
         self.defs = {d.name: d for d in spec.defs}
         self.helpers: set[str] = set()
         self._check_names()
+        self.names = TlaNames(spec, HELPERS)
+        self.none = self.names.gen["NoneValue"]
         self.state_vars: list[VarInfo] = self._state_vars()
         self.all_vars = [v.tla for v in self.state_vars]
         self.pc_vars = frozenset(v.tla for v in self.state_vars if v.kind == "pc")
@@ -382,38 +377,12 @@ class Renderer:
             raise ExportError(f"{what} starts like TLA+'s fairness operators WF_/SF_")
 
     def _check_names(self) -> None:
+        """What TLA+ cannot express however names are allocated (a spec named
+        like a standard module, a record field that is a reserved word)."""
         s = self.spec
         if s.name in STANDARD_MODULES:
             raise ExportError(f"spec name '{s.name}' is the name of a TLA+ standard module")
         self._check_ident(s.name, "spec name")
-        seen: dict[str, str] = {}
-
-        def claim(name: str, what: str) -> None:
-            self._check_ident(name, what)
-            if name in seen:
-                raise ExportError(f"{what} and {seen[name]} are both named '{name}' in TLA+")
-            seen[name] = what
-
-        for c in s.consts:
-            claim(c.name, f"constant '{c.name}'")
-        for v in s.vars:
-            claim(v.name, f"variable '{v.name}'")
-        for d in s.defs:
-            claim(d.name, f"def '{d.name}'")
-        for p in s.processes:
-            if p.is_action:  # one operator, the action's own name; no pc
-                claim(p.name, f"action '{p.name}'")
-                continue
-            claim(p.name, f"process '{p.name}'")
-            claim(naming.pc_name(p.name), f"program counter of process '{p.name}'")
-            for lv in p.locals:
-                claim(naming.local_name(p.name, lv.name), f"local '{lv.name}' of process '{p.name}'")
-            for st in p.steps:
-                claim(naming.step_name(p.name, st.label), f"step '{st.label}' of process '{p.name}'")
-        for pr in s.properties:
-            claim(pr.name, f"property '{pr.name}'")
-        if "self" in seen:
-            raise ExportError("the name 'self' is the process index in TLA+; rename the declaration")
         decl_types = [v.type for v in s.vars] + [c.type for c in s.consts] + \
             [lv.type for p in s.processes for lv in p.locals] + [d.result for d in s.defs]
         for dt in decl_types:
@@ -428,17 +397,38 @@ class Renderer:
                 for n in names:
                     self._check_ident(n, "record field")
 
+    def tla(self, name: str) -> str:
+        """The TLA+ name of a spec declaration (constant, variable, def, process, property)."""
+        return self.names.user[name]
+
+    def gen(self, name: str) -> str:
+        """The TLA+ name of a generated operator (``Init``, ``vars``, ``TypeOK``, a helper, ...)."""
+        return self.names.gen[name]
+
+    def check_name(self, name: str) -> str:
+        """The TLA+ name of something a cfg checks: a property of the spec,
+        or the generated ``TypeOK`` (when the spec has no property of that name)."""
+        if name in self.names.user and any(p.name == name for p in self.spec.properties):
+            return self.names.user[name]
+        if name == "TypeOK":
+            return self.gen("TypeOK")
+        raise ExportError(f"spec {self.spec.name} has no property '{name}'")
+
+    def step_op(self, process: str, label: str) -> str:
+        """The action operator of a step."""
+        return self.names.step[(process, label)]
+
     def _state_vars(self) -> list[VarInfo]:
-        out = [VarInfo(v.name, v.name, "var", v.type) for v in self.spec.vars]
+        n = self.names
+        out = [VarInfo(n.user[v.name], v.name, "var", v.type) for v in self.spec.vars]
         for p in self.spec.processes:
             it = self.index_type(p)
             for lv in p.locals:
-                out.append(VarInfo(naming.local_name(p.name, lv.name), f"{p.name}.{lv.name}", "local",
-                                   lv.type, p.name, it))
+                out.append(VarInfo(n.local[(p.name, lv.name)], f"{p.name}.{lv.name}", "local", lv.type, p.name, it))
         for p in self.spec.processes:
             if p.is_action:  # an action's program counter never changes: not exported
                 continue
-            out.append(VarInfo(naming.pc_name(p.name), f"{p.name}.pc", "pc",
+            out.append(VarInfo(n.pc[p.name], f"{p.name}.pc", "pc",
                                ir.LabelType(p.name, p.labels), p.name, self.index_type(p)))
         return out
 
@@ -475,11 +465,12 @@ class Renderer:
 
     def _globals(self) -> frozenset:
         s = self.spec
+        # the canonical generated names too, taken or not: bound names stay
+        # the same whatever the spec declares
         g = set(naming.TLA_RESERVED) | set(naming.TLA_STANDARD) | set(naming.TLA_GENERATED)
-        g |= {"self", NONE_NAME, s.name} | set(HELPERS) | set(self.model_values)
+        g |= {"self", NONE_NAME, s.name} | set(HELPERS) | set(self.model_values) | self.names.taken
         g |= {c.name for c in s.consts} | {d.name for d in s.defs} | {p.name for p in s.properties}
-        g |= set(self.all_vars) | {p.name for p in s.processes}
-        g |= {self.step_op(st) for st in s.steps}
+        g |= {p.name for p in s.processes}
         g |= {sort_values_name(x.name) for x in s.sorts} | {const_def_name(c.name) for c in s.consts}
         return frozenset(g)
 
@@ -508,18 +499,20 @@ class Renderer:
             visit(d.name)
         return [self.defs[n] for n in order]
 
-    def render_def(self, d: ir.Def) -> Block:
+    def render_def(self, d: ir.Def, name: str | None = None) -> Block:
+        """``Name(params) == body``; ``name``: another operator name (a model's replacement)."""
         c = self.ctx()
         params = []
         for p in d.params:
             c, tla = c.bind(p.name)
             params.append(tla)
-        head = f"{d.name}({', '.join(params)})" if params else d.name
+        op = name or self.tla(d.name)
+        head = f"{op}({', '.join(params)})" if params else op
         return Block(d.name, f"{head} == {self.expr(d.body, c)}", self.src(d.span))
 
     def recursive_decls(self) -> list[str]:
         """RECURSIVE declarations, all before the defs so that any order works."""
-        return [f"RECURSIVE {d.name}({', '.join('_' for _ in d.params)})"
+        return [f"RECURSIVE {self.tla(d.name)}({', '.join('_' for _ in d.params)})"
                 for d in self.spec.defs if d.name in self.recursive and d.params]
 
     # ------------------------------------------------------------ expressions
@@ -560,7 +553,28 @@ class Renderer:
             if h not in self.helpers:
                 self.helpers.add(h)
                 todo.extend(HELPERS[h][0])
-        return helper
+        return self.gen(helper)
+
+    def helper_texts(self) -> list[str]:
+        """The definitions of the helpers used, in HELPERS order, with their
+        allocated names; their parameters and bound names (one letter each)
+        renamed when the spec declares them (TLA+ forbids shadowing)."""
+        return [self._helper_text(text) for name, (_, text) in HELPERS.items() if name in self.helpers]
+
+    def _helper_text(self, text: str) -> str:
+        local: dict[str, str] = {}
+
+        def sub(m: re.Match) -> str:
+            w = m.group(0)
+            if w in HELPERS:
+                return self.gen(w)
+            if len(w) == 1 and w.isalpha():
+                if w not in local:
+                    local[w] = fresh(w, self.globals | set(local.values()))
+                return local[w]
+            return w  # a string, a keyword, a standard operator
+
+        return _HELPER_TOKEN.sub(sub, text)
 
     def _e_Lit(self, e: ir.Lit, c: Ctx):
         v = e.value
@@ -571,7 +585,7 @@ class Renderer:
         return tla_string(v), True
 
     def _e_NoneLit(self, e, c):
-        return NONE_NAME, True
+        return self.none, True
 
     def _e_SortValue(self, e: ir.SortValue, c):
         return mv_name(e.sort, e.name), True
@@ -580,7 +594,7 @@ class Renderer:
         return tla_string(e.name), True
 
     def _e_ConstRef(self, e: ir.ConstRef, c):
-        return e.name, True
+        return self.tla(e.name), True
 
     def _unchanged_place(self, e: ir.Expr, c: Ctx) -> Ctx:
         """A read of a place of a variable with pending updates, none of
@@ -606,7 +620,8 @@ class Renderer:
         return tla + "'" if tla in c.assigned else tla
 
     def _e_VarRef(self, e: ir.VarRef, c: Ctx):
-        return (e.name if id(e) in c.unchanged else self._var(e.name, c)), True
+        tla = self.tla(e.name)
+        return (tla if id(e) in c.unchanged else self._var(tla, c)), True
 
     def _instance(self, process: str, index: ir.Expr | None, c: Ctx) -> str | None:
         p = self.procs[process]
@@ -619,13 +634,13 @@ class Renderer:
         return self.expr(index, c)
 
     def _e_LocalRef(self, e: ir.LocalRef, c: Ctx):
-        tla = naming.local_name(e.process, e.name)
+        tla = self.names.local[(e.process, e.name)]
         v = tla if id(e) in c.unchanged else self._var(tla, c)
         i = self._instance(e.process, e.index, c)
         return (v if i is None else f"{v}[{i}]"), True
 
     def _e_PcRef(self, e: ir.PcRef, c: Ctx):
-        v = self._var(naming.pc_name(e.process), c)
+        v = self._var(self.names.pc[e.process], c)
         i = self._instance(e.process, e.index, c)
         return (v if i is None else f"{v}[{i}]"), True
 
@@ -634,10 +649,6 @@ class Renderer:
         if p.is_action:  # the action's operator takes its parameters by name
             return (p.params[0], True) if len(p.params) == 1 else ("<<" + ", ".join(p.params) + ">>", True)
         return "self", True
-
-    def step_op(self, step: ir.Step) -> str:
-        """The TLA+ operator of a step: an action's own name, else ``<process>_<label>``."""
-        return step.process if self.procs[step.process].is_action else naming.step_name(step.process, step.label)
 
     def action_args(self, p: ir.Process) -> str:
         """``(p, q)`` after an action's operator name; ``(self)`` for an indexed process."""
@@ -664,7 +675,8 @@ class Renderer:
         # called (docs/semantics.md): its TLA+ operator reads unprimed
         # variables, so the call is never expanded with primes.
         args = [self.expr(a, c) for a in e.args]
-        return (f"{e.name}({', '.join(args)})" if args else e.name), True
+        name = self.tla(e.name)
+        return (f"{name}({', '.join(args)})" if args else name), True
 
     def _e_LetIn(self, e: ir.LetIn, c: Ctx):
         c2, name = c.bind(e.name)
@@ -878,10 +890,10 @@ class Renderer:
         p = self.procs[step.process]
         c = self.ctx(p)
         self._multi = walk.multi_roots(step.body)
-        name = self.step_op(step)
+        name = self.step_op(p.name, step.label)
         items = []
         if not p.is_action:
-            pc = naming.pc_name(p.name)
+            pc = self.names.pc[p.name]
             me = f"{pc}[self]" if p.index is not None else pc
             items.append(Atom(f"{me} = {tla_string(step.label)}", self.src(step.span)))
         items += self._stmts(list(step.body), c, step, finish=True)[0]
@@ -895,7 +907,7 @@ class Renderer:
 
     def _finish(self, c: Ctx, step: ir.Step, target: ir.Control, src: str | None) -> list:
         p = self.procs[step.process]
-        pc = naming.pc_name(p.name)
+        pc = self.names.pc.get(p.name)  # None for an action
         out = [self._written(var, ups) for var, ups in c.pending]
         c = replace(c, pending=())
         untouched = [v for v in self.all_vars if v not in c.assigned and v != pc]
@@ -1015,8 +1027,8 @@ class Renderer:
 
     def _root_var(self, root) -> str:
         if isinstance(root, ir.VarRef):
-            return root.name
-        return naming.local_name(root.process, root.name)
+            return self.tla(root.name)
+        return self.names.local[(root.process, root.name)]
 
     def _target(self, s: ir.Assign, c: Ctx) -> tuple[str, list[str], list, list[Atom]]:
         """An assignment's TLA+ variable, EXCEPT path selectors, the key of
@@ -1137,12 +1149,12 @@ class Renderer:
         c = self.ctx()
         for v in self.spec.vars:
             op = "=" if v.init_kind == "eq" else "\\in"
-            out.append(Atom(f"{v.name} {op} {self.rhs(v.init, c)}", self.src(v.span)))
-            out += self._init_range(v, v.name, c)
+            out.append(Atom(f"{self.tla(v.name)} {op} {self.rhs(v.init, c)}", self.src(v.span)))
+            out += self._init_range(v, self.tla(v.name), c)
         for p in self.spec.processes:
             pc_ = self.ctx(p)
             for lv in p.locals:
-                tla = naming.local_name(p.name, lv.name)
+                tla = self.names.local[(p.name, lv.name)]
                 src = self.src(lv.span)
                 if p.index is None:
                     op = "=" if lv.init_kind == "eq" else "\\in"
@@ -1164,7 +1176,7 @@ class Renderer:
             if p.is_action:
                 continue
             pc_ = self.ctx(p)
-            tla = naming.pc_name(p.name)
+            tla = self.names.pc[p.name]
             start = self.control(p.start, pc_)
             if p.index is None:
                 out.append(Atom(f"{tla} = {start}", self.src(p.span)))
@@ -1175,21 +1187,23 @@ class Renderer:
     def process_operator(self, p: ir.Process) -> Block | None:
         if p.is_action:  # its step operator is the action
             return None
-        ops = [naming.step_name(p.name, s.label) + ("(self)" if p.index is not None else "") for s in p.steps]
-        head = f"{p.name}(self)" if p.index is not None else p.name
+        ops = [self.step_op(p.name, s.label) + ("(self)" if p.index is not None else "") for s in p.steps]
+        name = self.tla(p.name)
+        head = f"{name}(self)" if p.index is not None else name
         body = " \\/ ".join(ops) if ops else "FALSE"
-        return Block(p.name, f"{head} == {body}", self.src(p.span))
+        return Block(name, f"{head} == {body}", self.src(p.span))
 
     def next_items(self) -> list[str]:
         out = []
         c = self.ctx()
         for p in self.spec.processes:
             if p.index is None:
-                out.append(p.name)
+                out.append(self.tla(p.name))
             else:
-                out.append("(" + self.over_instances(p, "\\E", p.name + self.action_args(p), c) + ")")
+                head = (self.step_op(p.name, p.steps[0].label) if p.is_action else self.tla(p.name)) + self.action_args(p)
+                out.append("(" + self.over_instances(p, "\\E", head, c) + ")")
         if self.terminating() is not None:
-            out.append("Terminating")
+            out.append(self.gen("Terminating"))
         return out
 
     def terminating(self) -> str | None:
@@ -1201,37 +1215,39 @@ class Renderer:
         for p in self.spec.processes:
             if p.is_action:
                 continue
-            pc = naming.pc_name(p.name)
+            pc = self.names.pc[p.name]
             if p.index is None:
                 conds.append(f'{pc} = "Done"')
             else:
                 conds.append(f'(\\A self \\in {self._p(p.index_set, c)} : {pc}[self] = "Done")')
-        return " /\\ ".join(conds + ["UNCHANGED vars"]) if conds else None
+        return " /\\ ".join(conds + [f"UNCHANGED {self.gen('vars')}"]) if conds else None
 
     def fairness_items(self) -> list[str]:
         out = []
         c = self.ctx()
+        vars_ = self.gen("vars")
         for p in self.spec.processes:
             prefix = f"\\A self \\in {self._p(p.index_set, c)} : " if p.index is not None else ""
             arg = "(self)" if p.index is not None else ""
             if p.is_action:
                 if p.fairness:
                     kind = "WF" if p.fairness == "weak" else "SF"
-                    out.append(self.over_instances(p, "\\A", f"{kind}_vars({p.name}{self.action_args(p)})", c))
+                    op = self.step_op(p.name, p.steps[0].label)
+                    out.append(self.over_instances(p, "\\A", f"{kind}_{vars_}({op}{self.action_args(p)})", c))
                 continue
             if p.fairness:
                 kind = "WF" if p.fairness == "weak" else "SF"
                 unfair = [s.label for s in p.steps if s.fairness == "unfair"]
                 if unfair:  # PlusCal's translation of "label:-"
-                    pc = naming.pc_name(p.name) + ("[self]" if p.index is not None else "")
+                    pc = self.names.pc[p.name] + ("[self]" if p.index is not None else "")
                     labels = ", ".join(tla_string(lab) for lab in unfair)
-                    out.append(f"{prefix}{kind}_vars(({pc} \\notin {{{labels}}}) /\\ {p.name}{arg})")
+                    out.append(f"{prefix}{kind}_{vars_}(({pc} \\notin {{{labels}}}) /\\ {self.tla(p.name)}{arg})")
                 else:
-                    out.append(f"{prefix}{kind}_vars({p.name}{arg})")
+                    out.append(f"{prefix}{kind}_{vars_}({self.tla(p.name)}{arg})")
             for s in p.steps:
                 if s.fairness in ("weak", "strong"):
                     kind = "WF" if s.fairness == "weak" else "SF"
-                    out.append(f"{prefix}{kind}_vars({naming.step_name(p.name, s.label)}{arg})")
+                    out.append(f"{prefix}{kind}_{vars_}({self.step_op(p.name, s.label)}{arg})")
         return out
 
     def range_pred(self, t: ir.Type, x: str, c: Ctx) -> str | None:
@@ -1244,7 +1260,7 @@ class Renderer:
             return f"{x} \\in {self._p(t.lo, c)}..{self._p(t.hi, c)}"
         if isinstance(t, ir.OptionalType):
             inner = self.range_pred(t.inner, x, c)
-            return None if inner is None else f"({x} = {NONE_NAME} \\/ {inner})"
+            return None if inner is None else f"({x} = {self.none} \\/ {inner})"
         if isinstance(t, ir.SetType):
             c2, e = c.bind("e")
             inner = self.range_pred(t.elem, e, c2)
@@ -1288,10 +1304,10 @@ class Renderer:
         if isinstance(t, ir.LabelType):
             return f"{x} \\in {{{', '.join(tla_string(v) for v in t.labels)}}}"
         if isinstance(t, ir.NoneType):
-            return f"{x} = {NONE_NAME}"
+            return f"{x} = {self.none}"
         if isinstance(t, ir.OptionalType):
             inner = self.type_pred(t.inner, x, c)
-            return None if inner is None else f"({x} = {NONE_NAME} \\/ ({inner}))"
+            return None if inner is None else f"({x} = {self.none} \\/ ({inner}))"
         if isinstance(t, ir.SetType):
             c2, e = c.bind("e")
             inner = self.type_pred(t.elem, e, c2)
@@ -1358,20 +1374,46 @@ class Renderer:
             # TLC evaluates a constant invariant once and refuses a FALSE one
             # as a configuration error; as a state predicate it is checked
             # (and violated) in the initial state, as the embedded engine does
-            body = f"vars = vars /\\ ({body})"
+            body = f"{self.gen('vars')} = {self.gen('vars')} /\\ ({body})"
         if prop.kind == "action":
-            body = f"[][{body}]_vars"
-        return Block(prop.name, f"{prop.name} == {body}", self.src(prop.span), doc=prop.doc)
+            body = f"[][{body}]_{self.gen('vars')}"
+        name = self.tla(prop.name)
+        return Block(name, f"{name} == {body}", self.src(prop.span), doc=prop.doc)
 
     def sourcemap(self) -> SourceMap:
         sm = SourceMap(self.spec.name, self.src(self.spec.span).rsplit(":", 1)[0])
         for st in self.spec.steps:
-            op = self.step_op(st)
+            op = self.step_op(st.process, st.label)
             sm.actions[op] = ActionInfo(op, st.process, st.label, self.procs[st.process].index is not None,
                                         self.src(st.span))
         sm.variables = list(self.state_vars)
         sm.model_values = dict(self.model_values)
+        if self.none != NONE_NAME:
+            sm.model_values[self.none] = NONE_MV
+        sm.renamed = {tla: name for name, tla in self.names.user.items() if name != tla}
+        sm.properties = {self.tla(p.name): p.name for p in self.spec.properties}
+        if "TypeOK" not in sm.properties.values():
+            sm.properties[self.gen("TypeOK")] = "TypeOK"
         return sm
+
+    def renamed(self) -> list[str]:
+        """What the module names differently from the spec (a comment at its top)."""
+        n = self.names
+        out = [f"{name} -> {tla}" for name, tla in n.user.items() if name != tla]
+        out += [f"{g} (generated) -> {tla}" for g, tla in n.gen.items() if g != tla and
+                (g not in HELPERS or g in self.helpers)]
+        for p in self.spec.processes:
+            if p.is_action:  # its operator is its (user) name: in n.user
+                continue
+            if n.pc[p.name] != naming.pc_name(p.name):
+                out.append(f"program counter of {p.name} -> {n.pc[p.name]}")
+            for lv in p.locals:
+                if n.local[(p.name, lv.name)] != naming.local_name(p.name, lv.name):
+                    out.append(f"{p.name}.{lv.name} -> {n.local[(p.name, lv.name)]}")
+            for st in p.steps:
+                if n.step[(p.name, st.label)] != naming.step_name(p.name, st.label):
+                    out.append(f"step {p.name}.{st.label} -> {n.step[(p.name, st.label)]}")
+        return out
 
 
 def comment_lines(text: str) -> list[str]:

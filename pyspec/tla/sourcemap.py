@@ -9,9 +9,14 @@ process, index, label and ``file:line``) instead of the generated TLA+.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 
 from ..ir import nodes as ir
+
+#: The ``model_values`` entry of the constant standing for ``none`` when the
+#: spec declares ``NoneValue`` itself (the export then renames its own).
+NONE_MV = ("", "none")
 
 
 @dataclass(frozen=True)
@@ -54,17 +59,40 @@ class SourceMap:
     spec_file: str
     actions: dict[str, ActionInfo] = field(default_factory=dict)
     variables: list[VarInfo] = field(default_factory=list)
-    #: generated model-value names -> (sort, name); ``NoneValue`` is none
+    #: generated model-value names -> (sort, name); ``NoneValue`` (or its
+    #: renaming, recorded as :data:`NONE_MV`) is none
     model_values: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: (module, line) -> "file:line": every line of the generated module that
     #: starts a definition or a statement, for mapping TLC's error positions
     lines: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    #: TLA+ property name -> spec property name (``TypeOK``: the generated
+    #: one, unless the spec has a property of that name)
+    properties: dict[str, str] = field(default_factory=dict)
+    #: TLA+ name -> spec name, for the declarations the export renamed
+    renamed: dict[str, str] = field(default_factory=dict)
 
     def var(self, tla: str) -> VarInfo | None:
         for v in self.variables:
             if v.tla == tla:
                 return v
         return None
+
+    def var_by_key(self, key: str) -> VarInfo | None:
+        """The variable holding a spec state component (``x``, ``p.local``, ``p.pc``)."""
+        for v in self.variables:
+            if v.key == key:
+                return v
+        return None
+
+    def spec_words(self, text: str) -> str:
+        """TLC's text with the renamed declarations in their spec names."""
+        if not self.renamed:
+            return text
+        return re.sub(r"\b[A-Za-z0-9_]+_\b", lambda m: self.renamed.get(m.group(0), m.group(0)), text)
+
+    def property(self, tla: str | None) -> str | None:
+        """The spec name of a property TLC names (its own name when unknown)."""
+        return None if tla is None else self.properties.get(tla, tla)
 
     def add_lines(self, module: str, pairs: list[tuple[int, str]]) -> None:
         self.lines[module] = sorted(pairs)

@@ -19,21 +19,24 @@ from ..values import NONE, EnumValue, FMap, ModelValue, Record, sort_key
 from .render import IDENT, NONE_NAME, ExportError, mv_name, tla_string
 
 
-def tla_value(v: Any, ty: ir.Type | None, model_values: dict[str, tuple[str, str]] | None = None) -> str:
+def tla_value(v: Any, ty: ir.Type | None, model_values: dict[str, tuple[str, str]] | None = None,
+              none: str = NONE_NAME) -> str:
     """The TLA+ text of spec value ``v`` of type ``ty``.  Every model value
     written is recorded in ``model_values`` (TLA+ name -> (sort, name)), so
-    that the caller can declare those its modules do not."""
+    that the caller can declare those its modules do not.  ``none``: the
+    constant standing for none (the renderer's ``none``: a spec that
+    declares ``NoneValue`` itself has it renamed)."""
     mvs = model_values if model_values is not None else {}
-    return _value(v, ty, mvs)
+    return _value(v, ty, mvs, none)
 
 
-def _value(v: Any, ty: ir.Type | None, mvs: dict) -> str:
+def _value(v: Any, ty: ir.Type | None, mvs: dict, none: str) -> str:
     if isinstance(ty, ir.OptionalType):
-        return NONE_NAME if v is NONE else _value(v, ty.inner, mvs)
+        return none if v is NONE else _value(v, ty.inner, mvs, none)
     if v is NONE:
-        return NONE_NAME
+        return none
     if isinstance(ty, ir.AnyType) or ty is None:
-        return _untyped(v, mvs)
+        return _untyped(v, mvs, none)
     if isinstance(ty, ir.BoolType):
         return "TRUE" if v else "FALSE"
     if isinstance(ty, ir.IntType):
@@ -45,17 +48,17 @@ def _value(v: Any, ty: ir.Type | None, mvs: dict) -> str:
     if isinstance(ty, ir.SortType):
         return _model_value(v, mvs)
     if isinstance(ty, ir.SetType):
-        return "{" + ", ".join(_value(x, ty.elem, mvs) for x in sorted(v, key=sort_key)) + "}"
+        return "{" + ", ".join(_value(x, ty.elem, mvs, none) for x in sorted(v, key=sort_key)) + "}"
     if isinstance(ty, ir.SeqType):
-        return "<<" + ", ".join(_value(x, ty.elem, mvs) for x in v) + ">>"
+        return "<<" + ", ".join(_value(x, ty.elem, mvs, none) for x in v) + ">>"
     if isinstance(ty, ir.TupleType):
-        return "<<" + ", ".join(_value(x, t, mvs) for x, t in zip(v, ty.elems)) + ">>"
+        return "<<" + ", ".join(_value(x, t, mvs, none) for x, t in zip(v, ty.elems)) + ">>"
     if isinstance(ty, ir.VariantType):
         ty = ir.value_type(ty, v)
     if isinstance(ty, ir.RecordType):
-        return _record([(n, v[n], t) for n, t in ty.fields], mvs)
+        return _record([(n, v[n], t) for n, t in ty.fields], mvs, none)
     if isinstance(ty, ir.MapType):
-        return _map([(k, x) for k, x in v.items()], ty.key, ty.value, mvs)
+        return _map([(k, x) for k, x in v.items()], ty.key, ty.value, mvs, none)
     raise ExportError(f"cannot write a value of type {ty} in TLA+")
 
 
@@ -69,33 +72,33 @@ def _int(v: int) -> str:
 def _model_value(v: Any, mvs: dict) -> str:
     if not isinstance(v, ModelValue):
         raise ExportError(f"expected a model value, got {v!r}")
-    if not IDENT.match(v.name) or v.name in naming.TLA_RESERVED:
-        raise ExportError(f"model value {v.sort}.{v.name}: '{v.name}' is not a TLA+ identifier")
     name = mv_name(v.sort, v.name)
+    if not IDENT.match(name):
+        raise ExportError(f"model value {v.sort}.{v.name}: '{name}' is not a TLA+ identifier")
     mvs.setdefault(name, (v.sort, v.name))
     return name
 
 
-def _record(fields: list[tuple[str, Any, ir.Type | None]], mvs: dict) -> str:
+def _record(fields: list[tuple[str, Any, ir.Type | None]], mvs: dict, none: str) -> str:
     for n, _, _ in fields:
         if not IDENT.match(n) or n in naming.TLA_RESERVED:
             raise ExportError(f"record field '{n}' is not a TLA+ identifier")
     if not fields:
         return "<<>>"
-    return "[" + ", ".join(f"{n} |-> {_value(x, t, mvs)}" for n, x, t in fields) + "]"
+    return "[" + ", ".join(f"{n} |-> {_value(x, t, mvs, none)}" for n, x, t in fields) + "]"
 
 
-def _map(items: list[tuple[Any, Any]], kt: ir.Type | None, vt: ir.Type | None, mvs: dict) -> str:
+def _map(items: list[tuple[Any, Any]], kt: ir.Type | None, vt: ir.Type | None, mvs: dict, none: str) -> str:
     if not items:
         return "<<>>"  # the empty function, as the export writes an empty map literal
     items = sorted(items, key=lambda kv: sort_key(kv[0]))
-    return "(" + " @@ ".join(f"{_value(k, kt, mvs)} :> {_value(x, vt, mvs)}" for k, x in items) + ")"
+    return "(" + " @@ ".join(f"{_value(k, kt, mvs, none)} :> {_value(x, vt, mvs, none)}" for k, x in items) + ")"
 
 
-def _untyped(v: Any, mvs: dict) -> str:
+def _untyped(v: Any, mvs: dict, none: str) -> str:
     """A value whose static type is unknown: its Python type decides."""
     if v is NONE:
-        return NONE_NAME
+        return none
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
     if isinstance(v, int):
@@ -107,13 +110,13 @@ def _untyped(v: Any, mvs: dict) -> str:
     if isinstance(v, EnumValue):
         return tla_string(v.name)
     if isinstance(v, frozenset):
-        return "{" + ", ".join(_untyped(x, mvs) for x in sorted(v, key=sort_key)) + "}"
+        return "{" + ", ".join(_untyped(x, mvs, none) for x in sorted(v, key=sort_key)) + "}"
     if isinstance(v, tuple):
-        return "<<" + ", ".join(_untyped(x, mvs) for x in v) + ">>"
+        return "<<" + ", ".join(_untyped(x, mvs, none) for x in v) + ">>"
     if isinstance(v, Record):
-        return _record([(n, x, None) for n, x in v.items()], mvs)
+        return _record([(n, x, None) for n, x in v.items()], mvs, none)
     if isinstance(v, FMap):
-        return _map(list(v.items()), None, None, mvs)
+        return _map(list(v.items()), None, None, mvs, none)
     raise ExportError(f"cannot write {v!r} in TLA+")
 
 

@@ -251,6 +251,8 @@ def test_names_like_tla_words_and_the_modules_own_still_validate(tools):
     tla = render_trace_module(spec, "m", trace).files["TV_m.tla"]
     assert 'obs |-> "THEN"' in tla or 'obs |-> "CASE"' in tla  # enum values that are TLA+ keywords
     assert 'note |-> "it\'s \\"done\\""' in tla or 'note |-> "say \\"hi\\" \\\\ bye"' in tla
+    # the spec's Init and NoneValue keep their names; the export's are renamed
+    assert "    /\\ Init_1_\n" in tla and "NoneValue |-> NoneValue_1_" in tla
     assert validate(cm, trace).ok
     assert validate_with_tlc(spec, "m", trace, tools=tools, explain=False).ok
     # and a wrong choice of `any` is rejected by both, at the same event

@@ -84,7 +84,7 @@ def test_membership_does_not_build_the_set():
 def test_export():
     text, _, _ = render_module(load())
     assert "f \\in [PROCS -> 0..2]" in text
-    assert "SeqsUpTo(S_, n_) == UNION {[1..k_ -> S_] : k_ \\in 0..n_}" in text
+    assert "SeqsUpTo(S, n) == UNION {[1..k -> S] : k \\in 0..n}" in text
     assert "net \\in [PROCS -> [PROCS -> SeqsUpTo(0..2, 1)]]" in text
 
 

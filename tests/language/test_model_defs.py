@@ -58,7 +58,7 @@ def test_export_replaces_the_operator_in_the_cfg():
     assert "    step_size <- def_step_size_\n    limit <- def_limit_\n" in files["MC_doubled_low.cfg"]
     assert "def_" not in files["MC_normal.cfg"]
     # MinOf's bound names cannot clash with the spec's variable x
-    assert "MinOf(S_) == CHOOSE x_ \\in S_ : \\A y_ \\in S_ : x_ <= y_" in files["Override.tla"]
+    assert "MinOf(S) == CHOOSE x_1_ \\in S : \\A y \\in S : x_1_ <= y" in files["Override.tla"]
 
 
 def test_printer_round_trips():

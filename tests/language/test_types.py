@@ -13,6 +13,8 @@ import pytest
 
 from pyspec import load_with_diagnostics
 from pyspec.ir import nodes as ir
+from pyspec.ir import temporal
+from pyspec.ir.temporal import SUPPORTED
 from pyspec.language import types as T
 
 PRELUDE = """\
@@ -659,7 +661,7 @@ def test_next_in_action_properties():
 
 
 @pytest.mark.parametrize("prop,message", [
-    ("invariant I: next(x) == x", "next(...) is only allowed in an 'action' property"),
+    ("invariant I: next(x) == x", "next(...) is only allowed in an 'action invariant'"),
     ("action invariant A: next(next(x)) == x", "next(...) cannot be nested"),
     ("action invariant A: next(x, x) == x", "next(...) takes one expression"),
     ("action invariant A: x + 1", "action 'A' must be a bool, got 'int'"),
@@ -682,14 +684,31 @@ def test_temporal_operators():
     ("temporal T: always x", "the operand of 'always' must be a bool, got 'int'"),
     ("temporal T: (always b) == b", "temporal operator 'always' cannot be used inside this expression "
                                     "(temporal formulas combine only with 'and', 'forall', 'always', "
-                                    "'eventually' and 'leads_to')"),
+                                    "'eventually', 'leads_to' and the right side of 'implies')"),
+    ("temporal T: (eventually b) implies b", "temporal operator 'eventually' cannot be used inside this "
+                                             "expression (temporal formulas combine only with 'and', 'forall', "
+                                             "'always', 'eventually', 'leads_to' and the right side of 'implies')"),
+    ("action invariant A: b implies eventually b", "temporal operator 'eventually' is only allowed in a 'temporal' "
+                                         "property, not in an action property"),
+    ("action invariant A: always next(x) >= x", "temporal operator 'always' is only allowed in a 'temporal' property, not in "
+                                      "an action property (an action property is checked on every step: it needs "
+                                      "no 'always', as TLA+'s [][A]_vars)"),
+    ("temporal T: always next(x) >= x", "next(...) is only allowed in an 'action invariant' (TLA+'s [][A]_vars is "
+                                        "'action Name: A', without 'always')"),
     ("invariant I: eventually b", "temporal operator 'eventually' is only allowed in a 'temporal' property, "
                                   "not in an invariant"),
     ("def f() -> bool: always b", "temporal operator 'always' is only allowed in a 'temporal' property, "
                                   "not in a def"),
-    ("temporal T: always always b", "unsupported temporal formula: use 'always P', 'eventually P', "
-                                    "'always eventually P', 'eventually always P' or 'P leads_to Q' over "
-                                    "state predicates, combined with 'and' and 'forall'"),
+    ("temporal T: always always b", f"unsupported temporal formula; supported forms are {SUPPORTED}"),
+    ("temporal T: b implies eventually always b", f"unsupported temporal formula; supported forms are {SUPPORTED}"),
+    ("temporal T: always (b implies eventually always b)",
+     f"unsupported temporal formula; supported forms are {SUPPORTED}"),
+    ("temporal T: b implies (b implies eventually b)",
+     f"unsupported temporal formula; supported forms are {SUPPORTED}"),
+    ("temporal T: eventually (b implies eventually b)",
+     f"unsupported temporal formula; supported forms are {SUPPORTED}"),
+    ("temporal T: b", f"unsupported temporal formula: a state predicate alone (did you mean 'always P'?); "
+                      f"supported forms are {SUPPORTED}"),
 ])
 def test_temporal_errors(prop, message):
     assert errors(PRELUDE + prop + "\n")[0] == message
@@ -724,3 +743,35 @@ def test_assignment_through_an_optional_key():
     assert not diags.errors, [d.message for d in diags.errors]
     rep = check(spec, "x", property="deadlock")
     assert rep.verdict == "error" and "types.pyspec:9:9: assignment to m[none]: none is not a key" in rep.message
+
+
+def test_unsupported_temporal_conjunct_is_located():
+    spec, diags = load(PRELUDE + "temporal T: (always b) and (eventually always eventually b)\n")
+    assert spec is None
+    line = len(PRELUDE.splitlines()) + 1
+    assert diags.errors[0].span.line == line and diags.errors[0].span.col == 29
+
+
+@pytest.mark.parametrize("prop,form", [
+    ("always (b implies eventually x == 1)", "leads_to"),
+    ("always b implies eventually x == 1", "leads_to"),  # 'always' takes the whole implication
+    ("b implies eventually x == 1", "implies_eventually"),
+    ("b implies always x == 1", "implies_always"),
+    ("always (b implies always x == 1)", "always_implies_always"),
+    ("b and x == 0 implies eventually b", "implies_eventually"),
+    ("eventually always b", "eventually_always"),
+    ("always eventually b", "always_eventually"),
+    ("always b", "always"),
+    ("b leads_to x == 1", "leads_to"),
+])
+def test_temporal_forms(prop, form):
+    spec, diags = load(PRELUDE + f"temporal T: {prop}\n")
+    assert spec is not None, diags.render()
+    assert temporal.conjunct(spec.properties[-1].expr)[0] == form
+
+
+def test_temporal_forms_combine_with_and_and_forall():
+    spec, diags = load(PRELUDE + "temporal T: forall i in {1, 2}: (x == i implies eventually b) and "
+                       "(always (b implies eventually x == i))\n")
+    assert spec is not None, diags.render()
+    assert temporal.unsupported(spec.properties[-1].expr) is None

@@ -160,13 +160,81 @@ def test_layout_aligns_bullets():
 
 
 @pytest.mark.parametrize("text,why", [
-    ("spec TLC\nvar x: int = 0\ninvariant I: x >= 0\n", "standard module"),
-    ("spec R\nvar r: record(ELSE: int) = record(ELSE=1)\ninvariant I: r.ELSE >= 0\n", "reserved"),
+    ("spec TLC\nvar x: int = 0\ninvariant I: x >= 0\n", "1:6: error: cannot use 'TLC' as a spec name: 'TLC' is a TLA+ "
+     "standard module"),
+    ("spec R\nvar r: record(ELSE: int) = record(ELSE=1)\ninvariant I: r.ELSE >= 0\n",
+     "2:15: error: cannot use 'ELSE' as a record field: 'ELSE' is a TLA+ reserved word"),
 ])
-def test_names_tla_cannot_express_are_refused(text, why):
-    spec = load_text(text)
-    with pytest.raises(ExportError, match=why):
-        export_spec(spec)
+def test_names_tla_cannot_express_are_refused_at_their_position(text, why):
+    spec, diags = pyspec.load_with_diagnostics("t.pyspec", text=text)
+    assert spec is None and why in diags.render()
+
+
+def test_record_fields_tla_cannot_express_are_refused_by_the_export():
+    spec = load_text("spec R\nvar x: int = 0\ninvariant I: x >= 0\n")
+    r = Renderer(spec)
+    with pytest.raises(ExportError, match="reserved word"):
+        r._check_ident("ELSE", "record field")
+
+
+FREE = """\
+spec Free
+const Len: int = 2
+const STATE: int = 1
+var vars: int = 0
+var Init: int = 0
+var pc_p: int = 0
+var MinOf: set[int] = {1, 2}
+var a: int = 7
+def Next(n: int) -> int: n + 1
+process p:
+    Spec:
+        vars = Next(vars) + min(MinOf) + a // Len
+        Init = STATE
+        pc_p = 1
+process Terminating:
+    TypeOK:
+        await True
+invariant TypeOK: vars >= 0
+invariant Fairness: Init <= STATE
+action invariant Symmetry: next(vars) >= vars
+temporal NoneValue: eventually vars > 0
+"""
+
+
+def test_generated_names_give_way_to_spec_names():
+    text = module_of(FREE)
+    # the spec's names stand as written; TLA+ words and standard operators are renamed
+    for line in ("    vars,  \\* vars: int", "    Init,  \\* Init: int", "    pc_p,  \\* pc_p: int",
+                 "Next(n) == n + 1", "TypeOK == vars >= 0", "Fairness == Init <= STATE_1_",
+                 "    Len_1_,  \\* t.pyspec:2: int", "    STATE_1_  \\* t.pyspec:3: int", "Spec == Init_1_ /\\ "
+                 "[][Next_1_]_vars_1_ /\\ Fairness_1_", "    /\\ vars' = (Next(vars) + MinOf_1_(MinOf)) + Div_(a, Len_1_)"):
+        assert line in text.split("\n"), line
+    # the export's own names are renamed around them, consistently
+    for line in ("Init_1_ ==", "Next_1_ ==", "vars_1_ == <<vars, Init, pc_p, MinOf, a, pc_p_1_, pc_Terminating>>",
+                 "TypeOK_1_ ==", "NoneValue == <>(vars > 0)",
+                 "Terminating_1_ == pc_p_1_ = \"Done\" /\\ pc_Terminating = \"Done\" /\\ UNCHANGED vars_1_",
+                 "Symmetry == [][(vars)' >= vars]_vars_1_",
+                 "MinOf_1_(S) == CHOOSE x \\in S : \\A y \\in S : x <= y",
+                 "Div_(a_1_, b) == IF b > 0 THEN a_1_ \\div b ELSE Assert(FALSE, \"// with a right operand <= 0\")",
+                 "p_Spec ==", "Terminating_TypeOK ==", "    \\/ Terminating", "    \\/ Terminating_1_"):
+        assert line in text.split("\n"), line
+    assert "\\*   Init (generated) -> Init_1_" in text
+
+
+def test_free_names_are_byte_stable_and_pass_sany(tmp_path, tlc_tools):
+    spec = load_text(FREE.replace("process Terminating:", "model m:\n    constraint: vars < 3\n"
+                                  "    check TypeOK\nprocess Terminating:"))
+    files = export_spec(spec).files
+    assert files == export_spec(spec).files
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    assert "StateConstraint == vars < 3" in files["MC_m.tla"]
+    assert "SPECIFICATION Spec\n" in files["MC_m.cfg"] and "INVARIANT\n    TypeOK\n" in files["MC_m.cfg"]
+    proc = subprocess.run(tlc_tools.command("tla2sany.SANY", "-error-codes", "Free.tla", "MC_m.tla"), cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0 and "*** Errors" not in proc.stdout, proc.stdout
+    assert "Semantic processing of module MC_m" in proc.stdout
 
 
 @pytest.mark.parametrize("path", example_paths() + spec_paths())

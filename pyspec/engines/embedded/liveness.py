@@ -1,21 +1,30 @@
 """Liveness under fairness: fair cycles in the reachable state graph.
 
 The temporal properties of the language are conjunctions (``forall`` over
-constant sets expanded) of ``always P``, ``eventually P``, ``always
-eventually P``, ``eventually always P`` and ``P leads_to Q`` over state
-predicates.  Each conjunct is violated exactly when the state graph has a
-*fair* infinite path of a given shape, which this module finds directly,
-without a tableau:
+constant sets expanded) of the forms :mod:`pyspec.ir.temporal` lists, over
+state predicates.  Each conjunct is violated exactly when the state graph
+has a *fair* infinite path of a given shape, which this module finds
+directly, without a tableau:
 
-=====================  ====================================================
-conjunct               a violating fair behaviour
-=====================  ====================================================
-``always P``           reaches a state where P is false (then any fair run)
-``eventually P``       starts in an initial state and stays in ¬P forever
-``always eventually``  ends in a fair cycle inside ¬P
-``eventually always``  ends in a fair cycle through a ¬P state
-``P leads_to Q``       reaches a state P ∧ ¬Q, then stays in ¬Q forever
-=====================  ====================================================
+==============================  =============================================
+conjunct                        a violating fair behaviour
+==============================  =============================================
+``always P``                    reaches a state where P is false (then any
+                                fair run)
+``eventually P``                starts in an initial state and stays in ¬P
+                                forever
+``always eventually``           ends in a fair cycle inside ¬P
+``eventually always``           ends in a fair cycle through a ¬P state
+``P leads_to Q``, also written  reaches a state P ∧ ¬Q, then stays in ¬Q
+``always (P implies             forever
+eventually Q)``
+``P implies eventually Q``      starts in an initial state P ∧ ¬Q and stays
+                                in ¬Q forever
+``P implies always Q``          starts in an initial state with P, reaches a
+                                ¬Q state (then any fair run)
+``always (P implies always Q)`` reaches a state with P, then (there or later)
+                                a ¬Q state (then any fair run)
+==============================  =============================================
 
 "Fair" follows TLA+: every state may stutter (terminated and deadlocked
 states stutter forever), ``WF(A)`` requires an ``A`` step infinitely often
@@ -37,7 +46,11 @@ region) inside the remaining candidate components.
 
 Counterexamples are lassos: a shortest prefix from an initial state, then a
 cycle that takes the steps fairness demands; ``loop_start`` is the index of
-the state the last one loops back to.
+the state the last one loops back to.  For the conjuncts with a trigger
+(``eventually``, ``leads_to``, the ``implies`` forms) the prefix comes from
+a breadth-first search over (state, phase of a small monitor), and the
+cycle also visits what the monitor still waits for, so that the violation
+may happen on the loop (see :func:`_monitor`).
 """
 
 from __future__ import annotations
@@ -572,9 +585,9 @@ def check_leaf(fg: FairGraph, leaf: TemporalLeaf) -> Lasso | None:
         if first < 0:
             return None
         return _lasso_from(fg, fg.prefix(first), None)
-    if leaf.form == "eventually":
-        region = _false_at(states, p)
-        return _reach_fair(fg, [u for u in g.init if region[u]], region, None)
+    if leaf.form in ("eventually", "implies_eventually", "leads_to",
+                     "implies_always", "always_implies_always"):
+        return _monitored_lasso(fg, leaf)
     if leaf.form in ("always_eventually", "eventually_always"):
         if leaf.form == "always_eventually":
             region, accept = _false_at(states, p), None
@@ -587,40 +600,6 @@ def check_leaf(fg: FairGraph, leaf: TemporalLeaf) -> Lasso | None:
         # search: prefix to the component's first state, then its cycle
         comps = sorted(fg.fair_components(region, accept), key=lambda cr: min(cr[0]))
         return _shortest(fg, [(fg.prefix(min(comp)), comp, req) for comp, req in comps[:CANDIDATES]])
-    if leaf.form == "leads_to":
-        region = _false_at(states, leaf.q)
-        if next(fg.fair_components(region, None, first_only=True), None) is None:
-            return None  # no fair cycle avoids Q at all
-        nodes = [u for u, r in enumerate(region) if r]
-        # good: the states of the region that can reach, inside it, a fair
-        # cycle.  Components come in reverse topological order, so whether a
-        # component reaches a good one is known when it is visited.
-        good = bytearray(n)
-        fair: list = []  # (component, requirements)
-        fair_of: dict[int, int] = {}
-        st, to = g.start, g.to
-        for comp in fg.sccs(nodes, region):
-            parts = list(fg.fair_parts(comp, None))
-            if not parts:
-                if not any(good[v] for u in comp for v in to[st[u]:st[u + 1]]):
-                    continue
-            for part in parts:
-                for u in part[0]:
-                    fair_of[u] = len(fair)
-                fair.append(part)
-            for u in comp:
-                good[u] = 1
-        if not fair:
-            return None
-        # the first state in BFS order with P and not Q that can get stuck
-        trigger = next((u for u in range(n) if good[u] and p(states[u])), None)
-        if trigger is None:
-            return None
-        pre = fg.prefix(trigger)
-        mid = fg.path_within([trigger], lambda x: x in fair_of, region)
-        entry = mid[-1][0]
-        comp, req = fair[fair_of[entry]]
-        return _close(fg, pre + mid[1:], comp, req)
     raise ValueError(f"unsupported temporal form {leaf.form}")
 
 
@@ -638,15 +617,6 @@ def _shortest(fg: FairGraph, options: list) -> Lasso | None:
     return best
 
 
-def _tree(fg: FairGraph, sources: list[int], allowed: bytearray | None) -> dict[int, tuple[int, int]]:
-    """Breadth-first tree from ``sources`` through ``allowed`` nodes:
-    node -> (parent or -1, aid reaching it or -1), in BFS order."""
-    prev: dict[int, tuple[int, int]] = {}
-    for _ in fg.bfs(sources, allowed, prev):
-        pass
-    return prev
-
-
 def _tree_path(prev: dict[int, tuple[int, int]], node: int) -> list[tuple[int, int]]:
     out = []
     while node != -1:
@@ -657,22 +627,115 @@ def _tree_path(prev: dict[int, tuple[int, int]], node: int) -> list[tuple[int, i
     return out
 
 
-def _reach_fair(fg: FairGraph, sources: list[int], region: bytearray, accept) -> Lasso | None:
-    if not sources:
-        return None
-    comps = list(fg.fair_components(region, accept))
+# The conjuncts with a trigger are violated by a fair lasso on which a small
+# monitor reaches its last phase (phases: 0 nothing yet, 1 triggered, 2 for
+# the 'always' forms: violated).  The search is breadth-first over (state,
+# phase) pairs; a lasso's loop is a fair cycle of a component, entered in
+# some phase, that does what remains to be done (it repeats, so visiting a
+# state with P and one without Q, in any order, is P then not Q):
+#
+#   eventually P / P implies eventually Q / P leads_to Q (waited: W = P / Q)
+#       phase 1 from a trigger (an initial state; with P, initial for
+#       'implies') and only through states without W; the loop stays
+#       without W (components of that region).  'leads_to' may also enter a
+#       component untriggered (phase 0) and meet P on its loop.
+#   P implies always Q / always (P implies always Q)
+#       phase 1 at a state with P (initial for 'implies'), 2 at a state
+#       without Q at or after it; the loop meets what the phase lacks.
+
+
+def _monitor(fg: FairGraph, leaf: TemporalLeaf):
+    """For a conjunct with a trigger: the phases of an initial state, the
+    phases after a step into a state, the region the loop stays in (None:
+    anywhere) and, per phase, the predicates (0/1 per state) of states the
+    loop must visit."""
+    states = fg.g.states
+    form = leaf.form
+    holds_p = bytearray(map(bool, map(leaf.p, states)))
+    if form in ("eventually", "implies_eventually", "leads_to"):
+        region = _false_at(states, leaf.p if form == "eventually" else leaf.q)
+        trig = region if form == "eventually" else bytearray(map(and_, region, holds_p))
+        untriggered = (0,) if form == "leads_to" else ()  # 'leads_to' may trigger later
+
+        def first(u: int) -> tuple[int, ...]:
+            return ((1,) if trig[u] else ()) + untriggered
+
+        def step(ph: int, v: int) -> tuple[int, ...]:
+            if ph == 1:
+                return (1,) if region[v] else ()
+            return (0, 1) if trig[v] else (0,)
+
+        return first, step, region, {0: [holds_p], 1: []}
+    initial_only = form == "implies_always"
+    fails_q = _false_at(states, leaf.q)
+
+    def after(ph: int, v: int) -> int:
+        if ph == 0 and holds_p[v]:
+            ph = 1
+        return 2 if ph == 1 and fails_q[v] else ph
+
+    def first(u: int) -> tuple[int, ...]:
+        ph = after(0, u)
+        return () if initial_only and ph == 0 else (ph,)  # no P initially: 'implies' holds
+
+    def step(ph: int, v: int) -> tuple[int, ...]:
+        return (after(ph, v),)
+
+    return first, step, None, {0: [holds_p, fails_q], 1: [fails_q], 2: []}
+
+
+def _monitored_lasso(fg: FairGraph, leaf: TemporalLeaf) -> Lasso | None:
+    """A short fair lasso violating a conjunct with a trigger (see above):
+    for the nearest entries (state, phase) of the fair components, the
+    prefix to the entry and a cycle meeting fairness and what the phase
+    lacks; the shortest of them."""
+    g = fg.g
+    st, to, aid = g.start, g.to, g.aid
+    first, step, region, needs = _monitor(fg, leaf)
+    comps = list(fg.fair_components(region if region is not None else bytearray(b"\x01") * len(g), None))
     if not comps:
-        return None
-    prev = _tree(fg, sources, region)
-    order = {u: i for i, u in enumerate(prev)}  # BFS order: nearer first
+        return None  # no fair cycle (inside the region) at all
+    comp_of = {u: i for i, (comp, _) in enumerate(comps) for u in comp}
+    prev: dict[tuple[int, int], tuple[tuple[int, int] | None, int]] = {}
+    todo: deque = deque()
+
+    def visit(node: tuple[int, int], back, a: int) -> None:
+        if node not in prev:
+            prev[node] = (back, a)
+            todo.append(node)
+
+    for u in g.init:
+        for ph in first(u):
+            visit((u, ph), None, -1)
     options = []
-    for comp, req in comps:
-        reached = [u for u in comp if u in order]
-        if reached:
-            entry = min(reached, key=order.__getitem__)
-            options.append((order[entry], entry, comp, req))
-    options.sort(key=lambda o: o[0])
-    return _shortest(fg, [(_tree_path(prev, entry), comp, req) for _, entry, comp, req in options[:CANDIDATES]])
+    tried: set[tuple[int, int]] = set()
+    while todo and len(options) < CANDIDATES:
+        node = todo.popleft()
+        u, ph = node
+        i = comp_of.get(u)
+        if i is not None and (i, ph) not in tried:
+            tried.add((i, ph))
+            comp, req = comps[i]
+            extra = [("nodes", frozenset(w for w in comp if must[w])) for must in needs[ph]]
+            if all(ws for _, ws in extra):
+                options.append((_pair_path(prev, node), comp, req + extra))
+        for k in range(st[u], st[u + 1]):
+            v = to[k]
+            for ph2 in step(ph, v):
+                visit((v, ph2), node, aid[k])
+    return _shortest(fg, options)
+
+
+def _pair_path(prev: dict, node: tuple[int, int]) -> list[tuple[int, int]]:
+    """The path the search found to (state, phase) ``node``: [(state, aid reaching it or -1), ...]."""
+    out = []
+    at: tuple[int, int] | None = node
+    while at is not None:
+        back, a = prev[at]
+        out.append((at[0], a))
+        at = back
+    out.reverse()
+    return out
 
 
 def _lasso_from(fg: FairGraph, pre: list[tuple[int, int]], _unused) -> Lasso:

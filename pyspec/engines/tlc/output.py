@@ -396,7 +396,7 @@ def spec_trace(raw: list[RawStep], sm: SourceMap) -> list[TraceStep]:
         if info is not None:
             process, label, source = info.process, info.label, info.source
             if info.indexed:
-                vi = sm.var(f"pc_{info.process}")
+                vi = sm.var_by_key(f"{info.process}.pc")
                 it = vi.index_type if vi else None
                 self_val = None
                 if "self" in rs.params and it is not None:
@@ -488,7 +488,7 @@ def build_report(out: TlcOutput, *, spec: ir.Spec, spec_path: str, model: str, s
     if outcome in KIND:
         rep.verdict = "violated"
         rep.kind = KIND[outcome]
-        prop = out.property
+        prop = sm.property(out.property)  # TLC's name -> the spec's
         if prop is None:
             # older TLCs do not name the temporal property: the only one checked
             cands = [p for p in properties if _kind_of(spec, p) == ("action" if outcome == "action" else "temporal")]
@@ -510,7 +510,8 @@ def build_report(out: TlcOutput, *, spec: ir.Spec, spec_path: str, model: str, s
         # TLC names the property it was evaluating, but its positions point
         # elsewhere (the action, or the MC module of a constraint)
         named = re.search(r"Evaluating (?:invariant|action property) (\w+) failed", text)
-        prop_span = next((p.span for p in spec.properties if named and p.name == named.group(1)), None)
+        prop_span = next((p.span for p in spec.properties if named and p.name == sm.property(named.group(1))),
+                         None)
         model_ir = next((m for m in spec.models if m.name == model), None)
         if prop_span is not None:
             src = f"{prop_span.file}:{prop_span.line}"
@@ -521,7 +522,7 @@ def build_report(out: TlcOutput, *, spec: ir.Spec, spec_path: str, model: str, s
             text = "evaluating the state constraint: " + re.sub(r"TLC threw an unexpected exception\.\s*", "", text)
         else:
             src = error_source(out, sm)
-        text = _spec_terms(text, sm)
+        text = _spec_terms(sm.spec_words(text), sm)
         if exit_code is not None and exit_code not in (0,) and not text:
             text = f"TLC exited with code {exit_code} ({EXIT_CODES.get(exit_code, 'unknown')})"
         # an error of the spec (TLC evaluated it and failed), not of TLC or
@@ -544,7 +545,7 @@ def build_report(out: TlcOutput, *, spec: ir.Spec, spec_path: str, model: str, s
         rep.kind = {"temporal": "liveness"}.get(k, k)
     if rep.verdict == "violated" and rep.kind == "liveness" and len(out.violated) > 1:
         rep.message = "TLC reports these temporal properties violated by the same behaviour: " + \
-            ", ".join(out.violated)
+            ", ".join(sm.property(n) for n in out.violated)
     steps, loop = ([], None)
     if trace_json:
         steps, loop = raw_trace_from_json(trace_json)

@@ -58,7 +58,9 @@ def plan(spec: ir.Spec, model: ir.Model, prop: str | None = None) -> list[Job]:
             exp = model.deadlock if model.deadlock != "ignore" else "holds"
             return [Job(DEADLOCK, ModelRun([], [], True, [f"expected: deadlock {exp}"]),
                         DEADLOCK if exp == "violated" else None)]
-        kind = "invariant" if prop == TYPEOK else _prop(spec, prop).kind
+        # TypeOK: the generated one, unless the spec has a property of that name
+        own = any(p.name == prop for p in spec.properties)
+        kind = "invariant" if prop == TYPEOK and not own else _prop(spec, prop).kind
         exp = declared.get(prop, "holds")
         run = ModelRun([prop] if kind == "invariant" else [], [] if kind == "invariant" else [prop], False,
                        [f"expected: {prop} {exp}", "deadlock: not checked (--property)"],

@@ -23,6 +23,7 @@ from typing import Any
 from ... import values as V
 from ...ir import nodes as ir
 from ...tla.render import NONE_NAME
+from ...tla.sourcemap import NONE_MV
 
 
 class TlaValueError(ValueError):
@@ -214,7 +215,8 @@ def decode(j: Any, ty: ir.Type, model_values: dict[str, tuple[str, str]] | None 
     """A neutral-form value of spec type ``ty`` -> the spec value (pyspec.values)."""
     mvs = model_values or {}
     if isinstance(ty, (ir.OptionalType, ir.NoneType)):
-        if _mv(j) == NONE_NAME or j == NONE_NAME:
+        name = _mv(j) or (j if isinstance(j, str) else None)
+        if name == NONE_NAME or (name is not None and mvs.get(name) == NONE_MV):
             return V.NONE
         if isinstance(ty, ir.NoneType):
             raise TlaValueError(f"expected none, got {j!r}")

@@ -43,8 +43,8 @@ VARIABLES
 vars == <<cov, gen, spte, vcache, gp_wait, valid_root, vcpu_gfn, writer_n, writer_new_cov, writer_new_gen, pc_vcpu, pc_writer>>
 
 \* Integer semantics of the spec language (Python's, on TLC's 32-bit integers).
-Div_(a_, b_) == IF b_ > 0 THEN a_ \div b_ ELSE Assert(FALSE, "// with a right operand <= 0")
-Pow_(a_, b_) == IF b_ = 0 THEN 1 ELSE IF b_ > 0 THEN a_ ^ b_ ELSE Assert(FALSE, "** with a negative exponent")
+Div_(a, b) == IF b > 0 THEN a \div b ELSE Assert(FALSE, "// with a right operand <= 0")
+Pow_(a, b) == IF b = 0 THEN 1 ELSE IF b > 0 THEN a ^ b ELSE Assert(FALSE, "** with a negative exponent")
 
 \* spec/kvm/base.pyspec:70
 toggle(s, x) == IF x \in s THEN s \ {x} ELSE s \cup {x}
