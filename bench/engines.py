@@ -272,7 +272,7 @@ def run(args) -> int:
         for path in sorted((ROOT / "spec" / "corpus").glob("*.json")):
             entry = json.loads(path.read_text(encoding="utf-8"))
             for r in entry["runs"]:
-                if r["verdict"] == "holds":
+                if r["verdict"] == "holds" and not r.get("embedded_skip"):
                     key = f"spec/corpus/{entry['spec']}:{r['model']}"
                     items.append(key)
                     originals[f"{Path(entry['spec']).stem}.{r['model']}"] = r["distinct"]

@@ -52,6 +52,8 @@ def render() -> str:
         src = e["source"]
         for i, r in enumerate(e["runs"]):
             what = "holds" if r["verdict"] == "holds" else f"{r.get('property') or 'deadlock'} violated"
+            if r.get("embedded_skip"):
+                what += " (TLC only, see the .json)"
             name = f"[{e['name']}](../spec/corpus/{e['spec']})" if i == 0 else ""
             kind = e.get("kind", "").split(";")[0] if i == 0 else ""
             out.append(f"| {name} | {kind} | `{r['model']}` | {what} | {r['distinct']:,} | {r['depth']} | "

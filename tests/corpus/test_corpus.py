@@ -47,6 +47,8 @@ def _runs():
     for e in ENTRIES:
         for run in e["runs"]:
             marks = [pytest.mark.slow] if run["distinct"] > BIG else []
+            if run.get("embedded_skip"):
+                marks.append(pytest.mark.skip(reason=f"{e['name']} {run['model']}: {run['embedded_skip']}"))
             yield pytest.param(e, run, id=f"{e['name']}-{run['model']}", marks=marks)
 
 
