@@ -134,9 +134,12 @@ def test_sigterm_writes_the_checkpoint_as_ctrl_c_does(tmp_path, workers):
     spec = str(ROOT / "spec/kvm/v1.pyspec")
     p = _start(["check", spec, "--model", "big3", "--property", "NoWrapAlias", "--checkpoint", str(ck),
                 "--workers", workers], tmp_path)
-    time.sleep(4)
+    # signal once the search runs (its first progress line, after a few
+    # seconds of search), however slow the start-up on a loaded machine
+    first = p.stderr.readline()
     p.send_signal(signal.SIGTERM)
-    out, err = p.communicate(timeout=120)
+    out, err = p.communicate(timeout=300)
+    err = first + err
     assert p.returncode == 130, err
     assert ck.read_bytes().startswith(b"PYSPEC-CHECKPOINT\n"), err
     assert "Traceback" not in err
@@ -245,10 +248,14 @@ def test_sigkill_while_checkpointing_leaves_a_checkpoint_that_resumes(tmp_path):
     spec = pyspec.load(spec_path)
     full = check(spec, "big", property="NoWrapAlias")
     ck = tmp_path / "ck"
-    for delay in (1.5, 2.0, 2.5):
+    for delay in (0.0, 0.3, 0.6):
         p = subprocess.Popen([sys.executable, "-m", "pyspec", "check", spec_path, "--model", "big", "--property",
                               "NoWrapAlias", "--checkpoint", str(ck), "--checkpoint-every", "0"],
                              cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # kill after the run's first checkpoint (or a previous run's file is
+        # there): start-up takes seconds or minutes depending on the load
+        while not ck.exists() and p.poll() is None:
+            time.sleep(0.05)
         time.sleep(delay)
         p.send_signal(signal.SIGKILL)
         p.wait()
