@@ -100,9 +100,10 @@ class CompiledModel:
         pcs = [sl for sl in self.slots if sl.kind == "pc"]
         self._pc_mask = 0
         self._done_bits = 0
-        # terminated: every process (not action) instance at Done; a spec of
-        # actions alone never terminates (docs/semantics.md)
-        self._never_terminal = not any(not p.is_action for p in spec.processes)
+        # terminated: every process (not action) instance at Done (true of a
+        # spec without processes); a spec of actions alone never terminates
+        # (docs/semantics.md)
+        self._never_terminal = bool(spec.processes) and all(p.is_action for p in spec.processes)
         for sl in pcs:
             if spec.process(sl.process).is_action:
                 continue

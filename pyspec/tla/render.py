@@ -1208,8 +1208,8 @@ class Renderer:
 
     def terminating(self) -> str | None:
         """Every process is done: a stuttering step, so that termination is
-        not a deadlock; None when the spec has no process (actions alone
-        never terminate: docs/semantics.md)."""
+        not a deadlock (a spec without processes stutters); None for a spec
+        of actions alone, which never terminates (docs/semantics.md)."""
         c = self.ctx()
         conds = []
         for p in self.spec.processes:
@@ -1220,7 +1220,9 @@ class Renderer:
                 conds.append(f'{pc} = "Done"')
             else:
                 conds.append(f'(\\A self \\in {self._p(p.index_set, c)} : {pc}[self] = "Done")')
-        return " /\\ ".join(conds + [f"UNCHANGED {self.gen('vars')}"]) if conds else None
+        if not conds and any(p.is_action for p in self.spec.processes):
+            return None
+        return " /\\ ".join(conds + [f"UNCHANGED {self.gen('vars')}"])
 
     def fairness_items(self) -> list[str]:
         out = []

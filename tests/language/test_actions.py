@@ -221,3 +221,12 @@ def test_old_action_property_message_is_located(tmp_path, capsys):
     assert main(["lint", str(p)]) == 2
     err = capsys.readouterr().err
     assert f"{p}:6:1: error: 'action Grows:' declares an action" in err
+
+
+def test_a_spec_without_processes_or_actions_stutters():
+    """Every process is done when there is none: no deadlock, and the
+    export's Next is Terminating (an empty Next does not parse)."""
+    text = "spec NoProc\nvar x: int = 0\ninvariant Zero: x == 0\nmodel m:\n    check Zero\n"
+    assert check(load(text), "m", property="deadlock").verdict == "ok"
+    module, _, _ = render_module(load(text))
+    assert "Terminating == UNCHANGED vars" in module and "    \\/ Terminating" in module
