@@ -17,8 +17,7 @@ import lark
 from .. import names as naming
 from ..diagnostics import Diagnostics, Span
 from ..ir import nodes as ir
-from ..ir import walk
-from ..ir import temporal
+from ..ir import temporal, walk
 from ..ir.nodes import (
     ANY,
     BOOL,
@@ -2426,7 +2425,7 @@ class Checker:
         raise Bail
 
     def _warn_unused(self) -> None:
-        for name, (_, _, path, span) in self.macros.items():
+        for name, (_, _, _, span) in self.macros.items():
             if "m:" + name not in self.used:
                 self.warn(f"macro '{name}' is never called (its body is checked where it is called)", span)
         for v in self.vars.values():

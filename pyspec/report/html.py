@@ -53,8 +53,8 @@ from .text import (
     meets_expectation,
     params_text,
     process_title,
-    step_title,
     render_trace,
+    step_title,
     trace_changes,
 )
 
