@@ -45,6 +45,10 @@ LIST_BITS = 14
 #: Leaf codecs with at most this many values encode through a prefilled dict.
 ENC_TABLE_LIMIT = 1 << 14
 DEFAULT_SEQ_SEED = 3
+#: Width of an interned value's code: 2**32 distinct values of one type are
+#: more than memory holds, so the table never overflows in practice (and a
+#: run that gets there stops with an error, never a wrong answer).
+INTERN_BITS = 32
 
 
 class Codec:
@@ -378,6 +382,70 @@ class VariantCodec(Codec):
         return sorted(out, key=sort_key)
 
 
+class InternCodes(dict):
+    """value -> code of an :class:`InternCodec`; a miss numbers the value."""
+
+    __slots__ = ("codec",)
+
+    def __missing__(self, v: Any) -> int:
+        c = self.codec.add(v)
+        if c is None:
+            raise KeyError(v)
+        return c
+
+
+class InternCodec(Codec):
+    """Values of a type too large for a packed field (a set of records, a
+    map over a large key domain): numbered in the order they are first met
+    (hash-consing), so that the field holds a fixed-width code and a state
+    stays a tuple of small codes, never a serialised value.
+
+    The numbering depends on the order of the search, so it is the same in
+    every run of one process but not across processes: a checkpoint carries
+    the tables (:meth:`export_values`), and the parallel search does not
+    use interning codecs (see :mod:`pyspec.engines.embedded.parallel`).
+    One table serves every slot of the same type (:class:`Domains`), so a
+    value copied from one slot to another keeps its code."""
+
+    closed = True
+    count = None
+    width = INTERN_BITS
+
+    def __init__(self, kind: str, type_key: str):
+        self.kind = kind  # "set" | "map"
+        self.type_key = type_key
+        self.values: list = []
+        self.codes = InternCodes()
+        self.codes.codec = self
+
+    def _admissible(self, v: Any) -> bool:
+        if self.kind == "set":
+            return type(v) is frozenset
+        return isinstance(v, FMap) and not isinstance(v, Record)
+
+    def add(self, v: Any) -> int | None:
+        if not self._admissible(v):
+            return None
+        c = len(self.values)
+        if c >> INTERN_BITS:
+            raise OverflowError(f"more than 2**{INTERN_BITS} distinct values of type {self.type_key}")
+        self.values.append(v)
+        self.codes[v] = c
+        return c
+
+    def enc(self, v):
+        c = self.codes.get(v)
+        if c is None:
+            c = self.add(v)
+        return c
+
+    def dec(self, c):
+        return self.values[c]
+
+    def all_values(self):  # pragma: no cover - count is None: never enumerated
+        return sorted(self.values, key=sort_key)
+
+
 class SeqCodec(Codec):
     """A sequence of at most ``maxlen`` elements: length, then the elements."""
 
@@ -436,6 +504,14 @@ class Domains:
     int_bounds: Callable[[ir.IntType], tuple[int, int] | None]  # evaluated declared range
     int_seeds: dict = field(default_factory=dict)  # (group, path) -> (lo, hi)
     seq_seeds: dict = field(default_factory=dict)  # (group, path) -> maxlen
+    interns: dict = field(default_factory=dict)  # type key -> InternCodec (one table per type)
+
+    def intern(self, kind: str, ty: ir.Type) -> InternCodec:
+        key = repr(ty)
+        c = self.interns.get(key)
+        if c is None:
+            c = self.interns[key] = InternCodec(kind, key)
+        return c
 
 
 def build_codec(ty: ir.Type, dom: Domains, group: str, path: tuple = ()) -> Codec:
@@ -469,7 +545,9 @@ def build_codec(ty: ir.Type, dom: Domains, group: str, path: tuple = ()) -> Code
         elem = build_codec(ty.elem, dom, group, path + ("e",))
         if elem.count is not None and 0 < elem.count <= SET_LIMIT:
             return SetCodec(elem)
-        return UnitCodec(frozenset(), closed=False)
+        if elem.count == 0 and elem.closed:
+            return UnitCodec(frozenset(), closed=True)
+        return dom.intern("set", ty)
     if isinstance(ty, ir.MapType):
         if isinstance(ty.key, ir.AnyType):
             return UnitCodec(FMap(), closed=False)
@@ -477,7 +555,9 @@ def build_codec(ty: ir.Type, dom: Domains, group: str, path: tuple = ()) -> Code
         val = build_codec(ty.value, dom, group, path + ("v",))
         if key.count is not None and 0 < key.count <= KEY_LIMIT:
             return MapCodec(key, val)
-        return UnitCodec(FMap(), closed=False)
+        if key.count == 0 and key.closed:
+            return UnitCodec(FMap(), closed=True)
+        return dom.intern("map", ty)
     if isinstance(ty, ir.RecordType):
         names = [n for n, _ in ty.fields]
         parts = [build_codec(t, dom, group, path + ("f", n)) for n, t in ty.fields]
@@ -590,6 +670,10 @@ class Slot:
         self.mask = (1 << self.width) - 1
         self.D.slot = self
         self.E.slot = self
+        if isinstance(self.codec, InternCodec):
+            # the field is the code: decode and encode are the table itself
+            self.D = self.codec.values  # type: ignore[assignment]
+            self.E = self.codec.codes  # type: ignore[assignment]
 
     def fast_tables(self) -> tuple[Any, Any]:
         """(decode, encode) tables for generated code: a list indexed by the
@@ -597,6 +681,8 @@ class Slot:
         up front; None for fields no value has), else the decode memo; a
         plain dict of every representable value when the codec's domain is
         small (a miss, KeyError, means an escaped value), else the memo."""
+        if isinstance(self.codec, InternCodec):
+            return self.codec.values, self.codec.codes
         if self.width <= LIST_BITS:
             dec = []
             for f in range(1 << self.width):
@@ -748,6 +834,35 @@ class _SetMemo(dict):
         return c
 
 
+def _interns_of(codecs: list[Codec]) -> list[InternCodec]:
+    """The distinct interning codecs among ``codecs`` and their parts, in
+    the order first met (the layout's order: deterministic)."""
+    out: list[InternCodec] = []
+    seen: set[int] = set()
+
+    def walk(c: Codec) -> None:
+        if isinstance(c, InternCodec):
+            if id(c) not in seen:
+                seen.add(id(c))
+                out.append(c)
+        elif isinstance(c, OptionalCodec):
+            walk(c.inner)
+        elif isinstance(c, MapCodec):
+            walk(c.value)
+        elif isinstance(c, ProductCodec):
+            for p in c.parts:
+                walk(p)
+        elif isinstance(c, VariantCodec):
+            for _, _, pc in c.cases:
+                walk(pc)
+        elif isinstance(c, SeqCodec):
+            walk(c.elem)
+
+    for c in codecs:
+        walk(c)
+    return out
+
+
 class Layout:
     """The slots of a model and how they pack into one int."""
 
@@ -760,6 +875,7 @@ class Layout:
         self.bits = off
         self.fixed_mask = (1 << off) - 1
         self.escapable = any(s.escapable for s in slots)
+        self.interns = _interns_of([sl.codec for sl in slots])
         self._tail_cache: dict[int, dict[int, Any]] = {}
         for sl in slots:
             sl.make_encoder()

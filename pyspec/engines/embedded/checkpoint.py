@@ -14,7 +14,10 @@ The file holds data only, never code (no pickle: loading a crafted file
 must not run anything): a magic line, the length of a JSON header, the
 header (format, the model's fingerprint, counters, level boundaries,
 violations), then the states' words and the parent links as raw
-little-endian arrays whose lengths the header gives.  It is written to a
+little-endian arrays whose lengths the header gives, then the tables of
+interned values (:class:`pyspec.compile.layout.InternCodec`: a state's
+codes mean nothing without them), values in the serialised form of
+:func:`pyspec.compile.runtime.ser`.  It is written to a
 temporary file and renamed, so that an interruption while writing leaves
 the previous checkpoint intact, and tagged with a fingerprint of the
 model's layout: a checkpoint can only resume the same model compiled the
@@ -30,10 +33,11 @@ import struct
 from dataclasses import dataclass
 
 from ...compile import CompiledModel
+from ...compile.runtime import _get_uvarint, _put_uvarint, deser, ser
 from ...files import write_atomic
 from .store import StateStore
 
-FORMAT = 3  # 1: states as variable-width bytes and a Python set; 2: a pickle
+FORMAT = 4  # 1: states as variable-width bytes and a Python set; 2: a pickle; 3: no interned tables
 MAGIC = b"PYSPEC-CHECKPOINT\n"
 #: A header larger than this is not a checkpoint's (it holds counters and
 #: the level boundaries only).
@@ -77,12 +81,14 @@ def write_checkpoint(path: str, model: CompiledModel, states: bytes, ncols: int,
     """Write a checkpoint from its parts: ``states`` as ``ncols``
     little-endian 64-bit words each, ``parents`` as little-endian 32-bit
     indexes (the workers of :mod:`.parallel` merge their stores into these)."""
+    interns = intern_tables_bytes(model)
     header = {
         "format": FORMAT,
         "model": model_fingerprint(model),
         "words": ncols,  # 64-bit little-endian words per state
         "states_bytes": len(states),
         "parents_bytes": len(parents),
+        "interns_bytes": len(interns),
         "level_ends": [int(x) for x in level_ends],
         "cursor": int(cursor),
         "generated": int(generated),
@@ -93,11 +99,43 @@ def write_checkpoint(path: str, model: CompiledModel, states: bytes, ncols: int,
     head = json.dumps(header, separators=(",", ":")).encode("utf-8")
     # atomically (a kill leaves the previous checkpoint), temporary files of
     # killed writes removed (pyspec.files)
-    write_atomic(path, [MAGIC + struct.pack("<Q", len(head)) + head, states, parents], parents=True)
+    write_atomic(path, [MAGIC + struct.pack("<Q", len(head)) + head, states, parents, interns], parents=True)
 
 
 class CheckpointError(Exception):
     pass
+
+
+def intern_tables_bytes(model: CompiledModel) -> bytes:
+    """The model's interned values, table by table in layout order: a count,
+    then each value serialised."""
+    out = bytearray()
+    for codec in model.layout.interns:
+        _put_uvarint(out, len(codec.values))
+        for v in codec.values:
+            ser(v, out)
+    return bytes(out)
+
+
+def restore_intern_tables(model: CompiledModel, blob: bytes) -> None:
+    """Number the interned values as the checkpoint's run did.  The model
+    was compiled the same way (the fingerprint says so), so what it has
+    numbered already is a prefix of the checkpoint's tables."""
+    pos = 0
+    for codec in model.layout.interns:
+        n, pos = _get_uvarint(blob, pos)
+        values = []
+        for _ in range(n):
+            v, pos = deser(blob, pos)
+            values.append(v)
+        have = codec.values
+        if n < len(have) or values[:len(have)] != have:
+            raise ValueError("interned tables differ")
+        for v in values[len(have):]:
+            if codec.add(v) is None:
+                raise ValueError("interned value of the wrong kind")
+    if pos != len(blob):
+        raise ValueError("trailing bytes")
 
 
 def read_checkpoint(path: str, model: CompiledModel) -> dict:
@@ -132,12 +170,13 @@ def read_checkpoint(path: str, model: CompiledModel) -> dict:
     if data.get("model") != model_fingerprint(model):
         raise CheckpointError(f"{path}: the checkpoint was written for another model (or another version of it)")
     try:
-        ints = [data[k] for k in ("words", "states_bytes", "parents_bytes", "cursor", "generated", "depth")]
+        ints = [data[k] for k in ("words", "states_bytes", "parents_bytes", "cursor", "generated", "depth",
+                                  "interns_bytes")]
         ok = all(type(x) is int and x >= 0 for x in ints) and isinstance(data["seconds"], (int, float))
         ends = data["level_ends"]
         ok = ok and isinstance(ends, list) and all(type(x) is int and x >= 0 for x in ends)
-        words, n_states, n_parents = ints[0], ints[1], ints[2]
-        ok = ok and words >= 1 and at + n_states + n_parents == len(blob)
+        words, n_states, n_parents, n_interns = ints[0], ints[1], ints[2], ints[6]
+        ok = ok and words >= 1 and at + n_states + n_parents + n_interns == len(blob)
         count = n_states // (8 * words) if ok else 0
         ok = ok and n_states == count * 8 * words and n_parents == count * 4
         violations = {}
@@ -154,12 +193,17 @@ def read_checkpoint(path: str, model: CompiledModel) -> dict:
     if not ends:
         raise CheckpointError(f"{path}: the checkpoint was written before the initial states were stored")
     data["states"] = blob[at:at + n_states]
-    data["parents"] = blob[at + n_states:]
+    data["parents"] = blob[at + n_states:at + n_states + n_parents]
+    data["interns"] = blob[at + n_states + n_parents:]
     data["violations"] = violations
     return data
 
 
 def load_checkpoint(path: str, model: CompiledModel) -> Checkpoint:
     data = read_checkpoint(path, model)
+    try:
+        restore_intern_tables(model, data["interns"])
+    except (ValueError, IndexError, UnicodeDecodeError, TypeError, OverflowError):
+        raise CheckpointError(f"{path}: not a checkpoint (written by --checkpoint)") from None
     store = StateStore.from_words(data["states"], data["words"], data["parents"], data["level_ends"])
     return Checkpoint(store, data["cursor"], data["generated"], data["depth"], data["seconds"], data["violations"])

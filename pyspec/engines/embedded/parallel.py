@@ -545,6 +545,12 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
     (then the run stops as the one-process search does, with its
     checkpoint and counterexamples); a second one stops them at once.
     """
+    if model.layout.interns:
+        # interned codes are numbered per process: workers would not agree
+        # on them (pyspec.compile.layout.InternCodec); one process searches
+        from .bfs import explore
+
+        return explore(model, opts)
     t0 = time.monotonic()
     partition = choose_partition(model, n)
     resume = None

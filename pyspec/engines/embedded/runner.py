@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 import time
 from dataclasses import dataclass
 
@@ -82,8 +83,19 @@ def _symmetry(cm: CompiledModel):
     return Symmetry(cm).canonical
 
 
+_NOTED: set[int] = set()
+
+
 def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> ExploreResult:
-    if settings.workers and settings.workers > 1:
+    if settings.workers and settings.workers > 1 and cm.layout.interns:
+        # Interned codes are numbered per process (pyspec.compile.layout.
+        # InternCodec): workers would not agree on them.
+        if id(cm) not in _NOTED:
+            _NOTED.add(id(cm))
+            print(f"note: {cm.spec.name}.{cm.model.name}: --workers {settings.workers} ignored: the model interns "
+                  "compound values (sets of records, maps over large domains), which the parallel search "
+                  "does not support yet; searching with one process", file=sys.stderr)
+    elif settings.workers and settings.workers > 1:
         from .parallel import explore_parallel
 
         return explore_parallel(cm, opts, settings.workers)

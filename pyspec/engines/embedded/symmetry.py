@@ -16,6 +16,16 @@ extracted once, and each permutation maps it through a per-(permutation,
 slot) memo table to the field of the slot it moves to; slots whose type
 mentions no permuted sort are copied with one mask.  States with escaped
 values (see :mod:`pyspec.compile.layout`) take a value-level path.
+
+A slot holding an *interned* value (a set of records, a map over a large
+domain: a code numbered in the order met, see
+:class:`pyspec.compile.layout.InternCodec`) is compared last: the
+representative is the image least in the other slots, ties broken by the
+interned codes.  So only the images that tie on every other slot have
+their interned values permuted (element by element, through a memo per
+permutation) and numbered; a memo per (permutation, code) would grow with
+the number of permutations times the number of distinct values, so the
+images of codes are memoised in bounded tables only.
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...compile import CompiledModel
+from ...compile.layout import InternCodec
 from ...compile.runtime import fmap_own, rec_own
 from ...ir import nodes as ir
 from ...values import NONE
@@ -77,6 +88,33 @@ def _mentions(ty: ir.Type, sorts: set[str]) -> bool:
 
 
 CHUNK_BITS = 20
+#: entries of a (permutation, interned slot) image memo before it is cleared
+IMAGE_MEMO_LIMIT = 1 << 16
+
+
+class _ElemMap(dict):
+    """element -> its image under one permutation (a memo)."""
+
+    __slots__ = ("ty", "perm")
+
+    def __missing__(self, x: Any) -> Any:
+        y = permute_value(x, self.ty, self.perm)
+        self[x] = y
+        return y
+
+
+def _interned_image(ty: ir.Type, perm: dict) -> Callable[[Any], Any]:
+    """The permutation ``perm`` of values of type ``ty`` (a set or a map),
+    through element memos."""
+    if isinstance(ty, ir.SetType):
+        em = _ElemMap()
+        em.ty, em.perm = ty.elem, perm
+        get = em.__getitem__
+        return lambda v: frozenset(map(get, v))
+    km, vm = _ElemMap(), _ElemMap()
+    km.ty, km.perm = ty.key, perm
+    vm.ty, vm.perm = ty.value, perm
+    return lambda v: fmap_own({km[k]: vm[x] for k, x in v._d.items()})
 
 
 class _FieldMap(dict):
@@ -147,9 +185,13 @@ class Symmetry:
         if not self.perms:
             return lambda s: s
         moved = set()
+        interned = []  # slots compared last (module docstring)
         for sl in slots:
             if _mentions(sl.type, self.sorts) or any(self._slot_target(sl, p) != sl.index for p in self.perms):
-                moved.add(sl.index)
+                if isinstance(sl.codec, InternCodec):
+                    interned.append(sl)
+                else:
+                    moved.add(sl.index)
         # chunks: runs of consecutive slots (unmoved ones between moved ones
         # included) of at most CHUNK_BITS bits, each starting and ending with
         # a moved slot; unmoved slots outside every chunk are copied by mask
@@ -178,9 +220,17 @@ class Symmetry:
         for ch in chunks:
             for sl in ch:
                 keep_mask &= ~(sl.mask << sl.off)
+        imask = 0
+        for sl in interned:
+            imask |= sl.mask << sl.off
+        keep_mask &= ~imask
         self.chunks = chunks
+        self.interned = interned
         self.tables = [[{} for _ in chunks] for _ in self.perms]
-        ns: dict[str, Any] = {"_slow": self._slow, "_fill": self._fill}
+        # per permutation: (code field offset, mask, target offset, image memo, image function) per interned slot
+        self.itables = [[(sl.off, sl.mask, self.model.slots[self._slot_target(sl, p)].off, {},
+                          _interned_image(sl.type, p), sl.codec) for sl in interned] for p in self.perms]
+        ns: dict[str, Any] = {"_slow": self._slow, "_fill": self._fill, "_ties": self._ties}
         lines = ["def _canon(s):"]
         if layout.escapable:
             lines.append(f"    if s >> {layout.bits}: return _slow(s)")
@@ -189,7 +239,11 @@ class Symmetry:
             mask = (1 << sum(x.width for x in ch)) - 1
             lines.append(f"    c{ci} = s >> {off} & {mask}" if off else f"    c{ci} = s & {mask}")
         lines.append(f"    base = s & {keep_mask}")
-        lines.append("    best = s")
+        if interned:
+            lines.append(f"    best = s & {~imask}")
+            lines.append("    tied = [-1]")  # -1: the identity
+        else:
+            lines.append("    best = s")
         for pi in range(len(self.perms)):
             parts = ["base"]
             for ci in range(len(chunks)):
@@ -203,12 +257,42 @@ class Symmetry:
             lines.append("    except KeyError:")
             lines.append(f"        _fill({pi}, ({args},))")
             lines.append(f"        t = {expr}")
-            lines.append("    if t < best: best = t")
-        lines.append("    return best")
+            if interned:
+                lines.append(f"    if t < best: best = t; tied = [{pi}]")
+                lines.append(f"    elif t == best: tied.append({pi})")
+            else:
+                lines.append("    if t < best: best = t")
+        if interned:
+            lines.append("    if len(tied) == 1 and tied[0] < 0: return s")
+            lines.append("    return _ties(s, best, tied)")
+        else:
+            lines.append("    return best")
         src = "\n".join(lines) + "\n"
         self.source = src
         exec(compile(src, "<pyspec symmetry>", "exec"), ns)  # generated source
         return ns["_canon"]
+
+    def _ties(self, s: int, best: int, tied: list) -> int:
+        """Among the permutations whose images are least (``best``) in the
+        slots other than the interned ones (``tied``; -1 is the identity),
+        the image least in the interned codes."""
+        cands = []
+        for pi in tied:
+            if pi < 0:
+                cands.append(s)
+                continue
+            t = best
+            for off, mask, dst_off, memo, image, codec in self.itables[pi]:
+                c = s >> off & mask
+                ic = memo.get(c)
+                if ic is None:
+                    ic = codec.codes[image(codec.values[c])]
+                    if len(memo) >= IMAGE_MEMO_LIMIT:
+                        memo.clear()
+                    memo[c] = ic
+                t |= ic << dst_off
+            cands.append(t)
+        return min(cands)
 
     def _fill(self, pi: int, values: tuple) -> None:
         """Compute the missing table entries of permutation ``pi``."""

@@ -1,0 +1,114 @@
+"""Interned values (pyspec.compile.layout.InternCodec): a set of records, a
+map over a large key domain or a set of sets is numbered in the order met,
+so a state is a few fixed-width codes and never a serialised tail.  The
+numbering is per process: checkpoints carry the tables, the parallel search
+falls back to one process, and symmetry compares interned codes last.
+Counts are checked against the naive reference interpreter (value level,
+orbits computed here) and against TLC when TLA2TOOLS_JAR is set."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from engine_util import InterruptAfter, load
+from refinterp import Reference
+from tlc_direct import jar_path, run_tlc
+
+from pyspec.compile import compile_model
+from pyspec.compile.layout import InternCodec
+from pyspec.engines.embedded import check
+from pyspec.engines.embedded.bfs import Options, explore
+from pyspec.engines.embedded.checkpoint import CheckpointError, load_checkpoint
+from pyspec.values import FMap, ModelValue, Record, sort_key
+
+#: distinct states of each model of interned.pyspec (TLC's counts)
+COUNTS = {"plain": 19_262, "nosym": 3_183, "sym": 551}
+
+
+def test_large_values_are_interned_and_states_have_no_tail():
+    cm = compile_model(load("interned"), "plain")
+    kinds = {(sl.key, type(sl.codec).__name__) for sl in cm.slots}
+    for key in ("msgs", "table", "groups", "node.seen"):
+        assert (key, "InternCodec") in kinds
+    # one table per type: every instance's `seen` shares msgs' table
+    seen_codecs = {id(sl.codec) for sl in cm.slots if sl.key in ("msgs", "node.seen")}
+    assert len(seen_codecs) == 1
+    res = explore(cm, Options(invariants=["Bounded"]))
+    assert res.complete and res.distinct == COUNTS["plain"]
+    assert all(s >> cm.layout.bits == 0 for s in res.store.states())
+
+
+def test_reachable_values_match_the_reference_interpreter():
+    spec = load("interned")
+    cm = compile_model(spec, "nosym")
+    res = explore(cm, Options())
+    mine = {tuple(sorted(cm.to_values(s).items())) for s in res.store.states()}
+    ref = Reference(spec, "nosym").reachable()
+    assert len(mine) == len(ref) == COUNTS["nosym"]
+    assert {tuple(sorted(dict(r).items())) for r in ref} == mine
+
+
+def _rename(v, m):
+    """``v`` with model values renamed by ``m`` (value level, independent of the engine)."""
+    if isinstance(v, ModelValue):
+        return m.get(v, v)
+    if isinstance(v, frozenset):
+        return frozenset(_rename(x, m) for x in v)
+    if isinstance(v, tuple):
+        return tuple(_rename(x, m) for x in v)
+    if isinstance(v, Record):
+        return Record({k: _rename(x, m) for k, x in v.items()})
+    if isinstance(v, FMap):
+        return FMap({_rename(k, m): _rename(x, m) for k, x in v.items()})
+    return v
+
+
+def test_symmetry_counts_the_orbits_of_the_reference_states():
+    spec = load("interned")
+    ref_states = Reference(spec, "nosym").reachable()
+    nodes = sorted({x for st in ref_states for k, v in st if k == "node.pc" for x in v}, key=sort_key)
+    perms = [dict(zip(nodes, p)) for p in itertools.permutations(nodes)]
+    orbits = {min((sort_key(_rename(st, p)) for p in perms)) for st in ref_states}
+    res = check(spec, "sym")
+    assert res.verdict == "ok"
+    assert res.distinct_states == len(orbits) == COUNTS["sym"]
+
+
+def test_recover_restores_the_tables_in_a_fresh_process(tmp_path):
+    full = explore(compile_model(load("interned"), "plain"), Options(invariants=["SeenOwn"]))
+    cp = tmp_path / "run.ckpt"
+    part = explore(compile_model(load("interned"), "plain"),
+                   Options(invariants=["SeenOwn"], checkpoint=str(cp), checkpoint_every=0,
+                           progress=InterruptAfter(2)))
+    assert part.stopped == "interrupted" and part.distinct < full.distinct
+    fresh = compile_model(load("interned"), "plain")  # tables hold only what compiling numbered
+    before = [len(c.values) for c in fresh.layout.interns]
+    resumed = explore(fresh, Options(invariants=["SeenOwn"], recover=str(cp)))
+    assert resumed.complete and resumed.distinct == full.distinct == COUNTS["plain"]
+    assert [len(c.values) for c in fresh.layout.interns] > before
+    assert [fresh.to_values(s) for s in resumed.store.states()[:2000]] == \
+        [fresh.to_values(s) for s in full.store.states()[:2000]]
+
+
+def test_a_checkpoint_with_damaged_tables_is_refused(tmp_path):
+    cp = tmp_path / "run.ckpt"
+    explore(compile_model(load("interned"), "plain"),
+            Options(checkpoint=str(cp), checkpoint_every=0, progress=InterruptAfter(2)))
+    blob = cp.read_bytes()
+    cp.write_bytes(blob[:-3] + b"\xff\xff\xff")  # the last interned value
+    with pytest.raises(CheckpointError):
+        load_checkpoint(str(cp), compile_model(load("interned"), "plain"))
+
+
+def test_workers_fall_back_to_one_process_with_a_note(capsys):
+    res = check(load("interned"), "plain", workers=2)
+    assert res.verdict == "ok" and res.distinct_states == COUNTS["plain"]
+    assert "--workers 2 ignored" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(jar_path() is None, reason="TLC: TLA2TOOLS_JAR is not set")
+@pytest.mark.parametrize("model", sorted(COUNTS))
+def test_tlc_agrees(model):
+    r = run_tlc(load("interned"), model)
+    assert (r.verdict, r.distinct) == ("ok", COUNTS[model])
