@@ -208,13 +208,13 @@ def sort_key(v: Any):
     if t is EnumValue:
         return (4, v.enum, v.name)
     if t is frozenset:
-        return (5, len(v), tuple(sorted(sort_key(x) for x in v)))
+        return (5, len(v), tuple(sorted([sort_key(x) for x in v])))
     if t is tuple:
-        return (6, len(v), tuple(sort_key(x) for x in v))
+        return (6, len(v), tuple([sort_key(x) for x in v]))
     if t is Record:
-        return (8, tuple((k, sort_key(x)) for k, x in v.items()))
+        return (8, tuple([(k, sort_key(x)) for k, x in v._d.items()]))
     if isinstance(v, FMap):
-        return (7, tuple(sorted((sort_key(k), sort_key(x)) for k, x in v.items())))
+        return (7, tuple(sorted([(sort_key(k), sort_key(x)) for k, x in v._d.items()])))
     raise TypeError(f"not a spec value: {v!r}")
 
 

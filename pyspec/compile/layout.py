@@ -769,8 +769,12 @@ class _EncoderGen:
         if isinstance(codec, MapCodec):
             d = self.tmp()
             out.append(f"{ind}{d} = {x}._d")
-            out.append(f"{ind}if len({d}) != {len(codec.keys)}: raise KeyError")
-            parts = []
+            # a map may lack keys of the codec's domain (digit 0): count the
+            # keys found, so that a key outside the domain is noticed
+            n = self.tmp()
+            out.append(f"{ind}{r} = 0")
+            out.append(f"{ind}{n} = 0")
+            self.ns["_MISS"] = _MISS
             for i, k in enumerate(codec.keys):
                 v = self.tmp()
                 if type(k) in (int, str, bool):
@@ -778,12 +782,14 @@ class _EncoderGen:
                 else:
                     ksrc = f"_K{len(self.ns)}"
                     self.ns[ksrc] = k
-                out.append(f"{ind}{v} = {d}[{ksrc}]")
-                out.extend(self.code(codec.value, v, ind))
+                out.append(f"{ind}{v} = {d}.get({ksrc}, _MISS)")
+                out.append(f"{ind}if {v} is not _MISS:")
+                out.extend(self.code(codec.value, v, ind + "    "))
                 c = self.last
                 sh = i * codec.dw
-                parts.append(f"((({c} << 1) | 1) << {sh})" if sh else f"(({c} << 1) | 1)")
-            out.append(f"{ind}{r} = {' | '.join(parts) if parts else '0'}")
+                out.append(f"{ind}    {r} |= ((({c} << 1) | 1) << {sh})" if sh else f"{ind}    {r} |= (({c} << 1) | 1)")
+                out.append(f"{ind}    {n} += 1")
+            out.append(f"{ind}if {n} != len({d}): raise KeyError")
         elif isinstance(codec, ProductCodec):
             parts = []
             if codec.names is not None:
@@ -817,6 +823,10 @@ class _EncoderGen:
             out.append(f"{ind}if {r} is None: raise KeyError")
         self.last = r
         return out
+
+
+#: a key absent from a map (generated encoders)
+_MISS = object()
 
 
 class _SetMemo(dict):

@@ -377,9 +377,24 @@ def _is_int(v: Any) -> bool:
     return type(v) is int
 
 
-def sorted_elems(s) -> list:
+#: frozenset -> its elements in canonical order (a set held in a state is
+#: the same object at every decode, so its order is computed once); cleared
+#: when this large
+SORTED_MEMO_LIMIT = 1 << 16
+_sorted_memo: dict = {}
+
+
+def sorted_elems(s) -> tuple | list:
     """The elements of a set in the canonical value order (deterministic
-    iteration for ``any`` and ``choose``)."""
+    iteration for ``any`` and ``choose``; callers only iterate)."""
+    if type(s) is frozenset:
+        r = _sorted_memo.get(s)
+        if r is None:
+            r = tuple(sorted(s) if all(type(x) is int for x in s) else sorted(s, key=sort_key))
+            if len(_sorted_memo) >= SORTED_MEMO_LIMIT:
+                _sorted_memo.clear()
+            _sorted_memo[s] = r
+        return r
     try:
         if all(type(x) is int for x in s):
             return sorted(s)

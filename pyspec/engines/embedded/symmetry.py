@@ -87,48 +87,95 @@ def _mentions(ty: ir.Type, sorts: set[str]) -> bool:
     return False
 
 
+#: entries of a memo of permuted values before it is cleared
+VALUE_MEMO_LIMIT = 1 << 16
+
+
+class Permuter:
+    """One permutation, as a function per type (``fn(ty)``): parts whose
+    type mentions no permuted sort are kept as they are, and compound values
+    are memoised (a state's records and sets recur from state to state)."""
+
+    def __init__(self, perm: dict[str, dict]):
+        self.perm = perm
+        self.sorts = set(perm)
+        self._fns: dict[int, tuple] = {}  # id(type) -> (type, function): the type is kept alive
+
+    def fn(self, ty: ir.Type | None) -> Callable[[Any], Any]:
+        hit = self._fns.get(id(ty))
+        if hit is None:
+            hit = self._fns[id(ty)] = (ty, self._make(ty))
+        return hit[1]
+
+    @staticmethod
+    def _memo(f: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        memo: dict = {}
+
+        def g(v):
+            r = memo.get(v)
+            if r is None:
+                r = f(v)
+                if len(memo) >= VALUE_MEMO_LIMIT:
+                    memo.clear()
+                memo[v] = r
+            return r
+
+        return g
+
+    def _make(self, ty: ir.Type | None) -> Callable[[Any], Any]:
+        if ty is None or not _mentions(ty, self.sorts):
+            return _identity
+        perm = self.perm
+        if isinstance(ty, ir.SortType):
+            m = perm[ty.name]
+            return lambda v: m.get(v, v)
+        if isinstance(ty, ir.OptionalType):
+            inner = self.fn(ty.inner)
+            return lambda v: v if v is NONE else inner(v)
+        if isinstance(ty, ir.SetType):
+            e = self.fn(ty.elem)
+            return self._memo(lambda v: frozenset(map(e, v)))
+        if isinstance(ty, ir.SeqType):
+            e = self.fn(ty.elem)
+            return self._memo(lambda v: tuple(map(e, v)))
+        if isinstance(ty, ir.TupleType):
+            fs = [self.fn(t) for t in ty.elems]
+            return self._memo(lambda v: tuple([f(x) for f, x in zip(fs, v)]))
+        if isinstance(ty, ir.RecordType):
+            ft = {n: self.fn(t) for n, t in ty.fields}
+            return self._memo(lambda v: rec_own({k: ft.get(k, _identity)(x) for k, x in v._d.items()}))
+        if isinstance(ty, ir.VariantType):
+            cases = {tag: {n: self.fn(t) for n, t in fields} for tag, fields in ty.cases}
+
+            def variant(v):
+                ft = cases.get(v._d.get("tag"), {})
+                return rec_own({k: ft.get(k, _identity)(x) for k, x in v._d.items()})
+
+            return self._memo(variant)
+        if isinstance(ty, ir.MapType):
+            kf, vf = self.fn(ty.key), self.fn(ty.value)
+            return self._memo(lambda v: fmap_own({kf(k): vf(x) for k, x in v._d.items()}))
+        return lambda v: permute_value(v, ty, perm)
+
+
+def _identity(v: Any) -> Any:
+    return v
+
+
 CHUNK_BITS = 20
 #: entries of a (permutation, interned slot) image memo before it is cleared
 IMAGE_MEMO_LIMIT = 1 << 16
 
 
-class _ElemMap(dict):
-    """element -> its image under one permutation (a memo)."""
-
-    __slots__ = ("ty", "perm")
-
-    def __missing__(self, x: Any) -> Any:
-        y = permute_value(x, self.ty, self.perm)
-        self[x] = y
-        return y
-
-
-def _interned_image(ty: ir.Type, perm: dict) -> Callable[[Any], Any]:
-    """The permutation ``perm`` of values of type ``ty`` (a set or a map),
-    through element memos."""
+def _interned_image(ty: ir.Type, permuter: Permuter) -> Callable[[Any], Any]:
+    """The permutation of values of type ``ty`` (a set or a map), element by
+    element through the permuter's memos, without memoising whole values
+    (there are as many as states)."""
     if isinstance(ty, ir.SetType):
-        em = _ElemMap()
-        em.ty, em.perm = ty.elem, perm
-        get = em.__getitem__
-        return lambda v: frozenset(map(get, v))
-    km, vm = _ElemMap(), _ElemMap()
-    km.ty, km.perm = ty.key, perm
-    vm.ty, vm.perm = ty.value, perm
-    return lambda v: fmap_own({km[k]: vm[x] for k, x in v._d.items()})
-
-
-class _FieldMap(dict):
-    """field of slot ``src`` -> field of slot ``dst`` under one permutation."""
-
-    __slots__ = ("src", "dst", "perm")
-
-    def __missing__(self, f: int) -> int:
-        v = self.src.D[f]
-        nf = self.dst.enc(permute_value(v, self.src.type, self.perm))
-        if nf is None:  # pragma: no cover - permuting a representable value stays representable
-            raise ValueError("symmetry: permuted value not representable")
-        self[f] = nf
-        return nf
+        e = permuter.fn(ty.elem)
+        return lambda v: frozenset(map(e, v))
+    kf, vf = permuter.fn(ty.key), permuter.fn(ty.value)
+    return lambda v: fmap_own({kf(k): vf(x) for k, x in v._d.items()})
 
 
 class Symmetry:
@@ -157,6 +204,7 @@ class Symmetry:
                 perms.append(d)
         # the group generated (products of permutations of disjoint sets are all there)
         self.perms = perms
+        self.permuters = [Permuter(p) for p in perms]
         self.canonical: Callable[[int], int] = self._generate()
 
     def _slot_target(self, sl, perm: dict) -> int:
@@ -229,7 +277,7 @@ class Symmetry:
         self.tables = [[{} for _ in chunks] for _ in self.perms]
         # per permutation: (code field offset, mask, target offset, image memo, image function) per interned slot
         self.itables = [[(sl.off, sl.mask, self.model.slots[self._slot_target(sl, p)].off, {},
-                          _interned_image(sl.type, p), sl.codec) for sl in interned] for p in self.perms]
+                          _interned_image(sl.type, pm), sl.codec) for sl in interned] for p, pm in zip(self.perms, self.permuters)]
         ns: dict[str, Any] = {"_slow": self._slow, "_fill": self._fill, "_ties": self._ties}
         lines = ["def _canon(s):"]
         if layout.escapable:
@@ -307,25 +355,26 @@ class Symmetry:
                 f = (v >> (sl.off - off0)) & sl.mask
                 val = sl.D[f]
                 dst = self.model.slots[self._slot_target(sl, perm)]
-                nf = dst.enc(permute_value(val, sl.type, perm))
+                nf = dst.enc(self.permuters[pi].fn(sl.type)(val))
                 if nf is None:  # pragma: no cover - permuting a representable value stays representable
                     raise ValueError("symmetry: permuted value not representable")
                 out |= nf << dst.off
             table[v] = out
 
-    def apply(self, s: int, perm: dict) -> int:
+    def apply(self, s: int, perm: dict, permuter: Permuter | None = None) -> int:
         """The image of ``s`` under one permutation (value level)."""
         layout = self.model.layout
+        permuter = permuter or Permuter(perm)
         vals = layout.unpack(s)
         out = list(vals)
         for sl, v in zip(self.model.slots, vals):
-            out[self._slot_target(sl, perm)] = permute_value(v, sl.type, perm)
+            out[self._slot_target(sl, perm)] = permuter.fn(sl.type)(v)
         return layout.pack(out)
 
     def _slow(self, s: int) -> int:
         best = s
-        for perm in self.perms:
-            t = self.apply(s, perm)
+        for perm, permuter in zip(self.perms, self.permuters):
+            t = self.apply(s, perm, permuter)
             if t < best:
                 best = t
         return best
