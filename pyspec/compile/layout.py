@@ -709,9 +709,10 @@ class Slot:
         whose hashes are computed in Python); leaves use the memo ``E``."""
         self.enc = self.E.__getitem__
         self.enc_is_memo = True
-        if not isinstance(self.codec, (MapCodec, ProductCodec, OptionalCodec)):
+        composite = (MapCodec, ProductCodec, SeqCodec, VariantCodec)
+        if not isinstance(self.codec, (*composite, OptionalCodec)):
             return
-        if isinstance(self.codec, OptionalCodec) and not isinstance(self.codec.inner, (MapCodec, ProductCodec)):
+        if isinstance(self.codec, OptionalCodec) and not isinstance(self.codec.inner, composite):
             return
         gen = _EncoderGen()
         body = gen.code(self.codec, "x", "        ")
@@ -806,6 +807,41 @@ class _EncoderGen:
                 out.extend(self.code(p, v, ind))
                 parts.append(f"({self.last} << {off})" if off else self.last)
             out.append(f"{ind}{r} = {' | '.join(parts) if parts else '0'}")
+        elif isinstance(codec, SeqCodec):
+            # tuples hash in C but their hash is not cached: a loop over the
+            # elements, each encoded inline, instead of a memo
+            if codec.maxlen == 0 or codec.ew == 0:
+                out.append(f"{ind}if type({x}) is not tuple or len({x}) > {codec.maxlen}: raise KeyError")
+                out.append(f"{ind}{r} = len({x})")
+            else:
+                off, e = self.tmp(), self.tmp()
+                out.append(f"{ind}if type({x}) is not tuple or len({x}) > {codec.maxlen}: raise KeyError")
+                out.append(f"{ind}{r} = len({x})")
+                out.append(f"{ind}{off} = {codec.lw}")
+                out.append(f"{ind}for {e} in {x}:")
+                out.extend(self.code(codec.elem, e, ind + "    "))
+                out.append(f"{ind}    {r} |= {self.last} << {off}")
+                out.append(f"{ind}    {off} += {codec.ew}")
+        elif isinstance(codec, VariantCodec):
+            d, i = self.tmp(), self.tmp()
+            index = f"_V{len(self.ns)}"
+            self.ns[index] = dict(codec.index)
+            out.append(f"{ind}if type({x}) is not _Record: raise KeyError")
+            out.append(f"{ind}{d} = {x}._d")
+            out.append(f"{ind}{i} = {index}[{d}['tag']]")
+            self.ns["_Record"] = Record
+            for ci, (_tag, names, pc) in enumerate(codec.cases):
+                out.append(f"{ind}{'if' if ci == 0 else 'elif'} {i} == {ci}:")
+                ind2 = ind + "    "
+                out.append(f"{ind2}if len({d}) != {len(names) + 1}: raise KeyError")
+                parts = []
+                for p, off, n in zip(pc.parts, pc.offs, names):
+                    v = self.tmp()
+                    out.append(f"{ind2}{v} = {d}[{n!r}]")
+                    out.extend(self.code(p, v, ind2))
+                    parts.append(f"({self.last} << {off})" if off else self.last)
+                body = " | ".join(parts) if parts else "0"
+                out.append(f"{ind2}{r} = {i} | (({body}) << {codec.tag_bits})")
         elif isinstance(codec, OptionalCodec):
             out.append(f"{ind}if {x} is _NONE:")
             out.append(f"{ind}    {r} = 0")

@@ -13,6 +13,7 @@ Values are those of :mod:`pyspec.values`: frozenset, :class:`FMap`,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import combinations, product
 from typing import Any
 
@@ -139,8 +140,59 @@ def outside_range(v: Any, d: tuple) -> Any:
     return NOCHOICE
 
 
+def _in_range_fn(d: tuple) -> Callable[[Any], bool]:
+    """A predicate: every int of a value is inside the ranges ``d`` says
+    (the fast test; :func:`outside_range` then finds the culprit)."""
+    tag = d[0]
+    if tag == "int":
+        lo, hi = d[1], d[2]
+        return lambda v: lo <= v <= hi
+    if tag == "opt":
+        f = _in_range_fn(d[1])
+        return lambda v: v is NONE or f(v)
+    if tag in ("set", "seq"):
+        if d[1][0] == "int":
+            lo, hi = d[1][1], d[1][2]
+            return lambda v: not v or (lo <= min(v) and max(v) <= hi)
+        f = _in_range_fn(d[1])
+        return lambda v: all(map(f, v))
+    if tag == "map":
+        kf = None if d[1] is None else _in_range_fn(d[1])
+        vf = None if d[2] is None else _in_range_fn(d[2])
+        if d[1] is not None and d[1][0] == "int":
+            lo, hi = d[1][1], d[1][2]
+
+            def kf_all(m):
+                return not m or (lo <= min(m) and max(m) <= hi)
+        elif kf is not None:
+            def kf_all(m):
+                return all(map(kf, m))
+        else:
+            def kf_all(m):
+                return True
+        if vf is None:
+            return lambda v: kf_all(v._d)
+        return lambda v: kf_all(v._d) and all(map(vf, v._d.values()))
+    if tag == "tup":
+        fs = [(i, _in_range_fn(dd)) for i, dd in enumerate(d[1]) if dd is not None]
+        return lambda v: all(f(v[i]) for i, f in fs)
+    fs = [(n, _in_range_fn(dd)) for n, dd in d[1] if dd is not None]
+    return lambda v: all(f(v._d[n]) for n, f in fs)
+
+
+_in_range_fns: dict = {}
+
+
 def check_range(v: Any, d: tuple, what: str, where: str) -> Any:
     """``v`` if every int in it is inside its declared range, else an EvalError."""
+    f = _in_range_fns.get(d)
+    if f is None:
+        f = _in_range_fns[d] = _in_range_fn(d)
+    try:
+        if f(v):
+            return v
+    except TypeError:  # not an int where one is declared: the generic walk says which
+        pass
     bad = outside_range(v, d)
     if bad is not NOCHOICE:
         range_error(bad, what, where)

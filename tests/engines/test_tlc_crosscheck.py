@@ -29,6 +29,16 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.skipif(jar_path() is None, reason="TLA2TOOLS_JAR not set: TLC cross-check skipped")]
 
 
+def _corpus_sizes(path: Path) -> dict[str, int]:
+    """model -> distinct states TLC found, for a corpus spec (its .json)."""
+    meta = path.with_suffix(".json")
+    if path.parent.name != "corpus" or not meta.exists():
+        return {}
+    import json
+
+    return {r["model"]: r.get("distinct") or 0 for r in json.loads(meta.read_text(encoding="utf-8"))["runs"]}
+
+
 def _cases(paths):
     out = []
     for f in paths:
@@ -36,8 +46,9 @@ def _cases(paths):
             spec = pyspec.load(str(f))
         except pyspec.SpecError:
             continue
+        sizes = _corpus_sizes(f)
         for m in spec.models:
-            big = m.name.startswith("big") or m.name.startswith("kvm_big")
+            big = m.name.startswith("big") or m.name.startswith("kvm_big") or sizes.get(m.name, 0) > 100_000
             marks = [pytest.mark.slow] if big else [pytest.mark.tlc]
             out.append(pytest.param(str(f.relative_to(ROOT)), m.name, marks=marks,
                                     id=f"{f.relative_to(ROOT)}::{m.name}"))

@@ -10,16 +10,16 @@ const_REPLICAS_ == {Replica__s1, Replica__s2, Replica__s3}
 \* spec/corpus/multi_paxos.pyspec:19: WRITES
 const_WRITES_ == {Cmd__w1}
 
-\* spec/corpus/multi_paxos.pyspec:221: READS
+\* spec/corpus/multi_paxos.pyspec:216: READS
 const_READS_ == {}
 
 \* spec/corpus/multi_paxos.pyspec:21: MAX_BALLOT
 const_MAX_BALLOT_ == 2
 
-\* spec/corpus/multi_paxos.pyspec:222: INIT_PENDING
+\* spec/corpus/multi_paxos.pyspec:217: INIT_PENDING
 const_INIT_PENDING_ == <<Cmd__w1>>
 
-\* spec/corpus/multi_paxos.pyspec:218: symmetry of model one_write
+\* spec/corpus/multi_paxos.pyspec:213: symmetry of model one_write
 Symmetry == Permutations(REPLICAS)
 
 ====
