@@ -50,7 +50,7 @@ from ..ir import walk
 from ..values import NONE, FMap, Record, sort_key
 from . import runtime as rt
 from .convert import Converter
-from .layout import Domains, Layout, Slot, build_codec
+from .layout import Domains, Layout, MapCodec, Slot, build_codec
 
 # --------------------------------------------------------------------------
 # Compiled expressions and contexts
@@ -198,6 +198,10 @@ UNROLL_TOTAL = 64
 class Codegen:
     """Compiles one model of a spec; see the module docstring."""
 
+    # read while constants are folded, before __init__ sets them
+    _reads: set[int] | None = None
+    _place_root = None
+
     def __init__(self, spec: ir.Spec, model: ir.Model, seeds: tuple[dict, dict] | None = None):
         self.spec = spec
         self.model = model
@@ -233,6 +237,15 @@ class Codegen:
         self._reads: set[int] | None = None
         self._dyn = False
         self._wm = 0
+        # places of map variables a memoized step reads / writes through
+        # constant keys (slot -> set of key paths), and the variable slots
+        # it reads / writes as a whole: a step that touches m[k] only is
+        # keyed by m[k]'s digit, not by all of m (see _memo_masks)
+        self._rplaces: dict[int, set] = {}
+        self._wplaces: dict[int, set] = {}
+        self._rwhole: set[int] = set()
+        self._wwhole: set[int] = set()
+        self._place_root = None  # the VarRef node whose read a place already accounts for
         self.consts_src: dict[str, Any] = {}  # sources of constant values assigned in steps
         self._multi: frozenset = frozenset()  # roots the step being generated may assign twice
 
@@ -460,9 +473,52 @@ class Codegen:
 
     def _ex_VarRef(self, e, c):
         k = self.var_slot[e.name]
+        if self._reads is not None and c.st == "s" and e is not self._place_root:
+            # also when the step assigned part of it already: the value read
+            # is the old one with that part replaced, so it depends on all of it
+            self._rwhole.add(k)
         if c.cur is not None and k in c.cur:
             return Py(c.cur[k])
         return self.read_slot(c, k)
+
+    def _const_place(self, e, c) -> tuple[int, tuple] | None:
+        """``m[k1][k2]...`` with constant keys on a map variable ``m`` held
+        in a map codec: (m's slot, the keys); else None."""
+        keys = []
+        while isinstance(e, ir.Index):
+            bt = e.base.type
+            if not isinstance(bt, ir.MapType):
+                return None
+            key = self.ex(e.key, c)
+            if not key.const:
+                return None
+            keys.append(key.value)
+            e = e.base
+        if not isinstance(e, ir.VarRef) or not keys:
+            return None
+        k = self.var_slot[e.name]
+        if not isinstance(self.layout.slots[k].codec, MapCodec):
+            return None
+        return k, tuple(reversed(keys))
+
+    def _place_mask(self, k: int, keys: tuple) -> int | None:
+        """The bits of slot ``k`` that hold the place ``keys`` (with the
+        presence bit of every digit on the way), or None."""
+        sl = self.layout.slots[k]
+        codec = sl.codec
+        off = sl.off + (1 if sl.escapable else 0)
+        mask = 0
+        for key in keys:
+            if not isinstance(codec, MapCodec):
+                return None
+            i = codec.pos.get(key)
+            if i is None:
+                return None
+            off += i * codec.dw
+            mask |= 1 << off  # the digit's presence bit
+            off += 1
+            codec = codec.value
+        return mask | (((1 << codec.width) - 1) << off)
 
     def _own_pos(self, process: str, c: Ctx) -> int:
         if c.proc is not None and c.proc.name == process and c.pos is not None:
@@ -833,6 +889,18 @@ class Codegen:
         return Py(f"_fm({{{key.src}: {val.src} {loops}{cond}}})")
 
     def _ex_Index(self, e, c):
+        if self._reads is not None and c.st == "s" and self._place_root is None:
+            place = self._const_place(e, c)
+            if place is not None:
+                self._rplaces.setdefault(place[0], set()).add(place[1])
+                root = e
+                while isinstance(root, ir.Index):
+                    root = root.base
+                self._place_root = root
+                try:
+                    return self._ex_Index(e, c)
+                finally:
+                    self._place_root = None
         base = self.ex(e.base, c)
         key = self.ex(e.key, c)
         bt = e.base.type
@@ -1041,6 +1109,7 @@ class Codegen:
                     memo = MEMO and mode in ("fast", "lab") and not esc
                     if memo:
                         self._reads, self._dyn, self._wm = set(), False, 0
+                        self._rplaces, self._wplaces, self._rwhole, self._wwhole = {}, {}, set(), set()
                     try:
                         self.gen_stmts(st.body, 0, (), c, "        ", inner)
                     finally:
@@ -1076,11 +1145,9 @@ class Codegen:
         the state is copied unchanged).  A successor with an escape tail
         depends on more than the key: such results are not cached."""
         slots = self.layout.slots
-        rmask = slots[pc_k].mask << slots[pc_k].off
-        for k in reads:
-            rmask |= slots[k].mask << slots[k].off
-        key = rmask | self._wm
-        wm = self._wm
+        rmask, wm = self._memo_masks(reads)
+        rmask |= slots[pc_k].mask << slots[pc_k].off
+        key = rmask | wm
         fname = f"_st_{mode}_{aid}"
         cache = self._bind({}, "_M")
         self.lines.append(f"def {fname}(s, _ap):")
@@ -1304,6 +1371,8 @@ class Codegen:
         if walk.root_of(st.root) in self._multi:
             keys = self._path_keys(st, c, ind, out)
             self.gen_overlap_check(st, keys, k, c, ind, out)
+        if self._reads is not None:
+            self._note_write(st, k, c)
         if st.path:
             base = c.cur[k] if k in c.cur else self.read_slot(c, k).src
             src = self._update_src(base, st.root.type, st.path, val.src, c, keys)
@@ -1318,6 +1387,56 @@ class Codegen:
         name = self.uniq(f"_n{k}_")
         out.append(f"{ind}{name} = {src}")
         c.cur[k] = name
+
+    def _note_write(self, st: ir.Assign, k: int, c: Ctx) -> None:
+        """Record what a memoized step's assignment writes (and, for an
+        update of a place, reads: the old value around it)."""
+        keys = []
+        if isinstance(st.root, ir.VarRef) and isinstance(self.layout.slots[k].codec, MapCodec):
+            for p in st.path:
+                if isinstance(p, ir.Field):
+                    break
+                key = self.ex(p.key, c)
+                if not key.const:
+                    break
+                keys.append(key.value)
+        if keys and self._place_mask(k, tuple(keys)) is not None:
+            self._wplaces.setdefault(k, set()).add(tuple(keys))
+            if k not in c.cur:
+                self._rplaces.setdefault(k, set()).add(tuple(keys))
+        else:
+            self._wwhole.add(k)
+            if st.path and k not in c.cur:
+                self._rwhole.add(k)
+
+    def _memo_masks(self, reads: set[int]) -> tuple[int, int]:
+        """(read mask, written mask) of the step just generated: a map
+        variable read or written only through constant places contributes
+        the bits of those places; anything else its whole field."""
+        slots = self.layout.slots
+        rmask = 0
+        for k in reads:
+            sl = slots[k]
+            part = None
+            if sl.kind == "var" and k not in self._rwhole and k in self._rplaces:
+                part = 0
+                for keys in self._rplaces[k]:
+                    m = self._place_mask(k, keys)
+                    if m is None:
+                        part = None
+                        break
+                    part |= m
+            rmask |= (sl.mask << sl.off) if part is None else part
+        wm = self._wm
+        for k, places in self._wplaces.items():
+            if k in self._wwhole:
+                continue
+            part = 0
+            for keys in places:
+                part |= self._place_mask(k, keys)
+            sl = slots[k]
+            wm = (wm & ~(sl.mask << sl.off)) | part
+        return rmask, wm
 
     # -- if statements
     def _mergeable(self, st: ir.If) -> bool:

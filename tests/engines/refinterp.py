@@ -58,7 +58,12 @@ class Reference:
         return tuple((k, st[k]) for k in self.keys)
 
     def thaw(self, t: tuple) -> dict:
-        return dict(t)
+        st = dict(t)
+        for p in self.spec.processes:
+            if p.is_action and f"{p.name}.pc" not in st:  # never changes, not part of a state
+                pcs = {inst: self.resolve(p.start, (st, st, p.name, inst)) for inst in self.instances[p.name]}
+                st[f"{p.name}.pc"] = pcs[None] if p.index is None else FMap(pcs)
+        return st
 
     # ------------------------------------------------------------- reads
     # A "view" is (old_state, new_state, proc, self): reads of VarRef/own
@@ -441,8 +446,16 @@ class Reference:
 
 
 def compiled_view(cm, s: int) -> tuple:
-    """A compiled state as the reference freezes it."""
+    """A compiled state as the reference freezes it (the program counters of
+    actions, which never change and which states do not show, left out:
+    compare with :func:`without_action_pcs` of the reference's states)."""
     from pyspec.ir.state import state_variables
 
     vals = cm.to_values(s)
-    return tuple((sv.key, vals[sv.key]) for sv in state_variables(cm.spec))
+    return tuple((sv.key, vals[sv.key]) for sv in state_variables(cm.spec) if sv.key in vals)
+
+
+def without_action_pcs(spec: ir.Spec, states) -> set[tuple]:
+    """The reference's states without the program counters of actions."""
+    hidden = {f"{p.name}.pc" for p in spec.processes if p.is_action}
+    return {tuple((k, v) for k, v in st if k not in hidden) for st in states}
