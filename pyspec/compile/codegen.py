@@ -50,7 +50,7 @@ from ..ir import walk
 from ..values import NONE, FMap, Record, sort_key
 from . import runtime as rt
 from .convert import Converter
-from .layout import Domains, Layout, MapCodec, Slot, build_codec
+from .layout import Domains, Layout, MapCodec, Slot, build_codec, make_value_encoder
 
 # --------------------------------------------------------------------------
 # Compiled expressions and contexts
@@ -246,6 +246,7 @@ class Codegen:
         self._rwhole: set[int] = set()
         self._wwhole: set[int] = set()
         self._place_root = None  # the VarRef node whose read a place already accounts for
+        self._venc: dict = {}  # codec -> namespace name of its value encoder
         self.consts_src: dict[str, Any] = {}  # sources of constant values assigned in steps
         self._multi: frozenset = frozenset()  # roots the step being generated may assign twice
 
@@ -1409,6 +1410,46 @@ class Codegen:
             if st.path and k not in c.cur:
                 self._rwhole.add(k)
 
+    def _place_writes(self, k: int, name: str) -> tuple[int, list[str]] | None:
+        """When every write to slot ``k`` on the path being emitted is to a
+        constant place (recorded by :meth:`_note_write`): the mask of those
+        places and the sources of their encodings, read from the new value
+        ``name`` and shifted into place (the presence bits on the way set);
+        else None.  Only while a memoized step is generated (the writes are
+        tracked then)."""
+        if self._reads is None or k in self._wwhole or k not in self._wplaces:
+            return None
+        sl = self.layout.slots[k]
+        mask = 0
+        srcs = []
+        for keys in sorted(self._wplaces[k], key=repr):
+            codec = sl.codec
+            off = sl.off + (1 if sl.escapable else 0)
+            presence = 0
+            src = name
+            for key in keys:
+                if not isinstance(codec, MapCodec) or key not in codec.pos:
+                    return None
+                off += codec.pos[key] * codec.dw
+                presence |= 1 << off
+                off += 1
+                src = f"{src}._d[{self.k(key).src}]"
+                codec = codec.value
+            enc = self._value_encoder(codec)
+            mask |= presence | (((1 << codec.width) - 1) << off)
+            srcs.append(f"({enc}({src}) << {off}) | {presence}")
+        return mask, srcs
+
+    def _value_encoder(self, codec) -> str:
+        """The namespace name of a function encoding values of ``codec``
+        (KeyError when one is not representable)."""
+        key = ("venc", id(codec))
+        name = self._venc.get(key)
+        if name is None:
+            name = self._bind(make_value_encoder(codec), "_P")
+            self._venc[key] = name
+        return name
+
     def _memo_masks(self, reads: set[int]) -> tuple[int, int]:
         """(read mask, written mask) of the step just generated: a map
         variable read or written only through constant places contributes
@@ -1573,6 +1614,14 @@ class Codegen:
                     slow = True
                 else:
                     bits |= f << sl.off
+                continue
+            placed = self._place_writes(k, name)
+            if placed is not None:
+                # only the places this path wrote are encoded and spliced in
+                pmask, psrcs = placed
+                wmask = (wmask & ~(sl.mask << sl.off)) | pmask
+                parts.extend(psrcs)
+                unsafe = True  # a place's value may not be representable: slow path
                 continue
             enc = f"_E{k}[{name}]" if sl.enc_is_memo else f"_F{k}({name})"
             parts.append(f"({enc} << {sl.off})" if sl.off else enc)

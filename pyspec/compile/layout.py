@@ -861,6 +861,26 @@ class _EncoderGen:
         return out
 
 
+def make_value_encoder(codec: Codec) -> Callable[[Any], int]:
+    """value -> code of ``codec``, raising KeyError when the value is not
+    representable (generated straight-line code for composite codecs)."""
+    if not isinstance(codec, (MapCodec, ProductCodec, SeqCodec, VariantCodec, OptionalCodec)):
+        def leaf(v, enc=codec.enc):
+            c = enc(v)
+            if c is None:
+                raise KeyError(v)
+            return c
+        return leaf
+    gen = _EncoderGen()
+    body = gen.code(codec, "x", "        ")
+    src = ["def _enc(x):", "    try:"] + body + [f"        return {gen.last}",
+           "    except (TypeError, AttributeError, IndexError):", "        raise KeyError(x) from None"]
+    ns = dict(gen.ns)
+    ns["_NONE"] = NONE
+    exec(compile("\n".join(src) + "\n", "<pyspec value encoder>", "exec"), ns)  # generated
+    return ns["_enc"]
+
+
 #: a key absent from a map (generated encoders)
 _MISS = object()
 

@@ -16,7 +16,6 @@ from refinterp import Reference
 from tlc_direct import jar_path, run_tlc
 
 from pyspec.compile import compile_model
-from pyspec.compile.layout import InternCodec
 from pyspec.engines.embedded import check
 from pyspec.engines.embedded.bfs import Options, explore
 from pyspec.engines.embedded.checkpoint import CheckpointError, load_checkpoint
@@ -69,7 +68,7 @@ def test_symmetry_counts_the_orbits_of_the_reference_states():
     ref_states = Reference(spec, "nosym").reachable()
     nodes = sorted({x for st in ref_states for k, v in st if k == "node.pc" for x in v}, key=sort_key)
     perms = [dict(zip(nodes, p)) for p in itertools.permutations(nodes)]
-    orbits = {min((sort_key(_rename(st, p)) for p in perms)) for st in ref_states}
+    orbits = {min(sort_key(_rename(st, p)) for p in perms) for st in ref_states}
     res = check(spec, "sym")
     assert res.verdict == "ok"
     assert res.distinct_states == len(orbits) == COUNTS["sym"]

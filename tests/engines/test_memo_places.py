@@ -48,3 +48,15 @@ def test_a_step_on_its_own_entry_is_keyed_by_that_entry():
 def test_tlc_agrees_on_places():
     r = run_tlc(load("places"), "small")
     assert (r.verdict, r.distinct) == ("ok", PLACES_DISTINCT)
+
+
+def test_a_step_writing_one_entry_encodes_that_entry_only():
+    """The successor of Bump(i) splices the new m[i]'s code into the packed
+    map (a value encoder applied to the entry), instead of encoding all of m."""
+    import re
+
+    cm = compile_model(load("places"), "small")
+    m_slot = next(sl.index for sl in cm.slots if sl.key == "m")
+    src = cm.codegen.source
+    bump = [b for b in src.split("\ndef ") if "_st_fast_" in b.split("(")[0]]
+    assert any(re.search(rf"_P\d+\(_n{m_slot}_\d+\._d\[", b) for b in bump)
