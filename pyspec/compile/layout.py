@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from array import array as _array
 from typing import Any
 
 from ..ir import nodes as ir
@@ -417,6 +418,11 @@ class InternCodec(Codec):
         self.values: list = []
         self.codes = InternCodes()
         self.codes.codec = self
+        self.decoder: Any = self.values  # code -> value, for generated code (D)
+
+    def size(self) -> int:
+        """How many values are numbered."""
+        return len(self.values)
 
     def _admissible(self, v: Any) -> bool:
         if self.kind == "set":
@@ -443,7 +449,99 @@ class InternCodec(Codec):
         return self.values[c]
 
     def all_values(self):  # pragma: no cover - count is None: never enumerated
-        return sorted(self.values, key=sort_key)
+        return sorted((self.dec(c) for c in range(self.size())), key=sort_key)
+
+
+#: entries of the bounded value caches of a compact set table
+SET_CACHE_LIMIT = 1 << 12
+
+
+class _SetCodes(dict):
+    """frozenset -> code, a bounded cache over the compact table."""
+
+    __slots__ = ("codec",)
+
+    def __missing__(self, v: Any) -> int:
+        c = self.codec.add(v)
+        if c is None:
+            raise KeyError(v)
+        if len(self) >= SET_CACHE_LIMIT:
+            self.clear()
+        self[v] = c
+        return c
+
+
+class _SetDecoder(dict):
+    """code -> frozenset, a bounded cache over the compact table."""
+
+    __slots__ = ("codec",)
+
+    def __missing__(self, c: int) -> frozenset:
+        v = self.codec.build(c)
+        if len(self) >= SET_CACHE_LIMIT:
+            self.clear()
+        self[c] = v
+        return v
+
+
+class InternSetCodec(InternCodec):
+    """Interned sets, stored compactly: every element is numbered once (one
+    table of elements per set type), a set is the bytes of its sorted
+    element numbers (4 per element), and frozensets are built on demand
+    through bounded caches.  A table of frozensets would hold a Python
+    object per distinct set -- about a kilobyte for ten records -- where
+    this holds the bytes and a dict entry (docs/checker.md)."""
+
+    def __init__(self, type_key: str):
+        super().__init__("set", type_key)
+        self.elems: list = []
+        self.elem_index: dict = {}
+        self.keys: list[bytes] = []  # code -> sorted element numbers
+        self.key_code: dict[bytes, int] = {}
+        self.codes = _SetCodes()
+        self.codes.codec = self
+        self.decoder = _SetDecoder()
+        self.decoder.codec = self
+
+    def size(self) -> int:
+        return len(self.keys)
+
+    def _key(self, v: frozenset) -> bytes:
+        idx = self.elem_index
+        nums = []
+        for x in v:
+            i = idx.get(x)
+            if i is None:
+                i = idx[x] = len(self.elems)
+                self.elems.append(x)
+            nums.append(i)
+        nums.sort()
+        return _array("I", nums).tobytes()
+
+    def add(self, v: Any) -> int | None:
+        if type(v) is not frozenset:
+            return None
+        key = self._key(v)
+        c = self.key_code.get(key)
+        if c is None:
+            c = len(self.keys)
+            if c >> INTERN_BITS:
+                raise OverflowError(f"more than 2**{INTERN_BITS} distinct values of type {self.type_key}")
+            self.keys.append(key)
+            self.key_code[key] = c
+        return c
+
+    def build(self, c: int) -> frozenset:
+        nums = _array("I")
+        nums.frombytes(self.keys[c])
+        elems = self.elems
+        return frozenset([elems[i] for i in nums])
+
+    def enc(self, v):
+        return self.codes[v] if type(v) is frozenset else None
+
+    def dec(self, c):
+        return self.decoder[c]
 
 
 class SeqCodec(Codec):
@@ -510,7 +608,7 @@ class Domains:
         key = repr(ty)
         c = self.interns.get(key)
         if c is None:
-            c = self.interns[key] = InternCodec(kind, key)
+            c = self.interns[key] = InternSetCodec(key) if kind == "set" else InternCodec(kind, key)
         return c
 
 
@@ -622,6 +720,13 @@ def observe(v: Any, ty: ir.Type, group: str, path: tuple, ints: dict, seqs: dict
 # --------------------------------------------------------------------------
 
 
+#: entries of a slot's decode memo before it is cleared: a breadth-first
+#: search decodes the recent values again and again, and a wide composite
+#: value (a map of records) costs kilobytes, so the memo holds the recent
+#: ones only (1,000,000 of them were 100-200 MB on MultiPaxos)
+DECODE_MEMO_LIMIT = 1 << 16
+
+
 class DecodeMemo(dict):
     """field -> value, filled on demand (``d[field]`` decodes on a miss)."""
 
@@ -629,8 +734,9 @@ class DecodeMemo(dict):
 
     def __missing__(self, f: int):
         v = self.slot.decode_field(f)
-        if len(self) < 1_000_000:
-            self[f] = v
+        if len(self) >= DECODE_MEMO_LIMIT:
+            self.clear()
+        self[f] = v
         return v
 
 
@@ -672,7 +778,7 @@ class Slot:
         self.E.slot = self
         if isinstance(self.codec, InternCodec):
             # the field is the code: decode and encode are the table itself
-            self.D = self.codec.values  # type: ignore[assignment]
+            self.D = self.codec.decoder  # type: ignore[assignment]
             self.E = self.codec.codes  # type: ignore[assignment]
 
     def fast_tables(self) -> tuple[Any, Any]:
@@ -682,7 +788,7 @@ class Slot:
         plain dict of every representable value when the codec's domain is
         small (a miss, KeyError, means an escaped value), else the memo."""
         if isinstance(self.codec, InternCodec):
-            return self.codec.values, self.codec.codes
+            return self.codec.decoder, self.codec.codes
         if self.width <= LIST_BITS:
             dec = []
             for f in range(1 << self.width):

@@ -28,14 +28,28 @@ COUNTS = {"plain": 19_262, "nosym": 3_183, "sym": 551}
 def test_large_values_are_interned_and_states_have_no_tail():
     cm = compile_model(load("interned"), "plain")
     kinds = {(sl.key, type(sl.codec).__name__) for sl in cm.slots}
-    for key in ("msgs", "table", "groups", "node.seen"):
-        assert (key, "InternCodec") in kinds
+    for key in ("msgs", "groups", "node.seen"):
+        assert (key, "InternSetCodec") in kinds
+    assert ("table", "InternCodec") in kinds
     # one table per type: every instance's `seen` shares msgs' table
     seen_codecs = {id(sl.codec) for sl in cm.slots if sl.key in ("msgs", "node.seen")}
     assert len(seen_codecs) == 1
     res = explore(cm, Options(invariants=["Bounded"]))
     assert res.complete and res.distinct == COUNTS["plain"]
     assert all(s >> cm.layout.bits == 0 for s in res.store.states())
+
+
+def test_sets_are_stored_as_element_numbers():
+    """A set is the bytes of its sorted element numbers; every element is
+    held once per set type, whatever the number of sets holding it."""
+    cm = compile_model(load("interned"), "plain")
+    explore(cm, Options())
+    msgs = next(sl.codec for sl in cm.slots if sl.key == "msgs")
+    assert msgs.size() > 50 and len(msgs.elems) < msgs.size()
+    assert all(type(k) is bytes and len(k) % 4 == 0 for k in msgs.keys)
+    assert len(set(msgs.keys)) == msgs.size()  # one code per set
+    for c in range(msgs.size()):
+        assert msgs.codes[msgs.dec(c)] == c  # decode, then encode: the same code
 
 
 def test_reachable_values_match_the_reference_interpreter():
@@ -82,10 +96,10 @@ def test_recover_restores_the_tables_in_a_fresh_process(tmp_path):
                            progress=InterruptAfter(2)))
     assert part.stopped == "interrupted" and part.distinct < full.distinct
     fresh = compile_model(load("interned"), "plain")  # tables hold only what compiling numbered
-    before = [len(c.values) for c in fresh.layout.interns]
+    before = [c.size() for c in fresh.layout.interns]
     resumed = explore(fresh, Options(invariants=["SeenOwn"], recover=str(cp)))
     assert resumed.complete and resumed.distinct == full.distinct == COUNTS["plain"]
-    assert [len(c.values) for c in fresh.layout.interns] > before
+    assert [c.size() for c in fresh.layout.interns] > before
     assert [fresh.to_values(s) for s in resumed.store.states()[:2000]] == \
         [fresh.to_values(s) for s in full.store.states()[:2000]]
 

@@ -111,9 +111,9 @@ def intern_tables_bytes(model: CompiledModel) -> bytes:
     then each value serialised."""
     out = bytearray()
     for codec in model.layout.interns:
-        _put_uvarint(out, len(codec.values))
-        for v in codec.values:
-            ser(v, out)
+        _put_uvarint(out, codec.size())
+        for c in range(codec.size()):
+            ser(codec.dec(c), out)
     return bytes(out)
 
 
@@ -128,12 +128,12 @@ def restore_intern_tables(model: CompiledModel, blob: bytes) -> None:
         for _ in range(n):
             v, pos = deser(blob, pos)
             values.append(v)
-        have = codec.values
-        if n < len(have) or values[:len(have)] != have:
+        have = codec.size()
+        if n < have or any(codec.dec(c) != values[c] for c in range(have)):
             raise ValueError("interned tables differ")
-        for v in values[len(have):]:
-            if codec.add(v) is None:
-                raise ValueError("interned value of the wrong kind")
+        for c in range(have, n):
+            if codec.add(values[c]) != c:  # a value twice, or of the wrong kind
+                raise ValueError("interned tables damaged")
     if pos != len(blob):
         raise ValueError("trailing bytes")
 

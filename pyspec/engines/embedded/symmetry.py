@@ -334,7 +334,7 @@ class Symmetry:
                 c = s >> off & mask
                 ic = memo.get(c)
                 if ic is None:
-                    ic = codec.codes[image(codec.values[c])]
+                    ic = codec.codes[image(codec.dec(c))]
                     if len(memo) >= IMAGE_MEMO_LIMIT:
                         memo.clear()
                     memo[c] = ic
