@@ -26,9 +26,9 @@ a value held in the field, 0 for an escaped value.
 
 from __future__ import annotations
 
+from array import array as _array
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from array import array as _array
 from typing import Any
 
 from ..ir import nodes as ir
