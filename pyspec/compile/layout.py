@@ -603,6 +603,7 @@ class Domains:
     int_seeds: dict = field(default_factory=dict)  # (group, path) -> (lo, hi)
     seq_seeds: dict = field(default_factory=dict)  # (group, path) -> maxlen
     interns: dict = field(default_factory=dict)  # type key -> InternCodec (one table per type)
+    seeded: bool = False  # a codec's width came from a seed (an int without declared range, a sequence)
 
     def intern(self, kind: str, ty: ir.Type) -> InternCodec:
         key = repr(ty)
@@ -620,6 +621,7 @@ def build_codec(ty: ir.Type, dom: Domains, group: str, path: tuple = ()) -> Code
         # value outside it (docs/semantics.md), so no guess may widen it.
         lo_hi = dom.int_bounds(ty)
         if lo_hi is None:
+            dom.seeded = True
             lo_hi = dom.int_seeds.get((group, path), DEFAULT_INT_SEED)
         return IntCodec(*lo_hi)
     if isinstance(ty, ir.StrType):
@@ -640,21 +642,25 @@ def build_codec(ty: ir.Type, dom: Domains, group: str, path: tuple = ()) -> Code
     if isinstance(ty, ir.SetType):
         if isinstance(ty.elem, ir.AnyType):
             return UnitCodec(frozenset(), closed=False)
+        seeded = dom.seeded
         elem = build_codec(ty.elem, dom, group, path + ("e",))
         if elem.count is not None and 0 < elem.count <= SET_LIMIT:
             return SetCodec(elem)
         if elem.count == 0 and elem.closed:
             return UnitCodec(frozenset(), closed=True)
+        dom.seeded = seeded  # the element codec is not used: its seeds do not matter
         return dom.intern("set", ty)
     if isinstance(ty, ir.MapType):
         if isinstance(ty.key, ir.AnyType):
             return UnitCodec(FMap(), closed=False)
+        seeded = dom.seeded
         key = build_codec(ty.key, dom, group, path + ("k",))
         val = build_codec(ty.value, dom, group, path + ("v",))
         if key.count is not None and 0 < key.count <= KEY_LIMIT:
             return MapCodec(key, val)
         if key.count == 0 and key.closed:
             return UnitCodec(FMap(), closed=True)
+        dom.seeded = seeded  # the key and value codecs are not used
         return dom.intern("map", ty)
     if isinstance(ty, ir.RecordType):
         names = [n for n, _ in ty.fields]
@@ -674,6 +680,7 @@ def build_codec(ty: ir.Type, dom: Domains, group: str, path: tuple = ()) -> Code
         if isinstance(ty.elem, ir.AnyType):
             return UnitCodec((), closed=False)
         elem = build_codec(ty.elem, dom, group, path + ("e",))
+        dom.seeded = True
         maxlen = dom.seq_seeds.get((group, path), DEFAULT_SEQ_SEED)
         return SeqCodec(elem, maxlen)
     return OpaqueCodec()

@@ -537,7 +537,9 @@ def compile_model(spec: ir.Spec, model_name: str, prerun: bool = True) -> Compil
 
 def _compile(spec: ir.Spec, model_name: str, prerun: bool) -> CompiledModel:
     cm = CompiledModel(spec, model_name)
-    if not prerun:
+    if not prerun or not cm.codegen.domains.seeded:
+        # no width of the layout depends on what a pre-run would observe
+        # (every int has a declared range, no sequences): nothing to fit
         return cm
     ints: dict = {}
     seqs: dict = {}

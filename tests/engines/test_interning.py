@@ -125,3 +125,22 @@ def test_workers_fall_back_to_one_process_with_a_note(capsys):
 def test_tlc_agrees(model):
     r = run_tlc(load("interned"), model)
     assert (r.verdict, r.distinct) == ("ok", COUNTS[model])
+
+
+def test_no_prerun_when_no_width_depends_on_it(monkeypatch):
+    """The pre-run fits the widths of ints without declared ranges and of
+    sequences; ints inside interned values need none, so a model whose
+    other ints are all declared (Paxos) compiles without a pre-run."""
+    from pathlib import Path
+
+    import pyspec
+    import pyspec.compile.model as model
+
+    calls = []
+    real = model._prerun_bfs
+    monkeypatch.setattr(model, "_prerun_bfs", lambda *a: calls.append(1) or real(*a))
+    root = Path(__file__).resolve().parents[2]
+    cm = compile_model(pyspec.load(str(root / "spec/corpus/paxos.pyspec")), "original")
+    assert not calls and not cm.codegen.domains.seeded
+    compile_model(load("places"), "small")  # total: int without a declared range
+    assert calls
