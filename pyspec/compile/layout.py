@@ -14,6 +14,10 @@ directly).  Each slot has a :class:`Codec` derived from its declared type:
   concatenation of their fields, sequences a length and a bounded number of
   elements.
 
+Sets over large element domains and maps over large key domains are
+*interned* (:class:`InternCodec`): the field holds a code numbered in the
+order the value is first met.
+
 Values a codec cannot represent (an int outside its range, a longer
 sequence) are *escaped*: the slot's field is 0 and the value is serialised
 into a tail above the fixed fields (``state >> layout.bits``).  The encoding
@@ -403,7 +407,7 @@ class InternCodec(Codec):
 
     The numbering depends on the order of the search, so it is the same in
     every run of one process but not across processes: a checkpoint carries
-    the tables (:meth:`export_values`), and the parallel search does not
+    the tables (:mod:`pyspec.engines.embedded.checkpoint`), and the parallel search does not
     use interning codecs (see :mod:`pyspec.engines.embedded.parallel`).
     One table serves every slot of the same type (:class:`Domains`), so a
     value copied from one slot to another keeps its code."""
