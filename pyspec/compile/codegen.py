@@ -502,13 +502,14 @@ class Codegen:
             return None
         return k, tuple(reversed(keys))
 
-    def _place_mask(self, k: int, keys: tuple) -> int | None:
-        """The bits of slot ``k`` that hold the place ``keys`` (with the
-        presence bit of every digit on the way), or None."""
+    def _place(self, k: int, keys: tuple) -> tuple[int, int, Any] | None:
+        """Where slot ``k`` holds the place ``keys``: (the presence bits of
+        the digits on the way, the offset of the place's code, the place's
+        codec), or None when ``keys`` is not a path of map digits."""
         sl = self.layout.slots[k]
         codec = sl.codec
         off = sl.off + (1 if sl.escapable else 0)
-        mask = 0
+        presence = 0
         for key in keys:
             if not isinstance(codec, MapCodec):
                 return None
@@ -516,10 +517,19 @@ class Codegen:
             if i is None:
                 return None
             off += i * codec.dw
-            mask |= 1 << off  # the digit's presence bit
+            presence |= 1 << off  # the digit's presence bit
             off += 1
             codec = codec.value
-        return mask | (((1 << codec.width) - 1) << off)
+        return presence, off, codec
+
+    def _place_mask(self, k: int, keys: tuple) -> int | None:
+        """The bits of slot ``k`` that hold the place ``keys`` (with the
+        presence bit of every digit on the way), or None."""
+        place = self._place(k, keys)
+        if place is None:
+            return None
+        presence, off, codec = place
+        return presence | (((1 << codec.width) - 1) << off)
 
     def _own_pos(self, process: str, c: Ctx) -> int:
         if c.proc is not None and c.proc.name == process and c.pos is not None:
@@ -1419,25 +1429,16 @@ class Codegen:
         tracked then)."""
         if self._reads is None or k in self._wwhole or k not in self._wplaces:
             return None
-        sl = self.layout.slots[k]
         mask = 0
         srcs = []
         for keys in sorted(self._wplaces[k], key=repr):
-            codec = sl.codec
-            off = sl.off + (1 if sl.escapable else 0)
-            presence = 0
-            src = name
-            for key in keys:
-                if not isinstance(codec, MapCodec) or key not in codec.pos:
-                    return None
-                off += codec.pos[key] * codec.dw
-                presence |= 1 << off
-                off += 1
-                src = f"{src}._d[{self.k(key).src}]"
-                codec = codec.value
-            enc = self._value_encoder(codec)
+            place = self._place(k, keys)
+            if place is None:
+                return None
+            presence, off, codec = place
+            src = name + "".join(f"._d[{self.k(key).src}]" for key in keys)
             mask |= presence | (((1 << codec.width) - 1) << off)
-            srcs.append(f"({enc}({src}) << {off}) | {presence}")
+            srcs.append(f"({self._value_encoder(codec)}({src}) << {off}) | {presence}")
         return mask, srcs
 
     def _value_encoder(self, codec) -> str:

@@ -460,31 +460,23 @@ class InternCodec(Codec):
 SET_CACHE_LIMIT = 1 << 12
 
 
-class _SetCodes(dict):
-    """frozenset -> code, a bounded cache over the compact table."""
+class BoundedMemo(dict):
+    """key -> ``fill(key)``, filled on a miss and cleared when it holds
+    ``limit`` entries (a search reuses recent values; old ones are rebuilt
+    if they come back).  ``fill`` may raise KeyError for a key it refuses."""
 
-    __slots__ = ("codec",)
+    __slots__ = ("fill", "limit")
 
-    def __missing__(self, v: Any) -> int:
-        c = self.codec.add(v)
-        if c is None:
-            raise KeyError(v)
-        if len(self) >= SET_CACHE_LIMIT:
+    def __init__(self, fill: Callable[[Any], Any], limit: int):
+        super().__init__()
+        self.fill = fill
+        self.limit = limit
+
+    def __missing__(self, k: Any) -> Any:
+        v = self.fill(k)
+        if len(self) >= self.limit:
             self.clear()
-        self[v] = c
-        return c
-
-
-class _SetDecoder(dict):
-    """code -> frozenset, a bounded cache over the compact table."""
-
-    __slots__ = ("codec",)
-
-    def __missing__(self, c: int) -> frozenset:
-        v = self.codec.build(c)
-        if len(self) >= SET_CACHE_LIMIT:
-            self.clear()
-        self[c] = v
+        self[k] = v
         return v
 
 
@@ -502,10 +494,8 @@ class InternSetCodec(InternCodec):
         self.elem_index: dict = {}
         self.keys: list[bytes] = []  # code -> sorted element numbers
         self.key_code: dict[bytes, int] = {}
-        self.codes = _SetCodes()
-        self.codes.codec = self
-        self.decoder = _SetDecoder()
-        self.decoder.codec = self
+        self.codes = BoundedMemo(self._code, SET_CACHE_LIMIT)  # frozenset -> code
+        self.decoder = BoundedMemo(self.build, SET_CACHE_LIMIT)  # code -> frozenset
 
     def size(self) -> int:
         return len(self.keys)
@@ -533,6 +523,12 @@ class InternSetCodec(InternCodec):
                 raise OverflowError(f"more than 2**{INTERN_BITS} distinct values of type {self.type_key}")
             self.keys.append(key)
             self.key_code[key] = c
+        return c
+
+    def _code(self, v: Any) -> int:
+        c = self.add(v)
+        if c is None:
+            raise KeyError(v)
         return c
 
     def build(self, c: int) -> frozenset:
@@ -738,17 +734,9 @@ def observe(v: Any, ty: ir.Type, group: str, path: tuple, ints: dict, seqs: dict
 DECODE_MEMO_LIMIT = 1 << 16
 
 
-class DecodeMemo(dict):
-    """field -> value, filled on demand (``d[field]`` decodes on a miss)."""
-
-    __slots__ = ("slot",)
-
-    def __missing__(self, f: int):
-        v = self.slot.decode_field(f)
-        if len(self) >= DECODE_MEMO_LIMIT:
-            self.clear()
-        self[f] = v
-        return v
+def _decode_memo() -> BoundedMemo:
+    """A slot's field -> value memo (the slot sets ``fill`` to its decoder)."""
+    return BoundedMemo(None, DECODE_MEMO_LIMIT)  # type: ignore[arg-type]
 
 
 class EncodeMemo(dict):
@@ -778,14 +766,14 @@ class Slot:
     off: int = 0
     width: int = 0
     mask: int = 0
-    D: DecodeMemo = field(default_factory=DecodeMemo, repr=False)
+    D: BoundedMemo = field(default_factory=_decode_memo, repr=False)
     E: EncodeMemo = field(default_factory=EncodeMemo, repr=False)
 
     def __post_init__(self):
         self.escapable = not self.codec.closed
         self.width = self.codec.width + (1 if self.escapable else 0)
         self.mask = (1 << self.width) - 1
-        self.D.slot = self
+        self.D.fill = self.decode_field
         self.E.slot = self
         if isinstance(self.codec, InternCodec):
             # the field is the code: decode and encode are the table itself

@@ -7,6 +7,7 @@ import functools
 from pathlib import Path
 
 import pyspec
+from pyspec.values import FMap, ModelValue
 
 SPECS = Path(__file__).parent / "specs"
 
@@ -33,3 +34,17 @@ class InterruptAfter:
 
     def close(self):
         pass
+
+
+def rename(v, perm):
+    """``v`` with model values renamed by ``perm`` (value level, independent
+    of the engine: symmetry tests count orbits with it)."""
+    if isinstance(v, ModelValue):
+        return perm.get(v, v)
+    if isinstance(v, frozenset):
+        return frozenset(rename(x, perm) for x in v)
+    if isinstance(v, tuple):
+        return tuple(rename(x, perm) for x in v)
+    if isinstance(v, FMap):  # records too: type(v) keeps the kind
+        return type(v)({rename(k, perm): rename(x, perm) for k, x in v.items()})
+    return v

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from engine_util import InterruptAfter, load
+from engine_util import InterruptAfter, load, rename
 from refinterp import Reference
 from tlc_direct import jar_path, run_tlc
 
@@ -19,7 +19,7 @@ from pyspec.compile import compile_model
 from pyspec.engines.embedded import check
 from pyspec.engines.embedded.bfs import Options, explore
 from pyspec.engines.embedded.checkpoint import CheckpointError, load_checkpoint
-from pyspec.values import FMap, ModelValue, Record, sort_key
+from pyspec.values import sort_key
 
 #: distinct states of each model of interned.pyspec (TLC's counts)
 COUNTS = {"plain": 19_262, "nosym": 3_183, "sym": 551}
@@ -62,27 +62,12 @@ def test_reachable_values_match_the_reference_interpreter():
     assert {tuple(sorted(dict(r).items())) for r in ref} == mine
 
 
-def _rename(v, m):
-    """``v`` with model values renamed by ``m`` (value level, independent of the engine)."""
-    if isinstance(v, ModelValue):
-        return m.get(v, v)
-    if isinstance(v, frozenset):
-        return frozenset(_rename(x, m) for x in v)
-    if isinstance(v, tuple):
-        return tuple(_rename(x, m) for x in v)
-    if isinstance(v, Record):
-        return Record({k: _rename(x, m) for k, x in v.items()})
-    if isinstance(v, FMap):
-        return FMap({_rename(k, m): _rename(x, m) for k, x in v.items()})
-    return v
-
-
 def test_symmetry_counts_the_orbits_of_the_reference_states():
     spec = load("interned")
     ref_states = Reference(spec, "nosym").reachable()
     nodes = sorted({x for st in ref_states for k, v in st if k == "node.pc" for x in v}, key=sort_key)
     perms = [dict(zip(nodes, p)) for p in itertools.permutations(nodes)]
-    orbits = {min(sort_key(_rename(st, p)) for p in perms) for st in ref_states}
+    orbits = {min(sort_key(rename(st, p)) for p in perms) for st in ref_states}
     res = check(spec, "sym")
     assert res.verdict == "ok"
     assert res.distinct_states == len(orbits) == COUNTS["sym"]

@@ -5,24 +5,12 @@ from __future__ import annotations
 
 import itertools
 
-from engine_util import load
+from engine_util import load, rename
 
 from pyspec.compile import compile_model
 from pyspec.engines.embedded import check, check_model
 from pyspec.ir.state import state_types
-from pyspec.values import FMap, ModelValue, format_value, from_itf
-
-
-def rename(v, perm):
-    if isinstance(v, ModelValue):
-        return perm.get(v, v)
-    if isinstance(v, frozenset):
-        return frozenset(rename(x, perm) for x in v)
-    if isinstance(v, tuple):
-        return tuple(rename(x, perm) for x in v)
-    if isinstance(v, FMap):
-        return type(v)({rename(k, perm): rename(x, perm) for k, x in v.items()})
-    return v
+from pyspec.values import ModelValue, format_value, from_itf
 
 
 def test_orbits_counted_by_brute_force():
