@@ -37,7 +37,7 @@ from typing import Any
 
 from ..ir import nodes as ir
 from ..values import NONE, FMap, Record, sort_key
-from .runtime import ESC, _get_uvarint, _put_uvarint, deser, fmap_own, rec_own, ser
+from .runtime import ESC, BoundedMemo, _get_uvarint, _put_uvarint, deser, fmap_own, rec_own, ser
 
 #: Largest element domain of a set codec (one bit per element) and key domain
 #: of a map codec (one digit per key).
@@ -458,26 +458,6 @@ class InternCodec(Codec):
 
 #: entries of the bounded value caches of a compact set table
 SET_CACHE_LIMIT = 1 << 12
-
-
-class BoundedMemo(dict):
-    """key -> ``fill(key)``, filled on a miss and cleared when it holds
-    ``limit`` entries (a search reuses recent values; old ones are rebuilt
-    if they come back).  ``fill`` may raise KeyError for a key it refuses."""
-
-    __slots__ = ("fill", "limit")
-
-    def __init__(self, fill: Callable[[Any], Any], limit: int):
-        super().__init__()
-        self.fill = fill
-        self.limit = limit
-
-    def __missing__(self, k: Any) -> Any:
-        v = self.fill(k)
-        if len(self) >= self.limit:
-            self.clear()
-        self[k] = v
-        return v
 
 
 class InternSetCodec(InternCodec):

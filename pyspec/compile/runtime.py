@@ -429,24 +429,44 @@ def _is_int(v: Any) -> bool:
     return type(v) is int
 
 
+class BoundedMemo(dict):
+    """key -> ``fill(key)``, filled on a miss and cleared when it holds
+    ``limit`` entries (a search reuses recent values; old ones are rebuilt
+    if they come back).  ``fill`` may raise KeyError for a key it refuses."""
+
+    __slots__ = ("fill", "limit")
+
+    def __init__(self, fill: Callable[[Any], Any], limit: int):
+        super().__init__()
+        self.fill = fill
+        self.limit = limit
+
+    def __missing__(self, k: Any) -> Any:
+        v = self.fill(k)
+        if len(self) >= self.limit:
+            self.clear()
+        self[k] = v
+        return v
+
+
 #: frozenset -> its elements in canonical order (a set held in a state is
 #: the same object at every decode, so its order is computed once); cleared
 #: when this large
 SORTED_MEMO_LIMIT = 1 << 16
-_sorted_memo: dict = {}
+
+
+def _sorted_tuple(s: frozenset) -> tuple:
+    return tuple(sorted(s) if all(type(x) is int for x in s) else sorted(s, key=sort_key))
+
+
+_sorted_memo = BoundedMemo(_sorted_tuple, SORTED_MEMO_LIMIT)
 
 
 def sorted_elems(s) -> tuple | list:
     """The elements of a set in the canonical value order (deterministic
     iteration for ``any`` and ``choose``; callers only iterate)."""
     if type(s) is frozenset:
-        r = _sorted_memo.get(s)
-        if r is None:
-            r = tuple(sorted(s) if all(type(x) is int for x in s) else sorted(s, key=sort_key))
-            if len(_sorted_memo) >= SORTED_MEMO_LIMIT:
-                _sorted_memo.clear()
-            _sorted_memo[s] = r
-        return r
+        return _sorted_memo[s]
     try:
         if all(type(x) is int for x in s):
             return sorted(s)

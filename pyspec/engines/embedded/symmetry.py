@@ -36,7 +36,7 @@ from typing import Any
 
 from ...compile import CompiledModel
 from ...compile.layout import InternCodec
-from ...compile.runtime import fmap_own, rec_own
+from ...compile.runtime import BoundedMemo, fmap_own, rec_own
 from ...ir import nodes as ir
 from ...values import NONE
 
@@ -109,18 +109,7 @@ class Permuter:
 
     @staticmethod
     def _memo(f: Callable[[Any], Any]) -> Callable[[Any], Any]:
-        memo: dict = {}
-
-        def g(v):
-            r = memo.get(v)
-            if r is None:
-                r = f(v)
-                if len(memo) >= VALUE_MEMO_LIMIT:
-                    memo.clear()
-                memo[v] = r
-            return r
-
-        return g
+        return BoundedMemo(f, VALUE_MEMO_LIMIT).__getitem__
 
     def _make(self, ty: ir.Type | None) -> Callable[[Any], Any]:
         if ty is None or not _mentions(ty, self.sorts):
