@@ -11,9 +11,10 @@ import pytest
 import pyspec
 from pyspec.compile import compile_model
 from pyspec.conformance import Event, Trace, read_jsonl, validate, write_jsonl
-from pyspec.conformance.drive import drive_exhaustive, drive_random, shrink_failure
+from pyspec.conformance.drive import drive_exhaustive, drive_random
 from pyspec.conformance.traces import from_itf, parse_jsonl, to_itf
 from pyspec.examples.peterson import Peterson
+from pyspec.testing import SpecDivergence, run_spec_driven
 from pyspec.values import FMap
 
 
@@ -39,9 +40,12 @@ def test_spec_driven_exhaustive_to_depth(model):
 def test_mutants_are_caught_and_shrunk(model, mutant):
     result = drive_random(model, Peterson(mutant), runs=200, max_steps=40, seed=2)
     assert not result.ok, f"mutant {mutant} not caught"
-    short = shrink_failure(model, lambda: Peterson(mutant), max_steps=20, max_examples=200)
-    assert short is not None
-    assert len(short.path) <= len(result.failure.path)
+    with pytest.raises(SpecDivergence) as caught:
+        run_spec_driven(model, lambda: Peterson(mutant), max_steps=20, max_examples=200)
+    short = caught.value.divergence
+    # the shortest divergence of each mutant (the length a hypothesis.find
+    # shrinker found too)
+    assert len(short.path) == {"keep_turn": 2, "no_wait": 3, "keep_flag": 5}[mutant]
     assert "diverges" in short.render()
 
 
