@@ -19,7 +19,7 @@ from . import __version__
 from .files import OutputError
 
 COMMANDS = ("lint", "models", "tla", "tlc", "check", "simulate", "graph", "replay", "validate",
-            "conformance", "jupyter")
+            "conformance", "jupyter", "lsp")
 
 EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_TOOL = 0, 1, 2, 3
 EXIT_INTERNAL = 3

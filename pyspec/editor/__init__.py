@@ -1,0 +1,1 @@
+"""Editor support: the language server, the Pygments lexer."""
