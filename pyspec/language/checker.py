@@ -42,6 +42,7 @@ from ..ir.nodes import (
 from . import lints
 from . import types as T
 from .loader import Unit
+from .procedures import ProcedureChecks
 
 
 class Bail(Exception):
@@ -126,7 +127,15 @@ class ProcDecl:
     span: Span
     index_set: ir.Expr | None = None  # checked once, in the procs phase
     params: tuple[str, ...] | None = None  # an action's parameters; None for a process
-    local_inits: dict[str, tuple[lark.Tree, Type]] = field(default_factory=dict)  # checked in phase "inits"
+    local_inits: dict[str, tuple[lark.Tree | ir.Expr, Type]] = field(default_factory=dict)  # phase "inits"
+    # procedures (pyspec/language/procedures.py): those the process may run,
+    # in declaration order; a view of the process for the steps of one of
+    # them (``procedure`` its name, ``full`` the process's own ProcDecl)
+    procedures: tuple[str, ...] = ()
+    procedure: str | None = None
+    full: ProcDecl | None = None
+    # call sites: procedure -> [(calling label, where its return goes)]
+    sites: dict[str, list[tuple[str, ir.Control]]] = field(default_factory=dict)
 
 
 def span_of(node, path: str) -> Span:
@@ -162,7 +171,7 @@ CMP = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge", "in
        "notin": "not_in"}
 
 
-class Checker:
+class Checker(ProcedureChecks):
     def __init__(self, units: list[Unit], diags: Diagnostics):
         self.units = units
         self.diags = diags
@@ -173,6 +182,7 @@ class Checker:
         self.variants: dict[str, VariantType] = {}
         self._pending_types: dict[str, tuple] = {}  # type/variant declarations not resolved yet
         self.macros: dict[str, tuple] = {}  # name -> (params, block tree, file, span)
+        self.procedure_decls: dict = {}  # name -> ProcedureDecl (pyspec/language/procedures.py)
         self._expanding: list[str] = []  # macros being inlined (a cycle is an error)
         self._resolving: set[str] = set()  # ... being resolved (a use inside is a cycle)
         self.consts: dict[str, ir.Const] = {}
@@ -389,6 +399,8 @@ class Checker:
             self._def_sig(item)
         elif phase == "def_sigs" and d == "macro_decl":
             self._macro_decl(item)
+        elif phase == "def_sigs" and d == "procedure_decl":
+            self._procedure_decl(item)
         elif phase == "procs" and d == "process_decl":
             self._proc_decl(item)
         elif phase == "procs" and d == "action_def":
@@ -448,10 +460,16 @@ class Checker:
                           ready=frozenset(["v:" + n for n in self.vars] + ["l:" + n for n in done]))
             done.append(lname)
             lv = pd.locals[lname]
+            if isinstance(linit, ir.Expr):
+                pd.locals[lname] = ir.Var(lname, lty, "eq", linit, lv.span)
+                continue
+            saved, self.path = self.path, lv.span.file  # a procedure's local may come from another file
             try:
                 kind, value = self._init(linit, lty, scope, lname)
             except Bail:
                 continue
+            finally:
+                self.path = saved
             pd.locals[lname] = ir.Var(lname, lty, kind, value, lv.span)
 
     def _check_field_name(self, name: str, tok) -> None:
@@ -844,6 +862,61 @@ class Checker:
             pd.locals[lname] = ir.Var(lname, lty, "eq", ir.Lit(self.sp(ltok), lty, 0), self.sp(ltok))
             if lty is not ANY:
                 pd.local_inits[lname] = (linit, lty)
+        self._attach_procedures(pd, body, claim)
+
+    def _build_controls(self, items, after: ir.Control, pd: ProcDecl, fall: dict, whiles: dict) -> ir.Control:
+        """The control of each step of ``items`` (built back to front: each
+        falls through to the one after it, the last to ``after``): into
+        ``fall`` (step -> its fallthrough) and ``whiles`` (labelled while ->
+        exit, first of body, condition tree, leading statements)."""
+        nxt = after
+        for it in reversed(items):
+            if it.data == "step":
+                fall[id(it)] = nxt
+                ltok = [c for c in it.children if isinstance(c, lark.Token)][0]
+                nxt = ir.Jump(str(ltok))
+            elif it.data == "labelled_while":
+                head = ir.Jump(str(_label_token(it)))
+                kids = [c for c in it.children if isinstance(c, lark.Tree) and c.data not in _FAIRNESS]
+                cond_tree, inner = kids[0], kids[1:]
+                n_lead = next((i for i, c in enumerate(inner) if c.data in _LOOP_ITEMS), len(inner))
+                rest = inner[n_lead:]
+                stray = next((c for c in rest if c.data not in _LOOP_ITEMS), None)
+                if stray is not None:
+                    self.err("a statement after a labelled step of a loop belongs to a step: "
+                             "label it, or move it into the step above", stray)
+                    raise Bail
+                whiles[id(it)] = (nxt, self._build_controls(rest, head, pd, fall, whiles) if rest else head,
+                                  cond_tree, inner[:n_lead])
+                nxt = head
+            else:
+                cond_tree = it.children[0]
+                inner = it.children[1:]
+                if not inner or inner[0].data not in ("step", "labelled_while"):
+                    self.err("the body of a 'while' must start with a labelled step", it)
+                    raise Bail
+                first = ir.Jump(str(_label_token(inner[0])))
+                cond = self.expr(cond_tree, Scope("step", proc_decl=pd))
+                self._expect_bool(cond, cond_tree, "a 'while' condition")
+                if isinstance(cond, ir.Lit) and cond.value is True:
+                    head: ir.Control = first
+                else:
+                    head = ir.Loop(cond, first, nxt)
+                self._build_controls(inner, head, pd, fall, whiles)
+                nxt = head
+        return nxt
+
+    def _walk_steps(self, items, pd: ProcDecl, proc_stub: ir.Process, fall: dict, whiles: dict,
+                    steps: list, targets: list) -> None:
+        for it in items:
+            if it.data == "step":
+                steps.append(self._step(it, pd, proc_stub, fall[id(it)], targets))
+            elif it.data == "labelled_while":
+                steps.append(self._while_step(it, pd, proc_stub, whiles[id(it)]))
+                self._walk_steps([c for c in it.children if isinstance(c, lark.Tree) and c.data in _LOOP_ITEMS],
+                                 pd, proc_stub, fall, whiles, steps, targets)
+            elif it.data == "while_loop":
+                self._walk_steps(it.children[1:], pd, proc_stub, fall, whiles, steps, targets)
 
     def _process(self, item) -> None:
         tok, fairness, index, doc, locals_, body = self._proc_parts(item)
@@ -853,63 +926,16 @@ class Checker:
         self._goto_edges, self._goto_only = [], set()
         steps: list[ir.Step] = []
         targets: list[tuple[str, Span]] = []  # gotos, for reachability
-
-        def build(items, after: ir.Control) -> ir.Control:
-            nxt = after
-            built: list[tuple[int, ir.Control]] = []
-            for it in reversed(items):
-                if it.data == "step":
-                    built.append((id(it), nxt))
-                    ltok = [c for c in it.children if isinstance(c, lark.Token)][0]
-                    nxt = ir.Jump(str(ltok))
-                    fall[id(it)] = built[-1][1]
-                elif it.data == "labelled_while":
-                    head = ir.Jump(str(_label_token(it)))
-                    kids = [c for c in it.children if isinstance(c, lark.Tree) and c.data not in _FAIRNESS]
-                    cond_tree, inner = kids[0], kids[1:]
-                    n_lead = next((i for i, c in enumerate(inner) if c.data in _LOOP_ITEMS), len(inner))
-                    rest = inner[n_lead:]
-                    stray = next((c for c in rest if c.data not in _LOOP_ITEMS), None)
-                    if stray is not None:
-                        self.err("a statement after a labelled step of a loop belongs to a step: "
-                                 "label it, or move it into the step above", stray)
-                        raise Bail
-                    whiles[id(it)] = (nxt, build(rest, head) if rest else head, cond_tree, inner[:n_lead])
-                    nxt = head
-                else:
-                    cond_tree = it.children[0]
-                    inner = it.children[1:]
-                    if not inner or inner[0].data not in ("step", "labelled_while"):
-                        self.err("the body of a 'while' must start with a labelled step", it)
-                        raise Bail
-                    first = ir.Jump(str(_label_token(inner[0])))
-                    cond = self.expr(cond_tree, Scope("step", proc_decl=pd))
-                    self._expect_bool(cond, cond_tree, "a 'while' condition")
-                    if isinstance(cond, ir.Lit) and cond.value is True:
-                        head: ir.Control = first
-                    else:
-                        head = ir.Loop(cond, first, nxt)
-                    build(inner, head)
-                    nxt = head
-            return nxt
-
         fall: dict[int, ir.Control] = {}
         whiles: dict[int, tuple] = {}  # labelled while -> (exit, first of body, cond tree, leading stmts)
-        start = build(body, ir.Jump(ir.DONE))
+        own = self._own_view(pd)
+        start = self._build_controls(body, ir.Jump(ir.DONE), own, fall, whiles)
+        bodies = self._procedure_controls(pd, fall, whiles)
+        self._find_call_sites(pd, body, bodies, fall, whiles)
         proc_stub = ir.Process(pd.name, pd.index, None, tuple(pd.locals.values()), (), start,
                                fairness, doc, pd.span)
-
-        def walk(items):
-            for it in items:
-                if it.data == "step":
-                    steps.append(self._step(it, pd, proc_stub, fall[id(it)], targets))
-                elif it.data == "labelled_while":
-                    steps.append(self._while_step(it, pd, proc_stub, whiles[id(it)]))
-                    walk([c for c in it.children if isinstance(c, lark.Tree) and c.data in _LOOP_ITEMS])
-                elif it.data == "while_loop":
-                    walk(it.children[1:])
-
-        walk(body)
+        self._walk_steps(body, own, proc_stub, fall, whiles, steps, targets)
+        self._procedure_steps(pd, bodies, proc_stub, fall, whiles, steps, targets)
         index_set = None
         if index is not None:
             index_set = pd.index_set
@@ -1152,6 +1178,10 @@ class Checker:
             return self._match(st, scope, pd)
         if d == "call_stmt":
             return self._macro_call(st, scope, pd)
+        if d == "proc_call_stmt":
+            return self._proc_call(st, scope, pd)
+        if d == "return_stmt":
+            return self._return(st, scope, pd)
         if d == "any_stmt":
             tok, dom_tree, cond_tree, bt = st.children
             dom = self.expr(dom_tree, scope)

@@ -464,9 +464,9 @@ _EXPR_START = {"NAME", "INT", "STRING", "LPAR", "LSQB", "LBRACE", "MINUS", "TILD
                "NONE", "NOT", "FORALL", "EXISTS", "CHOOSE", "ALWAYS", "EVENTUALLY"}
 _OPERATORS = {"PLUS", "MINUS", "STAR", "PERCENT", "AMPERSAND", "VBAR", "CIRCUMFLEX", "LESSTHAN",
               "MORETHAN", "AND", "OR", "NOT", "IN", "IF", "IMPLIES", "LEADS_TO", "DOT", "LPAR", "LSQB"}
-_STATEMENT = {"AWAIT", "GOTO", "PASS", "IF", "EITHER", "ANY", "NAME"}
+_STATEMENT = {"AWAIT", "GOTO", "PASS", "IF", "EITHER", "ANY", "NAME", "CALL", "RETURN"}
 _DECLARATION = {"ACTION", "CONST", "DEF", "ENUM", "EXTENDS", "FAIR", "IMPORT", "INVARIANT", "MODEL",
-                "OVERRIDE", "PROCESS", "SORT", "STRONG", "TEMPORAL", "MACRO", "TYPE", "UNFAIR", "VAR", "VARIANT"}
+                "OVERRIDE", "PROCESS", "PROCEDURE", "SORT", "STRONG", "TEMPORAL", "MACRO", "TYPE", "UNFAIR", "VAR", "VARIANT"}
 
 
 #: Words of the grammar that are also ordinary names (record fields, ...).

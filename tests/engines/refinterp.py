@@ -173,6 +173,10 @@ class Reference:
             for n, x in e.updates:
                 r[n] = self.eval(x, env, view)
             return Record(r)
+        if k == "VariantLit":  # a record whose field 'tag' names its case
+            return Record({"tag": e.tag, **{n: self.eval(x, env, view) for n, x in e.fields}})
+        if k == "IsCase":
+            return self.eval(e.base, env, view)["tag"] == e.tag
         if k in ("SeqLit", "TupleLit"):
             return tuple(self.eval(x, env, view) for x in e.elems)
         if k == "Quant":
@@ -375,6 +379,9 @@ class Reference:
                 en = {**env, s.binder.name: x}
                 if s.cond is None or self.eval(s.cond, en, view):
                     yield from self._run(list(s.body), 0, nxt, old, new, p, inst, step, en)
+        elif k == "Let":
+            en = {**env, s.name: self.eval(s.value, env, view)}
+            yield from self._run(list(s.body), 0, nxt, old, new, p, inst, step, en)
         elif k == "Goto":
             yield self.finish(s.target, old, new, p, inst)
         else:
