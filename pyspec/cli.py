@@ -18,7 +18,7 @@ import sys
 from . import __version__
 from .files import OutputError
 
-COMMANDS = ("lint", "models", "tla", "tlc", "check", "simulate", "graph", "replay", "validate",
+COMMANDS = ("lint", "fmt", "models", "tla", "tlc", "check", "simulate", "graph", "replay", "validate",
             "conformance", "jupyter", "lsp")
 
 EXIT_OK, EXIT_VIOLATED, EXIT_BAD_INPUT, EXIT_TOOL = 0, 1, 2, 3
