@@ -5,19 +5,19 @@
 \*     SYMMETRY Permutations(Values) \cup Permutations(Replicas).
 EXTENDS Paxos
 
-\* spec/corpus/paxos.pyspec:13: REPLICAS
+\* spec/corpus/paxos.pyspec:12: REPLICAS
 const_REPLICAS_ == {Replica__r1, Replica__r2, Replica__r3, Replica__r4}
 
-\* spec/corpus/paxos.pyspec:14: VALUES
+\* spec/corpus/paxos.pyspec:13: VALUES
 const_VALUES_ == {Value__v1, Value__v2, Value__v3}
 
-\* spec/corpus/paxos.pyspec:15: MAX_BALLOT
+\* spec/corpus/paxos.pyspec:14: MAX_BALLOT
 const_MAX_BALLOT_ == 2
 
-\* spec/corpus/paxos.pyspec:16: QUORUMS
+\* spec/corpus/paxos.pyspec:15: QUORUMS
 const_QUORUMS_ == {{Replica__r1, Replica__r2, Replica__r3}, {Replica__r1, Replica__r2, Replica__r4}, {Replica__r1, Replica__r3, Replica__r4}, {Replica__r2, Replica__r3, Replica__r4}}
 
-\* spec/corpus/paxos.pyspec:95: symmetry of model original
+\* spec/corpus/paxos.pyspec:91: symmetry of model original
 Symmetry == Permutations(VALUES) \cup Permutations(REPLICAS)
 
 ====

@@ -40,29 +40,32 @@ Init ==
     /\ pc_TManager = "TS"
     /\ pc_BTManager = "BTS"
 
-\* spec/corpus/two_pc_with_btm.pyspec:27
+\* spec/corpus/two_pc_with_btm.pyspec:43
 RManager_RS(self) ==
     /\ pc_RManager[self] = "RS"
     /\ IF rm_state[self] \in {"working", "prepared"}
-          THEN /\ \/ /\ rm_state[self] = "working"
-                     /\ Assert(self \in DOMAIN rm_state, "spec/corpus/two_pc_with_btm.pyspec:32: key not in map")
-                     /\ rm_state' = [rm_state EXCEPT ![self] = "prepared"]
-                  \/ \/ /\ tm_state = "commit"
-                        /\ Assert(self \in DOMAIN rm_state, "spec/corpus/two_pc_with_btm.pyspec:36: key not in map")
-                        /\ rm_state' = [rm_state EXCEPT ![self] = "committed"]
-                     \/ /\ (rm_state[self] = "working") \/ (tm_state = "abort")
-                        /\ Assert(self \in DOMAIN rm_state, "spec/corpus/two_pc_with_btm.pyspec:39: key not in map")
-                        /\ rm_state' = [rm_state EXCEPT ![self] = "aborted"]
-                  \/ IF RMMAYFAIL /\ (~(\E rm \in RMS : rm_state[rm] = "failed"))
-                        THEN /\ Assert(self \in DOMAIN rm_state, "spec/corpus/two_pc_with_btm.pyspec:42: key not in map")
-                             /\ rm_state' = [rm_state EXCEPT ![self] = "failed"]
-                        ELSE rm_state' = rm_state
+          THEN /\ \/ LET p == self IN
+                        /\ rm_state[p] = "working"
+                        /\ Assert(p \in DOMAIN rm_state, "spec/corpus/two_pc_with_btm.pyspec:28: key not in map")
+                        /\ rm_state' = [rm_state EXCEPT ![p] = "prepared"]
+                  \/ LET p == self IN
+                        \/ /\ tm_state = "commit"
+                           /\ Assert(p \in DOMAIN rm_state, "spec/corpus/two_pc_with_btm.pyspec:33: key not in map")
+                           /\ rm_state' = [rm_state EXCEPT ![p] = "committed"]
+                        \/ /\ (rm_state[p] = "working") \/ (tm_state = "abort")
+                           /\ Assert(p \in DOMAIN rm_state, "spec/corpus/two_pc_with_btm.pyspec:36: key not in map")
+                           /\ rm_state' = [rm_state EXCEPT ![p] = "aborted"]
+                  \/ LET p == self IN
+                        IF RMMAYFAIL /\ (~(\E rm \in RMS : rm_state[rm] = "failed"))
+                           THEN /\ Assert(p \in DOMAIN rm_state, "spec/corpus/two_pc_with_btm.pyspec:40: key not in map")
+                                /\ rm_state' = [rm_state EXCEPT ![p] = "failed"]
+                           ELSE rm_state' = rm_state
                /\ UNCHANGED <<tm_state, pc_TManager, pc_BTManager>>
                /\ pc_RManager' = [pc_RManager EXCEPT ![self] = "RS"]
           ELSE /\ UNCHANGED <<rm_state, tm_state, pc_TManager, pc_BTManager>>
                /\ pc_RManager' = [pc_RManager EXCEPT ![self] = "Done"]
 
-\* spec/corpus/two_pc_with_btm.pyspec:46
+\* spec/corpus/two_pc_with_btm.pyspec:52
 TManager_TS ==
     /\ pc_TManager = "TS"
     /\ \/ /\ can_commit
@@ -72,14 +75,14 @@ TManager_TS ==
           /\ UNCHANGED <<rm_state, tm_state, pc_RManager, pc_BTManager>>
           /\ pc_TManager' = "TA"
 
-\* spec/corpus/two_pc_with_btm.pyspec:53
+\* spec/corpus/two_pc_with_btm.pyspec:60
 TManager_TC ==
     /\ pc_TManager = "TC"
     /\ tm_state' = "commit"
     /\ UNCHANGED <<rm_state, pc_RManager, pc_BTManager>>
     /\ pc_TManager' = "F1"
 
-\* spec/corpus/two_pc_with_btm.pyspec:55
+\* spec/corpus/two_pc_with_btm.pyspec:62
 TManager_F1 ==
     /\ pc_TManager = "F1"
     /\ IF TMMAYFAIL
@@ -88,14 +91,14 @@ TManager_F1 ==
     /\ UNCHANGED <<rm_state, pc_RManager, pc_BTManager>>
     /\ pc_TManager' = "Done"
 
-\* spec/corpus/two_pc_with_btm.pyspec:59
+\* spec/corpus/two_pc_with_btm.pyspec:66
 TManager_TA ==
     /\ pc_TManager = "TA"
     /\ tm_state' = "abort"
     /\ UNCHANGED <<rm_state, pc_RManager, pc_BTManager>>
     /\ pc_TManager' = "F2"
 
-\* spec/corpus/two_pc_with_btm.pyspec:61
+\* spec/corpus/two_pc_with_btm.pyspec:68
 TManager_F2 ==
     /\ pc_TManager = "F2"
     /\ IF TMMAYFAIL
@@ -104,7 +107,7 @@ TManager_F2 ==
     /\ UNCHANGED <<rm_state, pc_RManager, pc_BTManager>>
     /\ pc_TManager' = "Done"
 
-\* spec/corpus/two_pc_with_btm.pyspec:66
+\* spec/corpus/two_pc_with_btm.pyspec:73
 BTManager_BTS ==
     /\ pc_BTManager = "BTS"
     /\ \/ /\ can_commit /\ (tm_state = "hidden")
@@ -114,27 +117,27 @@ BTManager_BTS ==
           /\ UNCHANGED <<rm_state, tm_state, pc_RManager, pc_TManager>>
           /\ pc_BTManager' = "BTA"
 
-\* spec/corpus/two_pc_with_btm.pyspec:73
+\* spec/corpus/two_pc_with_btm.pyspec:80
 BTManager_BTC ==
     /\ pc_BTManager = "BTC"
     /\ tm_state' = "commit"
     /\ UNCHANGED <<rm_state, pc_RManager, pc_TManager>>
     /\ pc_BTManager' = "Done"
 
-\* spec/corpus/two_pc_with_btm.pyspec:76
+\* spec/corpus/two_pc_with_btm.pyspec:83
 BTManager_BTA ==
     /\ pc_BTManager = "BTA"
     /\ tm_state' = "abort"
     /\ UNCHANGED <<rm_state, pc_RManager, pc_TManager>>
     /\ pc_BTManager' = "Done"
 
-\* spec/corpus/two_pc_with_btm.pyspec:26
+\* spec/corpus/two_pc_with_btm.pyspec:42
 RManager(self) == RManager_RS(self)
 
-\* spec/corpus/two_pc_with_btm.pyspec:45
+\* spec/corpus/two_pc_with_btm.pyspec:51
 TManager == TManager_TS \/ TManager_TC \/ TManager_F1 \/ TManager_TA \/ TManager_F2
 
-\* spec/corpus/two_pc_with_btm.pyspec:65
+\* spec/corpus/two_pc_with_btm.pyspec:72
 BTManager == BTManager_BTS \/ BTManager_BTC \/ BTManager_BTA
 
 \* spec/corpus/two_pc_with_btm.pyspec:1: every process is done; stutter (not a deadlock)
@@ -164,7 +167,7 @@ TypeOK ==
     /\ pc_TManager \in {"TS", "TC", "F1", "TA", "F2", "Done"}
     /\ pc_BTManager \in {"BTS", "BTC", "BTA", "Done"}
 
-\* spec/corpus/two_pc_with_btm.pyspec:79
+\* spec/corpus/two_pc_with_btm.pyspec:86
 Consistency == \A rm1 \in RMS : \A rm2 \in RMS : ~((rm_state[rm1] = "aborted") /\ (rm_state[rm2] = "committed"))
 
 ====

@@ -8,30 +8,20 @@
 EXTENDS Integers, Sequences, FiniteSets, TLC
 
 CONSTANTS
-    NoneValue,  \* none
     RM__r1,  \* RM.r1
     RM__r2,  \* RM.r2
     RM__r3,  \* RM.r3
     RM_values_,  \* every value of sort RM in the model (TypeOK)
-    RMS  \* spec/corpus/two_phase.pyspec:14: set[RM]
+    RMS  \* spec/corpus/two_phase.pyspec:16: set[RM]
 
 VARIABLES
     rm_state,  \* rm_state: map[RM, RMState]
     tm_state,  \* tm_state: TMState
     tm_prepared,  \* tm_prepared: set[RM]
-    msgs  \* msgs: set[record(rm: optional[RM], type: MsgType)]
+    msgs  \* msgs: set[Message]
 
 \* spec/corpus/two_phase.pyspec:1
 vars == <<rm_state, tm_state, tm_prepared, msgs>>
-
-\* spec/corpus/two_phase.pyspec:21
-prepared_msg(rm) == [rm |-> rm, type |-> "Prepared"]
-
-\* spec/corpus/two_phase.pyspec:22
-commit_msg == [rm |-> NoneValue, type |-> "Commit"]
-
-\* spec/corpus/two_phase.pyspec:23
-abort_msg == [rm |-> NoneValue, type |-> "Abort"]
 
 \* spec/corpus/two_phase.pyspec:1
 Init ==
@@ -40,52 +30,52 @@ Init ==
     /\ tm_prepared = {}
     /\ msgs = {}
 
-\* spec/corpus/two_phase.pyspec:25
+\* spec/corpus/two_phase.pyspec:23
 TMRcvPrepared(rm) ==
-    /\ (tm_state = "init") /\ (prepared_msg(rm) \in msgs)
+    /\ (tm_state = "init") /\ ([rm |-> rm, tag |-> "Prepared"] \in msgs)
     /\ tm_prepared' = tm_prepared \cup {rm}
     /\ UNCHANGED <<rm_state, tm_state, msgs>>
 
-\* spec/corpus/two_phase.pyspec:29
+\* spec/corpus/two_phase.pyspec:27
 TMCommit ==
     /\ (tm_state = "init") /\ (tm_prepared = RMS)
     /\ tm_state' = "committed"
-    /\ msgs' = msgs \cup {commit_msg}
+    /\ msgs' = msgs \cup {[tag |-> "Commit"]}
     /\ UNCHANGED <<rm_state, tm_prepared>>
 
-\* spec/corpus/two_phase.pyspec:34
+\* spec/corpus/two_phase.pyspec:32
 TMAbort ==
     /\ tm_state = "init"
     /\ tm_state' = "aborted"
-    /\ msgs' = msgs \cup {abort_msg}
+    /\ msgs' = msgs \cup {[tag |-> "Abort"]}
     /\ UNCHANGED <<rm_state, tm_prepared>>
 
-\* spec/corpus/two_phase.pyspec:39
+\* spec/corpus/two_phase.pyspec:37
 RMPrepare(rm) ==
     /\ rm_state[rm] = "working"
-    /\ Assert(rm \in DOMAIN rm_state, "spec/corpus/two_phase.pyspec:41: key not in map")
+    /\ Assert(rm \in DOMAIN rm_state, "spec/corpus/two_phase.pyspec:39: key not in map")
     /\ rm_state' = [rm_state EXCEPT ![rm] = "prepared"]
-    /\ msgs' = msgs \cup {prepared_msg(rm)}
+    /\ msgs' = msgs \cup {[rm |-> rm, tag |-> "Prepared"]}
     /\ UNCHANGED <<tm_state, tm_prepared>>
 
-\* spec/corpus/two_phase.pyspec:44
+\* spec/corpus/two_phase.pyspec:42
 RMChooseToAbort(rm) ==
     /\ rm_state[rm] = "working"
-    /\ Assert(rm \in DOMAIN rm_state, "spec/corpus/two_phase.pyspec:46: key not in map")
+    /\ Assert(rm \in DOMAIN rm_state, "spec/corpus/two_phase.pyspec:44: key not in map")
     /\ rm_state' = [rm_state EXCEPT ![rm] = "aborted"]
     /\ UNCHANGED <<tm_state, tm_prepared, msgs>>
 
-\* spec/corpus/two_phase.pyspec:48
+\* spec/corpus/two_phase.pyspec:46
 RMRcvCommitMsg(rm) ==
-    /\ commit_msg \in msgs
-    /\ Assert(rm \in DOMAIN rm_state, "spec/corpus/two_phase.pyspec:50: key not in map")
+    /\ [tag |-> "Commit"] \in msgs
+    /\ Assert(rm \in DOMAIN rm_state, "spec/corpus/two_phase.pyspec:48: key not in map")
     /\ rm_state' = [rm_state EXCEPT ![rm] = "committed"]
     /\ UNCHANGED <<tm_state, tm_prepared, msgs>>
 
-\* spec/corpus/two_phase.pyspec:52
+\* spec/corpus/two_phase.pyspec:50
 RMRcvAbortMsg(rm) ==
-    /\ abort_msg \in msgs
-    /\ Assert(rm \in DOMAIN rm_state, "spec/corpus/two_phase.pyspec:54: key not in map")
+    /\ [tag |-> "Abort"] \in msgs
+    /\ Assert(rm \in DOMAIN rm_state, "spec/corpus/two_phase.pyspec:52: key not in map")
     /\ rm_state' = [rm_state EXCEPT ![rm] = "aborted"]
     /\ UNCHANGED <<tm_state, tm_prepared, msgs>>
 
@@ -111,6 +101,6 @@ TypeOK ==
     /\ \A k \in DOMAIN rm_state : (k \in RM_values_) /\ (rm_state[k] \in {"working", "prepared", "committed", "aborted"})
     /\ tm_state \in {"init", "committed", "aborted"}
     /\ \A e \in tm_prepared : e \in RM_values_
-    /\ \A e \in msgs : DOMAIN e = {"rm", "type"} /\ ((e.rm = NoneValue \/ (e.rm \in RM_values_))) /\ (e.type \in {"Prepared", "Commit", "Abort"})
+    /\ \A e \in msgs : ((DOMAIN e = {"rm", "tag"} /\ (e.rm \in RM_values_) /\ (e.tag \in STRING) /\ e.tag = "Prepared") \/ (DOMAIN e = {"tag"} /\ (e.tag \in STRING) /\ e.tag = "Commit") \/ (DOMAIN e = {"tag"} /\ (e.tag \in STRING) /\ e.tag = "Abort"))
 
 ====
