@@ -14,9 +14,10 @@ inside lines and between them:
   moves; otherwise it keeps its offset from the nearest such token to its
   left (a tab of a tab-indented continuation counts as a level).
 - **Inside a line**: one space around binary operators, ``=``, ``->`` and
-  after ``,`` and ``:``; none inside brackets, around ``.`` and ``..``,
-  before ``,``/``:``, after a unary ``-``/``~``, around the ``=`` of a keyword
-  argument, nor before the ``(``/``[`` of a call, an index or a generic type.
+  after ``,`` and ``:``; none inside brackets, around ``.``, ``..`` and the
+  ``:`` of a slice, before ``,``/``:``, after a unary ``-``/``~``, around the
+  ``=`` of a keyword argument, nor before the ``(``/``[`` of a call, an index
+  or a generic type.
 - **Comments** keep their text.  A full-line comment is indented like the
   code it sits in; an inline comment keeps its column (so that columns of
   comments stay aligned) when the code leaves it two spaces, else it moves
@@ -96,6 +97,7 @@ class _Tok:
     anchor: bool = False  # a continuation line may line up with it
     unary: bool = False  # a unary '-' or '~'
     kwarg: bool = False  # the '=' of a keyword argument
+    slice: bool = False  # the ':' of a slice
     gap: int = 0  # (a comment) the white space before it in the input
 
 
@@ -235,7 +237,7 @@ def _gap(prev: _Tok, tok: _Tok) -> str:
     """The white space between two tokens of a line (``unary`` and ``kwarg``
     already set on both)."""
     p, t = prev.text, tok.text
-    if p in _OPEN or t in _CLOSE or t in (",", ":"):
+    if p in _OPEN or t in _CLOSE or t in (",", ":") or prev.slice:
         return ""
     if p in (",", ":") or t == "\\":
         return " "
@@ -291,6 +293,7 @@ def _classify_and_indent(lines: list[_Line]) -> None:
     """Decide each line's kind and indentation and lay out its code."""
     stack: list[tuple[int, int]] = [(0, 0)]  # (input indentation, output indentation) of open blocks
     brackets: list[str] = []  # the brackets open at this point
+    inner_quants: list[int] = []  # for each, the quantifiers in it whose ':' is still to come
     statement: list[_Line] = []  # the lines of the current statement (anchors for continuations)
     pending_comments: list[_Line] = []
     prev: _Tok | None = None  # the last code token of the statement
@@ -369,11 +372,21 @@ def _classify_and_indent(lines: list[_Line]) -> None:
             if tok.kind == "OP":
                 if t in _OPEN:
                     brackets.append(t)
+                    inner_quants.append(0)
                 elif t in _CLOSE and brackets:
                     brackets.pop()
-            if not brackets and tok.kind == "NAME" and t in _QUANTIFIERS:
-                quants += 1
-            if t == ":" and not brackets:
+                    inner_quants.pop()
+            if tok.kind == "NAME" and t in _QUANTIFIERS:
+                if brackets:
+                    inner_quants[-1] += 1
+                else:
+                    quants += 1
+            if t == ":" and brackets:
+                if inner_quants[-1]:
+                    inner_quants[-1] -= 1
+                elif brackets[-1] == "[":
+                    tok.slice = True  # x[a:b]
+            elif t == ":":
                 if quants:
                     quants -= 1
                     last_kind = "quant"

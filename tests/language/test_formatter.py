@@ -11,9 +11,10 @@ import pytest
 
 import pyspec
 from pyspec.cli import main
+from pyspec.diagnostics import Diagnostics
 from pyspec.language import formatter
 from pyspec.language.formatter import FormatError, format_source
-from pyspec.language.parser import keywords
+from pyspec.language.parser import parse
 
 SPECS = sorted(str(p) for p in Path("spec").rglob("*.pyspec"))
 
@@ -206,12 +207,24 @@ def test_messy_sample_comes_out_canonical():
     assert fmt(MESSY_FORMATTED) == MESSY_FORMATTED
 
 
-@pytest.mark.skipif("procedure" not in keywords(), reason="no procedures in the grammar")
+def _parses(text: str) -> bool:
+    return parse(text, "probe.pyspec", Diagnostics()) is not None
+
+
+@pytest.mark.skipif(not _parses("spec P\nprocedure p(w: int = 0):\n    a:\n        return\n"),
+                    reason="no procedures in the grammar")
 def test_keyword_argument_and_parameter_default():
     text = ("spec P\nvar x: int = 0\nprocedure put(v: int, w: int=0):\n  p1:\n    x = v+w\n    return\n"
             "process q:\n  a:\n    call put(x , 1)\n")
     assert fmt(text) == ("spec P\nvar x: int = 0\nprocedure put(v: int, w: int = 0):\n    p1:\n"
                          "        x = v + w\n        return\nprocess q:\n    a:\n        call put(x, 1)\n")
+
+
+@pytest.mark.skipif(not _parses("spec S\ndef f(q: seq[int]) -> seq[int]: q[1:]\n"),
+                    reason="no slices in the grammar")
+def test_slices_have_no_spaces_around_their_colon():
+    text = "spec S\ndef f(q: seq[int]) -> seq[int]: q[1 : 2] + q[ :1] + q[len(q) - 1: ] + [q[0]]\n"
+    assert fmt(text) == "spec S\ndef f(q: seq[int]) -> seq[int]: q[1:2] + q[:1] + q[len(q) - 1:] + [q[0]]\n"
 
 
 def test_tab_indentation_becomes_four_spaces_per_level():
