@@ -153,8 +153,19 @@ def _fmt(e: ir.Expr) -> tuple[str, int]:  # noqa: C901 - one case per node
         return f"{e.kind} {_binders(e.binders)}: {f(e.body)}", P_QUANT
     if isinstance(e, ir.Choose):
         return f"choose {_binders([e.binder])}: {f(e.cond)}", P_QUANT
+    if isinstance(e, ir.Builtin) and e.name == "slice":
+        s, lo, hi = e.args
+        lo_text = "" if isinstance(lo, ir.Lit) and lo.value == 0 and not isinstance(lo.value, bool) else f(lo)
+        hi_text = "" if isinstance(hi, ir.Builtin) and hi.name == "len" and hi.args[0] == s else f(hi)
+        return f"{f(s, P_ATOM)}[{lo_text}:{hi_text}]", P_ATOM
+    if isinstance(e, ir.Builtin) and e.name == "elems":  # a sequence where a set is iterated
+        return _fmt(e.args[0])
     if isinstance(e, ir.Builtin):
         return f"{e.name}(" + ", ".join(f(a) for a in e.args) + ")", P_ATOM
+    if isinstance(e, ir.SeqComp):
+        b = e.binder
+        cond = f" if {f(e.cond, P_OR)}" if e.cond is not None else ""
+        return f"[{f(e.elem)} for {b.name} in {f(b.domain, P_OR)}{cond}]", P_ATOM
     if isinstance(e, ir.VariantLit):
         name = f"{e.type.name}.{e.tag}"
         return (name + "(" + ", ".join(f"{n}={f(v)}" for n, v in e.fields) + ")" if e.fields else name), P_ATOM

@@ -646,7 +646,7 @@ class Codegen:
                 if loop:
                     out["*" + e.name] = 1
                 return
-            inner = loop or isinstance(e, (ir.Quant, ir.SetComp, ir.MapComp, ir.Choose))
+            inner = loop or isinstance(e, (ir.Quant, ir.SetComp, ir.SeqComp, ir.MapComp, ir.Choose))
             if hasattr(e, "__dataclass_fields__"):
                 for f in e.__dataclass_fields__:
                     if f in ("span", "type"):
@@ -878,6 +878,20 @@ class Codegen:
         cond = f" if {self.ex(e.cond, c2).src}" if e.cond is not None else ""
         return Py(f"_frozenset({elem.src} {loops}{cond})")
 
+    def _ex_SeqComp(self, e, c):
+        b = e.binder
+        c2 = c.copy()
+        name = self.uniq(f"_b_{b.name}_")
+        c2.env[b.name] = Py(name)
+        if isinstance(b.domain, ir.RangeSet):  # ascending, as lo..hi reads
+            lo, hi = self.ex(b.domain.lo, c), self.ex(b.domain.hi, c)
+            loop = f"for {name} in range({lo.src}, ({hi.src}) + 1)"
+        else:
+            loop = f"for {name} in {self.ex(b.domain, c).src}"
+        elem = self.ex(e.elem, c2)
+        cond = f" if {self.ex(e.cond, c2).src}" if e.cond is not None else ""
+        return Py(f"tuple([{elem.src} {loop}{cond}])")
+
     def _ex_MapLit(self, e, c):
         parts = [(self.ex(k, c), self.ex(v, c)) for k, v in e.entries]
         src = "_fm({" + ", ".join(f"{k.src}: {v.src}" for k, v in parts) + "})"
@@ -1056,6 +1070,10 @@ class Codegen:
         if n in ("min", "max", "head", "tail"):
             fn = {"min": "smin", "max": "smax", "head": "head", "tail": "tail"}[n]
             return self.fold(f"_rt.{fn}({a.src}, {w})", a)
+        if n == "slice":
+            return self.fold(f"_rt.seq_slice({a.src}, {args[1].src}, {args[2].src}, {w})", *args)
+        if n == "elems":
+            return self.fold(f"_frozenset({a.src})", a)
         raise CompileError(f"{e.span}: unsupported builtin {n}()")
 
     def _ex_Next(self, e, c):

@@ -359,6 +359,15 @@ def tail(q: tuple, where: str = "") -> tuple:
     return q[1:]
 
 
+def seq_slice(q: tuple, lo: int, hi: int, where: str = "") -> tuple:
+    """``q[lo:hi]`` as Python slices it (bounds past the end are cut to
+    the length; empty when lo >= hi), but a negative bound is an error
+    rather than a count from the end (docs/semantics.md)."""
+    if lo < 0 or hi < 0:
+        raise EvalError(f"negative slice bound [{lo}:{hi}]", where)
+    return q[lo:hi]
+
+
 def subsets(s: frozenset) -> frozenset:
     elems = sorted_elems(s)
     return frozenset(frozenset(c) for n in range(len(elems) + 1) for c in combinations(elems, n))

@@ -348,6 +348,16 @@ class SetComp(Expr):
 
 
 @dataclass(frozen=True, slots=True)
+class SeqComp(Expr):
+    """``[elem for x in D if cond]``: a sequence, in the order of ``D`` (a
+    sequence, or an int range ``lo..hi`` ascending)."""
+
+    elem: Expr | None = None
+    binder: Binder | None = None
+    cond: Expr | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class MapLit(Expr):
     entries: tuple[tuple[Expr, Expr], ...] = ()
 
@@ -434,6 +444,11 @@ class Choose(Expr):
 # Builtins: len subsets keys min max unions append head tail abs set seq
 @dataclass(frozen=True, slots=True)
 class Builtin(Expr):
+    """A builtin function; also two the checker writes itself: ``slice``
+    (``s[lo:hi]``, args s, lo, hi) and ``elems`` (the set of a sequence's
+    elements: ``for x in s`` over a sequence in a set comprehension or a
+    quantifier)."""
+
     name: str = ""
     args: tuple[Expr, ...] = ()
 

@@ -1184,9 +1184,9 @@ class Checker(ProcedureChecks):
             return self._return(st, scope, pd)
         if d == "any_stmt":
             tok, dom_tree, cond_tree, bt = st.children
-            dom = self.expr(dom_tree, scope)
+            dom = self._seq_elements(self.expr(dom_tree, scope))
             if not isinstance(dom.type, SetType):
-                self.err(f"'any {tok} in ...' needs a set, got {T.describe(dom.type)}", dom_tree)
+                self.err(f"'any {tok} in ...' needs a set or a sequence, got {T.describe(dom.type)}", dom_tree)
                 raise Bail
             name = str(tok)
             self._check_shadow(name, tok, scope)
@@ -1883,6 +1883,50 @@ class Checker(ProcedureChecks):
                  f"{', '.join(p.locals) or 'none'}; 'pc' is its label)", ftok)
         raise Bail
 
+    def _e_slice(self, t, scope):
+        """``s[lo:hi]``: the elements at positions lo..hi-1 (lo defaults to
+        0, hi to len(s)); docs/semantics.md says what is out of range."""
+        base_t, lo_t, hi_t = t.children
+        base = self.expr(base_t, scope)
+        if not isinstance(base.type, SeqType):
+            self.err(f"only a sequence can be sliced, not {T.describe(base.type)}", base_t)
+            raise Bail
+        span = self.sp(t)
+        lo = self.expr(lo_t, scope) if lo_t is not None else ir.Lit(span, INT, 0)
+        hi = self.expr(hi_t, scope) if hi_t is not None else ir.Builtin(span, INT, "len", (base,))
+        for e, et in ((lo, lo_t), (hi, hi_t)):
+            if et is not None:
+                self._expect_int(e, et, "a slice bound")
+        return ir.Builtin(span, base.type, "slice", (base, lo, hi))
+
+    def _seq_elements(self, dom: ir.Expr) -> ir.Expr:
+        """A sequence where a set is iterated (``for x in s``): the set of its elements."""
+        if isinstance(dom.type, SeqType):
+            return ir.Builtin(dom.span, SetType(dom.type.elem), "elems", (dom,))
+        return dom
+
+    def _e_seq_comp(self, t, scope):
+        """``[e for x in D if c]`` over a sequence (in its order) or an int range."""
+        head, comp_for, *rest = [c for c in t.children if c is not None]
+        tok, dom_t = comp_for.children
+        dom = self.expr(dom_t, self._nontemporal(scope))
+        if isinstance(dom.type, SeqType):
+            elem_t = dom.type.elem
+        elif isinstance(dom, ir.RangeSet):
+            elem_t = INT
+        else:
+            self.err(f"a sequence comprehension iterates a sequence or a range lo..hi (in order), not "
+                     f"{T.describe(dom.type)}; for a set, write a set comprehension {{... for ...}}", dom_t)
+            raise Bail
+        self._check_shadow(str(tok), tok, scope)
+        inner = self._nontemporal(scope).child({str(tok): elem_t})
+        cond = None
+        if rest:
+            cond = self.expr(rest[0].children[0], inner)
+            self._expect_bool(cond, rest[0].children[0], "a comprehension condition")
+        elem = self.expr(head, inner)
+        return ir.SeqComp(self.sp(t), SeqType(elem.type), elem, ir.Binder(str(tok), dom, self.sp(tok)), cond)
+
     def _e_index(self, t, scope):
         base_t, key_t = t.children
         if base_t.data == "name" and str(base_t.children[0]) in self.procs and \
@@ -1921,9 +1965,9 @@ class Checker(ProcedureChecks):
         for b in binder_trees:
             tok, dom_t = b.children
             inner = scope.child(bound)
-            dom = self.expr(dom_t, inner)
+            dom = self._seq_elements(self.expr(dom_t, inner))
             if not isinstance(dom.type, SetType):
-                self.err(f"'{tok} in ...' needs a set, got {T.describe(dom.type)}", dom_t)
+                self.err(f"'{tok} in ...' needs a set or a sequence, got {T.describe(dom.type)}", dom_t)
                 raise Bail
             self._check_shadow(str(tok), tok, scope.child(bound))
             bound[str(tok)] = dom.type.elem

@@ -93,6 +93,10 @@ HELPERS: dict[str, tuple[tuple[str, ...], str]] = {
     "BitNot": ((), "BitNot(a) == -a - 1"),
     "SeqsUpTo": ((), "SeqsUpTo(S, n) == UNION {[1..k -> S] : k \\in 0..n}"),
     "Pow2": ((), "Pow2(n) == 2 ^ n"),
+    "ElemsOf": ((), "ElemsOf(s) == {s[i] : i \\in DOMAIN s}"),
+    "SliceOf": ((), 'SliceOf(s, lo, hi) == IF lo < 0 \\/ hi < 0 THEN Assert(FALSE, "negative slice bound") '
+                    "ELSE SubSeq(s, lo + 1, IF hi < Len(s) THEN hi ELSE Len(s))"),
+    "SeqOfRange": ((), "SeqOfRange(lo, hi) == [i \\in 1..(hi - lo + 1) |-> lo + i - 1]"),
     "BitAnd": ((), "RECURSIVE BitAnd(_, _)\n"
                    "BitAnd(a, b) ==\n"
                    "    IF a = 0 \\/ b = 0 THEN 0\n"
@@ -770,6 +774,21 @@ class Renderer:
         text = build(0, c)
         return text, not text.startswith("UNION")
 
+    def _e_SeqComp(self, e: ir.SeqComp, c: Ctx):
+        b = e.binder
+        if isinstance(b.domain, ir.RangeSet):
+            src = f"{self._use('SeqOfRange')}({self.expr(b.domain.lo, c)}, {self.expr(b.domain.hi, c)})"
+        else:
+            src = self.expr(b.domain, c)
+        c2, x = c.bind(b.name)
+        seq = f"SelectSeq({src}, LAMBDA {x} : {self.expr(e.cond, c2)})" if e.cond is not None else src
+        if isinstance(e.elem, ir.BoundRef) and e.elem.name == b.name:
+            return seq, e.cond is not None
+        c3, t = c2.bind("s")
+        c3, i = c3.bind("i")
+        return (f"LET {t} == {seq} IN [{i} \\in 1..Len({t}) |-> LET {x} == {t}[{i}] IN "
+                f"{self.expr(e.elem, c2)}]"), False
+
     def _e_MapComp(self, e: ir.MapComp, c: Ctx):
         c2, bt = self._binder(e.binder, c)
         if e.cond is not None:
@@ -861,6 +880,18 @@ class Renderer:
             return f"Head({self.expr(args[0], c)})", True
         if n == "tail":
             return f"Tail({self.expr(args[0], c)})", True
+        if n == "slice":
+            a, lo, hi = args
+            if isinstance(lo, ir.Lit) and lo.value == 0 and isinstance(hi, ir.Builtin) and hi.name == "len" \
+                    and hi.args[0] == a:
+                return self.expr(a, c), False  # s[:]
+            if isinstance(lo, ir.Lit) and isinstance(lo.value, int) and lo.value >= 0 \
+                    and isinstance(hi, ir.Builtin) and hi.name == "len" and hi.args[0] == a:
+                # s[k:] with a literal k: SubSeq is total there
+                return f"SubSeq({self.expr(a, c)}, {lo.value + 1}, Len({self.expr(a, c)}))", True
+            return f"{self._use('SliceOf')}({self.expr(a, c)}, {self.expr(lo, c)}, {self.expr(hi, c)})", True
+        if n == "elems":
+            return f"{self._use('ElemsOf')}({self.expr(args[0], c)})", True
         raise ExportError(f"{self.src(e.span)}: cannot export builtin '{n}' to TLA+")
 
     def _e_Next(self, e: ir.Next, c: Ctx):

@@ -173,6 +173,14 @@ class Reference:
             for n, x in e.updates:
                 r[n] = self.eval(x, env, view)
             return Record(r)
+        if k == "SeqComp":
+            b = e.binder
+            if type(b.domain).__name__ == "RangeSet":
+                dom = range(self.eval(b.domain.lo, env, view), self.eval(b.domain.hi, env, view) + 1)
+            else:
+                dom = self.eval(b.domain, env, view)
+            return tuple(self.eval(e.elem, {**env, b.name: x}, view) for x in dom
+                         if e.cond is None or self.eval(e.cond, {**env, b.name: x}, view))
         if k == "VariantLit":  # a record whose field 'tag' names its case
             return Record({"tag": e.tag, **{n: self.eval(x, env, view) for n, x in e.fields}})
         if k == "IsCase":
@@ -245,6 +253,13 @@ class Reference:
             return frozenset(frozenset(c) for r in range(len(s) + 1) for c in itertools.combinations(s, r))
         if n == "keys":
             return frozenset(args[0].keys())
+        if n == "elems":
+            return frozenset(args[0])
+        if n == "slice":
+            q, lo, hi = args
+            if lo < 0 or hi < 0:
+                raise RefError("negative slice bound")
+            return q[lo:hi]
         if n in ("min", "max"):
             if not args[0]:
                 raise RefError("empty")

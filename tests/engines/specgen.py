@@ -43,7 +43,7 @@ CONSTRUCTS = (
     "temporal_forall", "constraint", "symmetry", "deadlock_ignore", "quantifier", "choose",
     "set_comprehension", "record_field", "tuple_index", "pc_ref", "local_ref", "nondet_init",
     "let_stmt", "let_def", "let_invariant", "init_reads_var", "init_calls_def", "local_init_reads",
-    "multi_update",
+    "multi_update", "slice", "seq_comprehension", "seq_iterate",
 )
 
 VARS = {
@@ -163,7 +163,7 @@ class SpecGen:
         leaves = ["flag", "True", "(owner == none)", "pair[1]", "(len(q) < 2)"]
         if d <= 0 or r.random() < 0.3:
             return r.choice(leaves)
-        k = r.randint(0, 10)
+        k = r.randint(0, 11)
         if k == 0:
             op = r.choice(["<", "<=", "==", "!=", ">", ">="])
             return f"({self.int_e(d - 1, ctx)} {op} {self.int_e(d - 1, ctx)})"
@@ -199,6 +199,10 @@ class SpecGen:
             e = self.elem(ctx) or ("S.a" if not self.symmetric else "")
             if e:
                 return f"(proc[{e}].pc == \"{r.choice(self.labels['proc'] + ['Done'])}\")"
+        if k == 11:
+            self.use("seq_iterate")  # a quantifier over a sequence's elements
+            b = self.fresh("v")
+            return f"({r.choice(['forall', 'exists'])} {b} in q: {b} != {self.int_e(d - 1, ctx)} % 3)"
         if k == 10:
             self.use("set_comprehension")
             b = self.fresh("e")
@@ -215,6 +219,16 @@ class SpecGen:
         if var == "flag":
             return f"flag = {self.bool_e(2, ctx)}"
         if var == "q":
+            k = r.randint(0, 3)
+            if k == 1:
+                self.use("slice")
+                if r.random() < 0.5:
+                    return "q = q[1:] + q[:1]"  # a rotation: the length stays
+                return f"q = q[({self.int_e(1, ctx)}) % 3:]"
+            if k == 2:
+                self.use("seq_comprehension")
+                b = self.fresh("v")
+                return f"q = [({b} + {self.int_e(1, ctx)}) % 3 for {b} in q if {b} != {r.randint(0, 2)}]"
             return f"q = append(q, ({self.int_e(1, ctx)}) % 3) if len(q) < 2 else tail(q)"
         if var == "net" and e and self.place(f"net[{e}]", ctx):
             return f"net[{e}] = append(net[{e}], ({self.int_e(1, ctx)}) % 2) if len(net[{e}]) < 2 else tail(net[{e}])"

@@ -398,7 +398,7 @@ def test_quantifiers():
     e = typed("exists i in s, j in 1..i: j == 2", ir.Quant, "bool")
     assert e.kind == "exists" and [b.name for b in e.binders] == ["i", "j"]
     refused("forall i in s: i", "the body of 'forall' must be a bool, got 'int'", 15)
-    refused("exists i in x: True", "'i in ...' needs a set, got 'int'", 12)
+    refused("exists i in x: True", "'i in ...' needs a set or a sequence, got 'int'", 12)
 
 
 def test_quantifier_names_may_not_hide_declarations():
@@ -583,7 +583,7 @@ def test_any_binds_the_element_type():
     a = step.body[0]
     assert isinstance(a, ir.AnyStmt) and str(a.binder.domain.type) == "set[int]"
     assert isinstance(a.body[0].value, ir.BoundRef) and str(a.body[0].value.type) == "int"
-    assert stmt_errors("any i in x:", "    pass")[0] == "'any i in ...' needs a set, got 'int'"
+    assert stmt_errors("any i in x:", "    pass")[0] == "'any i in ...' needs a set or a sequence, got 'int'"
 
 
 TWICE = "'{}' is assigned twice in step 'step' (combine the updates into one assignment)"
