@@ -10,7 +10,7 @@ JUPYTER_STAMP := $(VENV)/.installed-jupyter
 # worker processes per model for `make check` (`make check WORKERS=2` on two cores)
 WORKERS ?= 1
 
-.PHONY: all check test test-jupyter lint tla tlc tla2tools bench docs conformance clean
+.PHONY: all check test test-jupyter lint fmt tla tlc tla2tools bench docs conformance clean
 
 all: check
 
@@ -42,6 +42,10 @@ test-jupyter: $(JUPYTER_STAMP)
 ## lint: static checks of every spec under spec/
 lint: $(STAMP)
 	$(PYSPEC) lint spec
+
+## fmt: rewrite every spec under spec/ in the canonical layout (`pyspec fmt --check spec` is part of make test)
+fmt: $(STAMP)
+	$(PYSPEC) fmt spec
 
 ## tla: regenerate the TLA+ modules under tla/ (committed)
 tla: $(STAMP)

@@ -27,7 +27,7 @@ class Decl:
     """A declared name: what it is, where, and what hover shows."""
 
     name: str
-    kind: str  # sort enum variant const var def process action step local property model check
+    kind: str  # sort enum variant const var def procedure process action step local property model check
     span: Span
     detail: str  # one line of pyspec, shown as code
     doc: str = ""
@@ -115,6 +115,16 @@ class SpecIndex:
                     decl.children.append(Decl(s.label, "step", s.span,
                                               f"{_fairness(s.fairness)}step {p.name}.{s.label}"))
             self.processes[p.name] = decl
+        # procedures live in the IR as the steps of the processes that run
+        # them: their declarations are read from the source
+        header = re.compile(r"^\s*procedure\s+([A-Za-z_]\w*)\s*(\(.*\))?\s*:")
+        for path in spec.files:
+            for n, line in enumerate(self._lines(path), 1):
+                m = header.match(line)
+                if m:
+                    span = Span(path, n, m.start(1) + 1, n, m.end(1) + 1)
+                    add(Decl(m.group(1), "procedure", span, f"procedure {m.group(1)}{m.group(2) or '()'}",
+                             self._docstring(span)))
         for prop in spec.properties:
             add(Decl(prop.name, "property", prop.span, f"{prop.kind} {prop.name}: {format_expr(prop.expr)}",
                      prop.doc))

@@ -25,6 +25,7 @@ from .analysis import Analysis, Decl, analyse
 _SYMBOL_KINDS = {
     "sort": types.SymbolKind.Class, "enum": types.SymbolKind.Enum, "variant": types.SymbolKind.Struct,
     "const": types.SymbolKind.Constant, "var": types.SymbolKind.Variable, "def": types.SymbolKind.Function,
+    "procedure": types.SymbolKind.Function,
     "process": types.SymbolKind.Module, "action": types.SymbolKind.Event, "step": types.SymbolKind.Method,
     "local": types.SymbolKind.Field, "property": types.SymbolKind.Boolean, "model": types.SymbolKind.Namespace,
     "check": types.SymbolKind.Key,
@@ -33,6 +34,7 @@ _COMPLETION_KINDS = {
     "sort": types.CompletionItemKind.Class, "enum": types.CompletionItemKind.Enum,
     "variant": types.CompletionItemKind.Struct, "const": types.CompletionItemKind.Constant,
     "var": types.CompletionItemKind.Variable, "def": types.CompletionItemKind.Function,
+    "procedure": types.CompletionItemKind.Function,
     "process": types.CompletionItemKind.Module, "action": types.CompletionItemKind.Event,
     "step": types.CompletionItemKind.Reference, "local": types.CompletionItemKind.Field,
     "property": types.CompletionItemKind.Value, "model": types.CompletionItemKind.Module,
