@@ -8,6 +8,8 @@ Everything a test suite needs, without importing pyspec's internals:
 - :func:`validate_trace` / :func:`assert_trace_valid`: trace validation of
   a list of events (dicts), JSON lines, a ``.jsonl``/ITF file or a
   :class:`Trace` against the model;
+- :func:`replay_counterexample`: drive an implementation along a
+  counterexample and see whether it misbehaves the same way;
 - :func:`spec_state_machine` / :func:`run_spec_driven`: spec-driven testing
   of an implementation through an adapter, as a Hypothesis state machine
   (the spec chooses the enabled steps, the adapter performs them, the
@@ -38,7 +40,7 @@ from .statemachine import SpecDivergence, SpecDrivenStats, run_state_machine, sp
 
 __all__ = [
     "load_spec", "load_model", "check_model", "assert_outcomes", "OutcomeMismatch",
-    "validate_trace", "assert_trace_valid", "TraceInvalid",
+    "validate_trace", "assert_trace_valid", "TraceInvalid", "replay_counterexample",
     "spec_state_machine", "run_spec_driven", "SpecDivergence", "SpecDrivenStats",
     "Adapter", "Divergence", "Event", "Trace", "TraceFormatError", "ValidationResult", "SpecError",
     "ModelValue", "EnumValue", "FMap", "Record", "NONE", "format_value",
@@ -77,15 +79,22 @@ class OutcomeMismatch(AssertionError):
     """A check's outcome is not the one its model declares."""
 
 
-def check_model(path: str | PathLike, model: str, workers: int = 1, max_states: int | None = None) -> list:
+def check_model(path: str | PathLike, model: str, property: str | None = None, workers: int = 1,
+                max_states: int | None = None) -> list:
     """Model-check every declared check of ``model`` (and deadlock, unless the
     model ignores it) with the embedded engine: one report per check, each
     with ``property``, ``verdict`` (``ok``, ``violated``, ``error``,
-    ``incomplete``), ``expected``, state counts and the counterexample."""
-    from ..engines.embedded import check_model as run
+    ``incomplete``), ``expected``, state counts and the counterexample.
+    With ``property`` (or ``"deadlock"``), that check alone, stopping at its
+    first violation as TLC does: a list of one report."""
+    from ..engines.embedded import check, check_model as run
 
     spec = load_spec(path)
     spec.model(model)  # KeyError for an unknown model
+    if property is not None:
+        if property != "deadlock":
+            spec.prop(property)  # KeyError for an unknown property
+        return [check(spec, model, property=property, workers=workers, max_states=max_states)]
     return run(spec, model, workers=workers, max_states=max_states)
 
 
@@ -145,6 +154,22 @@ def assert_trace_valid(model, trace) -> ValidationResult:
     if not result.ok:
         raise TraceInvalid(result, model)
     return result
+
+
+# ----------------------------------------------------------- counterexample replay
+
+
+def replay_counterexample(model, report, adapter: Adapter, property: str | None = None):
+    """Drive the implementation behind ``adapter`` along ``report``'s trace
+    (a report of :func:`check_model`, or of TLC): after every step its
+    mapped state is compared with the trace's, and the violated invariant
+    (or action property) is evaluated on the implementation's own state.
+    The result's ``reproduced`` says whether the implementation violates it
+    too, ``followed`` whether it could take every step; ``render()`` shows
+    the run step by step."""
+    from ..conformance.replay import replay
+
+    return replay(model, report, adapter, property)
 
 
 # ----------------------------------------------------------- spec-driven testing

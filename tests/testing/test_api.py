@@ -119,3 +119,16 @@ def test_the_state_machine_runs_as_a_unittest_test_case(peterson):
     unittest.defaultTestLoader.loadTestsFromTestCase(machine.TestCase).run(result)
     assert len(result.failures) == 1
     assert "implementation diverges from the spec after 3 step(s)" in result.failures[0][1]
+
+
+def test_check_one_property_and_replay_its_counterexample_on_the_implementation(lease):
+    [report] = testing.check_model("spec/tutorial/lease_lock_buggy.pyspec", "two_clients", property="NoLostUpdate")
+    assert report.verdict == "violated"
+    with pytest.raises(KeyError):
+        testing.check_model(LEASE, "two_clients", property="NoSuchProperty")
+    # the fenced implementation cannot follow the buggy spec's lost update;
+    # replayed on the fenced spec's own witness, it reproduces it
+    [witness] = testing.check_model(LEASE, "two_clients", property="NeverRefused")
+    result = testing.replay_counterexample(lease, witness, tutorial.LeaseLockAdapter())
+    assert result.reproduced and result.followed, result.render()
+    assert not testing.replay_counterexample(lease, witness, tutorial.LeaseLockAdapter(fence_reads=False)).followed
