@@ -87,7 +87,8 @@ def check_model(path: str | PathLike, model: str, property: str | None = None, w
     ``incomplete``), ``expected``, state counts and the counterexample.
     With ``property`` (or ``"deadlock"``), that check alone, stopping at its
     first violation as TLC does: a list of one report."""
-    from ..engines.embedded import check, check_model as run
+    from ..engines.embedded import check
+    from ..engines.embedded import check_model as run
 
     spec = load_spec(path)
     spec.model(model)  # KeyError for an unknown model
