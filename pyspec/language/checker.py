@@ -456,7 +456,7 @@ class Checker(ProcedureChecks):
             return
         done: list[str] = []
         for lname, (linit, lty) in pd.local_inits.items():
-            scope = Scope("local_init", proc_decl=pd, initialising="l:" + lname,
+            scope = Scope("local_init", proc_decl=self._init_view(pd, lname), initialising="l:" + lname,
                           ready=frozenset(["v:" + n for n in self.vars] + ["l:" + n for n in done]))
             done.append(lname)
             lv = pd.locals[lname]
@@ -1248,8 +1248,9 @@ class Checker(ProcedureChecks):
             self.err(f"cannot assign to '{name}': it is bound by a quantifier or 'any'", tok)
             raise Bail
         if name in pd.locals:
-            root: ir.VarRef | ir.LocalRef = ir.LocalRef(self.sp(tok), pd.locals[name].type, pd.name, name)
-            key = "l:" + name
+            real = pd.locals[name].name  # a procedure's local may be renamed in its process
+            root: ir.VarRef | ir.LocalRef = ir.LocalRef(self.sp(tok), pd.locals[name].type, pd.name, real)
+            key = "l:" + real
         elif name in self.vars:
             root = ir.VarRef(self.sp(tok), self.vars[name].type, name)
             key = "v:" + name
@@ -1677,10 +1678,11 @@ class Checker(ProcedureChecks):
             self.err("'self' is only defined inside an indexed process", tok)
             raise Bail
         if pd is not None and n in pd.locals:
+            real = pd.locals[n].name  # a procedure's local may be renamed in its process
             if scope.kind == "local_init":
-                self._check_initialised("l:" + n, scope, tok)
-            self.used.add("l:" + pd.name + "." + n)
-            return ir.LocalRef(span, pd.locals[n].type, pd.name, n, None, ("l:" + n) in scope.assigned)
+                self._check_initialised("l:" + real, scope, tok)
+            self.used.add("l:" + pd.name + "." + real)
+            return ir.LocalRef(span, pd.locals[n].type, pd.name, real, None, ("l:" + real) in scope.assigned)
         if n in self.vars:
             if scope.kind in ("const", "model"):
                 self.err(f"variable '{n}' cannot be used in {_scope_word(scope.kind)}", tok)

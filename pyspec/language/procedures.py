@@ -55,11 +55,6 @@ class ProcedureDecl:
     labels: dict[str, Span] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)  # the procedures its steps call
 
-    @property
-    def names(self) -> list[str]:
-        """Its parameters, then its locals: what a frame saves."""
-        return [str(t) for t, _, _ in self.params] + [str(ld.children[0]) for ld in self.locals]
-
 
 def _calls(trees) -> list[lark.Tree]:
     out = []
@@ -152,6 +147,8 @@ class ProcedureChecks:
 
         self._own_names = getattr(self, "_own_names", {})
         self._own_names[pd.name] = (set(pd.locals), set(pd.labels))
+        self._renames = getattr(self, "_renames", {})  # (process, procedure) -> {name: name in the process}
+        self._owner = getattr(self, "_owner", {})  # (process, name in the process) -> procedure
         todo = [str(c.children[0]) for c in _calls(body)]
         reach: set[str] = set()
         while todo:
@@ -168,6 +165,7 @@ class ProcedureChecks:
             for n in order:
                 decl = self.procedure_decls[n]
                 self.path = decl.path
+                self._renames[(pd.name, n)] = {}
                 for label, span in decl.labels.items():
                     if label in pd.labels:
                         self.err(f"label '{label}' of procedure '{n}' is also a label of process '{pd.name}' "
@@ -181,25 +179,25 @@ class ProcedureChecks:
                         ty = self.type_of(ty_tree, Scope("const"))
                     except Bail:
                         ty = ANY
-                    if not self._add_procedure_local(pd, n, pname, ty, ptok):
-                        continue
+                    real = self._add_procedure_local(pd, n, pname, ty, ptok)
                     if default is not None:
-                        pd.local_inits[pname] = (lark.Tree("init_eq", [default]), ty)
+                        pd.local_inits[real] = (lark.Tree("init_eq", [default]), ty)
                     else:
                         zero = self._zero(ty, self.sp(ptok))
                         if zero is None:
                             self.err(f"parameter '{pname}' of procedure '{n}' needs a default "
                                      f"('{pname}: ... = value'): its value before the first call", ptok)
                         else:
-                            pd.local_inits[pname] = (zero, ty)
+                            pd.local_inits[real] = (zero, ty)
                 for ld in decl.locals:
                     ltok, ty_tree, init = ld.children
                     try:
                         ty = self.type_of(ty_tree, Scope("const"))
                     except Bail:
                         ty = ANY
-                    if self._add_procedure_local(pd, n, str(ltok), ty, ltok) and ty is not ANY:
-                        pd.local_inits[str(ltok)] = (init, ty)
+                    real = self._add_procedure_local(pd, n, str(ltok), ty, ltok)
+                    if ty is not ANY:
+                        pd.local_inits[real] = (init, ty)
         finally:
             self.path = saved
         if "stack" in pd.locals:
@@ -209,26 +207,31 @@ class ProcedureChecks:
         labels = LabelType(pd.name, tuple(pd.labels) + (ir.DONE,))
         cases = []
         for n in order:
-            fields = [("called_at", labels)] + [(x, pd.locals[x].type) for x in self.procedure_decls[n].names
-                                                if x in pd.locals]
+            fields = [("called_at", labels)] + [(x, pd.locals[real].type)
+                                                for x, real in self._renames[(pd.name, n)].items()]
             cases.append((n, tuple(fields)))
         stack_t = SeqType(VariantType("Frame", tuple(cases)))
         pd.locals["stack"] = ir.Var("stack", stack_t, "eq", ir.SeqLit(pd.span, stack_t, ()), pd.span)
         pd.local_inits["stack"] = (ir.SeqLit(pd.span, stack_t, ()), stack_t)
         pd.procedures = tuple(order)
 
-    def _add_procedure_local(self, pd, procedure: str, name: str, ty, tok) -> bool:
-        if name in pd.locals:
-            self.err(f"'{name}' of procedure '{procedure}' is also a local of process '{pd.name}' "
-                     f"(at {pd.locals[name].span}): the process runs the procedure, and its locals and "
-                     f"the procedure's are one set of names", tok)
-            return False
+    def _add_procedure_local(self, pd, procedure: str, name: str, ty, tok) -> str:
+        """Make a parameter or local of ``procedure`` a local of process
+        ``pd``; the name it has there (renamed ``name_procedure`` when the
+        process or another procedure it runs has a local of that name, as
+        PlusCal's translator renames)."""
         if name in self.vars or name in self.consts:
             self.err(f"'{name}' of procedure '{procedure}' shadows the "
                      f"{'variable' if name in self.vars else 'constant'} defined at "
                      f"{self._at(self.declared_at.get(name))}", tok)
-        pd.locals[name] = ir.Var(name, ty, "eq", ir.Lit(self.sp(tok), ty, 0), self.sp(tok))
-        return True
+        real, k = name, 1
+        while real in pd.locals or real == "stack":
+            real = f"{name}_{procedure}" + (str(k) if k > 1 else "")
+            k += 1
+        pd.locals[real] = ir.Var(real, ty, "eq", ir.Lit(self.sp(tok), ty, 0), self.sp(tok))
+        self._renames.setdefault((pd.name, procedure), {})[name] = real
+        self._owner[(pd.name, real)] = procedure
+        return real
 
     def _zero(self, ty, span: Span) -> ir.Expr | None:
         """A parameter's value before any call (PlusCal's defaultInitValue),
@@ -261,10 +264,17 @@ class ProcedureChecks:
                        local_inits={})
 
     def _procedure_view(self, pd, name: str):
+        """Process ``pd`` as the steps of procedure ``name`` see it: its
+        parameters and locals under their own names, its labels."""
         decl = self.procedure_decls[name]
-        names = set(decl.names)
-        return replace(pd, locals={n: v for n, v in pd.locals.items() if n in names},
+        renames = self._renames.get((pd.name, name), {})
+        return replace(pd, locals={n: pd.locals[real] for n, real in renames.items()},
                        labels=dict(decl.labels), full=pd, procedure=name, local_inits={})
+
+    def _init_view(self, pd, local: str):
+        """The scope of a local's initial value: a procedure's sees the procedure's names."""
+        owner = getattr(self, "_owner", {}).get((pd.name, local))
+        return self._procedure_view(pd, owner) if owner is not None else pd
 
     def _procedure_controls(self, pd, fall: dict, whiles: dict) -> dict:
         """Each procedure's entry control and view (its steps' controls into
@@ -361,17 +371,17 @@ class ProcedureChecks:
             value = self.expr(at, scope)
             self._expect_assignable(full.locals[str(ptok)].type, value, at, f"argument '{ptok}' of '{name}'")
             args.append(value)
-        saved_names = [x for x in decl.names if x in full.locals]
-        for x in saved_names + ["stack"]:
-            if "l:" + x in scope.assigned:
+        renames = self._renames[(full.name, name)]  # the procedure's names -> the process's
+        saved = list(renames.items())
+        for x, real in saved + [("stack", "stack")]:
+            if "l:" + real in scope.assigned:
                 self.err(f"'{x}' is assigned in this step before the call of '{name}', which assigns it "
                          f"again (assign it in another step)", st)
                 raise Bail
-        for x in saved_names + ["stack"]:  # the frame reads them, and the return the stack
-            self.used.add(f"l:{full.name}.{x}")
+            self.used.add(f"l:{full.name}.{real}")  # the frame reads them, and the return the stack
         frame_t = stack.type.elem
         fields = [("called_at", ir.Lit(span, label_t, self._cur_label))]
-        fields += [(x, ir.LocalRef(span, full.locals[x].type, full.name, x)) for x in saved_names]
+        fields += [(x, ir.LocalRef(span, full.locals[real].type, full.name, real)) for x, real in saved]
         push = ir.Binary(span, stack.type, "concat", ir.SeqLit(span, stack.type, (ir.VariantLit(span, frame_t, name,
                                                                                                 tuple(fields)),)),
                          ir.LocalRef(span, stack.type, full.name, "stack"))
@@ -379,12 +389,13 @@ class ProcedureChecks:
         # The arguments are values of the state before the call: bind the
         # ones that read a parameter or local the call assigns first.
         lets = []
+        reals = {real for _, real in saved}
         for (ptok, _, _), value in zip(decl.params, args):
-            pname = str(ptok)
+            pname = renames[str(ptok)]
             reads = {e.name for e in _iter_exprs(value) if isinstance(e, ir.LocalRef) and e.process == full.name
                      and e.index is None}
-            if reads & set(saved_names):
-                bound = self._fresh_name(f"{pname}_arg", scope)
+            if reads & reals:
+                bound = self._fresh_name(f"{ptok}_arg", scope)
                 lets.append((bound, value))
                 value = ir.BoundRef(span, value.type, bound)
             out.append(ir.Assign(span, ir.LocalRef(span, full.locals[pname].type, full.name, pname), (), value))
@@ -392,18 +403,18 @@ class ProcedureChecks:
         # call ends its path through the step: nothing after it sees these).
         view = self._procedure_view(full, name)
         inner = replace(scope, proc_decl=view, bound={}, updates=list(scope.updates), log=list(scope.log),
-                        assigned=scope.assigned | {"l:" + x for x in ("stack", *[str(p[0]) for p in decl.params])})
+                        assigned=scope.assigned | {"l:stack"} | {"l:" + renames[str(p[0])] for p in decl.params})
         saved_path = self.path
         self.path = decl.path
         try:
             for ld in decl.locals:
                 ltok, _, init = ld.children
-                lname = str(ltok)
-                if lname not in full.locals or init.data != "init_eq":
+                lname = renames.get(str(ltok))
+                if lname is None or init.data != "init_eq":
                     continue
                 value = self.expr(init.children[0], inner)
                 self._expect_assignable(full.locals[lname].type, value, init.children[0],
-                                        f"initial value of '{lname}'")
+                                        f"initial value of '{ltok}'")
                 out.append(ir.Assign(self.sp(ltok), ir.LocalRef(span, full.locals[lname].type, full.name, lname),
                                      (), value))
                 inner.assigned.add("l:" + lname)
@@ -426,10 +437,9 @@ class ProcedureChecks:
                      "to the next step", st)
             raise Bail
         full = pd.full
-        decl = self.procedure_decls[pd.procedure]
-        saved_names = [x for x in decl.names if x in full.locals]
-        for x in saved_names:
-            if "l:" + x in scope.assigned:
+        saved = list(self._renames[(full.name, pd.procedure)].items())
+        for x, real in saved:
+            if "l:" + real in scope.assigned:
                 self.err(f"'{x}' is assigned in this step, and 'return' restores the caller's value of it "
                          f"(assign it in an earlier step)", st)
                 raise Bail
@@ -443,8 +453,8 @@ class ProcedureChecks:
         for label, cont in full.sites.get(pd.procedure, []):
             if _reaches_end(cont):
                 continue  # refused at the call
-            body: list[ir.Stmt] = [ir.Assign(span, ir.LocalRef(span, full.locals[x].type, full.name, x), (),
-                                             ir.Field(span, full.locals[x].type, top, x)) for x in saved_names]
+            body: list[ir.Stmt] = [ir.Assign(span, ir.LocalRef(span, full.locals[real].type, full.name, real), (),
+                                             ir.Field(span, full.locals[real].type, top, x)) for x, real in saved]
             body.append(ir.Assign(span, ir.LocalRef(span, stack.type, full.name, "stack"), (),
                                   ir.Builtin(span, stack.type, "tail", (old,))))
             body.append(ir.Goto(span, cont))
