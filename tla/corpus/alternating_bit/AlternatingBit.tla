@@ -20,90 +20,96 @@ CONSTANTS
 VARIABLES
     msg_q,  \* msg_q: seq[tuple[int, Data]]
     ack_q,  \* ack_q: seq[int]
-    bits,  \* bits: record(r_bit: int, s_ack: int, s_bit: int)
+    s_bit,  \* s_bit: int
+    s_ack,  \* s_ack: int
+    r_bit,  \* r_bit: int
     sent,  \* sent: Data
     rcvd  \* rcvd: Data
 
 \* spec/corpus/alternating_bit.pyspec:1
-vars == <<msg_q, ack_q, bits, sent, rcvd>>
+vars == <<msg_q, ack_q, s_bit, s_ack, r_bit, sent, rcvd>>
 
 RECURSIVE without(_, _)
 RECURSIVE msgs_without(_, _)
 
-\* spec/corpus/alternating_bit.pyspec:25
+\* spec/corpus/alternating_bit.pyspec:23
 without(q, i) == IF i = 0 THEN Tail(q) ELSE <<Head(q)>> \o without(Tail(q), i - 1)
 
-\* spec/corpus/alternating_bit.pyspec:28
+\* spec/corpus/alternating_bit.pyspec:26
 msgs_without(q, i) == IF i = 0 THEN Tail(q) ELSE <<Head(q)>> \o msgs_without(Tail(q), i - 1)
 
 \* spec/corpus/alternating_bit.pyspec:1
 Init ==
     /\ msg_q = <<>>
-    /\ Assert(\A i \in 1..Len(msg_q) : (msg_q[i][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:17: the initial value of 'msg_q' is outside its declared type")
+    /\ Assert(\A i \in 1..Len(msg_q) : (msg_q[i][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:15: the initial value of 'msg_q' is outside its declared type")
     /\ ack_q = <<>>
-    /\ Assert(\A i \in 1..Len(ack_q) : ack_q[i] \in 0..1, "spec/corpus/alternating_bit.pyspec:18: the initial value of 'ack_q' is outside its declared type")
-    /\ bits \in {[r_bit |-> x, s_ack |-> x, s_bit |-> x] : x \in {0, 1}}
-    /\ Assert((bits.r_bit \in 0..1) /\ (bits.s_ack \in 0..1) /\ (bits.s_bit \in 0..1), "spec/corpus/alternating_bit.pyspec:21: the initial value of 'bits' is outside its declared type")
+    /\ Assert(\A i \in 1..Len(ack_q) : ack_q[i] \in 0..1, "spec/corpus/alternating_bit.pyspec:16: the initial value of 'ack_q' is outside its declared type")
+    /\ s_bit \in {0, 1}
+    /\ Assert(s_bit \in 0..1, "spec/corpus/alternating_bit.pyspec:17: the initial value of 's_bit' is outside its declared type")
+    /\ s_ack = s_bit
+    /\ Assert(s_ack \in 0..1, "spec/corpus/alternating_bit.pyspec:18: the initial value of 's_ack' is outside its declared type")
+    /\ r_bit = s_bit
+    /\ Assert(r_bit \in 0..1, "spec/corpus/alternating_bit.pyspec:19: the initial value of 'r_bit' is outside its declared type")
     /\ sent \in DATA
     /\ rcvd \in DATA
 
-\* spec/corpus/alternating_bit.pyspec:31
+\* spec/corpus/alternating_bit.pyspec:29
 SndNewValue(d) ==
-    /\ bits.s_ack = bits.s_bit
+    /\ s_ack = s_bit
     /\ sent' = d
-    /\ bits' = [bits EXCEPT !.s_bit = 1 - bits.s_bit]
-    /\ Assert(bits'.s_bit \in 0..1, "spec/corpus/alternating_bit.pyspec:34: the value assigned to 'bits.s_bit' is outside its declared type")
-    /\ msg_q' = Append(msg_q, <<bits'.s_bit, d>>)
-    /\ Assert(\A i \in 1..Len(msg_q') : (msg_q'[i][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:35: the value assigned to 'msg_q' is outside its declared type")
-    /\ UNCHANGED <<ack_q, rcvd>>
+    /\ s_bit' = 1 - s_bit
+    /\ Assert(s_bit' \in 0..1, "spec/corpus/alternating_bit.pyspec:32: the value assigned to 's_bit' is outside its declared type")
+    /\ msg_q' = Append(msg_q, <<s_bit', d>>)
+    /\ Assert(\A i \in 1..Len(msg_q') : (msg_q'[i][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:33: the value assigned to 'msg_q' is outside its declared type")
+    /\ UNCHANGED <<ack_q, s_ack, r_bit, rcvd>>
 
-\* spec/corpus/alternating_bit.pyspec:37
+\* spec/corpus/alternating_bit.pyspec:35
 ReSndMsg ==
-    /\ bits.s_ack # bits.s_bit
-    /\ msg_q' = Append(msg_q, <<bits.s_bit, sent>>)
-    /\ Assert(\A i \in 1..Len(msg_q') : (msg_q'[i][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:39: the value assigned to 'msg_q' is outside its declared type")
-    /\ UNCHANGED <<ack_q, bits, sent, rcvd>>
+    /\ s_ack # s_bit
+    /\ msg_q' = Append(msg_q, <<s_bit, sent>>)
+    /\ Assert(\A i \in 1..Len(msg_q') : (msg_q'[i][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:37: the value assigned to 'msg_q' is outside its declared type")
+    /\ UNCHANGED <<ack_q, s_bit, s_ack, r_bit, sent, rcvd>>
 
-\* spec/corpus/alternating_bit.pyspec:41
+\* spec/corpus/alternating_bit.pyspec:39
 RcvMsg ==
     /\ msg_q # <<>>
-    /\ bits' = [bits EXCEPT !.r_bit = Head(msg_q)[1]]
-    /\ Assert(bits'.r_bit \in 0..1, "spec/corpus/alternating_bit.pyspec:43: the value assigned to 'bits.r_bit' is outside its declared type")
+    /\ r_bit' = Head(msg_q)[1]
+    /\ Assert(r_bit' \in 0..1, "spec/corpus/alternating_bit.pyspec:41: the value assigned to 'r_bit' is outside its declared type")
     /\ rcvd' = Head(msg_q)[2]
     /\ msg_q' = Tail(msg_q)
-    /\ Assert(\A i \in 1..Len(msg_q') : (msg_q'[i][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:45: the value assigned to 'msg_q' is outside its declared type")
-    /\ UNCHANGED <<ack_q, sent>>
+    /\ Assert(\A i \in 1..Len(msg_q') : (msg_q'[i][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:43: the value assigned to 'msg_q' is outside its declared type")
+    /\ UNCHANGED <<ack_q, s_bit, s_ack, sent>>
 
-\* spec/corpus/alternating_bit.pyspec:47
+\* spec/corpus/alternating_bit.pyspec:45
 SndAck ==
-    /\ ack_q' = Append(ack_q, bits.r_bit)
-    /\ Assert(\A i \in 1..Len(ack_q') : ack_q'[i] \in 0..1, "spec/corpus/alternating_bit.pyspec:48: the value assigned to 'ack_q' is outside its declared type")
-    /\ UNCHANGED <<msg_q, bits, sent, rcvd>>
+    /\ ack_q' = Append(ack_q, r_bit)
+    /\ Assert(\A i \in 1..Len(ack_q') : ack_q'[i] \in 0..1, "spec/corpus/alternating_bit.pyspec:46: the value assigned to 'ack_q' is outside its declared type")
+    /\ UNCHANGED <<msg_q, s_bit, s_ack, r_bit, sent, rcvd>>
 
-\* spec/corpus/alternating_bit.pyspec:50
+\* spec/corpus/alternating_bit.pyspec:48
 RcvAck ==
     /\ ack_q # <<>>
-    /\ bits' = [bits EXCEPT !.s_ack = Head(ack_q)]
-    /\ Assert(bits'.s_ack \in 0..1, "spec/corpus/alternating_bit.pyspec:52: the value assigned to 'bits.s_ack' is outside its declared type")
+    /\ s_ack' = Head(ack_q)
+    /\ Assert(s_ack' \in 0..1, "spec/corpus/alternating_bit.pyspec:50: the value assigned to 's_ack' is outside its declared type")
     /\ ack_q' = Tail(ack_q)
-    /\ Assert(\A i \in 1..Len(ack_q') : ack_q'[i] \in 0..1, "spec/corpus/alternating_bit.pyspec:53: the value assigned to 'ack_q' is outside its declared type")
-    /\ UNCHANGED <<msg_q, sent, rcvd>>
+    /\ Assert(\A i \in 1..Len(ack_q') : ack_q'[i] \in 0..1, "spec/corpus/alternating_bit.pyspec:51: the value assigned to 'ack_q' is outside its declared type")
+    /\ UNCHANGED <<msg_q, s_bit, r_bit, sent, rcvd>>
 
-\* spec/corpus/alternating_bit.pyspec:55
+\* spec/corpus/alternating_bit.pyspec:53
 LoseMsg ==
     /\ msg_q # <<>>
     /\ \E i \in (0..(Len(msg_q) - 1)) :
           /\ msg_q' = msgs_without(msg_q, i)
-          /\ Assert(\A i_1_ \in 1..Len(msg_q') : (msg_q'[i_1_][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:58: the value assigned to 'msg_q' is outside its declared type")
-    /\ UNCHANGED <<ack_q, bits, sent, rcvd>>
+          /\ Assert(\A i_1_ \in 1..Len(msg_q') : (msg_q'[i_1_][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:56: the value assigned to 'msg_q' is outside its declared type")
+    /\ UNCHANGED <<ack_q, s_bit, s_ack, r_bit, sent, rcvd>>
 
-\* spec/corpus/alternating_bit.pyspec:60
+\* spec/corpus/alternating_bit.pyspec:58
 LoseAck ==
     /\ ack_q # <<>>
     /\ \E i \in (0..(Len(ack_q) - 1)) :
           /\ ack_q' = without(ack_q, i)
-          /\ Assert(\A i_1_ \in 1..Len(ack_q') : ack_q'[i_1_] \in 0..1, "spec/corpus/alternating_bit.pyspec:63: the value assigned to 'ack_q' is outside its declared type")
-    /\ UNCHANGED <<msg_q, bits, sent, rcvd>>
+          /\ Assert(\A i_1_ \in 1..Len(ack_q') : ack_q'[i_1_] \in 0..1, "spec/corpus/alternating_bit.pyspec:61: the value assigned to 'ack_q' is outside its declared type")
+    /\ UNCHANGED <<msg_q, s_bit, s_ack, r_bit, sent, rcvd>>
 
 \* spec/corpus/alternating_bit.pyspec:1
 Next ==
@@ -129,16 +135,18 @@ Spec == Init /\ [][Next]_vars /\ Fairness
 TypeOK ==
     /\ DOMAIN msg_q = 1..Len(msg_q) /\ \A i \in 1..Len(msg_q) : DOMAIN msg_q[i] = 1..2 /\ (msg_q[i][1] \in 0..1) /\ (msg_q[i][2] \in Data_values_)
     /\ DOMAIN ack_q = 1..Len(ack_q) /\ \A i \in 1..Len(ack_q) : ack_q[i] \in 0..1
-    /\ DOMAIN bits = {"r_bit", "s_ack", "s_bit"} /\ (bits.r_bit \in 0..1) /\ (bits.s_ack \in 0..1) /\ (bits.s_bit \in 0..1)
+    /\ s_bit \in 0..1
+    /\ s_ack \in 0..1
+    /\ r_bit \in 0..1
     /\ sent \in Data_values_
     /\ rcvd \in Data_values_
 
-\* spec/corpus/alternating_bit.pyspec:65
+\* spec/corpus/alternating_bit.pyspec:63
 \* The step part of ABCSpec ([ABCNext]_cvars of ABCorrectness): every
 \*     step is one of the high-level protocol or leaves its variables alone.
-ImpliedAction == [][LET nb == (bits)' IN (\E d \in DATA : (bits.s_ack = bits.s_bit) /\ ((sent)' = d) /\ (nb = [bits EXCEPT !.s_bit = 1 - bits.s_bit]) /\ ((rcvd)' = rcvd)) \/ ((bits.r_bit # bits.s_bit) /\ (nb = [bits EXCEPT !.r_bit = bits.s_bit]) /\ ((rcvd)' = sent) /\ ((sent)' = sent)) \/ ((bits.r_bit # bits.s_ack) /\ (nb = [bits EXCEPT !.s_ack = bits.r_bit]) /\ ((sent)' = sent) /\ ((rcvd)' = rcvd)) \/ ((nb = bits) /\ ((sent)' = sent) /\ ((rcvd)' = rcvd))]_vars
+ImpliedAction == [][(\E d \in DATA : (s_ack = s_bit) /\ ((sent)' = d) /\ ((s_bit)' = (1 - s_bit)) /\ ((s_ack)' = s_ack) /\ ((r_bit)' = r_bit) /\ ((rcvd)' = rcvd)) \/ ((r_bit # s_bit) /\ ((r_bit)' = s_bit) /\ ((rcvd)' = sent) /\ ((s_bit)' = s_bit) /\ ((s_ack)' = s_ack) /\ ((sent)' = sent)) \/ ((r_bit # s_ack) /\ ((s_ack)' = r_bit) /\ ((s_bit)' = s_bit) /\ ((r_bit)' = r_bit) /\ ((sent)' = sent) /\ ((rcvd)' = rcvd)) \/ (((s_bit)' = s_bit) /\ ((s_ack)' = s_ack) /\ ((r_bit)' = r_bit) /\ ((sent)' = sent) /\ ((rcvd)' = rcvd))]_vars
 
-\* spec/corpus/alternating_bit.pyspec:77
-SentLeadsToRcvd == \A d \in DATA : ((sent = d) /\ (bits.s_bit # bits.s_ack)) ~> (rcvd = d)
+\* spec/corpus/alternating_bit.pyspec:76
+SentLeadsToRcvd == \A d \in DATA : ((sent = d) /\ (s_bit # s_ack)) ~> (rcvd = d)
 
 ====

@@ -31,42 +31,49 @@ Init ==
     /\ msgs = [n \in NODES |-> {}]
     /\ Assert(\A k \in DOMAIN msgs : (k \in 1..N) /\ (\A e \in msgs[k] : e \in 1..N), "spec/corpus/chang_roberts.pyspec:18: the initial value of 'msgs' is outside its declared type")
     /\ node_initiator \in [NODES -> {FALSE, TRUE}]
-    /\ node_state = [self \in NODES |-> "lost"]
+    /\ node_state = [self \in NODES |-> IF node_initiator[self] THEN "cand" ELSE "lost"]
     /\ pc_node = [self \in NODES |-> "n0"]
 
-\* spec/corpus/chang_roberts.pyspec:27
+\* spec/corpus/chang_roberts.pyspec:23
 node_n0(self) ==
     /\ pc_node[self] = "n0"
     /\ IF node_initiator[self]
-          THEN /\ node_state' = [node_state EXCEPT ![self] = "cand"]
-               /\ Assert(succ(self) \in DOMAIN msgs, "spec/corpus/chang_roberts.pyspec:31: key not in map")
+          THEN /\ Assert(succ(self) \in DOMAIN msgs, "spec/corpus/chang_roberts.pyspec:26: key not in map")
                /\ msgs' = [msgs EXCEPT ![succ(self)] = msgs[succ(self)] \cup {ID[self]}]
-               /\ Assert(\A e \in msgs'[succ(self)] : e \in 1..N, "spec/corpus/chang_roberts.pyspec:31: the value assigned to 'msgs[...]' is outside its declared type")
-          ELSE /\ msgs' = msgs
-               /\ node_state' = node_state
-    /\ UNCHANGED <<node_initiator>>
+               /\ Assert(\A e \in msgs'[succ(self)] : e \in 1..N, "spec/corpus/chang_roberts.pyspec:26: the value assigned to 'msgs[...]' is outside its declared type")
+          ELSE msgs' = msgs
+    /\ UNCHANGED <<node_initiator, node_state>>
     /\ pc_node' = [pc_node EXCEPT ![self] = "n1"]
 
-\* spec/corpus/chang_roberts.pyspec:33
+\* spec/corpus/chang_roberts.pyspec:28
 node_n1(self) ==
     /\ pc_node[self] = "n1"
     /\ \E id \in msgs[self] :
-          LET rest == (self :> (msgs[self] \ {id})) @@ msgs IN
-             IF node_state[self] = "lost"
-                THEN /\ msgs' = (succ(self) :> (rest[succ(self)] \cup {id})) @@ rest
-                     /\ Assert(\A k \in DOMAIN msgs' : (k \in 1..N) /\ (\A e \in msgs'[k] : e \in 1..N), "spec/corpus/chang_roberts.pyspec:39: the value assigned to 'msgs' is outside its declared type")
-                     /\ node_state' = node_state
+          /\ Assert(self \in DOMAIN msgs, "spec/corpus/chang_roberts.pyspec:31: key not in map")
+          /\ Assert(\A e \in (msgs[self] \ {id}) : e \in 1..N, "spec/corpus/chang_roberts.pyspec:31: the value assigned to 'msgs[...]' is outside its declared type")
+          /\ IF node_state[self] = "lost"
+                THEN /\ Assert(self # succ(self), "spec/corpus/chang_roberts.pyspec:34: the assignment to 'msgs[...]' overlaps the assignment to 'msgs[...]' at line 31: a step may update different parts of a variable, not the same part twice")
+                     /\ Assert(succ(self) \in DOMAIN msgs, "spec/corpus/chang_roberts.pyspec:34: key not in map")
+                     /\ msgs' = [msgs EXCEPT ![self] = @ \ {id}, ![succ(self)] = @ \cup {id}]
+                     /\ Assert(\A e \in msgs'[succ(self)] : e \in 1..N, "spec/corpus/chang_roberts.pyspec:34: the value assigned to 'msgs[...]' is outside its declared type")
+                     /\ UNCHANGED <<node_initiator, node_state>>
+                     /\ pc_node' = [pc_node EXCEPT ![self] = "n1"]
                 ELSE IF id < ID[self]
                         THEN /\ node_state' = [node_state EXCEPT ![self] = "lost"]
-                             /\ msgs' = (succ(self) :> (rest[succ(self)] \cup {id})) @@ rest
-                             /\ Assert(\A k \in DOMAIN msgs' : (k \in 1..N) /\ (\A e \in msgs'[k] : e \in 1..N), "spec/corpus/chang_roberts.pyspec:43: the value assigned to 'msgs' is outside its declared type")
-                        ELSE /\ msgs' = rest
-                             /\ Assert(\A k \in DOMAIN msgs' : (k \in 1..N) /\ (\A e \in msgs'[k] : e \in 1..N), "spec/corpus/chang_roberts.pyspec:46: the value assigned to 'msgs' is outside its declared type")
-                             /\ IF id = ID[self]
-                                   THEN node_state' = [node_state EXCEPT ![self] = "won"]
-                                   ELSE node_state' = node_state
-    /\ UNCHANGED <<node_initiator>>
-    /\ pc_node' = [pc_node EXCEPT ![self] = "n1"]
+                             /\ Assert(self # succ(self), "spec/corpus/chang_roberts.pyspec:38: the assignment to 'msgs[...]' overlaps the assignment to 'msgs[...]' at line 31: a step may update different parts of a variable, not the same part twice")
+                             /\ Assert(succ(self) \in DOMAIN msgs, "spec/corpus/chang_roberts.pyspec:38: key not in map")
+                             /\ msgs' = [msgs EXCEPT ![self] = @ \ {id}, ![succ(self)] = @ \cup {id}]
+                             /\ Assert(\A e \in msgs'[succ(self)] : e \in 1..N, "spec/corpus/chang_roberts.pyspec:38: the value assigned to 'msgs[...]' is outside its declared type")
+                             /\ UNCHANGED <<node_initiator>>
+                             /\ pc_node' = [pc_node EXCEPT ![self] = "n1"]
+                        ELSE IF id = ID[self]
+                                THEN /\ node_state' = [node_state EXCEPT ![self] = "won"]
+                                     /\ msgs' = [msgs EXCEPT ![self] = @ \ {id}]
+                                     /\ UNCHANGED <<node_initiator>>
+                                     /\ pc_node' = [pc_node EXCEPT ![self] = "n1"]
+                                ELSE /\ msgs' = [msgs EXCEPT ![self] = @ \ {id}]
+                                     /\ UNCHANGED <<node_initiator, node_state>>
+                                     /\ pc_node' = [pc_node EXCEPT ![self] = "n1"]
 
 \* spec/corpus/chang_roberts.pyspec:20
 node(self) == node_n0(self) \/ node_n1(self)
@@ -93,12 +100,12 @@ TypeOK ==
     /\ DOMAIN node_state = NODES /\ \A self \in NODES : node_state[self] \in {"cand", "lost", "won"}
     /\ DOMAIN pc_node = NODES /\ \A self \in NODES : pc_node[self] \in {"n0", "n1", "Done"}
 
-\* spec/corpus/chang_roberts.pyspec:50
+\* spec/corpus/chang_roberts.pyspec:44
 \* A winner is the initiator with the smallest identity, and every other
 \*     node knows it lost.
 Correctness == \A n \in NODES : (node_state[n] = "won") => (node_initiator[n] /\ (\A m \in (NODES \ {n}) : (node_state[m] = "lost") /\ (node_initiator[m] => (ID[m] > ID[n]))))
 
-\* spec/corpus/chang_roberts.pyspec:58
-Liveness == (\E n \in NODES : node_state[n] = "cand") ~> (\E n \in NODES : node_state[n] = "won")
+\* spec/corpus/chang_roberts.pyspec:54
+Liveness == (\E n \in NODES : node_state[n] = "cand") => (<>(\E n \in NODES : node_state[n] = "won"))
 
 ====

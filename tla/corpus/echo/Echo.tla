@@ -7,6 +7,8 @@
 \* rooted at the initiator.  Merz's PlusCal algorithm from tlaplus/Examples
 \* (specifications/echo/Echo.tla, Relation.tla, model MCEcho.tla), label for
 \* label; see echo.json for the source, the constants and TLC's counts.
+\* TLA+ names that differ from the spec's (docs/tla.md, Names):
+\*   TypeOK (generated) -> TypeOK_1_
 EXTENDS Integers, Sequences, FiniteSets, TLC
 
 CONSTANTS
@@ -33,7 +35,13 @@ RECURSIVE trcl(_, _, _)
 neighbors(n) == {m \in NODES : R[<<m, n>>]}
 
 \* spec/corpus/echo.pyspec:22
-multicast(net, p, dest, knd) == [m \in NODES |-> IF m \in dest THEN net[m] \cup {[kind |-> knd, sndr |-> p]} ELSE net[m]]
+send(net, frm, to, knd) == (to :> (net[to] \cup {[kind |-> knd, sndr |-> frm]})) @@ net
+
+\* spec/corpus/echo.pyspec:24
+receive(net, to, msg) == (to :> (net[to] \ {msg})) @@ net
+
+\* spec/corpus/echo.pyspec:26
+multicast(net, frm, dest, knd) == [m \in NODES |-> IF m \in dest THEN net[m] \cup {[kind |-> knd, sndr |-> frm]} ELSE net[m]]
 
 \* spec/corpus/echo.pyspec:66
 joined(t, s) == [e \in (UNION {{<<x, y>> : y \in s} : x \in s}) |-> t[e] \/ (\E z \in s : t[<<e[1], z>>] /\ t[<<z, e[2]>>])]
@@ -50,10 +58,10 @@ Init ==
     /\ node_parent = [self \in NODES |-> NoneValue]
     /\ node_children = [self \in NODES |-> {}]
     /\ node_rcvd = [self \in NODES |-> 0]
-    /\ node_nbrs = [self \in NODES |-> {m \in NODES : R[<<m, self>>]}]
+    /\ node_nbrs = [self \in NODES |-> neighbors(self)]
     /\ pc_node = [self \in NODES |-> "n0"]
 
-\* spec/corpus/echo.pyspec:32
+\* spec/corpus/echo.pyspec:36
 node_n0(self) ==
     /\ pc_node[self] = "n0"
     /\ IF self = INITIATOR
@@ -62,21 +70,20 @@ node_n0(self) ==
     /\ UNCHANGED <<node_parent, node_children, node_rcvd, node_nbrs>>
     /\ pc_node' = [pc_node EXCEPT ![self] = "n1"]
 
-\* spec/corpus/echo.pyspec:36
+\* spec/corpus/echo.pyspec:40
 node_n1(self) ==
     /\ pc_node[self] = "n1"
     /\ IF node_rcvd[self] < Cardinality(node_nbrs[self])
           THEN /\ \E msg \in inbox[self] :
-                     LET net == (self :> (inbox[self] \ {msg})) @@ inbox IN
-                        /\ node_rcvd' = [node_rcvd EXCEPT ![self] = node_rcvd[self] + 1]
-                        /\ IF (self # INITIATOR) /\ (node_rcvd'[self] = 1)
-                              THEN /\ node_parent' = [node_parent EXCEPT ![self] = msg.sndr]
-                                   /\ inbox' = multicast(net, self, node_nbrs[self] \ {msg.sndr}, "m")
-                              ELSE /\ inbox' = net
-                                   /\ node_parent' = node_parent
-                        /\ IF msg.kind = "c"
-                              THEN node_children' = [node_children EXCEPT ![self] = node_children[self] \cup {msg.sndr}]
-                              ELSE node_children' = node_children
+                     /\ node_rcvd' = [node_rcvd EXCEPT ![self] = node_rcvd[self] + 1]
+                     /\ IF (self # INITIATOR) /\ (node_rcvd'[self] = 1)
+                           THEN /\ node_parent' = [node_parent EXCEPT ![self] = msg.sndr]
+                                /\ inbox' = multicast(receive(inbox, self, msg), self, node_nbrs[self] \ {msg.sndr}, "m")
+                           ELSE /\ inbox' = receive(inbox, self, msg)
+                                /\ node_parent' = node_parent
+                     /\ IF msg.kind = "c"
+                           THEN node_children' = [node_children EXCEPT ![self] = node_children[self] \cup {msg.sndr}]
+                           ELSE node_children' = node_children
                /\ UNCHANGED <<node_nbrs>>
                /\ pc_node' = [pc_node EXCEPT ![self] = "n1"]
           ELSE /\ UNCHANGED <<inbox, node_parent, node_children, node_rcvd, node_nbrs>>
@@ -87,13 +94,12 @@ node_n2(self) ==
     /\ pc_node[self] = "n2"
     /\ IF self # INITIATOR
           THEN LET to == CHOOSE n \in node_nbrs[self] : n = node_parent[self] IN
-                  /\ Assert(to \in DOMAIN inbox, "spec/corpus/echo.pyspec:60: key not in map")
-                  /\ inbox' = [inbox EXCEPT ![to] = inbox[to] \cup {[kind |-> "c", sndr |-> self]}]
+                  inbox' = send(inbox, self, to, "c")
           ELSE inbox' = inbox
     /\ UNCHANGED <<node_parent, node_children, node_rcvd, node_nbrs>>
     /\ pc_node' = [pc_node EXCEPT ![self] = "Done"]
 
-\* spec/corpus/echo.pyspec:27
+\* spec/corpus/echo.pyspec:31
 node(self) == node_n0(self) \/ node_n1(self) \/ node_n2(self)
 
 \* spec/corpus/echo.pyspec:1: every process is done; stutter (not a deadlock)
@@ -112,7 +118,7 @@ Fairness ==
 Spec == Init /\ [][Next]_vars /\ Fairness
 
 \* spec/corpus/echo.pyspec:1: the declared types of the variables
-TypeOK ==
+TypeOK_1_ ==
     /\ \A k \in DOMAIN inbox : (k \in STRING) /\ (\A e \in inbox[k] : DOMAIN e = {"kind", "sndr"} /\ (e.kind \in STRING) /\ (e.sndr \in STRING))
     /\ DOMAIN node_parent = NODES /\ \A self \in NODES : (node_parent[self] = NoneValue \/ (node_parent[self] \in STRING))
     /\ DOMAIN node_children = NODES /\ \A self \in NODES : \A e \in node_children[self] : e \in STRING
@@ -121,15 +127,15 @@ TypeOK ==
     /\ DOMAIN pc_node = NODES /\ \A self \in NODES : pc_node[self] \in {"n0", "n1", "n2", "Done"}
 
 \* spec/corpus/echo.pyspec:70
-\* The parts of Echo's TypeOK that are more than the declared types.
-TypeInvariant == \A n \in NODES : (node_nbrs[n] = neighbors(n)) /\ (node_rcvd[n] <= Cardinality(node_nbrs[n])) /\ (\A msg \in inbox[n] : (msg.sndr \in node_nbrs[n]) /\ (msg.kind \in {"m", "c"}))
+\* Echo's TypeOK, beyond the declared types.
+TypeOK == \A n \in NODES : (node_nbrs[n] = neighbors(n)) /\ (node_rcvd[n] <= Cardinality(node_nbrs[n])) /\ (\A msg \in inbox[n] : (msg.sndr \in node_nbrs[n]) /\ (msg.kind \in {"m", "c"}))
 
-\* spec/corpus/echo.pyspec:76
+\* spec/corpus/echo.pyspec:78
 \* At the end, the initiator is an ancestor of every other node and the
 \*     ancestor relation is acyclic.
 AncestorProperties == LET anc == transitive_closure([e \in PAIRS |-> node_parent[e[1]] = e[2]], NODES) IN (\A n \in NODES : pc_node[n] = "Done") => ((\A n \in (NODES \ {INITIATOR}) : anc[<<n, INITIATOR>>]) /\ (\A x \in NODES : ~anc[<<x, x>>]))
 
-\* spec/corpus/echo.pyspec:84
+\* spec/corpus/echo.pyspec:86
 \* PlusCal's assert(msg.kind = "m") in n1: what a node that has received
 \*     nothing yet will receive first is an "m".
 FirstMessageIsM == \A n \in (NODES \ {INITIATOR}) : (node_rcvd[n] = 0) => (\A msg \in inbox[n] : msg.kind = "m")
