@@ -103,8 +103,10 @@ def render_module(spec: ir.Spec, root: str | None = None) -> tuple[str, SourceMa
     typeok_items = r.typeok_items()
     typeok, _ = _block_text(typeok_items or [Atom("TRUE")])
     props = []
+    prop_blocks = []
     for p in spec.properties:
         b = r.property_block(p)
+        prop_blocks.append(b)
         props.append({"comment": b.comment, "doc": comment_lines(p.doc), "text": b.text, "name": b.name})
     constants = []
     if r.uses_none:
@@ -127,7 +129,7 @@ def render_module(spec: ir.Spec, root: str | None = None) -> tuple[str, SourceMa
     init = r.gen("Init")
     sm.add_lines(spec.name, _line_map(text, [Block(init, f"{init} ==\n" + init_text, spec_src,
                                                    [(i + 1, s) for i, s in init_lines])]
-                                      + defs + steps + process_ops))
+                                      + defs + steps + process_ops + prop_blocks))
     return text, sm, r
 
 

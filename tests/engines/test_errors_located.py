@@ -91,6 +91,7 @@ process p:
             k = K.k2 if k == K.k1 else K.k1
 invariant I: m[k] >= 0
 action invariant A: m[next(k)] >= 0
+temporal T: eventually (m[k] > 5)
 model inv:
     check I
 model act:
@@ -98,19 +99,22 @@ model act:
 model cons:
     constraint: m[k] >= 0
     deadlock: ignore
+model temp:
+    check T
 """
 
 
 @pytest.mark.skipif(jar_path() is None, reason="TLA2TOOLS_JAR not set: TLC needed")
 @pytest.mark.parametrize("model,line,what", [("inv", 10, "Evaluating invariant I failed"),
                                               ("act", 11, "Evaluating action property A failed"),
-                                              ("cons", 17, "evaluating the state constraint")])
+                                              ("cons", 18, "evaluating the state constraint"),
+                                              ("temp", 12, "")])
 def test_tlc_errors_in_properties_and_constraints_are_located(model, line, what):
     from pyspec.engines.tlc.jar import resolve
     from pyspec.engines.tlc.run import check_model
 
     spec = pyspec.load("tlcerr.pyspec", text=TLC_ERRORS)
-    ((_, rep),) = check_model(spec, spec.model(model), resolve(jar_path()))
+    rep = next(r for _, r in check_model(spec, spec.model(model), resolve(jar_path())) if r.verdict == "error")
     emb = check(spec, model)
     assert rep.verdict == emb.verdict == "error"
     assert rep.message.startswith(f"tlcerr.pyspec:{line}: {what}"), rep.message

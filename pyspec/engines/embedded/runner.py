@@ -365,8 +365,8 @@ def _liveness_reports_nogc(spec, cm: CompiledModel, temps: list[str], live: dict
                     found = (leaf, lasso)
                     break
         except Exception as e:  # noqa: BLE001 - evaluation errors in the predicates
-            out.append(_base(spec, model, verdict="error", seconds=time.monotonic() - t0, message=str(e),
-                             **counts, **common))
+            out.append(_base(spec, model, verdict="error", seconds=time.monotonic() - t0,
+                             message=_leaf_error(g, live.get(p, []), e), **counts, **common))
             if stop_first:
                 return out
             continue
@@ -386,3 +386,26 @@ def _liveness_reports_nogc(spec, cm: CompiledModel, temps: list[str], live: dict
         if stop_first:
             return out
     return out
+
+
+def _leaf_error(g, leaves, e: Exception) -> str:
+    """The located message of an error raised by a temporal predicate: the
+    fast predicates raise bare exceptions (a KeyError for a map applied
+    outside its keys); their checked variants, run on the graph's states,
+    name the position as the invariants' do."""
+    from ...compile.runtime import EvalError
+
+    if isinstance(e, EvalError):
+        return str(e)
+    for leaf in leaves:
+        for fn in (leaf.p_checked, leaf.q_checked):
+            if fn is None:
+                continue
+            for s in g.states:
+                try:
+                    fn(s)
+                except EvalError as err:
+                    return str(err)
+                except Exception:  # noqa: BLE001 - not this predicate's error
+                    break
+    return f"{type(e).__name__}: {e}"
