@@ -4,7 +4,16 @@ an embedded model checker."""
 from __future__ import annotations
 
 from .diagnostics import Diagnostic, Diagnostics, Span, SpecError
-from .language import load, load_with_diagnostics
+
+
+def __getattr__(name: str):
+    # The language (lark, the checker) loads on first use: `pyspec` on the
+    # command line installs its Ctrl-C and SIGTERM handling before that.
+    if name in ("load", "load_with_diagnostics"):
+        from . import language
+
+        return getattr(language, name)
+    raise AttributeError(f"module 'pyspec' has no attribute {name!r}")
 
 __version__ = "0.1.0"
 

@@ -54,13 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return EXIT_BAD_INPUT
+    # Ctrl-C and SIGTERM are handled from the first moment: a stop while the
+    # commands load is an orderly exit (130), not a traceback or a bare kill.
     restore = sigterm_as_interrupt()
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return EXIT_BAD_INPUT
         refuse_outputs_over_inputs(args)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
@@ -170,4 +172,8 @@ def internal_error(e: BaseException, argv: list[str]) -> int:
 
 
 def run() -> None:
-    sys.exit(main())
+    try:
+        code = main()
+    except KeyboardInterrupt:  # between main's return and here: still an interrupt
+        code = 130
+    sys.exit(code)
