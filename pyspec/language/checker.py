@@ -2096,8 +2096,12 @@ class Checker(ProcedureChecks):
                     raise Bail
                 b = ir.Builtin(b.span, SetType(bt.key), "keys", (b,))
                 bt = b.type
+            if isinstance(bt, SeqType) and b.type is bt:  # x in s: one of its elements
+                b = self._seq_elements(b)
+                bt = b.type
             if not isinstance(bt, (SetType, AnyType)):
-                self.err(f"'{'not in' if op == 'notin' else 'in'}' needs a set on its right, got {T.describe(b.type)}", nb)
+                self.err(f"'{'not in' if op == 'notin' else 'in'}' needs a set, a map or a sequence on its right, "
+                         f"got {T.describe(b.type)}", nb)
                 raise Bail
             if isinstance(bt, SetType) and isinstance(a.type, LabelType) and isinstance(b, ir.SetLit):
                 b = ir.SetLit(b.span, SetType(a.type), tuple(self._coerce_label(x, a.type, nb) for x in b.elems))

@@ -53,7 +53,7 @@ action Pick:
 
 invariant Small: forall x in q: x <= N
 invariant Firsts: len(q[0:2]) <= 2 and [i * i for i in 0..2] == [0, 1, 4]
-invariant NoBig: {x for x in q if x > 2} == set() or len(q) > 0
+invariant NoBig: {x for x in q if x > 2} == set() or len(q) > 0 or N in q
 
 model m:
     deadlock: ignore
@@ -82,6 +82,7 @@ def value(expr: str, decls: str = "var q: seq[int] = [4, 5, 6]\n"):
     "q[:] == q", "[x * 2 for x in q] == [8, 10, 12]", "[x for x in q if x != 5] == [4, 6]",
     "[i for i in 2..4] == [2, 3, 4]", "[i for i in 3..1] == []", "(forall x in q: x > 3)",
     "(exists x in q: x == 6)", "{x % 2 for x in q} == {0, 1}", "len([x for x in q[1:] if x > 4]) == 2",
+    "5 in q", "7 not in q", "(6 in q[1:] and 4 not in q[1:])",
 ])
 def test_values(expr):
     assert value(expr) is True

@@ -254,8 +254,8 @@ def test_membership_in_sets():
     typed("1 in s", ir.Binary, "bool", "in")
     typed("1 not in s", ir.Binary, "bool", "not_in")
     refused("True in s", "cannot test whether 'bool' is in 'set[int]'", 0)
-    refused("1 in 3", "'in' needs a set on its right, got 'int'", 5)
-    refused("1 not in x", "'not in' needs a set on its right, got 'int'", 9)
+    refused("1 in 3", "'in' needs a set, a map or a sequence on its right, got 'int'", 5)
+    refused("1 not in x", "'not in' needs a set, a map or a sequence on its right, got 'int'", 9)
 
 
 def test_membership_in_map_keys():
