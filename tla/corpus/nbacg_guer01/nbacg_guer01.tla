@@ -6,6 +6,8 @@
 \* counted, not stored.  Tran, Konnov and Widder's nbacg_guer01.tla from
 \* tlaplus/Examples (specifications/nbacg_guer01/nbacg_guer01.tla), action for
 \* action; see nbacg_guer01.json.
+\* TLA+ names that differ from the spec's (docs/tla.md, Names):
+\*   TypeOK (generated) -> TypeOK_1_
 EXTENDS Integers, Sequences, FiniteSets, TLC
 
 CONSTANTS
@@ -133,7 +135,7 @@ Fairness ==
 Spec == Init /\ [][Next]_vars /\ Fairness
 
 \* spec/corpus/nbacg_guer01.pyspec:1: the declared types of the variables
-TypeOK ==
+TypeOK_1_ ==
     /\ nSntNo \in 0..N
     /\ nSntYes \in 0..N
     /\ nSntNoF \in 0..N
@@ -144,14 +146,23 @@ TypeOK ==
     /\ \A k \in DOMAIN pc : (k \in Int) /\ (pc[k] \in {"YES", "NO", "SENT", "ABORT", "COMMIT", "BYZ"})
 
 \* spec/corpus/nbacg_guer01.pyspec:66
-\* What TypeOK says beyond the declared types.
-TypeOK_received == \A i \in PROC : (nRcvdYes[i] <= (nSntYes + nSntYesF)) /\ (nRcvdNo[i] <= (nSntNo + nSntNoF))
+\* TypeOK beyond the declared types: the state-dependent bounds.
+TypeOK == \A i \in PROC : (nRcvdYes[i] <= (nSntYes + nSntYesF)) /\ (nRcvdNo[i] <= (nSntNo + nSntNoF))
 
 \* spec/corpus/nbacg_guer01.pyspec:70
 \* No two correct processes decide differently.
 AgrrLtl == ~(\E i \in PROC : \E j \in PROC : (pc[i] = "COMMIT") /\ (pc[j] = "ABORT"))
 
 \* spec/corpus/nbacg_guer01.pyspec:74
+\* If some process votes NO, no process commits.
+AbortValidityLtl == (\E i \in PROC : pc[i] = "NO") => ([](\A i \in PROC : pc[i] # "COMMIT"))
+
+\* spec/corpus/nbacg_guer01.pyspec:79
+\* If every process votes YES and no process is suspected, then no
+\*     process crashes or aborts.
+CommitValidityLtl == (\A i \in PROC : (pc[i] = "YES") /\ (someFail[i] = FALSE)) => ([](\A i \in PROC : (pc[i] = "BYZ") \/ (pc[i] # "ABORT")))
+
+\* spec/corpus/nbacg_guer01.pyspec:85
 \* If no process crashes or is suspicious, every process eventually
 \*     decides: ([]P) => <>Q, written <>(~P \/ Q).
 TerminationLtl == <>((\E i \in PROC : (pc[i] = "BYZ") \/ someFail[i]) \/ (\A i \in PROC : pc[i] \in {"COMMIT", "ABORT"}))

@@ -45,31 +45,33 @@ TryWrite(actor) ==
     /\ Assert(\A i \in 1..Len(waiting') : (waiting'[i][2] \in 1..NUM_ACTORS), "spec/corpus/readers_writers.pyspec:26: the value assigned to 'waiting' is outside its declared type")
     /\ UNCHANGED <<readers, writers>>
 
-\* spec/corpus/readers_writers.pyspec:28
+\* spec/corpus/readers_writers.pyspec:35
 ReadOrWrite ==
     /\ (waiting # <<>>) /\ (writers = {})
     /\ LET access == Head(waiting)[1] IN
           LET actor == Head(waiting)[2] IN
              /\ IF access = "read"
-                   THEN /\ readers' = readers \cup {actor}
-                        /\ Assert(\A e \in readers' : e \in 1..NUM_ACTORS, "spec/corpus/readers_writers.pyspec:33: the value assigned to 'readers' is outside its declared type")
+                   THEN /\ LET a == actor IN
+                              /\ readers' = readers \cup {a}
+                              /\ Assert(\A e \in readers' : e \in 1..NUM_ACTORS, "spec/corpus/readers_writers.pyspec:29: the value assigned to 'readers' is outside its declared type")
                         /\ writers' = writers
-                   ELSE /\ readers = {}
-                        /\ writers' = writers \cup {actor}
-                        /\ Assert(\A e \in writers' : e \in 1..NUM_ACTORS, "spec/corpus/readers_writers.pyspec:36: the value assigned to 'writers' is outside its declared type")
+                   ELSE /\ LET a == actor IN
+                              /\ readers = {}
+                              /\ writers' = writers \cup {a}
+                              /\ Assert(\A e \in writers' : e \in 1..NUM_ACTORS, "spec/corpus/readers_writers.pyspec:33: the value assigned to 'writers' is outside its declared type")
                         /\ readers' = readers
              /\ waiting' = Tail(waiting)
-             /\ Assert(\A i \in 1..Len(waiting') : (waiting'[i][2] \in 1..NUM_ACTORS), "spec/corpus/readers_writers.pyspec:37: the value assigned to 'waiting' is outside its declared type")
+             /\ Assert(\A i \in 1..Len(waiting') : (waiting'[i][2] \in 1..NUM_ACTORS), "spec/corpus/readers_writers.pyspec:43: the value assigned to 'waiting' is outside its declared type")
 
-\* spec/corpus/readers_writers.pyspec:39
+\* spec/corpus/readers_writers.pyspec:45
 Stop ==
     /\ \E actor \in (readers \cup writers) :
           IF actor \in readers
              THEN /\ readers' = readers \ {actor}
-                  /\ Assert(\A e \in readers' : e \in 1..NUM_ACTORS, "spec/corpus/readers_writers.pyspec:42: the value assigned to 'readers' is outside its declared type")
+                  /\ Assert(\A e \in readers' : e \in 1..NUM_ACTORS, "spec/corpus/readers_writers.pyspec:48: the value assigned to 'readers' is outside its declared type")
                   /\ writers' = writers
              ELSE /\ writers' = writers \ {actor}
-                  /\ Assert(\A e \in writers' : e \in 1..NUM_ACTORS, "spec/corpus/readers_writers.pyspec:44: the value assigned to 'writers' is outside its declared type")
+                  /\ Assert(\A e \in writers' : e \in 1..NUM_ACTORS, "spec/corpus/readers_writers.pyspec:50: the value assigned to 'writers' is outside its declared type")
                   /\ readers' = readers
     /\ UNCHANGED <<waiting>>
 
@@ -96,10 +98,10 @@ TypeOK ==
     /\ \A e \in writers : e \in 1..NUM_ACTORS
     /\ DOMAIN waiting = 1..Len(waiting) /\ \A i \in 1..Len(waiting) : DOMAIN waiting[i] = 1..2 /\ (waiting[i][1] \in {"read", "write"}) /\ (waiting[i][2] \in 1..NUM_ACTORS)
 
-\* spec/corpus/readers_writers.pyspec:46
+\* spec/corpus/readers_writers.pyspec:52
 Safety == (~((readers # {}) /\ (writers # {}))) /\ (Cardinality(writers) <= 1)
 
-\* spec/corpus/readers_writers.pyspec:49
+\* spec/corpus/readers_writers.pyspec:55
 Liveness == \A actor \in ACTORS : ([](<>(actor \in readers))) /\ ([](<>(actor \in writers))) /\ ([](<>(actor \notin readers))) /\ ([](<>(actor \notin writers)))
 
 ====

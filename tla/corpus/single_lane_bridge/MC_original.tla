@@ -20,4 +20,16 @@ const_POSITIONS_ == {1, 2, 3, 4, 5, 6, 7, 8}
 \* spec/corpus/single_lane_bridge.pyspec:15: CARS
 const_CARS_ == CARS_RIGHT \cup CARS_LEFT
 
+\* spec/corpus/single_lane_bridge.pyspec:16: START_POS
+const_START_POS_ == MinOf(POSITIONS)
+
+\* spec/corpus/single_lane_bridge.pyspec:17: END_POS
+const_END_POS_ == MaxOf(POSITIONS)
+
+\* spec/corpus/single_lane_bridge.pyspec:18: START_BRIDGE
+const_START_BRIDGE_ == MinOf(BRIDGE)
+
+\* spec/corpus/single_lane_bridge.pyspec:19: END_BRIDGE
+const_END_BRIDGE_ == MaxOf(BRIDGE)
+
 ====

@@ -14,7 +14,11 @@ CONSTANTS
     CARS_LEFT,  \* spec/corpus/single_lane_bridge.pyspec:11: set[str]
     BRIDGE,  \* spec/corpus/single_lane_bridge.pyspec:12: set[int]
     POSITIONS,  \* spec/corpus/single_lane_bridge.pyspec:13: set[int]
-    CARS  \* spec/corpus/single_lane_bridge.pyspec:15: set[str]
+    CARS,  \* spec/corpus/single_lane_bridge.pyspec:15: set[str]
+    START_POS,  \* spec/corpus/single_lane_bridge.pyspec:16: int
+    END_POS,  \* spec/corpus/single_lane_bridge.pyspec:17: int
+    START_BRIDGE,  \* spec/corpus/single_lane_bridge.pyspec:18: int
+    END_BRIDGE  \* spec/corpus/single_lane_bridge.pyspec:19: int
 
 VARIABLES
     location,  \* location: map[str, int]
@@ -27,68 +31,69 @@ vars == <<location, waiting>>
 MinOf(S) == CHOOSE x \in S : \A y \in S : x <= y
 MaxOf(S) == CHOOSE x \in S : \A y \in S : x >= y
 
-\* spec/corpus/single_lane_bridge.pyspec:18
-start_pos == MinOf(POSITIONS)
-
-\* spec/corpus/single_lane_bridge.pyspec:19
-end_pos == MaxOf(POSITIONS)
-
-\* spec/corpus/single_lane_bridge.pyspec:20
-start_bridge == MinOf(BRIDGE)
+RECURSIVE seq_from_set(_)
 
 \* spec/corpus/single_lane_bridge.pyspec:21
-end_bridge == MaxOf(BRIDGE)
+cars_before_bridge == {c \in CARS_RIGHT : location[c] = (END_BRIDGE + 1)} \cup {c \in CARS_LEFT : location[c] = (START_BRIDGE - 1)}
 
-\* spec/corpus/single_lane_bridge.pyspec:31
-cars_in_bridge == {c \in CARS : location[c] \in BRIDGE}
+\* spec/corpus/single_lane_bridge.pyspec:27
+any_of(S) == CHOOSE x \in S : TRUE
+
+\* spec/corpus/single_lane_bridge.pyspec:24
+seq_from_set(S) == IF S = {} THEN <<>> ELSE <<any_of(S)>> \o seq_from_set(S \ {any_of(S)})
 
 \* spec/corpus/single_lane_bridge.pyspec:32
-r_move(pos) == IF pos > start_pos THEN pos - 1 ELSE end_pos
+cars_in_bridge == {c \in CARS : location[c] \in BRIDGE}
 
 \* spec/corpus/single_lane_bridge.pyspec:33
-l_move(pos) == IF pos < end_pos THEN pos + 1 ELSE start_pos
+r_move(pos) == IF pos > START_POS THEN pos - 1 ELSE END_POS
 
 \* spec/corpus/single_lane_bridge.pyspec:34
+l_move(pos) == IF pos < END_POS THEN pos + 1 ELSE START_POS
+
+\* spec/corpus/single_lane_bridge.pyspec:35
 next_location(car) == IF car \in CARS_RIGHT THEN r_move(location[car]) ELSE l_move(location[car])
 
-\* spec/corpus/single_lane_bridge.pyspec:36
-reaches_bridge(car) == ((car \in CARS_RIGHT) /\ (next_location(car) = (end_bridge + 1))) \/ ((car \in CARS_LEFT) /\ (next_location(car) = (start_bridge - 1)))
+\* spec/corpus/single_lane_bridge.pyspec:37
+reaches_bridge(car) == ((car \in CARS_RIGHT) /\ (next_location(car) = (END_BRIDGE + 1))) \/ ((car \in CARS_LEFT) /\ (next_location(car) = (START_BRIDGE - 1)))
 
-\* spec/corpus/single_lane_bridge.pyspec:40
+\* spec/corpus/single_lane_bridge.pyspec:41
 have_same_direction(car) == ((car \in CARS_RIGHT) /\ (\A c \in cars_in_bridge : c \in CARS_RIGHT)) \/ ((car \in CARS_LEFT) /\ (\A c \in cars_in_bridge : c \in CARS_LEFT))
 
 \* spec/corpus/single_lane_bridge.pyspec:1
 Init ==
-    /\ location = [c \in CARS |-> IF c \in CARS_RIGHT THEN MaxOf(POSITIONS) ELSE MinOf(POSITIONS)]
-    /\ waiting = <<>>
-
-\* spec/corpus/single_lane_bridge.pyspec:44
-MoveOutsideBridge(car) ==
-    /\ next_location(car) \notin BRIDGE
-    /\ IF reaches_bridge(car)
-          THEN waiting' = Append(waiting, car)
-          ELSE waiting' = waiting
-    /\ Assert(car \in DOMAIN location, "spec/corpus/single_lane_bridge.pyspec:48: key not in map")
-    /\ location' = [location EXCEPT ![car] = next_location(car)]
+    /\ location = [c \in CARS |-> IF c \in CARS_RIGHT THEN END_POS ELSE START_POS]
+    /\ waiting = seq_from_set(cars_before_bridge)
 
 \* spec/corpus/single_lane_bridge.pyspec:50
+MoveOutsideBridge(car) ==
+    /\ next_location(car) \notin BRIDGE
+    /\ LET car_1_ == car IN
+          /\ IF reaches_bridge(car_1_)
+                THEN waiting' = Append(waiting, car_1_)
+                ELSE waiting' = waiting
+          /\ Assert(car_1_ \in DOMAIN location, "spec/corpus/single_lane_bridge.pyspec:48: key not in map")
+          /\ location' = [location EXCEPT ![car_1_] = next_location(car_1_)]
+
+\* spec/corpus/single_lane_bridge.pyspec:54
 MoveInsideBridge(car) ==
     /\ car \in cars_in_bridge
     /\ \A c \in CARS : location[c] # next_location(car)
-    /\ IF reaches_bridge(car)
-          THEN waiting' = Append(waiting, car)
-          ELSE waiting' = waiting
-    /\ Assert(car \in DOMAIN location, "spec/corpus/single_lane_bridge.pyspec:55: key not in map")
-    /\ location' = [location EXCEPT ![car] = next_location(car)]
+    /\ LET car_1_ == car IN
+          /\ IF reaches_bridge(car_1_)
+                THEN waiting' = Append(waiting, car_1_)
+                ELSE waiting' = waiting
+          /\ Assert(car_1_ \in DOMAIN location, "spec/corpus/single_lane_bridge.pyspec:48: key not in map")
+          /\ location' = [location EXCEPT ![car_1_] = next_location(car_1_)]
 
-\* spec/corpus/single_lane_bridge.pyspec:57
+\* spec/corpus/single_lane_bridge.pyspec:59
 EnterBridge ==
     /\ Len(waiting) # 0
     /\ LET car == Head(waiting) IN
           /\ \/ cars_in_bridge = {}
              \/ /\ (car \notin cars_in_bridge) /\ have_same_direction(car)
                 /\ \A c \in CARS : location[c] # next_location(car)
-          /\ Assert(car \in DOMAIN location, "spec/corpus/single_lane_bridge.pyspec:65: key not in map")
+          /\ Assert(car \in DOMAIN location, "spec/corpus/single_lane_bridge.pyspec:67: key not in map")
           /\ location' = [location EXCEPT ![car] = next_location(car)]
           /\ waiting' = Tail(waiting)
 
@@ -112,13 +117,13 @@ TypeOK ==
     /\ \A k \in DOMAIN location : (k \in STRING) /\ (location[k] \in Int)
     /\ DOMAIN waiting = 1..Len(waiting) /\ \A i \in 1..Len(waiting) : waiting[i] \in STRING
 
-\* spec/corpus/single_lane_bridge.pyspec:68
+\* spec/corpus/single_lane_bridge.pyspec:70
 Invariants == (\A a \in CARS : \A b \in CARS : ((location[a] \in BRIDGE) /\ (location[a] = location[b])) => (a = b)) /\ (Cardinality(cars_in_bridge) < (Cardinality(BRIDGE) + 1)) /\ (\A r \in CARS_RIGHT : \A l \in CARS_LEFT : ~((location[r] \in BRIDGE) /\ (location[l] \in BRIDGE)))
 
-\* spec/corpus/single_lane_bridge.pyspec:76
+\* spec/corpus/single_lane_bridge.pyspec:80
 CarsInBridgeExitBridge == \A car \in CARS : (location[car] \in BRIDGE) ~> (location[car] \notin BRIDGE)
 
-\* spec/corpus/single_lane_bridge.pyspec:78
+\* spec/corpus/single_lane_bridge.pyspec:82
 CarsEnterBridge == \A car \in CARS : (location[car] \notin BRIDGE) ~> (location[car] \in BRIDGE)
 
 ====
