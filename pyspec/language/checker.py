@@ -182,7 +182,7 @@ class Checker(ProcedureChecks):
         self.variants: dict[str, VariantType] = {}
         self._pending_types: dict[str, tuple] = {}  # type/variant declarations not resolved yet
         self.macros: dict[str, tuple] = {}  # name -> (params, block tree, file, span)
-        self.procedure_decls: dict = {}  # name -> ProcedureDecl (pyspec/language/procedures.py)
+        self._init_procedures()  # procedure declarations and what each process runs (procedures.py)
         self._expanding: list[str] = []  # macros being inlined (a cycle is an error)
         self._resolving: set[str] = set()  # ... being resolved (a use inside is a cycle)
         self.consts: dict[str, ir.Const] = {}
@@ -862,7 +862,7 @@ class Checker(ProcedureChecks):
             pd.locals[lname] = ir.Var(lname, lty, "eq", ir.Lit(self.sp(ltok), lty, 0), self.sp(ltok))
             if lty is not ANY:
                 pd.local_inits[lname] = (linit, lty)
-        self._attach_procedures(pd, body, claim)
+        self._attach_procedures(pd, body)
 
     def _build_controls(self, items, after: ir.Control, pd: ProcDecl, fall: dict, whiles: dict) -> ir.Control:
         """The control of each step of ``items`` (built back to front: each

@@ -139,16 +139,20 @@ class ProcedureChecks:
         decl.calls = [str(c.children[0]) for c in _calls(decl.body)]
         self.procedure_decls[name] = decl
 
-    def _attach_procedures(self, pd, body, claim) -> None:
+    def _init_procedures(self) -> None:
+        self.procedure_decls: dict[str, ProcedureDecl] = {}
+        self._own_names: dict[str, tuple[set, set]] = {}  # process -> its own locals and labels
+        self._renames: dict[tuple[str, str], dict[str, str]] = {}  # (process, procedure) -> {name: name in the process}
+        self._owner: dict[tuple[str, str], str] = {}  # (process, name in the process) -> procedure
+        self._entries: dict[tuple[str, str], ir.Control] = {}  # (process, procedure) -> its first step
+
+    def _attach_procedures(self, pd, body) -> None:
         """Give process ``pd`` the labels, parameters, locals and stack of
         every procedure it may run (called from its steps, or from those of
         a procedure it may run)."""
         from .checker import ANY, Bail, Scope
 
-        self._own_names = getattr(self, "_own_names", {})
         self._own_names[pd.name] = (set(pd.locals), set(pd.labels))
-        self._renames = getattr(self, "_renames", {})  # (process, procedure) -> {name: name in the process}
-        self._owner = getattr(self, "_owner", {})  # (process, name in the process) -> procedure
         todo = [str(c.children[0]) for c in _calls(body)]
         reach: set[str] = set()
         while todo:
@@ -273,7 +277,7 @@ class ProcedureChecks:
 
     def _init_view(self, pd, local: str):
         """The scope of a local's initial value: a procedure's sees the procedure's names."""
-        owner = getattr(self, "_owner", {}).get((pd.name, local))
+        owner = self._owner.get((pd.name, local))
         return self._procedure_view(pd, owner) if owner is not None else pd
 
     def _procedure_controls(self, pd, fall: dict, whiles: dict) -> dict:
@@ -289,7 +293,6 @@ class ProcedureChecks:
                 out[n] = (self._build_controls(decl.body, END, view, fall, whiles), view)
         finally:
             self.path = saved
-        self._entries = getattr(self, "_entries", {})
         for n, (entry, _) in out.items():
             self._entries[(pd.name, n)] = entry
         return out
