@@ -13,7 +13,7 @@ CONSTANTS
     Participant__p0,  \* Participant.p0
     Participant__p1,  \* Participant.p1
     Participant_values_,  \* every value of sort Participant in the model (TypeOK)
-    PARTICIPANTS  \* spec/corpus/acp_nb_wrong.pyspec:19: set[Participant]
+    PARTICIPANTS  \* spec/corpus/acp_nb_wrong.pyspec:15: set[Participant]
 
 VARIABLES
     participant,  \* participant: map[Participant, record(alive: bool, decision: Decision, faulty: bool, forward: map[Participant, Decision], vote: Vote, voteSent: bool)]
@@ -27,7 +27,7 @@ Init ==
     /\ participant \in [PARTICIPANTS -> {[alive |-> TRUE, decision |-> "undecided", faulty |-> FALSE, forward |-> [j \in PARTICIPANTS |-> "notsent"], vote |-> v, voteSent |-> FALSE] : v \in {"yes", "no"}}]
     /\ coordinator = [alive |-> TRUE, broadcast |-> [i \in PARTICIPANTS |-> "notsent"], decision |-> "undecided", faulty |-> FALSE, request |-> [i \in PARTICIPANTS |-> FALSE], vote |-> [i \in PARTICIPANTS |-> "waiting"]]
 
-\* spec/corpus/acp_nb_wrong.pyspec:31
+\* spec/corpus/acp_sb.pyspec:30
 coordProgB ==
     /\ coordinator.alive
     /\ \/ /\ coordinator.decision = "undecided"
@@ -38,12 +38,12 @@ coordProgB ==
                 /\ coordinator' = [coordinator EXCEPT !.decision = "abort"]
        \/ \E i \in PARTICIPANTS :
              \/ /\ ~coordinator.request[i]
-                /\ Assert(i \in DOMAIN coordinator.request, "spec/corpus/acp_nb_wrong.pyspec:46: key not in map")
+                /\ Assert(i \in DOMAIN coordinator.request, "spec/corpus/acp_sb.pyspec:45: key not in map")
                 /\ coordinator' = [coordinator EXCEPT !.request[i] = TRUE]
              \/ /\ coordinator.decision = "undecided"
                 /\ \A j \in PARTICIPANTS : coordinator.request[j]
                 /\ (coordinator.vote[i] = "waiting") /\ participant[i].voteSent
-                /\ Assert(i \in DOMAIN coordinator.vote, "spec/corpus/acp_nb_wrong.pyspec:51: key not in map")
+                /\ Assert(i \in DOMAIN coordinator.vote, "spec/corpus/acp_sb.pyspec:50: key not in map")
                 /\ coordinator' = [coordinator EXCEPT !.vote[i] = participant[i].vote]
              \/ /\ coordinator.decision = "undecided"
                 /\ \A j \in PARTICIPANTS : coordinator.request[j]
@@ -52,70 +52,71 @@ coordProgB ==
                 /\ coordinator' = [coordinator EXCEPT !.decision = "abort"]
              \/ /\ coordinator.decision # "undecided"
                 /\ coordinator.broadcast[i] = "notsent"
-                /\ Assert(i \in DOMAIN coordinator.broadcast, "spec/corpus/acp_nb_wrong.pyspec:61: key not in map")
+                /\ Assert(i \in DOMAIN coordinator.broadcast, "spec/corpus/acp_sb.pyspec:60: key not in map")
                 /\ coordinator' = [coordinator EXCEPT !.broadcast[i] = coordinator.decision]
     /\ UNCHANGED <<participant>>
 
-\* spec/corpus/acp_nb_wrong.pyspec:63
+\* spec/corpus/acp_sb.pyspec:62
 coordDie ==
     /\ coordinator.alive
     /\ coordinator' = [coordinator EXCEPT !.alive = FALSE, !.faulty = TRUE]
     /\ UNCHANGED <<participant>>
 
-\* spec/corpus/acp_nb_wrong.pyspec:68
-parProgNB(i) ==
+\* spec/corpus/acp_nb_wrong.pyspec:24
+parProg(i) ==
     /\ participant[i].alive
     /\ \/ /\ coordinator.request[i]
-          /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:72: key not in map")
+          /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:28: key not in map")
           /\ participant' = [participant EXCEPT ![i].voteSent = TRUE]
        \/ /\ participant[i].decision = "undecided"
           /\ participant[i].voteSent /\ (participant[i].vote = "no")
-          /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:76: key not in map")
+          /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:32: key not in map")
           /\ participant' = [participant EXCEPT ![i].decision = "abort"]
        \/ /\ participant[i].decision = "undecided"
           /\ (~coordinator.alive) /\ (~coordinator.request[i])
-          /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:80: key not in map")
+          /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:36: key not in map")
           /\ participant' = [participant EXCEPT ![i].decision = "abort"]
        \/ /\ participant[i].decision = "undecided"
           /\ coordinator.broadcast[i] # "notsent"
-          /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:84: key not in map")
+          /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:40: key not in map")
           /\ participant' = [participant EXCEPT ![i].decision = coordinator.broadcast[i]]
        \/ /\ (participant[i].decision = "undecided") /\ (~coordinator.alive)
           /\ \A j \in PARTICIPANTS : participant[j].alive => (coordinator.broadcast[j] = "notsent")
           /\ \A j \in PARTICIPANTS : \A k \in PARTICIPANTS : ((~participant[j].alive) /\ participant[k].alive) => (participant[j].forward[k] = "notsent")
-          /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:92: key not in map")
+          /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:48: key not in map")
           /\ participant' = [participant EXCEPT ![i].decision = "abort"]
        \/ \E j \in PARTICIPANTS :
              /\ j # i
              /\ \/ /\ participant[i].decision # "notsent"
                    /\ participant[i].forward[j] = "notsent"
-                   /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:98: key not in map")
-                   /\ Assert(j \in DOMAIN participant[i].forward, "spec/corpus/acp_nb_wrong.pyspec:98: key not in map")
+                   /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:54: key not in map")
+                   /\ Assert(j \in DOMAIN participant[i].forward, "spec/corpus/acp_nb_wrong.pyspec:54: key not in map")
                    /\ participant' = [participant EXCEPT ![i].forward[j] = participant[i].decision]
                 \/ /\ participant[i].decision = "undecided"
                    /\ participant[j].forward[i] # "notsent"
-                   /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:102: key not in map")
+                   /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:58: key not in map")
                    /\ participant' = [participant EXCEPT ![i].decision = participant[j].forward[i]]
     /\ UNCHANGED <<coordinator>>
 
-\* spec/corpus/acp_nb_wrong.pyspec:104
+\* spec/corpus/acp_sb.pyspec:86
 parDie(i) ==
     /\ participant[i].alive
-    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:106: key not in map")
-    /\ participant' = [participant EXCEPT ![i] = [participant[i] EXCEPT !.alive = FALSE, !.faulty = TRUE]]
+    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:88: key not in map")
+    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:89: key not in map")
+    /\ participant' = [participant EXCEPT ![i].alive = FALSE, ![i].faulty = TRUE]
     /\ UNCHANGED <<coordinator>>
 
 \* spec/corpus/acp_nb_wrong.pyspec:1
 Next ==
     \/ coordProgB
     \/ coordDie
-    \/ (\E i \in PARTICIPANTS : parProgNB(i))
+    \/ (\E i \in PARTICIPANTS : parProg(i))
     \/ (\E i \in PARTICIPANTS : parDie(i))
 
 \* spec/corpus/acp_nb_wrong.pyspec:1
 Fairness ==
     /\ WF_vars(coordProgB)
-    /\ \A i \in PARTICIPANTS : WF_vars(parProgNB(i))
+    /\ \A i \in PARTICIPANTS : WF_vars(parProg(i))
 
 \* spec/corpus/acp_nb_wrong.pyspec:1
 Spec == Init /\ [][Next]_vars /\ Fairness
@@ -125,8 +126,32 @@ TypeOK ==
     /\ \A k \in DOMAIN participant : (k \in Participant_values_) /\ (DOMAIN participant[k] = {"alive", "decision", "faulty", "forward", "vote", "voteSent"} /\ (participant[k].alive \in BOOLEAN) /\ (participant[k].decision \in {"undecided", "commit", "abort", "notsent"}) /\ (participant[k].faulty \in BOOLEAN) /\ (\A k_1_ \in DOMAIN participant[k].forward : (k_1_ \in Participant_values_) /\ (participant[k].forward[k_1_] \in {"undecided", "commit", "abort", "notsent"})) /\ (participant[k].vote \in {"waiting", "yes", "no"}) /\ (participant[k].voteSent \in BOOLEAN))
     /\ DOMAIN coordinator = {"alive", "broadcast", "decision", "faulty", "request", "vote"} /\ (coordinator.alive \in BOOLEAN) /\ (\A k \in DOMAIN coordinator.broadcast : (k \in Participant_values_) /\ (coordinator.broadcast[k] \in {"undecided", "commit", "abort", "notsent"})) /\ (coordinator.decision \in {"undecided", "commit", "abort", "notsent"}) /\ (coordinator.faulty \in BOOLEAN) /\ (\A k \in DOMAIN coordinator.request : (k \in Participant_values_) /\ (coordinator.request[k] \in BOOLEAN)) /\ (\A k \in DOMAIN coordinator.vote : (k \in Participant_values_) /\ (coordinator.vote[k] \in {"waiting", "yes", "no"}))
 
-\* spec/corpus/acp_nb_wrong.pyspec:108
+\* spec/corpus/acp_sb.pyspec:92
 \* All participants that decide reach the same decision.
 AC1 == \A i \in PARTICIPANTS : \A j \in PARTICIPANTS : (participant[i].decision # "commit") \/ (participant[j].decision # "abort")
+
+\* spec/corpus/acp_sb.pyspec:97
+\* If a participant decides commit, every participant voted yes.
+AC2 == (\E i \in PARTICIPANTS : participant[i].decision = "commit") => (\A j \in PARTICIPANTS : participant[j].vote = "yes")
+
+\* spec/corpus/acp_sb.pyspec:101
+\* If a participant decides abort, someone voted no or someone is faulty.
+AC3_1 == (\E i \in PARTICIPANTS : participant[i].decision = "abort") => ((\E j \in PARTICIPANTS : participant[j].vote = "no") \/ (\E j \in PARTICIPANTS : participant[j].faulty) \/ coordinator.faulty)
+
+\* spec/corpus/acp_sb.pyspec:107
+\* Each participant decides at most once.
+AC4_alt == [][\A i \in PARTICIPANTS : ((participant[i].decision = "commit") => ((participant[i].decision)' = "commit")) /\ ((participant[i].decision = "abort") => ((participant[i].decision)' = "abort"))]_vars
+
+\* spec/corpus/acp_sb.pyspec:112
+\* Each participant decides at most once (ACP_SB.tla's AC4, which
+\*     ACP_SB_TLC.tla rewrites to AC4_alt for TLC).
+AC4 == \A i \in PARTICIPANTS : ([]((participant[i].decision = "commit") => ([](participant[i].decision = "commit")))) /\ ([]((participant[i].decision = "abort") => ([](participant[i].decision = "abort"))))
+
+\* spec/corpus/acp_sb.pyspec:122
+AC3_2 == <>((\A i \in PARTICIPANTS : participant[i].decision \in {"abort", "commit"}) \/ (\E j \in PARTICIPANTS : participant[j].faulty) \/ coordinator.faulty)
+
+\* spec/corpus/acp_sb.pyspec:127
+\* Termination, which this protocol does not have.
+AC5 == <>(\A i \in PARTICIPANTS : (participant[i].decision \in {"abort", "commit"}) \/ participant[i].faulty)
 
 ====

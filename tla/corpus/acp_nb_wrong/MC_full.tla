@@ -3,7 +3,7 @@
 \* The whole state space (own cfg ACP_NB_WRONG_noprop.cfg: no property).
 EXTENDS ACP_NB_WRONG
 
-\* spec/corpus/acp_nb_wrong.pyspec:19: PARTICIPANTS
+\* spec/corpus/acp_nb_wrong.pyspec:15: PARTICIPANTS
 const_PARTICIPANTS_ == {Participant__p0, Participant__p1}
 
 ====

@@ -4,7 +4,7 @@
 \*     found that!"), CHECK_DEADLOCK FALSE.
 EXTENDS ACP_NB_WRONG
 
-\* spec/corpus/acp_nb_wrong.pyspec:19: PARTICIPANTS
+\* spec/corpus/acp_nb_wrong.pyspec:15: PARTICIPANTS
 const_PARTICIPANTS_ == {Participant__p0, Participant__p1}
 
 ====

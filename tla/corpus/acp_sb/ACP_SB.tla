@@ -63,31 +63,32 @@ coordDie ==
     /\ coordinator' = [coordinator EXCEPT !.alive = FALSE, !.faulty = TRUE]
     /\ UNCHANGED <<participant>>
 
-\* spec/corpus/acp_sb.pyspec:67
+\* spec/corpus/acp_sb.pyspec:68
 parProg(i) ==
     /\ participant[i].alive
     /\ \/ /\ coordinator.request[i]
-          /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:71: key not in map")
+          /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:72: key not in map")
           /\ participant' = [participant EXCEPT ![i].voteSent = TRUE]
        \/ /\ participant[i].decision = "undecided"
           /\ participant[i].voteSent /\ (participant[i].vote = "no")
-          /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:75: key not in map")
+          /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:76: key not in map")
           /\ participant' = [participant EXCEPT ![i].decision = "abort"]
        \/ /\ participant[i].decision = "undecided"
           /\ (~coordinator.alive) /\ (~coordinator.request[i])
-          /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:79: key not in map")
+          /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:80: key not in map")
           /\ participant' = [participant EXCEPT ![i].decision = "abort"]
        \/ /\ participant[i].decision = "undecided"
           /\ coordinator.broadcast[i] # "notsent"
-          /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:83: key not in map")
+          /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:84: key not in map")
           /\ participant' = [participant EXCEPT ![i].decision = coordinator.broadcast[i]]
     /\ UNCHANGED <<coordinator>>
 
-\* spec/corpus/acp_sb.pyspec:85
+\* spec/corpus/acp_sb.pyspec:86
 parDie(i) ==
     /\ participant[i].alive
-    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:87: key not in map")
-    /\ participant' = [participant EXCEPT ![i] = [participant[i] EXCEPT !.alive = FALSE, !.faulty = TRUE]]
+    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:88: key not in map")
+    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:89: key not in map")
+    /\ participant' = [participant EXCEPT ![i].alive = FALSE, ![i].faulty = TRUE]
     /\ UNCHANGED <<coordinator>>
 
 \* spec/corpus/acp_sb.pyspec:1
@@ -110,26 +111,31 @@ TypeOK ==
     /\ \A k \in DOMAIN participant : (k \in Participant_values_) /\ (DOMAIN participant[k] = {"alive", "decision", "faulty", "vote", "voteSent"} /\ (participant[k].alive \in BOOLEAN) /\ (participant[k].decision \in {"undecided", "commit", "abort", "notsent"}) /\ (participant[k].faulty \in BOOLEAN) /\ (participant[k].vote \in {"waiting", "yes", "no"}) /\ (participant[k].voteSent \in BOOLEAN))
     /\ DOMAIN coordinator = {"alive", "broadcast", "decision", "faulty", "request", "vote"} /\ (coordinator.alive \in BOOLEAN) /\ (\A k \in DOMAIN coordinator.broadcast : (k \in Participant_values_) /\ (coordinator.broadcast[k] \in {"undecided", "commit", "abort", "notsent"})) /\ (coordinator.decision \in {"undecided", "commit", "abort", "notsent"}) /\ (coordinator.faulty \in BOOLEAN) /\ (\A k \in DOMAIN coordinator.request : (k \in Participant_values_) /\ (coordinator.request[k] \in BOOLEAN)) /\ (\A k \in DOMAIN coordinator.vote : (k \in Participant_values_) /\ (coordinator.vote[k] \in {"waiting", "yes", "no"}))
 
-\* spec/corpus/acp_sb.pyspec:90
+\* spec/corpus/acp_sb.pyspec:92
 \* All participants that decide reach the same decision.
 AC1 == \A i \in PARTICIPANTS : \A j \in PARTICIPANTS : (participant[i].decision # "commit") \/ (participant[j].decision # "abort")
 
-\* spec/corpus/acp_sb.pyspec:94
+\* spec/corpus/acp_sb.pyspec:97
 \* If a participant decides commit, every participant voted yes.
 AC2 == (\E i \in PARTICIPANTS : participant[i].decision = "commit") => (\A j \in PARTICIPANTS : participant[j].vote = "yes")
 
-\* spec/corpus/acp_sb.pyspec:98
+\* spec/corpus/acp_sb.pyspec:101
 \* If a participant decides abort, someone voted no or someone is faulty.
 AC3_1 == (\E i \in PARTICIPANTS : participant[i].decision = "abort") => ((\E j \in PARTICIPANTS : participant[j].vote = "no") \/ (\E j \in PARTICIPANTS : participant[j].faulty) \/ coordinator.faulty)
 
-\* spec/corpus/acp_sb.pyspec:104
+\* spec/corpus/acp_sb.pyspec:107
 \* Each participant decides at most once.
 AC4_alt == [][\A i \in PARTICIPANTS : ((participant[i].decision = "commit") => ((participant[i].decision)' = "commit")) /\ ((participant[i].decision = "abort") => ((participant[i].decision)' = "abort"))]_vars
 
-\* spec/corpus/acp_sb.pyspec:111
+\* spec/corpus/acp_sb.pyspec:112
+\* Each participant decides at most once (ACP_SB.tla's AC4, which
+\*     ACP_SB_TLC.tla rewrites to AC4_alt for TLC).
+AC4 == \A i \in PARTICIPANTS : ([]((participant[i].decision = "commit") => ([](participant[i].decision = "commit")))) /\ ([]((participant[i].decision = "abort") => ([](participant[i].decision = "abort"))))
+
+\* spec/corpus/acp_sb.pyspec:122
 AC3_2 == <>((\A i \in PARTICIPANTS : participant[i].decision \in {"abort", "commit"}) \/ (\E j \in PARTICIPANTS : participant[j].faulty) \/ coordinator.faulty)
 
-\* spec/corpus/acp_sb.pyspec:115
+\* spec/corpus/acp_sb.pyspec:127
 \* Termination, which this protocol does not have.
 AC5 == <>(\A i \in PARTICIPANTS : (participant[i].decision \in {"abort", "commit"}) \/ participant[i].faulty)
 
