@@ -298,6 +298,8 @@ class Analysis:
         if ix is None:
             return [(k, "keyword", "") for k in sorted(keywords() | KEYWORDS)]
         proc = ix.enclosing_process(self.path, line)
+        if re.search(r"\bcall\s+\w*$", before):
+            return [(d.name, d.kind, d.detail) for d in ix.globals.values() if d.kind == "procedure"]
         if re.search(r"\bgoto\s+\w*$", before):
             return [(c.name, "step", c.detail) for c in (proc.children if proc else []) if c.kind == "step"]
         dotted = re.search(r"([A-Za-z_][A-Za-z_0-9]*)\.\w*$", before)

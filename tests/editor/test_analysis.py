@@ -23,3 +23,12 @@ def test_procedures_are_symbols_with_hover_and_definition():
     # inside the procedure, its parameter is a local of the process that runs it
     tline = next(i for i, x in enumerate(lines, 1) if "while i < times" in x)
     assert "var p.times: int" in a.hover(tline, lines[tline - 1].index("times") + 2)
+
+
+def test_completion_after_call_offers_the_procedures():
+    text = open(LOCKS).read()
+    a = analyse(LOCKS, text)
+    lines = text.splitlines()
+    line = next(i for i, x in enumerate(lines, 1) if "call work(2)" in x)
+    col = lines[line - 1].index("work") + 1
+    assert {label for label, _, _ in a.completions(line, col)} == {"acquire", "release", "work"}
