@@ -11,7 +11,6 @@
 EXTENDS Integers, Sequences, FiniteSets, TLC
 
 CONSTANTS
-    NoneValue,  \* none
     Proc__p1,  \* Proc.p1
     Proc__p2,  \* Proc.p2
     Proc__p3,  \* Proc.p3
@@ -22,131 +21,129 @@ VARIABLES
     b,  \* b: map[Proc, bool]
     c,  \* c: map[Proc, bool]
     k,  \* k: Proc
-    P_temp_proc,  \* P.temp_proc: optional[Proc] (per P instance)
-    P_temp_set,  \* P.temp_set: optional[set[Proc]] (per P instance)
+    P_temp,  \* P.temp: Temp (per P instance)
     pc_P  \* P.pc: the label of process P (per instance)
 
 \* spec/corpus/dijkstra_mutex.pyspec:1
-vars == <<b, c, k, P_temp_proc, P_temp_set, pc_P>>
+vars == <<b, c, k, P_temp, pc_P>>
 
 \* spec/corpus/dijkstra_mutex.pyspec:1
 Init ==
     /\ b = [i \in PROC |-> TRUE]
     /\ c = [i \in PROC |-> TRUE]
     /\ k \in PROC
-    /\ P_temp_proc = [self \in PROC |-> NoneValue]
-    /\ P_temp_set = [self \in PROC |-> NoneValue]
+    /\ P_temp = [self \in PROC |-> [tag |-> "Default"]]
     /\ pc_P = [self \in PROC |-> "Li0"]
 
-\* spec/corpus/dijkstra_mutex.pyspec:25
+\* spec/corpus/dijkstra_mutex.pyspec:27
 P_Li0(self) ==
     /\ pc_P[self] = "Li0"
-    /\ Assert(self \in DOMAIN b, "spec/corpus/dijkstra_mutex.pyspec:26: key not in map")
-    /\ b' = [b EXCEPT ![self] = FALSE]
-    /\ UNCHANGED <<c, k, P_temp_proc, P_temp_set>>
-    /\ pc_P' = [pc_P EXCEPT ![self] = "Li1"]
+    /\ IF TRUE
+          THEN /\ Assert(self \in DOMAIN b, "spec/corpus/dijkstra_mutex.pyspec:28: key not in map")
+               /\ b' = [b EXCEPT ![self] = FALSE]
+               /\ UNCHANGED <<c, k, P_temp>>
+               /\ pc_P' = [pc_P EXCEPT ![self] = "Li1"]
+          ELSE /\ UNCHANGED <<b, c, k, P_temp>>
+               /\ pc_P' = [pc_P EXCEPT ![self] = "Done"]
 
-\* spec/corpus/dijkstra_mutex.pyspec:27
+\* spec/corpus/dijkstra_mutex.pyspec:29
 P_Li1(self) ==
     /\ pc_P[self] = "Li1"
     /\ IF k = self
-          THEN /\ UNCHANGED <<b, c, k, P_temp_proc, P_temp_set>>
+          THEN /\ UNCHANGED <<b, c, k, P_temp>>
                /\ pc_P' = [pc_P EXCEPT ![self] = "Li4a"]
-          ELSE /\ UNCHANGED <<b, c, k, P_temp_proc, P_temp_set>>
+          ELSE /\ UNCHANGED <<b, c, k, P_temp>>
                /\ pc_P' = [pc_P EXCEPT ![self] = "Li2"]
 
-\* spec/corpus/dijkstra_mutex.pyspec:30
+\* spec/corpus/dijkstra_mutex.pyspec:32
 P_Li2(self) ==
     /\ pc_P[self] = "Li2"
-    /\ Assert(self \in DOMAIN c, "spec/corpus/dijkstra_mutex.pyspec:31: key not in map")
+    /\ Assert(self \in DOMAIN c, "spec/corpus/dijkstra_mutex.pyspec:33: key not in map")
     /\ c' = [c EXCEPT ![self] = TRUE]
-    /\ UNCHANGED <<b, k, P_temp_proc, P_temp_set>>
+    /\ UNCHANGED <<b, k, P_temp>>
     /\ pc_P' = [pc_P EXCEPT ![self] = "Li3a"]
 
-\* spec/corpus/dijkstra_mutex.pyspec:32
+\* spec/corpus/dijkstra_mutex.pyspec:34
 P_Li3a(self) ==
     /\ pc_P[self] = "Li3a"
-    /\ P_temp_proc' = [P_temp_proc EXCEPT ![self] = k]
-    /\ P_temp_set' = [P_temp_set EXCEPT ![self] = NoneValue]
+    /\ P_temp' = [P_temp EXCEPT ![self] = [p |-> k, tag |-> "One"]]
     /\ UNCHANGED <<b, c, k>>
     /\ pc_P' = [pc_P EXCEPT ![self] = "Li3b"]
 
-\* spec/corpus/dijkstra_mutex.pyspec:35
+\* spec/corpus/dijkstra_mutex.pyspec:36
 P_Li3b(self) ==
     /\ pc_P[self] = "Li3b"
-    /\ IF ~b[P_temp_proc[self]]
-          THEN /\ UNCHANGED <<b, c, k, P_temp_proc, P_temp_set>>
+    /\ IF ~b[P_temp[self].p]
+          THEN /\ UNCHANGED <<b, c, k, P_temp>>
                /\ pc_P' = [pc_P EXCEPT ![self] = "Li3d"]
-          ELSE /\ UNCHANGED <<b, c, k, P_temp_proc, P_temp_set>>
+          ELSE /\ UNCHANGED <<b, c, k, P_temp>>
                /\ pc_P' = [pc_P EXCEPT ![self] = "Li3c"]
 
-\* spec/corpus/dijkstra_mutex.pyspec:38
+\* spec/corpus/dijkstra_mutex.pyspec:39
 P_Li3c(self) ==
     /\ pc_P[self] = "Li3c"
     /\ k' = self
-    /\ UNCHANGED <<b, c, P_temp_proc, P_temp_set>>
+    /\ UNCHANGED <<b, c, P_temp>>
     /\ pc_P' = [pc_P EXCEPT ![self] = "Li3d"]
 
-\* spec/corpus/dijkstra_mutex.pyspec:40
+\* spec/corpus/dijkstra_mutex.pyspec:41
 P_Li3d(self) ==
     /\ pc_P[self] = "Li3d"
-    /\ UNCHANGED <<b, c, k, P_temp_proc, P_temp_set>>
+    /\ UNCHANGED <<b, c, k, P_temp>>
     /\ pc_P' = [pc_P EXCEPT ![self] = "Li1"]
 
-\* spec/corpus/dijkstra_mutex.pyspec:42
+\* spec/corpus/dijkstra_mutex.pyspec:43
 P_Li4a(self) ==
     /\ pc_P[self] = "Li4a"
-    /\ Assert(self \in DOMAIN c, "spec/corpus/dijkstra_mutex.pyspec:43: key not in map")
+    /\ Assert(self \in DOMAIN c, "spec/corpus/dijkstra_mutex.pyspec:44: key not in map")
     /\ c' = [c EXCEPT ![self] = FALSE]
-    /\ P_temp_set' = [P_temp_set EXCEPT ![self] = PROC \ {self}]
-    /\ P_temp_proc' = [P_temp_proc EXCEPT ![self] = NoneValue]
+    /\ P_temp' = [P_temp EXCEPT ![self] = [s |-> PROC \ {self}, tag |-> "Many"]]
     /\ UNCHANGED <<b, k>>
     /\ pc_P' = [pc_P EXCEPT ![self] = "Li4b"]
 
 \* spec/corpus/dijkstra_mutex.pyspec:46
 P_Li4b(self) ==
     /\ pc_P[self] = "Li4b"
-    /\ IF P_temp_set[self] # {}
-          THEN \E j \in PROC :
-                  /\ j \in P_temp_set[self]
-                  /\ P_temp_set' = [P_temp_set EXCEPT ![self] = P_temp_set[self] \ {j}]
+    /\ IF P_temp[self].s # {}
+          THEN \E j \in P_temp[self].s :
+                  /\ P_temp' = [P_temp EXCEPT ![self] = [s |-> P_temp[self].s \ {j}, tag |-> "Many"]]
                   /\ IF ~c[j]
-                        THEN /\ UNCHANGED <<b, c, k, P_temp_proc>>
+                        THEN /\ UNCHANGED <<b, c, k>>
                              /\ pc_P' = [pc_P EXCEPT ![self] = "Li1"]
-                        ELSE /\ UNCHANGED <<b, c, k, P_temp_proc>>
+                        ELSE /\ UNCHANGED <<b, c, k>>
                              /\ pc_P' = [pc_P EXCEPT ![self] = "Li4b"]
-          ELSE /\ UNCHANGED <<b, c, k, P_temp_proc, P_temp_set>>
+          ELSE /\ UNCHANGED <<b, c, k, P_temp>>
                /\ pc_P' = [pc_P EXCEPT ![self] = "cs"]
 
-\* spec/corpus/dijkstra_mutex.pyspec:55
+\* spec/corpus/dijkstra_mutex.pyspec:51
 P_cs(self) ==
     /\ pc_P[self] = "cs"
-    /\ UNCHANGED <<b, c, k, P_temp_proc, P_temp_set>>
+    /\ UNCHANGED <<b, c, k, P_temp>>
     /\ pc_P' = [pc_P EXCEPT ![self] = "Li5"]
 
-\* spec/corpus/dijkstra_mutex.pyspec:57
+\* spec/corpus/dijkstra_mutex.pyspec:53
 P_Li5(self) ==
     /\ pc_P[self] = "Li5"
-    /\ Assert(self \in DOMAIN c, "spec/corpus/dijkstra_mutex.pyspec:58: key not in map")
+    /\ Assert(self \in DOMAIN c, "spec/corpus/dijkstra_mutex.pyspec:54: key not in map")
     /\ c' = [c EXCEPT ![self] = TRUE]
-    /\ UNCHANGED <<b, k, P_temp_proc, P_temp_set>>
+    /\ UNCHANGED <<b, k, P_temp>>
     /\ pc_P' = [pc_P EXCEPT ![self] = "Li6"]
 
-\* spec/corpus/dijkstra_mutex.pyspec:59
+\* spec/corpus/dijkstra_mutex.pyspec:55
 P_Li6(self) ==
     /\ pc_P[self] = "Li6"
-    /\ Assert(self \in DOMAIN b, "spec/corpus/dijkstra_mutex.pyspec:60: key not in map")
+    /\ Assert(self \in DOMAIN b, "spec/corpus/dijkstra_mutex.pyspec:56: key not in map")
     /\ b' = [b EXCEPT ![self] = TRUE]
-    /\ UNCHANGED <<c, k, P_temp_proc, P_temp_set>>
+    /\ UNCHANGED <<c, k, P_temp>>
     /\ pc_P' = [pc_P EXCEPT ![self] = "ncs"]
 
-\* spec/corpus/dijkstra_mutex.pyspec:61
+\* spec/corpus/dijkstra_mutex.pyspec:57
 P_ncs(self) ==
     /\ pc_P[self] = "ncs"
-    /\ UNCHANGED <<b, c, k, P_temp_proc, P_temp_set>>
+    /\ UNCHANGED <<b, c, k, P_temp>>
     /\ pc_P' = [pc_P EXCEPT ![self] = "Li0"]
 
-\* spec/corpus/dijkstra_mutex.pyspec:18
+\* spec/corpus/dijkstra_mutex.pyspec:25
 P(self) == P_Li0(self) \/ P_Li1(self) \/ P_Li2(self) \/ P_Li3a(self) \/ P_Li3b(self) \/ P_Li3c(self) \/ P_Li3d(self) \/ P_Li4a(self) \/ P_Li4b(self) \/ P_cs(self) \/ P_Li5(self) \/ P_Li6(self) \/ P_ncs(self)
 
 \* spec/corpus/dijkstra_mutex.pyspec:1: every process is done; stutter (not a deadlock)
@@ -159,18 +156,7 @@ Next ==
 
 \* spec/corpus/dijkstra_mutex.pyspec:1
 Fairness ==
-    /\ \A self \in PROC : WF_vars(P_Li0(self))
-    /\ \A self \in PROC : WF_vars(P_Li1(self))
-    /\ \A self \in PROC : WF_vars(P_Li2(self))
-    /\ \A self \in PROC : WF_vars(P_Li3a(self))
-    /\ \A self \in PROC : WF_vars(P_Li3b(self))
-    /\ \A self \in PROC : WF_vars(P_Li3c(self))
-    /\ \A self \in PROC : WF_vars(P_Li3d(self))
-    /\ \A self \in PROC : WF_vars(P_Li4a(self))
-    /\ \A self \in PROC : WF_vars(P_Li4b(self))
-    /\ \A self \in PROC : WF_vars(P_cs(self))
-    /\ \A self \in PROC : WF_vars(P_Li5(self))
-    /\ \A self \in PROC : WF_vars(P_Li6(self))
+    /\ \A self \in PROC : WF_vars((pc_P[self] \notin {"ncs"}) /\ P(self))
 
 \* spec/corpus/dijkstra_mutex.pyspec:1
 Spec == Init /\ [][Next]_vars /\ Fairness
@@ -180,14 +166,13 @@ TypeOK ==
     /\ \A k_1_ \in DOMAIN b : (k_1_ \in Proc_values_) /\ (b[k_1_] \in BOOLEAN)
     /\ \A k_1_ \in DOMAIN c : (k_1_ \in Proc_values_) /\ (c[k_1_] \in BOOLEAN)
     /\ k \in Proc_values_
-    /\ DOMAIN P_temp_proc = PROC /\ \A self \in PROC : (P_temp_proc[self] = NoneValue \/ (P_temp_proc[self] \in Proc_values_))
-    /\ DOMAIN P_temp_set = PROC /\ \A self \in PROC : (P_temp_set[self] = NoneValue \/ (\A e \in P_temp_set[self] : e \in Proc_values_))
+    /\ DOMAIN P_temp = PROC /\ \A self \in PROC : ((DOMAIN P_temp[self] = {"tag"} /\ (P_temp[self].tag \in STRING) /\ P_temp[self].tag = "Default") \/ (DOMAIN P_temp[self] = {"p", "tag"} /\ (P_temp[self].p \in Proc_values_) /\ (P_temp[self].tag \in STRING) /\ P_temp[self].tag = "One") \/ (DOMAIN P_temp[self] = {"s", "tag"} /\ (\A e \in P_temp[self].s : e \in Proc_values_) /\ (P_temp[self].tag \in STRING) /\ P_temp[self].tag = "Many"))
     /\ DOMAIN pc_P = PROC /\ \A self \in PROC : pc_P[self] \in {"Li0", "Li1", "Li2", "Li3a", "Li3b", "Li3c", "Li3d", "Li4a", "Li4b", "cs", "Li5", "Li6", "ncs", "Done"}
 
-\* spec/corpus/dijkstra_mutex.pyspec:64
+\* spec/corpus/dijkstra_mutex.pyspec:60
 MutualExclusion == \A i \in PROC : \A j \in PROC : (i # j) => (~((pc_P[i] = "cs") /\ (pc_P[j] = "cs")))
 
-\* spec/corpus/dijkstra_mutex.pyspec:67
+\* spec/corpus/dijkstra_mutex.pyspec:63
 DeadlockFreedom == \A i \in PROC : (pc_P[i] \notin {"Li5", "Li6", "ncs"}) ~> (\E j \in PROC : pc_P[j] = "cs")
 
 ====

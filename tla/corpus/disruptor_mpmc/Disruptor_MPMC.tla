@@ -43,16 +43,16 @@ MinOf(S) == CHOOSE x \in S : \A y \in S : x <= y
 \* spec/corpus/disruptor_mpmc.pyspec:34
 index_of(sequence) == sequence % SIZE
 
-\* spec/corpus/disruptor_mpmc.pyspec:36
+\* spec/corpus/disruptor_mpmc.pyspec:40
 min_read_sequence == MinOf({read[r] : r \in READERS})
 
-\* spec/corpus/disruptor_mpmc.pyspec:37
+\* spec/corpus/disruptor_mpmc.pyspec:41
 min_claimed_sequence == MinOf({claimed_sequence[w] : w \in WRITERS})
 
-\* spec/corpus/disruptor_mpmc.pyspec:39
+\* spec/corpus/disruptor_mpmc.pyspec:43
 is_published(sequence) == published[index_of(sequence)] = ((Div_(sequence, SIZE) % 2) = 0)
 
-\* spec/corpus/disruptor_mpmc.pyspec:44
+\* spec/corpus/disruptor_mpmc.pyspec:48
 available_published_sequence == LET candidates == {min_claimed_sequence - 1} \cup {claimed_sequence[w] : w \in WRITERS} IN CHOOSE m \in candidates : is_published(m) => (~(\E w \in WRITERS : (claimed_sequence[w] = (m + 1)) /\ is_published(claimed_sequence[w])))
 
 \* spec/corpus/disruptor_mpmc.pyspec:1
@@ -65,57 +65,71 @@ Init ==
     /\ pc = [t \in (WRITERS \cup READERS) |-> "Advance"]
     /\ consumed = [r \in READERS |-> <<>>]
 
-\* spec/corpus/disruptor_mpmc.pyspec:54
+\* spec/corpus/disruptor_mpmc.pyspec:59
 BeginWrite(writer) ==
-    /\ LET seq == next_sequence IN
-          LET index == index_of(seq) IN
-             /\ min_read_sequence >= (seq - SIZE)
-             /\ pc[writer] = "Advance"
-             /\ Assert(writer \in DOMAIN claimed_sequence, "spec/corpus/disruptor_mpmc.pyspec:60: key not in map")
-             /\ claimed_sequence' = [claimed_sequence EXCEPT ![writer] = seq]
-             /\ next_sequence' = seq + 1
-             /\ Assert(writer \in DOMAIN pc, "spec/corpus/disruptor_mpmc.pyspec:62: key not in map")
-             /\ pc' = [pc EXCEPT ![writer] = "Access"]
-             /\ ringbuffer' = [ringbuffer EXCEPT !.writers = (index :> (ringbuffer.writers[index] \cup {writer})) @@ ringbuffer.writers, !.slots = (index :> seq) @@ ringbuffer.slots]
-    /\ UNCHANGED <<published, read, consumed>>
+    LET seq == next_sequence IN
+       LET index == index_of(seq) IN
+          /\ min_read_sequence >= (seq - SIZE)
+          /\ Assert(writer \in DOMAIN claimed_sequence, "spec/corpus/disruptor_mpmc.pyspec:64: key not in map")
+          /\ claimed_sequence' = [claimed_sequence EXCEPT ![writer] = seq]
+          /\ next_sequence' = seq + 1
+          /\ Assert(index \in DOMAIN ringbuffer.writers, "spec/corpus/disruptor_mpmc.pyspec:66: key not in map")
+          /\ Assert(index \in DOMAIN ringbuffer.slots, "spec/corpus/disruptor_mpmc.pyspec:67: key not in map")
+          /\ ringbuffer' = [ringbuffer EXCEPT !.writers[index] = @ \cup {writer}, !.slots[index] = seq]
+          /\ LET t == writer IN
+                LET source == "Advance" IN
+                   LET target == "Access" IN
+                      /\ pc[t] = source
+                      /\ Assert(t \in DOMAIN pc, "spec/corpus/disruptor_mpmc.pyspec:38: key not in map")
+                      /\ pc' = [pc EXCEPT ![t] = target]
+          /\ UNCHANGED <<published, read, consumed>>
 
-\* spec/corpus/disruptor_mpmc.pyspec:67
+\* spec/corpus/disruptor_mpmc.pyspec:70
 EndWrite(writer) ==
     /\ LET index == index_of(claimed_sequence[writer]) IN
-          /\ pc[writer] = "Access"
-          /\ Assert(writer \in DOMAIN pc, "spec/corpus/disruptor_mpmc.pyspec:70: key not in map")
-          /\ pc' = [pc EXCEPT ![writer] = "Advance"]
-          /\ Assert(index \in DOMAIN ringbuffer.writers, "spec/corpus/disruptor_mpmc.pyspec:71: key not in map")
+          /\ Assert(index \in DOMAIN ringbuffer.writers, "spec/corpus/disruptor_mpmc.pyspec:72: key not in map")
           /\ ringbuffer' = [ringbuffer EXCEPT !.writers[index] = ringbuffer.writers[index] \ {writer}]
-          /\ Assert(index \in DOMAIN published, "spec/corpus/disruptor_mpmc.pyspec:72: key not in map")
+          /\ Assert(index \in DOMAIN published, "spec/corpus/disruptor_mpmc.pyspec:73: key not in map")
           /\ published' = [published EXCEPT ![index] = (~published[index])]
+          /\ LET t == writer IN
+                LET source == "Access" IN
+                   LET target == "Advance" IN
+                      /\ pc[t] = source
+                      /\ Assert(t \in DOMAIN pc, "spec/corpus/disruptor_mpmc.pyspec:38: key not in map")
+                      /\ pc' = [pc EXCEPT ![t] = target]
     /\ UNCHANGED <<next_sequence, claimed_sequence, read, consumed>>
 
-\* spec/corpus/disruptor_mpmc.pyspec:76
+\* spec/corpus/disruptor_mpmc.pyspec:78
 BeginRead(reader) ==
     /\ LET next == read[reader] + 1 IN
           LET index == index_of(next) IN
              /\ is_published(next)
-             /\ pc[reader] = "Advance"
-             /\ Assert(reader \in DOMAIN pc, "spec/corpus/disruptor_mpmc.pyspec:81: key not in map")
-             /\ pc' = [pc EXCEPT ![reader] = "Access"]
              /\ Assert(index \in DOMAIN ringbuffer.readers, "spec/corpus/disruptor_mpmc.pyspec:82: key not in map")
              /\ ringbuffer' = [ringbuffer EXCEPT !.readers[index] = ringbuffer.readers[index] \cup {reader}]
              /\ Assert(reader \in DOMAIN consumed, "spec/corpus/disruptor_mpmc.pyspec:84: key not in map")
              /\ consumed' = [consumed EXCEPT ![reader] = Append(consumed[reader], ringbuffer'.slots[index])]
+             /\ LET t == reader IN
+                   LET source == "Advance" IN
+                      LET target == "Access" IN
+                         /\ pc[t] = source
+                         /\ Assert(t \in DOMAIN pc, "spec/corpus/disruptor_mpmc.pyspec:38: key not in map")
+                         /\ pc' = [pc EXCEPT ![t] = target]
     /\ UNCHANGED <<next_sequence, claimed_sequence, published, read>>
 
-\* spec/corpus/disruptor_mpmc.pyspec:86
+\* spec/corpus/disruptor_mpmc.pyspec:87
 EndRead(reader) ==
     /\ LET next == read[reader] + 1 IN
           LET index == index_of(next) IN
-             /\ pc[reader] = "Access"
-             /\ Assert(reader \in DOMAIN pc, "spec/corpus/disruptor_mpmc.pyspec:90: key not in map")
-             /\ pc' = [pc EXCEPT ![reader] = "Advance"]
-             /\ Assert(index \in DOMAIN ringbuffer.readers, "spec/corpus/disruptor_mpmc.pyspec:91: key not in map")
+             /\ Assert(index \in DOMAIN ringbuffer.readers, "spec/corpus/disruptor_mpmc.pyspec:90: key not in map")
              /\ ringbuffer' = [ringbuffer EXCEPT !.readers[index] = ringbuffer.readers[index] \ {reader}]
-             /\ Assert(reader \in DOMAIN read, "spec/corpus/disruptor_mpmc.pyspec:92: key not in map")
+             /\ Assert(reader \in DOMAIN read, "spec/corpus/disruptor_mpmc.pyspec:91: key not in map")
              /\ read' = [read EXCEPT ![reader] = next]
+             /\ LET t == reader IN
+                   LET source == "Access" IN
+                      LET target == "Advance" IN
+                         /\ pc[t] = source
+                         /\ Assert(t \in DOMAIN pc, "spec/corpus/disruptor_mpmc.pyspec:38: key not in map")
+                         /\ pc' = [pc EXCEPT ![t] = target]
     /\ UNCHANGED <<next_sequence, claimed_sequence, published, consumed>>
 
 \* spec/corpus/disruptor_mpmc.pyspec:1
@@ -146,7 +160,7 @@ TypeOK ==
 \* spec/corpus/disruptor_mpmc.pyspec:94
 NoDataRaces == \A i \in INDEXES : ((ringbuffer.readers[i] = {}) \/ (ringbuffer.writers[i] = {})) /\ (Cardinality(ringbuffer.writers[i]) <= 1)
 
-\* spec/corpus/disruptor_mpmc.pyspec:98
+\* spec/corpus/disruptor_mpmc.pyspec:99
 \* Eventually always, every reader has read every published value.
 Liveliness == \A r \in READERS : \A i \in (0..(MAX_PUBLISHED - 1)) : <>([]((i \in (0..available_published_sequence)) => ((Len(consumed[r]) >= (i + 1)) /\ (consumed[r][i + 1] = i))))
 

@@ -5,28 +5,22 @@
 \*     InnerLiveness2) and LM_Inner_Liveness (InnerLiveness).
 EXTENDS LiveWriteThroughCache
 
-\* spec/corpus/live_write_through_cache.pyspec:20: PROCS
+\* spec/corpus/live_write_through_cache.pyspec:19: PROCS
 const_PROCS_ == {Proc__p1, Proc__p2}
 
-\* spec/corpus/live_write_through_cache.pyspec:21: ADRS
+\* spec/corpus/live_write_through_cache.pyspec:20: ADRS
 const_ADRS_ == {Adr__a1}
 
-\* spec/corpus/live_write_through_cache.pyspec:22: VALS
+\* spec/corpus/live_write_through_cache.pyspec:21: VALS
 const_VALS_ == {Val__v1, Val__v2}
 
-\* spec/corpus/live_write_through_cache.pyspec:24: Q_LEN
+\* spec/corpus/live_write_through_cache.pyspec:23: Q_LEN
 const_Q_LEN_ == 1
 
-\* spec/corpus/live_write_through_cache.pyspec:26: ANY_ADR
-const_ANY_ADR_ == CHOOSE a \in ADRS : TRUE
+\* spec/corpus/live_write_through_cache.pyspec:31: MREQS
+const_MREQS_ == {[adr |-> a, tag |-> "Rd"] : a \in ADRS} \cup (UNION {{[adr |-> a, tag |-> "Wr", val |-> v] : v \in VALS} : a \in ADRS})
 
-\* spec/corpus/live_write_through_cache.pyspec:32: MREQS
-const_MREQS_ == {[adr |-> a, op |-> "Rd", val |-> NO_VAL] : a \in ADRS} \cup (UNION {{[adr |-> a, op |-> "Wr", val |-> v] : v \in VALS} : a \in ADRS})
-
-\* spec/corpus/live_write_through_cache.pyspec:34: NO_WORD
-const_NO_WORD_ == [adr |-> ANY_ADR, op |-> "Reply", val |-> NO_VAL]
-
-\* spec/corpus/live_write_through_cache.pyspec:35: ADR_VALS
-const_ADR_VALS_ == UNION {{<<a, v>> : v \in VALS} : a \in ADRS}
+\* spec/corpus/live_write_through_cache.pyspec:33: NO_WORD
+const_NO_WORD_ == [tag |-> "Value", val |-> NO_VAL]
 
 ====

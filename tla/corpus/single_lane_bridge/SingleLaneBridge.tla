@@ -68,23 +68,23 @@ Init ==
 \* spec/corpus/single_lane_bridge.pyspec:50
 MoveOutsideBridge(car) ==
     /\ next_location(car) \notin BRIDGE
-    /\ LET car_1_ == car IN
-          /\ IF reaches_bridge(car_1_)
-                THEN waiting' = Append(waiting, car_1_)
+    /\ LET mover == car IN
+          /\ IF reaches_bridge(mover)
+                THEN waiting' = Append(waiting, mover)
                 ELSE waiting' = waiting
-          /\ Assert(car_1_ \in DOMAIN location, "spec/corpus/single_lane_bridge.pyspec:48: key not in map")
-          /\ location' = [location EXCEPT ![car_1_] = next_location(car_1_)]
+          /\ Assert(mover \in DOMAIN location, "spec/corpus/single_lane_bridge.pyspec:48: key not in map")
+          /\ location' = [location EXCEPT ![mover] = next_location(mover)]
 
 \* spec/corpus/single_lane_bridge.pyspec:54
 MoveInsideBridge(car) ==
     /\ car \in cars_in_bridge
     /\ \A c \in CARS : location[c] # next_location(car)
-    /\ LET car_1_ == car IN
-          /\ IF reaches_bridge(car_1_)
-                THEN waiting' = Append(waiting, car_1_)
+    /\ LET mover == car IN
+          /\ IF reaches_bridge(mover)
+                THEN waiting' = Append(waiting, mover)
                 ELSE waiting' = waiting
-          /\ Assert(car_1_ \in DOMAIN location, "spec/corpus/single_lane_bridge.pyspec:48: key not in map")
-          /\ location' = [location EXCEPT ![car_1_] = next_location(car_1_)]
+          /\ Assert(mover \in DOMAIN location, "spec/corpus/single_lane_bridge.pyspec:48: key not in map")
+          /\ location' = [location EXCEPT ![mover] = next_location(mover)]
 
 \* spec/corpus/single_lane_bridge.pyspec:59
 EnterBridge ==
