@@ -4,28 +4,28 @@
 \*     TypeInvariant (the declared types).
 EXTENDS Slush
 
-\* spec/corpus/slush.pyspec:15: NODES
+\* spec/corpus/slush.pyspec:14: NODES
 const_NODES_ == {Node__n1, Node__n2, Node__n3}
 
-\* spec/corpus/slush.pyspec:16: LOOP_PIDS
+\* spec/corpus/slush.pyspec:15: LOOP_PIDS
 const_LOOP_PIDS_ == {Pid__l1, Pid__l2, Pid__l3}
 
-\* spec/corpus/slush.pyspec:17: QUERY_PIDS
+\* spec/corpus/slush.pyspec:16: QUERY_PIDS
 const_QUERY_PIDS_ == {Pid__q1, Pid__q2, Pid__q3}
 
-\* spec/corpus/slush.pyspec:19: HOST_OF
+\* spec/corpus/slush.pyspec:18: HOST_OF
 const_HOST_OF_ == (Pid__q3 :> Node__n3 @@ Pid__l3 :> Node__n3 @@ Pid__q2 :> Node__n2 @@ Pid__l2 :> Node__n2 @@ Pid__q1 :> Node__n1 @@ Pid__l1 :> Node__n1)
 
-\* spec/corpus/slush.pyspec:21: ITERATIONS
+\* spec/corpus/slush.pyspec:20: ITERATIONS
 const_ITERATIONS_ == 1
 
-\* spec/corpus/slush.pyspec:22: SAMPLE_SET_SIZE
+\* spec/corpus/slush.pyspec:21: SAMPLE_SET_SIZE
 const_SAMPLE_SET_SIZE_ == 2
 
-\* spec/corpus/slush.pyspec:23: PICK_FLIP_THRESHOLD
+\* spec/corpus/slush.pyspec:22: PICK_FLIP_THRESHOLD
 const_PICK_FLIP_THRESHOLD_ == 2
 
-\* spec/corpus/slush.pyspec:25: COLORS
+\* spec/corpus/slush.pyspec:24: COLORS
 const_COLORS_ == {"Red", "Blue"}
 
 ====

@@ -22,18 +22,18 @@ CONSTANTS
     Pid__q3,  \* Pid.q3
     Node_values_,  \* every value of sort Node in the model (TypeOK)
     Pid_values_,  \* every value of sort Pid in the model (TypeOK)
-    NODES,  \* spec/corpus/slush.pyspec:15: set[Node]
-    LOOP_PIDS,  \* spec/corpus/slush.pyspec:16: set[Pid]
-    QUERY_PIDS,  \* spec/corpus/slush.pyspec:17: set[Pid]
-    HOST_OF,  \* spec/corpus/slush.pyspec:19: map[Pid, Node]
-    ITERATIONS,  \* spec/corpus/slush.pyspec:21: int
-    SAMPLE_SET_SIZE,  \* spec/corpus/slush.pyspec:22: int
-    PICK_FLIP_THRESHOLD,  \* spec/corpus/slush.pyspec:23: int
-    COLORS  \* spec/corpus/slush.pyspec:25: set[Color]
+    NODES,  \* spec/corpus/slush.pyspec:14: set[Node]
+    LOOP_PIDS,  \* spec/corpus/slush.pyspec:15: set[Pid]
+    QUERY_PIDS,  \* spec/corpus/slush.pyspec:16: set[Pid]
+    HOST_OF,  \* spec/corpus/slush.pyspec:18: map[Pid, Node]
+    ITERATIONS,  \* spec/corpus/slush.pyspec:20: int
+    SAMPLE_SET_SIZE,  \* spec/corpus/slush.pyspec:21: int
+    PICK_FLIP_THRESHOLD,  \* spec/corpus/slush.pyspec:22: int
+    COLORS  \* spec/corpus/slush.pyspec:24: set[Color]
 
 VARIABLES
     pick,  \* pick: map[Node, optional[Color]]
-    message,  \* message: set[record(color: optional[Color], dst: optional[Pid], kind: Kind, pid: optional[Pid], src: optional[Pid])]
+    message,  \* message: set[Msg]
     SlushLoop_sample_set,  \* SlushLoop.sample_set: set[Pid] (per SlushLoop instance)
     SlushLoop_loop_variant,  \* SlushLoop.loop_variant: int (per SlushLoop instance)
     pc_SlushQuery,  \* SlushQuery.pc: the label of process SlushQuery (per instance)
@@ -43,13 +43,16 @@ VARIABLES
 \* spec/corpus/slush.pyspec:1
 vars == <<pick, message, SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushQuery, pc_SlushLoop, pc_ClientRequest>>
 
-\* spec/corpus/slush.pyspec:35
-terminate == message = {[color |-> NoneValue, dst |-> NoneValue, kind |-> "Termination", pid |-> p, src |-> NoneValue] : p \in LOOP_PIDS}
+\* spec/corpus/slush.pyspec:36
+terminate == message = {[pid |-> p, tag |-> "Termination"] : p \in LOOP_PIDS}
 
-\* spec/corpus/slush.pyspec:38
-pending(k, pid) == {m \in message : (m.kind = k) /\ (m.dst = pid)}
+\* spec/corpus/slush.pyspec:37
+pending_query(pid) == {m \in message : (m.tag = "Query") /\ (m.dst = pid)}
 
 \* spec/corpus/slush.pyspec:39
+pending_query_reply(pid) == {m \in message : (m.tag = "QueryReply") /\ (m.dst = pid)}
+
+\* spec/corpus/slush.pyspec:41
 pick_of(pid) == pick[HOST_OF[pid]]
 
 \* spec/corpus/slush.pyspec:1
@@ -58,123 +61,123 @@ Init ==
     /\ message = {}
     /\ SlushLoop_sample_set = [self \in LOOP_PIDS |-> {}]
     /\ SlushLoop_loop_variant = [self \in LOOP_PIDS |-> 0]
-    /\ Assert(\A self_1_ \in LOOP_PIDS : SlushLoop_loop_variant[self_1_] \in 0..ITERATIONS, "spec/corpus/slush.pyspec:59: the initial value of 'loop_variant' is outside its declared type")
+    /\ Assert(\A self_1_ \in LOOP_PIDS : SlushLoop_loop_variant[self_1_] \in 0..ITERATIONS, "spec/corpus/slush.pyspec:57: the initial value of 'loop_variant' is outside its declared type")
     /\ pc_SlushQuery = [self \in QUERY_PIDS |-> "QueryReplyLoop"]
     /\ pc_SlushLoop = [self \in LOOP_PIDS |-> "RequireColorAssignment"]
     /\ pc_ClientRequest = "ClientRequestLoop"
 
-\* spec/corpus/slush.pyspec:43
+\* spec/corpus/slush.pyspec:44
 SlushQuery_QueryReplyLoop(self) ==
     /\ pc_SlushQuery[self] = "QueryReplyLoop"
-    /\ IF terminate
+    /\ IF ~terminate
           THEN /\ UNCHANGED <<pick, message, SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushLoop, pc_ClientRequest>>
-               /\ pc_SlushQuery' = [pc_SlushQuery EXCEPT ![self] = "Done"]
-          ELSE /\ UNCHANGED <<pick, message, SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushLoop, pc_ClientRequest>>
                /\ pc_SlushQuery' = [pc_SlushQuery EXCEPT ![self] = "WaitForQueryMessageOrTermination"]
+          ELSE /\ UNCHANGED <<pick, message, SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushLoop, pc_ClientRequest>>
+               /\ pc_SlushQuery' = [pc_SlushQuery EXCEPT ![self] = "Done"]
 
-\* spec/corpus/slush.pyspec:46
+\* spec/corpus/slush.pyspec:45
 SlushQuery_WaitForQueryMessageOrTermination(self) ==
     /\ pc_SlushQuery[self] = "WaitForQueryMessageOrTermination"
-    /\ (pending("Query", self) # {}) \/ terminate
+    /\ (pending_query(self) # {}) \/ terminate
     /\ IF terminate
           THEN /\ UNCHANGED <<pick, message, SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushLoop, pc_ClientRequest>>
                /\ pc_SlushQuery' = [pc_SlushQuery EXCEPT ![self] = "QueryReplyLoop"]
           ELSE /\ UNCHANGED <<pick, message, SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushLoop, pc_ClientRequest>>
                /\ pc_SlushQuery' = [pc_SlushQuery EXCEPT ![self] = "RespondToQueryMessage"]
 
-\* spec/corpus/slush.pyspec:50
+\* spec/corpus/slush.pyspec:49
 SlushQuery_RespondToQueryMessage(self) ==
     /\ pc_SlushQuery[self] = "RespondToQueryMessage"
-    /\ \E msg \in pending("Query", self) :
+    /\ \E msg \in pending_query(self) :
           LET color == IF pick_of(self) = NoneValue THEN msg.color ELSE pick_of(self) IN
-             /\ Assert(HOST_OF[self] \in DOMAIN pick, "spec/corpus/slush.pyspec:53: key not in map")
+             /\ Assert(HOST_OF[self] \in DOMAIN pick, "spec/corpus/slush.pyspec:52: key not in map")
              /\ pick' = [pick EXCEPT ![HOST_OF[self]] = color]
-             /\ message' = (message \ {msg}) \cup {[color |-> color, dst |-> msg.src, kind |-> "QueryReply", pid |-> NoneValue, src |-> self]}
+             /\ message' = (message \ {msg}) \cup {[color |-> color, dst |-> msg.src, src |-> self, tag |-> "QueryReply"]}
     /\ UNCHANGED <<SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushLoop, pc_ClientRequest>>
     /\ pc_SlushQuery' = [pc_SlushQuery EXCEPT ![self] = "QueryReplyLoop"]
 
-\* spec/corpus/slush.pyspec:60
+\* spec/corpus/slush.pyspec:58
 SlushLoop_RequireColorAssignment(self) ==
     /\ pc_SlushLoop[self] = "RequireColorAssignment"
     /\ pick_of(self) # NoneValue
     /\ UNCHANGED <<pick, message, SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushQuery, pc_ClientRequest>>
     /\ pc_SlushLoop' = [pc_SlushLoop EXCEPT ![self] = "ExecuteSlushLoop"]
 
-\* spec/corpus/slush.pyspec:63
+\* spec/corpus/slush.pyspec:60
 SlushLoop_ExecuteSlushLoop(self) ==
     /\ pc_SlushLoop[self] = "ExecuteSlushLoop"
-    /\ IF SlushLoop_loop_variant[self] >= ITERATIONS
+    /\ IF SlushLoop_loop_variant[self] < ITERATIONS
           THEN /\ UNCHANGED <<pick, message, SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushQuery, pc_ClientRequest>>
-               /\ pc_SlushLoop' = [pc_SlushLoop EXCEPT ![self] = "SlushLoopTermination"]
-          ELSE /\ UNCHANGED <<pick, message, SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushQuery, pc_ClientRequest>>
                /\ pc_SlushLoop' = [pc_SlushLoop EXCEPT ![self] = "QuerySampleSet"]
+          ELSE /\ UNCHANGED <<pick, message, SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushQuery, pc_ClientRequest>>
+               /\ pc_SlushLoop' = [pc_SlushLoop EXCEPT ![self] = "SlushLoopTermination"]
 
-\* spec/corpus/slush.pyspec:66
+\* spec/corpus/slush.pyspec:61
 SlushLoop_QuerySampleSet(self) ==
     /\ pc_SlushLoop[self] = "QuerySampleSet"
     /\ LET other_query_pids == {p \in QUERY_PIDS : HOST_OF[p] # HOST_OF[self]} IN
           \E s \in {ps \in (SUBSET other_query_pids) : Cardinality(ps) = SAMPLE_SET_SIZE} :
              /\ SlushLoop_sample_set' = [SlushLoop_sample_set EXCEPT ![self] = s]
-             /\ message' = message \cup {[color |-> pick_of(self), dst |-> p, kind |-> "Query", pid |-> NoneValue, src |-> self] : p \in SlushLoop_sample_set'[self]}
+             /\ message' = message \cup {[color |-> pick_of(self), dst |-> p, src |-> self, tag |-> "Query"] : p \in SlushLoop_sample_set'[self]}
     /\ UNCHANGED <<pick, SlushLoop_loop_variant, pc_SlushQuery, pc_ClientRequest>>
     /\ pc_SlushLoop' = [pc_SlushLoop EXCEPT ![self] = "TallyQueryReplies"]
 
-\* spec/corpus/slush.pyspec:72
+\* spec/corpus/slush.pyspec:66
 SlushLoop_TallyQueryReplies(self) ==
     /\ pc_SlushLoop[self] = "TallyQueryReplies"
-    /\ LET replies == {m \in pending("QueryReply", self) : m.src \in SlushLoop_sample_set[self]} IN
-          /\ \A p \in SlushLoop_sample_set[self] : \E m \in replies : m.src = p
+    /\ LET replies == {m \in pending_query_reply(self) : m.src \in SlushLoop_sample_set[self]} IN
+          /\ \A p \in SlushLoop_sample_set[self] : \E m \in pending_query_reply(self) : m.src = p
           /\ LET red_tally == Cardinality({m \in replies : m.color = "Red"}) IN
                 LET blue_tally == Cardinality({m \in replies : m.color = "Blue"}) IN
                    /\ IF red_tally >= PICK_FLIP_THRESHOLD
-                         THEN /\ Assert(HOST_OF[self] \in DOMAIN pick, "spec/corpus/slush.pyspec:78: key not in map")
+                         THEN /\ Assert(HOST_OF[self] \in DOMAIN pick, "spec/corpus/slush.pyspec:73: key not in map")
                               /\ pick' = [pick EXCEPT ![HOST_OF[self]] = "Red"]
                          ELSE IF blue_tally >= PICK_FLIP_THRESHOLD
-                                 THEN /\ Assert(HOST_OF[self] \in DOMAIN pick, "spec/corpus/slush.pyspec:80: key not in map")
+                                 THEN /\ Assert(HOST_OF[self] \in DOMAIN pick, "spec/corpus/slush.pyspec:75: key not in map")
                                       /\ pick' = [pick EXCEPT ![HOST_OF[self]] = "Blue"]
                                  ELSE pick' = pick
                    /\ message' = message \ replies
                    /\ SlushLoop_sample_set' = [SlushLoop_sample_set EXCEPT ![self] = {}]
                    /\ SlushLoop_loop_variant' = [SlushLoop_loop_variant EXCEPT ![self] = SlushLoop_loop_variant[self] + 1]
-                   /\ Assert(SlushLoop_loop_variant'[self] \in 0..ITERATIONS, "spec/corpus/slush.pyspec:83: the value assigned to 'loop_variant' is outside its declared type")
+                   /\ Assert(SlushLoop_loop_variant'[self] \in 0..ITERATIONS, "spec/corpus/slush.pyspec:78: the value assigned to 'loop_variant' is outside its declared type")
     /\ UNCHANGED <<pc_SlushQuery, pc_ClientRequest>>
     /\ pc_SlushLoop' = [pc_SlushLoop EXCEPT ![self] = "ExecuteSlushLoop"]
 
-\* spec/corpus/slush.pyspec:84
+\* spec/corpus/slush.pyspec:79
 SlushLoop_SlushLoopTermination(self) ==
     /\ pc_SlushLoop[self] = "SlushLoopTermination"
-    /\ message' = message \cup {[color |-> NoneValue, dst |-> NoneValue, kind |-> "Termination", pid |-> self, src |-> NoneValue]}
+    /\ message' = message \cup {[pid |-> self, tag |-> "Termination"]}
     /\ UNCHANGED <<pick, SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushQuery, pc_ClientRequest>>
     /\ pc_SlushLoop' = [pc_SlushLoop EXCEPT ![self] = "Done"]
 
-\* spec/corpus/slush.pyspec:89
+\* spec/corpus/slush.pyspec:83
 ClientRequest_ClientRequestLoop ==
     /\ pc_ClientRequest = "ClientRequestLoop"
-    /\ IF ~(\E n \in NODES : pick[n] = NoneValue)
+    /\ IF \E n \in NODES : pick[n] = NoneValue
           THEN /\ UNCHANGED <<pick, message, SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushQuery, pc_SlushLoop>>
-               /\ pc_ClientRequest' = "Done"
-          ELSE /\ UNCHANGED <<pick, message, SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushQuery, pc_SlushLoop>>
                /\ pc_ClientRequest' = "AssignColorToNode"
+          ELSE /\ UNCHANGED <<pick, message, SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushQuery, pc_SlushLoop>>
+               /\ pc_ClientRequest' = "Done"
 
-\* spec/corpus/slush.pyspec:92
+\* spec/corpus/slush.pyspec:84
 ClientRequest_AssignColorToNode ==
     /\ pc_ClientRequest = "AssignColorToNode"
     /\ \E node \in NODES :
           \E color \in COLORS :
              IF pick[node] = NoneValue
-                THEN /\ Assert(node \in DOMAIN pick, "spec/corpus/slush.pyspec:96: key not in map")
+                THEN /\ Assert(node \in DOMAIN pick, "spec/corpus/slush.pyspec:88: key not in map")
                      /\ pick' = [pick EXCEPT ![node] = color]
                 ELSE pick' = pick
     /\ UNCHANGED <<message, SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushQuery, pc_SlushLoop>>
     /\ pc_ClientRequest' = "ClientRequestLoop"
 
-\* spec/corpus/slush.pyspec:41
+\* spec/corpus/slush.pyspec:43
 SlushQuery(self) == SlushQuery_QueryReplyLoop(self) \/ SlushQuery_WaitForQueryMessageOrTermination(self) \/ SlushQuery_RespondToQueryMessage(self)
 
-\* spec/corpus/slush.pyspec:57
+\* spec/corpus/slush.pyspec:55
 SlushLoop(self) == SlushLoop_RequireColorAssignment(self) \/ SlushLoop_ExecuteSlushLoop(self) \/ SlushLoop_QuerySampleSet(self) \/ SlushLoop_TallyQueryReplies(self) \/ SlushLoop_SlushLoopTermination(self)
 
-\* spec/corpus/slush.pyspec:87
+\* spec/corpus/slush.pyspec:82
 ClientRequest == ClientRequest_ClientRequestLoop \/ ClientRequest_AssignColorToNode
 
 \* spec/corpus/slush.pyspec:1: every process is done; stutter (not a deadlock)
@@ -197,7 +200,7 @@ Spec == Init /\ [][Next]_vars /\ Fairness
 \* spec/corpus/slush.pyspec:1: the declared types of the variables
 TypeOK ==
     /\ \A k \in DOMAIN pick : (k \in Node_values_) /\ ((pick[k] = NoneValue \/ (pick[k] \in {"Red", "Blue"})))
-    /\ \A e \in message : DOMAIN e = {"color", "dst", "kind", "pid", "src"} /\ ((e.color = NoneValue \/ (e.color \in {"Red", "Blue"}))) /\ ((e.dst = NoneValue \/ (e.dst \in Pid_values_))) /\ (e.kind \in {"Query", "QueryReply", "Termination"}) /\ ((e.pid = NoneValue \/ (e.pid \in Pid_values_))) /\ ((e.src = NoneValue \/ (e.src \in Pid_values_)))
+    /\ \A e \in message : ((DOMAIN e = {"color", "dst", "src", "tag"} /\ ((e.color = NoneValue \/ (e.color \in {"Red", "Blue"}))) /\ (e.dst \in Pid_values_) /\ (e.src \in Pid_values_) /\ (e.tag \in STRING) /\ e.tag = "Query") \/ (DOMAIN e = {"color", "dst", "src", "tag"} /\ ((e.color = NoneValue \/ (e.color \in {"Red", "Blue"}))) /\ (e.dst \in Pid_values_) /\ (e.src \in Pid_values_) /\ (e.tag \in STRING) /\ e.tag = "QueryReply") \/ (DOMAIN e = {"pid", "tag"} /\ (e.pid \in Pid_values_) /\ (e.tag \in STRING) /\ e.tag = "Termination"))
     /\ DOMAIN SlushLoop_sample_set = LOOP_PIDS /\ \A self \in LOOP_PIDS : \A e \in SlushLoop_sample_set[self] : e \in Pid_values_
     /\ DOMAIN SlushLoop_loop_variant = LOOP_PIDS /\ \A self \in LOOP_PIDS : SlushLoop_loop_variant[self] \in 0..ITERATIONS
     /\ DOMAIN pc_SlushQuery = QUERY_PIDS /\ \A self \in QUERY_PIDS : pc_SlushQuery[self] \in {"QueryReplyLoop", "WaitForQueryMessageOrTermination", "RespondToQueryMessage", "Done"}
