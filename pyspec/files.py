@@ -192,6 +192,9 @@ def write_tree(out_dir: str | os.PathLike, files: dict[str, str],
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise NotADirectoryError(20, "not a directory", str(out))
+    up = next((u for u in out.parents if u.exists()), None)
+    if up is not None and not up.is_dir():  # -o under a file: name the file, not the temporary folder
+        raise NotADirectoryError(20, "not a directory", str(up))
     _check_tree_output(out)
     old_generated = set(read_manifest(out)) if out.is_dir() else set()
     remove_stale_temps(out)

@@ -53,7 +53,8 @@ def test_checkpoint_may_be_the_file_it_recovers_from(spec_copy):
     assert main(args + ["--recover", "ck"]) == 0
 
 
-def test_html_report_is_replaced_atomically(spec_copy, monkeypatch):
+@pytest.mark.parametrize("command", ["check", "simulate"])
+def test_html_report_is_replaced_atomically(spec_copy, monkeypatch, command):
     page = spec_copy.parent / "report.html"
     page.write_text("the old report")
 
@@ -62,10 +63,10 @@ def test_html_report_is_replaced_atomically(spec_copy, monkeypatch):
 
     with monkeypatch.context() as m:
         m.setattr(pyspec.files.os, "replace", killed)
-        assert main(["check", "counter.pyspec", "--html", "report.html"]) == 130
+        assert main([command, "counter.pyspec", "--html", "report.html"]) == 130
     assert page.read_text() == "the old report"
     assert sorted(p.name for p in spec_copy.parent.iterdir()) == ["base.pyspec", "counter.pyspec", "report.html"]
-    assert main(["check", "counter.pyspec", "--html", "report.html"]) == 0
+    assert main([command, "counter.pyspec", "--html", "report.html"]) in (0, 1)
     assert page.read_text().startswith("<!DOCTYPE html>")
 
 
@@ -264,3 +265,100 @@ def test_sigkill_while_checkpointing_leaves_a_checkpoint_that_resumes(tmp_path):
     assert ck.exists()
     resumed = check(spec, "big", property="NoWrapAlias", recover=str(ck))
     assert resumed.verdict == full.verdict and resumed.distinct_states == full.distinct_states
+
+
+def test_single_spec_export_keeps_hand_written_files(spec_copy):
+    """`pyspec tla SPEC -o out` (not only --all): files pyspec did not
+    write, in out/ and in the spec's folder of it, survive every export,
+    also one that changes or removes generated files."""
+    assert main(["tla", "counter.pyspec", "-o", "out", "-q"]) == 0
+    out = spec_copy.parent / "out"
+    (sub,) = [d for d in out.iterdir() if d.is_dir()]
+    (out / "Mine.tla").write_text("---- MODULE Mine ----\n====\n")
+    (out / "notes.cfg").write_text("mine")
+    (sub / "Mine.tla").write_text("---- MODULE Mine ----\n====\n")
+    (sub / "notes.cfg").write_text("mine too")
+    spec_copy.write_text(spec_copy.read_text().replace("count = tmp + 1", "count = tmp + 2"))
+    assert main(["tla", "counter.pyspec", "-o", "out", "-q"]) == 0
+    assert " + 2" in (sub / "Counter.tla").read_text()
+    assert (out / "Mine.tla").read_text().startswith("---- MODULE Mine") and (out / "notes.cfg").read_text() == "mine"
+    assert (sub / "Mine.tla").exists() and (sub / "notes.cfg").read_text() == "mine too"
+    manifest = (out / pyspec.files.MANIFEST).read_text()
+    assert "Mine.tla" not in manifest and "notes.cfg" not in manifest
+
+
+def _dead_pid() -> int:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    return dead.pid
+
+
+def test_stray_temporaries_of_a_killed_checkpoint_and_export_are_removed(spec_copy):
+    """What a SIGKILL leaves (`.ck.<pid>-<random>.tmp` next to a checkpoint,
+    `.out.<pid>-<random>.tmp/` next to an export folder) is removed by the
+    next run writing the same output; a live writer's files are left alone."""
+    d = spec_copy.parent
+    pid = _dead_pid()
+    stale_ck = d / f".ck.{pid}-deadbeef.tmp"
+    stale_ck.write_bytes(b"PYSPEC-CHECKPOINT\nhalf")
+    live_ck = d / f".ck.{os.getpid()}-cafecafe.tmp"
+    live_ck.write_bytes(b"being written")
+    stale_out = d / f".out.{pid}-deadbeef.tmp"
+    (stale_out / "counter").mkdir(parents=True)
+    (stale_out / "counter" / "Counter.tla").write_text("half an export")
+    assert main(["check", "counter.pyspec", "--model", "race", "--checkpoint", "ck", "--checkpoint-every", "0"]) == 0
+    assert main(["tla", "counter.pyspec", "-o", "out", "-q"]) == 0
+    assert not stale_ck.exists() and not stale_out.exists()
+    assert live_ck.exists()
+    assert (d / "ck").read_bytes().startswith(b"PYSPEC-CHECKPOINT\n")
+    assert [p.name for p in d.iterdir() if p.name.endswith(".tmp")] == [live_ck.name]
+
+
+@pytest.mark.parametrize("argv,says", [
+    (["check", "counter.pyspec", "--html", "afile/under.html"], "--html afile/under.html: afile is a file"),
+    (["simulate", "counter.pyspec", "--html", "afile/under.html"], "--html afile/under.html: afile is a file"),
+    (["graph", "counter.pyspec", "-o", "afile/g.dot"], "-o afile/g.dot: afile is a file"),
+    (["check", "counter.pyspec", "--checkpoint", "afile/ck"], "--checkpoint afile/ck: afile is a file"),
+    (["tla", "counter.pyspec", "-o", "afile"], "not a directory: afile"),
+    (["tla", "counter.pyspec", "-o", "afile/sub"], "not a directory: afile"),  # not its temporary folder
+    (["graph", "counter.pyspec", "-o", "/dev/full"], "cannot write /dev/full: No space left on device"),
+    (["tla", "counter.pyspec", "-o", "/dev/full"], "not a directory: /dev/full"),
+    (["check", "counter.pyspec", "--checkpoint", "/dev/full", "--checkpoint-every", "0"],
+     "cannot write checkpoint /dev/full: No space left on device"),
+    (["check", "counter.pyspec", "--checkpoint", "/dev/full", "--checkpoint-every", "0", "--workers", "2"],
+     "cannot write checkpoint /dev/full: No space left on device"),
+])
+def test_an_output_that_cannot_be_written_is_one_error_line_and_no_verdict(spec_copy, capsys, argv, says):
+    if "/dev/full" in argv and not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    (spec_copy.parent / "afile").write_text("x")
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert len(err.splitlines()) == 1 and err.startswith(f"pyspec: error: {says}"), err
+    # refused or stopped: no verdict of the model (a checkpoint that cannot be
+    # written is not an "error" of the spec)
+    assert out == "", out
+
+
+@pytest.mark.parametrize("command", ["check", "simulate"])
+def test_a_report_on_a_full_disk_is_one_error_line_after_the_results(spec_copy, capsys, command):
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    assert main([command, "counter.pyspec", "--html", "/dev/full"]) == 2
+    out, err = capsys.readouterr()
+    # the results were found (and are printed) before the report is written
+    assert "ERROR" not in out and "error" not in out.lower()
+    assert err.splitlines() == ["pyspec: error: cannot write /dev/full: No space left on device"], err
+
+
+def test_too_many_workers_for_the_open_file_limit_is_bad_input(spec_copy):
+    import resource
+
+    def low_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+    p = subprocess.run([sys.executable, "-m", "pyspec", "check", "counter.pyspec", "--workers", "40"],
+                       cwd=spec_copy.parent, capture_output=True, text=True, preexec_fn=low_limit, timeout=300)
+    assert p.returncode == 2, p.stderr
+    assert p.stderr.splitlines() == ["pyspec: error: Too many open files"], p.stderr
+    assert "holds" not in p.stdout and "violated" not in p.stdout and "error" not in p.stdout.lower()

@@ -23,7 +23,7 @@ import sys
 from ..files import write_atomic
 from .argtypes import name as arg_name
 from .argtypes import positive_int
-from .common import load_or_report, model_name
+from .common import error_line, load_or_report, model_name
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_TOOL = 0, 2, 3
 DEFAULT_MAX_STATES = 2000
@@ -47,6 +47,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--property", "-p", type=arg_name, metavar="P",
                    help="highlight the counterexample of P ('deadlock' for deadlock), found by the embedded engine")
     p.set_defaults(func=run, format="dot")
+
+
+def _located(spec: str, message: str) -> str:
+    """A run-time error of the spec as `file:line:col: error: ...` (as
+    check and simulate print it), else `SPEC: error: ...`."""
+    line = error_line(message)
+    return f"{spec}: error: {line[len('pyspec: error: '):]}" if line.startswith("pyspec: error: ") else line
 
 
 def run(args: argparse.Namespace) -> int:
@@ -86,13 +93,13 @@ def run(args: argparse.Namespace) -> int:
               f"(raise --max-states, or draw a smaller model)", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (CompileError, EvalError) as e:
-        print(f"{args.spec}: error: {e}", file=sys.stderr)
+        print(_located(args.spec, str(e)), file=sys.stderr)
         return EXIT_BAD_INPUT
     highlight = None
     if args.property:
         report = check(spec, model, property=args.property)
         if report.verdict == "error":
-            print(f"{args.spec}: error: {report.message}", file=sys.stderr)
+            print(_located(args.spec, report.message or ""), file=sys.stderr)
             return EXIT_BAD_INPUT
         if report.trace:
             highlight = highlight_trace(graph, cm, report)

@@ -128,7 +128,7 @@ def render_module(spec: ir.Spec, root: str | None = None) -> tuple[str, SourceMa
     sm = r.sourcemap()
     init = r.gen("Init")
     sm.add_lines(spec.name, _line_map(text, [Block(init, f"{init} ==\n" + init_text, spec_src,
-                                                   [(i + 1, s) for i, s in init_lines])]
+                                                   lines=[(i + 1, s) for i, s in init_lines])]
                                       + defs + steps + process_ops + prop_blocks))
     return text, sm, r
 

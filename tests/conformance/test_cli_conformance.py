@@ -281,3 +281,21 @@ def test_replay_a_tlc_counterexample(capsys, tmp_path, tlc_jar):
     assert code == 1 and out.startswith("replaying tlc's counterexample: MutualExclusion invariant violation")
     code, out, _ = run(capsys, "replay", str(p), "--adapter", "pyspec.examples.peterson:Peterson")
     assert code == 0
+
+
+@pytest.mark.parametrize("name,text,message", [
+    ("t.jsonl", '{"process": "proc", "self": 0, "label": "raise_flag"}\n'
+                '{"process": "proc", "self": 0, "label": "wait", "observed": {"turn": [1, 2]}}\n',
+     "line 2: cannot decode: expected an integer, got [1, 2]"),
+    ("t.jsonl", '{"process": "proc", "self": 0, "label": "raise_flag", "observed": {"turn": "0"}}\n',
+     'line 1: cannot decode: expected an integer, got "0"'),
+    ("t.itf.json", json.dumps({"vars": ["turn"], "states": [{"turn": 0}, {"turn": [1]}]}),
+     "ITF state 1: cannot decode: expected an integer, got [1]"),
+])
+def test_a_trace_value_of_the_wrong_type_says_what_was_expected_and_where(capsys, tmp_path, name, text, message):
+    """Messages that teach (issue 18): 'expected an int, got a list at line N'."""
+    p = tmp_path / name
+    p.write_text(text)
+    code, out, err = run(capsys, "validate", PETERSON, str(p))
+    assert code == 2 and out == ""
+    assert err.strip().splitlines() == [f"pyspec: error: {p}: {message}"], err

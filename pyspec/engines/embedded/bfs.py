@@ -464,6 +464,8 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
 
             save_checkpoint(opts.checkpoint, model, store, i, tr.generated, depth, time.monotonic() - t0,
                             res.violations)
+    except OSError:
+        raise  # a checkpoint that cannot be written: bad input, not an error of the spec
     except Exception as e:  # noqa: BLE001 - evaluation errors of the spec
         res.stopped = "error"
         at = -1 if in_init else (i if flushing < 0 else flushing)

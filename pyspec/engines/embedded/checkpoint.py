@@ -99,11 +99,20 @@ def write_checkpoint(path: str, model: CompiledModel, states: bytes, ncols: int,
     head = json.dumps(header, separators=(",", ":")).encode("utf-8")
     # atomically (a kill leaves the previous checkpoint), temporary files of
     # killed writes removed (pyspec.files)
-    write_atomic(path, [MAGIC + struct.pack("<Q", len(head)) + head, states, parents, interns], parents=True)
+    try:
+        write_atomic(path, [MAGIC + struct.pack("<Q", len(head)) + head, states, parents, interns], parents=True)
+    except OSError as e:
+        raise CheckpointWriteError(e.errno, f"cannot write checkpoint {path}: {e.strerror or e}") from None
 
 
 class CheckpointError(Exception):
     pass
+
+
+class CheckpointWriteError(OSError):
+    """A checkpoint that cannot be written (a full disk, no permission):
+    bad input of the command (``pyspec: error:``, exit 2), never a verdict
+    of the model."""
 
 
 def intern_tables_bytes(model: CompiledModel) -> bytes:

@@ -57,6 +57,7 @@ import numpy as np
 
 from ...compile import CompiledModel
 from .bfs import BLOCK, FLUSH, ExploreResult, Options, Violation
+from .checkpoint import CheckpointWriteError
 from .store import StateStore, _from_words
 
 #: random walks (and steps per walk) that sample the model for the partition
@@ -679,6 +680,7 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
 
     init_generated = 0
     checkpoint_depth = -1  # the depth of the last checkpoint written
+    write_error = None  # a checkpoint that could not be written
     sigint = None
     if threading.current_thread() is threading.main_thread() and \
             signal.getsignal(signal.SIGINT) is signal.default_int_handler:
@@ -759,6 +761,12 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
                 checkpoint()
             except KeyboardInterrupt:
                 hard_stop = True
+            except CheckpointWriteError as e:
+                write_error = e
+    except CheckpointWriteError as e:  # raised once the workers are stopped
+        stopped = "error"
+        error = str(e)
+        write_error = e
     except RuntimeError as e:
         stopped = "error"
         error = str(e)
@@ -816,6 +824,8 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
                 p.kill()
                 p.join()
     store.level_ends = [len(store)]
+    if write_error is not None:
+        raise write_error
     if error is not None:
         res.error = Violation("error", "error", -1, None, distinct, generated, 0, time.monotonic() - t0,
                               f"a worker failed: {error} (run with --workers 1 for the position)")
