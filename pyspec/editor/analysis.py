@@ -289,8 +289,8 @@ class Analysis:
 
     def completions(self, line: int, col: int) -> list[tuple[str, str, str]]:
         """(label, kind, detail) of what may be written at the cursor."""
-        from ..language.checker import BUILTINS, KEYWORDS
         from ..language.parser import keywords
+        from ..language.scope import BUILTINS, KEYWORDS
 
         lines = self.text.splitlines()
         before = lines[line - 1][: col - 1] if 1 <= line <= len(lines) else ""

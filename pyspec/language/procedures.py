@@ -34,7 +34,8 @@ import lark
 
 from ..diagnostics import Span
 from ..ir import nodes as ir
-from ..ir.nodes import BOOL, LabelType, SeqType, VariantType
+from ..ir.nodes import ANY, BOOL, INT, NONE_T, LabelType, SeqType, VariantType
+from .scope import _LOOP_ITEMS, Bail, Scope, _label_token, _string_value
 
 #: the end of a procedure's body: no step may fall through to it
 END = ir.Jump("\x00end of procedure")
@@ -95,8 +96,6 @@ class ProcedureChecks:
 
     # ------------------------------------------------------------ declarations
     def _procedure_decl(self, item: lark.Tree) -> None:
-        from .checker import _LOOP_ITEMS, _label_token, _string_value
-
         kids = [c for c in item.children if c is not None]
         tok = kids[0]
         name = str(tok)
@@ -150,8 +149,6 @@ class ProcedureChecks:
         """Give process ``pd`` the labels, parameters, locals and stack of
         every procedure it may run (called from its steps, or from those of
         a procedure it may run)."""
-        from .checker import ANY, Bail, Scope
-
         self._own_names[pd.name] = (set(pd.locals), set(pd.labels))
         todo = [str(c.children[0]) for c in _calls(body)]
         reach: set[str] = set()
@@ -240,8 +237,6 @@ class ProcedureChecks:
     def _zero(self, ty, span: Span) -> ir.Expr | None:
         """A parameter's value before any call (PlusCal's defaultInitValue),
         for the types that have an obvious one."""
-        from .checker import INT, NONE_T
-
         if isinstance(ty, ir.BoolType):
             return ir.Lit(span, ty, False)
         if isinstance(ty, ir.IntType):
@@ -300,7 +295,6 @@ class ProcedureChecks:
     def _find_call_sites(self, pd, body, bodies: dict, fall: dict, whiles: dict) -> None:
         """Where each call returns to: the control the calling step falls
         through to (for a labelled while's own statements, its body)."""
-        from .checker import _LOOP_ITEMS, _label_token
 
         pd.sites = {}
         groups = [body] + [self.procedure_decls[n].body for n in bodies]
@@ -339,8 +333,6 @@ class ProcedureChecks:
 
     # ------------------------------------------------------------ call and return
     def _proc_call(self, st, scope, pd) -> tuple[ir.Stmt | tuple, bool]:
-        from .checker import Bail
-
         tok, *arg_trees = [c for c in st.children if c is not None]
         name = str(tok)
         span = self.sp(st)
@@ -432,8 +424,6 @@ class ProcedureChecks:
         return body if len(body) > 1 else body[0], True
 
     def _return(self, st, scope, pd) -> tuple[ir.Stmt, bool]:
-        from .checker import Bail
-
         span = self.sp(st)
         if pd.procedure is None:
             self.err("'return' ends a procedure; a step of a process ends with 'goto' or by falling through "

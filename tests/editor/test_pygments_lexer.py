@@ -141,7 +141,7 @@ def test_comments_docstrings_numbers_strings_and_names():
 
 def test_lexer_knows_every_builtin():
     from pyspec.editor.pygments_lexer import BUILTINS
-    from pyspec.language.checker import BUILTINS as CHECKED
+    from pyspec.language.scope import BUILTINS as CHECKED
 
     assert CHECKED | {"isinstance"} <= set(BUILTINS)
 

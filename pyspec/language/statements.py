@@ -1,0 +1,447 @@
+"""Statements of a step: assignments, await, goto, if/either/any/match, let, macros.
+
+A stage of the checker (pyspec/language/checker.py mixes the stages into
+one ``Checker``); ``self`` is that checker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import lark
+
+from ..ir import nodes as ir
+from ..ir import walk
+from ..ir.nodes import (
+    ANY,
+    BOOL,
+    MapType,
+    RecordType,
+    SeqType,
+    SetType,
+    Type,
+    VariantType,
+)
+from . import types as T
+from .scope import (
+    Bail,
+    ProcDecl,
+    Scope,
+    Update,
+    _Join,
+    _leave_binding,
+)
+
+
+class StatementChecks:
+    # ---------------------------------------------------------------- macros
+    def _macro_decl(self, item) -> None:
+        tok, *rest = [c for c in item.children if c is not None]
+        block = rest[-1]
+        self._new_name(str(tok), tok)
+        params: list[tuple[str, Type]] = []
+        for p in rest[:-1]:
+            ptok, pty = p.children
+            self._check_reserved(str(ptok), self.sp(ptok))
+            if str(ptok) in (n for n, _ in params):
+                self.err(f"parameter '{ptok}' is already defined", ptok)
+            try:
+                params.append((str(ptok), self.type_of(pty, Scope("const"))))
+            except Bail:
+                params.append((str(ptok), ANY))
+        self.macros[str(tok)] = (params, block, self.path, self.sp(tok))
+
+    def _macro_call(self, st, scope: Scope, pd: ProcDecl) -> tuple[ir.Stmt, bool]:
+        """``m(a, b)``: the macro's statements, checked here, with each
+        parameter a ``let`` of its argument (evaluated once, at the call)."""
+        tok = st.children[0]
+        name = str(tok)
+        arg_trees = [a for a in st.children[1:] if a is not None]
+        if name not in self.macros:
+            what = ("a def computes a value: use it in an expression" if name in self.def_sigs else
+                    f"undefined macro '{name}'")
+            self.err(f"'{name}(...)' as a statement: {what}", tok)
+            raise Bail
+        if name in self._expanding:
+            self.err(f"macro '{name}' calls itself (through {' -> '.join(self._expanding + [name])})", tok)
+            raise Bail
+        params, block, path, _ = self.macros[name]
+        self.used.add("m:" + name)
+        if any(a.data == "kwarg" for a in arg_trees) or len(arg_trees) != len(params):
+            self.err(f"macro '{name}' takes {len(params)} positional argument{'s' if len(params) != 1 else ''}", st)
+            raise Bail
+        lets = []
+        for (pname, pty), at in zip(params, arg_trees):
+            v = self.expr(at.children[0], scope)
+            if not T.assignable(pty, v.type):
+                self.err(f"argument '{pname}' of macro '{name}' has type {T.describe(pty)}, "
+                         f"got {T.describe(v.type)}", at)
+            lets.append((pname, v))
+        # the body sees the caller's state, locals and bound names, and its
+        # parameters (which hide nothing: they are checked like binders)
+        inner = scope.child({n: t for n, t in params})
+        saved, self.path = self.path, path
+        self._expanding.append(name)
+        try:
+            for pname, _ in params:
+                if pname in scope.bound or pname in self.declared_at:
+                    self.err(f"parameter '{pname}' of macro '{name}' hides a name the call site sees", tok)
+                    raise Bail
+            body, ends = self._block(block, inner, pd)
+        finally:
+            self._expanding.pop()
+            self.path = saved
+        scope.assigned, scope.updates = inner.assigned, inner.updates
+        for pname, _ in params:
+            _leave_binding(scope, inner, pname)
+            inner = replace(inner, updates=scope.updates)
+        span = self.sp(st)
+        for pname, v in reversed(lets):
+            body = (ir.Let(span, pname, v, body),)
+        return (body[0] if len(body) == 1 else body), ends
+
+    def _match(self, st, scope: Scope, pd: ProcDecl) -> tuple[ir.Stmt, bool]:
+        """``match e:`` with ``case Msg.A(f=x): ...`` clauses: an if/elif chain
+        on the case, each body under lets binding the fields it names."""
+        subject_t, *clauses = st.children
+        subject = self.expr(subject_t, scope)
+        vt = T.strip_optional(subject.type)
+        if not isinstance(vt, VariantType):
+            self.err(f"'match' needs a variant value, got {T.describe(subject.type)}", subject_t)
+            raise Bail
+        join = _Join(scope)
+        branches: list = []
+        orelse: tuple[ir.Stmt, ...] = ()
+        all_end = True
+        seen: set[str] = set()
+        has_default = False
+        for cl in clauses:
+            pat, block = cl.children
+            join.start(scope)
+            if has_default:
+                self.err("a 'case' after 'case _' is unreachable", pat)
+                raise Bail
+            if pat.data == "case_wildcard":
+                if str(pat.children[0]) != "_":
+                    self.err("a case pattern is 'Variant.Case(field=name, ...)' or '_'", pat)
+                    raise Bail
+                has_default = True
+                orelse, ends = self._block(block, scope, pd)
+            else:
+                vtok, ctok, binds = pat.children
+                if str(vtok) != vt.name:
+                    self.err(f"the subject is a '{vt.name}', not a '{vtok}'", vtok)
+                    raise Bail
+                fields = vt.case(str(ctok))
+                if fields is None:
+                    self.err(f"variant '{vt.name}' has no case '{ctok}' "
+                             f"(cases: {', '.join(c for c, _ in vt.cases)})", ctok)
+                    raise Bail
+                if str(ctok) in seen:
+                    self.err(f"case '{vt.name}.{ctok}' is already matched above", ctok)
+                    raise Bail
+                seen.add(str(ctok))
+                lets = []
+                bound: dict[str, Type] = {}
+                for b in (binds.children if binds is not None else ()):
+                    if b is None:
+                        continue
+                    ftok, ntok = b.children
+                    ft = dict(fields).get(str(ftok))
+                    if ft is None:
+                        self.err(f"case '{vt.name}.{ctok}' has no field '{ftok}'", ftok)
+                        raise Bail
+                    self._check_shadow(str(ntok), ntok, scope.child(bound))
+                    bound[str(ntok)] = ft
+                    lets.append((str(ntok), ir.Field(self.sp(b), ft, subject, str(ftok)), self.sp(b)))
+                inner = scope.child(bound)
+                body, ends = self._block(block, inner, pd)
+                for name in bound:
+                    _leave_binding(scope, inner, name)
+                    inner = replace(inner, updates=scope.updates)
+                if not bound:
+                    scope.assigned, scope.updates = inner.assigned, inner.updates
+                for name, value, span in reversed(lets):
+                    body = (ir.Let(span, name, value, body),)
+                branches.append((ir.IsCase(self.sp(pat), BOOL, subject, str(ctok)), body))
+            join.end(scope)
+            all_end = all_end and ends
+        if not has_default:
+            all_end = False
+            join.start(scope)  # no clause matches: nothing happens
+            join.end(scope)
+        join.done(scope)
+        if not branches:
+            return (ir.If(self.sp(st), ((ir.Lit(self.sp(st), BOOL, True), orelse),), ()), all_end)
+        return ir.If(self.sp(st), tuple(branches), orelse), all_end
+
+    def _block(self, block: lark.Tree, scope: Scope, pd: ProcDecl) -> tuple[tuple[ir.Stmt, ...], bool]:
+        """Check a block; returns its statements and whether it always ends in goto."""
+        return self._stmts([st for st in block.children
+                            if not (isinstance(st, lark.Tree) and st.data == "docstring")], scope, pd)
+
+    def _stmts(self, stmts: list, scope: Scope, pd: ProcDecl) -> tuple[tuple[ir.Stmt, ...], bool]:
+        out: list[ir.Stmt] = []
+        ended = False
+        for i, st in enumerate(stmts):
+            if ended:
+                self.err("statement after 'goto' is unreachable", st)
+                break
+            if st.data == "let_stmt":
+                # the name is bound in the rest of the block: it is the let's body
+                try:
+                    s, ends = self._let(st, stmts[i + 1:], scope, pd)
+                except Bail:
+                    break
+                out.append(s)
+                ended = ends
+                break
+            try:
+                s, ends = self._stmt(st, scope, pd)
+            except Bail:
+                continue
+            except RecursionError:
+                self.err("expression nested too deeply", st)
+                continue
+            if isinstance(s, tuple):  # an inlined macro without parameters
+                out.extend(s)
+            else:
+                out.append(s)
+            ended = ended or ends
+        return tuple(out), ended
+
+    def _stmt(self, st: lark.Tree, scope: Scope, pd: ProcDecl) -> tuple[ir.Stmt, bool]:
+        d = st.data
+        span = self.sp(st)
+        if d == "pass_stmt":
+            return ir.Skip(span), False
+        if d == "await_stmt":
+            cond = self.expr(st.children[0], scope)
+            self._expect_bool(cond, st.children[0], "the condition of 'await'")
+            return ir.Await(span, cond), False
+        if d == "goto_stmt":
+            tok = st.children[0]
+            if pd.params is not None:
+                self.err(f"'goto' in action '{pd.name}': an action has no labels; it may fire again "
+                         f"whenever it is enabled", st)
+                raise Bail
+            if str(tok) != ir.DONE and str(tok) not in pd.labels:
+                self.err(f"'goto {tok}': process '{pd.name}' has no label '{tok}'", tok)
+                raise Bail
+            self._goto_edges.append((self._cur_label, {str(tok)}))
+            return ir.Goto(span, ir.Jump(str(tok))), True
+        if d == "assign":
+            return self._assign(st, scope, pd), False
+        if d == "if_stmt":
+            branches = []
+            conds = [(st.children[0], st.children[1])]
+            orelse_tree = None
+            for c in st.children[2:]:
+                if c is None:
+                    continue
+                if c.data == "elif_clause":
+                    conds.append((c.children[0], c.children[1]))
+                else:
+                    orelse_tree = c.children[0]
+            join = _Join(scope)
+            all_end = True
+            for ct, bt in conds:
+                cond = self.expr(ct, scope)
+                self._expect_bool(cond, ct, "an 'if' condition")
+                join.start(scope)
+                body, ends = self._block(bt, scope, pd)
+                join.end(scope)
+                all_end = all_end and ends
+                branches.append((cond, body))
+            orelse: tuple[ir.Stmt, ...] = ()
+            join.start(scope)
+            if orelse_tree is not None:
+                orelse, ends = self._block(orelse_tree, scope, pd)
+                all_end = all_end and ends
+            else:
+                all_end = False
+            join.end(scope)
+            join.done(scope)
+            return ir.If(span, tuple(branches), orelse), all_end
+        if d == "either_stmt":
+            join = _Join(scope)
+            blocks = [st.children[0]] + [c.children[0] for c in st.children[1:]]
+            branches = []
+            all_end = True
+            for bt in blocks:
+                join.start(scope)
+                body, ends = self._block(bt, scope, pd)
+                join.end(scope)
+                all_end = all_end and ends
+                branches.append(body)
+            join.done(scope)
+            return ir.Either(span, tuple(branches)), all_end
+        if d == "match_stmt":
+            return self._match(st, scope, pd)
+        if d == "call_stmt":
+            return self._macro_call(st, scope, pd)
+        if d == "proc_call_stmt":
+            return self._proc_call(st, scope, pd)
+        if d == "return_stmt":
+            return self._return(st, scope, pd)
+        if d == "any_stmt":
+            tok, dom_tree, cond_tree, bt = st.children
+            dom = self._seq_elements(self.expr(dom_tree, scope))
+            if not isinstance(dom.type, SetType):
+                self.err(f"'any {tok} in ...' needs a set or a sequence, got {T.describe(dom.type)}", dom_tree)
+                raise Bail
+            name = str(tok)
+            self._check_shadow(name, tok, scope)
+            inner = scope.child({name: dom.type.elem})
+            cond = None
+            if cond_tree is not None:
+                cond = self.expr(cond_tree, inner)
+                self._expect_bool(cond, cond_tree, "an 'any ... if' condition")
+            body, ends = self._block(bt, inner, pd)
+            _leave_binding(scope, inner, name)
+            return ir.AnyStmt(span, ir.Binder(name, dom, self.sp(tok)), cond, body), ends
+        self.err(f"unexpected statement {d}", st)
+        raise Bail
+
+    def _let(self, st, rest: list, scope: Scope, pd: ProcDecl) -> tuple[ir.Let, bool]:
+        tok, value_tree = st.children
+        name = str(tok)
+        self._check_shadow(name, tok, scope)
+        try:
+            value = self.expr(value_tree, scope)
+        except Bail:
+            # reported; the rest is still checked (with the name known), then dropped
+            inner = scope.child({name: ANY})
+            self._stmts(rest, inner, pd)
+            raise
+        inner = scope.child({name: value.type})
+        body, ends = self._stmts(rest, inner, pd)
+        _leave_binding(scope, inner, name)
+        return ir.Let(self.sp(st), name, value, body), ends
+
+    def _let_lines(self, lines: list, scope: Scope) -> tuple[Scope, list[tuple[lark.Tree, str, ir.Expr]]]:
+        """``let name = value`` lines before a def's result or a property:
+        each name is bound in the lines after it and in the result."""
+        out = []
+        for line in lines:
+            tok, value_tree = line.children
+            self._check_shadow(str(tok), tok, scope)
+            value = self.expr(value_tree, scope)
+            scope = scope.child({str(tok): value.type})
+            out.append((line, str(tok), value))
+        return scope, out
+
+    def _wrap_lets(self, lets: list, body: ir.Expr) -> ir.Expr:
+        for line, name, value in reversed(lets):
+            body = ir.LetIn(self.sp(line), body.type, name, value, body)
+        return body
+
+    def _assign(self, st, scope: Scope, pd: ProcDecl) -> ir.Assign:
+        target, value_tree = st.children
+        path_trees = []
+        t = target
+        while t.data != "target_name":
+            path_trees.append(t)
+            t = t.children[0]
+        path_trees.reverse()
+        tok = t.children[0]
+        name = str(tok)
+        if name in scope.bound:
+            self.err(f"cannot assign to '{name}': it is bound by a quantifier or 'any'", tok)
+            raise Bail
+        if name in pd.locals:
+            real = pd.locals[name].name  # a procedure's local may be renamed in its process
+            root: ir.VarRef | ir.LocalRef = ir.LocalRef(self.sp(tok), pd.locals[name].type, pd.name, real)
+            key = "l:" + real
+        elif name in self.vars:
+            root = ir.VarRef(self.sp(tok), self.vars[name].type, name)
+            key = "v:" + name
+        elif name in self.consts:
+            self.err(f"cannot assign to constant '{name}'", tok)
+            raise Bail
+        elif name == "self":
+            self.err("cannot assign to 'self'", tok)
+            raise Bail
+        elif name in self.defs or name in self.def_sigs:
+            self.err(f"cannot assign to '{name}': it is a def, not a variable", tok)
+            raise Bail
+        elif name in self.procs:
+            self.err(f"a step assigns the variables and its own process's locals only; '{name}' is a "
+                     f"process, and the locals of another process (or instance) cannot be assigned", tok)
+            raise Bail
+        else:
+            self.err(f"undefined variable '{name}'", tok)
+            raise Bail
+        ty = root.type
+        path: list[ir.Expr] = []
+        for pt in path_trees:
+            if pt.data == "target_index":
+                key_e = self.expr(pt.children[1], scope)
+                base = T.strip_optional(ty)
+                if isinstance(base, MapType):
+                    if not T.assignable(base.key, T.strip_optional(key_e.type)):  # none: "key not in map" at run time
+                        self.err(f"key of type {T.describe(key_e.type)} does not fit map {T.describe(base)}",
+                                 pt.children[1])
+                    ty = base.value
+                elif isinstance(base, SeqType):
+                    if not T.is_int(key_e.type):
+                        self.err("sequence index must be an int", pt.children[1])
+                    ty = base.elem
+                else:
+                    self.err(f"cannot index into {T.describe(ty)}", pt)
+                    raise Bail
+                path.append(ir.Index(self.sp(pt), ty, None, key_e))
+            else:
+                fname = str(pt.children[1])
+                base = T.strip_optional(ty)
+                if not isinstance(base, RecordType) or base.field_type(fname) is None:
+                    self.err(f"{T.describe(ty)} has no field '{fname}'", pt.children[1])
+                    raise Bail
+                ty = base.field_type(fname)
+                path.append(ir.Field(self.sp(pt), ty, None, fname))
+        value = self.expr(value_tree, scope)
+        self._expect_assignable(ty, value, value_tree, f"the value assigned to '{name}'")
+        # Several updates of one variable in a step are fine at different
+        # places (m[p] = ... and m[q] = ...); two that hit the same place
+        # whenever both run are refused here, the others checked at run time
+        # (docs/semantics.md).
+        if any(u.root == key and self._same_place(u, path, scope) for u in scope.updates):
+            self.err(f"'{name}' is assigned twice in step '{self._cur_label}' "
+                     f"(combine the updates into one assignment)", tok)
+        bound = frozenset(e.name for e in walk.iter_exprs(tuple(path)) if isinstance(e, ir.BoundRef))
+        scope.updates.append(Update(key, tuple(path), len(scope.log), bound))
+        scope.log.append(key)
+        scope.assigned.add(key)
+        return ir.Assign(self.sp(st), root, tuple(path), value)
+
+    def _same_place(self, u: Update, path: list[ir.Expr], scope: Scope) -> bool:
+        """Does the update ``u`` certainly hit the place ``path`` assigns, or
+        a place inside or around it (one path a prefix of the other, with
+        the same fields and keys that read nothing assigned since ``u``)?"""
+        changed = set(scope.log[u.log_pos:])
+        for a, b in zip(u.path, path):
+            if isinstance(a, ir.Field) or isinstance(b, ir.Field):
+                if not (isinstance(a, ir.Field) and isinstance(b, ir.Field) and a.name == b.name):
+                    return False
+                continue
+            if a.key != b.key:
+                return False
+            for e in walk.iter_exprs(a.key):
+                if isinstance(e, ir.VarRef) and "v:" + e.name in changed:
+                    return False
+                if isinstance(e, ir.LocalRef) and "l:" + e.name in changed:
+                    return False
+        return True
+
+    def _check_shadow(self, name: str, tok, scope: Scope) -> None:
+        """A bound name may not hide another name: TLA+ forbids it, and a
+        reader would not know which one is meant."""
+        self._check_reserved(name, self.sp(tok))
+        if name == "self":
+            self.err("'self' cannot be rebound", tok)
+        elif name in scope.bound:
+            self.err(f"'{name}' is already bound in this expression; choose another name", tok)
+        elif scope.proc_decl is not None and name in (scope.proc_decl.params or ()):
+            self.err(f"'{name}' hides a parameter of action '{scope.proc_decl.name}'; choose another name", tok)
+        elif name in self.declared_at:
+            self.err(f"'{name}' hides the declaration at {self._at(self.declared_at[name])}; choose another name", tok)
