@@ -1,0 +1,160 @@
+"""What the stages of the code generator share: the generated-source value
+(``Py``), the generation context (``Ctx``), the errors, and small helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..ir import nodes as ir
+from ..values import FMap
+
+_NOVAL = object()
+
+
+class Py:
+    """A compiled expression: Python source, and its value when constant."""
+
+    __slots__ = ("src", "value")
+
+    def __init__(self, src: str, value: Any = _NOVAL):
+        self.src = src
+        self.value = value
+
+    @property
+    def const(self) -> bool:
+        return self.value is not _NOVAL
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"Py({self.src!r}{', const' if self.const else ''})"
+
+
+class Ctx:
+    """Where an expression is compiled."""
+
+    __slots__ = ("st", "env", "proc", "pos", "self_val", "label", "cur", "old", "need", "params",
+                 "checked", "in_def", "post", "touched")
+
+    def __init__(self, st: str = "s", checked: bool = False):
+        self.st = st  # the Python name of the packed state that reads use
+        self.env: dict[str, Py] = {}  # bound names
+        self.proc: ir.Process | None = None  # the running process (steps, local inits)
+        self.pos: int | None = None  # its instance position
+        self.self_val: Any = _NOVAL
+        self.label: str | None = None  # the running step
+        self.cur: dict[int, str] | None = None  # slot -> local holding its new value (steps)
+        self.old: dict[tuple[str, int], str] = {}  # decoded slots available here
+        self.need: set[tuple[str, int]] = set()  # slots read by what is being compiled
+        self.params: tuple = ()  # (name, local) chosen by `any` so far
+        self.checked = checked
+        self.in_def = False
+        self.post = False  # a loop condition: everything (defs too) reads the state after the step
+        # per slot assigned more than once in the step: the updates so far
+        # on this execution, with their keys (for the overlap check)
+        self.touched: dict[int, tuple] = {}
+
+    def copy(self) -> Ctx:
+        c = Ctx.__new__(Ctx)
+        c.st, c.env, c.proc, c.pos, c.self_val, c.label = self.st, dict(self.env), self.proc, self.pos, \
+            self.self_val, self.label
+        c.cur = None if self.cur is None else dict(self.cur)
+        c.old = dict(self.old)
+        c.need = self.need
+        c.params = self.params
+        c.checked = self.checked
+        c.in_def = self.in_def
+        c.post = self.post
+        c.touched = dict(self.touched)
+        return c
+
+
+class CompileError(Exception):
+    """The model cannot be compiled (a constant fails to evaluate, ...)."""
+
+
+@dataclass(frozen=True)
+class ActionInfo:
+    """One step instance: the unit of interleaving and of fairness."""
+
+    aid: int
+    process: str
+    pos: int
+    self_value: Any  # the instance's index value, internal (None for singletons)
+    label: str
+    step: ir.Step
+    binder_types: dict  # `any` binder name -> element type (to convert chosen values)
+
+
+def _binder_types(st: ir.Step) -> dict:
+    out = {}
+
+    def on(n):
+        if isinstance(n, ir.AnyStmt):
+            t = n.binder.domain.type
+            out[n.binder.name] = t.elem if isinstance(t, ir.SetType) else None
+
+    _walk(st.body, on)
+    return out
+
+
+def _lit_src(v: Any) -> str | None:
+    t = type(v)
+    if t is bool:
+        return "True" if v else "False"
+    if t is int:
+        return repr(v) if v >= 0 else f"({v!r})"
+    if t is str:
+        return repr(v)
+    return None
+
+
+def _walk(node, fn) -> None:
+    """Call fn on every IR node below ``node`` (expressions, statements, tuples)."""
+    if isinstance(node, (list, tuple)):
+        for x in node:
+            _walk(x, fn)
+        return
+    if not hasattr(node, "__dataclass_fields__"):
+        return
+    fn(node)
+    for f in node.__dataclass_fields__:
+        if f in ("span", "type"):
+            continue
+        _walk(getattr(node, f), fn)
+
+
+def _values_in(v: Any, fn) -> None:
+    fn(v)
+    if isinstance(v, (frozenset, tuple)):
+        for x in v:
+            _values_in(x, fn)
+    elif isinstance(v, FMap):
+        for k, x in v.items():
+            _values_in(k, fn)
+            _values_in(x, fn)
+
+
+#: Memoize the successors of heavy steps by the fields they read and write
+#: (see Codegen._memo_step); False generates the plain code only.
+MEMO = True
+
+
+#: Memoize a state predicate only when it reads at most this many bits.
+MEMO_KEY_BITS = 32
+
+
+UNROLL_LIMIT = 8  # unroll quantifiers/comprehensions over constant sets this small
+
+
+UNROLL_TOTAL = 64
+
+
+def _is_literal(src: str) -> bool:
+    try:
+        import ast
+
+        ast.literal_eval(src)
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+

@@ -1,0 +1,662 @@
+"""Expressions to Python source: one ``_ex_<Node>`` per IR expression,
+constants folded, reads of the state decoded once per step, places of
+maps recorded for the memo keys.
+
+A stage of the code generator (pyspec/compile/codegen.py mixes the stages
+into one ``Codegen``); ``self`` is that generator.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..ir import nodes as ir
+from ..values import NONE, sort_key
+from .codegen_base import _NOVAL, UNROLL_LIMIT, UNROLL_TOTAL, CompileError, Ctx, Py
+from .layout import MapCodec
+
+
+class ExpressionGen:
+    # ------------------------------------------------------------ expressions
+    def ex(self, e: ir.Expr, c: Ctx) -> Py:
+        return getattr(self, "_ex_" + type(e).__name__)(e, c)
+
+    def _ex_Lit(self, e, c):
+        return self.k(e.value)
+
+    def _ex_NoneLit(self, e, c):
+        return self.k(NONE)
+
+    def _ex_SortValue(self, e, c):
+        return self.k(self.conv.sort_code[e.sort][e.name])
+
+    def _ex_EnumValue(self, e, c):
+        return self.k(self.conv.enum_code[e.enum][e.name])
+
+    def _ex_ConstRef(self, e, c):
+        return self.k(self.const_value(e.name))
+
+    def _ex_VarRef(self, e, c):
+        k = self.var_slot[e.name]
+        if self._reads is not None and c.st == "s" and e is not self._place_root:
+            # also when the step assigned part of it already: the value read
+            # is the old one with that part replaced, so it depends on all of it
+            self._rwhole.add(k)
+        if c.cur is not None and k in c.cur:
+            return Py(c.cur[k])
+        return self.read_slot(c, k)
+
+    def _const_place(self, e, c) -> tuple[int, tuple] | None:
+        """``m[k1][k2]...`` with constant keys on a map variable ``m`` held
+        in a map codec: (m's slot, the keys); else None."""
+        keys = []
+        while isinstance(e, ir.Index):
+            bt = e.base.type
+            if not isinstance(bt, ir.MapType):
+                return None
+            key = self.ex(e.key, c)
+            if not key.const:
+                return None
+            keys.append(key.value)
+            e = e.base
+        if not isinstance(e, ir.VarRef) or not keys:
+            return None
+        k = self.var_slot[e.name]
+        if not isinstance(self.layout.slots[k].codec, MapCodec):
+            return None
+        return k, tuple(reversed(keys))
+
+    def _place(self, k: int, keys: tuple) -> tuple[int, int, Any] | None:
+        """Where slot ``k`` holds the place ``keys``: (the presence bits of
+        the digits on the way, the offset of the place's code, the place's
+        codec), or None when ``keys`` is not a path of map digits."""
+        sl = self.layout.slots[k]
+        codec = sl.codec
+        off = sl.off + (1 if sl.escapable else 0)
+        presence = 0
+        for key in keys:
+            if not isinstance(codec, MapCodec):
+                return None
+            i = codec.pos.get(key)
+            if i is None:
+                return None
+            off += i * codec.dw
+            presence |= 1 << off  # the digit's presence bit
+            off += 1
+            codec = codec.value
+        return presence, off, codec
+
+    def _place_mask(self, k: int, keys: tuple) -> int | None:
+        """The bits of slot ``k`` that hold the place ``keys`` (with the
+        presence bit of every digit on the way), or None."""
+        place = self._place(k, keys)
+        if place is None:
+            return None
+        presence, off, codec = place
+        return presence | (((1 << codec.width) - 1) << off)
+
+    def _own_pos(self, process: str, c: Ctx) -> int:
+        if c.proc is not None and c.proc.name == process and c.pos is not None:
+            return c.pos
+        return 0  # a singleton process
+
+    def _ex_LocalRef(self, e, c):
+        if e.index is None:
+            k = self.local_slot[(e.process, e.name, self._own_pos(e.process, c))]
+            if c.cur is not None and k in c.cur:
+                return Py(c.cur[k])
+            return self.read_slot(c, k)
+        return self._indexed_read(e.process, e.name, e.index, c, e)
+
+    def _indexed_read(self, process: str, local: str | None, index: ir.Expr, c: Ctx, e) -> Py:
+        idx = self.ex(index, c)
+        if idx.const:
+            pos = self.inst_pos[process].get(idx.value)
+            if pos is None:
+                return Py(f"_rt.no_instance({process!r}, {idx.src}, {self.where(e)}, {self.shown(index.type)})")
+            if local is None:
+                if c.label is not None and c.proc is not None and c.proc.name == process and pos == c.pos:
+                    return self.k(c.label)
+                k = self.pc_slot[(process, pos)]
+            else:
+                k = self.local_slot[(process, local, pos)]
+                if c.post and c.cur and k in c.cur:
+                    return Py(c.cur[k])
+            return self.read_slot(c, k)
+        g = self.groups[(process, local)]
+        self._dyn = True
+        src = (f"_read({c.st}, {g}[{idx.src}])" if not c.checked else
+               f"_read({c.st}, {g}[{idx.src}] if {idx.src} in {g} else "
+               f"_rt.no_instance({process!r}, {idx.src}, {self.where(e)}, {self.shown(index.type)}))")
+        if local is not None and c.post and c.cur and c.proc is not None and c.proc.name == process:
+            k = self.local_slot.get((process, local, c.pos))
+            if k in c.cur:
+                own = self.k(c.self_val).src
+                src = f"({c.cur[k]} if {idx.src} == {own} else {src})"
+        return Py(src)
+
+    def _ex_PcRef(self, e, c):
+        if e.index is None:
+            if c.label is not None and c.proc is not None and c.proc.name == e.process:
+                return self.k(c.label)
+            return self.read_slot(c, self.pc_slot[(e.process, 0)])
+        return self._indexed_read(e.process, None, e.index, c, e)
+
+    def _ex_SelfRef(self, e, c):
+        if c.self_val is _NOVAL:
+            raise CompileError(f"{e.span}: 'self' outside a process instance")
+        return self.k(c.self_val)
+
+    def _ex_BoundRef(self, e, c):
+        try:
+            return c.env[e.name]
+        except KeyError:
+            raise CompileError(f"{e.span}: unbound name '{e.name}'") from None
+
+    def _ex_LetIn(self, e, c):
+        val = self.ex(e.value, c)
+        c2 = c.copy()
+        if val.const or val.src.isidentifier():
+            c2.env[e.name] = val
+            return self.ex(e.body, c2)
+        pn = self.uniq(f"_l_{e.name}_")
+        c2.env[e.name] = Py(pn)
+        body = self.ex(e.body, c2)
+        return Py(f"(lambda {pn}: {body.src})({val.src})")
+
+    def _ex_DefCall(self, e, c):
+        d = self.defs[e.name]
+        args = [self.ex(a, c) for a in e.args]
+        if e.name in self.recursive:
+            fname = self.def_function(d, c.checked)
+            self._dyn = True
+            call = f"{fname}({c.st}{''.join(', ' + a.src for a in args)})"
+            if c.checked and not c.in_def:
+                # runaway recursion: an error at the outermost call, not a
+                # Python RecursionError without a position
+                return Py(f"_rt.recursion_guard(lambda: {call}, {e.name!r}, {self.where(e)})")
+            return Py(call)
+        c2 = c.copy()
+        if not c.post:
+            c2.cur = None  # defs read the state in which the step started
+        c2.env = {}
+        c2.in_def = True
+        lam_params, lam_args = [], []
+        uses = self._param_uses(d)
+        for p, a in zip(d.params, args):
+            if a.const or a.src.isidentifier() or (uses.get(p.name, 0) <= 1 and not uses.get("*" + p.name)):
+                c2.env[p.name] = a if (a.const or a.src.isidentifier()) else Py(f"({a.src})")
+            else:
+                pn = self.uniq(f"_p_{p.name}_")
+                c2.env[p.name] = Py(pn)
+                lam_params.append(pn)
+                lam_args.append(a.src)
+        body = self.ex(d.body, c2)
+        if not lam_params:
+            return body
+        return Py(f"(lambda {', '.join(lam_params)}: {body.src})({', '.join(lam_args)})")
+
+    def _param_uses(self, d: ir.Def) -> dict[str, int]:
+        """How often each parameter is read in the body; ``*name`` when a read
+        sits inside a quantifier or comprehension (evaluated many times)."""
+        cache = self.__dict__.setdefault("_uses_cache", {})
+        if d.name in cache:
+            return cache[d.name]
+        out: dict[str, int] = {}
+
+        def walk(e, loop: bool):
+            if isinstance(e, ir.BoundRef):
+                out[e.name] = out.get(e.name, 0) + 1
+                if loop:
+                    out["*" + e.name] = 1
+                return
+            inner = loop or isinstance(e, (ir.Quant, ir.SetComp, ir.SeqComp, ir.MapComp, ir.Choose))
+            if hasattr(e, "__dataclass_fields__"):
+                for f in e.__dataclass_fields__:
+                    if f in ("span", "type"):
+                        continue
+                    walk(getattr(e, f), inner)
+            elif isinstance(e, tuple):
+                for x in e:
+                    walk(x, loop)
+
+        walk(d.body, False)
+        cache[d.name] = out
+        return out
+
+    def def_function(self, d: ir.Def, checked: bool) -> str:
+        """A module-level function for a recursive def (reads the state ``_S``)."""
+        fname = f"_def{'c' if checked else ''}_{d.name}"
+        if fname in self._fn_names:
+            return fname
+        self._fn_names.add(fname)
+        c = Ctx("_S", checked)
+        c.in_def = True
+        params = []
+        for p in d.params:
+            pn = f"_b_{p.name}"
+            c.env[p.name] = Py(pn)
+            params.append(pn)
+        body = self.ex(d.body, c)
+        lines = [f"def {fname}(_S{''.join(', ' + p for p in params)}):"]
+        self.decode_lines(c, "    ", lines)
+        lines.append(f"    return {body.src}")
+        self.lines.extend(lines)
+        self.lines.append("")
+        return fname
+
+    def _ex_Unary(self, e, c):
+        a = self.ex(e.operand, c)
+        op = {"neg": "-", "bitnot": "~", "not": "not "}[e.op]
+        return self.fold(f"({op}{a.src})", a)
+
+    def _pc_compare(self, e, c) -> Py | None:
+        """``p[i].pc == "L"`` on a statically known instance: compare the pc field."""
+        if e.op not in ("eq", "ne"):
+            return None
+        for a, b in ((e.left, e.right), (e.right, e.left)):
+            if isinstance(a, ir.PcRef) and isinstance(b, ir.Lit) and isinstance(b.value, str):
+                if a.index is None:
+                    if c.label is not None and c.proc is not None and c.proc.name == a.process:
+                        return None
+                    pos = 0
+                else:
+                    idx = self.ex(a.index, c)
+                    if not idx.const:
+                        return None
+                    pos = self.inst_pos[a.process].get(idx.value)
+                    if pos is None:
+                        return None
+                    if c.label is not None and c.proc is not None and c.proc.name == a.process and pos == c.pos:
+                        return None
+                k = self.pc_slot[(a.process, pos)]
+                sl = self.layout.slots[k]
+                code = sl.codec.enc(b.value)
+                if code is None:
+                    return self.k(e.op == "ne")
+                field = f"{c.st} >> {sl.off} & {sl.mask}" if sl.off else f"{c.st} & {sl.mask}"
+                if self._reads is not None and c.st == "s":
+                    self._reads.add(k)
+                return Py(f"(({field}) {'==' if e.op == 'eq' else '!='} {code})")
+        return None
+
+    _ARITH = {"add": "+", "sub": "-", "mul": "*", "bitand": "&", "bitor": "|", "bitxor": "^",
+              "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "union": "|", "inter": "&", "diff": "-",
+              "subseteq": "<=", "subset": "<", "concat": "+"}
+
+    def _ex_Binary(self, e, c):
+        op = e.op
+        pc = self._pc_compare(e, c)
+        if pc is not None:
+            return pc
+        if op in ("and", "or", "implies"):
+            a = self.ex(e.left, c)
+            if a.const:
+                if op == "and":
+                    return self.ex(e.right, c) if a.value else self.k(False)
+                if op == "or":
+                    return self.k(True) if a.value else self.ex(e.right, c)
+                return self.ex(e.right, c) if a.value else self.k(True)
+            b = self.ex(e.right, c)
+            if b.const:
+                if op == "and":
+                    return a if b.value else Py(f"({a.src} and False)")
+                if op == "or":
+                    return Py(f"({a.src} or True)") if b.value else a
+                return Py(f"(not {a.src} or True)") if b.value else Py(f"(not {a.src})")
+            if op == "implies":
+                return Py(f"(not {a.src} or {b.src})")
+            return Py(f"({a.src} {op} {b.src})")
+        a = self.ex(e.left, c)
+        if op in ("in", "not_in") and isinstance(e.right, ir.Builtin) and e.right.name == "keys":
+            m = self.ex(e.right.args[0], c)
+            neg = "not " if op == "not_in" else ""
+            return self.fold(f"({a.src} {neg}in {m.src}._d)", a, m)
+        if op in ("in", "not_in"):
+            test = self._member_test(a, e.right, c)
+            if test is not None:
+                return Py(f"(not {test.src})") if op == "not_in" else test
+        b = self.ex(e.right, c)
+        if op in self._ARITH:
+            return self.fold(f"({a.src} {self._ARITH[op]} {b.src})", a, b)
+        if op in ("eq", "ne"):
+            sym = "==" if op == "eq" else "!="
+            return self.fold(f"({a.src} {sym} {b.src})", a, b)
+        if op == "in":
+            return self.fold(f"({a.src} in {b.src})", a, b)
+        if op == "not_in":
+            return self.fold(f"({a.src} not in {b.src})", a, b)
+        if op == "merge":
+            return self.fold(f"_rt.merge({a.src}, {b.src})", a, b)
+        w = self.where(e)
+        if op in ("floordiv", "mod"):
+            if b.const and type(b.value) is int and b.value > 0:
+                return self.fold(f"({a.src} {'//' if op == 'floordiv' else '%'} {b.src})", a, b)
+            return self.fold(f"_rt.{'floordiv' if op == 'floordiv' else 'mod'}({a.src}, {b.src}, {w})", a, b)
+        if op in ("pow", "shl", "shr"):
+            if b.const and type(b.value) is int and b.value >= 0:
+                sym = {"pow": "**", "shl": "<<", "shr": ">>"}[op]
+                return self.fold(f"({a.src} {sym} {b.src})", a, b)
+            fn = {"pow": "power", "shl": "shl", "shr": "shr"}[op]
+            return self.fold(f"_rt.{fn}({a.src}, {b.src}, {w})", a, b)
+        raise CompileError(f"{e.span}: unsupported operator {op}")
+
+    def _member_test(self, a: Py, s: ir.Expr, c) -> Py | None:
+        """``a in s`` without building ``s`` when it is a set of maps or of
+        sequences (``maps``, ``seqs``, ``subsets`` of them: a TypeOK over a
+        network of channels would enumerate millions of values); None for
+        any other set."""
+        if not (isinstance(s, ir.Builtin) and s.name in ("maps", "seqs", "subsets")):
+            return None
+        v = self.uniq("_mv_")
+        inner_set = s.args[1] if s.name == "maps" else s.args[0]
+        inner = self._member_test(Py(v), inner_set, c)
+        if inner is None:
+            elems = self.ex(inner_set, c)
+            inner = Py(f"({v} in {elems.src})")
+        if s.name == "maps":
+            dom = self.ex(s.args[0], c)
+            return Py(f"_rt.is_map_over({a.src}, {dom.src}, lambda {v}: {inner.src})")
+        if s.name == "seqs":
+            n = self.ex(s.args[1], c)
+            return Py(f"_rt.is_seq_over({a.src}, {n.src}, lambda {v}: {inner.src})")
+        return Py(f"(type({a.src}) is frozenset and all({inner.src} for {v} in {a.src}))")
+
+    def _ex_IfExpr(self, e, c):
+        cond = self.ex(e.cond, c)
+        if cond.const:
+            return self.ex(e.then if cond.value else e.orelse, c)
+        a = self.ex(e.then, c)
+        b = self.ex(e.orelse, c)
+        return Py(f"({a.src} if {cond.src} else {b.src})")
+
+    def _ex_SetLit(self, e, c):
+        if not e.elems:
+            return self.k(frozenset())
+        parts = [self.ex(x, c) for x in e.elems]
+        return self.fold(f"_frozenset(({', '.join(p.src for p in parts)},))", *parts)
+
+    def _ex_RangeSet(self, e, c):
+        lo, hi = self.ex(e.lo, c), self.ex(e.hi, c)
+        return self.fold(f"_frozenset(_range({lo.src}, {hi.src} + 1))", lo, hi)
+
+    def _const_domain(self, b: ir.Binder, c: Ctx) -> list | None:
+        d = self.ex(b.domain, c)
+        if d.const and isinstance(d.value, frozenset):
+            return sorted(d.value, key=sort_key)
+        return None
+
+    def _unroll(self, binders, c: Ctx) -> list[dict[str, Py]] | None:
+        """The binder assignments of a small constant product, or None."""
+        envs: list[dict[str, Py]] = [{}]
+        for b in binders:
+            nxt = []
+            for env in envs:
+                c2 = c.copy()
+                c2.env.update(env)
+                dom = self._const_domain(b, c2)
+                if dom is None or len(dom) > UNROLL_LIMIT:
+                    return None
+                for v in dom:
+                    nxt.append({**env, b.name: self.k(v)})
+            envs = nxt
+            if len(envs) > UNROLL_TOTAL:
+                return None
+        return envs
+
+    def _binder_loops(self, binders, c: Ctx) -> tuple[str, Ctx]:
+        """``for x in S`` clauses of a comprehension and the context inside it."""
+        c2 = c.copy()
+        clauses = []
+        for b in binders:
+            dom = self.ex(b.domain, c2)
+            name = self.uniq(f"_b_{b.name}_")
+            clauses.append(f"for {name} in {dom.src}")
+            c2.env[b.name] = Py(name)
+        return " ".join(clauses), c2
+
+    def _ex_SetComp(self, e, c):
+        envs = self._unroll(e.binders, c)
+        if envs is not None:
+            parts = []
+            conds = []
+            for env in envs:
+                c2 = c.copy()
+                c2.env.update(env)
+                if e.cond is not None:
+                    cond = self.ex(e.cond, c2)
+                    if cond.const and not cond.value:
+                        continue
+                    conds.append(cond)
+                else:
+                    conds.append(self.k(True))
+                parts.append(self.ex(e.elem, c2))
+            if not parts:
+                return self.k(frozenset())
+            if all(cd.const for cd in conds):
+                return self.fold(f"_frozenset(({', '.join(p.src for p in parts)},))", *parts)
+            pairs = ", ".join(f"({p.src}, {cd.src})" for p, cd in zip(parts, conds))
+            return Py(f"_frozenset([_e for _e, _c in ({pairs},) if _c])")
+        loops, c2 = self._binder_loops(e.binders, c)
+        elem = self.ex(e.elem, c2)
+        cond = f" if {self.ex(e.cond, c2).src}" if e.cond is not None else ""
+        return Py(f"_frozenset({elem.src} {loops}{cond})")
+
+    def _ex_SeqComp(self, e, c):
+        b = e.binder
+        c2 = c.copy()
+        name = self.uniq(f"_b_{b.name}_")
+        c2.env[b.name] = Py(name)
+        if isinstance(b.domain, ir.RangeSet):  # ascending, as lo..hi reads
+            lo, hi = self.ex(b.domain.lo, c), self.ex(b.domain.hi, c)
+            loop = f"for {name} in range({lo.src}, ({hi.src}) + 1)"
+        else:
+            loop = f"for {name} in {self.ex(b.domain, c).src}"
+        elem = self.ex(e.elem, c2)
+        cond = f" if {self.ex(e.cond, c2).src}" if e.cond is not None else ""
+        return Py(f"tuple([{elem.src} {loop}{cond}])")
+
+    def _ex_MapLit(self, e, c):
+        parts = [(self.ex(k, c), self.ex(v, c)) for k, v in e.entries]
+        src = "_fm({" + ", ".join(f"{k.src}: {v.src}" for k, v in parts) + "})"
+        return self.fold(src, *[p for kv in parts for p in kv])
+
+    def _ex_MapComp(self, e, c):
+        envs = self._unroll((e.binder,), c) if e.cond is None else None
+        if envs is not None:
+            items = []
+            for env in envs:
+                c2 = c.copy()
+                c2.env.update(env)
+                items.append((env[e.binder.name], self.ex(e.value, c2)))
+            src = "_fm({" + ", ".join(f"{k.src}: {v.src}" for k, v in items) + "})"
+            return self.fold(src, *[p for kv in items for p in kv])
+        loops, c2 = self._binder_loops((e.binder,), c)
+        key = c2.env[e.binder.name]
+        val = self.ex(e.value, c2)
+        cond = f" if {self.ex(e.cond, c2).src}" if e.cond is not None else ""
+        return Py(f"_fm({{{key.src}: {val.src} {loops}{cond}}})")
+
+    def _ex_Index(self, e, c):
+        if self._reads is not None and c.st == "s" and self._place_root is None:
+            place = self._const_place(e, c)
+            if place is not None:
+                self._rplaces.setdefault(place[0], set()).add(place[1])
+                root = e
+                while isinstance(root, ir.Index):
+                    root = root.base
+                self._place_root = root
+                try:
+                    return self._ex_Index(e, c)
+                finally:
+                    self._place_root = None
+        base = self.ex(e.base, c)
+        key = self.ex(e.key, c)
+        bt = e.base.type
+        if isinstance(bt, ir.OptionalType):
+            bt = bt.inner
+        w = self.where(e)
+        if isinstance(bt, ir.MapType):
+            if c.checked:
+                return self.fold(f"_mget({base.src}, {key.src}, {w}, {self.shown(bt)})", base, key)
+            return self.fold(f"{base.src}._d[{key.src}]", base, key)
+        if isinstance(bt, ir.TupleType):
+            return self.fold(f"{base.src}[{key.src}]", base, key)
+        if isinstance(bt, ir.SeqType):
+            return self.fold(f"_sget({base.src}, {key.src}, {w})", base, key)
+        return self.fold(f"_rt.index({base.src}, {key.src}, {w}, {self.shown(bt)})", base, key)
+
+    def _ex_Field(self, e, c):
+        base = self.ex(e.base, c)
+        if c.checked or not isinstance(e.base.type, ir.RecordType):
+            return self.fold(f"_rt.field({base.src}, {e.name!r}, {self.where(e)})", base)
+        return self.fold(f"{base.src}._d[{e.name!r}]", base)
+
+    def _ex_RecordLit(self, e, c):
+        parts = [(n, self.ex(x, c)) for n, x in sorted(e.fields, key=lambda f: f[0])]
+        src = "_rec({" + ", ".join(f"{n!r}: {p.src}" for n, p in parts) + "})"
+        return self.fold(src, *[p for _, p in parts])
+
+    def _ex_VariantLit(self, e, c):
+        # a record whose "tag" field names the case (the TLA+ export's form)
+        parts = [(n, self.ex(x, c)) for n, x in e.fields] + [("tag", self.k(e.tag))]
+        parts.sort(key=lambda f: f[0])
+        src = "_rec({" + ", ".join(f"{n!r}: {p.src}" for n, p in parts) + "})"
+        return self.fold(src, *[p for _, p in parts])
+
+    def _ex_IsCase(self, e, c):
+        base = self.ex(e.base, c)
+        return self.fold(f"({base.src}._d['tag'] == {e.tag!r})", base)
+
+    def _ex_RecordUpdate(self, e, c):
+        base = self.ex(e.base, c)
+        parts = [(n, self.ex(x, c)) for n, x in e.updates]
+        src = f"_rt.rec_replace({base.src}, {{" + ", ".join(f"{n!r}: {p.src}" for n, p in parts) + "})"
+        return self.fold(src, base, *[p for _, p in parts])
+
+    def _ex_SeqLit(self, e, c):
+        parts = [self.ex(x, c) for x in e.elems]
+        if not parts:
+            return self.k(())
+        return self.fold("(" + ", ".join(p.src for p in parts) + ",)", *parts)
+
+    _ex_TupleLit = _ex_SeqLit
+
+    def _small_domain(self, ty: ir.Type) -> list | None:
+        """Every value of a small closed type (internal values), or None."""
+        if isinstance(ty, ir.BoolType):
+            return [False, True]
+        if isinstance(ty, ir.SortType):
+            n = len(self.conv.sort_names.get(ty.name, ()))
+            return list(range(n)) if 0 < n <= UNROLL_LIMIT else None
+        if isinstance(ty, ir.EnumType):
+            return list(range(len(ty.values))) if len(ty.values) <= UNROLL_LIMIT else None
+        return None
+
+    def _ex_Quant(self, e, c):
+        if len(e.binders) == 1:
+            b = e.binders[0]
+            dom_t = b.domain.type
+            elems = self._small_domain(dom_t.elem) if isinstance(dom_t, ir.SetType) else None
+            dom = self.ex(b.domain, c)
+            if elems is not None and not dom.const and (dom.src.isidentifier() or len(elems) <= 4):
+                # `exists x in S: P` over a state set S of a small closed type:
+                # one membership test and one folded P per possible value
+                dname = dom.src if dom.src.isidentifier() else None
+                parts = []
+                for v in elems:
+                    c2 = c.copy()
+                    c2.env[b.name] = self.k(v)
+                    body = self.ex(e.body, c2)
+                    mem = f"({self.k(v).src} in {dname or dom.src})"
+                    if e.kind == "exists":
+                        if body.const and not body.value:
+                            continue
+                        parts.append(mem if body.const else f"({mem} and {body.src})")
+                    else:
+                        if body.const and body.value:
+                            continue
+                        parts.append(f"(not {mem})" if body.const else f"(not {mem} or {body.src})")
+                if not parts:
+                    return self.k(e.kind == "forall")
+                joiner = " or " if e.kind == "exists" else " and "
+                return Py("(" + joiner.join(parts) + ")")
+        envs = self._unroll(e.binders, c)
+        if envs is not None:
+            parts = []
+            for env in envs:
+                c2 = c.copy()
+                c2.env.update(env)
+                p = self.ex(e.body, c2)
+                if p.const:
+                    if (e.kind == "forall") != bool(p.value):  # decides the quantifier
+                        return self.k(e.kind == "exists")
+                    continue
+                parts.append(p)
+            if not parts:
+                return self.k(e.kind == "forall")
+            joiner = " and " if e.kind == "forall" else " or "
+            return Py("(" + joiner.join(p.src for p in parts) + ")")
+        loops, c2 = self._binder_loops(e.binders, c)
+        body = self.ex(e.body, c2)
+        fn = "_all" if e.kind == "forall" else "_any"
+        return Py(f"{fn}({body.src} {loops})")
+
+    def _ex_Choose(self, e, c):
+        dom = self.ex(e.binder.domain, c)
+        if dom.const:
+            dsrc = self.k(tuple(sorted(dom.value, key=sort_key))).src
+        else:
+            dsrc = f"_srt({dom.src})"
+        c2 = c.copy()
+        name = self.uniq(f"_b_{e.binder.name}_")
+        c2.env[e.binder.name] = Py(name)
+        cond = self.ex(e.cond, c2)
+        return Py(f"_chosen(_next(({name} for {name} in {dsrc} if {cond.src}), _NOCHOICE), {self.where(e)})")
+
+    def _ex_Builtin(self, e, c):
+        args = [self.ex(a, c) for a in e.args]
+        a = args[0] if args else None
+        w = self.where(e)
+        n = e.name
+        if n == "len":
+            return self.fold(f"_len({a.src})", a)
+        if n == "abs":
+            return self.fold(f"_abs({a.src})", a)
+        if n == "append":
+            return self.fold(f"({a.src} + ({args[1].src},))", *args)
+        if n in ("subsets", "keys", "unions"):
+            return self.fold(f"_rt.{n}({a.src})", a)
+        if n == "maps":
+            return self.fold(f"_rt.maps({a.src}, {args[1].src})", *args)
+        if n == "seqs":
+            return self.fold(f"_rt.seqs({a.src}, {args[1].src}, {w})", *args)
+        if n in ("min", "max", "head", "tail"):
+            fn = {"min": "smin", "max": "smax", "head": "head", "tail": "tail"}[n]
+            return self.fold(f"_rt.{fn}({a.src}, {w})", a)
+        if n == "slice":
+            return self.fold(f"_rt.seq_slice({a.src}, {args[1].src}, {args[2].src}, {w})", *args)
+        if n == "elems":
+            return self.fold(f"_frozenset({a.src})", a)
+        raise CompileError(f"{e.span}: unsupported builtin {n}()")
+
+    def _ex_Next(self, e, c):
+        c2 = c.copy()
+        c2.st = "t"
+        c2.cur = None
+        return self.ex(e.operand, c2)
+
+    def _ex_Temporal(self, e, c):
+        raise CompileError(f"{e.span}: temporal operator outside a temporal property")
+
+    # ------------------------------------------------------------ functions of states
+    def function(self, name: str, args: str, expr: ir.Expr, c: Ctx) -> str:
+        """``def name(args): return expr`` with the decodes it needs."""
+        c.need = set()
+        body = self.ex(expr, c)
+        lines = [f"def {name}({args}):"]
+        self.decode_lines(c, "    ", lines)
+        lines.append(f"    return {body.src}")
+        self.lines.extend(lines)
+        self.lines.append("")
+        return name

@@ -1,0 +1,684 @@
+"""Steps and initial states to Python source: statements, assignments and
+their range checks, the successor functions with their memos, the
+initial rows.
+
+A stage of the code generator (pyspec/compile/codegen.py mixes the stages
+into one ``Codegen``); ``self`` is that generator.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..ir import nodes as ir
+from ..ir import walk
+from ..values import sort_key
+from . import runtime as rt
+from .codegen_base import _NOVAL, MEMO, ActionInfo, CompileError, Ctx, Py, _binder_types
+from .layout import MapCodec, make_value_encoder
+
+
+class StepGen:
+    # ------------------------------------------------------------ steps
+    def gen_next(self, mode: str, esc: bool) -> None:
+        """``_next_<mode>[_esc](s, _ap)`` for mode fast | lab | full.
+
+        Without ``esc`` the function assumes that ``s`` has no escape tail
+        (no ESC checks on reads, successors packed in place) and hands
+        states with a tail to its ``_esc`` twin."""
+        checked = mode == "full"
+        name = f"_next_{mode}{'_esc' if esc else ''}"
+        lines = [f"def {name}(s, _ap):"]
+        body: list[str] = []
+        if not esc and mode != "full" and self.layout.escapable:
+            body.append(f"    if s >> {self.layout.bits}: return {name}_esc(s, _ap)")
+        record_actions = not self.actions
+        self._esc = esc or mode == "full"
+        self._esc_emit = esc
+        blocks: dict[tuple[str, int], int] = {}
+        for p in self.spec.processes:
+            for pos, val in enumerate(self.inst[p.name]):
+                blocks[(p.name, pos)] = len(body)
+                k = self.pc_slot[(p.name, pos)]
+                sl = self.layout.slots[k]
+                field = f"s >> {sl.off} & {sl.mask}" if sl.off else f"s & {sl.mask}"
+                first = True
+                body.append(f"    _pc = {field}")
+                for st in p.steps:
+                    code = sl.codec.enc(st.label)
+                    if record_actions:
+                        self.actions.append(ActionInfo(len(self.actions), p.name, pos, val, st.label, st,
+                                                       _binder_types(st)))
+                    aid = self._aid(p.name, pos, st.label)
+                    c = Ctx("s", checked)
+                    c.proc, c.pos, c.self_val, c.label = p, pos, (val if p.index else _NOVAL), st.label
+                    c.cur = {}
+                    c.need = set()
+                    inner: list[str] = []
+                    self._mode, self._aid_cur, self._step = mode, aid, st
+                    self._multi = walk.multi_roots(st.body)
+                    memo = MEMO and mode in ("fast", "lab") and not esc
+                    if memo:
+                        self._reads, self._dyn, self._wm = set(), False, 0
+                        self._rplaces, self._wplaces, self._rwhole, self._wwhole = {}, {}, set(), set()
+                    try:
+                        self.gen_stmts(st.body, 0, (), c, "        ", inner)
+                    finally:
+                        reads, self._reads = self._reads, None
+                    if not inner:
+                        inner = ["        pass"]
+                    body.append(f"    {'if' if first else 'elif'} _pc == {code}:")
+                    if memo and not self._dyn and self._wm and self._memo_worth(inner):
+                        body.extend(self._memo_step(mode, aid, k, reads, inner))
+                    else:
+                        body.extend(inner)
+                    first = False
+        self._esc = True
+        if mode == "full":
+            # each instance's block on its own, for ``compile_extra("inst")``
+            ends = list(blocks.values())[1:] + [len(body)]
+            self.full_blocks = {key: body[start:end] for (key, start), end in zip(blocks.items(), ends)}
+        if not body:
+            body = ["    pass"]
+        self.lines.extend(lines + body + [""])
+
+    @staticmethod
+    def _memo_worth(inner: list[str]) -> bool:
+        """Is a step's code heavier than a table lookup?  (Straight-line
+        steps of a few integer operations are not worth memoizing.)"""
+        heavy = ("_fm(", "_rec(", "_mput(", "_sput(", "_rput(", "_F", "_frozenset", "for ", "_srt(", "_rt.")
+        return len(inner) > 3 or any(h in line for line in inner for h in heavy)
+
+    def _memo_step(self, mode: str, aid: int, pc_k: int, reads: set[int], inner: list[str]) -> list[str]:
+        """A step instance as a function of the fields it reads and writes:
+        its code moves to ``_st_<mode>_<aid>(s, _ap)`` and the dispatcher
+        looks its successors up in a cache keyed by those fields (the rest of
+        the state is copied unchanged).  A successor with an escape tail
+        depends on more than the key: such results are not cached."""
+        slots = self.layout.slots
+        rmask, wm = self._memo_masks(reads)
+        rmask |= slots[pc_k].mask << slots[pc_k].off
+        key = rmask | wm
+        fname = f"_st_{mode}_{aid}"
+        cache = self._bind({}, "_M")
+        self.lines.append(f"def {fname}(s, _ap):")
+        self.lines.extend(line[4:] for line in inner)
+        self.lines.append("")
+        fill = "_rt.memo_fill_lab" if mode == "lab" else "_rt.memo_fill"
+        emit = f"({aid}, _u | _v)" if mode == "lab" else "_u | _v"
+        return [
+            f"        _r = {cache}.get(s & {key})",
+            "        if _r is None:",
+            f"            for _t in {fill}({cache}, s & {key}, s, {fname}, {wm}, {self.layout.bits}):",
+            "                _ap(_t)",
+            "        else:",
+            f"            _u = s & {~wm}",
+            "            for _v in _r:",
+            f"                _ap({emit})",
+        ]
+
+    def _aid(self, process: str, pos: int, label: str) -> int:
+        for a in self.actions:
+            if a.process == process and a.pos == pos and a.label == label:
+                return a.aid
+        raise KeyError((process, pos, label))
+
+    def gen_stmts(self, stmts: tuple, i: int, rest: tuple, c: Ctx, ind: str, out: list[str]) -> None:
+        """Run ``stmts[i:]``, then the continuation frames ``rest``, then fall through."""
+        while i < len(stmts) and isinstance(stmts[i], ir.Skip):
+            i += 1
+        if i == len(stmts):
+            if rest:
+                (s2, i2), more = rest[0], rest[1:]
+                self.gen_stmts(s2, i2, more, c, ind, out)
+            else:
+                self.gen_emit(self._step.fallthrough, c, ind, out)
+            return
+        st = stmts[i]
+        nxt = ((stmts, i + 1),) + rest
+        if isinstance(st, ir.Assign):
+            self.gen_assign(st, c, ind, out)
+            self.gen_stmts(stmts, i + 1, rest, c, ind, out)
+        elif isinstance(st, ir.Await):
+            cond = self.ex(st.cond, c)
+            if cond.const:
+                if cond.value:
+                    self.gen_stmts(stmts, i + 1, rest, c, ind, out)
+                return
+            self.decode_lines(c, ind, out)
+            out.append(f"{ind}if {cond.src}:")
+            n0 = len(out)
+            self.gen_stmts(stmts, i + 1, rest, c.copy(), ind + "    ", out)
+            if len(out) == n0:
+                out.append(f"{ind}    pass")
+        elif isinstance(st, ir.If):
+            if self._mergeable(st):
+                self.gen_if_merge(st, c, ind, out)
+                self.gen_stmts(stmts, i + 1, rest, c, ind, out)
+            else:
+                self.gen_if_split(st, nxt, c, ind, out)
+        elif isinstance(st, ir.Either):
+            for br in st.branches:
+                self.gen_stmts(br, 0, nxt, c.copy(), ind, out)
+        elif isinstance(st, ir.AnyStmt):
+            dom = self.ex(st.binder.domain, c)
+            if dom.const:
+                dsrc = self.k(tuple(sorted(dom.value, key=sort_key))).src
+            else:
+                dsrc = f"_srt({dom.src})"
+            self.decode_lines(c, ind, out)
+            name = self.uniq(f"_b_{st.binder.name}_")
+            c2 = c.copy()
+            c2.env[st.binder.name] = Py(name)
+            c2.params = c.params + ((st.binder.name, name),)
+            out.append(f"{ind}for {name} in {dsrc}:")
+            ind2 = ind + "    "
+            if st.cond is not None:
+                cond = self.ex(st.cond, c2)
+                if cond.const and not cond.value:
+                    out.append(f"{ind2}pass")
+                    return
+                if not cond.const:
+                    self.decode_lines(c2, ind2, out)
+                    out.append(f"{ind2}if {cond.src}:")
+                    ind2 += "    "
+            n0 = len(out)
+            self.gen_stmts(st.body, 0, nxt, c2, ind2, out)
+            if len(out) == n0:
+                out.append(f"{ind2}pass")
+        elif isinstance(st, ir.Let):
+            # the name is a local for the rest of the step (the let's body)
+            val = self.ex(st.value, c)
+            c2 = c.copy()
+            if val.const:
+                c2.env[st.name] = val
+            else:
+                self.decode_lines(c, ind, out)
+                name = self.uniq(f"_l_{st.name}_")
+                out.append(f"{ind}{name} = {val.src}")
+                c2.env[st.name] = Py(name)
+            self.gen_stmts(st.body, 0, nxt, c2, ind, out)
+        elif isinstance(st, ir.Goto):
+            self.gen_emit(st.target, c, ind, out)
+        else:
+            raise CompileError(f"{st.span}: unsupported statement {type(st).__name__}")
+
+    # -- assignments
+    def _root_slot(self, root, c: Ctx) -> int:
+        if isinstance(root, ir.VarRef):
+            return self.var_slot[root.name]
+        return self.local_slot[(root.process, root.name, self._own_pos(root.process, c))]
+
+    def _update_src(self, base: str, btype: ir.Type, path: tuple, val: str, c: Ctx,
+                    keys: tuple | None = None) -> str:
+        """``base`` with the place ``path`` set to ``val``; ``keys``: the
+        path's keys already evaluated (None for a field), else evaluated here."""
+        if not path:
+            return val
+        p = path[0]
+        rest = None if keys is None else keys[1:]
+        if isinstance(btype, ir.OptionalType):
+            btype = btype.inner
+        if isinstance(p, ir.Field):
+            inner_base = f"{base}._d[{p.name!r}]" if not c.checked else f"_rt.field({base}, {p.name!r})"
+            inner = self._update_src(inner_base, p.type, path[1:], val, c, rest)
+            return f"_rput({base}, {p.name!r}, {inner})"
+        key = self.ex(p.key, c) if keys is None else keys[0]
+        w = self.where(p)
+        if isinstance(btype, ir.MapType):
+            sh = self.shown(btype) if c.checked else "None"
+            if len(path) == 1:
+                return f"_mput({base}, {key.src}, {val}, {w}, {sh})"
+            inner = self._update_src(f"_mget({base}, {key.src}, {w}, {sh})", p.type, path[1:], val, c, rest)
+            return f"_mput({base}, {key.src}, {inner}, {w}, {sh})"
+        if isinstance(btype, ir.SeqType):
+            inner = self._update_src(f"_sget({base}, {key.src}, {w})", p.type, path[1:], val, c, rest)
+            return f"_sput({base}, {key.src}, {inner}, {w})"
+        inner = self._update_src(f"_rt.index({base}, {key.src}, {w})", p.type, path[1:], val, c, rest)
+        return f"_rt.put({base}, {key.src}, {inner}, {w})"
+
+    def _path_keys(self, st: ir.Assign, c: Ctx, ind: str, out: list[str]) -> tuple:
+        """The keys of ``st``'s path, evaluated into locals (None for a field)."""
+        keys = []
+        for p in st.path:
+            if isinstance(p, ir.Field):
+                keys.append(None)
+                continue
+            key = self.ex(p.key, c)
+            if not (key.const or key.src.isidentifier()):
+                self.decode_lines(c, ind, out)
+                name = self.uniq("_pk")
+                out.append(f"{ind}{name} = {key.src}")
+                key = Py(name)
+            keys.append(key)
+        return tuple(keys)
+
+    def gen_overlap_check(self, st: ir.Assign, keys: tuple, k: int, c: Ctx, ind: str, out: list[str]) -> None:
+        """An error when ``st`` updates a place that an earlier update of the
+        same slot on this execution updated, or a place inside or around it
+        (docs/semantics.md); then ``st`` counts as one of those updates."""
+        for prev, pkeys in c.touched.get(k, ()):
+            positions = walk.overlap_keys(prev.path, st.path)
+            if positions is None:
+                continue
+            conds = []
+            for i in positions:
+                a, b = pkeys[i], keys[i]
+                if a.const and b.const:
+                    if a.value != b.value:
+                        break
+                    continue
+                conds.append(f"{a.src} == {b.src}")
+            else:
+                call = f"_rt.overlap_error({walk.overlap_message(prev, st)!r}, {self.where(st)})"
+                out.append(f"{ind}if {' and '.join(conds)}: {call}" if conds else f"{ind}{call}")
+        c.touched[k] = c.touched.get(k, ()) + ((st, keys),)
+
+    def range_desc(self, ty: ir.Type) -> tuple | None:
+        """Where ``ty`` holds ints with declared bounds (a descriptor for
+        :func:`runtime.check_range`), or None when it holds none."""
+        if isinstance(ty, ir.IntType):
+            b = self._int_bounds(ty)
+            return None if b is None else ("int", b[0], b[1])
+        if isinstance(ty, ir.OptionalType):
+            d = self.range_desc(ty.inner)
+            return None if d is None else ("opt", d)
+        if isinstance(ty, (ir.SetType, ir.SeqType)):
+            d = self.range_desc(ty.elem)
+            return None if d is None else ("set" if isinstance(ty, ir.SetType) else "seq", d)
+        if isinstance(ty, ir.MapType):
+            dk, dv = self.range_desc(ty.key), self.range_desc(ty.value)
+            return None if dk is None and dv is None else ("map", dk, dv)
+        if isinstance(ty, ir.TupleType):
+            ds = tuple(self.range_desc(t) for t in ty.elems)
+            return None if all(d is None for d in ds) else ("tup", ds)
+        if isinstance(ty, ir.RecordType):
+            ds = tuple((n, self.range_desc(t)) for n, t in ty.fields)
+            return None if all(d is None for _, d in ds) else ("rec", ds)
+        return None
+
+    def gen_range_check(self, st: ir.Assign, d: tuple, src: str, ind: str, out: list[str]) -> str:
+        """Check the value ``src`` assigned by ``st`` against ``d``, the
+        declared ranges of the target's type (docs/semantics.md, Errors);
+        returns the name holding the checked value."""
+        what = repr(f"the value assigned to '{walk.target_text(st)}'")
+        w = self.where(st)
+        name = self.uniq("_rv_")
+        if d[0] == "int":
+            out.append(f"{ind}{name} = {src}")
+            out.append(f"{ind}if not {d[1]} <= {name} <= {d[2]}: _rt.range_error({name}, {what}, {w})")
+        else:
+            out.append(f"{ind}{name} = _rt.check_range({src}, {self.k(d).src}, {what}, {w})")
+        return name
+
+    def gen_assign(self, st: ir.Assign, c: Ctx, ind: str, out: list[str]) -> None:
+        k = self._root_slot(st.root, c)
+        val = self.ex(st.value, c)
+        d = self.range_desc(st.path[-1].type if st.path else st.root.type)
+        if d is not None and not (val.const and rt.outside_range(val.value, d) is rt.NOCHOICE):
+            self.decode_lines(c, ind, out)
+            val = Py(self.gen_range_check(st, d, val.src, ind, out))
+        keys = None
+        if walk.root_of(st.root) in self._multi:
+            keys = self._path_keys(st, c, ind, out)
+            self.gen_overlap_check(st, keys, k, c, ind, out)
+        if self._reads is not None:
+            self._note_write(st, k, c)
+        if st.path:
+            base = c.cur[k] if k in c.cur else self.read_slot(c, k).src
+            src = self._update_src(base, st.root.type, st.path, val.src, c, keys)
+        else:
+            src = val.src
+            if val.const:
+                self.decode_lines(c, ind, out)
+                self.consts_src[val.src] = val.value
+                c.cur[k] = val.src
+                return
+        self.decode_lines(c, ind, out)
+        name = self.uniq(f"_n{k}_")
+        out.append(f"{ind}{name} = {src}")
+        c.cur[k] = name
+
+    def _note_write(self, st: ir.Assign, k: int, c: Ctx) -> None:
+        """Record what a memoized step's assignment writes (and, for an
+        update of a place, reads: the old value around it)."""
+        keys = []
+        if isinstance(st.root, ir.VarRef) and isinstance(self.layout.slots[k].codec, MapCodec):
+            for p in st.path:
+                if isinstance(p, ir.Field):
+                    break
+                key = self.ex(p.key, c)
+                if not key.const:
+                    break
+                keys.append(key.value)
+        if keys and self._place_mask(k, tuple(keys)) is not None:
+            self._wplaces.setdefault(k, set()).add(tuple(keys))
+            if k not in c.cur:
+                self._rplaces.setdefault(k, set()).add(tuple(keys))
+        else:
+            self._wwhole.add(k)
+            if st.path and k not in c.cur:
+                self._rwhole.add(k)
+
+    def _place_writes(self, k: int, name: str) -> tuple[int, list[str]] | None:
+        """When every write to slot ``k`` on the path being emitted is to a
+        constant place (recorded by :meth:`_note_write`): the mask of those
+        places and the sources of their encodings, read from the new value
+        ``name`` and shifted into place (the presence bits on the way set);
+        else None.  Only while a memoized step is generated (the writes are
+        tracked then)."""
+        if self._reads is None or k in self._wwhole or k not in self._wplaces:
+            return None
+        mask = 0
+        srcs = []
+        for keys in sorted(self._wplaces[k], key=repr):
+            place = self._place(k, keys)
+            if place is None:
+                return None
+            presence, off, codec = place
+            src = name + "".join(f"._d[{self.k(key).src}]" for key in keys)
+            mask |= presence | (((1 << codec.width) - 1) << off)
+            srcs.append(f"({self._value_encoder(codec)}({src}) << {off}) | {presence}")
+        return mask, srcs
+
+    def _value_encoder(self, codec) -> str:
+        """The namespace name of a function encoding values of ``codec``
+        (KeyError when one is not representable)."""
+        key = ("venc", id(codec))
+        name = self._venc.get(key)
+        if name is None:
+            name = self._bind(make_value_encoder(codec), "_P")
+            self._venc[key] = name
+        return name
+
+    def _memo_masks(self, reads: set[int]) -> tuple[int, int]:
+        """(read mask, written mask) of the step just generated: a map
+        variable read or written only through constant places contributes
+        the bits of those places; anything else its whole field."""
+        slots = self.layout.slots
+        rmask = 0
+        for k in reads:
+            sl = slots[k]
+            part = None
+            if sl.kind == "var" and k not in self._rwhole and k in self._rplaces:
+                part = 0
+                for keys in self._rplaces[k]:
+                    m = self._place_mask(k, keys)
+                    if m is None:
+                        part = None
+                        break
+                    part |= m
+            rmask |= (sl.mask << sl.off) if part is None else part
+        wm = self._wm
+        for k, places in self._wplaces.items():
+            if k in self._wwhole:
+                continue
+            part = 0
+            for keys in places:
+                part |= self._place_mask(k, keys)
+            sl = slots[k]
+            wm = (wm & ~(sl.mask << sl.off)) | part
+        return rmask, wm
+
+    # -- if statements
+    def _mergeable(self, st: ir.If) -> bool:
+        def ok(stmts) -> bool:
+            for s in stmts:
+                if isinstance(s, ir.Assign) and walk.root_of(s.root) in self._multi:
+                    return False  # its overlap check needs the updates of its own execution
+                if isinstance(s, (ir.Assign, ir.Skip)):
+                    continue
+                if isinstance(s, ir.If) and ok(s.orelse) and all(ok(b) for _, b in s.branches):
+                    continue
+                return False
+            return True
+
+        return ok(st.orelse) and all(ok(b) for _, b in st.branches)
+
+    def _assigned_roots(self, stmts, c: Ctx, acc: set) -> set:
+        for s in stmts:
+            if isinstance(s, ir.Assign):
+                acc.add(self._root_slot(s.root, c))
+            elif isinstance(s, ir.If):
+                for _, b in s.branches:
+                    self._assigned_roots(b, c, acc)
+                self._assigned_roots(s.orelse, c, acc)
+        return acc
+
+    def gen_if_merge(self, st: ir.If, c: Ctx, ind: str, out: list[str]) -> None:
+        """An if whose branches only assign: plain Python if/elif/else, then merge."""
+        roots = sorted(self._assigned_roots([st], c, set()))
+        before = {}
+        for k in roots:
+            before[k] = c.cur[k] if k in c.cur else self.read_slot(c, k).src
+        conds = []
+        for cond_e, body in st.branches:
+            cond = self.ex(cond_e, c)
+            conds.append((cond, body))
+            if cond.const and cond.value:
+                break
+        self.decode_lines(c, ind, out)
+        merged = {k: self.uniq(f"_m{k}_") for k in roots}
+        live = [(cd, b) for cd, b in conds if not (cd.const and not cd.value)]
+        branches: list[tuple[str | None, tuple]] = []
+        for cd, b in live:
+            if cd.const:  # always true: the else of what precedes
+                branches.append((None, b))
+                break
+            branches.append((cd.src, b))
+        else:
+            branches.append((None, st.orelse))
+        if len(branches) == 1 and branches[0][0] is None:
+            self._straight(branches[0][1], c, ind, out)
+            return
+        for n, (cond_src, body) in enumerate(branches):
+            head = "else:" if cond_src is None else f"{'if' if n == 0 else 'elif'} {cond_src}:"
+            out.append(ind + head)
+            n0 = len(out)
+            c2 = c.copy()
+            self._straight(body, c2, ind + "    ", out)
+            for k in roots:
+                out.append(f"{ind}    {merged[k]} = {c2.cur.get(k, before[k])}")
+            if len(out) == n0:
+                out.append(f"{ind}    pass")
+        for k in roots:
+            c.cur[k] = merged[k]
+
+    def _straight(self, stmts, c: Ctx, ind: str, out: list[str]) -> None:
+        for s in stmts:
+            if isinstance(s, ir.Assign):
+                self.gen_assign(s, c, ind, out)
+            elif isinstance(s, ir.If):
+                self.gen_if_merge(s, c, ind, out)
+
+    def gen_if_split(self, st: ir.If, nxt: tuple, c: Ctx, ind: str, out: list[str]) -> None:
+        """An if with awaits/gotos/either/any inside: the rest of the body is
+        repeated in each branch."""
+        conds = []
+        for cond_e, body in st.branches:
+            cond = self.ex(cond_e, c)
+            if cond.const and not cond.value:
+                continue
+            conds.append((cond, body))
+            if cond.const:
+                break
+        else:
+            conds.append((None, st.orelse))
+        self.decode_lines(c, ind, out)
+        if conds and (conds[0][0] is None or conds[0][0].const):
+            self.gen_stmts(conds[0][1], 0, nxt, c, ind, out)
+            return
+        for n, (cond, body) in enumerate(conds):
+            if cond is None or cond.const:
+                out.append(f"{ind}else:")
+            else:
+                out.append(f"{ind}{'if' if n == 0 else 'elif'} {cond.src}:")
+            n0 = len(out)
+            self.gen_stmts(body, 0, nxt, c.copy(), ind + "    ", out)
+            if len(out) == n0:
+                out.append(f"{ind}    pass")
+
+    # -- the end of an execution: one successor
+    def gen_emit(self, control: ir.Control, c: Ctx, ind: str, out: list[str]) -> None:
+        if isinstance(control, ir.Loop):
+            cpost = c.copy()
+            cpost.post = True
+            cond = self.ex(control.cond, cpost)
+            if cond.const:
+                self.gen_emit(control.enter if cond.value else control.exit, c, ind, out)
+                return
+            self.decode_lines(c, ind, out)
+            out.append(f"{ind}if {cond.src}:")
+            self.gen_emit(control.enter, c.copy(), ind + "    ", out)
+            out.append(f"{ind}else:")
+            self.gen_emit(control.exit, c.copy(), ind + "    ", out)
+            return
+        self.decode_lines(c, ind, out)
+        pk = self.pc_slot[(c.proc.name, c.pos)]
+        psl = self.layout.slots[pk]
+        code = psl.codec.enc(control.label)
+        wmask = psl.mask << psl.off
+        bits = code << psl.off
+        self._wm |= wmask
+        parts = []
+        unsafe = False  # an encoding may fail (value not representable): TypeError -> slow path
+        slow = False
+        writes = []
+        for k, name in sorted(c.cur.items()):
+            sl = self.layout.slots[k]
+            writes.append((k, name))
+            wmask |= sl.mask << sl.off
+            self._wm |= sl.mask << sl.off
+            if name in self.consts_src:
+                f = sl.encode_field(self.consts_src[name])
+                if f is None:
+                    slow = True
+                else:
+                    bits |= f << sl.off
+                continue
+            placed = self._place_writes(k, name)
+            if placed is not None:
+                # only the places this path wrote are encoded and spliced in
+                pmask, psrcs = placed
+                wmask = (wmask & ~(sl.mask << sl.off)) | pmask
+                parts.extend(psrcs)
+                unsafe = True  # a place's value may not be representable: slow path
+                continue
+            enc = f"_E{k}[{name}]" if sl.enc_is_memo else f"_F{k}({name})"
+            parts.append(f"({enc} << {sl.off})" if sl.off else enc)
+            if sl.escapable:
+                unsafe = True
+        fast = f"(s & {~wmask})"
+        for src in parts:
+            fast += f" | {src}"
+        if bits:
+            fast += f" | {bits}"
+        wsrc = "(" + "".join(f"({k}, {n}), " for k, n in writes) + ")"
+        slow_src = f"_slow(s, {wsrc}, {pk}, {code})"
+        mode = self._mode
+        if mode == "fast":
+            wrap = "{}"
+        elif mode == "lab":
+            wrap = f"({self._aid_cur}, {{}})"
+        else:
+            params = "(" + "".join(f"({n!r}, {v}), " for n, v in c.params) + ")"
+            wrap = f"({self._aid_cur}, {params}, {{}})"
+        if slow or self._esc_emit:
+            out.append(f"{ind}_ap({wrap.format(slow_src)})")
+            return
+        if mode == "full" and self.layout.escapable:
+            out.append(f"{ind}if s >> {self.layout.bits}:")
+            out.append(f"{ind}    _ap({wrap.format(slow_src)})")
+            out.append(f"{ind}else:")
+            ind += "    "
+        if unsafe:
+            out.append(f"{ind}try:")
+            out.append(f"{ind}    _t = {fast}")
+            out.append(f"{ind}except (TypeError, KeyError):")
+            out.append(f"{ind}    _t = {slow_src}")
+            out.append(f"{ind}_ap({wrap.format('_t')})")
+        else:
+            out.append(f"{ind}_ap({wrap.format(fast)})")
+
+    # ------------------------------------------------------------ initial states
+    def initial_rows(self) -> list[list]:
+        """Every combination of initial values: per row, one value per slot
+        (pc slots: None), rows in lexicographic order of the slots' values.
+
+        Slots are initialised in order (the variables in declaration order,
+        then each instance's locals): an initial value may read the slots
+        before it (docs/semantics.md), so it is evaluated once per
+        combination of those when it reads any."""
+        rows: list[list] = [[None] * len(self.layout.slots)]
+        items = [(self.var_slot[v.name], v, Ctx()) for v in self.spec.vars]
+        for p in self.spec.processes:
+            for pos, val in enumerate(self.inst[p.name]):
+                c = Ctx()
+                c.proc, c.pos, c.self_val = p, pos, (val if p.index else _NOVAL)
+                items += [(self.local_slot[(p.name, lv.name, pos)], lv, c) for lv in p.locals]
+        for k, v, c in items:
+            fn = self._init_function(k, v, c)
+            if fn is None:
+                vals = self._init_choices(v, self.eval_const(v.init, c))
+                rows = [row[:k] + [x] + row[k + 1:] for row in rows for x in vals]
+                continue
+            out = []
+            for row in rows:
+                known = {i: x for i, x in enumerate(row[:k]) if self.layout.slots[i].kind != "pc"}
+                for x in self._init_choices(v, fn(self.layout.pack_known(known))):
+                    out.append(row[:k] + [x] + row[k + 1:])
+            rows = out
+        return rows
+
+    def _init_function(self, k: int, v: ir.Var, c: Ctx):
+        """A compiled function of the (partial) state computing ``v``'s
+        initial value, or None when the value reads no state."""
+        c = c.copy()
+        c.need = set()
+        dyn, self._dyn = self._dyn, False
+        try:
+            p = self.ex(v.init, c)
+            reads = bool(c.need) or self._dyn
+        finally:
+            self._dyn = dyn
+        if p.const or not reads:
+            return None
+        fc = Ctx("s", True)
+        fc.proc, fc.pos, fc.self_val = c.proc, c.pos, c.self_val
+        name = self.function(f"_init_{k}", "s", v.init, fc)
+        self._exec_new("init")
+        return self.ns[name]
+
+    def _init_choices(self, v: ir.Var, val: Any) -> list:
+        vals = [val] if v.init_kind == "eq" else sorted(val, key=sort_key)
+        d = self.range_desc(v.type)
+        if d is not None:
+            for x in vals:
+                bad = rt.outside_range(x, d)
+                if bad is not rt.NOCHOICE:
+                    raise CompileError(f"{v.init.span}: the initial value of '{v.name}' is outside its "
+                                       f"declared type: {rt.fmt(bad)}")
+        return vals
+
+    def gen_start(self, p: ir.Process, pos: int) -> str | None:
+        """``_start_<p>_<pos>(s) -> pc code`` when the start is a loop head."""
+        if isinstance(p.start, ir.Jump):
+            return None
+        name = f"_start_{p.name}_{pos}"
+        c = Ctx()
+        c.proc, c.pos, c.self_val = p, pos, (self.inst[p.name][pos] if p.index else _NOVAL)
+        c.need = set()
+        sl = self.layout.slots[self.pc_slot[(p.name, pos)]]
+
+        def resolve(ctl: ir.Control) -> str:
+            if isinstance(ctl, ir.Jump):
+                return str(sl.codec.enc(ctl.label))
+            cond = self.ex(ctl.cond, c)
+            return f"({resolve(ctl.enter)} if {cond.src} else {resolve(ctl.exit)})"
+
+        expr = resolve(p.start)
+        lines = [f"def {name}(s):"]
+        self.decode_lines(c, "    ", lines)
+        lines.append(f"    return {expr}")
+        self.lines.extend(lines + [""])
+        return name
