@@ -29,14 +29,8 @@ VARIABLES
 \* spec/corpus/alternating_bit.pyspec:1
 vars == <<msg_q, ack_q, s_bit, s_ack, r_bit, sent, rcvd>>
 
-RECURSIVE without(_, _)
-RECURSIVE msgs_without(_, _)
-
-\* spec/corpus/alternating_bit.pyspec:23
-without(q, i) == IF i = 0 THEN Tail(q) ELSE <<Head(q)>> \o without(Tail(q), i - 1)
-
-\* spec/corpus/alternating_bit.pyspec:26
-msgs_without(q, i) == IF i = 0 THEN Tail(q) ELSE <<Head(q)>> \o msgs_without(Tail(q), i - 1)
+\* Integer semantics of the spec language (Python's, on TLC's 32-bit integers).
+SliceOf(s, lo, hi) == IF lo < 0 \/ hi < 0 THEN Assert(FALSE, "negative slice bound") ELSE SubSeq(s, lo + 1, IF hi < Len(s) THEN hi ELSE Len(s))
 
 \* spec/corpus/alternating_bit.pyspec:1
 Init ==
@@ -53,62 +47,62 @@ Init ==
     /\ sent \in DATA
     /\ rcvd \in DATA
 
-\* spec/corpus/alternating_bit.pyspec:29
+\* spec/corpus/alternating_bit.pyspec:23
 SndNewValue(d) ==
     /\ s_ack = s_bit
     /\ sent' = d
     /\ s_bit' = 1 - s_bit
-    /\ Assert(s_bit' \in 0..1, "spec/corpus/alternating_bit.pyspec:32: the value assigned to 's_bit' is outside its declared type")
+    /\ Assert(s_bit' \in 0..1, "spec/corpus/alternating_bit.pyspec:26: the value assigned to 's_bit' is outside its declared type")
     /\ msg_q' = Append(msg_q, <<s_bit', d>>)
-    /\ Assert(\A i \in 1..Len(msg_q') : (msg_q'[i][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:33: the value assigned to 'msg_q' is outside its declared type")
+    /\ Assert(\A i \in 1..Len(msg_q') : (msg_q'[i][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:27: the value assigned to 'msg_q' is outside its declared type")
     /\ UNCHANGED <<ack_q, s_ack, r_bit, rcvd>>
 
-\* spec/corpus/alternating_bit.pyspec:35
+\* spec/corpus/alternating_bit.pyspec:29
 ReSndMsg ==
     /\ s_ack # s_bit
     /\ msg_q' = Append(msg_q, <<s_bit, sent>>)
-    /\ Assert(\A i \in 1..Len(msg_q') : (msg_q'[i][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:37: the value assigned to 'msg_q' is outside its declared type")
+    /\ Assert(\A i \in 1..Len(msg_q') : (msg_q'[i][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:31: the value assigned to 'msg_q' is outside its declared type")
     /\ UNCHANGED <<ack_q, s_bit, s_ack, r_bit, sent, rcvd>>
 
-\* spec/corpus/alternating_bit.pyspec:39
+\* spec/corpus/alternating_bit.pyspec:33
 RcvMsg ==
     /\ msg_q # <<>>
     /\ r_bit' = Head(msg_q)[1]
-    /\ Assert(r_bit' \in 0..1, "spec/corpus/alternating_bit.pyspec:41: the value assigned to 'r_bit' is outside its declared type")
+    /\ Assert(r_bit' \in 0..1, "spec/corpus/alternating_bit.pyspec:35: the value assigned to 'r_bit' is outside its declared type")
     /\ rcvd' = Head(msg_q)[2]
     /\ msg_q' = Tail(msg_q)
-    /\ Assert(\A i \in 1..Len(msg_q') : (msg_q'[i][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:43: the value assigned to 'msg_q' is outside its declared type")
+    /\ Assert(\A i \in 1..Len(msg_q') : (msg_q'[i][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:37: the value assigned to 'msg_q' is outside its declared type")
     /\ UNCHANGED <<ack_q, s_bit, s_ack, sent>>
 
-\* spec/corpus/alternating_bit.pyspec:45
+\* spec/corpus/alternating_bit.pyspec:39
 SndAck ==
     /\ ack_q' = Append(ack_q, r_bit)
-    /\ Assert(\A i \in 1..Len(ack_q') : ack_q'[i] \in 0..1, "spec/corpus/alternating_bit.pyspec:46: the value assigned to 'ack_q' is outside its declared type")
+    /\ Assert(\A i \in 1..Len(ack_q') : ack_q'[i] \in 0..1, "spec/corpus/alternating_bit.pyspec:40: the value assigned to 'ack_q' is outside its declared type")
     /\ UNCHANGED <<msg_q, s_bit, s_ack, r_bit, sent, rcvd>>
 
-\* spec/corpus/alternating_bit.pyspec:48
+\* spec/corpus/alternating_bit.pyspec:42
 RcvAck ==
     /\ ack_q # <<>>
     /\ s_ack' = Head(ack_q)
-    /\ Assert(s_ack' \in 0..1, "spec/corpus/alternating_bit.pyspec:50: the value assigned to 's_ack' is outside its declared type")
+    /\ Assert(s_ack' \in 0..1, "spec/corpus/alternating_bit.pyspec:44: the value assigned to 's_ack' is outside its declared type")
     /\ ack_q' = Tail(ack_q)
-    /\ Assert(\A i \in 1..Len(ack_q') : ack_q'[i] \in 0..1, "spec/corpus/alternating_bit.pyspec:51: the value assigned to 'ack_q' is outside its declared type")
+    /\ Assert(\A i \in 1..Len(ack_q') : ack_q'[i] \in 0..1, "spec/corpus/alternating_bit.pyspec:45: the value assigned to 'ack_q' is outside its declared type")
     /\ UNCHANGED <<msg_q, s_bit, r_bit, sent, rcvd>>
 
-\* spec/corpus/alternating_bit.pyspec:53
+\* spec/corpus/alternating_bit.pyspec:47
 LoseMsg ==
     /\ msg_q # <<>>
     /\ \E i \in (0..(Len(msg_q) - 1)) :
-          /\ msg_q' = msgs_without(msg_q, i)
-          /\ Assert(\A i_1_ \in 1..Len(msg_q') : (msg_q'[i_1_][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:56: the value assigned to 'msg_q' is outside its declared type")
+          /\ msg_q' = SliceOf(msg_q, 0, i) \o SliceOf(msg_q, i + 1, Len(msg_q))
+          /\ Assert(\A i_1_ \in 1..Len(msg_q') : (msg_q'[i_1_][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:50: the value assigned to 'msg_q' is outside its declared type")
     /\ UNCHANGED <<ack_q, s_bit, s_ack, r_bit, sent, rcvd>>
 
-\* spec/corpus/alternating_bit.pyspec:58
+\* spec/corpus/alternating_bit.pyspec:52
 LoseAck ==
     /\ ack_q # <<>>
     /\ \E i \in (0..(Len(ack_q) - 1)) :
-          /\ ack_q' = without(ack_q, i)
-          /\ Assert(\A i_1_ \in 1..Len(ack_q') : ack_q'[i_1_] \in 0..1, "spec/corpus/alternating_bit.pyspec:61: the value assigned to 'ack_q' is outside its declared type")
+          /\ ack_q' = SliceOf(ack_q, 0, i) \o SliceOf(ack_q, i + 1, Len(ack_q))
+          /\ Assert(\A i_1_ \in 1..Len(ack_q') : ack_q'[i_1_] \in 0..1, "spec/corpus/alternating_bit.pyspec:55: the value assigned to 'ack_q' is outside its declared type")
     /\ UNCHANGED <<msg_q, s_bit, s_ack, r_bit, sent, rcvd>>
 
 \* spec/corpus/alternating_bit.pyspec:1
@@ -141,12 +135,12 @@ TypeOK ==
     /\ sent \in Data_values_
     /\ rcvd \in Data_values_
 
-\* spec/corpus/alternating_bit.pyspec:63
+\* spec/corpus/alternating_bit.pyspec:57
 \* The step part of ABCSpec ([ABCNext]_cvars of ABCorrectness): every
 \*     step is one of the high-level protocol or leaves its variables alone.
 ImpliedAction == [][(\E d \in DATA : (s_ack = s_bit) /\ ((sent)' = d) /\ ((s_bit)' = (1 - s_bit)) /\ ((s_ack)' = s_ack) /\ ((r_bit)' = r_bit) /\ ((rcvd)' = rcvd)) \/ ((r_bit # s_bit) /\ ((r_bit)' = s_bit) /\ ((rcvd)' = sent) /\ ((s_bit)' = s_bit) /\ ((s_ack)' = s_ack) /\ ((sent)' = sent)) \/ ((r_bit # s_ack) /\ ((s_ack)' = r_bit) /\ ((s_bit)' = s_bit) /\ ((r_bit)' = r_bit) /\ ((sent)' = sent) /\ ((rcvd)' = rcvd)) \/ (((s_bit)' = s_bit) /\ ((s_ack)' = s_ack) /\ ((r_bit)' = r_bit) /\ ((sent)' = sent) /\ ((rcvd)' = rcvd))]_vars
 
-\* spec/corpus/alternating_bit.pyspec:76
+\* spec/corpus/alternating_bit.pyspec:70
 SentLeadsToRcvd == \A d \in DATA : ((sent = d) /\ (s_bit # s_ack)) ~> (rcvd = d)
 
 ====

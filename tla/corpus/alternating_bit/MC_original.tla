@@ -14,7 +14,7 @@ const_MSG_Q_LEN_ == 2
 \* spec/corpus/alternating_bit.pyspec:13: ACK_Q_LEN
 const_ACK_Q_LEN_ == 2
 
-\* spec/corpus/alternating_bit.pyspec:83: state constraint of model original
+\* spec/corpus/alternating_bit.pyspec:77: state constraint of model original
 StateConstraint == (Len(msg_q) <= MSG_Q_LEN) /\ (Len(ack_q) <= ACK_Q_LEN)
 
 ====

@@ -78,57 +78,61 @@ ReceiveRequest(p, q) ==
              /\ Assert(p \in DOMAIN clock, "spec/corpus/lamport_mutex.pyspec:52: key not in map")
              /\ clock' = [clock EXCEPT ![p] = IF c > clock[p] THEN c + 1 ELSE clock[p] + 1]
              /\ Assert(clock'[p] \in 1..MAX_NAT, "spec/corpus/lamport_mutex.pyspec:52: the value assigned to 'clock[...]' is outside its declared type")
-             /\ network' = (p :> ((q :> Append(network[p][q], ACK_MESSAGE)) @@ network[p]) @@ q :> ((p :> Tail(network[q][p])) @@ network[q])) @@ network
-             /\ Assert(\A k \in DOMAIN network' : (k \in 1..N) /\ (\A k_1_ \in DOMAIN network'[k] : (k_1_ \in 1..N)), "spec/corpus/lamport_mutex.pyspec:54: the value assigned to 'network' is outside its declared type")
-    /\ UNCHANGED <<ack, crit>>
+             /\ Assert(q \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:53: key not in map")
+             /\ Assert(p \in DOMAIN network[q], "spec/corpus/lamport_mutex.pyspec:53: key not in map")
+             /\ Assert(<<q, p>> # <<p, q>>, "spec/corpus/lamport_mutex.pyspec:54: the assignment to 'network[...][...]' overlaps the assignment to 'network[...][...]' at line 53: a step may update different parts of a variable, not the same part twice")
+             /\ Assert(p \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:54: key not in map")
+             /\ Assert(q \in DOMAIN network[p], "spec/corpus/lamport_mutex.pyspec:54: key not in map")
+             /\ network' = [network EXCEPT ![q][p] = Tail(@), ![p][q] = Append(@, ACK_MESSAGE)]
+             /\ UNCHANGED <<ack, crit>>
 
-\* spec/corpus/lamport_mutex.pyspec:57
+\* spec/corpus/lamport_mutex.pyspec:56
 ReceiveAck(p, q) ==
     /\ network[q][p] # <<>>
     /\ Head(network[q][p]).type = "ack"
-    /\ Assert(p \in DOMAIN ack, "spec/corpus/lamport_mutex.pyspec:60: key not in map")
+    /\ Assert(p \in DOMAIN ack, "spec/corpus/lamport_mutex.pyspec:59: key not in map")
     /\ ack' = [ack EXCEPT ![p] = ack[p] \cup {q}]
-    /\ Assert(\A e \in ack'[p] : e \in 1..N, "spec/corpus/lamport_mutex.pyspec:60: the value assigned to 'ack[...]' is outside its declared type")
-    /\ Assert(q \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:61: key not in map")
-    /\ Assert(p \in DOMAIN network[q], "spec/corpus/lamport_mutex.pyspec:61: key not in map")
+    /\ Assert(\A e \in ack'[p] : e \in 1..N, "spec/corpus/lamport_mutex.pyspec:59: the value assigned to 'ack[...]' is outside its declared type")
+    /\ Assert(q \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:60: key not in map")
+    /\ Assert(p \in DOMAIN network[q], "spec/corpus/lamport_mutex.pyspec:60: key not in map")
     /\ network' = [network EXCEPT ![q][p] = Tail(network[q][p])]
     /\ UNCHANGED <<clock, req, crit>>
 
-\* spec/corpus/lamport_mutex.pyspec:63
+\* spec/corpus/lamport_mutex.pyspec:62
 Enter(p) ==
     /\ ack[p] = PROC
     /\ \A q \in (PROC \ {p}) : beats(p, q)
     /\ crit' = crit \cup {p}
-    /\ Assert(\A e \in crit' : e \in 1..N, "spec/corpus/lamport_mutex.pyspec:66: the value assigned to 'crit' is outside its declared type")
+    /\ Assert(\A e \in crit' : e \in 1..N, "spec/corpus/lamport_mutex.pyspec:65: the value assigned to 'crit' is outside its declared type")
     /\ UNCHANGED <<clock, req, ack, network>>
 
-\* spec/corpus/lamport_mutex.pyspec:68
+\* spec/corpus/lamport_mutex.pyspec:67
 Exit(p) ==
     /\ p \in crit
     /\ crit' = crit \ {p}
-    /\ Assert(\A e \in crit' : e \in 1..N, "spec/corpus/lamport_mutex.pyspec:70: the value assigned to 'crit' is outside its declared type")
-    /\ Assert(p \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:71: key not in map")
+    /\ Assert(\A e \in crit' : e \in 1..N, "spec/corpus/lamport_mutex.pyspec:69: the value assigned to 'crit' is outside its declared type")
+    /\ Assert(p \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:70: key not in map")
     /\ network' = [network EXCEPT ![p] = broadcast(p, REL_MESSAGE)]
-    /\ Assert(\A k \in DOMAIN network'[p] : (k \in 1..N), "spec/corpus/lamport_mutex.pyspec:71: the value assigned to 'network[...]' is outside its declared type")
-    /\ Assert(p \in DOMAIN req, "spec/corpus/lamport_mutex.pyspec:72: key not in map")
-    /\ Assert(p \in DOMAIN req[p], "spec/corpus/lamport_mutex.pyspec:72: key not in map")
+    /\ Assert(\A k \in DOMAIN network'[p] : (k \in 1..N), "spec/corpus/lamport_mutex.pyspec:70: the value assigned to 'network[...]' is outside its declared type")
+    /\ Assert(p \in DOMAIN req, "spec/corpus/lamport_mutex.pyspec:71: key not in map")
+    /\ Assert(p \in DOMAIN req[p], "spec/corpus/lamport_mutex.pyspec:71: key not in map")
     /\ req' = [req EXCEPT ![p][p] = 0]
-    /\ Assert(req'[p][p] \in 0..MAX_NAT, "spec/corpus/lamport_mutex.pyspec:72: the value assigned to 'req[...][...]' is outside its declared type")
-    /\ Assert(p \in DOMAIN ack, "spec/corpus/lamport_mutex.pyspec:73: key not in map")
+    /\ Assert(req'[p][p] \in 0..MAX_NAT, "spec/corpus/lamport_mutex.pyspec:71: the value assigned to 'req[...][...]' is outside its declared type")
+    /\ Assert(p \in DOMAIN ack, "spec/corpus/lamport_mutex.pyspec:72: key not in map")
     /\ ack' = [ack EXCEPT ![p] = {}]
-    /\ Assert(\A e \in ack'[p] : e \in 1..N, "spec/corpus/lamport_mutex.pyspec:73: the value assigned to 'ack[...]' is outside its declared type")
+    /\ Assert(\A e \in ack'[p] : e \in 1..N, "spec/corpus/lamport_mutex.pyspec:72: the value assigned to 'ack[...]' is outside its declared type")
     /\ UNCHANGED <<clock>>
 
-\* spec/corpus/lamport_mutex.pyspec:75
+\* spec/corpus/lamport_mutex.pyspec:74
 ReceiveRelease(p, q) ==
     /\ network[q][p] # <<>>
     /\ Head(network[q][p]).type = "rel"
-    /\ Assert(p \in DOMAIN req, "spec/corpus/lamport_mutex.pyspec:78: key not in map")
-    /\ Assert(q \in DOMAIN req[p], "spec/corpus/lamport_mutex.pyspec:78: key not in map")
+    /\ Assert(p \in DOMAIN req, "spec/corpus/lamport_mutex.pyspec:77: key not in map")
+    /\ Assert(q \in DOMAIN req[p], "spec/corpus/lamport_mutex.pyspec:77: key not in map")
     /\ req' = [req EXCEPT ![p][q] = 0]
-    /\ Assert(req'[p][q] \in 0..MAX_NAT, "spec/corpus/lamport_mutex.pyspec:78: the value assigned to 'req[...][...]' is outside its declared type")
-    /\ Assert(q \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:79: key not in map")
-    /\ Assert(p \in DOMAIN network[q], "spec/corpus/lamport_mutex.pyspec:79: key not in map")
+    /\ Assert(req'[p][q] \in 0..MAX_NAT, "spec/corpus/lamport_mutex.pyspec:77: the value assigned to 'req[...][...]' is outside its declared type")
+    /\ Assert(q \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:78: key not in map")
+    /\ Assert(p \in DOMAIN network[q], "spec/corpus/lamport_mutex.pyspec:78: key not in map")
     /\ network' = [network EXCEPT ![q][p] = Tail(network[q][p])]
     /\ UNCHANGED <<clock, ack, crit>>
 
@@ -156,11 +160,11 @@ TypeOK ==
     /\ \A k \in DOMAIN network : (k \in 1..N) /\ (\A k_1_ \in DOMAIN network[k] : (k_1_ \in 1..N) /\ (DOMAIN network[k][k_1_] = 1..Len(network[k][k_1_]) /\ \A i \in 1..Len(network[k][k_1_]) : DOMAIN network[k][k_1_][i] = {"clock", "type"} /\ (network[k][k_1_][i].clock \in Int) /\ (network[k][k_1_][i].type \in {"req", "ack", "rel"})))
     /\ \A e \in crit : e \in 1..N
 
-\* spec/corpus/lamport_mutex.pyspec:81
+\* spec/corpus/lamport_mutex.pyspec:80
 \* No channel holds more than three messages.
 BoundedNetwork == \A p \in PROC : \A q \in PROC : Len(network[p][q]) <= 3
 
-\* spec/corpus/lamport_mutex.pyspec:84
+\* spec/corpus/lamport_mutex.pyspec:83
 Mutex == \A p \in crit : \A q \in crit : p = q
 
 ====

@@ -23,7 +23,7 @@ const_ACK_MESSAGE_ == [clock |-> 0, type |-> "ack"]
 \* spec/corpus/lamport_mutex.pyspec:20: REL_MESSAGE
 const_REL_MESSAGE_ == [clock |-> 0, type |-> "rel"]
 
-\* spec/corpus/lamport_mutex.pyspec:91: state constraint of model original
+\* spec/corpus/lamport_mutex.pyspec:90: state constraint of model original
 StateConstraint == \A p \in PROC : clock[p] <= MAX_CLOCK
 
 ====

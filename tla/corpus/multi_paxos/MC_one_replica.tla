@@ -3,19 +3,16 @@
 \* MultiPaxos_MC_small.cfg with Replicas = {s1}.
 EXTENDS MultiPaxos
 
-\* spec/corpus/multi_paxos.pyspec:224: REPLICAS
+\* spec/corpus/multi_paxos.pyspec:250: REPLICAS
 const_REPLICAS_ == {Replica__s1}
 
-\* spec/corpus/multi_paxos.pyspec:19: WRITES
+\* spec/corpus/multi_paxos.pyspec:17: WRITES
 const_WRITES_ == {Cmd__w1}
 
-\* spec/corpus/multi_paxos.pyspec:20: READS
+\* spec/corpus/multi_paxos.pyspec:18: READS
 const_READS_ == {Cmd__r1}
 
-\* spec/corpus/multi_paxos.pyspec:21: MAX_BALLOT
+\* spec/corpus/multi_paxos.pyspec:19: MAX_BALLOT
 const_MAX_BALLOT_ == 2
-
-\* spec/corpus/multi_paxos.pyspec:23: INIT_PENDING
-const_INIT_PENDING_ == <<Cmd__w1, Cmd__r1>>
 
 ====

@@ -4,22 +4,19 @@
 \*     run of the original, quick in both engines.
 EXTENDS MultiPaxos
 
-\* spec/corpus/multi_paxos.pyspec:18: REPLICAS
+\* spec/corpus/multi_paxos.pyspec:16: REPLICAS
 const_REPLICAS_ == {Replica__s1, Replica__s2, Replica__s3}
 
-\* spec/corpus/multi_paxos.pyspec:19: WRITES
+\* spec/corpus/multi_paxos.pyspec:17: WRITES
 const_WRITES_ == {Cmd__w1}
 
-\* spec/corpus/multi_paxos.pyspec:216: READS
+\* spec/corpus/multi_paxos.pyspec:243: READS
 const_READS_ == {}
 
-\* spec/corpus/multi_paxos.pyspec:21: MAX_BALLOT
+\* spec/corpus/multi_paxos.pyspec:19: MAX_BALLOT
 const_MAX_BALLOT_ == 2
 
-\* spec/corpus/multi_paxos.pyspec:217: INIT_PENDING
-const_INIT_PENDING_ == <<Cmd__w1>>
-
-\* spec/corpus/multi_paxos.pyspec:213: symmetry of model one_write
+\* spec/corpus/multi_paxos.pyspec:240: symmetry of model one_write
 Symmetry == Permutations(REPLICAS)
 
 ====

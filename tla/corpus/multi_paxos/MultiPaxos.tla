@@ -9,6 +9,8 @@
 \* specifications/MultiPaxos-SMR/MultiPaxos.tla (PlusCal) with the model of
 \* MultiPaxos_MC.tla and MultiPaxos_MC_small.cfg (source, constants and TLC's
 \* counts: see multi_paxos.json).
+\* TLA+ names that differ from the spec's (docs/tla.md, Names):
+\*   TypeOK (generated) -> TypeOK_1_
 EXTENDS Integers, Sequences, FiniteSets, TLC
 
 CONSTANTS
@@ -20,17 +22,16 @@ CONSTANTS
     Replica__s3,  \* Replica.s3
     Replica_values_,  \* every value of sort Replica in the model (TypeOK)
     Cmd_values_,  \* every value of sort Cmd in the model (TypeOK)
-    REPLICAS,  \* spec/corpus/multi_paxos.pyspec:18: set[Replica]
-    WRITES,  \* spec/corpus/multi_paxos.pyspec:19: set[Cmd]
-    READS,  \* spec/corpus/multi_paxos.pyspec:20: set[Cmd]
-    MAX_BALLOT,  \* spec/corpus/multi_paxos.pyspec:21: int
-    INIT_PENDING  \* spec/corpus/multi_paxos.pyspec:23: seq[Cmd]
+    REPLICAS,  \* spec/corpus/multi_paxos.pyspec:16: set[Replica]
+    WRITES,  \* spec/corpus/multi_paxos.pyspec:17: set[Cmd]
+    READS,  \* spec/corpus/multi_paxos.pyspec:18: set[Cmd]
+    MAX_BALLOT  \* spec/corpus/multi_paxos.pyspec:19: int
 
 VARIABLES
-    msgs,  \* msgs: set[record(bal: int, cmd: optional[Cmd], kind: MsgKind, slot: int, src: optional[Replica], upto: int, votes: map[int, record(bal: int, cmd: optional[Cmd])])]
+    msgs,  \* msgs: set[Msg]
     node,  \* node: map[Replica, record(bal_max_known: int, bal_prepared: int, commit_up_to: int, insts: map[int, record(cmd: optional[Cmd], status: Status, voted: record(bal: int, cmd: optional[Cmd]))], kvalue: optional[Cmd], leader: optional[Replica])]
     pending,  \* pending: seq[Cmd]
-    observed,  \* observed: seq[record(cmd: optional[Cmd], kind: EventKind, val: optional[Cmd])]
+    observed,  \* observed: seq[Event]
     pc_replica  \* replica.pc: the label of process replica (per instance)
 
 \* spec/corpus/multi_paxos.pyspec:1
@@ -39,187 +40,197 @@ vars == <<msgs, node, pending, observed, pc_replica>>
 \* Integer semantics of the spec language (Python's, on TLC's 32-bit integers).
 MinOf(S) == CHOOSE x \in S : \A y \in S : x <= y
 MaxOf(S) == CHOOSE x \in S : \A y \in S : x >= y
+SeqsUpTo(S, n) == UNION {[1..k -> S] : k \in 0..n}
+ElemsOf(s) == {s[i] : i \in DOMAIN s}
 
-RECURSIVE without(_, _)
-RECURSIVE orders(_)
-
-\* spec/corpus/multi_paxos.pyspec:38
+\* spec/corpus/multi_paxos.pyspec:37
 commands == WRITES \cup READS
 
-\* spec/corpus/multi_paxos.pyspec:39
+\* spec/corpus/multi_paxos.pyspec:38
 num_commands == Cardinality(commands)
 
-\* spec/corpus/multi_paxos.pyspec:40
+\* spec/corpus/multi_paxos.pyspec:39
 majority == (Cardinality(REPLICAS) \div 2) + 1
 
-\* spec/corpus/multi_paxos.pyspec:41
+\* spec/corpus/multi_paxos.pyspec:40
 slots == 1..num_commands
 
-\* spec/corpus/multi_paxos.pyspec:43
-without(q, drop) == IF Len(q) = 0 THEN <<>> ELSE (IF Head(q) \in drop THEN <<>> ELSE <<Head(q)>>) \o without(Tail(q), drop)
+\* spec/corpus/multi_paxos.pyspec:42
+range_of(q) == {c : c \in ElemsOf(q)}
 
-\* spec/corpus/multi_paxos.pyspec:46
-in_seq(q, e) == \E i \in (0..(Len(q) - 1)) : q[i + 1] = e
+\* spec/corpus/multi_paxos.pyspec:44
+init_pending == (CHOOSE ws \in SeqsUpTo(WRITES, Cardinality(WRITES)) : range_of(ws) = WRITES) \o (CHOOSE rs \in SeqsUpTo(READS, Cardinality(READS)) : range_of(rs) = READS)
 
-\* spec/corpus/multi_paxos.pyspec:57
-unseen_pending(insts) == without(pending, {insts[s].cmd : s \in slots})
+\* spec/corpus/multi_paxos.pyspec:48
+null_node == [bal_max_known |-> 0, bal_prepared |-> 0, commit_up_to |-> 0, insts |-> [s \in slots |-> [cmd |-> NoneValue, status |-> "Empty", voted |-> [bal |-> 0, cmd |-> NoneValue]]], kvalue |-> NoneValue, leader |-> NoneValue]
 
 \* spec/corpus/multi_paxos.pyspec:58
-reqs_made == {observed[i + 1].cmd : i \in {i \in (0..(Len(observed) - 1)) : observed[i + 1].kind = "Req"}}
-
-\* spec/corpus/multi_paxos.pyspec:59
-acks_recv == {observed[i + 1].cmd : i \in {i \in (0..(Len(observed) - 1)) : observed[i + 1].kind = "Ack"}}
+unseen_pending(insts) == SelectSeq(pending, LAMBDA c : c \notin {insts[s].cmd : s \in slots})
 
 \* spec/corpus/multi_paxos.pyspec:60
-terminated == (Len(pending) = 0) /\ (Cardinality(reqs_made) = num_commands) /\ (Cardinality(acks_recv) = num_commands)
+remove_pending(cmd) == SelectSeq(pending, LAMBDA c : c # cmd)
+
+\* spec/corpus/multi_paxos.pyspec:61
+reqs_made == {e.cmd : e \in {e \in ElemsOf(observed) : e.tag = "Req"}}
+
+\* spec/corpus/multi_paxos.pyspec:62
+acks_recv == {e.cmd : e \in {e \in ElemsOf(observed) : e.tag = "Ack"}}
 
 \* spec/corpus/multi_paxos.pyspec:63
-observe(e) == IF in_seq(observed, e) THEN observed ELSE Append(observed, e)
+terminated == (Len(pending) = 0) /\ (Cardinality(reqs_made) = num_commands) /\ (Cardinality(acks_recv) = num_commands)
 
-\* spec/corpus/multi_paxos.pyspec:64
-req_event(c) == [cmd |-> c, kind |-> "Req", val |-> NoneValue]
-
-\* spec/corpus/multi_paxos.pyspec:65
-ack_event(c, v) == [cmd |-> c, kind |-> "Ack", val |-> v]
-
-\* spec/corpus/multi_paxos.pyspec:67
-prepare_msg(r, b) == [bal |-> b, cmd |-> NoneValue, kind |-> "Prepare", slot |-> 0, src |-> r, upto |-> 0, votes |-> <<>>]
-
-\* spec/corpus/multi_paxos.pyspec:69
-prepare_reply_msg(r, b, votes) == [bal |-> b, cmd |-> NoneValue, kind |-> "PrepareReply", slot |-> 0, src |-> r, upto |-> 0, votes |-> votes]
-
-\* spec/corpus/multi_paxos.pyspec:71
-accept_msg(r, b, s, c) == [bal |-> b, cmd |-> c, kind |-> "Accept", slot |-> s, src |-> r, upto |-> 0, votes |-> <<>>]
-
-\* spec/corpus/multi_paxos.pyspec:73
-accept_reply_msg(r, b, s) == [bal |-> b, cmd |-> NoneValue, kind |-> "AcceptReply", slot |-> s, src |-> r, upto |-> 0, votes |-> <<>>]
-
-\* spec/corpus/multi_paxos.pyspec:75
-commit_notice_msg(u) == [bal |-> 0, cmd |-> NoneValue, kind |-> "CommitNotice", slot |-> 0, src |-> NoneValue, upto |-> u, votes |-> <<>>]
-
-\* spec/corpus/multi_paxos.pyspec:78
+\* spec/corpus/multi_paxos.pyspec:66
 votes_by_node(n) == [s \in slots |-> n.insts[s].voted]
 
-\* spec/corpus/multi_paxos.pyspec:79
+\* spec/corpus/multi_paxos.pyspec:67
 first_empty_slot(insts) == MinOf({s \in slots : insts[s].status = "Empty"})
 
-\* spec/corpus/multi_paxos.pyspec:80
+\* spec/corpus/multi_paxos.pyspec:68
 unaccepted(insts) == [s \in slots |-> [insts[s] EXCEPT !.status = IF insts[s].status = "Accepting" THEN "Preparing" ELSE insts[s].status]]
 
-\* spec/corpus/multi_paxos.pyspec:85
+\* spec/corpus/multi_paxos.pyspec:73
 peak_voted_cmd(prs, s) == LET top == MaxOf({pr.votes[s].bal : pr \in prs}) IN IF top = 0 THEN NoneValue ELSE (CHOOSE pr \in prs : pr.votes[s].bal = top).votes[s].cmd
 
-\* spec/corpus/multi_paxos.pyspec:89
-committed(n, s, c) == [n EXCEPT !.insts = (s :> [n.insts[s] EXCEPT !.status = "Committed"]) @@ n.insts, !.commit_up_to = s, !.kvalue = IF c \in WRITES THEN c ELSE n.kvalue]
+\* spec/corpus/multi_paxos.pyspec:211
+req_pos(c) == CHOOSE i \in (0..(Len(observed) - 1)) : (observed[i + 1].tag = "Req") /\ (observed[i + 1].cmd = c)
 
-\* spec/corpus/multi_paxos.pyspec:184
-req_pos(c) == CHOOSE i \in (0..(Len(observed) - 1)) : (observed[i + 1].kind = "Req") /\ (observed[i + 1].cmd = c)
+\* spec/corpus/multi_paxos.pyspec:213
+ack_pos(c) == CHOOSE i \in (0..(Len(observed) - 1)) : (observed[i + 1].tag = "Ack") /\ (observed[i + 1].cmd = c)
 
-\* spec/corpus/multi_paxos.pyspec:186
-ack_pos(c) == CHOOSE i \in (0..(Len(observed) - 1)) : (observed[i + 1].kind = "Ack") /\ (observed[i + 1].cmd = c)
-
-\* spec/corpus/multi_paxos.pyspec:188
+\* spec/corpus/multi_paxos.pyspec:215
 result_of(c) == observed[ack_pos(c) + 1].val
 
-\* spec/corpus/multi_paxos.pyspec:189
+\* spec/corpus/multi_paxos.pyspec:216
 order_idx(order, c) == CHOOSE j \in (0..(Len(order) - 1)) : order[j + 1] = c
 
-\* spec/corpus/multi_paxos.pyspec:190
+\* spec/corpus/multi_paxos.pyspec:217
 last_write_before(order, j) == LET ws == {k \in (0..(j - 1)) : order[k + 1] \in WRITES} IN IF ws = {} THEN NoneValue ELSE order[MaxOf(ws) + 1]
 
-\* spec/corpus/multi_paxos.pyspec:193
-is_linear_order(order) == ({order[j + 1] : j \in (0..(Len(order) - 1))} = commands) /\ (\A j \in (0..(Len(order) - 1)) : result_of(order[j + 1]) = last_write_before(order, j))
+\* spec/corpus/multi_paxos.pyspec:220
+is_linear_order(order) == (range_of(order) = commands) /\ (\A j \in (0..(Len(order) - 1)) : result_of(order[j + 1]) = last_write_before(order, j))
 
-\* spec/corpus/multi_paxos.pyspec:196
+\* spec/corpus/multi_paxos.pyspec:224
 obeys_real_time(order) == \A c1 \in commands : \A c2 \in commands : (ack_pos(c1) < req_pos(c2)) => (order_idx(order, c1) < order_idx(order, c2))
-
-\* spec/corpus/multi_paxos.pyspec:199
-orders(n) == IF n = 0 THEN {<<>>} ELSE UNION {{o \o <<c>> : c \in commands} : o \in orders(n - 1)}
 
 \* spec/corpus/multi_paxos.pyspec:1
 Init ==
     /\ msgs = {}
-    /\ node = [r \in REPLICAS |-> [bal_max_known |-> 0, bal_prepared |-> 0, commit_up_to |-> 0, insts |-> [s \in (1..Cardinality(WRITES \cup READS)) |-> [cmd |-> NoneValue, status |-> "Empty", voted |-> [bal |-> 0, cmd |-> NoneValue]]], kvalue |-> NoneValue, leader |-> NoneValue]]
-    /\ pending = INIT_PENDING
+    /\ node = [r \in REPLICAS |-> null_node]
+    /\ pending = init_pending
     /\ observed = <<>>
     /\ pc_replica = [self \in REPLICAS |-> "rloop"]
 
-\* spec/corpus/multi_paxos.pyspec:96
+\* spec/corpus/multi_paxos.pyspec:185
 replica_rloop(self) ==
     /\ pc_replica[self] = "rloop"
-    /\ IF terminated
-          THEN /\ UNCHANGED <<msgs, node, pending, observed>>
-               /\ pc_replica' = [pc_replica EXCEPT ![self] = "Done"]
-          ELSE /\ \/ /\ node[self].leader # self
+    /\ IF ~terminated
+          THEN \/ LET r == self IN
+                     /\ node[r].leader # r
                      /\ \E b \in (1..MAX_BALLOT) :
-                           /\ (b > node[self].bal_max_known) /\ (~(\E m \in msgs : (m.kind = "Prepare") /\ (m.bal = b)))
-                           /\ Assert(self \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:104: key not in map")
-                           /\ node' = [node EXCEPT ![self] = [node[self] EXCEPT !.leader = self, !.bal_prepared = 0, !.bal_max_known = b, !.insts = unaccepted(node[self].insts)]]
-                           /\ msgs' = msgs \cup {prepare_msg(self, b), prepare_reply_msg(self, b, votes_by_node(node'[self]))}
-                     /\ pending' = pending
-                     /\ observed' = observed
-                  \/ /\ \E m \in msgs :
-                           /\ (m.kind = "Prepare") /\ (m.bal > node[self].bal_max_known)
-                           /\ Assert(self \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:110: key not in map")
-                           /\ node' = [node EXCEPT ![self] = [node[self] EXCEPT !.leader = m.src, !.bal_max_known = m.bal, !.insts = unaccepted(node[self].insts)]]
-                           /\ msgs' = msgs \cup {prepare_reply_msg(self, m.bal, votes_by_node(node'[self]))}
-                     /\ pending' = pending
-                     /\ observed' = observed
-                  \/ /\ (node[self].leader = self) /\ (node[self].bal_prepared = 0)
-                     /\ LET prs == {m \in msgs : (m.kind = "PrepareReply") /\ (m.bal = node[self].bal_max_known)} IN
+                           /\ (b > node[r].bal_max_known) /\ (~(\E m \in msgs : (m.tag = "Prepare") /\ (m.bal = b)))
+                           /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:88: key not in map")
+                           /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:89: key not in map")
+                           /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:90: key not in map")
+                           /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:91: key not in map")
+                           /\ node' = [node EXCEPT ![r].leader = r, ![r].bal_prepared = 0, ![r].bal_max_known = b, ![r].insts = unaccepted(@)]
+                           /\ msgs' = msgs \cup {[bal |-> b, src |-> r, tag |-> "Prepare"], [bal |-> b, src |-> r, tag |-> "PrepareReply", votes |-> votes_by_node(node'[r])]}
+                           /\ UNCHANGED <<pending, observed>>
+                           /\ pc_replica' = [pc_replica EXCEPT ![self] = "rloop"]
+               \/ LET r == self IN
+                     \E m \in msgs :
+                        /\ (m.tag = "Prepare") /\ (m.bal > node[r].bal_max_known)
+                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:98: key not in map")
+                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:99: key not in map")
+                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:100: key not in map")
+                        /\ node' = [node EXCEPT ![r].leader = m.src, ![r].bal_max_known = m.bal, ![r].insts = unaccepted(@)]
+                        /\ msgs' = msgs \cup {[bal |-> m.bal, src |-> r, tag |-> "PrepareReply", votes |-> votes_by_node(node'[r])]}
+                        /\ UNCHANGED <<pending, observed>>
+                        /\ pc_replica' = [pc_replica EXCEPT ![self] = "rloop"]
+               \/ LET r == self IN
+                     /\ (node[r].leader = r) /\ (node[r].bal_prepared = 0)
+                     /\ LET prs == {m \in msgs : (m.tag = "PrepareReply") /\ (m.bal = node[r].bal_max_known)} IN
                            /\ Cardinality(prs) >= majority
-                           /\ LET insts == node[self].insts IN
-                                 /\ Assert(self \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:119: key not in map")
-                                 /\ node' = [node EXCEPT ![self] = [node[self] EXCEPT !.bal_prepared = node[self].bal_max_known, !.insts = [s \in slots |-> [insts[s] EXCEPT !.status = IF (insts[s].status = "Preparing") \/ ((insts[s].status = "Empty") /\ (peak_voted_cmd(prs, s) # NoneValue)) THEN "Accepting" ELSE insts[s].status, !.cmd = peak_voted_cmd(prs, s)]]]]
-                                 /\ msgs' = msgs \cup {accept_msg(self, node'[self].bal_prepared, s, node'[self].insts[s].cmd) : s \in {s \in slots : node'[self].insts[s].status = "Accepting"}}
-                     /\ pending' = pending
-                     /\ observed' = observed
-                  \/ /\ (node[self].leader = self) /\ (node[self].bal_prepared = node[self].bal_max_known)
-                     /\ \E s \in slots : node[self].insts[s].status = "Empty"
-                     /\ Len(unseen_pending(node[self].insts)) > 0
-                     /\ LET s == first_empty_slot(node[self].insts) IN
-                           LET c == Head(unseen_pending(node[self].insts)) IN
-                              LET b == node[self].bal_prepared IN
-                                 /\ Assert(self \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:138: key not in map")
-                                 /\ Assert(s \in DOMAIN node[self].insts, "spec/corpus/multi_paxos.pyspec:138: key not in map")
-                                 /\ node' = [node EXCEPT ![self].insts[s] = [cmd |-> c, status |-> "Accepting", voted |-> [bal |-> b, cmd |-> c]]]
-                                 /\ msgs' = msgs \cup {accept_msg(self, b, s, c), accept_reply_msg(self, b, s)}
-                                 /\ observed' = observe(req_event(c))
-                     /\ pending' = pending
-                  \/ /\ \E m \in msgs :
-                           /\ (m.kind = "Accept") /\ (m.bal >= node[self].bal_max_known) /\ (m.bal > node[self].insts[m.slot].voted.bal)
-                           /\ Assert(self \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:145: key not in map")
-                           /\ node' = [node EXCEPT ![self] = [node[self] EXCEPT !.leader = m.src, !.bal_max_known = m.bal, !.insts = (m.slot :> [cmd |-> m.cmd, status |-> "Accepting", voted |-> [bal |-> m.bal, cmd |-> m.cmd]]) @@ node[self].insts]]
-                           /\ msgs' = msgs \cup {accept_reply_msg(self, m.bal, m.slot)}
-                     /\ pending' = pending
-                     /\ observed' = observed
-                  \/ /\ (node[self].leader = self) /\ (node[self].bal_prepared = node[self].bal_max_known)
-                     /\ node[self].commit_up_to < num_commands
-                     /\ node[self].insts[node[self].commit_up_to + 1].status = "Accepting"
-                     /\ LET s == node[self].commit_up_to + 1 IN
-                           LET c == node[self].insts[s].cmd IN
-                              LET v == node[self].kvalue IN
-                                 LET ars == {m \in msgs : (m.kind = "AcceptReply") /\ (m.slot = s) /\ (m.bal = node[self].bal_prepared)} IN
+                           /\ LET insts == node[r].insts IN
+                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:111: key not in map")
+                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:112: key not in map")
+                                 /\ node' = [node EXCEPT ![r].bal_prepared = node[r].bal_max_known, ![r].insts = [s \in slots |-> [insts[s] EXCEPT !.status = IF (insts[s].status = "Preparing") \/ ((insts[s].status = "Empty") /\ (peak_voted_cmd(prs, s) # NoneValue)) THEN "Accepting" ELSE insts[s].status, !.cmd = peak_voted_cmd(prs, s)]]]
+                                 /\ msgs' = msgs \cup {[bal |-> node'[r].bal_prepared, cmd |-> node'[r].insts[s].cmd, slot |-> s, src |-> r, tag |-> "Accept"] : s \in {s \in slots : node'[r].insts[s].status = "Accepting"}}
+                                 /\ UNCHANGED <<pending, observed>>
+                                 /\ pc_replica' = [pc_replica EXCEPT ![self] = "rloop"]
+               \/ LET r == self IN
+                     /\ (node[r].leader = r) /\ (node[r].bal_prepared = node[r].bal_max_known) /\ (\E s \in slots : node[r].insts[s].status = "Empty") /\ (Len(unseen_pending(node[r].insts)) > 0)
+                     /\ LET s == first_empty_slot(node[r].insts) IN
+                           LET c == Head(unseen_pending(node[r].insts)) IN
+                              LET b == node[r].bal_prepared IN
+                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:132: key not in map")
+                                 /\ Assert(s \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:132: key not in map")
+                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:133: key not in map")
+                                 /\ Assert(s \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:133: key not in map")
+                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:134: key not in map")
+                                 /\ Assert(s \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:134: key not in map")
+                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:135: key not in map")
+                                 /\ Assert(s \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:135: key not in map")
+                                 /\ node' = [node EXCEPT ![r].insts[s].status = "Accepting", ![r].insts[s].cmd = c, ![r].insts[s].voted.bal = b, ![r].insts[s].voted.cmd = c]
+                                 /\ msgs' = msgs \cup {[bal |-> b, cmd |-> c, slot |-> s, src |-> r, tag |-> "Accept"], [bal |-> b, slot |-> s, src |-> r, tag |-> "AcceptReply"]}
+                                 /\ LET e == [cmd |-> c, tag |-> "Req"] IN
+                                       IF e \notin ElemsOf(observed)
+                                          THEN observed' = Append(observed, e)
+                                          ELSE observed' = observed
+                                 /\ UNCHANGED <<pending>>
+                                 /\ pc_replica' = [pc_replica EXCEPT ![self] = "rloop"]
+               \/ LET r == self IN
+                     \E m \in msgs :
+                        /\ (m.tag = "Accept") /\ (m.bal >= node[r].bal_max_known) /\ (m.bal > node[r].insts[m.slot].voted.bal)
+                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:144: key not in map")
+                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:145: key not in map")
+                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:146: key not in map")
+                        /\ Assert(m.slot \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:146: key not in map")
+                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:147: key not in map")
+                        /\ Assert(m.slot \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:147: key not in map")
+                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:148: key not in map")
+                        /\ Assert(m.slot \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:148: key not in map")
+                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:149: key not in map")
+                        /\ Assert(m.slot \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:149: key not in map")
+                        /\ node' = [node EXCEPT ![r].leader = m.src, ![r].bal_max_known = m.bal, ![r].insts[m.slot].status = "Accepting", ![r].insts[m.slot].cmd = m.cmd, ![r].insts[m.slot].voted.bal = m.bal, ![r].insts[m.slot].voted.cmd = m.cmd]
+                        /\ msgs' = msgs \cup {[bal |-> m.bal, slot |-> m.slot, src |-> r, tag |-> "AcceptReply"]}
+                        /\ UNCHANGED <<pending, observed>>
+                        /\ pc_replica' = [pc_replica EXCEPT ![self] = "rloop"]
+               \/ LET r == self IN
+                     /\ (node[r].leader = r) /\ (node[r].bal_prepared = node[r].bal_max_known) /\ (node[r].commit_up_to < num_commands) /\ (node[r].insts[node[r].commit_up_to + 1].status = "Accepting")
+                     /\ LET s == node[r].commit_up_to + 1 IN
+                           LET c == node[r].insts[s].cmd IN
+                              LET v == node[r].kvalue IN
+                                 LET ars == {m \in msgs : (m.tag = "AcceptReply") /\ (m.slot = s) /\ (m.bal = node[r].bal_prepared)} IN
                                     /\ Cardinality(ars) >= majority
-                                    /\ Assert(self \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:161: key not in map")
-                                    /\ node' = [node EXCEPT ![self] = committed(node[self], s, c)]
-                                    /\ observed' = observe(ack_event(c, v))
-                                    /\ pending' = without(pending, {c})
-                                    /\ msgs' = msgs \cup {commit_notice_msg(s)}
-                  \/ /\ (node[self].leader # self) /\ (node[self].commit_up_to < num_commands)
-                     /\ node[self].insts[node[self].commit_up_to + 1].status = "Accepting"
-                     /\ LET s == node[self].commit_up_to + 1 IN
-                           LET c == node[self].insts[s].cmd IN
+                                    /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:165: key not in map")
+                                    /\ Assert(s \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:165: key not in map")
+                                    /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:166: key not in map")
+                                    /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:167: key not in map")
+                                    /\ node' = [node EXCEPT ![r].insts[s].status = "Committed", ![r].commit_up_to = s, ![r].kvalue = IF c \in WRITES THEN c ELSE @]
+                                    /\ pending' = remove_pending(c)
+                                    /\ msgs' = msgs \cup {[tag |-> "CommitNotice", upto |-> s]}
+                                    /\ LET e == [cmd |-> c, tag |-> "Ack", val |-> v] IN
+                                          IF e \notin ElemsOf(observed)
+                                             THEN observed' = Append(observed, e)
+                                             ELSE observed' = observed
+                                    /\ pc_replica' = [pc_replica EXCEPT ![self] = "rloop"]
+               \/ LET r == self IN
+                     /\ (node[r].leader # r) /\ (node[r].commit_up_to < num_commands) /\ (node[r].insts[node[r].commit_up_to + 1].status = "Accepting")
+                     /\ LET s == node[r].commit_up_to + 1 IN
+                           LET c == node[r].insts[s].cmd IN
                               \E m \in msgs :
-                                 /\ (m.kind = "CommitNotice") /\ (m.upto = s)
-                                 /\ Assert(self \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:172: key not in map")
-                                 /\ node' = [node EXCEPT ![self] = committed(node[self], s, c)]
-                     /\ msgs' = msgs
-                     /\ pending' = pending
-                     /\ observed' = observed
-               /\ pc_replica' = [pc_replica EXCEPT ![self] = "rloop"]
+                                 /\ (m.tag = "CommitNotice") /\ (m.upto = s)
+                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:180: key not in map")
+                                 /\ Assert(s \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:180: key not in map")
+                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:181: key not in map")
+                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:182: key not in map")
+                                 /\ node' = [node EXCEPT ![r].insts[s].status = "Committed", ![r].commit_up_to = s, ![r].kvalue = IF c \in WRITES THEN c ELSE @]
+                                 /\ UNCHANGED <<msgs, pending, observed>>
+                                 /\ pc_replica' = [pc_replica EXCEPT ![self] = "rloop"]
+          ELSE /\ UNCHANGED <<msgs, node, pending, observed>>
+               /\ pc_replica' = [pc_replica EXCEPT ![self] = "Done"]
 
-\* spec/corpus/multi_paxos.pyspec:94
+\* spec/corpus/multi_paxos.pyspec:184
 replica(self) == replica_rloop(self)
 
 \* spec/corpus/multi_paxos.pyspec:1: every process is done; stutter (not a deadlock)
@@ -238,18 +249,18 @@ Fairness ==
 Spec == Init /\ [][Next]_vars /\ Fairness
 
 \* spec/corpus/multi_paxos.pyspec:1: the declared types of the variables
-TypeOK ==
-    /\ \A e \in msgs : DOMAIN e = {"bal", "cmd", "kind", "slot", "src", "upto", "votes"} /\ (e.bal \in Int) /\ ((e.cmd = NoneValue \/ (e.cmd \in Cmd_values_))) /\ (e.kind \in {"Prepare", "PrepareReply", "Accept", "AcceptReply", "CommitNotice"}) /\ (e.slot \in Int) /\ ((e.src = NoneValue \/ (e.src \in Replica_values_))) /\ (e.upto \in Int) /\ (\A k \in DOMAIN e.votes : (k \in Int) /\ (DOMAIN e.votes[k] = {"bal", "cmd"} /\ (e.votes[k].bal \in Int) /\ ((e.votes[k].cmd = NoneValue \/ (e.votes[k].cmd \in Cmd_values_)))))
+TypeOK_1_ ==
+    /\ \A e \in msgs : ((DOMAIN e = {"bal", "src", "tag"} /\ (e.bal \in Int) /\ (e.src \in Replica_values_) /\ (e.tag \in STRING) /\ e.tag = "Prepare") \/ (DOMAIN e = {"bal", "src", "tag", "votes"} /\ (e.bal \in Int) /\ (e.src \in Replica_values_) /\ (e.tag \in STRING) /\ (\A k \in DOMAIN e.votes : (k \in Int) /\ (DOMAIN e.votes[k] = {"bal", "cmd"} /\ (e.votes[k].bal \in Int) /\ ((e.votes[k].cmd = NoneValue \/ (e.votes[k].cmd \in Cmd_values_))))) /\ e.tag = "PrepareReply") \/ (DOMAIN e = {"bal", "cmd", "slot", "src", "tag"} /\ (e.bal \in Int) /\ ((e.cmd = NoneValue \/ (e.cmd \in Cmd_values_))) /\ (e.slot \in Int) /\ (e.src \in Replica_values_) /\ (e.tag \in STRING) /\ e.tag = "Accept") \/ (DOMAIN e = {"bal", "slot", "src", "tag"} /\ (e.bal \in Int) /\ (e.slot \in Int) /\ (e.src \in Replica_values_) /\ (e.tag \in STRING) /\ e.tag = "AcceptReply") \/ (DOMAIN e = {"tag", "upto"} /\ (e.tag \in STRING) /\ (e.upto \in Int) /\ e.tag = "CommitNotice"))
     /\ \A k \in DOMAIN node : (k \in Replica_values_) /\ (DOMAIN node[k] = {"bal_max_known", "bal_prepared", "commit_up_to", "insts", "kvalue", "leader"} /\ (node[k].bal_max_known \in Int) /\ (node[k].bal_prepared \in Int) /\ (node[k].commit_up_to \in Int) /\ (\A k_1_ \in DOMAIN node[k].insts : (k_1_ \in Int) /\ (DOMAIN node[k].insts[k_1_] = {"cmd", "status", "voted"} /\ ((node[k].insts[k_1_].cmd = NoneValue \/ (node[k].insts[k_1_].cmd \in Cmd_values_))) /\ (node[k].insts[k_1_].status \in {"Empty", "Preparing", "Accepting", "Committed"}) /\ (DOMAIN node[k].insts[k_1_].voted = {"bal", "cmd"} /\ (node[k].insts[k_1_].voted.bal \in Int) /\ ((node[k].insts[k_1_].voted.cmd = NoneValue \/ (node[k].insts[k_1_].voted.cmd \in Cmd_values_)))))) /\ ((node[k].kvalue = NoneValue \/ (node[k].kvalue \in Cmd_values_))) /\ ((node[k].leader = NoneValue \/ (node[k].leader \in Replica_values_))))
     /\ DOMAIN pending = 1..Len(pending) /\ \A i \in 1..Len(pending) : pending[i] \in Cmd_values_
-    /\ DOMAIN observed = 1..Len(observed) /\ \A i \in 1..Len(observed) : DOMAIN observed[i] = {"cmd", "kind", "val"} /\ ((observed[i].cmd = NoneValue \/ (observed[i].cmd \in Cmd_values_))) /\ (observed[i].kind \in {"Req", "Ack"}) /\ ((observed[i].val = NoneValue \/ (observed[i].val \in Cmd_values_)))
+    /\ DOMAIN observed = 1..Len(observed) /\ \A i \in 1..Len(observed) : ((DOMAIN observed[i] = {"cmd", "tag"} /\ (observed[i].cmd \in Cmd_values_) /\ (observed[i].tag \in STRING) /\ observed[i].tag = "Req") \/ (DOMAIN observed[i] = {"cmd", "tag", "val"} /\ ((observed[i].cmd = NoneValue \/ (observed[i].cmd \in Cmd_values_))) /\ (observed[i].tag \in STRING) /\ ((observed[i].val = NoneValue \/ (observed[i].val \in Cmd_values_))) /\ observed[i].tag = "Ack"))
     /\ DOMAIN pc_replica = REPLICAS /\ \A self \in REPLICAS : pc_replica[self] \in {"rloop", "Done"}
 
-\* spec/corpus/multi_paxos.pyspec:174
-\* What MultiPaxos_MC's TypeOK checks beyond the declared types.
-TypeOKBeyondTypes == (Len(pending) <= num_commands) /\ (Cardinality({pending[i + 1] : i \in (0..(Len(pending) - 1))}) = Len(pending)) /\ (Len(observed) <= (2 * num_commands)) /\ (Cardinality({observed[i + 1] : i \in (0..(Len(observed) - 1))}) = Len(observed)) /\ (Cardinality(reqs_made) >= Cardinality(acks_recv))
+\* spec/corpus/multi_paxos.pyspec:201
+\* MultiPaxos_MC's TypeOK beyond the declared types.
+TypeOK == (Len(pending) <= num_commands) /\ (Cardinality(range_of(pending)) = Len(pending)) /\ (Len(observed) <= (2 * num_commands)) /\ (Cardinality({e : e \in ElemsOf(observed)}) = Len(observed)) /\ (Cardinality(reqs_made) >= Cardinality(acks_recv))
 
-\* spec/corpus/multi_paxos.pyspec:203
-Linearizability == terminated => (\E order \in orders(num_commands) : is_linear_order(order) /\ obeys_real_time(order))
+\* spec/corpus/multi_paxos.pyspec:228
+Linearizability == terminated => (\E order \in SeqsUpTo(commands, num_commands) : (Len(order) = num_commands) /\ is_linear_order(order) /\ obeys_real_time(order))
 
 ====

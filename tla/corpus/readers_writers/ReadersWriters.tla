@@ -19,8 +19,11 @@ VARIABLES
 \* spec/corpus/readers_writers.pyspec:1
 vars == <<readers, writers, waiting>>
 
+\* Integer semantics of the spec language (Python's, on TLC's 32-bit integers).
+ElemsOf(s) == {s[i] : i \in DOMAIN s}
+
 \* spec/corpus/readers_writers.pyspec:17
-waiting_to(access) == {waiting[i + 1][2] : i \in {i \in (0..(Len(waiting) - 1)) : waiting[i + 1][1] = access}}
+waiting_to(access) == {p[2] : p \in {p \in ElemsOf(waiting) : p[1] = access}}
 
 \* spec/corpus/readers_writers.pyspec:1
 Init ==
