@@ -2,7 +2,9 @@
 
 ``pytest spec/`` collects every ``*.pyspec`` file: each model is a
 collector and each of its declared checks (and deadlock, unless the model
-ignores it) a test item, ``spec/x.pyspec::model::Property``.  An item
+ignores it) a test item, ``spec/x.pyspec::model::Property`` (a model that checks
+nothing has one item, ``explore``, that passes when the whole state space
+is explored without an error).  An item
 passes when the embedded engine's outcome is the declared one (a violation
 expected and found passes) and fails with the counterexample in spec terms
 otherwise; a spec that does not load is one failing item with its located
@@ -45,6 +47,10 @@ def pyspec_model():
     """``pyspec_model(path, model)``: the compiled model (cached per file
     version), for trace validation and spec-driven testing."""
     return load_model
+
+
+#: the item of a model that declares no check and ignores deadlock
+EXPLORE = "explore"
 
 
 class SpecLoadError(Exception):
@@ -103,6 +109,8 @@ class ModelCollector(pytest.Collector):
         names = [(c.property, c.span.line) for c in self.model.checks]
         if self.model.deadlock != "ignore" and not any(n == "deadlock" for n, _ in names):
             names.append(("deadlock", self.model.span.line))
+        if not names:  # a model that only explores (a state count): it must finish without an error
+            names.append((EXPLORE, self.model.span.line))
         return names
 
     def collect(self):
@@ -117,9 +125,9 @@ class ModelCollector(pytest.Collector):
         workers = self.config.getoption("pyspec_workers")
         if self._reports is None:
             selected = [i for i in self.session.items if i.parent is self]
-            if len(selected) == len(self.check_names()):
+            if len(selected) == len(self.check_names()) or item.name == EXPLORE:
                 reports = check_model(self.spec, self.model.name, workers=workers)
-                self._reports = {r.property or "": r for r in reports}
+                self._reports = {r.property or EXPLORE: r for r in reports}
             else:
                 self._reports = {}
         if item.name not in self._reports:

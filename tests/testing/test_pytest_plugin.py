@@ -34,6 +34,10 @@ COUNTER = textwrap.dedent('''\
         deadlock: ignore
         check Small
         check Bounded
+
+    model states:
+        """Only the state count: nothing checked."""
+        deadlock: ignore
     ''')
 
 BROKEN = textwrap.dedent('''\
@@ -58,13 +62,14 @@ def test_items_are_model_and_check(project: pytest.Pytester) -> None:
         "counter.pyspec::declared_right::Bounded",
         "counter.pyspec::declared_wrong::Small",
         "counter.pyspec::declared_wrong::Bounded",
+        "counter.pyspec::states::explore",
     ])
     assert "deadlock" not in result.stdout.str()  # both models ignore it
 
 
 def test_declared_outcomes_pass_unexpected_fail_with_the_counterexample(project: pytest.Pytester) -> None:
     result = project.runpytest_subprocess("-v")
-    result.assert_outcomes(passed=3, failed=1)
+    result.assert_outcomes(passed=4, failed=1)
     result.stdout.fnmatch_lines([
         "*declared_right::Small PASSED*",  # violated, as declared
         "*declared_wrong::Small FAILED*",
@@ -77,13 +82,13 @@ def test_declared_outcomes_pass_unexpected_fail_with_the_counterexample(project:
 
 def test_k_selects_one_check_which_runs_alone(project: pytest.Pytester) -> None:
     result = project.runpytest_subprocess("-v", "-k", "declared_wrong and Bounded")
-    result.assert_outcomes(passed=1, deselected=3)
+    result.assert_outcomes(passed=1, deselected=4)
 
 
 def test_last_failed_reruns_only_the_failure(project: pytest.Pytester) -> None:
     project.runpytest_subprocess()
     result = project.runpytest_subprocess("--lf", "-v")
-    result.assert_outcomes(failed=1, deselected=3)
+    result.assert_outcomes(failed=1, deselected=4)
     result.stdout.fnmatch_lines(["*declared_wrong::Small FAILED*"])
 
 
@@ -119,3 +124,19 @@ def test_the_pyspec_model_fixture_compiles_a_model(project: pytest.Pytester) -> 
         ''')
     result = project.runpytest_subprocess("test_fixture.py")
     result.assert_outcomes(passed=1)
+
+
+def test_a_model_that_only_explores_fails_on_an_evaluation_error(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".pyspec", boom=textwrap.dedent('''\
+        spec Boom
+        var m: map[int, int] = {0: 0}
+        var k: int = 0
+        process p:
+            s:
+                k = m[k + 1]
+        model states:
+            deadlock: ignore
+        '''))
+    result = pytester.runpytest_subprocess("-v")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*boom.pyspec::states::explore FAILED*", "*boom.pyspec:6:*"])
