@@ -176,4 +176,9 @@ def run() -> None:
         code = main()
     except KeyboardInterrupt:  # between main's return and here: still an interrupt
         code = 130
+    # CPython marks the process "killed by SIGINT" (exit status -2, not 130)
+    # when an interrupt leaves code run by exec() of a string (a dataclass's
+    # generated methods, while a module loads), even though main() caught it;
+    # the next exec() of a string clears the mark.
+    exec("pass")
     sys.exit(code)

@@ -144,3 +144,24 @@ def test_a_stopped_write_leaves_the_old_output_or_the_new_one(tmp_path, monkeypa
 def test_the_whole_matrix_at_ten_moments(tmp_path, monkeypatch, output, sig):
     monkeypatch.chdir(tmp_path)
     _matrix(tmp_path, output, sig, SLOW_DELAYS)
+
+
+def test_an_interrupt_caught_while_a_module_loads_still_exits_130(tmp_path):
+    """A SIGTERM in the first tenth of a second (while main() imports the
+    commands) is caught and main() returns 130; yet CPython exited through
+    SIGINT (status -2) when the interrupt had left code run by exec() of a
+    string (a dataclass's generated methods), and `python -m pyspec` showed
+    that.  The slow matrix found it; this is the mechanism, deterministic."""
+    pkg = tmp_path / "fake_pyspec_main"
+    pkg.mkdir()
+    (pkg / "__main__.py").write_text(
+        "from pyspec import cli\n"
+        "def main():\n"
+        "    try:\n"
+        "        exec('raise KeyboardInterrupt')  # as a dataclass's __init__ is created\n"
+        "    except KeyboardInterrupt:\n"
+        "        return 130\n"
+        "cli.main = main\n"
+        "cli.run()\n")
+    p = subprocess.run([sys.executable, "-m", "fake_pyspec_main"], cwd=tmp_path, capture_output=True, timeout=60)
+    assert p.returncode == 130, p
