@@ -46,7 +46,7 @@ Init ==
     /\ ack = [p \in PROC |-> {}]
     /\ Assert(\A k \in DOMAIN ack : (k \in 1..N) /\ (\A e \in ack[k] : e \in 1..N), "spec/corpus/lamport_mutex.pyspec:27: the initial value of 'ack' is outside its declared type")
     /\ network = [p \in PROC |-> [q \in PROC |-> <<>>]]
-    /\ Assert(\A k \in DOMAIN network : (k \in 1..N) /\ (\A k_1_ \in DOMAIN network[k] : (k_1_ \in 1..N)), "spec/corpus/lamport_mutex.pyspec:28: the initial value of 'network' is outside its declared type")
+    /\ Assert(\A k \in DOMAIN network : (k \in 1..N) /\ (\A k_1_ \in DOMAIN network[k] : (k_1_ \in 1..N) /\ (\A i \in 1..Len(network[k][k_1_]) : (network[k][k_1_][i].clock \in 0..MAX_NAT))), "spec/corpus/lamport_mutex.pyspec:28: the initial value of 'network' is outside its declared type")
     /\ crit = {}
     /\ Assert(\A e \in crit : e \in 1..N, "spec/corpus/lamport_mutex.pyspec:30: the initial value of 'crit' is outside its declared type")
 
@@ -59,7 +59,7 @@ Request(p) ==
     /\ Assert(req'[p][p] \in 0..MAX_NAT, "spec/corpus/lamport_mutex.pyspec:42: the value assigned to 'req[...][...]' is outside its declared type")
     /\ Assert(p \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:43: key not in map")
     /\ network' = [network EXCEPT ![p] = broadcast(p, req_message(clock[p]))]
-    /\ Assert(\A k \in DOMAIN network'[p] : (k \in 1..N), "spec/corpus/lamport_mutex.pyspec:43: the value assigned to 'network[...]' is outside its declared type")
+    /\ Assert(\A k \in DOMAIN network'[p] : (k \in 1..N) /\ (\A i \in 1..Len(network'[p][k]) : (network'[p][k][i].clock \in 0..MAX_NAT)), "spec/corpus/lamport_mutex.pyspec:43: the value assigned to 'network[...]' is outside its declared type")
     /\ Assert(p \in DOMAIN ack, "spec/corpus/lamport_mutex.pyspec:44: key not in map")
     /\ ack' = [ack EXCEPT ![p] = {p}]
     /\ Assert(\A e \in ack'[p] : e \in 1..N, "spec/corpus/lamport_mutex.pyspec:44: the value assigned to 'ack[...]' is outside its declared type")
@@ -80,10 +80,12 @@ ReceiveRequest(p, q) ==
              /\ Assert(clock'[p] \in 1..MAX_NAT, "spec/corpus/lamport_mutex.pyspec:52: the value assigned to 'clock[...]' is outside its declared type")
              /\ Assert(q \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:53: key not in map")
              /\ Assert(p \in DOMAIN network[q], "spec/corpus/lamport_mutex.pyspec:53: key not in map")
+             /\ Assert(\A i \in 1..Len(Tail(network[q][p])) : (Tail(network[q][p])[i].clock \in 0..MAX_NAT), "spec/corpus/lamport_mutex.pyspec:53: the value assigned to 'network[...][...]' is outside its declared type")
              /\ Assert(<<q, p>> # <<p, q>>, "spec/corpus/lamport_mutex.pyspec:54: the assignment to 'network[...][...]' overlaps the assignment to 'network[...][...]' at line 53: a step may update different parts of a variable, not the same part twice")
              /\ Assert(p \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:54: key not in map")
              /\ Assert(q \in DOMAIN network[p], "spec/corpus/lamport_mutex.pyspec:54: key not in map")
              /\ network' = [network EXCEPT ![q][p] = Tail(@), ![p][q] = Append(@, ACK_MESSAGE)]
+             /\ Assert(\A i \in 1..Len(network'[p][q]) : (network'[p][q][i].clock \in 0..MAX_NAT), "spec/corpus/lamport_mutex.pyspec:54: the value assigned to 'network[...][...]' is outside its declared type")
              /\ UNCHANGED <<ack, crit>>
 
 \* spec/corpus/lamport_mutex.pyspec:56
@@ -96,6 +98,7 @@ ReceiveAck(p, q) ==
     /\ Assert(q \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:60: key not in map")
     /\ Assert(p \in DOMAIN network[q], "spec/corpus/lamport_mutex.pyspec:60: key not in map")
     /\ network' = [network EXCEPT ![q][p] = Tail(network[q][p])]
+    /\ Assert(\A i \in 1..Len(network'[q][p]) : (network'[q][p][i].clock \in 0..MAX_NAT), "spec/corpus/lamport_mutex.pyspec:60: the value assigned to 'network[...][...]' is outside its declared type")
     /\ UNCHANGED <<clock, req, crit>>
 
 \* spec/corpus/lamport_mutex.pyspec:62
@@ -113,7 +116,7 @@ Exit(p) ==
     /\ Assert(\A e \in crit' : e \in 1..N, "spec/corpus/lamport_mutex.pyspec:69: the value assigned to 'crit' is outside its declared type")
     /\ Assert(p \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:70: key not in map")
     /\ network' = [network EXCEPT ![p] = broadcast(p, REL_MESSAGE)]
-    /\ Assert(\A k \in DOMAIN network'[p] : (k \in 1..N), "spec/corpus/lamport_mutex.pyspec:70: the value assigned to 'network[...]' is outside its declared type")
+    /\ Assert(\A k \in DOMAIN network'[p] : (k \in 1..N) /\ (\A i \in 1..Len(network'[p][k]) : (network'[p][k][i].clock \in 0..MAX_NAT)), "spec/corpus/lamport_mutex.pyspec:70: the value assigned to 'network[...]' is outside its declared type")
     /\ Assert(p \in DOMAIN req, "spec/corpus/lamport_mutex.pyspec:71: key not in map")
     /\ Assert(p \in DOMAIN req[p], "spec/corpus/lamport_mutex.pyspec:71: key not in map")
     /\ req' = [req EXCEPT ![p][p] = 0]
@@ -134,6 +137,7 @@ ReceiveRelease(p, q) ==
     /\ Assert(q \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:78: key not in map")
     /\ Assert(p \in DOMAIN network[q], "spec/corpus/lamport_mutex.pyspec:78: key not in map")
     /\ network' = [network EXCEPT ![q][p] = Tail(network[q][p])]
+    /\ Assert(\A i \in 1..Len(network'[q][p]) : (network'[q][p][i].clock \in 0..MAX_NAT), "spec/corpus/lamport_mutex.pyspec:78: the value assigned to 'network[...][...]' is outside its declared type")
     /\ UNCHANGED <<clock, ack, crit>>
 
 \* spec/corpus/lamport_mutex.pyspec:1
@@ -157,7 +161,7 @@ TypeOK ==
     /\ \A k \in DOMAIN clock : (k \in 1..N) /\ (clock[k] \in 1..MAX_NAT)
     /\ \A k \in DOMAIN req : (k \in 1..N) /\ (\A k_1_ \in DOMAIN req[k] : (k_1_ \in 1..N) /\ (req[k][k_1_] \in 0..MAX_NAT))
     /\ \A k \in DOMAIN ack : (k \in 1..N) /\ (\A e \in ack[k] : e \in 1..N)
-    /\ \A k \in DOMAIN network : (k \in 1..N) /\ (\A k_1_ \in DOMAIN network[k] : (k_1_ \in 1..N) /\ (DOMAIN network[k][k_1_] = 1..Len(network[k][k_1_]) /\ \A i \in 1..Len(network[k][k_1_]) : DOMAIN network[k][k_1_][i] = {"clock", "type"} /\ (network[k][k_1_][i].clock \in Int) /\ (network[k][k_1_][i].type \in {"req", "ack", "rel"})))
+    /\ \A k \in DOMAIN network : (k \in 1..N) /\ (\A k_1_ \in DOMAIN network[k] : (k_1_ \in 1..N) /\ (DOMAIN network[k][k_1_] = 1..Len(network[k][k_1_]) /\ \A i \in 1..Len(network[k][k_1_]) : DOMAIN network[k][k_1_][i] = {"clock", "type"} /\ (network[k][k_1_][i].clock \in 0..MAX_NAT) /\ (network[k][k_1_][i].type \in {"req", "ack", "rel"})))
     /\ \A e \in crit : e \in 1..N
 
 \* spec/corpus/lamport_mutex.pyspec:80
