@@ -468,14 +468,27 @@ def _sorted_tuple(s: frozenset) -> tuple:
     return tuple(sorted(s) if all(type(x) is int for x in s) else sorted(s, key=sort_key))
 
 
-_sorted_memo = BoundedMemo(_sorted_tuple, SORTED_MEMO_LIMIT)
+#: keyed by identity, not equality: Python's equality makes {0, 1} equal to
+#: {False, True} (and any value holding 1 equal to the same one holding
+#: True), so an equality memo handed a set of bools the elements of an
+#: earlier set of ints (maps(S, {False, True}) built maps of 0/1: states
+#: counted twice).  The entry holds the set, so its id is not reused while
+#: it is there.
+_sorted_memo: dict[int, tuple[frozenset, tuple]] = {}
 
 
 def sorted_elems(s) -> tuple | list:
     """The elements of a set in the canonical value order (deterministic
     iteration for ``any`` and ``choose``; callers only iterate)."""
     if type(s) is frozenset:
-        return _sorted_memo[s]
+        hit = _sorted_memo.get(id(s))
+        if hit is not None and hit[0] is s:
+            return hit[1]
+        elems = _sorted_tuple(s)
+        if len(_sorted_memo) >= SORTED_MEMO_LIMIT:
+            _sorted_memo.clear()
+        _sorted_memo[id(s)] = (s, elems)
+        return elems
     try:
         if all(type(x) is int for x in s):
             return sorted(s)

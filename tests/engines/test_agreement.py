@@ -612,3 +612,32 @@ def test_multi_line_expressions_count_like_their_one_line_twin():
 @needs_tlc
 def test_multi_line_expressions_tlc_agrees():
     tlc_agrees(pyspec.load(LOCK), "m")
+
+
+BOOL_MAPS = """\
+spec BoolMaps
+var active: map[0..1, bool] in maps(0..1, {False, True})
+action D(i in 0..1):
+    await active[i]
+    active[i] = False
+invariant I: True
+model m:
+    check I
+    deadlock: ignore
+"""
+
+
+def test_a_set_of_bools_is_not_taken_for_an_equal_set_of_ints():
+    """Python's {0, 1} == {False, True}: an equality-keyed memo of sorted
+    elements handed maps() the ints of the action's domain 0..1 as the
+    values of a bool map, and the same states were counted twice (9, not
+    TLC's 4)."""
+    spec = load(BOOL_MAPS)
+    assert check(spec, "m", property="I").distinct_states == 4
+    cm = compile_model(spec, "m")
+    assert all(type(v) is bool for s in cm.initial_states() for v in cm.to_values(s)["active"].values())
+
+
+@needs_tlc
+def test_bool_maps_tlc_agrees():
+    tlc_agrees(load(BOOL_MAPS), "m")
