@@ -121,7 +121,7 @@ class Codegen(ExpressionGen, StepGen):
             "_rt": rt, "_NONE": NONE, "_ESC": rt.ESC, "_EMPTY": rt.EMPTY, "_NOCHOICE": rt.NOCHOICE,
             "_fm": rt.fmap_own, "_rec": rt.rec_own, "_mget": rt.map_get, "_sget": rt.seq_get,
             "_mput": rt.map_put, "_sput": rt.seq_put, "_rput": rt.rec_put, "_srt": rt.sorted_elems,
-            "_chosen": rt.chosen, "_frozenset": frozenset, "_sorted": sorted, "_len": len, "_all": all,
+            "_chosen": rt.chosen, "_lazy": rt.Lazy, "_frozenset": frozenset, "_sorted": sorted, "_len": len, "_all": all,
             "_any": any, "_next": next, "_abs": abs, "_range": range, "_FMap": FMap, "_Record": Record,
         })
 

@@ -154,15 +154,19 @@ class ExpressionGen:
             raise CompileError(f"{e.span}: unbound name '{e.name}'") from None
 
     def _ex_LetIn(self, e, c):
+        # TLA+'s LET is evaluated only where it is used (a value that would
+        # fail on an unused path must not fail): one use outside a loop gets
+        # the value in its place, several a value computed on first use.
         val = self.ex(e.value, c)
         c2 = c.copy()
-        if val.const or val.src.isidentifier():
-            c2.env[e.name] = val
+        uses = _uses(e.body, e.name)
+        if val.const or val.src.isidentifier() or (uses.get(e.name, 0) <= 1 and "*" not in uses):
+            c2.env[e.name] = val if val.const or val.src.isidentifier() else Py(f"({val.src})")
             return self.ex(e.body, c2)
         pn = self.uniq(f"_l_{e.name}_")
-        c2.env[e.name] = Py(pn)
+        c2.env[e.name] = Py(f"{pn}()")
         body = self.ex(e.body, c2)
-        return Py(f"(lambda {pn}: {body.src})({val.src})")
+        return Py(f"(lambda {pn}: {body.src})(_lazy(lambda: {val.src}))")
 
     def _ex_DefCall(self, e, c):
         d = self.defs[e.name]
@@ -660,3 +664,28 @@ class ExpressionGen:
         self.lines.extend(lines)
         self.lines.append("")
         return name
+
+
+def _uses(e, name: str) -> dict[str, int]:
+    """How often ``name`` is read in ``e`` (``{name: n}``), and ``"*"``
+    when a read sits inside a quantifier, comprehension or choose."""
+    out: dict[str, int] = {}
+
+    def walk(x, loop: bool) -> None:
+        if isinstance(x, ir.BoundRef):
+            if x.name == name:
+                out[name] = out.get(name, 0) + 1
+                if loop:
+                    out["*"] = 1
+            return
+        inner = loop or isinstance(x, (ir.Quant, ir.SetComp, ir.SeqComp, ir.MapComp, ir.Choose))
+        if hasattr(x, "__dataclass_fields__"):
+            for f in x.__dataclass_fields__:
+                if f not in ("span", "type"):
+                    walk(getattr(x, f), inner)
+        elif isinstance(x, tuple):
+            for y in x:
+                walk(y, loop)
+
+    walk(e, False)
+    return out

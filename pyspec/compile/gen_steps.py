@@ -187,7 +187,10 @@ class StepGen:
             if len(out) == n0:
                 out.append(f"{ind2}pass")
         elif isinstance(st, ir.Let):
-            # the name is a local for the rest of the step (the let's body)
+            # the name is a local for the rest of the step (the let's body),
+            # computed on its first use: TLA+'s LET fails only where it is
+            # used (the names it reads are bound once: the closure sees the
+            # values of the let's point in the step)
             val = self.ex(st.value, c)
             c2 = c.copy()
             if val.const:
@@ -195,8 +198,8 @@ class StepGen:
             else:
                 self.decode_lines(c, ind, out)
                 name = self.uniq(f"_l_{st.name}_")
-                out.append(f"{ind}{name} = {val.src}")
-                c2.env[st.name] = Py(name)
+                out.append(f"{ind}{name} = _lazy(lambda: {val.src})")
+                c2.env[st.name] = Py(f"{name}()")
             self.gen_stmts(st.body, 0, nxt, c2, ind, out)
         elif isinstance(st, ir.Goto):
             self.gen_emit(st.target, c, ind, out)

@@ -438,6 +438,24 @@ def _is_int(v: Any) -> bool:
     return type(v) is int
 
 
+class Lazy:
+    """A ``let`` value computed on its first use, then kept: TLA+'s LET is
+    evaluated only where it is used, so a value that would fail (``choose``
+    over an empty set) fails only on a path that reads it, in both engines."""
+
+    __slots__ = ("f", "v")
+
+    def __init__(self, f: Callable[[], Any]):
+        self.f = f
+
+    def __call__(self) -> Any:
+        f = self.f
+        if f is not None:
+            self.v = f()
+            self.f = None
+        return self.v
+
+
 class BoundedMemo(dict):
     """key -> ``fill(key)``, filled on a miss and cleared when it holds
     ``limit`` entries (a search reuses recent values; old ones are rebuilt
