@@ -483,7 +483,25 @@ SORTED_MEMO_LIMIT = 1 << 16
 
 
 def _sorted_tuple(s: frozenset) -> tuple:
-    return tuple(sorted(s) if all(type(x) is int for x in s) else sorted(s, key=sort_key))
+    return tuple(sorted(s) if all(type(x) is int for x in s) else sorted(s, key=_element_key))
+
+
+#: element -> its sort key, by identity (the elements of the sets a search
+#: sorts are mostly the same objects: the records of a message set come
+#: from the interned tables), so a record's key is built once, not once per
+#: set it is in; bounded like the other memos
+_element_keys: dict[int, tuple[Any, Any]] = {}
+
+
+def _element_key(x: Any) -> Any:
+    hit = _element_keys.get(id(x))
+    if hit is not None and hit[0] is x:
+        return hit[1]
+    k = sort_key(x)
+    if len(_element_keys) >= SORTED_MEMO_LIMIT:
+        _element_keys.clear()
+    _element_keys[id(x)] = (x, k)
+    return k
 
 
 #: keyed by identity, not equality: Python's equality makes {0, 1} equal to
