@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextvars
 
 from .ir import nodes as ir
+from .ir.walk import iter_exprs
 
 #: Singleton processes of the spec being printed: their locals print as
 #: ``proc.local`` (valid inside and outside the process).
@@ -363,6 +364,19 @@ def _def_lines(d: ir.Def) -> list[str]:
             + [f"    let {n} = {format_expr(v)}" for n, v in lets] + [f"    return {format_expr(body)}"])
 
 
+def _has_variant(t) -> bool:
+    if isinstance(t, ir.VariantType):
+        return True
+    if isinstance(t, (ir.SetType, ir.SeqType, ir.OptionalType)):
+        return _has_variant(t.elem if not isinstance(t, ir.OptionalType) else t.inner)
+    if isinstance(t, ir.MapType):
+        return _has_variant(t.key) or _has_variant(t.value)
+    if isinstance(t, (ir.RecordType, ir.TupleType)):
+        parts = [ft for _, ft in t.fields] if isinstance(t, ir.RecordType) else list(t.elems)
+        return any(_has_variant(x) for x in parts)
+    return False
+
+
 def format_spec(spec: ir.Spec) -> str:
     token = _SINGLETONS.set(frozenset(p.name for p in spec.processes if p.index is None))
     try:
@@ -380,14 +394,23 @@ def _format_spec(spec: ir.Spec) -> str:
         out.append(f"sort {s.name}")
     for en in spec.enums:
         out.append(f"enum {en.name}: {', '.join(en.values)}")
+    # A variant's field types may use constants (0..MAX) and a constant may
+    # be of a variant type: the constants that use no variant come first.
+    def const_line(c: ir.Const) -> str:
+        default = f" = {format_expr(c.default)}" if c.default is not None else ""
+        return f"const {c.name}: {format_type(c.type)}{default}"
+
+    def uses_variant(c: ir.Const) -> bool:
+        return _has_variant(c.type) or any(isinstance(e, ir.VariantLit) or _has_variant(e.type)
+                                           for e in iter_exprs(c.default) if c.default is not None)
+
+    out.extend(const_line(c) for c in spec.consts if not uses_variant(c))
     for vt in spec.variants:
         out.append(f"variant {vt.name}:")
         for tag, fields in vt.cases:
             args = ", ".join(f"{n}: {format_type(t)}" for n, t in fields)
             out.append(f"    {tag}({args})" if fields else f"    {tag}")
-    for c in spec.consts:
-        default = f" = {format_expr(c.default)}" if c.default is not None else ""
-        out.append(f"const {c.name}: {format_type(c.type)}{default}")
+    out.extend(const_line(c) for c in spec.consts if uses_variant(c))
     for v in spec.vars:
         op = "=" if v.init_kind == "eq" else "in"
         out.append(f"var {v.name}: {format_type(v.type)} {op} {format_expr(v.init)}")

@@ -163,3 +163,14 @@ def test_tlc_agrees(model):
 
     problems = compare_model(load(), model, resolve(jar_path()))
     assert not problems, "\n".join(problems)
+
+
+def test_printer_puts_the_constants_a_variant_uses_before_it():
+    from pyspec.printer import format_spec
+
+    text = ("spec P\nconst MAXB: int = 2\nvariant Msg:\n    Ping(bal: 0..MAXB)\n"
+            "const FIRST: Msg = Msg.Ping(bal=0)\nvar msgs: set[Msg] = {FIRST}\n"
+            "action A:\n    msgs = {Msg.Ping(bal=1)}\nmodel m:\n    deadlock: ignore\n")
+    printed = format_spec(pyspec.load("p.pyspec", text=text))
+    assert printed.index("const MAXB") < printed.index("variant Msg") < printed.index("const FIRST")
+    assert format_spec(pyspec.load("p.pyspec", text=printed)) == printed
