@@ -140,6 +140,9 @@ class ExpressionChecks:
         tok = t.children[0]
         n = str(tok)
         span = self.sp(t)
+        if n in scope.aliases:  # a macro's parameter, renamed
+            real = scope.aliases[n]
+            return ir.BoundRef(span, scope.bound[real], real)
         if n in scope.bound:
             return ir.BoundRef(span, scope.bound[n], n)
         pd = scope.proc_decl

@@ -37,6 +37,10 @@ class Scope:
     # update may have changed since)
     updates: list[Update] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
+    # a macro's parameter that has the name of something the call site sees
+    # is bound under a fresh name: its name -> the bound name (PlusCal's
+    # macros substitute, so inside the body the parameter wins)
+    aliases: dict[str, str] = field(default_factory=dict)
 
     def child(self, extra: dict[str, Type]) -> Scope:
         return replace(self, bound={**self.bound, **extra}, allow_temporal=False)

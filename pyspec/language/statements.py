@@ -71,33 +71,38 @@ class StatementChecks:
             self.err(f"macro '{name}' takes {len(params)} positional argument{'s' if len(params) != 1 else ''}", st)
             raise Bail
         lets = []
+        # A parameter named like something the call site sees (a binder, a
+        # variable: `send(car)` inside `any car in ...`) is bound under a
+        # fresh name, so the IR and the TLA+ export never rebind a name; in
+        # the body the parameter wins, as PlusCal's substitution has it.
+        aliases: dict[str, str] = {}
         for (pname, pty), at in zip(params, arg_trees):
             v = self.expr(at.children[0], scope)
             if not T.assignable(pty, v.type):
                 self.err(f"argument '{pname}' of macro '{name}' has type {T.describe(pty)}, "
                          f"got {T.describe(v.type)}", at)
-            lets.append((pname, v))
+            real = pname
+            if pname in scope.bound or pname in scope.aliases or pname in self.declared_at:
+                real = aliases[pname] = self._fresh_name(f"{pname}_{name}", scope)
+            lets.append((real, v))
         # the body sees the caller's state, locals and bound names, and its
-        # parameters (which hide nothing: they are checked like binders)
-        inner = scope.child({n: t for n, t in params})
+        # parameters
+        inner = scope.child({real: t for (real, _), (_, t) in zip(lets, params)})
+        inner.aliases = {**scope.aliases, **aliases}
         saved, self.path = self.path, path
         self._expanding.append(name)
         try:
-            for pname, _ in params:
-                if pname in scope.bound or pname in self.declared_at:
-                    self.err(f"parameter '{pname}' of macro '{name}' hides a name the call site sees", tok)
-                    raise Bail
             body, ends = self._block(block, inner, pd)
         finally:
             self._expanding.pop()
             self.path = saved
         scope.assigned, scope.updates = inner.assigned, inner.updates
-        for pname, _ in params:
-            _leave_binding(scope, inner, pname)
+        for real, _ in lets:
+            _leave_binding(scope, inner, real)
             inner = replace(inner, updates=scope.updates)
         span = self.sp(st)
-        for pname, v in reversed(lets):
-            body = (ir.Let(span, pname, v, body),)
+        for real, v in reversed(lets):
+            body = (ir.Let(span, real, v, body),)
         return (body[0] if len(body) == 1 else body), ends
 
     def _match(self, st, scope: Scope, pd: ProcDecl) -> tuple[ir.Stmt, bool]:
@@ -346,8 +351,8 @@ class StatementChecks:
         path_trees.reverse()
         tok = t.children[0]
         name = str(tok)
-        if name in scope.bound:
-            self.err(f"cannot assign to '{name}': it is bound by a quantifier or 'any'", tok)
+        if name in scope.bound or name in scope.aliases:
+            self.err(f"cannot assign to '{name}': it is bound by a quantifier, 'any' or a macro parameter", tok)
             raise Bail
         if name in pd.locals:
             real = pd.locals[name].name  # a procedure's local may be renamed in its process
@@ -439,7 +444,7 @@ class StatementChecks:
         self._check_reserved(name, self.sp(tok))
         if name == "self":
             self.err("'self' cannot be rebound", tok)
-        elif name in scope.bound:
+        elif name in scope.bound or name in scope.aliases:
             self.err(f"'{name}' is already bound in this expression; choose another name", tok)
         elif scope.proc_decl is not None and name in (scope.proc_decl.params or ()):
             self.err(f"'{name}' hides a parameter of action '{scope.proc_decl.name}'; choose another name", tok)

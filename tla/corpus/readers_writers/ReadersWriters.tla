@@ -54,13 +54,13 @@ ReadOrWrite ==
     /\ LET access == Head(waiting)[1] IN
           LET actor == Head(waiting)[2] IN
              /\ IF access = "read"
-                   THEN /\ LET a == actor IN
-                              /\ readers' = readers \cup {a}
+                   THEN /\ LET actor_read == actor IN
+                              /\ readers' = readers \cup {actor_read}
                               /\ Assert(\A e \in readers' : e \in 1..NUM_ACTORS, "spec/corpus/readers_writers.pyspec:29: the value assigned to 'readers' is outside its declared type")
                         /\ writers' = writers
-                   ELSE /\ LET a == actor IN
+                   ELSE /\ LET actor_write == actor IN
                               /\ readers = {}
-                              /\ writers' = writers \cup {a}
+                              /\ writers' = writers \cup {actor_write}
                               /\ Assert(\A e \in writers' : e \in 1..NUM_ACTORS, "spec/corpus/readers_writers.pyspec:33: the value assigned to 'writers' is outside its declared type")
                         /\ readers' = readers
              /\ waiting' = Tail(waiting)
