@@ -210,6 +210,8 @@ def _stmt(s: ir.Stmt, indent: str) -> list[str]:
         return [f"{indent}{_target(s)} = {format_expr(s.value)}"]
     if isinstance(s, ir.Await):
         return [f"{indent}await {format_expr(s.cond)}"]
+    if isinstance(s, ir.Assert):
+        return [f"{indent}assert {format_expr(s.cond)}" + (f", {_str(s.message)}" if s.message else "")]
     if isinstance(s, ir.Skip):
         return [f"{indent}pass"]
     if isinstance(s, ir.Let):

@@ -139,6 +139,13 @@ class StepGen:
         if isinstance(st, ir.Assign):
             self.gen_assign(st, c, ind, out)
             self.gen_stmts(stmts, i + 1, rest, c, ind, out)
+        elif isinstance(st, ir.Assert):
+            cond = self.ex(st.cond, c)
+            if not (cond.const and cond.value):
+                self.decode_lines(c, ind, out)
+                out.append(f"{ind}if not ({cond.src}):")
+                out.append(f"{ind}    _rt.assert_failed({st.message!r}, {self.where(st)})")
+            self.gen_stmts(stmts, i + 1, rest, c, ind, out)
         elif isinstance(st, ir.Await):
             cond = self.ex(st.cond, c)
             if cond.const:

@@ -199,6 +199,10 @@ def check_range(v: Any, d: tuple, what: str, where: str) -> Any:
     return v
 
 
+def assert_failed(message: str, where: str) -> None:
+    raise EvalError("assertion failed" + (f": {message}" if message else ""), where)
+
+
 def range_error(v: Any, what: str, where: str) -> None:
     raise EvalError(f"{what} is outside its declared type: {fmt(v)}", where)
 

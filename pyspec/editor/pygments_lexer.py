@@ -39,7 +39,7 @@ SOFT_KEYWORDS = ("action", "check", "enum", "import", "model", "record", "sort",
 
 #: the other words of the grammar, keywords wherever they are
 HARD_KEYWORDS = (
-    "always", "and", "any", "await", "call", "case", "choose", "const", "constraint", "deadlock", "def",
+    "always", "and", "any", "assert", "await", "call", "case", "choose", "const", "constraint", "deadlock", "def",
     "either", "elif", "else", "eventually", "exists", "extends", "fair", "for", "forall", "goto", "if",
     "implies", "in", "invariant", "leads_to", "let", "macro", "match", "not", "or", "override", "pass",
     "procedure", "process", "return", "strong", "symmetry", "temporal", "unfair", "var", "variant", "while",

@@ -546,6 +546,15 @@ class Skip(Stmt):
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class Assert(Stmt):
+    """``assert cond, "message"`` (PlusCal's assert, TLC's Assert): a false
+    condition is an evaluation error of the spec at this statement."""
+
+    cond: Expr | None = None
+    message: str = ""
+
+
 # --------------------------------------------------------------------------
 # Control flow between steps
 # --------------------------------------------------------------------------

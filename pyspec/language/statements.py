@@ -24,6 +24,7 @@ from ..ir.nodes import (
 )
 from . import types as T
 from .scope import (
+    _string_value,
     Bail,
     ProcDecl,
     Scope,
@@ -220,6 +221,11 @@ class StatementChecks:
         span = self.sp(st)
         if d == "pass_stmt":
             return ir.Skip(span), False
+        if d == "assert_stmt":
+            cond = self.expr(st.children[0], scope)
+            self._expect_bool(cond, st.children[0], "the condition of 'assert'")
+            msg = _string_value(st.children[1]) if len(st.children) > 1 and st.children[1] is not None else ""
+            return ir.Assert(span, cond, msg), False
         if d == "await_stmt":
             cond = self.expr(st.children[0], scope)
             self._expect_bool(cond, st.children[0], "the condition of 'await'")

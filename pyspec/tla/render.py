@@ -965,6 +965,9 @@ class Renderer:
                 continue
             if isinstance(s, ir.Await):
                 items.append(Atom(self.expr(s.cond, c), src))
+            elif isinstance(s, ir.Assert):  # TLC stops with an error when it is false
+                text = "assertion failed" + (f": {s.message}" if s.message else "")
+                items.append(Atom(f"Assert({self.expr(s.cond, c)}, {tla_string(text)})", src))
             elif isinstance(s, ir.Assign) and walk.root_of(s.root) in self._multi:
                 assert finish, "an update of a variable updated twice inside a joined branch"
                 last = not walk.assigns(stmts[i + 1:], walk.root_of(s.root))

@@ -377,6 +377,10 @@ class Reference:
             else:
                 new2[key] = updated
             yield from self._run(stmts, i + 1, rest, old, new2, p, inst, step, env)
+        elif k == "Assert":
+            if not self.eval(s.cond, env, view):
+                raise RefError("assertion failed")
+            yield from self._run(stmts, i + 1, rest, old, new, p, inst, step, env)
         elif k == "Await":
             if self.eval(s.cond, env, view):
                 yield from self._run(stmts, i + 1, rest, old, new, p, inst, step, env)
