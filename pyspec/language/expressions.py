@@ -44,6 +44,7 @@ from .scope import (
     _scope_word,
     _string_value,
     _suggest,
+    none_facts,
 )
 
 
@@ -136,15 +137,23 @@ class ExpressionChecks:
     def _e_none_lit(self, t, scope):
         return ir.NoneLit(self.sp(t), NONE_T)
 
+    def _narrow(self, ref: ir.Expr, key: tuple[str, str], scope: Scope) -> ir.Expr:
+        """An optional name read where it is known not to be none has the
+        inner type (the value is the same: an optional is its value or none)."""
+        inner = scope.narrowed.get(key)
+        if inner is None or not isinstance(ref.type, ir.OptionalType) or getattr(ref, "primed", False):
+            return ref
+        return replace(ref, type=inner)
+
     def _e_name(self, t, scope: Scope):
         tok = t.children[0]
         n = str(tok)
         span = self.sp(t)
         if n in scope.aliases:  # a macro's parameter, renamed
             real = scope.aliases[n]
-            return ir.BoundRef(span, scope.bound[real], real)
+            return self._narrow(ir.BoundRef(span, scope.bound[real], real), ("b", real), scope)
         if n in scope.bound:
-            return ir.BoundRef(span, scope.bound[n], n)
+            return self._narrow(ir.BoundRef(span, scope.bound[n], n), ("b", n), scope)
         pd = scope.proc_decl
         if pd is not None and pd.params and n in pd.params:
             if len(pd.params) == 1:
@@ -166,7 +175,8 @@ class ExpressionChecks:
             if scope.kind == "local_init":
                 self._check_initialised("l:" + real, scope, tok)
             self.used.add("l:" + pd.name + "." + real)
-            return ir.LocalRef(span, pd.locals[n].type, pd.name, real, None, ("l:" + real) in scope.assigned)
+            return self._narrow(ir.LocalRef(span, pd.locals[n].type, pd.name, real, None,
+                                            ("l:" + real) in scope.assigned), ("l", real), scope)
         if n in self.vars:
             if scope.kind in ("const", "model"):
                 self.err(f"variable '{n}' cannot be used in {_scope_word(scope.kind)}", tok)
@@ -176,7 +186,7 @@ class ExpressionChecks:
                 self.used.add("v:" + n)
             if scope.kind == "step" or scope.kind in ("invariant", "action", "temporal", "constraint", "def"):
                 self.used.add("v:" + n)
-            return ir.VarRef(span, self.vars[n].type, n, ("v:" + n) in scope.assigned)
+            return self._narrow(ir.VarRef(span, self.vars[n].type, n, ("v:" + n) in scope.assigned), ("v", n), scope)
         if n in self.consts:
             return ir.ConstRef(span, self.consts[n].type, n)
         if scope.kind in ("invariant", "action", "temporal", "constraint", "def"):
@@ -510,17 +520,20 @@ class ExpressionChecks:
 
     def _e_implies_op(self, t, scope):
         a = self.expr(t.children[0], self._nontemporal(scope))
-        # in a temporal property the right side may be temporal (P implies eventually Q)
-        b = self.expr(t.children[1], scope)
+        # in a temporal property the right side may be temporal (P implies
+        # eventually Q); it knows what P says of optional names
+        when_true = none_facts(a)[0]
+        b = self.expr(t.children[1], replace(scope, narrowed={**scope.narrowed, **when_true}) if when_true else scope)
         self._expect_bool(a, t.children[0], "an operand of 'implies'")
         self._expect_bool(b, t.children[1], "an operand of 'implies'")
         return ir.Binary(self.sp(t), BOOL, "implies", a, b)
 
     def _e_if_expr(self, t, scope):
         s = self._nontemporal(scope)
-        then = self.expr(t.children[0], s)
         cond = self.expr(t.children[1], s)
-        orelse = self.expr(t.children[2], s)
+        when_true, when_false = none_facts(cond)
+        then = self.expr(t.children[0], replace(s, narrowed={**s.narrowed, **when_true}))
+        orelse = self.expr(t.children[2], replace(s, narrowed={**s.narrowed, **when_false}))
         self._expect_bool(cond, t.children[1], "an 'if' condition")
         j = T.join(then.type, orelse.type)
         if j is None:
@@ -530,8 +543,17 @@ class ExpressionChecks:
         return ir.IfExpr(self.sp(t), j, cond, then, orelse)
 
     def _bool_chain(self, t, scope, op):
-        # 'and' may join temporal conjuncts in a temporal property
-        items = [self.expr(c, scope if op == "and" else self._nontemporal(scope)) for c in t.children]
+        # 'and' may join temporal conjuncts in a temporal property; each
+        # operand knows what the ones before it say of optional names
+        # (`x != none and x.f`, `x == none or x.f`)
+        base = scope if op == "and" else self._nontemporal(scope)
+        items = []
+        known = dict(base.narrowed)
+        for c in t.children:
+            item = self.expr(c, replace(base, narrowed=known) if known != base.narrowed else base)
+            items.append(item)
+            when_true, when_false = none_facts(item)
+            known = {**known, **(when_true if op == "and" else when_false)}
         for v, c in zip(items, t.children):
             self._expect_bool(v, c, f"an operand of '{op}'")
         acc = items[0]

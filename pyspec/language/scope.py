@@ -10,7 +10,7 @@ import lark
 
 from ..diagnostics import Span
 from ..ir import nodes as ir
-from ..ir.nodes import Type
+from ..ir.nodes import OptionalType, Type
 
 
 class Bail(Exception):
@@ -41,6 +41,10 @@ class Scope:
     # is bound under a fresh name: its name -> the bound name (PlusCal's
     # macros substitute, so inside the body the parameter wins)
     aliases: dict[str, str] = field(default_factory=dict)
+    # optional names known not to be none here (after `if x != none:`,
+    # `await x != none`, `x != none and ...`): ("v" | "l" | "b", name) ->
+    # the inner type; an assignment of the name ends it
+    narrowed: dict[tuple[str, str], Type] = field(default_factory=dict)
 
     def child(self, extra: dict[str, Type]) -> Scope:
         return replace(self, bound={**self.bound, **extra}, allow_temporal=False)
@@ -206,3 +210,37 @@ def _suggest(name: str, candidates: list[str]) -> str | None:
     m = difflib.get_close_matches(name, candidates, n=1, cutoff=0.75)
     return m[0] if m else None
 
+
+def none_facts(cond: ir.Expr) -> tuple[dict, dict]:
+    """What a condition says of optional names: (known not none when it is
+    true, known not none when it is false), each ("v" | "l" | "b", name) ->
+    the inner type.  `x != none`, `x == none`, `not`, `and`, `or`."""
+
+    def ref_key(e):
+        if isinstance(e, ir.VarRef) and not e.primed:
+            return ("v", e.name)
+        if isinstance(e, ir.LocalRef) and e.index is None and not e.primed:
+            return ("l", e.name)
+        if isinstance(e, ir.BoundRef):
+            return ("b", e.name)
+        return None
+
+    if isinstance(cond, ir.Unary) and cond.op == "not":
+        t, f = none_facts(cond.operand)
+        return f, t
+    if isinstance(cond, ir.Binary) and cond.op in ("ne", "eq"):
+        for a, b in ((cond.left, cond.right), (cond.right, cond.left)):
+            k = ref_key(a)
+            if k is not None and isinstance(b, ir.NoneLit) and isinstance(a.type, OptionalType):
+                fact = {k: a.type.inner}
+                return (fact, {}) if cond.op == "ne" else ({}, fact)
+        return {}, {}
+    if isinstance(cond, ir.Binary) and cond.op == "and":
+        lt, _ = none_facts(cond.left)
+        rt, _ = none_facts(cond.right)
+        return {**lt, **rt}, {}
+    if isinstance(cond, ir.Binary) and cond.op == "or":
+        _, lf = none_facts(cond.left)
+        _, rf = none_facts(cond.right)
+        return {}, {**lf, **rf}
+    return {}, {}

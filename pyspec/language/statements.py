@@ -24,13 +24,14 @@ from ..ir.nodes import (
 )
 from . import types as T
 from .scope import (
-    _string_value,
     Bail,
     ProcDecl,
     Scope,
     Update,
     _Join,
     _leave_binding,
+    _string_value,
+    none_facts,
 )
 
 
@@ -183,8 +184,14 @@ class StatementChecks:
 
     def _block(self, block: lark.Tree, scope: Scope, pd: ProcDecl) -> tuple[tuple[ir.Stmt, ...], bool]:
         """Check a block; returns its statements and whether it always ends in goto."""
-        return self._stmts([st for st in block.children
-                            if not (isinstance(st, lark.Tree) and st.data == "docstring")], scope, pd)
+        # what an `await` in the block tells of optional names holds to its end
+        # (the blocks of an either, an if, an any are separate paths)
+        narrowed = scope.narrowed
+        try:
+            return self._stmts([st for st in block.children
+                                if not (isinstance(st, lark.Tree) and st.data == "docstring")], scope, pd)
+        finally:
+            scope.narrowed = narrowed
 
     def _stmts(self, stmts: list, scope: Scope, pd: ProcDecl) -> tuple[tuple[ir.Stmt, ...], bool]:
         out: list[ir.Stmt] = []
@@ -229,6 +236,7 @@ class StatementChecks:
         if d == "await_stmt":
             cond = self.expr(st.children[0], scope)
             self._expect_bool(cond, st.children[0], "the condition of 'await'")
+            scope.narrowed = {**scope.narrowed, **none_facts(cond)[0]}  # the rest of the step knows
             return ir.Await(span, cond), False
         if d == "goto_stmt":
             tok = st.children[0]
@@ -256,16 +264,25 @@ class StatementChecks:
                     orelse_tree = c.children[0]
             join = _Join(scope)
             all_end = True
+            outer = scope.narrowed
+            known = dict(outer)  # reaching a branch: every earlier condition was false
             for ct, bt in conds:
+                # an elif's condition reads the state before the if (not what
+                # an earlier branch assigned: that branch did not run)
+                join.start(scope)
+                scope.narrowed = known
                 cond = self.expr(ct, scope)
                 self._expect_bool(cond, ct, "an 'if' condition")
-                join.start(scope)
+                when_true, when_false = none_facts(cond)
+                scope.narrowed = {**known, **when_true}
                 body, ends = self._block(bt, scope, pd)
                 join.end(scope)
                 all_end = all_end and ends
                 branches.append((cond, body))
+                known = {**known, **when_false}
             orelse: tuple[ir.Stmt, ...] = ()
             join.start(scope)
+            scope.narrowed = known
             if orelse_tree is not None:
                 orelse, ends = self._block(orelse_tree, scope, pd)
                 all_end = all_end and ends
@@ -273,6 +290,8 @@ class StatementChecks:
                 all_end = False
             join.end(scope)
             join.done(scope)
+            # after the if, what every branch assigned is no longer known
+            scope.narrowed = {k: v for k, v in outer.items() if f"{k[0]}:{k[1]}" not in scope.assigned}
             return ir.If(span, tuple(branches), orelse), all_end
         if d == "either_stmt":
             join = _Join(scope)
@@ -423,6 +442,7 @@ class StatementChecks:
         scope.updates.append(Update(key, tuple(path), len(scope.log), bound))
         scope.log.append(key)
         scope.assigned.add(key)
+        scope.narrowed = {k: v for k, v in scope.narrowed.items() if (k[0], k[1]) != (key[0], key[2:])}
         return ir.Assign(self.sp(st), root, tuple(path), value)
 
     def _same_place(self, u: Update, path: list[ir.Expr], scope: Scope) -> bool:

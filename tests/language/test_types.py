@@ -575,7 +575,7 @@ def test_statement_errors(line, message):
 
 def test_assigning_a_bound_name():
     assert stmt_errors("any i in {1, 2}:", "    i = 3")[0] == \
-        "cannot assign to 'i': it is bound by a quantifier or 'any'"
+        "cannot assign to 'i': it is bound by a quantifier, 'any' or a macro parameter"
 
 
 def test_any_binds_the_element_type():
