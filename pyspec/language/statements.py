@@ -232,6 +232,7 @@ class StatementChecks:
             cond = self.expr(st.children[0], scope)
             self._expect_bool(cond, st.children[0], "the condition of 'assert'")
             msg = _string_value(st.children[1]) if len(st.children) > 1 and st.children[1] is not None else ""
+            scope.narrowed = {**scope.narrowed, **none_facts(cond)[0]}  # past it, the condition holds
             return ir.Assert(span, cond, msg), False
         if d == "await_stmt":
             cond = self.expr(st.children[0], scope)

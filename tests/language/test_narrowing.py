@@ -90,3 +90,7 @@ def test_tlc_agrees():
 
     problems = compare_model(pyspec.load("narrow.pyspec", text=SPEC), "m", resolve(jar_path()))
     assert not problems, "\n".join(problems)
+
+
+def test_an_assert_narrows_what_follows():
+    assert errors("action V:\n    assert leader != none, \"elected\"\n    votes[Node.a] = score(leader)\n") == []

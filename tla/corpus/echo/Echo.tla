@@ -43,13 +43,13 @@ receive(net, to, msg) == (to :> (net[to] \ {msg})) @@ net
 \* spec/corpus/echo.pyspec:26
 multicast(net, frm, dest, knd) == [m \in NODES |-> IF m \in dest THEN net[m] \cup {[kind |-> knd, sndr |-> frm]} ELSE net[m]]
 
-\* spec/corpus/echo.pyspec:67
+\* spec/corpus/echo.pyspec:65
 joined(t, s) == [e \in (UNION {{<<x, y>> : y \in s} : x \in s}) |-> t[e] \/ (\E z \in s : t[<<e[1], z>>] /\ t[<<z, e[2]>>])]
 
-\* spec/corpus/echo.pyspec:65
+\* spec/corpus/echo.pyspec:63
 trcl(r, s, n) == IF n = 0 THEN r ELSE joined(trcl(r, s, n - 1), s)
 
-\* spec/corpus/echo.pyspec:69
+\* spec/corpus/echo.pyspec:67
 transitive_closure(r, s) == trcl(r, s, Cardinality(s))
 
 \* spec/corpus/echo.pyspec:1
@@ -94,9 +94,8 @@ node_n1(self) ==
 node_n2(self) ==
     /\ pc_node[self] = "n2"
     /\ IF self # INITIATOR
-          THEN /\ Assert(node_parent[self] \in node_nbrs[self], "assertion failed")
-               /\ LET to == CHOOSE n \in node_nbrs[self] : n = node_parent[self] IN
-                     inbox' = send(inbox, self, to, "c")
+          THEN /\ Assert((node_parent[self] # NoneValue) /\ (node_parent[self] \in node_nbrs[self]), "assertion failed")
+               /\ inbox' = send(inbox, self, node_parent[self], "c")
           ELSE inbox' = inbox
     /\ UNCHANGED <<node_parent, node_children, node_rcvd, node_nbrs>>
     /\ pc_node' = [pc_node EXCEPT ![self] = "Done"]
@@ -128,11 +127,11 @@ TypeOK_1_ ==
     /\ DOMAIN node_nbrs = NODES /\ \A self \in NODES : \A e \in node_nbrs[self] : e \in STRING
     /\ DOMAIN pc_node = NODES /\ \A self \in NODES : pc_node[self] \in {"n0", "n1", "n2", "Done"}
 
-\* spec/corpus/echo.pyspec:71
+\* spec/corpus/echo.pyspec:69
 \* Echo's TypeOK, beyond the declared types.
 TypeOK == \A n \in NODES : (node_nbrs[n] = neighbors(n)) /\ (node_rcvd[n] <= Cardinality(node_nbrs[n])) /\ (\A msg \in inbox[n] : (msg.sndr \in node_nbrs[n]) /\ (msg.kind \in {"m", "c"}))
 
-\* spec/corpus/echo.pyspec:79
+\* spec/corpus/echo.pyspec:77
 \* At the end, the initiator is an ancestor of every other node and the
 \*     ancestor relation is acyclic.
 AncestorProperties == LET anc == transitive_closure([e \in PAIRS |-> node_parent[e[1]] = e[2]], NODES) IN (\A n \in NODES : pc_node[n] = "Done") => ((\A n \in (NODES \ {INITIATOR}) : anc[<<n, INITIATOR>>]) /\ (\A x \in NODES : ~anc[<<x, x>>]))
