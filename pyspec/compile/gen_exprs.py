@@ -159,8 +159,8 @@ class ExpressionGen:
         # the value in its place, several a value computed on first use.
         val = self.ex(e.value, c)
         c2 = c.copy()
-        uses = _uses(e.body, e.name)
-        if val.const or val.src.isidentifier() or (uses.get(e.name, 0) <= 1 and "*" not in uses):
+        uses = bound_reads(e.body)
+        if val.const or val.src.isidentifier() or (uses.get(e.name, 0) <= 1 and "*" + e.name not in uses):
             c2.env[e.name] = val if val.const or val.src.isidentifier() else Py(f"({val.src})")
             return self.ex(e.body, c2)
         pn = self.uniq(f"_l_{e.name}_")
@@ -204,29 +204,9 @@ class ExpressionGen:
         """How often each parameter is read in the body; ``*name`` when a read
         sits inside a quantifier or comprehension (evaluated many times)."""
         cache = self.__dict__.setdefault("_uses_cache", {})
-        if d.name in cache:
-            return cache[d.name]
-        out: dict[str, int] = {}
-
-        def walk(e, loop: bool):
-            if isinstance(e, ir.BoundRef):
-                out[e.name] = out.get(e.name, 0) + 1
-                if loop:
-                    out["*" + e.name] = 1
-                return
-            inner = loop or isinstance(e, (ir.Quant, ir.SetComp, ir.SeqComp, ir.MapComp, ir.Choose))
-            if hasattr(e, "__dataclass_fields__"):
-                for f in e.__dataclass_fields__:
-                    if f in ("span", "type"):
-                        continue
-                    walk(getattr(e, f), inner)
-            elif isinstance(e, tuple):
-                for x in e:
-                    walk(x, loop)
-
-        walk(d.body, False)
-        cache[d.name] = out
-        return out
+        if d.name not in cache:
+            cache[d.name] = bound_reads(d.body)
+        return cache[d.name]
 
     def def_function(self, d: ir.Def, checked: bool) -> str:
         """A module-level function for a recursive def (reads the state ``_S``)."""
@@ -666,17 +646,16 @@ class ExpressionGen:
         return name
 
 
-def _uses(e, name: str) -> dict[str, int]:
-    """How often ``name`` is read in ``e`` (``{name: n}``), and ``"*"``
-    when a read sits inside a quantifier, comprehension or choose."""
+def bound_reads(e) -> dict[str, int]:
+    """How often each bound name is read in ``e``; ``*name`` when a read
+    sits inside a quantifier, comprehension or choose (evaluated many times)."""
     out: dict[str, int] = {}
 
     def walk(x, loop: bool) -> None:
         if isinstance(x, ir.BoundRef):
-            if x.name == name:
-                out[name] = out.get(name, 0) + 1
-                if loop:
-                    out["*"] = 1
+            out[x.name] = out.get(x.name, 0) + 1
+            if loop:
+                out["*" + x.name] = 1
             return
         inner = loop or isinstance(x, (ir.Quant, ir.SetComp, ir.SeqComp, ir.MapComp, ir.Choose))
         if hasattr(x, "__dataclass_fields__"):

@@ -480,55 +480,56 @@ class BoundedMemo(dict):
         return v
 
 
-#: frozenset -> its elements in canonical order (a set held in a state is
-#: the same object at every decode, so its order is computed once); cleared
-#: when this large
+#: entries of the sorted-elements and sort-key memos before they are cleared
 SORTED_MEMO_LIMIT = 1 << 16
 
 
+class IdentityMemo(dict):
+    """value -> ``fill(value)``, keyed by identity, not equality: Python's
+    equality makes {0, 1} equal to {False, True} (and any value holding 1
+    equal to the same one holding True), so an equality memo handed a set
+    of bools the elements of an earlier set of ints (maps(S, {False, True})
+    built maps of 0/1: states counted twice).  An entry holds its value, so
+    the id is not reused while it is there; cleared when ``limit`` full."""
+
+    __slots__ = ("fill", "limit")
+
+    def __init__(self, fill: Callable[[Any], Any], limit: int):
+        super().__init__()
+        self.fill = fill
+        self.limit = limit
+
+    def get_for(self, x: Any) -> Any:
+        hit = self.get(id(x))
+        if hit is not None and hit[0] is x:
+            return hit[1]
+        v = self.fill(x)
+        if len(self) >= self.limit:
+            self.clear()
+        self[id(x)] = (x, v)
+        return v
+
+
+#: element -> its sort key (the elements of the sets a search sorts are
+#: mostly the same objects: the records of a message set come from the
+#: interned tables), so a record's key is built once, not once per set
+_element_keys = IdentityMemo(sort_key, SORTED_MEMO_LIMIT)
+
+
 def _sorted_tuple(s: frozenset) -> tuple:
-    return tuple(sorted(s) if all(type(x) is int for x in s) else sorted(s, key=_element_key))
+    return tuple(sorted(s) if all(type(x) is int for x in s) else sorted(s, key=_element_keys.get_for))
 
 
-#: element -> its sort key, by identity (the elements of the sets a search
-#: sorts are mostly the same objects: the records of a message set come
-#: from the interned tables), so a record's key is built once, not once per
-#: set it is in; bounded like the other memos
-_element_keys: dict[int, tuple[Any, Any]] = {}
-
-
-def _element_key(x: Any) -> Any:
-    hit = _element_keys.get(id(x))
-    if hit is not None and hit[0] is x:
-        return hit[1]
-    k = sort_key(x)
-    if len(_element_keys) >= SORTED_MEMO_LIMIT:
-        _element_keys.clear()
-    _element_keys[id(x)] = (x, k)
-    return k
-
-
-#: keyed by identity, not equality: Python's equality makes {0, 1} equal to
-#: {False, True} (and any value holding 1 equal to the same one holding
-#: True), so an equality memo handed a set of bools the elements of an
-#: earlier set of ints (maps(S, {False, True}) built maps of 0/1: states
-#: counted twice).  The entry holds the set, so its id is not reused while
-#: it is there.
-_sorted_memo: dict[int, tuple[frozenset, tuple]] = {}
+#: frozenset -> its elements in canonical order (a set held in a state is
+#: the same object at every decode, so its order is computed once)
+_sorted_memo = IdentityMemo(_sorted_tuple, SORTED_MEMO_LIMIT)
 
 
 def sorted_elems(s) -> tuple | list:
     """The elements of a set in the canonical value order (deterministic
     iteration for ``any`` and ``choose``; callers only iterate)."""
     if type(s) is frozenset:
-        hit = _sorted_memo.get(id(s))
-        if hit is not None and hit[0] is s:
-            return hit[1]
-        elems = _sorted_tuple(s)
-        if len(_sorted_memo) >= SORTED_MEMO_LIMIT:
-            _sorted_memo.clear()
-        _sorted_memo[id(s)] = (s, elems)
-        return elems
+        return _sorted_memo.get_for(s)
     try:
         if all(type(x) is int for x in s):
             return sorted(s)
