@@ -221,12 +221,7 @@ class ExpressionGen:
             pn = f"_b_{p.name}"
             c.env[p.name] = Py(pn)
             params.append(pn)
-        body = self.ex(d.body, c)
-        lines = [f"def {fname}(_S{''.join(', ' + p for p in params)}):"]
-        self.decode_lines(c, "    ", lines)
-        lines.append(f"    return {body.src}")
-        self.lines.extend(lines)
-        self.lines.append("")
+        self._emit_function(f"{fname}(_S{''.join(', ' + p for p in params)})", self.ex(d.body, c), c)
         return fname
 
     def _ex_Unary(self, e, c):
@@ -637,13 +632,16 @@ class ExpressionGen:
     def function(self, name: str, args: str, expr: ir.Expr, c: Ctx) -> str:
         """``def name(args): return expr`` with the decodes it needs."""
         c.need = set()
-        body = self.ex(expr, c)
-        lines = [f"def {name}({args}):"]
+        self._emit_function(f"{name}({args})", self.ex(expr, c), c)
+        return name
+
+    def _emit_function(self, head: str, body: Py, c: Ctx) -> None:
+        """``def head: return body``, after the decodes the body needs."""
+        lines = [f"def {head}:"]
         self.decode_lines(c, "    ", lines)
         lines.append(f"    return {body.src}")
         self.lines.extend(lines)
         self.lines.append("")
-        return name
 
 
 def bound_reads(e) -> dict[str, int]:

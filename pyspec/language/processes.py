@@ -28,7 +28,9 @@ class ProcessChecks:
     _goto_edges: list = []
 
     # ------------------------------------------------------------- processes
-    def _proc_parts(self, item):
+    def _fairness_and_parts(self, item) -> tuple[str | None, list]:
+        """A process's or action's fairness and its other children
+        (``override`` left out)."""
         fairness = None
         kids = []
         for c in item.children:
@@ -41,6 +43,19 @@ class ProcessChecks:
                     fairness = None
                 continue
             kids.append(c)
+        return fairness, kids
+
+    def _step_fairness(self, it, pd: ProcDecl, proc: ir.Process) -> str | None:
+        """A step's own fairness (``fair``, ``strong fair``, ``unfair``)."""
+        fairness = next((_FAIRNESS[c.data] for c in it.children
+                         if isinstance(c, lark.Tree) and c.data in _FAIRNESS), None)
+        if fairness == "unfair" and proc.fairness is None:
+            self.err(f"'unfair' leaves a step out of its process's fairness, and process '{pd.name}' "
+                     f"is not fair", it)
+        return fairness
+
+    def _proc_parts(self, item):
+        fairness, kids = self._fairness_and_parts(item)
         tok, index = kids[0], kids[1]
         rest = kids[2:]
         doc = ""
@@ -226,18 +241,7 @@ class ProcessChecks:
     # parameters; ``Process.params`` tells the backends to show it as an
     # action (no pc in states, TLA+ or traces).
     def _action_parts(self, item):
-        fairness = None
-        kids = []
-        for c in item.children:
-            if isinstance(c, lark.Tree) and c.data == "override":
-                continue
-            if isinstance(c, lark.Tree) and c.data in _FAIRNESS:
-                fairness = _FAIRNESS[c.data]
-                if fairness == "unfair":
-                    self.err("'unfair' applies to a step of a fair process (PlusCal's 'label:-')", c)
-                    fairness = None
-                continue
-            kids.append(c)
+        fairness, kids = self._fairness_and_parts(item)
         tok, params, block = kids
         return tok, fairness, params, block
 
@@ -289,11 +293,7 @@ class ProcessChecks:
         ``c``; when it holds it runs the statements before the body's first
         label and goes to that label (or back to ``l``), else it leaves the loop."""
         exit_ctl, inner_ctl, cond_tree, lead = info
-        fairness = next((_FAIRNESS[c.data] for c in it.children
-                         if isinstance(c, lark.Tree) and c.data in _FAIRNESS), None)
-        if fairness == "unfair" and proc.fairness is None:
-            self.err(f"'unfair' leaves a step out of its process's fairness, and process '{pd.name}' "
-                     f"is not fair", it)
+        fairness = self._step_fairness(it, pd, proc)
         ltok = _label_token(it)
         span = self.sp(ltok)
         scope = Scope("step", proc_decl=pd)
@@ -308,11 +308,7 @@ class ProcessChecks:
         return ir.Step(pd.name, str(ltok), (stmt,), exit_ctl, fairness, span, loop_cond=cond)
 
     def _step(self, it, pd: ProcDecl, proc: ir.Process, fallthrough, targets) -> ir.Step:
-        fairness = next((_FAIRNESS[c.data] for c in it.children
-                         if isinstance(c, lark.Tree) and c.data in _FAIRNESS), None)
-        if fairness == "unfair" and proc.fairness is None:
-            self.err(f"'unfair' leaves a step out of its process's fairness, and process '{pd.name}' "
-                     f"is not fair", it)
+        fairness = self._step_fairness(it, pd, proc)
         ltok = [c for c in it.children if isinstance(c, lark.Token)][0]
         block = it.children[-1]
         scope = Scope("step", proc_decl=pd)
