@@ -39,6 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--property", "-p", type=arg_name, help="check this property alone ('deadlock' for deadlock)")
     p.add_argument("--json", action="store_true", help="print the report(s) as JSON")
     p.add_argument("--workers", type=positive_int, default=1, help="worker processes (default 1)")
+    p.add_argument("--engine", choices=("auto", "compiled", "python"), default="auto",
+                   help="search engine: compiled (numba), python, or auto (default: compiled when it can run "
+                        "the model, else python, with a note saying why)")
     p.add_argument("--seed", type=int, default=None, help="random seed (exploration is deterministic; "
                                                           "accepted for symmetry with simulate)")
     p.add_argument("--max-states", type=positive_int, default=None, help="stop after this many distinct states")
@@ -70,6 +73,9 @@ def run(args: argparse.Namespace) -> int:
     if (args.property or args.recover or args.checkpoint) and (len(files) != 1):
         print("pyspec: error: --property, --checkpoint and --recover need one spec file", file=sys.stderr)
         return 2
+    def note(line: str) -> None:
+        print(f"note: {line}", file=sys.stderr)
+
     rows = []
     all_reports = []
     specs = []
@@ -108,12 +114,12 @@ def run(args: argparse.Namespace) -> int:
                                      max_states=args.max_states, max_depth=args.max_depth,
                                      deadlock=not args.no_deadlock, checkpoint=args.checkpoint,
                                      recover=args.recover, progress=progress,
-                                     checkpoint_every=args.checkpoint_every)]
+                                     checkpoint_every=args.checkpoint_every, engine=args.engine, note=note)]
                 else:
                     reports = check_model(spec, mname, workers=args.workers, max_states=args.max_states,
                                           max_depth=args.max_depth, deadlock=not args.no_deadlock,
                                           progress=progress, checkpoint=args.checkpoint, recover=args.recover,
-                                          checkpoint_every=args.checkpoint_every)
+                                          checkpoint_every=args.checkpoint_every, engine=args.engine, note=note)
             except SpecError as e:
                 print(e.render(), file=sys.stderr)
                 return 2

@@ -374,6 +374,8 @@ class Codegen(ExpressionGen, StepGen):
                     self.function(f"_actc_{i}", "s, t", p.expr, Ctx("s", True))
             if self.model.constraint is not None:
                 self.function("_constraintc", "s", self.model.constraint, Ctx("s", True))
+        elif what == "steps":
+            self.step_table = self.gen_step_functions()
         elif what == "inst":
             self.compile_extra("full")
             for n, block in enumerate(self.full_blocks.values()):
@@ -436,6 +438,56 @@ class Codegen(ExpressionGen, StepGen):
         src = "\n".join(lines) + "\n"
         exec(compile(src, f"<pyspec invariants {name}>", "exec"), self.ns)  # generated source
         return self.ns[name]
+
+    def predicate_parts(self, expr: ir.Expr, env: dict[str, Any] | None = None) -> list[tuple[Any, int]]:
+        """A state predicate split at its top-level ``and``s and ``forall``s
+        over small constant sets: per part a plain function of a packed
+        state (no escape tail) and the mask of the bits it reads (the places
+        of a map read at constant keys; every bit when it reads fields
+        chosen at run time).  The compiled engine memoizes each part by those bits
+        (pyspec/engines/compiled)."""
+        parts: list[tuple[ir.Expr, dict[str, Py]]] = []
+        top = {n: self.k(v) for n, v in (env or {}).items()}
+
+        def split(e: ir.Expr, bound: dict[str, Py]) -> None:
+            if isinstance(e, ir.Binary) and e.op == "and":
+                split(e.left, bound)
+                split(e.right, bound)
+                return
+            if isinstance(e, ir.Quant) and e.kind == "forall":
+                # over a small constant set: one part per element, each
+                # reading only its own places (a smaller key)
+                c = Ctx("s")
+                c.env.update(bound)
+                envs = self._unroll(e.binders, c)
+                if envs is not None:
+                    for en in envs:
+                        split(e.body, {**bound, **en})
+                    return
+            parts.append((e, bound))
+
+        split(expr, top)
+        start = len(self.lines)
+        names: list[tuple[str, int]] = []
+        for e, bound in parts:
+            c = Ctx("s")
+            c.env.update(bound)
+            c.need = set()
+            self._reads, self._dyn, self._wm = set(), False, 0
+            self._rplaces, self._wplaces, self._rwhole, self._wwhole = {}, {}, set(), set()
+            try:
+                body = self.ex(e, c)
+                decodes: list[str] = []
+                self.decode_lines(c, "    ", decodes)
+            finally:
+                reads, self._reads = self._reads, None
+            rmask = (1 << self.layout.bits) - 1 if self._dyn else self._memo_masks(reads)[0]
+            name = self.uniq("_part_")
+            self.lines.extend([f"def {name}(s):", *decodes, f"    return {body.src}", ""])
+            names.append((name, rmask))
+        src = "\n".join(self.lines[start:]) + "\n"
+        exec(compile(src, "<pyspec predicate parts>", "exec"), self.ns)  # generated source
+        return [(self.ns[n], m) for n, m in names]
 
     def compile_predicate(self, expr: ir.Expr, env: dict[str, Any], checked: bool = False) -> Any:
         """A state predicate (temporal leaves) with bound names set to constants."""

@@ -82,6 +82,47 @@ class StepGen:
             body = ["    pass"]
         self.lines.extend(lines + body + [""])
 
+    def gen_step_functions(self) -> list[tuple[int, int, int, int, int, str]]:
+        """Every step instance as its own function ``_st_c_<aid>(s, _ap)``
+        (as ``_next_fast``'s code, for states without an escape tail), with
+        ``(aid, pc slot, pc code, key mask, written mask, name)``: the step
+        is a function of ``s & key``, and its successors differ from ``s``
+        only in the written bits.  The compiled engine
+        (pyspec/engines/compiled) keeps their results in its memo tables.
+        A step that reads fields chosen at run time is keyed by every bit."""
+        table = []
+        full = (1 << self.layout.bits) - 1
+        for p in self.spec.processes:
+            for pos, val in enumerate(self.inst[p.name]):
+                k = self.pc_slot[(p.name, pos)]
+                sl = self.layout.slots[k]
+                for st in p.steps:
+                    code = sl.codec.enc(st.label)
+                    aid = self._aid(p.name, pos, st.label)
+                    c = Ctx("s", False)
+                    c.proc, c.pos, c.self_val, c.label = p, pos, (val if p.index else _NOVAL), st.label
+                    c.cur = {}
+                    c.need = set()
+                    inner: list[str] = []
+                    self._mode, self._aid_cur, self._step = "fast", aid, st
+                    self._multi = walk.multi_roots(st.body)
+                    self._esc = self._esc_emit = False
+                    self._reads, self._dyn, self._wm = set(), False, 0
+                    self._rplaces, self._wplaces, self._rwhole, self._wwhole = {}, {}, set(), set()
+                    try:
+                        self.gen_stmts(st.body, 0, (), c, "    ", inner)
+                    finally:
+                        reads, self._reads = self._reads, None
+                    rmask, wm = self._memo_masks(reads)
+                    if self._dyn:
+                        rmask = full
+                    rmask |= sl.mask << sl.off
+                    name = f"_st_c_{aid}"
+                    self.lines.extend([f"def {name}(s, _ap):", *(inner or ["    pass"]), ""])
+                    table.append((aid, k, code, rmask | wm, wm, name))
+        self._esc = True
+        return table
+
     @staticmethod
     def _memo_worth(inner: list[str]) -> bool:
         """Is a step's code heavier than a table lookup?  (Straight-line

@@ -73,6 +73,8 @@ class TemporalLeaf:
     text: str  # the conjunct with its bindings, for messages
     p_checked: Callable[[int], bool] | None = None  # checked variants (errors name the position)
     q_checked: Callable[[int], bool] | None = None
+    p_expr: ir.Expr | None = None  # p's expression and bindings (the compiled engine splits it into parts)
+    env: dict | None = None
 
 
 class CompiledModel:
@@ -333,12 +335,12 @@ class CompiledModel:
             if shape is None:
                 # a state predicate at the top: it must hold initially
                 p, pc = pred(e)
-                out.append(TemporalLeaf("initially", p, None, text, pc))
+                out.append(TemporalLeaf("initially", p, None, text, pc, None, e, env))
                 return
             form, pe, qe = shape
             p, pc = pred(pe)
             q, qc = pred(qe) if qe is not None else (None, None)
-            out.append(TemporalLeaf(form, p, q, text, pc, qc))
+            out.append(TemporalLeaf(form, p, q, text, pc, qc, pe, env))
 
         walk(prop.expr, {})
         return out

@@ -61,7 +61,7 @@ class ExploreResult:
     generated: int = 0
     depth: int = 0
     seconds: float = 0.0
-    stopped: str | None = None  # None: exhausted | first-violation | all-violated | max-states | max-depth | interrupted | error
+    stopped: str | None = None  # None: exhausted | first-violation | all-violated | max-states | max-depth | interrupted | error | handover
     queue: int = 0
     worker_cpu: list = field(default_factory=list)  # --workers: CPU seconds of each worker process
 
@@ -85,6 +85,8 @@ class Options:
     checkpoint: str | None = None  # file to write periodic checkpoints to
     checkpoint_every: float = 60.0  # seconds
     recover: str | None = None  # checkpoint file to resume from
+    resume: Any = None  # a Checkpoint (in memory) to resume from: a search handed over by another engine
+    handover: float | None = None  # seconds: stop at the first level boundary after this long ("handover")
 
 
 class _Stop(Exception):
@@ -249,12 +251,15 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
     constraint = model.constraint
     i = 0  # the next state to expand
     depth = 1
-    in_init = not opts.recover
+    in_init = not opts.recover and opts.resume is None
     flushing = -1  # while a batch is checked: the index of its first new state
-    if opts.recover:
-        from .checkpoint import load_checkpoint
+    if opts.recover or opts.resume is not None:
+        if opts.resume is not None:
+            cp = opts.resume
+        else:
+            from .checkpoint import load_checkpoint
 
-        cp = load_checkpoint(opts.recover, model)
+            cp = load_checkpoint(opts.recover, model)
         store = res.store = cp.store
         i = cp.cursor
         tr.generated, depth = cp.generated, cp.depth
@@ -325,7 +330,7 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
 
     generated = 0
     try:
-        if not opts.recover:
+        if in_init:
             for s0 in model.initial_states():
                 tr.generated += 1
                 if canon is not None:
@@ -374,6 +379,10 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
                 depth += 1
                 if depth > max_depth:
                     raise _Stop("max-depth")
+                if opts.handover is not None and time.monotonic() - t0 >= opts.handover:
+                    # every state of the new level stored, none expanded: the
+                    # compiled engine goes on from here (runner._explore)
+                    raise _Stop("handover")
             if len(store) >= max_states:
                 raise _Stop("max-states")
             pending.blocks.append((i, generated))
@@ -474,7 +483,7 @@ def explore(model: CompiledModel, opts: Options) -> ExploreResult:
     res.distinct = len(store)
     res.generated = max(tr.generated, generated)
     res.depth = len(store.level_ends) if store.level_ends and store.level_ends[-1] else 0
-    if res.stopped in ("max-states", "max-depth", "interrupted"):
+    if res.stopped in ("max-states", "max-depth", "interrupted", "handover"):
         res.depth = max(depth, 1) if len(store) else 0
     res.queue = max(0, len(store) - i)
     res.seconds = time.monotonic() - t0

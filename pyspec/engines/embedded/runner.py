@@ -37,6 +37,8 @@ class RunSettings:
     recover: str | None = None
     progress: object = None
     seed: int | None = None
+    engine: str = "auto"  # auto | compiled | python (docs/checker.md)
+    note: object = None  # called with one line when the compiled engine cannot run a search
 
 
 _CACHE: dict = {}
@@ -86,8 +88,67 @@ def _symmetry(cm: CompiledModel):
 _NOTED: set[int] = set()
 
 
+#: ``--engine auto``: the Python engine starts (no numba import, no start-up
+#: cost for the many small models) and hands a search still running after
+#: this many seconds to the compiled engine at the next level boundary.
+HANDOVER_SECONDS = 1.0
+
+
 def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> ExploreResult:
-    if settings.workers and settings.workers > 1 and cm.layout.interns:
+    """The search, by the engine ``settings.engine`` asks for (docs/checker.md)."""
+    workers = settings.workers or 1
+    engine = settings.engine
+
+    def note(why: str) -> None:
+        if settings.note is not None:
+            settings.note(f"{cm.spec.name}.{cm.model.name}: searching with the Python engine: {why}")
+
+    if engine == "python":
+        return _explore_python(cm, opts, settings)
+    why = _compiled_search_blocked(cm, opts, workers)
+    if why is not None:
+        if engine == "compiled":
+            note(why)
+        res = _explore_python(cm, opts, settings)
+        if engine == "auto" and res.seconds >= HANDOVER_SECONDS:
+            note(why)  # said only of searches long enough to care
+        return res
+    if engine == "compiled":
+        out = _compiled_run(cm, opts)
+        if isinstance(out, ExploreResult):
+            return out
+        note(out)
+        return _explore_python(cm, opts, settings)
+    # auto: the Python engine first, the compiled one for what takes longer
+    opts.handover = HANDOVER_SECONDS
+    try:
+        res = explore(cm, opts)
+    finally:
+        opts.handover = None
+    if res.stopped != "handover":
+        return res
+    from ..compiled import available
+    from .checkpoint import Checkpoint
+
+    opts.resume = Checkpoint(res.store, len(res.store) - res.queue, res.generated, res.depth, res.seconds,
+                             dict(res.violations))
+    try:
+        missing = available()
+        if missing is not None:  # the Python engine goes on from the level boundary
+            note(missing)
+            return explore(cm, opts)
+        out = _compiled_run(cm, opts)
+    finally:
+        opts.resume = None
+    if isinstance(out, ExploreResult):
+        return out
+    note(out)
+    return _explore_python(cm, opts, settings)  # from the start: the same result
+
+
+def _explore_python(cm: CompiledModel, opts: Options, settings: RunSettings) -> ExploreResult:
+    workers = settings.workers or 1
+    if workers > 1 and cm.layout.interns:
         # Interned codes are numbered per process (pyspec.compile.layout.
         # InternCodec): workers would not agree on them.
         if id(cm) not in _NOTED:
@@ -95,11 +156,38 @@ def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> Explore
             print(f"note: {cm.spec.name}.{cm.model.name}: --workers {settings.workers} ignored: the model interns "
                   "compound values (sets of records, maps over large domains), which the parallel search "
                   "does not support yet; searching with one process", file=sys.stderr)
-    elif settings.workers and settings.workers > 1:
+    elif workers > 1:
         from .parallel import explore_parallel
 
         return explore_parallel(cm, opts, settings.workers)
     return explore(cm, opts)
+
+
+def _compiled_run(cm: CompiledModel, opts: Options) -> ExploreResult | str:
+    """The compiled engine's result, or why it could not finish (the
+    Python engine then runs the search from the start: same result)."""
+    from ..compiled import available
+
+    why = available()
+    if why is not None:
+        return why
+    from ..compiled.search import Fallback
+    from ..compiled.search import explore as compiled_explore
+
+    try:
+        return compiled_explore(cm, opts)
+    except Fallback as e:
+        return str(e)
+
+
+def _compiled_search_blocked(cm: CompiledModel, opts: Options, workers: int) -> str | None:
+    """Why the compiled engine cannot run this search (None: it may; numba
+    is imported only when it is about to run)."""
+    if workers > 1:
+        return f"--workers {workers}: the compiled engine runs in one process"
+    from ..compiled.search import unsupported_reason
+
+    return unsupported_reason(cm, opts)
 
 
 def _violation_trace(cm: CompiledModel, res: ExploreResult, v: Violation, canon) -> list:
@@ -132,14 +220,25 @@ def _stopped_message(res: ExploreResult) -> str | None:
     }.get(res.stopped or "")
 
 
+ENGINES = ("auto", "compiled", "python")
+
+
+def _engine_name(engine: str) -> str:
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r} (one of {', '.join(ENGINES)})")
+    return engine
+
+
 def check(spec: ir.Spec, model_name: str, property: str | None = None, workers: int = 1,
           seed: int | None = None, max_states: int | None = None, max_depth: int | None = None,
           deadlock: bool = True, checkpoint: str | None = None, recover: str | None = None,
-          progress=None, checkpoint_every: float = 60.0) -> Report:
+          progress=None, checkpoint_every: float = 60.0, engine: str = "auto", note=None) -> Report:
     """Check ``property`` (or every property of the model, and deadlock)
-    and stop at the first violation, as TLC does."""
+    and stop at the first violation, as TLC does.  ``engine``: auto (the
+    compiled search when it can run the model, else the Python one),
+    compiled, python; ``note(line)`` hears why the compiled one could not."""
     settings = RunSettings(workers, max_states, max_depth, deadlock, checkpoint, checkpoint_every, recover,
-                           progress, seed)
+                           progress, seed, _engine_name(engine), note)
     model = spec.model(model_name)
     t0 = time.monotonic()
     if property is not None:
@@ -179,11 +278,13 @@ def check(spec: ir.Spec, model_name: str, property: str | None = None, workers: 
 def check_model(spec: ir.Spec, model_name: str, workers: int = 1, max_states: int | None = None,
                 max_depth: int | None = None, deadlock: bool = True, progress=None,
                 checkpoint: str | None = None, recover: str | None = None,
-                checkpoint_every: float = 60.0) -> list[Report]:
+                checkpoint_every: float = 60.0, engine: str = "auto", note=None) -> list[Report]:
     """One report per declared check of the model (and one for deadlock
     unless ignored): one exploration for all safety properties, one
-    state-graph pass for all temporal properties."""
-    settings = RunSettings(workers, max_states, max_depth, deadlock, checkpoint, checkpoint_every, recover, progress)
+    state-graph pass for all temporal properties.  ``engine`` and ``note``
+    as for :func:`check`."""
+    settings = RunSettings(workers, max_states, max_depth, deadlock, checkpoint, checkpoint_every, recover, progress,
+                           None, _engine_name(engine), note)
     model = spec.model(model_name)
     props = [c.property for c in model.checks]
     check_deadlock = deadlock and model.deadlock != "ignore"

@@ -1,0 +1,491 @@
+"""The compiled search loop (numba): breadth-first search over states of K
+64-bit words, an exact seen set, parent links, memo tables of the steps'
+results and of the invariants' parts.
+
+Everything a model means lives in the generated Python step functions
+(pyspec/compile/gen_steps.py, ``gen_step_functions``): a step instance is a
+pure function of the bits of its key mask, so its successors are "the
+state with the written bits replaced by one of a few values" and those
+values, per key, are what the tables here hold.  The loop expands states
+while every lookup hits; on a miss it returns the missing (step, state)
+pairs, the driver (:mod:`.search`) runs the Python step function for them,
+inserts the results, and calls the loop again.  The loop itself never
+evaluates the spec, so the compiled and the Python engine cannot disagree
+on what a step does; the number of misses is the number of distinct keys
+(a few thousand on the KVM models, for millions of states).
+
+The seen set has the layout of :class:`pyspec.engines.embedded.store.StateStore`
+(columns of words, ``index + 1`` in a power-of-two table, the same hash),
+so the result of a search is a ``StateStore`` without copying or rehashing.
+
+Every function is compiled once per machine (``cache=True``) whatever the
+model: per-model data are arrays, not code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# status codes returned by run()
+DONE = 0  # the queue is empty
+LEVEL = 1  # a level was expanded: the next one starts (ctl[LEND] moved)
+BUDGET = 2  # the budget of expansions for this call is used up
+MISS = 3  # step lookups missed: see the miss buffers
+GROW = 4  # the store or its table needs room for ctl[NEED] more states
+PENDING = 5  # the pending buffers are full, or a new state violates an invariant part
+DEADLOCK = 6  # state ctl[VIOL] has no successor and is not terminal
+SCRATCH = 7  # a state has more successors than the scratch buffer holds
+CONSTRAINT_MISS = 8  # a successor's constraint parts are not all memoized (requested)
+OUTSIDE = 9  # successor ctl[VIOL] of ctl[CUR] is outside the constraint and its invariants are not known true
+
+# ctl slots
+CUR = 0  # the state being expanded
+N = 1  # states stored
+GEN = 2  # states generated (TLC's count)
+LEND = 3  # one past the last state of the level being expanded
+SHIFT = 4  # the seen table's hash shift (64 - log2 size)
+DEADLOCK_ON = 5
+COMMIT = 6  # -1, or the successor of ctl[CUR] to store next (after an INVARIANT stop)
+NSUCC = 7  # successors of ctl[CUR] in the scratch buffer
+BUDGET_LEFT = 8
+NMISS = 9  # step misses recorded
+NPMISS = 10  # predicate misses recorded (of pending states)
+VIOL = 11
+MEMO_N = 12  # entries of the step memo
+VALS_N = 13  # values of the step memo
+PRED_N = 14  # entries of the predicate memo
+NEVER_TERMINAL = 15
+NEED = 16
+LOOKAHEAD = 17  # states scanned for more misses after one misses
+NTRACKED = 18  # tracked predicate parts
+SCANNED = 19  # states before it were scanned for step misses
+NPEND = 20  # pending states: stored, their invariants not known (or false)
+NINV_PARTS = 21  # parts 0..NINV_PARTS-1 are the invariants', the others the state constraint's
+CTL_SIZE = 24
+
+_K0 = np.uint64(0x9E3779B97F4A7C15)
+_K1 = np.uint64(0xBF58476D1CE4E5B9)
+_K2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_S64 = np.uint64(64)
+_ONE = np.uint64(1)
+
+
+def column_keys() -> np.ndarray:
+    """Per column, the multiplier of :meth:`StateStore._hash`."""
+    return np.array([(0x9E3779B97F4A7C15 * (2 * c + 1)) & ((1 << 64) - 1) for c in range(64)], dtype=np.uint64)
+
+
+@njit(cache=True, inline="always")
+def _mix(h):
+    h ^= h >> _S30
+    h *= _K1
+    h ^= h >> _S27
+    h *= _K2
+    h ^= h >> _S31
+    return h
+
+
+@njit(cache=True, inline="always")
+def _state_hash(w, kcol):
+    """StateStore._hash of one state (its words ``w``), before the shift."""
+    h = w[0] * _K0
+    for c in range(1, w.shape[0]):
+        h ^= w[c] * kcol[c % 64]
+    return _mix(h)
+
+
+@njit(cache=True)
+def _find_state(w, cols, table, shift, kcol):
+    """(slot, index): the index of state ``w`` in the store, or -1 and the empty slot its probe ended on."""
+    mask = table.shape[0] - 1
+    pos = np.int64(_state_hash(w, kcol) >> np.uint64(shift))
+    k = w.shape[0]
+    while True:
+        v = np.int64(table[pos])
+        if v == 0:
+            return pos, -1
+        i = v - 1
+        same = True
+        for c in range(k):
+            if cols[c, i] != w[c]:
+                same = False
+                break
+        if same:
+            return pos, i
+        pos = (pos + 1) & mask
+
+
+@njit(cache=True)
+def rehash_states(cols, n, table, shift, kcol):
+    """Put states 0..n-1 into the (empty) table."""
+    k = cols.shape[0]
+    w = np.empty(k, dtype=np.uint64)
+    mask = table.shape[0] - 1
+    for i in range(n):
+        for c in range(k):
+            w[c] = cols[c, i]
+        pos = np.int64(_state_hash(w, kcol) >> np.uint64(shift))
+        while table[pos] != 0:
+            pos = (pos + 1) & mask
+        table[pos] = np.uint32(i + 1)
+
+
+@njit(cache=True)
+def add_states(cols, parents, table, ctl, kcol, words, pars, new):
+    """Store the rows of ``words`` (K words each) not stored yet, in order
+    (initial states); ``new[r]`` tells which were new.  The caller made room."""
+    k = cols.shape[0]
+    for r in range(words.shape[0]):
+        pos, i = _find_state(words[r], cols, table, ctl[SHIFT], kcol)
+        if i >= 0:
+            new[r] = False
+            continue
+        n = ctl[N]
+        for c in range(k):
+            cols[c, n] = words[r, c]
+        parents[n] = pars[r]
+        table[pos] = np.uint32(n + 1)
+        ctl[N] = n + 1
+        new[r] = True
+
+
+@njit(cache=True, inline="always")
+def _key_hash(salt, key, kcol):
+    h = np.uint64(salt + 1) * _K1
+    for c in range(key.shape[0]):
+        h ^= key[c] * kcol[c % 64]
+    return _mix(h)
+
+
+@njit(cache=True)
+def _memo_find(j, key, mtab, mkey, mid, kcol):
+    """(slot, entry) of the memo entry of ``(j, key)``, entry -1 when absent."""
+    mask = mtab.shape[0] - 1
+    pos = np.int64(_key_hash(j, key, kcol) & np.uint64(mask))
+    k = key.shape[0]
+    while True:
+        v = np.int64(mtab[pos])
+        if v == 0:
+            return pos, -1
+        e = v - 1
+        if mid[e] == j:
+            same = True
+            for c in range(k):
+                if mkey[e, c] != key[c]:
+                    same = False
+                    break
+            if same:
+                return pos, e
+        pos = (pos + 1) & mask
+
+
+@njit(cache=True)
+def memo_rehash(mtab, mkey, mid, count, kcol):
+    mask = mtab.shape[0] - 1
+    for e in range(count):
+        pos = np.int64(_key_hash(mid[e], mkey[e], kcol) & np.uint64(mask))
+        while mtab[pos] != 0:
+            pos = (pos + 1) & mask
+        mtab[pos] = np.int32(e + 1)
+
+
+@njit(cache=True)
+def memo_insert_steps(ctl, mtab, mkey, mid, mstart, mcount, mval, kcol, ids, keys, counts, vals):
+    """Insert step results: entry r is step ``ids[r]`` at key ``keys[r]``
+    with ``counts[r]`` values, the next ones of ``vals``.  Keys already
+    present are skipped.  The caller made room."""
+    v = 0
+    for r in range(ids.shape[0]):
+        pos, e = _memo_find(ids[r], keys[r], mtab, mkey, mid, kcol)
+        if e < 0:
+            e = ctl[MEMO_N]
+            ctl[MEMO_N] = e + 1
+            mid[e] = ids[r]
+            mkey[e, :] = keys[r]
+            mtab[pos] = np.int32(e + 1)
+            mcount[e] = -1
+        if mcount[e] < 0:  # new, or a placeholder (requested by the loop)
+            start = ctl[VALS_N]
+            mstart[e] = start
+            mcount[e] = counts[r]
+            for x in range(counts[r]):
+                mval[start + x, :] = vals[v + x]
+            ctl[VALS_N] = start + counts[r]
+        v += counts[r]
+
+
+@njit(cache=True)
+def memo_insert_preds(ctl, qtab, qkey, qid, qval, kcol, ids, keys, results):
+    """Insert (or fill the placeholders of) predicate part results."""
+    for r in range(ids.shape[0]):
+        pos, e = _memo_find(ids[r], keys[r], qtab, qkey, qid, kcol)
+        if e < 0:
+            e = ctl[PRED_N]
+            ctl[PRED_N] = e + 1
+            qid[e] = ids[r]
+            qkey[e, :] = keys[r]
+            qtab[pos] = np.int32(e + 1)
+        qval[e] = results[r]
+
+
+@njit(cache=True, inline="always")
+def _field(cols, i, w, sh, two, mask):
+    v = cols[w, i] >> np.uint64(sh)
+    if two:
+        v |= cols[w + 1, i] << np.uint64(64 - sh)
+    return v & mask
+
+
+#: a step memo entry whose results were requested, not filled yet
+_REQUESTED = -1
+#: a predicate memo entry requested, not filled yet
+_PRED_REQUESTED = 2
+
+
+@njit(cache=True)
+def _step_entry(j, key, i, cur, mtab, mkey, mid, mcount, kcol, miss_state, miss_step, ctl):
+    """The memo entry of step ``j`` at ``key``, or -1 after recording a miss.
+
+    A missed key gets a placeholder entry, so that the states looked at
+    next do not request it again (only the state being expanded does,
+    whose fill must not be skipped).  The driver keeps room for as many
+    placeholders as the miss buffer holds.
+    """
+    pos, e = _memo_find(j, key, mtab, mkey, mid, kcol)
+    if e >= 0:
+        if mcount[e] >= 0:
+            return e
+        if i != cur:
+            return -1
+    m = ctl[NMISS]
+    if m >= miss_state.shape[0]:
+        return -1
+    if e < 0:
+        e = ctl[MEMO_N]
+        ctl[MEMO_N] = e + 1
+        mid[e] = j
+        for c in range(key.shape[0]):
+            mkey[e, c] = key[c]
+        mcount[e] = _REQUESTED
+        mtab[pos] = np.int32(e + 1)
+    miss_state[m] = i
+    miss_step[m] = j
+    ctl[NMISS] = m + 1
+    return -1
+
+
+@njit(cache=True)
+def _successors(i, cur, cols, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
+                keymask, notw, mtab, mkey, mid, mstart, mcount, mval, kcol, s, key, succ,
+                miss_state, miss_step, ctl, build):
+    """Successors of state ``i`` into ``succ`` (when ``build``): their
+    number, -1 when a step missed (the misses are recorded), -2 when
+    ``succ`` is too small."""
+    k = cols.shape[0]
+    for c in range(k):
+        s[c] = cols[c, i]
+    n = 0
+    missed = False
+    for p in range(inst_w.shape[0]):
+        pc = _field(cols, i, inst_w[p], inst_sh[p], inst_two[p], inst_mask[p])
+        if pc >= np.uint64(inst_codes[p]):
+            continue
+        j = disp[inst_base[p] + np.int64(pc)]
+        if j < 0:
+            continue
+        for c in range(k):
+            key[c] = s[c] & keymask[j, c]
+        e = _step_entry(j, key, i, cur, mtab, mkey, mid, mcount, kcol, miss_state, miss_step, ctl)
+        if e < 0:
+            missed = True
+            continue
+        if missed or not build:
+            continue
+        cnt = mcount[e]
+        if n + cnt > succ.shape[0]:
+            return -2
+        st = mstart[e]
+        for x in range(cnt):
+            for c in range(k):
+                succ[n, c] = (s[c] & notw[j, c]) | mval[st + x, c]
+            n += 1
+    return -1 if missed else n
+
+
+@njit(cache=True)
+def _parts_hold(w, q0, q1, tracked_only, pmask, ptrk, qtab, qkey, qid, qval, kcol, key, pm_words, pm_part, ctl,
+                record):
+    """For the state of words ``w``: 1 if every part ``q0 <= q < q1`` (the
+    tracked ones only, with ``tracked_only``) holds, 0 if one is false, -1
+    if one is not memoized (requested when ``record``: a placeholder entry
+    and the words in the miss buffer)."""
+    k = w.shape[0]
+    unknown = False
+    for q in range(q0, q1):
+        if tracked_only and ptrk[q] == 0:
+            continue
+        for c in range(k):
+            key[c] = w[c] & pmask[q, c]
+        pos, e = _memo_find(q, key, qtab, qkey, qid, kcol)
+        if e >= 0:
+            v = qval[e]
+            if v == 0:
+                return 0
+            if v == 1:
+                continue
+        unknown = True
+        if e < 0 and record:
+            m = ctl[NPMISS]
+            if m < pm_part.shape[0]:
+                e = ctl[PRED_N]
+                ctl[PRED_N] = e + 1
+                qid[e] = q
+                for c in range(k):
+                    qkey[e, c] = key[c]
+                    pm_words[m, c] = w[c]
+                qval[e] = _PRED_REQUESTED
+                qtab[pos] = np.int32(e + 1)
+                pm_part[m] = q
+                ctl[NPMISS] = m + 1
+    return -1 if unknown else 1
+
+
+@njit(cache=True)
+def first_failing(start, pend_x, npend, cols, pmask, ptrk, qtab, qkey, qid, qval, kcol, pm_words, pm_part, ctl):
+    """The first pending state from ``start`` on where a tracked part is
+    false (every part filled by now): its position in the pending list,
+    ``npend`` when none, -1 - r when state r's parts are still not known."""
+    k = cols.shape[0]
+    key = np.empty(k, dtype=np.uint64)
+    w = np.empty(k, dtype=np.uint64)
+    for r in range(start, npend):
+        for c in range(k):
+            w[c] = cols[c, pend_x[r]]
+        h = _parts_hold(w, 0, ctl[NINV_PARTS], True, pmask, ptrk, qtab, qkey, qid, qval, kcol, key, pm_words,
+                        pm_part, ctl, False)
+        if h == 0:
+            return r
+        if h < 0:
+            return -1 - r
+    return npend
+
+
+@njit(cache=True)
+def run(ctl, cols, parents, table, kcol,
+        inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
+        keymask, notw, mtab, mkey, mid, mstart, mcount, mval,
+        pmask, ptrk, qtab, qkey, qid, qval,
+        pcmask, done,
+        succ, miss_state, miss_step, pm_words, pm_part, pend_x, pend_gen):
+    """Expand states from ctl[CUR] until the queue is empty, a level ends,
+    the budget is spent, or the driver has something to do (the status).
+
+    A new state whose invariant parts are not all memoized, or one of them
+    false, is *pending*: stored, with the generated count of the moment;
+    the driver fills the parts and settles the pending states in order
+    (their violations are recorded as the Python engine records them).
+    """
+    k = cols.shape[0]
+    s = np.empty(k, dtype=np.uint64)
+    key = np.empty(k, dtype=np.uint64)
+    ctl[NMISS] = 0
+    while True:
+        cur = ctl[CUR]
+        if ctl[COMMIT] < 0:
+            if cur == ctl[LEND]:
+                if ctl[N] == ctl[LEND]:
+                    return DONE
+                ctl[LEND] = ctl[N]
+                return LEVEL
+            if ctl[BUDGET_LEFT] <= 0:
+                return BUDGET
+            n = _successors(cur, cur, cols, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
+                            keymask, notw, mtab, mkey, mid, mstart, mcount, mval, kcol, s, key, succ,
+                            miss_state, miss_step, ctl, True)
+            if n == -2:
+                return SCRATCH
+            if n == -1:
+                # more misses from the states queued after it (keys only),
+                # so that one round of Python fills many; the states scanned
+                # before are not scanned again
+                i = max(cur + 1, ctl[SCANNED])
+                last = min(ctl[N], cur + 1 + ctl[LOOKAHEAD])
+                while i < last and ctl[NMISS] < miss_state.shape[0]:
+                    _successors(i, cur, cols, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
+                                keymask, notw, mtab, mkey, mid, mstart, mcount, mval, kcol, s, key, succ,
+                                miss_state, miss_step, ctl, False)
+                    if ctl[NMISS] >= miss_state.shape[0]:
+                        break  # this state's misses may be cut: scanned again next time
+                    i += 1
+                ctl[SCANNED] = max(ctl[SCANNED], i)
+                return MISS
+            if ctl[N] + n > cols.shape[1] or 2 * (ctl[N] + n) > table.shape[0]:
+                ctl[NEED] = n
+                return GROW
+            ctl[GEN] += n
+            ctl[BUDGET_LEFT] -= 1
+            if n == 0:
+                ctl[CUR] = cur + 1
+                terminal = ctl[NEVER_TERMINAL] == 0
+                if terminal:
+                    for c in range(k):
+                        if (cols[c, cur] & pcmask[c]) != done[c]:
+                            terminal = False
+                            break
+                if terminal:
+                    ctl[GEN] += 1  # TLC's Terminating step (a stutter) counts as generated
+                elif ctl[DEADLOCK_ON] != 0:
+                    ctl[VIOL] = cur
+                    return DEADLOCK
+                continue
+            ctl[NSUCC] = n
+            start = 0
+        else:
+            start = ctl[COMMIT]
+            ctl[COMMIT] = -1
+        n = ctl[NSUCC]
+        for r in range(start, n):
+            pos, idx = _find_state(succ[r], cols, table, ctl[SHIFT], kcol)
+            if idx >= 0:
+                continue
+            if ctl[NINV_PARTS] < pmask.shape[0]:
+                # the state constraint: a state outside it is checked, not stored
+                h = _parts_hold(succ[r], ctl[NINV_PARTS], pmask.shape[0], False, pmask, ptrk, qtab, qkey, qid, qval,
+                                kcol, key, pm_words, pm_part, ctl, True)
+                if h < 0:
+                    ctl[COMMIT] = r
+                    return CONSTRAINT_MISS
+                if h == 0:
+                    if ctl[NTRACKED] > 0:
+                        h = _parts_hold(succ[r], 0, ctl[NINV_PARTS], True, pmask, ptrk, qtab, qkey, qid, qval,
+                                        kcol, key, pm_words, pm_part, ctl, True)
+                        if h != 1:
+                            ctl[VIOL] = r
+                            ctl[COMMIT] = r + 1
+                            return OUTSIDE
+                    continue
+            x = ctl[N]
+            for c in range(k):
+                cols[c, x] = succ[r, c]
+            parents[x] = np.int32(cur)
+            table[pos] = np.uint32(x + 1)
+            ctl[N] = x + 1
+            if ctl[NTRACKED] > 0:
+                h = _parts_hold(succ[r], 0, ctl[NINV_PARTS], True, pmask, ptrk, qtab, qkey, qid, qval, kcol, key,
+                                pm_words, pm_part, ctl, True)
+                if h == 1 and ctl[NPEND] == 0:
+                    continue
+                if h == 1:
+                    continue  # holds: nothing for the driver to settle
+                p = ctl[NPEND]
+                pend_x[p] = x
+                pend_gen[p] = ctl[GEN]
+                ctl[NPEND] = p + 1
+                if h == 0 or p + 1 >= pend_x.shape[0] or ctl[NPMISS] >= pm_part.shape[0]:
+                    ctl[COMMIT] = r + 1
+                    return PENDING
+        ctl[CUR] = cur + 1

@@ -1,0 +1,596 @@
+"""The compiled engine's breadth-first search: the loop in compiled code
+(:mod:`.kernel`), the spec's meaning in the generated Python step and
+predicate functions, joined by memo tables.
+
+The search visits states in the order of the Python engine's search
+(pyspec/engines/embedded/bfs.py): successors in the order ``next_fast``
+gives them, stored when first found, invariants checked on each new state
+as it is stored.  So distinct and generated counts, verdicts and
+counterexamples are the Python engine's (tests/engines/test_compiled.py
+runs both on every model of spec/).  What it does not handle raises
+:class:`Unsupported` before the search, or :class:`Fallback` during it (a
+value that does not fit the packed layout, an evaluation error whose
+report the Python engine builds): the caller then runs the Python engine.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ...compile import CompiledModel
+from ..embedded.bfs import ExploreResult, Options, _Stop, _Tracking
+from ..embedded.store import StateStore
+from . import kernel as kn
+
+#: States expanded per call of the compiled loop (progress and Ctrl-C in between).
+BUDGET = 1 << 17
+#: Misses recorded per call (a miss stops the loop; it then scans this many
+#: queued states for more, so that one round of Python fills many).
+MISS_BUFFER = 1 << 12
+LOOKAHEAD = 1 << 12
+
+
+class Unsupported(Exception):
+    """The model or the options need the Python engine (the message says why)."""
+
+
+class Fallback(Exception):
+    """Met during the search: the Python engine must run it (the message says why)."""
+
+
+def unsupported_reason(cm: CompiledModel, opts: Options) -> str | None:
+    """Why the compiled engine cannot run this search (None: it can)."""
+    if opts.symmetry is not None:
+        return "symmetry reduction is not compiled yet"
+    if opts.actions:
+        return "action properties are not compiled yet"
+    if opts.max_states is not None:
+        return "--max-states stops between batches of the Python engine"
+    if opts.checkpoint or opts.recover:
+        return "checkpoints are written by the Python engine"
+    if not cm.spec.processes:
+        return "the model has no process"
+    return None
+
+
+def _words(x: int, k: int) -> np.ndarray:
+    return np.frombuffer(x.to_bytes(8 * k, "little"), dtype="<u8").astype(np.uint64)
+
+
+class _Tables:
+    """A compiled model lowered to the arrays of :func:`kernel.run`."""
+
+    def __init__(self, cm: CompiledModel, opts: Options) -> None:
+        cg = cm.codegen
+        cg.compile_extra("steps")
+        layout = cm.layout
+        self.bits = layout.bits
+        k = self.k = max(1, (layout.bits + 63) // 64)
+        self.kcol = kn.column_keys()
+        steps = cg.step_table
+        # process instances in next_fast's order, each with its pc field
+        slots: list[int] = []
+        for _, pk, _, _, _, _ in steps:
+            if pk not in slots:
+                slots.append(pk)
+        ni = len(slots)
+        self.inst_w = np.zeros(ni, np.int64)
+        self.inst_sh = np.zeros(ni, np.int64)
+        self.inst_two = np.zeros(ni, np.bool_)
+        self.inst_mask = np.zeros(ni, np.uint64)
+        self.inst_base = np.zeros(ni, np.int64)
+        self.inst_codes = np.zeros(ni, np.int64)
+        base = 0
+        for p, pk in enumerate(slots):
+            sl = layout.slots[pk]
+            width = sl.mask.bit_length()
+            self.inst_w[p], self.inst_sh[p] = divmod(sl.off, 64)
+            self.inst_two[p] = self.inst_sh[p] + width > 64
+            self.inst_mask[p] = sl.mask
+            self.inst_base[p] = base
+            self.inst_codes[p] = sl.mask + 1
+            base += sl.mask + 1
+        self.disp = np.full(max(base, 1), -1, np.int32)
+        ns = len(steps)
+        self.keymask = np.zeros((ns, k), np.uint64)
+        self.notw = np.zeros((ns, k), np.uint64)
+        self.key_int: list[int] = []
+        self.wm_int: list[int] = []
+        self.step_fns = []
+        full = (1 << (64 * k)) - 1
+        for j, (_, pk, code, key, wm, name) in enumerate(steps):
+            self.disp[self.inst_base[slots.index(pk)] + code] = j
+            self.keymask[j] = _words(key, k)
+            self.notw[j] = _words(full & ~wm, k)
+            self.key_int.append(key)
+            self.wm_int.append(wm)
+            self.step_fns.append(cg.ns[name])
+        # invariant parts: spec invariants, then the 'always' parts of temporal properties
+        self.parts: list[tuple] = []  # (invariant name, function, read mask)
+        for name in opts.invariants:
+            for fn, mask in cg.predicate_parts(cm.spec.prop(name).expr):
+                self.parts.append((name, fn, mask))
+        for name, _, _ in opts.extra_invariants:
+            for lf in cm.temporal_leaves(cm.spec.prop(name)):
+                if lf.form == "always":
+                    for fn, mask in cg.predicate_parts(lf.p_expr, lf.env):
+                        self.parts.append((name, fn, mask))
+        self.ninv_parts = len(self.parts)
+        if cm.model.constraint is not None:
+            for fn, mask in cg.predicate_parts(cm.model.constraint):
+                self.parts.append(("", fn, mask))
+        npart = len(self.parts)
+        self.pmask = np.zeros((npart, k), np.uint64)
+        for q, (_, _, mask) in enumerate(self.parts):
+            self.pmask[q] = _words(mask, k)
+        self.ptrk = np.zeros(max(npart, 1), np.uint8)
+        self.pcmask = _words(cm._pc_mask, k)
+        self.done = _words(cm._done_bits, k)
+        self.never_terminal = cm._never_terminal
+
+
+class _Memo:
+    """One open-addressing memo: (id, key words) -> entry."""
+
+    def __init__(self, k: int, values: bool) -> None:
+        self.tab = np.zeros(1 << 12, np.int32)
+        self.key = np.zeros((1 << 11, k), np.uint64)
+        self.id = np.zeros(1 << 11, np.int32)
+        if values:
+            self.start = np.zeros(1 << 11, np.int64)
+            self.count = np.zeros(1 << 11, np.int32)
+            self.val = np.zeros((1 << 12, k), np.uint64)
+        else:
+            self.result = np.zeros(1 << 11, np.uint8)
+
+    n = 0  # entries used
+
+    def reserve(self, entries: int, kcol, values: int = 0) -> None:
+        """Room for ``entries`` entries in all (and ``values`` values)."""
+        cap = len(self.id)
+        if entries > cap:
+            new = max(entries, 2 * cap)
+            self.key = _grow_rows(self.key, new)
+            self.id = _grow_rows(self.id, new)
+            if hasattr(self, "start"):
+                self.start = _grow_rows(self.start, new)
+                self.count = _grow_rows(self.count, new)
+            else:
+                self.result = _grow_rows(self.result, new)
+        if values and values > len(self.val):
+            self.val = _grow_rows(self.val, max(values, 2 * len(self.val)))
+        if 2 * entries > len(self.tab):
+            size = len(self.tab)
+            while 2 * entries > size:
+                size *= 4
+            self.tab = np.zeros(size, np.int32)
+            kn.memo_rehash(self.tab, self.key, self.id, self.n, kcol)
+
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in vars(self).values() if isinstance(a, np.ndarray))
+
+
+def _grow_rows(a: np.ndarray, rows: int) -> np.ndarray:
+    out = np.zeros((rows,) + a.shape[1:], a.dtype)
+    out[:len(a)] = a
+    return out
+
+
+def explore(cm: CompiledModel, opts: Options) -> ExploreResult:
+    """The compiled twin of :func:`pyspec.engines.embedded.bfs.explore`.
+
+    ``opts.resume`` (a Checkpoint) continues a search another engine
+    stopped at a level boundary (``stopped == "handover"``).  Raises
+    :class:`Unsupported` or :class:`Fallback` (the caller runs the Python
+    engine then).
+    """
+    reason = unsupported_reason(cm, opts)
+    if reason is not None:
+        raise Unsupported(reason)
+    return _Search(cm, opts).run()
+
+
+class _Search:
+    """One search: the arrays the compiled loop works on, and what the
+    driver does between its calls."""
+
+    def __init__(self, cm: CompiledModel, opts: Options) -> None:
+        self.t0 = time.monotonic()
+        self.cm, self.opts = cm, opts
+        tb = self.tb = _Tables(cm, opts)
+        k = self.k = tb.k
+        self.cols = np.zeros((k, 1 << 12), np.uint64)
+        self.parents = np.zeros(1 << 12, np.int32)
+        self.table = np.zeros(1 << 12, np.uint32)
+        ctl = self.ctl = np.zeros(kn.CTL_SIZE, np.int64)
+        ctl[kn.SHIFT] = 64 - 12
+        ctl[kn.COMMIT] = -1
+        ctl[kn.NEVER_TERMINAL] = 1 if tb.never_terminal else 0
+        ctl[kn.LOOKAHEAD] = LOOKAHEAD
+        ctl[kn.NINV_PARTS] = tb.ninv_parts
+        self.steps = _Memo(k, True)
+        self.preds = _Memo(k, False)
+        self.succ = np.zeros((1 << 10, k), np.uint64)
+        self.pend_x = np.zeros(MISS_BUFFER, np.int64)
+        self.pend_gen = np.zeros(MISS_BUFFER, np.int64)
+        self.miss_state = np.zeros(MISS_BUFFER, np.int64)
+        self.miss_step = np.zeros(MISS_BUFFER, np.int32)
+        self.pm_words = np.zeros((MISS_BUFFER, k), np.uint64)
+        self.pm_part = np.zeros(MISS_BUFFER, np.int32)
+        self.res = ExploreResult(StateStore(k))
+        self.tr = _Tracking(cm, opts, self.res, self.t0)
+        self.level_ends = self.res.store.level_ends
+        self.depth = 1
+        self.cursor = 0
+
+    # -- the store ------------------------------------------------------------
+
+    def state(self, i: int) -> int:
+        return int.from_bytes(self.cols[:, i].tobytes(), "little")
+
+    def reserve(self, n: int) -> None:
+        """Room for ``n`` states (the table at most half full)."""
+        if n > self.cols.shape[1]:
+            new = max(n, self.cols.shape[1] + self.cols.shape[1] // 4)
+            grown = np.zeros((self.k, new), np.uint64)
+            grown[:, :self.cols.shape[1]] = self.cols
+            self.cols = grown
+            self.parents.resize(new, refcheck=False)
+        if 2 * n > len(self.table):
+            tbits = len(self.table).bit_length() - 1
+            while 2 * n > (1 << tbits):
+                tbits += 2  # four times as big, as StateStore grows
+            self.table = np.zeros(1 << tbits, np.uint32)
+            self.ctl[kn.SHIFT] = 64 - tbits
+            kn.rehash_states(self.cols, self.ctl[kn.N], self.table, self.ctl[kn.SHIFT], self.tb.kcol)
+
+    def truncate(self, n: int) -> None:
+        """Keep the first ``n`` states (a stop on a violation)."""
+        self.ctl[kn.N] = n
+        self.table[:] = 0
+        kn.rehash_states(self.cols, n, self.table, self.ctl[kn.SHIFT], self.tb.kcol)
+
+    def track(self) -> None:
+        """Tell the loop which properties are still tracked."""
+        tb, tr = self.tb, self.tr
+        names = {n for n, _ in tr.invs}
+        for q, (name, _, _) in enumerate(tb.parts[:tb.ninv_parts]):
+            tb.ptrk[q] = 1 if name in names else 0
+        self.ctl[kn.NTRACKED] = int(tb.ptrk[:tb.ninv_parts].sum())
+        self.ctl[kn.DEADLOCK_ON] = 1 if tr.deadlock else 0
+
+    # -- the first level, or the level another engine stopped at ----------------
+
+    def initial(self) -> None:
+        """The initial states, stored and checked as the Python engine does
+        (evaluated here, in Python: an error is the Python engine's to report)."""
+        tr, cm, ctl = self.tr, self.cm, self.ctl
+        cand: list[int] = []
+        init_generated: list[int] = []
+        recent: set[int] = set()
+        constraint = cm.constraint
+
+        def flush() -> None:
+            base = int(ctl[kn.N])
+            self.reserve(base + len(cand))
+            new = np.zeros(len(cand), np.bool_)
+            if cand:
+                kn.add_states(self.cols, self.parents, self.table, ctl, self.tb.kcol, _rows(cand, self.k),
+                              np.full(len(cand), -1, np.int32), new)
+            inv = tr.check()
+            total = tr.generated
+            for j, r in enumerate(np.flatnonzero(new).tolist(), base):
+                t = cand[r]
+                bad_init = bool(tr.init_invs) and not all(f(t) for _, f in tr.init_invs)
+                if not bad_init and (inv is None or inv(t)):
+                    continue
+                tr.found = j + 1
+                tr.generated = init_generated[r]
+                try:
+                    if bad_init:
+                        tr.failed_init(t, j)
+                        inv = tr.check()
+                    if inv is not None and not inv(t):
+                        tr.failed_invariants(t, j, None, 1)
+                        inv = tr.check()
+                except _Stop:
+                    self.truncate(j + 1)
+                    raise
+                tr.found = None
+                tr.generated = total
+            cand.clear()
+            init_generated.clear()
+
+        try:
+            for s0 in cm.initial_states():
+                tr.generated += 1
+                if s0 >> self.tb.bits:
+                    raise Fallback("an initial value does not fit the packed layout (escaped)")
+                if constraint is not None and not constraint(s0):
+                    if tr.invs and not all(f(s0) for _, f in tr.invs):
+                        flush()
+                        tr.failed_invariants(s0, -1, s0, 1)
+                    continue
+                if s0 not in recent:
+                    recent.add(s0)
+                    cand.append(s0)
+                    init_generated.append(tr.generated)
+            flush()
+        except (_Stop, Fallback):
+            raise
+        except Exception as e:  # noqa: BLE001 - the Python engine reports it with its position
+            raise Fallback(f"an evaluation error ({type(e).__name__})") from None
+        self.level_ends.append(int(ctl[kn.N]))
+        tr.init_invs = []
+        if self.res.order and not tr.left():
+            raise _Stop("all-violated")
+
+    def resume(self, cp) -> None:
+        """Go on from a search stopped at a level boundary (its store, counts, violations)."""
+        if cp.store.ncols > self.k:
+            raise Fallback("a value does not fit the packed layout (escaped)")
+        n = len(cp.store)
+        self.reserve(n)
+        for c in range(cp.store.ncols):
+            self.cols[c, :n] = cp.store.cols[c][:n]
+        self.parents[:n] = cp.store.parents[:n]
+        self.ctl[kn.N] = n
+        self.table[:] = 0
+        kn.rehash_states(self.cols, n, self.table, self.ctl[kn.SHIFT], self.tb.kcol)
+        self.level_ends.extend(cp.store.level_ends)
+        self.cursor = cp.cursor
+        self.ctl[kn.CUR] = cp.cursor
+        tr, res = self.tr, self.res
+        tr.generated, self.depth = cp.generated, cp.depth
+        for prop, v in cp.violations.items():
+            res.violations[prop] = v
+            res.order.append(prop)
+        tr.forget()
+        tr.init_invs = []
+        self.t0 -= cp.seconds
+        tr.t0 = self.t0
+
+    # -- filling the memo tables ----------------------------------------------------
+
+    def fill_steps(self, cur: int) -> None:
+        """Run the Python step function for each (state, step) the loop
+        missed and put the written bits of its successors in the memo.
+        Only the state being expanded must succeed: the others were looked
+        at ahead, and an error there is reported when the search gets there."""
+        ctl, tb, k = self.ctl, self.tb, self.k
+        nmiss = int(ctl[kn.NMISS])
+        rows = self.miss_state[:nmiss]
+        # the states' packed ints, all at once (a miss buffer has few distinct states)
+        uniq, inverse = np.unique(rows, return_inverse=True)
+        packed = _ints(np.ascontiguousarray(self.cols[:, uniq].T))
+        bits = tb.bits
+        done: set[tuple[int, int]] = set()
+        ids, keys, counts, vals = [], [], [], []
+        key_int, wm_int, fns = tb.key_int, tb.wm_int, tb.step_fns
+        for r, j in enumerate(self.miss_step[:nmiss].tolist()):
+            s = packed[inverse[r]]
+            key = s & key_int[j]
+            if (j, key) in done:
+                continue
+            out: list[int] = []
+            try:
+                fns[j](s, out.append)
+            except Exception as e:  # noqa: BLE001 - the Python engine reports it with its position
+                if int(rows[r]) == cur:
+                    raise Fallback(f"an evaluation error ({type(e).__name__})") from None
+                continue
+            if out and max(out) >> bits:
+                if int(rows[r]) == cur:
+                    raise Fallback("a value does not fit the packed layout (escaped)")
+                continue
+            done.add((j, key))
+            ids.append(j)
+            keys.append(key)
+            counts.append(len(out))
+            wm = wm_int[j]
+            vals.extend([t & wm for t in out])
+        if not ids:
+            return
+        steps = self.steps
+        steps.reserve(int(ctl[kn.MEMO_N]) + len(ids), tb.kcol, int(ctl[kn.VALS_N]) + len(vals))
+        kn.memo_insert_steps(ctl, steps.tab, steps.key, steps.id, steps.start, steps.count, steps.val, tb.kcol,
+                             np.array(ids, np.int32), _rows(keys, k), np.array(counts, np.int32),
+                             _rows(vals, k) if vals else np.zeros((0, k), np.uint64))
+        steps.n = int(ctl[kn.MEMO_N])
+
+    def fill_preds(self) -> None:
+        """Fill the predicate parts the loop requested.  An invariant part
+        whose evaluation fails stays unfilled: its state is then evaluated
+        in order by :meth:`settle`, where the error belongs; the constraint
+        is evaluated on a successor right away, as the search needs it."""
+        ctl, tb = self.ctl, self.tb
+        ids, keys, results = [], [], []
+        for r in range(int(ctl[kn.NPMISS])):
+            q = int(self.pm_part[r])
+            t = int.from_bytes(self.pm_words[r].tobytes(), "little")
+            try:
+                ok = bool(tb.parts[q][1](t))
+            except Exception as e:  # noqa: BLE001
+                if q >= tb.ninv_parts:
+                    raise Fallback(f"an evaluation error ({type(e).__name__})") from None
+                continue
+            ids.append(q)
+            keys.append(t & tb.parts[q][2])
+            results.append(1 if ok else 0)
+        ctl[kn.NPMISS] = 0
+        preds = self.preds
+        if ids:
+            kn.memo_insert_preds(ctl, preds.tab, preds.key, preds.id, preds.result, tb.kcol,
+                                 np.array(ids, np.int32), _rows(keys, self.k), np.array(results, np.uint8))
+        preds.n = int(ctl[kn.PRED_N])
+
+    def check_python(self, t: int) -> bool:
+        """Do the tracked invariants hold in ``t``?  (Python's evaluation.)"""
+        try:
+            inv = self.tr.check()
+            return inv is None or bool(inv(t))
+        except Exception as e:  # noqa: BLE001 - the Python engine reports it
+            raise Fallback(f"an evaluation error ({type(e).__name__})") from None
+
+    def settle(self) -> None:
+        """The pending states in order: record the invariants each violates,
+        as the Python engine does when it stores that state."""
+        ctl, tb, tr, preds = self.ctl, self.tb, self.tr, self.preds
+        npend = int(ctl[kn.NPEND])
+        r = 0
+        try:
+            while r < npend:
+                f = kn.first_failing(r, self.pend_x, npend, self.cols, tb.pmask, tb.ptrk, preds.tab, preds.key,
+                                     preds.id, preds.result, tb.kcol, self.pm_words, self.pm_part, ctl)
+                if f == npend:
+                    break
+                if f < 0:  # a part the fill could not evaluate: the whole conjunction, here
+                    f = -1 - f
+                    if self.check_python(self.state(int(self.pend_x[f]))):
+                        r = f + 1
+                        continue
+                x = int(self.pend_x[f])
+                tr.found = x + 1
+                tr.generated = int(self.pend_gen[f])
+                try:
+                    tr.failed_invariants(self.state(x), x, None, self.depth + 1)
+                except _Stop as stop:
+                    self.truncate(x + 1)
+                    ctl[kn.GEN] = tr.generated
+                    stop.cursor = max(int(self.parents[x]), 0)
+                    raise
+                except Exception as e:  # noqa: BLE001
+                    raise Fallback(f"an evaluation error ({type(e).__name__})") from None
+                finally:
+                    tr.found = None
+                self.track()
+                r = f + 1
+        finally:
+            ctl[kn.NPEND] = 0
+
+    # -- the search -------------------------------------------------------------------
+
+    def loop(self) -> None:
+        ctl, tb, tr = self.ctl, self.tb, self.tr
+        max_depth = self.opts.max_depth if self.opts.max_depth is not None else 1 << 62
+        progress = self.opts.progress
+        ctl[kn.LEND] = ctl[kn.N]
+        ctl[kn.GEN] = tr.generated
+        self.track()
+        while True:
+            ctl[kn.BUDGET_LEFT] = BUDGET
+            steps, preds = self.steps, self.preds
+            # room for the placeholders of full miss buffers
+            steps.reserve(int(ctl[kn.MEMO_N]) + MISS_BUFFER, tb.kcol)
+            preds.reserve(int(ctl[kn.PRED_N]) + MISS_BUFFER, tb.kcol)
+            status = kn.run(ctl, self.cols, self.parents, self.table, tb.kcol,
+                            tb.inst_w, tb.inst_sh, tb.inst_two, tb.inst_mask, tb.inst_base, tb.inst_codes, tb.disp,
+                            tb.keymask, tb.notw, steps.tab, steps.key, steps.id, steps.start, steps.count, steps.val,
+                            tb.pmask, tb.ptrk, preds.tab, preds.key, preds.id, preds.result, tb.pcmask, tb.done,
+                            self.succ, self.miss_state, self.miss_step, self.pm_words, self.pm_part,
+                            self.pend_x, self.pend_gen)
+            i = self.cursor = int(ctl[kn.CUR])
+            steps.n = int(ctl[kn.MEMO_N])
+            preds.n = int(ctl[kn.PRED_N])
+            if ctl[kn.NPMISS]:
+                self.fill_preds()
+            if ctl[kn.NPEND]:
+                self.settle()
+            tr.generated = int(ctl[kn.GEN])
+            if status == kn.DONE:
+                return
+            if status == kn.MISS:
+                self.fill_steps(i)
+                continue
+            if status == kn.GROW:
+                self.reserve(int(ctl[kn.N] + ctl[kn.NEED]))
+                continue
+            if status == kn.SCRATCH:
+                self.succ = np.zeros((2 * len(self.succ), self.k), np.uint64)
+                continue
+            if status in (kn.PENDING, kn.CONSTRAINT_MISS):
+                continue
+            if status == kn.OUTSIDE:
+                # a successor outside the constraint: checked each time it is found, never stored
+                t = int.from_bytes(self.succ[int(ctl[kn.VIOL])].tobytes(), "little")
+                if not self.check_python(t):
+                    tr.found = int(ctl[kn.N])
+                    tr.failed_invariants(t, i, t, self.depth + 1)
+                    tr.found = None
+                    self.track()
+                continue
+            if status == kn.DEADLOCK:
+                tr.found = int(ctl[kn.N])
+                tr.record("deadlock", "deadlock", int(ctl[kn.VIOL]), None, self.depth)
+                tr.found = None
+                tr.deadlock = False
+                self.track()
+                tr.after()
+                continue
+            if status == kn.LEVEL:
+                self.level_ends.append(int(ctl[kn.LEND]))
+                self.depth += 1
+                if self.depth > max_depth:
+                    raise _Stop("max-depth")
+            if progress is not None:
+                n = int(ctl[kn.N])
+                progress.update(distinct=n, generated=tr.generated, queue=n - i, depth=self.depth,
+                                seconds=time.monotonic() - self.t0)
+
+    def run(self) -> ExploreResult:
+        res, tr, ctl = self.res, self.tr, self.ctl
+        if self.opts.resume is not None:
+            self.resume(self.opts.resume)
+        try:
+            if self.opts.resume is None:
+                self.initial()
+            self.loop()
+        except _Stop as stop:
+            res.stopped = str(stop)
+            if stop.cursor is not None:
+                self.cursor = stop.cursor
+        except KeyboardInterrupt:
+            res.stopped = "interrupted"
+        n = int(ctl[kn.N])
+        # the result is a StateStore over the same arrays (same layout and hash)
+        store = res.store
+        store.cols = [self.cols[c] for c in range(self.k)]
+        store.parents = self.parents
+        store.table = self.table
+        store._shift = np.uint64(int(ctl[kn.SHIFT]))
+        store.n = n
+        res.distinct = n
+        res.generated = max(tr.generated, int(ctl[kn.GEN])) if res.stopped is None else tr.generated
+        res.depth = len(self.level_ends) if self.level_ends and self.level_ends[-1] else 0
+        if res.stopped in ("max-states", "max-depth", "interrupted"):
+            res.depth = max(self.depth, 1) if n else 0
+        res.queue = max(0, n - self.cursor)
+        res.seconds = time.monotonic() - self.t0
+        if self.opts.progress is not None:
+            try:
+                self.opts.progress.update(distinct=res.distinct, generated=res.generated, queue=res.queue,
+                                          depth=res.depth, seconds=res.seconds)
+            except KeyboardInterrupt:
+                pass
+        return res
+
+
+def _ints(rows: np.ndarray) -> list[int]:
+    """Rows of little-endian words as packed ints."""
+    k = rows.shape[1]
+    if k == 1:
+        return rows[:, 0].tolist()
+    raw = rows.astype("<u8", copy=False).tobytes()
+    n = 8 * k
+    return [int.from_bytes(raw[i:i + n], "little") for i in range(0, len(raw), n)]
+
+
+def _rows(xs: list[int], k: int) -> np.ndarray:
+    """Packed ints as rows of ``k`` little-endian words."""
+    if k == 1:
+        return np.array(xs, dtype=np.uint64).reshape(-1, 1)
+    n = 8 * k
+    raw = b"".join(x.to_bytes(n, "little") for x in xs)
+    return np.frombuffer(raw, dtype="<u8").astype(np.uint64).reshape(-1, k)

@@ -1,0 +1,240 @@
+"""The compiled engine (pyspec/engines/compiled) against the Python engine.
+
+The compiled search must give the reports of the Python search, field for
+field (verdicts, distinct and generated counts, depth, counterexamples,
+messages): on every model of spec/ (the benchmark models too with
+``-m slow``), on random specs of the differential fuzzer's generator, and
+on the paths its driver takes between calls of the compiled loop (misses
+looked ahead, pending invariants, the state constraint, a stop in the
+middle of a level, the hand-over of ``--engine auto``, the fall-back to
+the Python engine).
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+from engine_util import load
+from specgen import generate
+
+from pyspec import load_with_diagnostics
+from pyspec.engines.embedded import check, check_model
+from pyspec.engines.embedded import runner
+
+pytest.importorskip("numba", reason="numba is not installed: the compiled engine cannot run")
+
+from pyspec.engines.compiled import search  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+BIG = {"big", "big3", "kvm_big", "kvm_big3"}
+#: models of more than 250,000 states: with the benchmark models (-m slow)
+SLOW = {("lamport_mutex", "original"), ("multi_paxos", "original"), ("slush", "original")}
+
+
+def _fields(r):
+    return (r.property, r.verdict, r.kind, r.distinct_states, r.generated_states, r.depth, r.loop_start,
+            r.message, [(s.process, s.self, s.label, s.params, s.state) for s in r.trace])
+
+
+def _same(spec, model, **kw):
+    """Check the model with both engines: the same reports.  Returns the
+    notes of the compiled run (why it let the Python engine search), or
+    None when it searched nothing (liveness alone: the state graph is
+    built by the Python engine)."""
+    notes: list[str] = []
+    ran: list[bool] = []
+    real = search.explore
+
+    def spy(cm, opts):
+        ran.append(True)
+        return real(cm, opts)
+
+    search.explore = spy
+    try:
+        cp = check_model(spec, model, engine="compiled", note=notes.append, **kw)
+    finally:
+        search.explore = real
+    if not ran and not notes:
+        return None
+    if ran:
+        py = check_model(spec, model, engine="python", **kw)
+        assert [_fields(r) for r in cp] == [_fields(r) for r in py]
+    return notes
+
+
+def _models(big: bool):
+    out = []
+    for path in sorted((ROOT / "spec").rglob("*.pyspec")):
+        spec, _ = load_with_diagnostics(str(path), path.read_text(encoding="utf-8"))
+        for m in spec.models:
+            if (m.name in BIG or (path.stem, m.name) in SLOW) == big:
+                out.append(pytest.param(str(path), m.name, id=f"{path.stem}.{m.name}"))
+    return out
+
+
+def _safety_options(spec, cm):
+    """The options of the runner's safety pass (temporal properties: their
+    always/initial parts), without symmetry."""
+    from pyspec.engines.embedded.bfs import Options
+
+    checks = [c.property for c in cm.model.checks]
+    invs = [p for p in checks if p != "deadlock" and spec.prop(p).kind == "invariant"]
+    extra, init = [], []
+    for p in checks:
+        if p != "deadlock" and spec.prop(p).kind == "temporal":
+            always, initially, _ = cm.implied_invariants(spec.prop(p))
+            if always is not None:
+                extra.append((p, always[0], always[1]))
+            if initially is not None:
+                init.append((p, initially[0], initially[1]))
+    return Options(invariants=invs, deadlock=cm.model.deadlock != "ignore", extra_invariants=extra,
+                   init_invariants=init)
+
+
+def _explored(res):
+    return (res.distinct, res.generated, res.depth, res.stopped, res.queue, res.order,
+            {k: (v.index, v.state, v.distinct, v.generated, v.depth, v.kind) for k, v in res.violations.items()},
+            res.store.level_ends, [res.store.state(i) for i in range(0, res.distinct, max(1, res.distinct // 97))])
+
+
+@pytest.mark.parametrize("path,model", _models(big=False))
+def test_every_model_of_spec(path, model):
+    spec, _ = load_with_diagnostics(path, Path(path).read_text(encoding="utf-8"))
+    if any(c.property != "deadlock" and spec.prop(c.property).kind == "temporal" for c in spec.model(model).checks):
+        # the safety pass alone (the state graph of liveness is the Python engine's in both)
+        from pyspec.compile import compile_model
+        from pyspec.engines.embedded.bfs import explore
+
+        py = explore(compile_model(spec, model), _safety_options(spec, compile_model(spec, model)))
+        cm = compile_model(spec, model)
+        assert _explored(search.explore(cm, _safety_options(spec, cm))) == _explored(py)
+        return
+    notes = _same(spec, model)
+    if runner.compiled(spec, model).model.symmetry and notes is not None:
+        assert "symmetry" in notes[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path,model", _models(big=True))
+def test_benchmark_models(path, model):
+    spec, _ = load_with_diagnostics(path, Path(path).read_text(encoding="utf-8"))
+    _same(spec, model)
+
+
+@pytest.mark.parametrize("prop", ["NoWrongExit", "NoStaleAfterIoctl", "deadlock"])
+def test_one_property_stops_where_the_python_engine_stops(prop):
+    spec = load(str(ROOT / "spec/kvm/v1.pyspec"))
+    py = check(spec, "wrap", property=prop, engine="python")
+    cp = check(spec, "wrap", property=prop, engine="compiled")
+    assert _fields(cp) == _fields(py)
+
+
+def test_max_depth():
+    spec = load(str(ROOT / "spec/kvm/v2.pyspec"))
+    assert _same(spec, "live", max_depth=7) == []
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_specs(seed):
+    """The differential fuzzer's specs: both engines, the same reports."""
+    text, _ = generate(random.Random(seed))
+    spec, diags = load_with_diagnostics("fuzz.pyspec", text)
+    assert spec is not None, text
+    if any(r.verdict == "incomplete" for r in check_model(spec, "m", engine="python", max_states=4000)):
+        pytest.skip("state space too large for the test")
+    _same(spec, "m")
+
+
+def test_tiny_buffers_give_the_same_reports(monkeypatch):
+    """Miss buffers of 3 entries, 2 states of look-ahead, 5 expansions per
+    call: many more rounds between the loop and the driver (pending
+    invariants settled in pieces, a miss cut in the middle of a state)."""
+    monkeypatch.setattr(search, "MISS_BUFFER", 3)
+    monkeypatch.setattr(search, "LOOKAHEAD", 2)
+    monkeypatch.setattr(search, "BUDGET", 5)
+    for path, model in [("spec/kvm/v1.pyspec", "small"), ("spec/kvm/v3.pyspec", "wrap"),
+                        ("spec/corpus/alternating_bit.pyspec", "original"),
+                        ("spec/corpus/two_pc_with_btm.pyspec", "original")]:
+        spec = load(str(ROOT / path))
+        for stop_first in (False, True):
+            if stop_first:
+                py = check(spec, model, engine="python")
+                cp = check(spec, model, engine="compiled")
+                assert _fields(cp) == _fields(py)
+            else:
+                _same(spec, model)
+
+
+def test_constraint_violations_outside_the_constraint():
+    """A state outside the constraint is checked, never stored: an
+    invariant false there is reported with that state as the last one."""
+    text = """spec Bound
+var x: int = 0
+process p:
+    while True:
+        inc:
+            x = x + 1
+invariant Small: x < 3
+model m:
+    constraint: x < 3
+    check Small: violated
+"""
+    spec, diags = load_with_diagnostics("bound.pyspec", text)
+    assert spec is not None, diags.errors
+    assert _same(spec, "m") == []
+    r = check_model(spec, "m", engine="compiled")[0]
+    assert r.verdict == "violated" and r.distinct_states == 3 and r.trace[-1].state["x"] == 3
+
+
+def test_an_evaluation_error_falls_back_to_the_python_engine():
+    text = '''spec Err
+var m: map[int, int] = {0: 0, 1: 0}
+var i: 0..3 = 0
+process p:
+    while True:
+        step:
+            m[i] = m[i] + 1
+            i = i + 1
+invariant Fine: True
+model m:
+    check Fine
+'''
+    spec, diags = load_with_diagnostics("err.pyspec", text)
+    assert spec is not None, diags.errors
+    notes = _same(spec, "m")
+    r = check_model(spec, "m", engine="compiled")[0]
+    assert r.verdict == "error" and "err.pyspec:7" in r.message
+    assert any("evaluation error" in n for n in notes)
+
+
+def test_auto_hands_over_at_a_level_boundary(monkeypatch):
+    """``--engine auto``: the Python engine starts, the compiled one goes on
+    from the level the Python engine stopped at (here: at once)."""
+    monkeypatch.setattr(runner, "HANDOVER_SECONDS", 0.0)
+    calls = []
+    real = search.explore
+
+    def spy(cm, opts):
+        calls.append(opts.resume)
+        return real(cm, opts)
+
+    monkeypatch.setattr(search, "explore", spy)
+    spec = load(str(ROOT / "spec/corpus/two_pc_with_btm.pyspec"))
+    py = check_model(spec, "original", engine="python")
+    auto = check_model(spec, "original", engine="auto")
+    assert [_fields(r) for r in auto] == [_fields(r) for r in py]
+    assert calls and calls[0] is not None and calls[0].cursor > 0
+
+
+def test_auto_keeps_the_python_engine_for_short_searches(monkeypatch):
+    monkeypatch.setattr(search, "explore", lambda cm, opts: pytest.fail("compiled engine used"))
+    spec = load(str(ROOT / "spec/examples/peterson.pyspec"))
+    assert all(r.verdict == "ok" for r in check_model(spec, "two", engine="auto"))
+
+
+def test_unknown_engine_is_refused():
+    spec = load(str(ROOT / "spec/examples/peterson.pyspec"))
+    with pytest.raises(ValueError, match="unknown engine"):
+        check_model(spec, "two", engine="fast")
