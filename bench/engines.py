@@ -11,6 +11,14 @@ and the ratio embedded/TLC, with 1 and 2 workers.
     python bench/engines.py --repeat 3           # keep the fastest of 3 runs of each (noisy machines)
     python bench/engines.py --models '' --liveness spec/kvm/v1.pyspec:live_wrap:EventuallyRam:deadlock
     python bench/engines.py --corpus --workers 1 --liveness ''   # every corpus model (spec/corpus/*.json)
+    python bench/engines.py --engines python,compiled            # both search engines, one TLC run each
+
+``--engines``: the search engine of each embedded run (docs/checker.md):
+``python``, ``compiled`` (the numba search; a model it cannot run, e.g.
+with symmetry, is searched by the Python engine and marked ``py``) or
+``auto`` (what ``pyspec check`` does: Python first, handed to the
+compiled engine after a second).  TLC runs once per model; each engine
+gets its row and its ratio to TLC.
 
 TLC is run directly on the modules ``pyspec tla`` exports
 (``java -cp $TLA2TOOLS_JAR tlc2.TLC``), deadlock checking off, checking the
@@ -65,12 +73,18 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def child(spec_path: str, model: str, prop: str, workers: int) -> None:
+def child(spec_path: str, model: str, prop: str, workers: int, engine: str = "python") -> None:
     """Run inside a fresh interpreter: print one JSON line of figures."""
     t0 = time.monotonic()
     import pyspec
     from pyspec.compile import compile_model
     from pyspec.engines.embedded.bfs import Options, explore
+    from pyspec.engines.embedded.runner import RunSettings, _explore
+
+    if engine != "python":
+        # numba and the compiled loop are loaded before the memory baseline:
+        # bytes per state measure the search, not the import
+        import pyspec.engines.compiled.kernel  # noqa: F401
 
     spec = pyspec.load(spec_path)
     cm = compile_model(spec, model)
@@ -81,12 +95,18 @@ def child(spec_path: str, model: str, prop: str, workers: int) -> None:
     canon = _symmetry(cm)  # the model's symmetry sets, as `pyspec check` uses them
     rss0 = rss_mb()
     opts = Options(invariants=[prop] if prop else [], deadlock=False, symmetry=canon)
+    used = engine
     if workers > 1:
         from pyspec.engines.embedded.parallel import explore_parallel
 
         res = explore_parallel(cm, opts, workers)
-    else:
+    elif engine == "python":
         res = explore(cm, opts)
+    else:
+        notes: list[str] = []
+        res = _explore(cm, opts, RunSettings(engine=engine, note=notes.append))
+        if notes:
+            used = "py"  # the compiled engine could not run it (the note says why)
     t1 = time.monotonic()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -95,7 +115,7 @@ def child(spec_path: str, model: str, prop: str, workers: int) -> None:
         "violated" if res.order else ("ok" if res.complete else res.stopped),
         "search_seconds": t1 - t_compiled, "compile_seconds": t_compiled - t0,
         "rss_before_mb": rss0, "peak_mb": max(peak, kids), "bits": cm.layout.bits,
-        "worker_cpu": res.worker_cpu,
+        "worker_cpu": res.worker_cpu, "engine": used,
     }))
 
 
@@ -138,10 +158,10 @@ def best_of(n: int, fn, *args) -> dict:
     return min(runs, key=lambda r: r["seconds"])
 
 
-def run_embedded(spec_path: str, model: str, prop: str, workers: int) -> dict:
+def run_embedded(spec_path: str, model: str, prop: str, workers: int, engine: str = "python") -> dict:
     cpu0 = _children_cpu()
     t0 = time.monotonic()
-    p = subprocess.run([sys.executable, __file__, "--child", spec_path, model, prop or "", str(workers)],
+    p = subprocess.run([sys.executable, __file__, "--child", spec_path, model, prop or "", str(workers), engine],
                        capture_output=True, text=True, cwd=ROOT)
     wall = time.monotonic() - t0
     if p.returncode != 0:
@@ -207,11 +227,14 @@ def main() -> int:
                     help="also every model of the public corpus whose TLC run on the original explores the "
                          "whole space (spec/corpus/*.json), with the original's count; prints the issue's "
                          "goals (ratios over models of >= 20,000 states)")
-    ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    ap.add_argument("--engines", default="python",
+                    help="comma-separated search engines of the embedded runs: python, compiled, auto "
+                         "(default python)")
+    ap.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     ap.add_argument("--child-check", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.child[0], args.child[1], args.child[2], int(args.child[3]))
+        child(args.child[0], args.child[1], args.child[2], int(args.child[3]), args.child[4])
         return 0
     if args.child_check:
         child_check(*args.child_check)
@@ -276,17 +299,24 @@ def run(args) -> int:
                     key = f"spec/corpus/{entry['spec']}:{r['model']}"
                     items.append(key)
                     originals[f"{Path(entry['spec']).stem}.{r['model']}"] = r["distinct"]
+    engines = [x for x in args.engines.split(",") if x]
     for item in items:
         spec_path, model, prop = (item.split(":") + ["", ""])[:3]
         for w in workers:
-            e = best_of(args.repeat, run_embedded, spec_path, model, prop, w)
-            row = {"model": f"{Path(spec_path).stem}.{model}", "workers": w, "emb": e}
-            if not args.no_tlc:
-                row["tlc"] = best_of(args.repeat, run_tlc, spec_path, model, prop, w, jar)
-            rows.append(row)
-            print_row(row, flush=True)
+            tlc = None
+            for engine in (engines if w == 1 else ["python"]):
+                e = best_of(args.repeat, run_embedded, spec_path, model, prop, w, engine)
+                row = {"model": f"{Path(spec_path).stem}.{model}", "workers": w, "emb": e, "engine": e["engine"],
+                       "asked": engine}
+                if not args.no_tlc:
+                    if tlc is None:
+                        tlc = best_of(args.repeat, run_tlc, spec_path, model, prop, w, jar)
+                    row["tlc"] = tlc
+                rows.append(row)
+                print_row(row, flush=True)
     if rows and originals:
-        corpus_summary(rows, originals)
+        for engine in engines:
+            corpus_summary([r for r in rows if r["asked"] == engine or r["workers"] > 1], originals, engine=engine)
     if rows:
         print()
         print("ratio = embedded distinct states/s divided by TLC's with the same number of workers;")
@@ -325,7 +355,7 @@ def run(args) -> int:
 _header_done = False
 
 
-def corpus_summary(rows: list[dict], originals: dict[str, int], floor: int = 20_000) -> None:
+def corpus_summary(rows: list[dict], originals: dict[str, int], floor: int = 20_000, engine: str = "python") -> None:
     """The engine-speed issue's goals on the corpus: every model with at
     least ``floor`` states at >= 3x TLC (-workers 1), geometric mean >= 5x,
     never slower; and whether each count is TLC's on the original."""
@@ -333,7 +363,7 @@ def corpus_summary(rows: list[dict], originals: dict[str, int], floor: int = 20_
 
     print()
     wrong = [r["model"] for r in rows if r["model"] in originals and r["emb"]["distinct"] != originals[r["model"]]]
-    print(f"corpus: {len(originals)} models; distinct counts equal to TLC's on the originals: "
+    print(f"engine {engine}: corpus: {len(originals)} models; distinct counts equal to TLC's on the originals: "
           f"{len(originals) - len(wrong)} of {len(originals)}" + (f" (not: {', '.join(wrong)})" if wrong else ""))
     big = [r for r in rows if r["workers"] == 1 and r.get("tlc") and r["emb"]["distinct"] >= floor]
     if not big:
@@ -353,7 +383,7 @@ def corpus_summary(rows: list[dict], originals: dict[str, int], floor: int = 20_
 def print_row(row: dict, flush: bool = False) -> None:
     global _header_done
     if not _header_done:
-        print(f"{'model':<16} {'w':>2} {'distinct':>10} {'emb s':>8} {'emb cpu':>8} {'emb st/s':>9} {'emb MB':>7} "
+        print(f"{'model':<16} {'engine':<8} {'w':>2} {'distinct':>10} {'emb s':>8} {'emb cpu':>8} {'emb st/s':>9} {'emb MB':>7} "
               f"{'B/state':>7} {'cpu/worker':>11} {'tlc s':>8} {'tlc cpu':>8} {'tlc st/s':>9} {'tlc MB':>7} "
               f"{'ratio':>6} {'cpu r':>6}  agree")
         _header_done = True
@@ -363,7 +393,7 @@ def print_row(row: dict, flush: bool = False) -> None:
     bps_s = "-" if bps is None else f"{bps:.0f}"
     cpu = e.get("worker_cpu") or []
     cpu_s = "/".join(f"{c:.1f}" for c in cpu) if cpu else "-"
-    line = (f"{row['model']:<16} {row['workers']:>2} {e['distinct']:>10,} {e['seconds']:>8.1f} {e['cpu']:>8.1f} "
+    line = (f"{row['model']:<16} {row.get('engine', 'python'):<8} {row['workers']:>2} {e['distinct']:>10,} {e['seconds']:>8.1f} {e['cpu']:>8.1f} "
             f"{e_rate:>9,.0f} {e['peak_mb']:>7.0f} {bps_s:>7} {cpu_s:>11}")
     if t:
         t_rate = t["distinct"] / t["seconds"] if t["seconds"] else 0

@@ -473,8 +473,7 @@ class Codegen(ExpressionGen, StepGen):
             c = Ctx("s")
             c.env.update(bound)
             c.need = set()
-            self._reads, self._dyn, self._wm = set(), False, 0
-            self._rplaces, self._wplaces, self._rwhole, self._wwhole = {}, {}, set(), set()
+            self.track_reads()
             try:
                 body = self.ex(e, c)
                 decodes: list[str] = []

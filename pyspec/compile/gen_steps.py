@@ -49,18 +49,12 @@ class StepGen:
                     if record_actions:
                         self.actions.append(ActionInfo(len(self.actions), p.name, pos, val, st.label, st,
                                                        _binder_types(st)))
-                    aid = self._aid(p.name, pos, st.label)
-                    c = Ctx("s", checked)
-                    c.proc, c.pos, c.self_val, c.label = p, pos, (val if p.index else _NOVAL), st.label
-                    c.cur = {}
-                    c.need = set()
+                    c = self._step_context(p, pos, val, st, mode, checked)
+                    aid = self._aid_cur
                     inner: list[str] = []
-                    self._mode, self._aid_cur, self._step = mode, aid, st
-                    self._multi = walk.multi_roots(st.body)
                     memo = MEMO and mode in ("fast", "lab") and not esc
                     if memo:
-                        self._reads, self._dyn, self._wm = set(), False, 0
-                        self._rplaces, self._wplaces, self._rwhole, self._wwhole = {}, {}, set(), set()
+                        self.track_reads()
                     try:
                         self.gen_stmts(st.body, 0, (), c, "        ", inner)
                     finally:
@@ -82,6 +76,24 @@ class StepGen:
             body = ["    pass"]
         self.lines.extend(lines + body + [""])
 
+    def _step_context(self, p: ir.Process, pos: int, val: Any, st: ir.Step, mode: str, checked: bool) -> Ctx:
+        """The context of generating step ``st`` of instance ``pos`` (self
+        ``val``) of process ``p`` in ``mode`` (fast | lab | full)."""
+        c = Ctx("s", checked)
+        c.proc, c.pos, c.self_val, c.label = p, pos, (val if p.index else _NOVAL), st.label
+        c.cur = {}
+        c.need = set()
+        self._mode, self._aid_cur, self._step = mode, self._aid(p.name, pos, st.label), st
+        self._multi = walk.multi_roots(st.body)
+        return c
+
+    def track_reads(self) -> None:
+        """Record what the code generated next reads and writes: slots,
+        constant places of maps, whether it reads fields chosen at run
+        time (memo keys: :meth:`_memo_masks`)."""
+        self._reads, self._dyn, self._wm = set(), False, 0
+        self._rplaces, self._wplaces, self._rwhole, self._wwhole = {}, {}, set(), set()
+
     def gen_step_functions(self) -> list[tuple[int, int, int, int, int, str]]:
         """Every step instance as its own function ``_st_c_<aid>(s, _ap)``
         (as ``_next_fast``'s code, for states without an escape tail), with
@@ -98,17 +110,11 @@ class StepGen:
                 sl = self.layout.slots[k]
                 for st in p.steps:
                     code = sl.codec.enc(st.label)
-                    aid = self._aid(p.name, pos, st.label)
-                    c = Ctx("s", False)
-                    c.proc, c.pos, c.self_val, c.label = p, pos, (val if p.index else _NOVAL), st.label
-                    c.cur = {}
-                    c.need = set()
+                    c = self._step_context(p, pos, val, st, "fast", False)
+                    aid = self._aid_cur
                     inner: list[str] = []
-                    self._mode, self._aid_cur, self._step = "fast", aid, st
-                    self._multi = walk.multi_roots(st.body)
                     self._esc = self._esc_emit = False
-                    self._reads, self._dyn, self._wm = set(), False, 0
-                    self._rplaces, self._wplaces, self._rwhole, self._wwhole = {}, {}, set(), set()
+                    self.track_reads()
                     try:
                         self.gen_stmts(st.body, 0, (), c, "    ", inner)
                     finally:

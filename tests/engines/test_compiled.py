@@ -20,8 +20,7 @@ from engine_util import load
 from specgen import generate
 
 from pyspec import load_with_diagnostics
-from pyspec.engines.embedded import check, check_model
-from pyspec.engines.embedded import runner
+from pyspec.engines.embedded import check, check_model, runner
 
 pytest.importorskip("numba", reason="numba is not installed: the compiled engine cannot run")
 

@@ -62,6 +62,7 @@ NTRACKED = 18  # tracked predicate parts
 SCANNED = 19  # states before it were scanned for step misses
 NPEND = 20  # pending states: stored, their invariants not known (or false)
 NINV_PARTS = 21  # parts 0..NINV_PARTS-1 are the invariants', the others the state constraint's
+TOUCHED = 22  # (a sink for the prefetching loads, so that they are not optimised away)
 CTL_SIZE = 24
 
 _K0 = np.uint64(0x9E3779B97F4A7C15)
@@ -98,7 +99,7 @@ def _state_hash(w, kcol):
     return _mix(h)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _find_state(w, cols, table, shift, kcol):
     """(slot, index): the index of state ``w`` in the store, or -1 and the empty slot its probe ended on."""
     mask = table.shape[0] - 1
@@ -161,7 +162,7 @@ def _key_hash(salt, key, kcol):
     return _mix(h)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _memo_find(j, key, mtab, mkey, mid, kcol):
     """(slot, entry) of the memo entry of ``(j, key)``, entry -1 when absent."""
     mask = mtab.shape[0] - 1
@@ -247,23 +248,20 @@ _PRED_REQUESTED = 2
 
 
 @njit(cache=True)
-def _step_entry(j, key, i, cur, mtab, mkey, mid, mcount, kcol, miss_state, miss_step, ctl):
-    """The memo entry of step ``j`` at ``key``, or -1 after recording a miss.
+def _request(j, key, pos, e, i, cur, mtab, mkey, mid, mcount, miss_state, miss_step, ctl):
+    """Record a miss of step ``j`` at ``key`` (``e``: its entry, -1 when
+    absent; ``pos``: the empty slot its probe ended on).
 
     A missed key gets a placeholder entry, so that the states looked at
     next do not request it again (only the state being expanded does,
     whose fill must not be skipped).  The driver keeps room for as many
-    placeholders as the miss buffer holds.
+    placeholders as the miss buffer holds.  Out of the hot path: not inlined.
     """
-    pos, e = _memo_find(j, key, mtab, mkey, mid, kcol)
-    if e >= 0:
-        if mcount[e] >= 0:
-            return e
-        if i != cur:
-            return -1
+    if e >= 0 and i != cur:
+        return
     m = ctl[NMISS]
     if m >= miss_state.shape[0]:
-        return -1
+        return
     if e < 0:
         e = ctl[MEMO_N]
         ctl[MEMO_N] = e + 1
@@ -275,21 +273,19 @@ def _step_entry(j, key, i, cur, mtab, mkey, mid, mcount, kcol, miss_state, miss_
     miss_state[m] = i
     miss_step[m] = j
     ctl[NMISS] = m + 1
-    return -1
 
 
-@njit(cache=True)
-def _successors(i, cur, cols, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
-                keymask, notw, mtab, mkey, mid, mstart, mcount, mval, kcol, s, key, succ,
-                miss_state, miss_step, ctl, build):
-    """Successors of state ``i`` into ``succ`` (when ``build``): their
-    number, -1 when a step missed (the misses are recorded), -2 when
-    ``succ`` is too small."""
+@njit(cache=True, inline="always")
+def _successors(i, cols, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
+                keymask, notw, mtab, mkey, mid, mstart, mcount, mval, kcol, s, key, succ):
+    """Successors of state ``i`` into ``succ``: their number, -1 when a
+    step's result is not memoized, -2 when ``succ`` is too small.  It only
+    reads (what a miss needs is recorded by :func:`_record_misses`): the
+    hot loop has no call that could write the arrays it reads."""
     k = cols.shape[0]
     for c in range(k):
         s[c] = cols[c, i]
     n = 0
-    missed = False
     for p in range(inst_w.shape[0]):
         pc = _field(cols, i, inst_w[p], inst_sh[p], inst_two[p], inst_mask[p])
         if pc >= np.uint64(inst_codes[p]):
@@ -299,13 +295,12 @@ def _successors(i, cur, cols, inst_w, inst_sh, inst_two, inst_mask, inst_base, i
             continue
         for c in range(k):
             key[c] = s[c] & keymask[j, c]
-        e = _step_entry(j, key, i, cur, mtab, mkey, mid, mcount, kcol, miss_state, miss_step, ctl)
+        pos, e = _memo_find(j, key, mtab, mkey, mid, kcol)
         if e < 0:
-            missed = True
-            continue
-        if missed or not build:
-            continue
+            return -1
         cnt = mcount[e]
+        if cnt < 0:
+            return -1
         if n + cnt > succ.shape[0]:
             return -2
         st = mstart[e]
@@ -313,10 +308,29 @@ def _successors(i, cur, cols, inst_w, inst_sh, inst_two, inst_mask, inst_base, i
             for c in range(k):
                 succ[n, c] = (s[c] & notw[j, c]) | mval[st + x, c]
             n += 1
-    return -1 if missed else n
+    return n
 
 
 @njit(cache=True)
+def _record_misses(i, cur, cols, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
+                   keymask, mtab, mkey, mid, mcount, kcol, key, miss_state, miss_step, ctl):
+    """Request the results of the steps of state ``i`` that are not memoized."""
+    k = cols.shape[0]
+    for p in range(inst_w.shape[0]):
+        pc = _field(cols, i, inst_w[p], inst_sh[p], inst_two[p], inst_mask[p])
+        if pc >= np.uint64(inst_codes[p]):
+            continue
+        j = disp[inst_base[p] + np.int64(pc)]
+        if j < 0:
+            continue
+        for c in range(k):
+            key[c] = cols[c, i] & keymask[j, c]
+        pos, e = _memo_find(j, key, mtab, mkey, mid, kcol)
+        if e < 0 or mcount[e] < 0:
+            _request(j, key, pos, e, i, cur, mtab, mkey, mid, mcount, miss_state, miss_step, ctl)
+
+
+@njit(cache=True, inline="always")
 def _parts_hold(w, q0, q1, tracked_only, pmask, ptrk, qtab, qkey, qid, qval, kcol, key, pm_words, pm_part, ctl,
                 record):
     """For the state of words ``w``: 1 if every part ``q0 <= q < q1`` (the
@@ -403,21 +417,21 @@ def run(ctl, cols, parents, table, kcol,
                 return LEVEL
             if ctl[BUDGET_LEFT] <= 0:
                 return BUDGET
-            n = _successors(cur, cur, cols, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
-                            keymask, notw, mtab, mkey, mid, mstart, mcount, mval, kcol, s, key, succ,
-                            miss_state, miss_step, ctl, True)
+            n = _successors(cur, cols, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
+                            keymask, notw, mtab, mkey, mid, mstart, mcount, mval, kcol, s, key, succ)
             if n == -2:
                 return SCRATCH
             if n == -1:
-                # more misses from the states queued after it (keys only),
-                # so that one round of Python fills many; the states scanned
-                # before are not scanned again
+                # request the misses of this state, and of the states queued
+                # after it (keys only), so that one round of Python fills
+                # many; the states scanned before are not scanned again
+                _record_misses(cur, cur, cols, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
+                               keymask, mtab, mkey, mid, mcount, kcol, key, miss_state, miss_step, ctl)
                 i = max(cur + 1, ctl[SCANNED])
                 last = min(ctl[N], cur + 1 + ctl[LOOKAHEAD])
                 while i < last and ctl[NMISS] < miss_state.shape[0]:
-                    _successors(i, cur, cols, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
-                                keymask, notw, mtab, mkey, mid, mstart, mcount, mval, kcol, s, key, succ,
-                                miss_state, miss_step, ctl, False)
+                    _record_misses(i, cur, cols, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
+                                   keymask, mtab, mkey, mid, mcount, kcol, key, miss_state, miss_step, ctl)
                     if ctl[NMISS] >= miss_state.shape[0]:
                         break  # this state's misses may be cut: scanned again next time
                     i += 1
@@ -448,6 +462,16 @@ def run(ctl, cols, parents, table, kcol,
             start = ctl[COMMIT]
             ctl[COMMIT] = -1
         n = ctl[NSUCC]
+        # touch the table slots and stored states the probes below will
+        # read, all at once: independent loads overlap their cache misses,
+        # where the probes one after the other would wait for each in turn
+        shift = np.uint64(ctl[SHIFT])
+        touched = np.uint64(0)
+        for r in range(start, n):
+            v = table[np.int64(_state_hash(succ[r], kcol) >> shift)]
+            if v != 0:
+                touched ^= cols[0, np.int64(v) - 1]
+        ctl[TOUCHED] = np.int64(touched & np.uint64(1))
         for r in range(start, n):
             pos, idx = _find_state(succ[r], cols, table, ctl[SHIFT], kcol)
             if idx >= 0:
