@@ -135,6 +135,14 @@ def test_max_depth():
     assert _same(spec, "live", max_depth=7) == []
 
 
+@pytest.mark.parametrize("bound", [1, 2, 17, 500, 4096, 20_000, 21_527, 21_528])
+def test_max_states_stops_where_the_python_engine_stops(bound):
+    """After expanding the state that filled the store to the bound."""
+    for path, model in [("spec/corpus/readers_writers.pyspec", "original"), ("spec/kvm/v1.pyspec", "big")]:
+        spec = load(str(ROOT / path))
+        assert _same(spec, model, max_states=bound) == []
+
+
 @pytest.mark.parametrize("seed", range(40))
 def test_random_specs(seed):
     """The differential fuzzer's specs: both engines, the same reports."""

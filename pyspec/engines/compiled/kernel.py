@@ -38,6 +38,7 @@ DEADLOCK = 6  # state ctl[VIOL] has no successor and is not terminal
 SCRATCH = 7  # a state has more successors than the scratch buffer holds
 CONSTRAINT_MISS = 8  # a successor's constraint parts are not all memoized (requested)
 OUTSIDE = 9  # successor ctl[VIOL] of ctl[CUR] is outside the constraint and its invariants are not known true
+FULL = 10  # ctl[MAX_STATES] states are stored (--max-states)
 
 # ctl slots
 CUR = 0  # the state being expanded
@@ -63,6 +64,7 @@ SCANNED = 19  # states before it were scanned for step misses
 NPEND = 20  # pending states: stored, their invariants not known (or false)
 NINV_PARTS = 21  # parts 0..NINV_PARTS-1 are the invariants', the others the state constraint's
 TOUCHED = 22  # (a sink for the prefetching loads, so that they are not optimised away)
+MAX_STATES = 23  # stop before expanding a state once this many are stored
 CTL_SIZE = 24
 
 _K0 = np.uint64(0x9E3779B97F4A7C15)
@@ -410,6 +412,8 @@ def run(ctl, cols, parents, table, kcol,
     while True:
         cur = ctl[CUR]
         if ctl[COMMIT] < 0:
+            if ctl[N] >= ctl[MAX_STATES]:
+                return FULL  # before a level ends, as the Python engine checks after each batch
             if cur == ctl[LEND]:
                 if ctl[N] == ctl[LEND]:
                     return DONE

@@ -46,8 +46,6 @@ def unsupported_reason(cm: CompiledModel, opts: Options) -> str | None:
         return "symmetry reduction is not compiled yet"
     if opts.actions:
         return "action properties are not compiled yet"
-    if opts.max_states is not None:
-        return "--max-states stops between batches of the Python engine"
     if opts.checkpoint or opts.recover:
         return "checkpoints are written by the Python engine"
     if not cm.spec.processes:
@@ -210,6 +208,9 @@ class _Search:
         ctl[kn.NEVER_TERMINAL] = 1 if tb.never_terminal else 0
         ctl[kn.LOOKAHEAD] = LOOKAHEAD
         ctl[kn.NINV_PARTS] = tb.ninv_parts
+        # the Python engine stops after expanding the state that filled the
+        # store to the bound (its batches are cut to the room left)
+        ctl[kn.MAX_STATES] = opts.max_states if opts.max_states is not None else 1 << 62
         self.steps = _Memo(k, True)
         self.preds = _Memo(k, False)
         self.succ = np.zeros((1 << 10, k), np.uint64)
@@ -529,6 +530,8 @@ class _Search:
                 self.track()
                 tr.after()
                 continue
+            if status == kn.FULL:
+                raise _Stop("max-states")
             if status == kn.LEVEL:
                 self.level_ends.append(int(ctl[kn.LEND]))
                 self.depth += 1
