@@ -14,9 +14,12 @@ evaluates the spec, so the compiled and the Python engine cannot disagree
 on what a step does; the number of misses is the number of distinct keys
 (a few thousand on the KVM models, for millions of states).
 
-The seen set has the layout of :class:`pyspec.engines.embedded.store.StateStore`
-(columns of words, ``index + 1`` in a power-of-two table, the same hash),
-so the result of a search is a ``StateStore`` without copying or rehashing.
+The states found are ``states``, one row of K little-endian words per state
+(the words of a state side by side: one cache line for a lookup), which
+grows in place.  The seen set is a power-of-two table of ``index + 1`` with
+:class:`pyspec.engines.embedded.store.StateStore`'s hash, so the result of a
+search is a ``StateStore`` (over the columns of ``states``) without copying
+or rehashing.
 
 Every function is compiled once per machine (``cache=True``) whatever the
 model: per-model data are arrays, not code.
@@ -102,7 +105,7 @@ def _state_hash(w, kcol):
 
 
 @njit(cache=True, inline="always")
-def _find_state(w, cols, table, shift, kcol):
+def _find_state(w, states, table, shift, kcol):
     """(slot, index): the index of state ``w`` in the store, or -1 and the empty slot its probe ended on."""
     mask = table.shape[0] - 1
     pos = np.int64(_state_hash(w, kcol) >> np.uint64(shift))
@@ -114,7 +117,7 @@ def _find_state(w, cols, table, shift, kcol):
         i = v - 1
         same = True
         for c in range(k):
-            if cols[c, i] != w[c]:
+            if states[i, c] != w[c]:
                 same = False
                 break
         if same:
@@ -123,14 +126,14 @@ def _find_state(w, cols, table, shift, kcol):
 
 
 @njit(cache=True)
-def rehash_states(cols, n, table, shift, kcol):
+def rehash_states(states, n, table, shift, kcol):
     """Put states 0..n-1 into the (empty) table."""
-    k = cols.shape[0]
+    k = states.shape[1]
     w = np.empty(k, dtype=np.uint64)
     mask = table.shape[0] - 1
     for i in range(n):
         for c in range(k):
-            w[c] = cols[c, i]
+            w[c] = states[i, c]
         pos = np.int64(_state_hash(w, kcol) >> np.uint64(shift))
         while table[pos] != 0:
             pos = (pos + 1) & mask
@@ -138,18 +141,18 @@ def rehash_states(cols, n, table, shift, kcol):
 
 
 @njit(cache=True)
-def add_states(cols, parents, table, ctl, kcol, words, pars, new):
+def add_states(states, parents, table, ctl, kcol, words, pars, new):
     """Store the rows of ``words`` (K words each) not stored yet, in order
     (initial states); ``new[r]`` tells which were new.  The caller made room."""
-    k = cols.shape[0]
+    k = states.shape[1]
     for r in range(words.shape[0]):
-        pos, i = _find_state(words[r], cols, table, ctl[SHIFT], kcol)
+        pos, i = _find_state(words[r], states, table, ctl[SHIFT], kcol)
         if i >= 0:
             new[r] = False
             continue
         n = ctl[N]
         for c in range(k):
-            cols[c, n] = words[r, c]
+            states[n, c] = words[r, c]
         parents[n] = pars[r]
         table[pos] = np.uint32(n + 1)
         ctl[N] = n + 1
@@ -236,10 +239,10 @@ def memo_insert_preds(ctl, qtab, qkey, qid, qval, kcol, ids, keys, results):
 
 
 @njit(cache=True, inline="always")
-def _field(cols, i, w, sh, two, mask):
-    v = cols[w, i] >> np.uint64(sh)
+def _field(states, i, w, sh, two, mask):
+    v = states[i, w] >> np.uint64(sh)
     if two:
-        v |= cols[w + 1, i] << np.uint64(64 - sh)
+        v |= states[i, w + 1] << np.uint64(64 - sh)
     return v & mask
 
 
@@ -278,18 +281,18 @@ def _request(j, key, pos, e, i, cur, mtab, mkey, mid, mcount, miss_state, miss_s
 
 
 @njit(cache=True, inline="always")
-def _successors(i, cols, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
+def _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
                 keymask, notw, mtab, mkey, mid, mstart, mcount, mval, kcol, s, key, succ):
     """Successors of state ``i`` into ``succ``: their number, -1 when a
     step's result is not memoized, -2 when ``succ`` is too small.  It only
     reads (what a miss needs is recorded by :func:`_record_misses`): the
     hot loop has no call that could write the arrays it reads."""
-    k = cols.shape[0]
+    k = states.shape[1]
     for c in range(k):
-        s[c] = cols[c, i]
+        s[c] = states[i, c]
     n = 0
     for p in range(inst_w.shape[0]):
-        pc = _field(cols, i, inst_w[p], inst_sh[p], inst_two[p], inst_mask[p])
+        pc = _field(states, i, inst_w[p], inst_sh[p], inst_two[p], inst_mask[p])
         if pc >= np.uint64(inst_codes[p]):
             continue
         j = disp[inst_base[p] + np.int64(pc)]
@@ -314,19 +317,19 @@ def _successors(i, cols, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_c
 
 
 @njit(cache=True)
-def _record_misses(i, cur, cols, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
+def _record_misses(i, cur, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
                    keymask, mtab, mkey, mid, mcount, kcol, key, miss_state, miss_step, ctl):
     """Request the results of the steps of state ``i`` that are not memoized."""
-    k = cols.shape[0]
+    k = states.shape[1]
     for p in range(inst_w.shape[0]):
-        pc = _field(cols, i, inst_w[p], inst_sh[p], inst_two[p], inst_mask[p])
+        pc = _field(states, i, inst_w[p], inst_sh[p], inst_two[p], inst_mask[p])
         if pc >= np.uint64(inst_codes[p]):
             continue
         j = disp[inst_base[p] + np.int64(pc)]
         if j < 0:
             continue
         for c in range(k):
-            key[c] = cols[c, i] & keymask[j, c]
+            key[c] = states[i, c] & keymask[j, c]
         pos, e = _memo_find(j, key, mtab, mkey, mid, kcol)
         if e < 0 or mcount[e] < 0:
             _request(j, key, pos, e, i, cur, mtab, mkey, mid, mcount, miss_state, miss_step, ctl)
@@ -371,16 +374,16 @@ def _parts_hold(w, q0, q1, tracked_only, pmask, ptrk, qtab, qkey, qid, qval, kco
 
 
 @njit(cache=True)
-def first_failing(start, pend_x, npend, cols, pmask, ptrk, qtab, qkey, qid, qval, kcol, pm_words, pm_part, ctl):
+def first_failing(start, pend_x, npend, states, pmask, ptrk, qtab, qkey, qid, qval, kcol, pm_words, pm_part, ctl):
     """The first pending state from ``start`` on where a tracked part is
     false (every part filled by now): its position in the pending list,
     ``npend`` when none, -1 - r when state r's parts are still not known."""
-    k = cols.shape[0]
+    k = states.shape[1]
     key = np.empty(k, dtype=np.uint64)
     w = np.empty(k, dtype=np.uint64)
     for r in range(start, npend):
         for c in range(k):
-            w[c] = cols[c, pend_x[r]]
+            w[c] = states[pend_x[r], c]
         h = _parts_hold(w, 0, ctl[NINV_PARTS], True, pmask, ptrk, qtab, qkey, qid, qval, kcol, key, pm_words,
                         pm_part, ctl, False)
         if h == 0:
@@ -391,7 +394,7 @@ def first_failing(start, pend_x, npend, cols, pmask, ptrk, qtab, qkey, qid, qval
 
 
 @njit(cache=True)
-def run(ctl, cols, parents, table, kcol,
+def run(ctl, states, parents, table, kcol,
         inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
         keymask, notw, mtab, mkey, mid, mstart, mcount, mval,
         pmask, ptrk, qtab, qkey, qid, qval,
@@ -405,7 +408,7 @@ def run(ctl, cols, parents, table, kcol,
     the driver fills the parts and settles the pending states in order
     (their violations are recorded as the Python engine records them).
     """
-    k = cols.shape[0]
+    k = states.shape[1]
     s = np.empty(k, dtype=np.uint64)
     key = np.empty(k, dtype=np.uint64)
     ctl[NMISS] = 0
@@ -421,7 +424,7 @@ def run(ctl, cols, parents, table, kcol,
                 return LEVEL
             if ctl[BUDGET_LEFT] <= 0:
                 return BUDGET
-            n = _successors(cur, cols, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
+            n = _successors(cur, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
                             keymask, notw, mtab, mkey, mid, mstart, mcount, mval, kcol, s, key, succ)
             if n == -2:
                 return SCRATCH
@@ -429,19 +432,19 @@ def run(ctl, cols, parents, table, kcol,
                 # request the misses of this state, and of the states queued
                 # after it (keys only), so that one round of Python fills
                 # many; the states scanned before are not scanned again
-                _record_misses(cur, cur, cols, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
+                _record_misses(cur, cur, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
                                keymask, mtab, mkey, mid, mcount, kcol, key, miss_state, miss_step, ctl)
                 i = max(cur + 1, ctl[SCANNED])
                 last = min(ctl[N], cur + 1 + ctl[LOOKAHEAD])
                 while i < last and ctl[NMISS] < miss_state.shape[0]:
-                    _record_misses(i, cur, cols, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
+                    _record_misses(i, cur, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
                                    keymask, mtab, mkey, mid, mcount, kcol, key, miss_state, miss_step, ctl)
                     if ctl[NMISS] >= miss_state.shape[0]:
                         break  # this state's misses may be cut: scanned again next time
                     i += 1
                 ctl[SCANNED] = max(ctl[SCANNED], i)
                 return MISS
-            if ctl[N] + n > cols.shape[1] or 2 * (ctl[N] + n) > table.shape[0]:
+            if ctl[N] + n > states.shape[0] or 2 * (ctl[N] + n) > table.shape[0]:
                 ctl[NEED] = n
                 return GROW
             ctl[GEN] += n
@@ -451,7 +454,7 @@ def run(ctl, cols, parents, table, kcol,
                 terminal = ctl[NEVER_TERMINAL] == 0
                 if terminal:
                     for c in range(k):
-                        if (cols[c, cur] & pcmask[c]) != done[c]:
+                        if (states[cur, c] & pcmask[c]) != done[c]:
                             terminal = False
                             break
                 if terminal:
@@ -474,10 +477,10 @@ def run(ctl, cols, parents, table, kcol,
         for r in range(start, n):
             v = table[np.int64(_state_hash(succ[r], kcol) >> shift)]
             if v != 0:
-                touched ^= cols[0, np.int64(v) - 1]
+                touched ^= states[np.int64(v) - 1, 0]
         ctl[TOUCHED] = np.int64(touched & np.uint64(1))
         for r in range(start, n):
-            pos, idx = _find_state(succ[r], cols, table, ctl[SHIFT], kcol)
+            pos, idx = _find_state(succ[r], states, table, ctl[SHIFT], kcol)
             if idx >= 0:
                 continue
             if ctl[NINV_PARTS] < pmask.shape[0]:
@@ -498,7 +501,7 @@ def run(ctl, cols, parents, table, kcol,
                     continue
             x = ctl[N]
             for c in range(k):
-                cols[c, x] = succ[r, c]
+                states[x, c] = succ[r, c]
             parents[x] = np.int32(cur)
             table[pos] = np.uint32(x + 1)
             ctl[N] = x + 1

@@ -199,7 +199,7 @@ class _Search:
         self.cm, self.opts = cm, opts
         tb = self.tb = _Tables(cm, opts)
         k = self.k = tb.k
-        self.cols = np.zeros((k, 1 << 12), np.uint64)
+        self.states = np.zeros((1 << 12, k), np.uint64)  # one row per state
         self.parents = np.zeros(1 << 12, np.int32)
         self.table = np.zeros(1 << 12, np.uint32)
         ctl = self.ctl = np.zeros(kn.CTL_SIZE, np.int64)
@@ -229,15 +229,14 @@ class _Search:
     # -- the store ------------------------------------------------------------
 
     def state(self, i: int) -> int:
-        return int.from_bytes(self.cols[:, i].tobytes(), "little")
+        return int.from_bytes(self.states[i].tobytes(), "little")
 
     def reserve(self, n: int) -> None:
         """Room for ``n`` states (the table at most half full)."""
-        if n > self.cols.shape[1]:
-            new = max(n, self.cols.shape[1] + self.cols.shape[1] // 4)
-            grown = np.zeros((self.k, new), np.uint64)
-            grown[:, :self.cols.shape[1]] = self.cols
-            self.cols = grown
+        if n > len(self.states):
+            # a quarter more, in place (as StateStore: realloc, no copy beside the old array)
+            new = max(n, len(self.states) + len(self.states) // 4)
+            self.states.resize((new, self.k), refcheck=False)
             self.parents.resize(new, refcheck=False)
         if 2 * n > len(self.table):
             tbits = len(self.table).bit_length() - 1
@@ -245,13 +244,13 @@ class _Search:
                 tbits += 2  # four times as big, as StateStore grows
             self.table = np.zeros(1 << tbits, np.uint32)
             self.ctl[kn.SHIFT] = 64 - tbits
-            kn.rehash_states(self.cols, self.ctl[kn.N], self.table, self.ctl[kn.SHIFT], self.tb.kcol)
+            kn.rehash_states(self.states, self.ctl[kn.N], self.table, self.ctl[kn.SHIFT], self.tb.kcol)
 
     def truncate(self, n: int) -> None:
         """Keep the first ``n`` states (a stop on a violation)."""
         self.ctl[kn.N] = n
         self.table[:] = 0
-        kn.rehash_states(self.cols, n, self.table, self.ctl[kn.SHIFT], self.tb.kcol)
+        kn.rehash_states(self.states, n, self.table, self.ctl[kn.SHIFT], self.tb.kcol)
 
     def track(self) -> None:
         """Tell the loop which properties are still tracked."""
@@ -278,7 +277,7 @@ class _Search:
             self.reserve(base + len(cand))
             new = np.zeros(len(cand), np.bool_)
             if cand:
-                kn.add_states(self.cols, self.parents, self.table, ctl, self.tb.kcol, _rows(cand, self.k),
+                kn.add_states(self.states, self.parents, self.table, ctl, self.tb.kcol, _rows(cand, self.k),
                               np.full(len(cand), -1, np.int32), new)
             inv = tr.check()
             total = tr.generated
@@ -335,11 +334,11 @@ class _Search:
         n = len(cp.store)
         self.reserve(n)
         for c in range(cp.store.ncols):
-            self.cols[c, :n] = cp.store.cols[c][:n]
+            self.states[:n, c] = cp.store.cols[c][:n]
         self.parents[:n] = cp.store.parents[:n]
         self.ctl[kn.N] = n
         self.table[:] = 0
-        kn.rehash_states(self.cols, n, self.table, self.ctl[kn.SHIFT], self.tb.kcol)
+        kn.rehash_states(self.states, n, self.table, self.ctl[kn.SHIFT], self.tb.kcol)
         self.level_ends.extend(cp.store.level_ends)
         self.cursor = cp.cursor
         self.ctl[kn.CUR] = cp.cursor
@@ -365,7 +364,7 @@ class _Search:
         rows = self.miss_state[:nmiss]
         # the states' packed ints, all at once (a miss buffer has few distinct states)
         uniq, inverse = np.unique(rows, return_inverse=True)
-        packed = _ints(np.ascontiguousarray(self.cols[:, uniq].T))
+        packed = _ints(self.states[uniq])
         bits = tb.bits
         done: set[tuple[int, int]] = set()
         ids, keys, counts, vals = [], [], [], []
@@ -443,7 +442,7 @@ class _Search:
         r = 0
         try:
             while r < npend:
-                f = kn.first_failing(r, self.pend_x, npend, self.cols, tb.pmask, tb.ptrk, preds.tab, preds.key,
+                f = kn.first_failing(r, self.pend_x, npend, self.states, tb.pmask, tb.ptrk, preds.tab, preds.key,
                                      preds.id, preds.result, tb.kcol, self.pm_words, self.pm_part, ctl)
                 if f == npend:
                     break
@@ -486,7 +485,7 @@ class _Search:
             # room for the placeholders of full miss buffers
             steps.reserve(int(ctl[kn.MEMO_N]) + MISS_BUFFER, tb.kcol)
             preds.reserve(int(ctl[kn.PRED_N]) + MISS_BUFFER, tb.kcol)
-            status = kn.run(ctl, self.cols, self.parents, self.table, tb.kcol,
+            status = kn.run(ctl, self.states, self.parents, self.table, tb.kcol,
                             tb.inst_w, tb.inst_sh, tb.inst_two, tb.inst_mask, tb.inst_base, tb.inst_codes, tb.disp,
                             tb.keymask, tb.notw, steps.tab, steps.key, steps.id, steps.start, steps.count, steps.val,
                             tb.pmask, tb.ptrk, preds.tab, preds.key, preds.id, preds.result, tb.pcmask, tb.done,
@@ -559,7 +558,7 @@ class _Search:
         n = int(ctl[kn.N])
         # the result is a StateStore over the same arrays (same layout and hash)
         store = res.store
-        store.cols = [self.cols[c] for c in range(self.k)]
+        store.cols = [self.states[:, c] for c in range(self.k)]
         store.parents = self.parents
         store.table = self.table
         store._shift = np.uint64(int(ctl[kn.SHIFT]))
