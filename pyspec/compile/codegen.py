@@ -488,6 +488,47 @@ class Codegen(ExpressionGen, StepGen):
         exec(compile(src, "<pyspec predicate parts>", "exec"), self.ns)  # generated source
         return [(self.ns[n], m) for n, m in names]
 
+    def action_parts(self, expr: ir.Expr) -> list[tuple[Any, int, int]]:
+        """An action property split at its top-level ``and``s: per part a
+        plain function of two packed states ``(s, t)`` and the masks of the
+        bits it reads of ``s`` and of ``t`` (``next(...)``): whole fields,
+        every bit when it reads fields chosen at run time."""
+        parts: list[ir.Expr] = []
+
+        def split(e: ir.Expr) -> None:
+            if isinstance(e, ir.Binary) and e.op == "and":
+                split(e.left)
+                split(e.right)
+            else:
+                parts.append(e)
+
+        split(expr)
+        start = len(self.lines)
+        names: list[tuple[str, int, int]] = []
+        full = (1 << self.layout.bits) - 1
+        for e in parts:
+            c = Ctx("s")
+            c.need = set()
+            self.track_reads()
+            try:
+                body = self.ex(e, c)
+                masks = {"s": 0, "t": 0}
+                for st, k in c.need:  # (before decode_lines empties it)
+                    sl = self.layout.slots[k]
+                    masks[st] |= sl.mask << sl.off
+                decodes: list[str] = []
+                self.decode_lines(c, "    ", decodes)
+            finally:
+                self._reads = None
+            if self._dyn:
+                masks = {"s": full, "t": full}
+            name = self.uniq("_apart_")
+            self.lines.extend([f"def {name}(s, t):", *decodes, f"    return {body.src}", ""])
+            names.append((name, masks["s"], masks["t"]))
+        src = "\n".join(self.lines[start:]) + "\n"
+        exec(compile(src, "<pyspec action parts>", "exec"), self.ns)  # generated source
+        return [(self.ns[n], sm, tm) for n, sm, tm in names]
+
     def compile_predicate(self, expr: ir.Expr, env: dict[str, Any], checked: bool = False) -> Any:
         """A state predicate (temporal leaves) with bound names set to constants."""
         c = Ctx("s", checked)

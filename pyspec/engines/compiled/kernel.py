@@ -42,6 +42,8 @@ SCRATCH = 7  # a state has more successors than the scratch buffer holds
 CONSTRAINT_MISS = 8  # a successor's constraint parts are not all memoized (requested)
 OUTSIDE = 9  # successor ctl[VIOL] of ctl[CUR] is outside the constraint and its invariants are not known true
 FULL = 10  # ctl[MAX_STATES] states are stored (--max-states)
+ACTION = 11  # the step from ctl[CUR] to its successor ctl[VIOL] violates a tracked action property
+ACTION_MISS = 12  # that step's action parts are not all memoized (requested)
 
 # ctl slots
 CUR = 0  # the state being expanded
@@ -68,7 +70,10 @@ NPEND = 20  # pending states: stored, their invariants not known (or false)
 NINV_PARTS = 21  # parts 0..NINV_PARTS-1 are the invariants', the others the state constraint's
 TOUCHED = 22  # (a sink for the prefetching loads, so that they are not optimised away)
 MAX_STATES = 23  # stop before expanding a state once this many are stored
-CTL_SIZE = 24
+NATRACKED = 24  # tracked action property parts
+NAMISS = 25  # action part misses recorded (successors of ctl[CUR])
+ACT_N = 26  # entries of the action memo
+CTL_SIZE = 32
 
 _K0 = np.uint64(0x9E3779B97F4A7C15)
 _K1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -225,13 +230,14 @@ def memo_insert_steps(ctl, mtab, mkey, mid, mstart, mcount, mval, kcol, ids, key
 
 
 @njit(cache=True)
-def memo_insert_preds(ctl, qtab, qkey, qid, qval, kcol, ids, keys, results):
-    """Insert (or fill the placeholders of) predicate part results."""
+def memo_insert_preds(ctl, count, qtab, qkey, qid, qval, kcol, ids, keys, results):
+    """Insert (or fill the placeholders of) predicate part results
+    (``ctl[count]``: the memo's number of entries)."""
     for r in range(ids.shape[0]):
         pos, e = _memo_find(ids[r], keys[r], qtab, qkey, qid, kcol)
         if e < 0:
-            e = ctl[PRED_N]
-            ctl[PRED_N] = e + 1
+            e = ctl[count]
+            ctl[count] = e + 1
             qid[e] = ids[r]
             qkey[e, :] = keys[r]
             qtab[pos] = np.int32(e + 1)
@@ -374,6 +380,45 @@ def _parts_hold(w, q0, q1, tracked_only, pmask, ptrk, qtab, qkey, qid, qval, kco
 
 
 @njit(cache=True)
+def _actions_hold(s, t, asm, atm, atrk, atab, akey, aid, aval, kcol, key2, am_words, am_part, ctl):
+    """1 if every tracked action part holds on the step ``s -> t``, 0 if one
+    is false, -1 if one is not memoized (requested: a placeholder entry and
+    ``t`` in the miss buffer).  A part is keyed by the bits it reads of
+    ``s`` and of ``t`` side by side (2K words)."""
+    k = s.shape[0]
+    unknown = False
+    for q in range(asm.shape[0]):
+        if atrk[q] == 0:
+            continue
+        for c in range(k):
+            key2[c] = s[c] & asm[q, c]
+            key2[k + c] = t[c] & atm[q, c]
+        pos, e = _memo_find(q, key2, atab, akey, aid, kcol)
+        if e >= 0:
+            v = aval[e]
+            if v == 0:
+                return 0
+            if v != 1:
+                unknown = True
+            continue
+        unknown = True
+        m = ctl[NAMISS]
+        if m < am_part.shape[0]:
+            e = ctl[ACT_N]
+            ctl[ACT_N] = e + 1
+            aid[e] = q
+            for c in range(2 * k):
+                akey[e, c] = key2[c]
+            aval[e] = _PRED_REQUESTED
+            atab[pos] = np.int32(e + 1)
+            for c in range(k):
+                am_words[m, c] = t[c]
+            am_part[m] = q
+            ctl[NAMISS] = m + 1
+    return -1 if unknown else 1
+
+
+@njit(cache=True)
 def first_failing(start, pend_x, npend, states, pmask, ptrk, qtab, qkey, qid, qval, kcol, pm_words, pm_part, ctl):
     """The first pending state from ``start`` on where a tracked part is
     false (every part filled by now): its position in the pending list,
@@ -399,7 +444,8 @@ def run(ctl, states, parents, table, kcol,
         keymask, notw, mtab, mkey, mid, mstart, mcount, mval,
         pmask, ptrk, qtab, qkey, qid, qval,
         pcmask, done,
-        succ, miss_state, miss_step, pm_words, pm_part, pend_x, pend_gen):
+        succ, miss_state, miss_step, pm_words, pm_part, pend_x, pend_gen,
+        asm, atm, atrk, atab, akey, aid, aval, am_words, am_part):
     """Expand states from ctl[CUR] until the queue is empty, a level ends,
     the budget is spent, or the driver has something to do (the status).
 
@@ -411,6 +457,7 @@ def run(ctl, states, parents, table, kcol,
     k = states.shape[1]
     s = np.empty(k, dtype=np.uint64)
     key = np.empty(k, dtype=np.uint64)
+    key2 = np.empty(2 * k, dtype=np.uint64)
     ctl[NMISS] = 0
     while True:
         cur = ctl[CUR]
@@ -469,6 +516,8 @@ def run(ctl, states, parents, table, kcol,
             start = ctl[COMMIT]
             ctl[COMMIT] = -1
         n = ctl[NSUCC]
+        for c in range(k):
+            s[c] = states[cur, c]
         # touch the table slots and stored states the probes below will
         # read, all at once: independent loads overlap their cache misses,
         # where the probes one after the other would wait for each in turn
@@ -480,6 +529,20 @@ def run(ctl, states, parents, table, kcol,
                 touched ^= states[np.int64(v) - 1, 0]
         ctl[TOUCHED] = np.int64(touched & np.uint64(1))
         for r in range(start, n):
+            if ctl[NATRACKED] > 0:
+                # action properties: on every step that changes the state, also to a state seen before
+                differs = False
+                for c in range(k):
+                    if succ[r, c] != s[c]:
+                        differs = True
+                        break
+                if differs:
+                    h = _actions_hold(s, succ[r], asm, atm, atrk, atab, akey, aid, aval, kcol, key2, am_words,
+                                      am_part, ctl)
+                    if h != 1:
+                        ctl[COMMIT] = r  # this successor again, once the driver has done its part
+                        ctl[VIOL] = r
+                        return ACTION if h == 0 else ACTION_MISS
             pos, idx = _find_state(succ[r], states, table, ctl[SHIFT], kcol)
             if idx >= 0:
                 continue

@@ -44,8 +44,6 @@ def unsupported_reason(cm: CompiledModel, opts: Options) -> str | None:
     """Why the compiled engine cannot run this search (None: it can)."""
     if opts.symmetry is not None:
         return "symmetry reduction is not compiled yet"
-    if opts.actions:
-        return "action properties are not compiled yet"
     if opts.checkpoint or opts.recover:
         return "checkpoints are written by the Python engine"
     if not cm.spec.processes:
@@ -124,6 +122,17 @@ class _Tables:
         for q, (_, _, mask) in enumerate(self.parts):
             self.pmask[q] = _words(mask, k)
         self.ptrk = np.zeros(max(npart, 1), np.uint8)
+        # action properties: parts keyed by the bits read of s and of t
+        self.aparts: list[tuple] = []  # (property name, function of (s, t), s mask, t mask)
+        for name in opts.actions:
+            for fn, smask, tmask in cg.action_parts(cm.spec.prop(name).expr):
+                self.aparts.append((name, fn, smask, tmask))
+        self.asm = np.zeros((len(self.aparts), k), np.uint64)
+        self.atm = np.zeros((len(self.aparts), k), np.uint64)
+        for q, (_, _, smask, tmask) in enumerate(self.aparts):
+            self.asm[q] = _words(smask, k)
+            self.atm[q] = _words(tmask, k)
+        self.atrk = np.zeros(max(len(self.aparts), 1), np.uint8)
         self.pcmask = _words(cm._pc_mask, k)
         self.done = _words(cm._done_bits, k)
         self.never_terminal = cm._never_terminal
@@ -213,6 +222,9 @@ class _Search:
         ctl[kn.MAX_STATES] = opts.max_states if opts.max_states is not None else 1 << 62
         self.steps = _Memo(k, True)
         self.preds = _Memo(k, False)
+        self.acts = _Memo(2 * k, False)
+        self.am_words = np.zeros((MISS_BUFFER, k), np.uint64)
+        self.am_part = np.zeros(MISS_BUFFER, np.int32)
         self.succ = np.zeros((1 << 10, k), np.uint64)
         self.pend_x = np.zeros(MISS_BUFFER, np.int64)
         self.pend_gen = np.zeros(MISS_BUFFER, np.int64)
@@ -259,6 +271,10 @@ class _Search:
         for q, (name, _, _) in enumerate(tb.parts[:tb.ninv_parts]):
             tb.ptrk[q] = 1 if name in names else 0
         self.ctl[kn.NTRACKED] = int(tb.ptrk[:tb.ninv_parts].sum())
+        acts = {n for n, _ in tr.acts}
+        for q, (name, _, _, _) in enumerate(tb.aparts):
+            tb.atrk[q] = 1 if name in acts else 0
+        self.ctl[kn.NATRACKED] = int(tb.atrk[:len(tb.aparts)].sum())
         self.ctl[kn.DEADLOCK_ON] = 1 if tr.deadlock else 0
 
     # -- the first level, or the level another engine stopped at ----------------
@@ -422,9 +438,33 @@ class _Search:
         ctl[kn.NPMISS] = 0
         preds = self.preds
         if ids:
-            kn.memo_insert_preds(ctl, preds.tab, preds.key, preds.id, preds.result, tb.kcol,
+            kn.memo_insert_preds(ctl, kn.PRED_N, preds.tab, preds.key, preds.id, preds.result, tb.kcol,
                                  np.array(ids, np.int32), _rows(keys, self.k), np.array(results, np.uint8))
         preds.n = int(ctl[kn.PRED_N])
+
+    def fill_actions(self, cur: int) -> None:
+        """Fill the action parts the loop requested for the steps from state ``cur``."""
+        ctl, tb, k = self.ctl, self.tb, self.k
+        s = self.state(cur)
+        ids, keys, results = [], [], []
+        for r in range(int(ctl[kn.NAMISS])):
+            q = int(self.am_part[r])
+            t = int.from_bytes(self.am_words[r].tobytes(), "little")
+            _, fn, smask, tmask = tb.aparts[q]
+            try:
+                ok = bool(fn(s, t))
+            except Exception as e:  # noqa: BLE001 - the Python engine reports it with its position
+                raise Fallback(f"an evaluation error ({type(e).__name__})") from None
+            ids.append(q)
+            keys.append((s & smask) | ((t & tmask) << (64 * k)))  # the two halves of the key
+            results.append(1 if ok else 0)
+        ctl[kn.NAMISS] = 0
+        acts = self.acts
+        if ids:
+            acts.reserve(int(ctl[kn.ACT_N]) + len(ids), tb.kcol)
+            kn.memo_insert_preds(ctl, kn.ACT_N, acts.tab, acts.key, acts.id, acts.result, tb.kcol,
+                                 np.array(ids, np.int32), _rows(keys, 2 * k), np.array(results, np.uint8))
+        acts.n = int(ctl[kn.ACT_N])
 
     def check_python(self, t: int) -> bool:
         """Do the tracked invariants hold in ``t``?  (Python's evaluation.)"""
@@ -485,15 +525,18 @@ class _Search:
             # room for the placeholders of full miss buffers
             steps.reserve(int(ctl[kn.MEMO_N]) + MISS_BUFFER, tb.kcol)
             preds.reserve(int(ctl[kn.PRED_N]) + MISS_BUFFER, tb.kcol)
+            self.acts.reserve(int(ctl[kn.ACT_N]) + MISS_BUFFER, tb.kcol)
             status = kn.run(ctl, self.states, self.parents, self.table, tb.kcol,
                             tb.inst_w, tb.inst_sh, tb.inst_two, tb.inst_mask, tb.inst_base, tb.inst_codes, tb.disp,
                             tb.keymask, tb.notw, steps.tab, steps.key, steps.id, steps.start, steps.count, steps.val,
                             tb.pmask, tb.ptrk, preds.tab, preds.key, preds.id, preds.result, tb.pcmask, tb.done,
                             self.succ, self.miss_state, self.miss_step, self.pm_words, self.pm_part,
-                            self.pend_x, self.pend_gen)
+                            self.pend_x, self.pend_gen, tb.asm, tb.atm, tb.atrk, self.acts.tab, self.acts.key,
+                            self.acts.id, self.acts.result, self.am_words, self.am_part)
             i = self.cursor = int(ctl[kn.CUR])
             steps.n = int(ctl[kn.MEMO_N])
             preds.n = int(ctl[kn.PRED_N])
+            self.acts.n = int(ctl[kn.ACT_N])
             if ctl[kn.NPMISS]:
                 self.fill_preds()
             if ctl[kn.NPEND]:
@@ -528,6 +571,16 @@ class _Search:
                 tr.deadlock = False
                 self.track()
                 tr.after()
+                continue
+            if status == kn.ACTION_MISS:
+                self.fill_actions(i)
+                continue
+            if status == kn.ACTION:
+                t = int.from_bytes(self.succ[int(ctl[kn.VIOL])].tobytes(), "little")
+                tr.found = int(ctl[kn.N])
+                tr.failed_actions(self.state(i), t, i, self.depth + 1)
+                tr.found = None
+                self.track()
                 continue
             if status == kn.FULL:
                 raise _Stop("max-states")
