@@ -64,8 +64,14 @@ def format_expr(e: ir.Expr, ctx: int = P_QUANT) -> str:
     return f"({text})" if prec < ctx else text
 
 
+def _pattern(name: str) -> str:
+    """A bound name as written: the hidden name of a tuple pattern
+    (``p__q``, which no spec can declare) as the pattern ``(p, q)``."""
+    return "(" + ", ".join(name.split("__")) + ")" if "__" in name else name
+
+
 def _binders(bs) -> str:
-    return ", ".join(f"{b.name} in {format_expr(b.domain, P_OR)}" for b in bs)
+    return ", ".join(f"{_pattern(b.name)} in {format_expr(b.domain, P_OR)}" for b in bs)
 
 
 def _fmt(e: ir.Expr) -> tuple[str, int]:  # noqa: C901 - one case per node
@@ -125,7 +131,7 @@ def _fmt(e: ir.Expr) -> tuple[str, int]:  # noqa: C901 - one case per node
     if isinstance(e, ir.RangeSet):
         return f"{f(e.lo, P_BOR)}..{f(e.hi, P_BOR)}", P_RANGE
     if isinstance(e, ir.SetComp):
-        fors = " ".join(f"for {b.name} in {f(b.domain, P_OR)}" for b in e.binders)
+        fors = " ".join(f"for {_pattern(b.name)} in {f(b.domain, P_OR)}" for b in e.binders)
         cond = f" if {f(e.cond, P_OR)}" if e.cond is not None else ""
         return "{" + f"{f(e.elem)} {fors}{cond}" + "}", P_ATOM
     if isinstance(e, ir.MapLit):
@@ -136,12 +142,17 @@ def _fmt(e: ir.Expr) -> tuple[str, int]:  # noqa: C901 - one case per node
         b = e.binder
         cond = f" if {f(e.cond, P_OR)}" if e.cond is not None else ""
         return "{" + f"{b.name}: {f(e.value)} for {b.name} in {f(b.domain, P_OR)}{cond}" + "}", P_ATOM
+    if isinstance(e, ir.Index) and isinstance(e.base, ir.BoundRef) and "__" in e.base.name \
+            and isinstance(e.key, ir.Lit):  # a name of a tuple pattern
+        return e.base.name.split("__")[e.key.value], P_ATOM
     if isinstance(e, ir.Index):
         return f"{f(e.base, P_ATOM)}[{f(e.key)}]", P_ATOM
     if isinstance(e, ir.Field):
         return f"{f(e.base, P_ATOM)}.{e.name}", P_ATOM
     if isinstance(e, ir.RecordLit):
         return "record(" + ", ".join(f"{n}={f(v)}" for n, v in e.fields) + ")", P_ATOM
+    if isinstance(e, ir.RecordSet):
+        return "records(" + ", ".join(f"{n}={f(v)}" for n, v in e.fields) + ")", P_ATOM
     if isinstance(e, ir.RecordUpdate):
         return f"replace({f(e.base)}, " + ", ".join(f"{n}={f(v)}" for n, v in e.updates) + ")", P_ATOM
     if isinstance(e, ir.SeqLit):
@@ -238,8 +249,14 @@ def _stmt(s: ir.Stmt, indent: str) -> list[str]:
             out.extend(_block(body, inner))
         return out
     if isinstance(s, ir.AnyStmt):
+        binders = [s.binder]
+        while s.cond is None and len(s.body) == 1 and isinstance(s.body[0], ir.AnyStmt) \
+                and s.body[0].span == s.span:  # `any a in A, b in B:` (one statement, nested)
+            s = s.body[0]
+            binders.append(s.binder)
         cond = f" if {format_expr(s.cond, ir_P_OR())}" if s.cond is not None else ""
-        out = [f"{indent}any {s.binder.name} in {format_expr(s.binder.domain, ir_P_OR())}{cond}:"]
+        heads = ", ".join(f"{_pattern(b.name)} in {format_expr(b.domain, ir_P_OR())}" for b in binders)
+        out = [f"{indent}any {heads}{cond}:"]
         out.extend(_block(s.body, inner))
         return out
     raise TypeError(f"cannot print {type(s).__name__}")
@@ -422,16 +439,18 @@ def _format_spec(spec: ir.Spec) -> str:
         out.append("")
         out.extend(_process(p))
     out.append("")
-    for pr in spec.properties:
-        lets, body = _lets(pr.expr)
-        if pr.doc or lets:
-            out.append(f"{_PROPERTY_WORD[pr.kind]} {pr.name}:")
-            if pr.doc:
-                out.append("    " + _str(pr.doc))
+    named = [(_PROPERTY_WORD[pr.kind], pr.name, pr.doc, pr.expr) for pr in spec.properties] + \
+        [("assume", a.name, a.doc, a.expr) for a in spec.assumptions]
+    for word, name, doc, expr in named:
+        lets, body = _lets(expr)
+        if doc or lets:
+            out.append(f"{word} {name}:")
+            if doc:
+                out.append("    " + _str(doc))
             out.extend(f"    let {n} = {format_expr(v)}" for n, v in lets)
             out.append("    " + format_expr(body))
         else:
-            out.append(f"{_PROPERTY_WORD[pr.kind]} {pr.name}: {format_expr(pr.expr)}")
+            out.append(f"{word} {name}: {format_expr(expr)}")
     for m in spec.models:
         out.append("")
         out.append(f"model {m.name}:")

@@ -325,6 +325,10 @@ class ExpressionGen:
         sequences (``maps``, ``seqs``, ``subsets`` of them: a TypeOK over a
         network of channels would enumerate millions of values); None for
         any other set."""
+        if isinstance(s, ir.RecordSet):
+            return self._record_member_test(a, s, c)
+        if isinstance(s, ir.Builtin) and s.name == "product":
+            return self._product_member_test(a, s, c)
         if not (isinstance(s, ir.Builtin) and s.name in ("maps", "seqs", "subsets")):
             return None
         v = self.uniq("_mv_")
@@ -340,6 +344,33 @@ class ExpressionGen:
             n = self.ex(s.args[1], c)
             return Py(f"_rt.is_seq_over({a.src}, {n.src}, lambda {v}: {inner.src})")
         return Py(f"(type({a.src}) is frozenset and all({inner.src} for {v} in {a.src}))")
+
+    def _part_tests(self, parts: list[tuple[str, ir.Expr]], d: str, c) -> list[str]:
+        """``part in S`` for each (part's source, S), each without building S when it can."""
+        tests = []
+        for src, dom in parts:
+            t = self._member_test(Py(src), dom, c)
+            tests.append(t.src if t is not None else f"({src} in {self.ex(dom, c).src})")
+        return tests
+
+    def _record_member_test(self, a: Py, s: ir.RecordSet, c) -> Py:
+        """``a in records(f=S, ...)``: a record with exactly these fields, each in its set."""
+        d = self.uniq("_rd_")
+        tests = self._part_tests([(f"{d}[{n!r}]", dom) for n, dom in s.fields], d, c)
+        names = self.k(frozenset(n for n, _ in s.fields))
+        return Py(f"_rt.is_record_over({a.src}, {names.src}, lambda {d}: {' and '.join(tests)})")
+
+    def _product_member_test(self, a: Py, s: ir.Builtin, c) -> Py:
+        """``a in product(S, T, ...)``: a tuple of that length, each part in its set."""
+        t = self.uniq("_pt_")
+        tests = self._part_tests([(f"{t}[{i}]", dom) for i, dom in enumerate(s.args)], t, c)
+        return Py(f"(lambda {t}: type({t}) is tuple and len({t}) == {len(s.args)} and {' and '.join(tests)})"
+                  f"({a.src})")
+
+    def _ex_RecordSet(self, e, c):
+        names = tuple(n for n, _ in e.fields)
+        sets = [self.ex(x, c) for _, x in e.fields]
+        return self.fold(f"_rt.record_set({names!r}, ({', '.join(x.src for x in sets)},))", *sets)
 
     def _ex_IfExpr(self, e, c):
         cond = self.ex(e.cond, c)
@@ -583,8 +614,24 @@ class ExpressionGen:
 
     def _ex_Choose(self, e, c):
         dom = self.ex(e.binder.domain, c)
+        if dom.const and len(dom.value) <= UNROLL_LIMIT:
+            # a small constant domain whose condition folds for each element
+            # (`choose j in 0..len(order) - 1: order[j] == c` with a constant
+            # order): the witness is a constant, the first in canonical order
+            for v in sorted(dom.value, key=sort_key):
+                c2 = c.copy()
+                c2.env[e.binder.name] = self.k(v)
+                cond = self.ex(e.cond, c2)
+                if not cond.const:
+                    break
+                if cond.value:
+                    return self.k(v)
         if dom.const:
             dsrc = self.k(tuple(sorted(dom.value, key=sort_key))).src
+        elif isinstance(e.binder.domain, ir.RangeSet):
+            # lo..hi in canonical order is the range itself: no set to build and sort
+            lo, hi = self.ex(e.binder.domain.lo, c), self.ex(e.binder.domain.hi, c)
+            dsrc = f"_range({lo.src}, {hi.src} + 1)"
         else:
             dsrc = f"_srt({dom.src})"
         c2 = c.copy()
@@ -610,6 +657,8 @@ class ExpressionGen:
             return self.fold(f"_rt.maps({a.src}, {args[1].src})", *args)
         if n == "seqs":
             return self.fold(f"_rt.seqs({a.src}, {args[1].src}, {w})", *args)
+        if n == "product":
+            return self.fold(f"_rt.product_set({', '.join(x.src for x in args)})", *args)
         if n in ("min", "max", "head", "tail"):
             fn = {"min": "smin", "max": "smax", "head": "head", "tail": "tail"}[n]
             return self.fold(f"_rt.{fn}({a.src}, {w})", a)

@@ -537,8 +537,27 @@ def compile_model(spec: ir.Spec, model_name: str, prerun: bool = True) -> Compil
     return cm
 
 
+def assumption_message(a: ir.Assumption) -> str:
+    """What both engines say of a false assumption (TLC: "Assumption ... is false")."""
+    return f"{a.span}: the assumption '{a.name}' is false"
+
+
+def check_assumptions(cm: CompiledModel) -> None:
+    """TLA+'s ASSUME: every assumption of the spec holds on the model's
+    constants (checked before any state is explored, as TLC does); a false
+    one, or one that fails to evaluate, is a :class:`CompileError` at its
+    position (an error of the model, as an evaluation error is)."""
+    from .codegen_base import Ctx
+
+    for a in cm.spec.assumptions:
+        v = cm.codegen.eval_const(a.expr, Ctx("s", True))
+        if v is not True:
+            raise CompileError(assumption_message(a))
+
+
 def _compile(spec: ir.Spec, model_name: str, prerun: bool) -> CompiledModel:
     cm = CompiledModel(spec, model_name)
+    check_assumptions(cm)  # before any state is explored, the pre-run's included
     if not prerun or not cm.codegen.domains.seeded:
         # no width of the layout depends on what a pre-run would observe
         # (every int has a declared range, no sequences): nothing to fit

@@ -392,6 +392,23 @@ def seqs(elems: frozenset, n: int, where: str = "") -> frozenset:
     return frozenset(c for k in range(n + 1) for c in product(es, repeat=k))
 
 
+def record_set(names: tuple, sets: tuple) -> frozenset:
+    """Every record with field ``names[i]`` in ``sets[i]`` (TLA+'s [f: S, g: T]);
+    ``names`` are sorted."""
+    return frozenset(rec_own(dict(zip(names, combo))) for combo in product(*(sorted_elems(x) for x in sets)))
+
+
+def product_set(*sets: frozenset) -> frozenset:
+    """The tuples of one element of each set (TLA+'s S \\X T)."""
+    return frozenset(product(*(sorted_elems(x) for x in sets)))
+
+
+def is_record_over(r: Any, names: frozenset, field_ok) -> bool:
+    """``r in records(f=S, ...)`` without building the set: a record with
+    exactly these fields, ``field_ok(r)`` testing each field's value."""
+    return type(r) is Record and r._d.keys() == names and field_ok(r._d)
+
+
 def is_map_over(m: Any, keys_: frozenset, value_ok) -> bool:
     """``m in maps(keys_, V)`` without building the set: its keys are exactly
     ``keys_`` and ``value_ok`` holds for each value."""
@@ -516,8 +533,21 @@ class IdentityMemo(dict):
 _element_keys = IdentityMemo(sort_key, SORTED_MEMO_LIMIT)
 
 
+#: the element types of a set of ints only (bools sort apart: not ints here)
+_INTS_ONLY = {int}
+
+
+def _ints_only(s) -> bool:
+    """Every element an int (not a bool).  One element decides most sets
+    (records: no), set(map(type, s)) the rest, in C: a generator testing each
+    element was the larger part of sorting a small set of ints."""
+    for x in s:
+        return type(x) is int and set(map(type, s)) <= _INTS_ONLY
+    return True
+
+
 def _sorted_tuple(s: frozenset) -> tuple:
-    return tuple(sorted(s) if all(type(x) is int for x in s) else sorted(s, key=_element_keys.get_for))
+    return tuple(sorted(s) if _ints_only(s) else sorted(s, key=_element_keys.get_for))
 
 
 #: frozenset -> its elements in canonical order (a set held in a state is
@@ -531,7 +561,7 @@ def sorted_elems(s) -> tuple | list:
     if type(s) is frozenset:
         return _sorted_memo.get_for(s)
     try:
-        if all(type(x) is int for x in s):
+        if _ints_only(s):
             return sorted(s)
     except TypeError:  # pragma: no cover
         pass

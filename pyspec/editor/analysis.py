@@ -128,6 +128,8 @@ class SpecIndex:
         for prop in spec.properties:
             add(Decl(prop.name, "property", prop.span, f"{prop.kind} {prop.name}: {format_expr(prop.expr)}",
                      prop.doc))
+        for a in spec.assumptions:
+            add(Decl(a.name, "property", a.span, f"assume {a.name}: {format_expr(a.expr)}", a.doc))
         for m in spec.models:
             values = ", ".join(f"{n} = {format_expr(e)}" for n, e in m.constants)
             doc = "\n\n".join(x for x in (m.doc, f"constants: {values}" if values else "") if x)

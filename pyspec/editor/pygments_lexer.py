@@ -30,7 +30,7 @@ from pygments.token import (
 __all__ = ["PyspecLexer"]
 
 #: declaration words that a name follows: the name's token
-DECL_FUNCTION = ("def", "macro", "process", "procedure", "action", "invariant", "temporal")
+DECL_FUNCTION = ("def", "macro", "process", "procedure", "action", "invariant", "temporal", "assume")
 DECL_CLASS = ("sort", "enum", "variant", "type")
 DECL_NAMESPACE = ("spec", "model", "extends", "import")
 
@@ -39,7 +39,7 @@ SOFT_KEYWORDS = ("action", "check", "enum", "import", "model", "record", "sort",
 
 #: the other words of the grammar, keywords wherever they are
 HARD_KEYWORDS = (
-    "always", "and", "any", "assert", "await", "call", "case", "choose", "const", "constraint", "deadlock", "def",
+    "always", "and", "any", "assert", "assume", "await", "call", "case", "choose", "const", "constraint", "deadlock", "def",
     "either", "elif", "else", "eventually", "exists", "extends", "fair", "for", "forall", "goto", "if",
     "implies", "in", "invariant", "leads_to", "let", "macro", "match", "not", "or", "override", "pass",
     "procedure", "process", "return", "strong", "symmetry", "temporal", "unfair", "var", "variant", "while",
@@ -50,8 +50,8 @@ CONSTANTS = ("True", "False", "none")
 KEYWORDS = frozenset(SOFT_KEYWORDS + HARD_KEYWORDS + CONSTANTS)
 
 #: builtin functions (docs/language.md, "Reserved words")
-BUILTINS = ("abs", "append", "head", "isinstance", "keys", "len", "maps", "max", "min", "next", "record",
-            "replace", "seqs", "set", "subsets", "tail", "unions")
+BUILTINS = ("abs", "append", "head", "isinstance", "keys", "len", "maps", "max", "min", "next", "product",
+            "record", "records", "replace", "seqs", "set", "subsets", "tail", "unions")
 #: builtin types (set[T] is a type, set() a function)
 TYPES = ("bool", "int", "str", "map", "seq", "tuple", "optional")
 

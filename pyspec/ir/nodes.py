@@ -391,6 +391,14 @@ class RecordLit(Expr):
 
 
 @dataclass(frozen=True, slots=True)
+class RecordSet(Expr):
+    """``records(f=S, g=T)``: every record with field f in S and g in T
+    (TLA+'s ``[f: S, g: T]``); fields sorted by name."""
+
+    fields: tuple[tuple[str, Expr], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class RecordUpdate(Expr):
     """``replace(base, f=v, ...)``."""
 
@@ -441,7 +449,8 @@ class Choose(Expr):
     cond: Expr | None = None
 
 
-# Builtins: len subsets keys min max unions append head tail abs set seq
+# Builtins: len subsets keys min max unions append head tail abs set seq maps seqs
+# product (``product(S, T, ...)``: the set of tuples, TLA+'s ``S \X T``)
 @dataclass(frozen=True, slots=True)
 class Builtin(Expr):
     """A builtin function; also two the checker writes itself: ``slice``
@@ -699,6 +708,18 @@ class Property:
 
 
 @dataclass(frozen=True, slots=True)
+class Assumption:
+    """``assume Name: expr`` (TLA+'s ASSUME): a condition on the constants
+    (and defs that read only constants), checked once per model before the
+    search; a false one is an error of the model at ``span``."""
+
+    name: str
+    expr: Expr
+    doc: str
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Check:
     """A property a model checks and the outcome it expects."""
 
@@ -755,6 +776,7 @@ class Spec:
     models: tuple[Model, ...]
     span: Span = field(compare=False, repr=False)
     variants: tuple[VariantType, ...] = ()
+    assumptions: tuple[Assumption, ...] = ()
 
     def model(self, name: str) -> Model:
         for m in self.models:

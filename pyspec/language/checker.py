@@ -58,6 +58,7 @@ class Checker(DeclarationChecks, ProcessChecks, StatementChecks, ProcedureChecks
         self.procs: dict[str, ProcDecl] = {}
         self.processes: dict[str, ir.Process] = {}
         self.properties: dict[str, ir.Property] = {}
+        self.assumptions: dict[str, ir.Assumption] = {}
         self.models: dict[str, ir.Model] = {}
         self.base_models: dict[str, ir.Model] = {}
         self.declared_at: dict[str, Span] = {}
@@ -147,6 +148,7 @@ class Checker(DeclarationChecks, ProcessChecks, StatementChecks, ProcedureChecks
             defs=tuple(self.defs.values()), processes=tuple(self.processes.values()),
             properties=tuple(self.properties.values()), models=tuple(self.models.values()),
             span=span_of(header, root.path), variants=tuple(self.variants.values()),
+            assumptions=tuple(self.assumptions.values()),
         )
         for msg, span in lints.all_lints(spec):
             self.warn(msg, span)

@@ -6,7 +6,9 @@ one ``Checker``); ``self`` is that checker.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
+
+import lark
 
 from .. import names as naming
 from ..diagnostics import Span
@@ -178,7 +180,7 @@ class ExpressionChecks:
             return self._narrow(ir.LocalRef(span, pd.locals[n].type, pd.name, real, None,
                                             ("l:" + real) in scope.assigned), ("l", real), scope)
         if n in self.vars:
-            if scope.kind in ("const", "model"):
+            if scope.kind in ("const", "model", "assume"):
                 self.err(f"variable '{n}' cannot be used in {_scope_word(scope.kind)}", tok)
                 raise Bail
             if scope.kind in ("init", "local_init"):
@@ -279,6 +281,42 @@ class ExpressionChecks:
                          f"in an initial value may read the variables initialised before it)", node)
             raise Bail
 
+    def _record_set(self, t, arg_trees, scope: Scope, span):
+        """``records(f=S, g=T)``: every record with field f in S and g in T (TLA+'s [f: S, g: T])."""
+        if not arg_trees or any(a.data != "kwarg" for a in arg_trees):
+            self.err("records(...) takes field=set arguments only: records(f=S, g=T) is every record "
+                     "with field f in S and g in T", t)
+            raise Bail
+        seen = set()
+        fields = []
+        for kw in arg_trees:
+            k = str(kw.children[0])
+            if k in seen:
+                self.err(f"field '{k}' given twice", kw)
+                raise Bail
+            seen.add(k)
+            self._check_field_name(k, kw.children[0])
+            v = self.expr(kw.children[1], self._nontemporal(scope))
+            vt = T.strip_optional(v.type)
+            if not isinstance(vt, (SetType, AnyType)):
+                self.err(f"records() needs a set for field '{k}', got {T.describe(v.type)}", kw.children[1])
+                raise Bail
+            fields.append((k, v))
+        fields.sort(key=lambda kv: kv[0])
+        rt = RecordType(tuple((k, v.type.elem if isinstance(v.type, SetType) else ANY) for k, v in fields))
+        return ir.RecordSet(span, SetType(rt), tuple(fields))
+
+    def _check_def_in_assume(self, fname: str, node) -> None:
+        """A def called in an assumption reads no state (the assumption is
+        checked once per model, before there is a state)."""
+        for root in sorted(self._def_reads(fname)):
+            what = f"the variable '{root[1]}'" if root[0] == "var" else \
+                f"the pc of process '{root[1]}'" if root[0] == "pc" else \
+                f"the local '{root[2]}' of process '{root[1]}'"
+            self.err(f"'{fname}' reads {what}, which an assumption cannot read (an assumption is "
+                     f"checked once, before the search: it may read constants and defs of them)", node)
+            raise Bail
+
     def _def_reads(self, fname: str) -> frozenset:
         if self._def_reads_cache is None:
             self._def_reads_cache = walk.def_reads_of(self.defs.values())
@@ -354,6 +392,10 @@ class ExpressionChecks:
         if p.params is not None:
             self.err(f"'{p.name}' is an action: it has no program counter or locals", ftok)
             raise Bail
+        if scope.kind == "assume":
+            self.err(f"an assumption cannot read the state of process '{p.name}': it is checked once, "
+                     f"before the search, on the constants", span)
+            raise Bail
         if scope.kind in ("init", "local_init"):
             me = scope.initialising[2:]
             if scope.kind == "init":
@@ -403,6 +445,9 @@ class ExpressionChecks:
         """``[e for x in D if c]`` over a sequence (in its order) or an int range."""
         head, comp_for, *rest = [c for c in t.children if c is not None]
         tok, dom_t = comp_for.children
+        if isinstance(tok, lark.Tree):
+            self.err("a sequence comprehension binds one name: [f(t[0], t[1]) for t in s]", tok)
+            raise Bail
         dom = self.expr(dom_t, self._nontemporal(scope))
         if isinstance(dom.type, SeqType):
             elem_t = dom.type.elem
@@ -454,30 +499,72 @@ class ExpressionChecks:
         raise Bail
 
     def _binders(self, binder_trees, scope: Scope) -> tuple[list[ir.Binder], dict[str, Type]]:
+        """Binders of names only (an action's parameters)."""
+        for b in binder_trees:
+            if isinstance(b.children[0], lark.Tree):
+                self.err("a tuple of names cannot be bound here: bind one name and index it", b.children[0])
+                raise Bail
+        out, bound, _ = self._pattern_binders(binder_trees, scope)
+        return out, bound
+
+    def _pattern_binders(self, binder_trees, scope: Scope, word: str = "") -> tuple[list[ir.Binder], dict[str, Type],
+                                                                                  dict]:
+        """``x in S`` and ``(p, q) in S`` binders: the IR binders, the names
+        they bind with their types, and what each name of a tuple pattern
+        stands for.  A pattern binds one hidden name, its names joined by
+        ``__`` (a name no spec may declare), to each tuple of S: ``p`` is
+        ``p__q[0]`` (the caller substitutes it with :func:`subst_bound` in
+        what it checks under the binders; later domains are substituted
+        here).  The printer shows the pattern again."""
         out = []
         bound: dict[str, Type] = {}
+        parts: dict[str, ir.Expr] = {}
         for b in binder_trees:
-            tok, dom_t = b.children
+            pat, dom_t = b.children
             inner = scope.child(bound)
-            dom = self._seq_elements(self.expr(dom_t, inner))
-            if not isinstance(dom.type, SetType):
-                self.err(f"'{tok} in ...' needs a set or a sequence, got {T.describe(dom.type)}", dom_t)
+            dom = subst_bound(self._seq_elements(self.expr(dom_t, inner)), parts)
+            if isinstance(pat, lark.Token):
+                if not isinstance(dom.type, SetType):
+                    self.err(f"'{word}{pat} in ...' needs a set or a sequence, got {T.describe(dom.type)}", dom_t)
+                    raise Bail
+                self._check_shadow(str(pat), pat, scope.child(bound))
+                bound[str(pat)] = dom.type.elem
+                out.append(ir.Binder(str(pat), dom, self.sp(pat)))
+                continue
+            toks = list(pat.children)
+            names = [str(x) for x in toks]
+            shown = "(" + ", ".join(names) + ")"
+            et = dom.type.elem if isinstance(dom.type, SetType) else None
+            if not (isinstance(et, TupleType) and len(et.elems) == len(names)):
+                self.err(f"'{word}{shown} in ...' needs a set of {len(names)}-tuples, got {T.describe(dom.type)}", dom_t)
                 raise Bail
-            self._check_shadow(str(tok), tok, scope.child(bound))
-            bound[str(tok)] = dom.type.elem
-            out.append(ir.Binder(str(tok), dom, self.sp(tok)))
-        return out, bound
+            for i, (tok, n) in enumerate(zip(toks, names)):
+                if n in names[:i]:
+                    self.err(f"'{n}' is bound twice in {shown}", tok)
+                    raise Bail
+                self._check_shadow(n, tok, scope.child(bound))
+            hidden = "__".join(names)
+            span = self.sp(pat)
+            whole = ir.BoundRef(span, et, hidden)
+            for i, (tok, n) in enumerate(zip(toks, names)):
+                bound[n] = et.elems[i]
+                parts[n] = ir.Index(self.sp(tok), et.elems[i], whole, ir.Lit(self.sp(tok), INT, i))
+            out.append(ir.Binder(hidden, dom, span))
+        return out, bound, parts
 
     def _e_quantified(self, t, scope: Scope):
         kind = str(t.children[0].children[0])
-        binders, bound = self._binders(t.children[1:-1], scope)
+        binders, bound, parts = self._pattern_binders(t.children[1:-1], scope)
         inner = scope.child(bound)
         inner.allow_temporal = scope.allow_temporal and kind == "forall"
-        body = self.expr(t.children[-1], inner)
+        body = subst_bound(self.expr(t.children[-1], inner), parts)
         span = self.sp(t)
         if kind == "choose":
             if len(binders) != 1:
                 self.err("'choose' takes exactly one binder", t)
+                raise Bail
+            if parts:
+                self.err("'choose' binds one name (choose t in S: ..., then t[0], t[1])", t.children[1])
                 raise Bail
             self._expect_bool(body, t.children[-1], "the condition of 'choose'")
             return ir.Choose(span, binders[0].domain.type.elem, binders[0], body)
@@ -771,21 +858,24 @@ class ExpressionChecks:
         head = kids[0]
         fors = [c for c in kids[1:] if c is not None and c.data == "comp_for"]
         cond_t = kids[-1] if kids[-1] is not None and kids[-1].data == "comp_if" else None
-        binders, bound = self._binders(fors, self._nontemporal(scope))
+        binders, bound, parts = self._pattern_binders(fors, self._nontemporal(scope))
         inner = self._nontemporal(scope).child(bound)
         cond = None
         if cond_t is not None:
-            cond = self.expr(cond_t.children[0], inner)
+            cond = subst_bound(self.expr(cond_t.children[0], inner), parts)
             self._expect_bool(cond, cond_t.children[0], "a comprehension condition")
-        return head, binders, inner, cond
+        return head, binders, inner, cond, parts
 
     def _e_set_comp(self, t, scope):
-        head, binders, inner, cond = self._comp(t, scope)
-        elem = self.expr(head, inner)
+        head, binders, inner, cond, parts = self._comp(t, scope)
+        elem = subst_bound(self.expr(head, inner), parts)
         return ir.SetComp(self.sp(t), SetType(elem.type), elem, tuple(binders), cond)
 
     def _e_map_comp(self, t, scope):
-        head, binders, inner, cond = self._comp(t, scope)
+        head, binders, inner, cond, parts = self._comp(t, scope)
+        if parts:
+            self.err("a map comprehension binds its keys to one name ({t: ... for t in product(P, Q)})", t)
+            raise Bail
         if len(binders) != 1:
             self.err("a map comprehension takes one 'for' (maps are total functions on a set)", t)
             raise Bail
@@ -865,6 +955,8 @@ class ExpressionChecks:
                              f"got {T.describe(a.type)}", at)
             if scope.kind in ("init", "local_init"):
                 self._check_def_in_init(fname, scope, func_t)
+            if scope.kind == "assume":
+                self._check_def_in_assume(fname, func_t)
             if rt is None:
                 if scope.kind == "def":
                     self.err(f"'{fname}' is used before its result type is known: "
@@ -882,6 +974,8 @@ class ExpressionChecks:
         raise Bail
 
     def _builtin(self, fname, t, arg_trees, scope: Scope, span):
+        if fname == "records":
+            return self._record_set(t, arg_trees, scope, span)
         if fname in ("record", "replace"):
             pos = [a for a in arg_trees if a.data != "kwarg"]
             kws = [a for a in arg_trees if a.data == "kwarg"]
@@ -936,6 +1030,20 @@ class ExpressionChecks:
             v = self.expr(arg_trees[0].children[0], inner)
             return ir.Next(span, v.type, v)
         args = [self.expr(a.children[0], self._nontemporal(scope)) for a in arg_trees]
+        if fname == "product":
+            # TLA+'s S \X T: the set of tuples (s, t) with s in S and t in T
+            if len(args) < 2:
+                self.err(f"product() takes two or more sets, got {len(args)} argument{'s' if len(args) != 1 else ''}",
+                         t)
+                raise Bail
+            elems = []
+            for a, tree in zip(args, arg_trees):
+                ta = T.strip_optional(a.type)
+                if not isinstance(ta, (SetType, AnyType)):
+                    self.err(f"product() needs sets, got {T.describe(a.type)}", tree)
+                    raise Bail
+                elems.append(ta.elem if isinstance(ta, SetType) else ANY)
+            return ir.Builtin(span, SetType(TupleType(tuple(elems))), "product", tuple(args))
         arity = {"len": 1, "subsets": 1, "keys": 1, "min": 1, "max": 1, "unions": 1, "append": 2,
                  "head": 1, "tail": 1, "abs": 1, "set": 0, "maps": 2, "seqs": 2}
         if len(args) != arity[fname]:
@@ -1007,3 +1115,28 @@ class ExpressionChecks:
             self._expect_int(a0, arg_trees[0], "abs()")
             return ir.Builtin(span, INT, "abs", (a0,))
         raise Bail
+
+
+def subst_bound(x, parts: dict):
+    """``x`` (an expression or statements) with each bound name of
+    ``parts`` replaced by what it stands for (the names of a tuple pattern:
+    ``p`` by ``p__q[0]``).  Bound names never hide one another (the checker
+    refuses it), so a plain replacement is right."""
+    if not parts:
+        return x
+    if isinstance(x, ir.BoundRef):
+        return parts.get(x.name, x)
+    if isinstance(x, tuple):
+        new = tuple(subst_bound(y, parts) for y in x)
+        return x if all(a is b for a, b in zip(new, x)) else new
+    if isinstance(x, (ir.Expr, ir.Stmt, ir.Binder)):
+        changes = {}
+        for f in fields(x):
+            if f.name in ("span", "type"):
+                continue
+            v = getattr(x, f.name)
+            w = subst_bound(v, parts)
+            if w is not v:
+                changes[f.name] = w
+        return replace(x, **changes) if changes else x
+    return x

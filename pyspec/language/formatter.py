@@ -68,6 +68,8 @@ _EXPR_WORDS = frozenset({"and", "or", "not", "in", "if", "elif", "else", "while"
 #: words that end a line and continue the expression on the next one
 _TRAILING = frozenset({"and", "or", "implies", "leads_to"})
 _QUANTIFIERS = frozenset({"forall", "exists", "choose"})
+#: words a bound name (or a tuple pattern) follows
+_BINDING_WORDS = _QUANTIFIERS | {"for", "any"}
 #: a continuation line lines up with a token that follows one of these ...
 _BEFORE_ANCHOR = frozenset({"(", "[", "{", "=", ":", ",", "->", "for"}) | _EXPR_WORDS | _QUANTIFIERS
 #: ... or with one of these words (the operators the layout rules compare)
@@ -246,7 +248,9 @@ def _gap(prev: _Tok, tok: _Tok) -> str:
     if t == "=" or p == "=":
         return "" if (tok if t == "=" else prev).kwarg else " "
     if t in ("(", "["):  # a call, an index, a generic type: no space after a name
-        name_like = (prev.kind in ("NAME", "STRING") and p not in _EXPR_WORDS) or p in _CLOSE
+        # (a tuple pattern after a binding word is a bracket: `forall (p, q) in S`)
+        name_like = (prev.kind in ("NAME", "STRING") and p not in _EXPR_WORDS and p not in _BINDING_WORDS) \
+            or p in _CLOSE
         return "" if name_like else " "
     return " "
 

@@ -47,6 +47,24 @@ class PropertyChecks:
         self.properties[name] = ir.Property(name, kind, e, doc, self.sp(tok))
         self.broken.discard(name)
 
+    def _assumption(self, item) -> None:
+        """``assume Name: expr``: a boolean over constants and defs of them
+        (TLA+'s ASSUME), checked by the engines once per model."""
+        tok, body = _without_override(item)
+        name = str(tok)
+        self._new_name(name, tok)
+        doc = ""
+        kids = body.children
+        if len(kids) >= 2 and isinstance(kids[0], lark.Tree) and kids[0].data == "docstring":
+            doc = _string_value(kids[0].children[0])
+        expr_tree = kids[-1]
+        scope = Scope("assume")
+        lines = [k for k in kids[:-1] if isinstance(k, lark.Tree) and k.data == "let_line"]
+        scope, lets = self._let_lines(lines, scope)
+        e = self._wrap_lets(lets, self.expr(expr_tree, scope))
+        self._expect_bool(e, expr_tree, f"assumption '{name}'")
+        self.assumptions[name] = ir.Assumption(name, e, doc, self.sp(tok))
+
     def _check_temporal_shape(self, e: ir.Expr, node) -> None:
         """Temporal properties are conjunctions (possibly under forall over
         constant sets) of the shapes :mod:`pyspec.ir.temporal` lists; the

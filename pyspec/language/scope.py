@@ -131,7 +131,7 @@ def span_of(node, path: str) -> Span:
 
 
 BUILTINS = {"len", "subsets", "keys", "min", "max", "unions", "append", "head", "tail", "abs",
-            "set", "record", "replace", "next", "maps", "seqs"}
+            "set", "record", "replace", "next", "maps", "seqs", "records", "product"}
 
 
 #: Words of the language that may stand where a name can (a statement, an
@@ -195,12 +195,13 @@ def _label_token(it: lark.Tree) -> lark.Token:
 
 def _kind_word(data: str) -> str:
     return {"const_decl": "constant", "var_decl": "variable", "def_decl": "def", "process_decl": "process",
-            "action_def": "action", "invariant_decl": "invariant", "action_decl": "action invariant", "temporal_decl": "temporal property",
+            "action_def": "action", "invariant_decl": "invariant", "action_decl": "action invariant", "temporal_decl": "temporal property", "assume_decl": "assumption",
             "sort_decl": "sort", "enum_decl": "enum", "variant_decl": "variant", "type_decl": "type", "model_decl": "model"}.get(data, data)
 
 
 def _scope_word(kind: str) -> str:
     return {"const": "a constant expression", "model": "a model binding", "init": "an initial value",
+            "assume": "an assumption",
             "local_init": "a local's initial value"}.get(kind, f"a{'n' if kind[0] in 'aeiou' else ''} {kind}")
 
 

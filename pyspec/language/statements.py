@@ -18,11 +18,11 @@ from ..ir.nodes import (
     MapType,
     RecordType,
     SeqType,
-    SetType,
     Type,
     VariantType,
 )
 from . import types as T
+from .expressions import subst_bound
 from .scope import (
     Bail,
     ProcDecl,
@@ -316,21 +316,25 @@ class StatementChecks:
         if d == "return_stmt":
             return self._return(st, scope, pd)
         if d == "any_stmt":
-            tok, dom_tree, cond_tree, bt = st.children
-            dom = self._seq_elements(self.expr(dom_tree, scope))
-            if not isinstance(dom.type, SetType):
-                self.err(f"'any {tok} in ...' needs a set or a sequence, got {T.describe(dom.type)}", dom_tree)
-                raise Bail
-            name = str(tok)
-            self._check_shadow(name, tok, scope)
-            inner = scope.child({name: dom.type.elem})
+            # `any a in A, b in B if c:` is `any a in A: any b in B if c:`
+            # (one execution per pair satisfying c); `any (p, q) in S:`
+            # binds the tuples of S (expressions.py, _pattern_binders)
+            *binder_trees, cond_tree, bt = st.children
+            binders, bound, parts = self._pattern_binders(binder_trees, scope, "any ")
+            inner = scope.child(bound)
             cond = None
             if cond_tree is not None:
-                cond = self.expr(cond_tree, inner)
+                cond = subst_bound(self.expr(cond_tree, inner), parts)
                 self._expect_bool(cond, cond_tree, "an 'any ... if' condition")
             body, ends = self._block(bt, inner, pd)
-            _leave_binding(scope, inner, name)
-            return ir.AnyStmt(span, ir.Binder(name, dom, self.sp(tok)), cond, body), ends
+            body = subst_bound(body, parts)
+            _leave_binding(scope, inner, "")
+            for name in bound:  # updates keyed by a name bound here are not comparable with later ones
+                _leave_binding(scope, scope, name)
+            stmt = ir.AnyStmt(span, binders[-1], cond, body)
+            for b in reversed(binders[:-1]):
+                stmt = ir.AnyStmt(span, b, None, (stmt,))
+            return stmt, ends
         self.err(f"unexpected statement {d}", st)
         raise Bail
 

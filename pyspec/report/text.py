@@ -155,8 +155,14 @@ def step_title(step: TraceStep, spec: ir.Spec | None) -> str:
 def params_text(step: TraceStep) -> str:
     """The values ``any`` chose: ``x = Gfn.g1, y = 2`` (empty when none), in
     spec syntax (the step's ``display``; raw ITF only for a report without it)."""
-    return ", ".join(f"{k} = {step.display[k] if k in step.display else _fmt_any(v)}"
+    return ", ".join(f"{_binder_text(k)} = {step.display[k] if k in step.display else _fmt_any(v)}"
                      for k, v in step.params.items())
+
+
+def _binder_text(name: str) -> str:
+    """A bound name as the spec wrote it: the hidden name of a tuple
+    pattern (``p__q``, docs/language.md) as the pattern ``(p, q)``."""
+    return "(" + ", ".join(name.split("__")) + ")" if "__" in name else name
 
 
 def render_trace(report: Report, spec: ir.Spec | None) -> list[str]:

@@ -93,6 +93,7 @@ def render_module(spec: ir.Spec, root: str | None = None) -> tuple[str, SourceMa
         except ExportError:
             pass  # reported where the model module renders it
     defs = [r.render_def(d) for d in r.def_order()]
+    assumes = [r.assumption_block(a) for a in spec.assumptions]
     recursive = r.recursive_decls()
     init_text, init_lines = _block_text(r.init_items())
     steps = [r.step_operator(s) for s in spec.steps]
@@ -122,6 +123,7 @@ def render_module(spec: ir.Spec, root: str | None = None) -> tuple[str, SourceMa
         module=spec.name, spec_file=spec_src.rsplit(":", 1)[0], spec_src=spec_src,
         doc=comment_lines(spec.doc), renamed=r.renamed(), extends=EXTENDS, constants=constants,
         variables=variables, helpers=r.helper_texts(), recursive=recursive, defs=defs, init=init_text,
+        assumes=[{"comment": b.comment, "doc": comment_lines(b.doc), "text": b.text} for b in assumes],
         steps=steps, process_ops=process_ops, terminating=terminating, next=next_items, fairness=fairness,
         typeok=typeok, properties=props, names=r.names.gen,
     )
@@ -129,7 +131,11 @@ def render_module(spec: ir.Spec, root: str | None = None) -> tuple[str, SourceMa
     init = r.gen("Init")
     sm.add_lines(spec.name, _line_map(text, [Block(init, f"{init} ==\n" + init_text, spec_src,
                                                    lines=[(i + 1, s) for i, s in init_lines])]
-                                      + defs + steps + process_ops + prop_blocks))
+                                      + defs + assumes + steps + process_ops + prop_blocks))
+    for i, ln in enumerate(text.split("\n")):
+        for b in assumes:
+            if ln == b.text.split("\n", 1)[0]:
+                sm.assume_lines[(spec.name, i + 1)] = b.name
     return text, sm, r
 
 

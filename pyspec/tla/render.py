@@ -395,7 +395,7 @@ class Renderer:
                     for n, _ in t.fields:
                         self._check_ident(n, "record field")
         for e in iter_exprs((s.vars, s.consts, s.defs, s.processes, s.properties, s.models)):
-            if isinstance(e, (ir.Field, ir.RecordUpdate, ir.RecordLit)):
+            if isinstance(e, (ir.Field, ir.RecordUpdate, ir.RecordLit, ir.RecordSet)):
                 names = [e.name] if isinstance(e, ir.Field) else [n for n, _ in (e.updates if isinstance(
                     e, ir.RecordUpdate) else e.fields)]
                 for n in names:
@@ -824,6 +824,9 @@ class Renderer:
     def _e_RecordLit(self, e: ir.RecordLit, c: Ctx):
         return "[" + ", ".join(f"{n} |-> {self.expr(v, c)}" for n, v in e.fields) + "]", True
 
+    def _e_RecordSet(self, e: ir.RecordSet, c: Ctx):
+        return "[" + ", ".join(f"{n} : {self.expr(v, c)}" for n, v in e.fields) + "]", True
+
     def _e_VariantLit(self, e: ir.VariantLit, c: Ctx):
         fields = sorted([("tag", tla_string(e.tag))] + [(n, self.expr(v, c)) for n, v in e.fields])
         return "[" + ", ".join(f"{n} |-> {v}" for n, v in fields) + "]", True
@@ -866,6 +869,9 @@ class Renderer:
             return f"DOMAIN {self._p(args[0], c)}", False
         if n == "maps":
             return f"[{self.expr(args[0], c)} -> {self.expr(args[1], c)}]", True
+        if n == "product":
+            # n-ary, as TLA+'s \X is: A \X B \X C is a set of triples
+            return "(" + " \\X ".join(self._p(a, c) for a in args) + ")", True
         if n == "seqs":
             return f"{self._use('SeqsUpTo')}({self.expr(args[0], c)}, {self.expr(args[1], c)})", True
         if n == "unions":
@@ -1416,6 +1422,12 @@ class Renderer:
         name = self.tla(prop.name)
         return Block(name, f"{name} == {body}", self.src(prop.span), doc=prop.doc)
 
+    def assumption_block(self, a: ir.Assumption) -> Block:
+        """``ASSUME Name == expr`` (TLC checks it before the search and
+        reports a false one as "Assumption line L, col C ... is false")."""
+        name = self.tla(a.name)
+        return Block(name, f"ASSUME {name} == {self.expr(a.expr, self.ctx())}", self.src(a.span), doc=a.doc)
+
     def sourcemap(self) -> SourceMap:
         sm = SourceMap(self.spec.name, self.src(self.spec.span).rsplit(":", 1)[0])
         for st in self.spec.steps:
@@ -1428,6 +1440,7 @@ class Renderer:
             sm.model_values[self.none] = NONE_MV
         sm.renamed = {tla: name for name, tla in self.names.user.items() if name != tla}
         sm.properties = {self.tla(p.name): p.name for p in self.spec.properties}
+        sm.assumptions = {self.tla(a.name): (a.name, str(a.span)) for a in self.spec.assumptions}
         if "TypeOK" not in sm.properties.values():
             sm.properties[self.gen("TypeOK")] = "TypeOK"
         return sm

@@ -68,6 +68,10 @@ class SourceMap:
     #: TLA+ property name -> spec property name (``TypeOK``: the generated
     #: one, unless the spec has a property of that name)
     properties: dict[str, str] = field(default_factory=dict)
+    #: TLA+ name of an ASSUME -> (the spec's assumption, its ``file:line:col``)
+    assumptions: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: module line of each ASSUME -> its TLA+ name (TLC names a false one by position)
+    assume_lines: dict[tuple[str, int], str] = field(default_factory=dict)
     #: TLA+ name -> spec name, for the declarations the export renamed
     renamed: dict[str, str] = field(default_factory=dict)
 

@@ -48,6 +48,10 @@ class Reference:
             else:
                 self.instances[p.name] = _sorted(self.eval(p.index_set, {}, None))
 
+    def assumptions_hold(self) -> bool:
+        """TLA+'s ASSUME: every assumption of the spec is true on this model's constants."""
+        return all(self.eval(a.expr, {}, None) is True for a in self.spec.assumptions)
+
     # ------------------------------------------------------------- values
     def const(self, name):
         if name not in self.consts:
@@ -168,6 +172,10 @@ class Reference:
             return self.eval(e.base, env, view)[e.name]
         if k == "RecordLit":
             return Record({n: self.eval(x, env, view) for n, x in e.fields})
+        if k == "RecordSet":  # every record with each field in its set
+            names = [n for n, _ in e.fields]
+            sets = [_sorted(self.eval(x, env, view)) for _, x in e.fields]
+            return frozenset(Record(dict(zip(names, combo))) for combo in itertools.product(*sets))
         if k == "RecordUpdate":
             r = dict(self.eval(e.base, env, view).items())
             for n, x in e.updates:
@@ -197,6 +205,8 @@ class Reference:
             raise RefError("choose: no witness")
         if k == "Builtin":
             return self.builtin(e, env, view)
+        if k == "LetIn":
+            return self.eval(e.body, {**env, e.name: self.eval(e.value, env, view)}, view)
         if k == "Next":
             _, new, p, s = view
             return self.eval(e.operand, env, (new, None, p, s))
@@ -274,6 +284,15 @@ class Reference:
             return args[0][0] if n == "head" else args[0][1:]
         if n == "abs":
             return abs(args[0])
+        if n == "product":
+            return frozenset(itertools.product(*args))
+        if n == "maps":
+            ks = _sorted(args[0])
+            return frozenset(FMap(zip(ks, combo)) for combo in itertools.product(_sorted(args[1]), repeat=len(ks)))
+        if n == "seqs":
+            if args[1] < 0:
+                raise RefError("seqs() with a negative maximum length")
+            return frozenset(c for k in range(args[1] + 1) for c in itertools.product(_sorted(args[0]), repeat=k))
         raise RefError(n)
 
     # ------------------------------------------------------------- states

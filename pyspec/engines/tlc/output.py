@@ -26,6 +26,7 @@ from .tlavalues import TlaValueError, decode, parse_state, parse_tla
 # Message codes (tlc2.output.EC) this parser understands.
 GENERAL = 1000
 TLC_NESTED_EXPRESSION = 2103
+TLC_ASSUMPTION_FALSE = 2104
 TLC_INVARIANT_VIOLATED_INITIAL = 2107
 TLC_PROPERTY_VIOLATED_INITIAL = 2108
 TLC_INVARIANT_VIOLATED_BEHAVIOR = 2110
@@ -121,6 +122,8 @@ class TlcOutput:
     progress: list[Progress] = field(default_factory=list)
     trace: list[TraceState] = field(default_factory=list)
     finished: bool = False
+    #: (module, line) of the ASSUME TLC found false
+    assumption_false: tuple[str, int] | None = None
 
 
 class ToolParser:
@@ -248,6 +251,14 @@ class ToolParser:
                 o.trace[-1].back_to = int(m.group(1))
         elif c == TLC_NESTED_EXPRESSION:
             o.positions.extend(_positions(t))
+        elif c == TLC_ASSUMPTION_FALSE:
+            # "Assumption line L, col C to line L2, col C2 of module M is false."
+            o.outcome = "error"
+            self._error(t)
+            m = _LOCATION.search(t)
+            if m:
+                o.assumption_false = (m.group(5), int(m.group(1)))
+                o.positions.append(o.assumption_false)
         elif c in (TLC_BEHAVIOR_UP_TO_THIS_POINT, TLC_COUNTER_EXAMPLE):
             pass
         elif msg.severity in (1, 2) or c in (GENERAL, TLC_VALUE_ASSERT_FAILED):
@@ -536,6 +547,12 @@ def build_report(out: TlcOutput, *, spec: ir.Spec, spec_path: str, model: str, s
             text = ("a recursive def does not terminate (or recurses too deeply): TLC ran out of stack"
                     + (f" (recursive defs: {', '.join(recursive)})" if recursive else ""))
         rep.message = (f"{src}: " if src and not re.match(r"^\S+:\d+:", text) else "") + _first_lines(text)
+        assumed = sm.assume_lines.get(out.assumption_false) if out.assumption_false else None
+        if assumed is not None and assumed in sm.assumptions:
+            # in the spec's words, as the embedded engine says it
+            name, where = sm.assumptions[assumed]
+            rep.message = f"{where}: the assumption '{name}' is false"
+            rep.spec_error = True  # type: ignore[attr-defined]
         if "Overflow" in text:
             rep.message += "\n(TLC's integers are 32-bit; the spec's are unbounded: check this model with the embedded engine)"
     if rep.verdict in ("ok", "error") and len(properties) == 1:
