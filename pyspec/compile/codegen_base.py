@@ -139,8 +139,10 @@ def _values_in(v: Any, fn) -> None:
 MEMO = True
 
 
-#: Memoize a state predicate only when it reads at most this many bits.
-MEMO_KEY_BITS = 32
+#: Memoize a state predicate only when it reads at most this many bits (a
+#: cache is bounded anyway: MEMO_LIMIT entries; multi_paxos' invariants read
+#: 35 bits and, memoized, take 40% less time).
+MEMO_KEY_BITS = 64
 
 
 UNROLL_LIMIT = 8  # unroll quantifiers/comprehensions over constant sets this small

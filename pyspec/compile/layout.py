@@ -56,6 +56,25 @@ DEFAULT_SEQ_SEED = 3
 INTERN_BITS = 32
 
 
+#: entries of the memo of a composite part's decodes (a map's values, a
+#: sequence's elements, a record's fields) before it is cleared
+PART_MEMO_LIMIT = 1 << 14
+
+
+def part_decoder(codec: Codec) -> Callable[[int], Any]:
+    """``codec.dec``, through a bounded memo when the codec is composite: the
+    parts of a wide value recur from state to state (one channel of a
+    network of channels, one process's record), so a decode is mostly a
+    few dict lookups instead of rebuilding every nested map, sequence and
+    record (an invariant reading LamportMutex's network decoded its 220 bits
+    from scratch at every state)."""
+    composite = (MapCodec, ProductCodec, SeqCodec, VariantCodec)
+    inner = codec.inner if isinstance(codec, OptionalCodec) else codec
+    if not isinstance(inner, composite) or inner.width <= 2:
+        return codec.dec
+    return BoundedMemo(codec.dec, PART_MEMO_LIMIT).__getitem__
+
+
 class Codec:
     """Bijection between representable values of a type and ``width``-bit codes."""
 
@@ -238,6 +257,7 @@ class MapCodec(Codec):
         self.keys = sorted(key.all_values(), key=sort_key)
         self.pos = {k: i for i, k in enumerate(self.keys)}
         self.value = value
+        self._vdec = part_decoder(value)
         self.dw = value.width + 1
         self.dmask = (1 << self.dw) - 1
         self.width = self.dw * len(self.keys)
@@ -264,7 +284,7 @@ class MapCodec(Codec):
 
     def dec(self, c):
         d = {}
-        vdec = self.value.dec
+        vdec = self._vdec
         dw, dm = self.dw, self.dmask
         for i, k in enumerate(self.keys):
             digit = (c >> (i * dw)) & dm
@@ -287,6 +307,7 @@ class ProductCodec(Codec):
 
     def __init__(self, parts: list[Codec], names: list[str] | None):
         self.parts = parts
+        self._pdecs = [part_decoder(p) for p in parts]
         self.names = names  # None for tuples
         self.offs = []
         off = 0
@@ -322,7 +343,7 @@ class ProductCodec(Codec):
         return c
 
     def dec(self, c):
-        items = [p.dec((c >> off) & ((1 << p.width) - 1)) for p, off in zip(self.parts, self.offs)]
+        items = [dec((c >> off) & ((1 << p.width) - 1)) for p, dec, off in zip(self.parts, self._pdecs, self.offs)]
         if self.names is None:
             return tuple(items)
         return rec_own(dict(zip(self.names, items)))
@@ -480,6 +501,20 @@ class InternSetCodec(InternCodec):
     def size(self) -> int:
         return len(self.keys)
 
+    def elem_number(self, x: Any) -> int:
+        """The number of element ``x`` (numbered now if new)."""
+        i = self.elem_index.get(x)
+        if i is None:
+            i = self.elem_index[x] = len(self.elems)
+            self.elems.append(x)
+        return i
+
+    def numbers(self, c: int) -> _array:
+        """The sorted element numbers of the set with code ``c``."""
+        nums = _array("I")
+        nums.frombytes(self.keys[c])
+        return nums
+
     def _key(self, v: frozenset) -> bytes:
         idx = self.elem_index
         nums = []
@@ -492,10 +527,10 @@ class InternSetCodec(InternCodec):
         nums.sort()
         return _array("I", nums).tobytes()
 
-    def add(self, v: Any) -> int | None:
-        if type(v) is not frozenset:
-            return None
-        key = self._key(v)
+    def code_of_key(self, key: bytes) -> int:
+        """The code of the set whose sorted element numbers are ``key``
+        (numbered now if new): symmetry permutes sets as numbers, without
+        building them (pyspec.engines.embedded.symmetry)."""
         c = self.key_code.get(key)
         if c is None:
             c = len(self.keys)
@@ -504,6 +539,11 @@ class InternSetCodec(InternCodec):
             self.keys.append(key)
             self.key_code[key] = c
         return c
+
+    def add(self, v: Any) -> int | None:
+        if type(v) is not frozenset:
+            return None
+        return self.code_of_key(self._key(v))
 
     def _code(self, v: Any) -> int:
         c = self.add(v)
@@ -531,6 +571,7 @@ class SeqCodec(Codec):
 
     def __init__(self, elem: Codec, maxlen: int):
         self.elem = elem
+        self._edec = part_decoder(elem)
         self.maxlen = maxlen
         self.lw = maxlen.bit_length()
         self.ew = elem.width
@@ -557,7 +598,7 @@ class SeqCodec(Codec):
     def dec(self, c):
         n = c & ((1 << self.lw) - 1)
         em = (1 << self.ew) - 1
-        dec = self.elem.dec
+        dec = self._edec
         return tuple(dec((c >> (self.lw + i * self.ew)) & em) for i in range(n))
 
     def all_values(self):
@@ -666,8 +707,23 @@ def build_codec(ty: ir.Type, dom: Domains, group: str, path: tuple = ()) -> Code
     return OpaqueCodec()
 
 
+#: (ints, seqs, what observe has seen into them): a pre-run observes the
+#: same values again and again (every state of a walk holds them), so a
+#: compound value already observed at a place is skipped; one pre-run at a
+#: time (a new ``ints`` dict starts afresh)
+_observed: list = [None, None, set()]
+
+
 def observe(v: Any, ty: ir.Type, group: str, path: tuple, ints: dict, seqs: dict) -> None:
     """Record the int ranges and sequence lengths that ``v`` exhibits (pre-run)."""
+    if type(v) in (frozenset, tuple, FMap, Record):
+        if _observed[0] is not ints or _observed[1] is not seqs:
+            _observed[:] = [ints, seqs, set()]
+        seen = _observed[2]
+        key = (group, path, v)
+        if key in seen:
+            return  # the same value at the same place: nothing new to record
+        seen.add(key)
     if isinstance(ty, ir.IntType):
         if type(v) is int:
             key = (group, path)

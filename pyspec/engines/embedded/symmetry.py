@@ -22,20 +22,24 @@ domain: a code numbered in the order met, see
 :class:`pyspec.compile.layout.InternCodec`) is compared last: the
 representative is the image least in the other slots, ties broken by the
 interned codes.  So only the images that tie on every other slot have
-their interned values permuted (element by element, through a memo per
-permutation) and numbered; a memo per (permutation, code) would grow with
-the number of permutations times the number of distinct values, so the
-images of codes are memoised in bounded tables only.
+their interned values permuted (an interned set as its sorted element
+numbers, each element's image numbered once per permutation) and
+numbered; a memo per (permutation, code) would grow with the number of
+permutations times the number of distinct values, so the images of codes
+are memoised in bounded tables only.  A table miss on a map keyed by a
+permuted sort is filled digit by digit (each key's entry moves, its value
+through a memo of permuted values), not by decoding the whole map.
 """
 
 from __future__ import annotations
 
 import itertools
+from array import array as _array
 from collections.abc import Callable
 from typing import Any
 
 from ...compile import CompiledModel
-from ...compile.layout import InternCodec
+from ...compile.layout import InternCodec, InternSetCodec, MapCodec
 from ...compile.runtime import BoundedMemo, fmap_own, rec_own
 from ...ir import nodes as ir
 from ...values import NONE
@@ -151,20 +155,99 @@ def _identity(v: Any) -> Any:
     return v
 
 
+def _no_imager(f: int) -> int:  # pragma: no cover - a marker, never called
+    raise NotImplementedError
+
+
 CHUNK_BITS = 20
 #: entries of a (permutation, interned slot) image memo before it is cleared
 IMAGE_MEMO_LIMIT = 1 << 16
 
 
-def _interned_image(ty: ir.Type, permuter: Permuter) -> Callable[[Any], Any]:
-    """The permutation of values of type ``ty`` (a set or a map), element by
-    element through the permuter's memos, without memoising whole values
-    (there are as many as states)."""
+def _interned_image(sl, permuter: Permuter) -> Callable[[int], int]:
+    """code -> code of the permuted value, for an interned slot ``sl``.
+
+    A set stored as sorted element numbers (:class:`InternSetCodec`) is
+    permuted as numbers: each element's image is numbered once per
+    permutation (a list indexed by element number), so a set's image is a
+    few list lookups, a sort and one dict lookup of its bytes, without
+    building either frozenset or hashing its records.  Other interned
+    values are permuted element by element through the permuter's memos
+    (whole values are not memoised here: there are as many as states)."""
+    ty, codec = sl.type, sl.codec
+    if isinstance(ty, ir.SetType) and isinstance(codec, InternSetCodec):
+        e = permuter.fn(ty.elem)
+        elems = codec.elems
+        emap: list[int] = []  # element number -> the number of its image
+
+        def set_image(c: int) -> int:
+            nums = codec.numbers(c)
+            if nums and nums[-1] >= len(emap):  # elements numbered since: their images
+                n = nums[-1] + 1
+                while len(emap) < n:
+                    emap.append(codec.elem_number(e(elems[len(emap)])))
+            img = sorted([emap[i] for i in nums])
+            return codec.code_of_key(_array("I", img).tobytes())
+
+        return set_image
     if isinstance(ty, ir.SetType):
         e = permuter.fn(ty.elem)
-        return lambda v: frozenset(map(e, v))
+        return lambda c: codec.codes[frozenset(map(e, codec.dec(c)))]
     kf, vf = permuter.fn(ty.key), permuter.fn(ty.value)
-    return lambda v: fmap_own({kf(k): vf(x) for k, x in v._d.items()})
+    return lambda c: codec.codes[fmap_own({kf(k): vf(x) for k, x in codec.dec(c)._d.items()})]
+
+
+class _NotRepresentable(Exception):
+    """A permuted part that its codec does not hold (the generic path decides)."""
+
+
+def _map_field_image(sl, perm: dict, permuter: Permuter) -> Callable[[int], int] | None:
+    """field -> field of the permuted value, for a slot holding a map keyed
+    by a permuted sort (``node: map[Replica, NodeState]``), digit by digit:
+    each key's digit moves to its image's position and its value goes
+    through a memo of permuted values (there are far fewer values than
+    maps: a node's state, not every combination of the nodes' states).
+    The field is exactly what encoding the permuted map gives."""
+    codec, ty = sl.codec, sl.type
+    if not (isinstance(codec, MapCodec) and isinstance(ty, ir.MapType) and isinstance(ty.key, ir.SortType)):
+        return None
+    keymap = perm.get(ty.key.name, {})
+    try:
+        moves = [(i * codec.dw, codec.pos[keymap.get(k, k)] * codec.dw) for i, k in enumerate(codec.keys)]
+    except KeyError:  # pragma: no cover - a sort's values are all keys of its map codec
+        return None
+    dmask = codec.dmask
+    vfn = permuter.fn(ty.value)
+    vc = codec.value
+    memo: dict[int, int] = {}
+
+    def digit(d: int) -> int:
+        x = vc.enc(vfn(vc.dec(d >> 1)))
+        if x is None:
+            raise _NotRepresentable
+        if len(memo) >= VALUE_MEMO_LIMIT:
+            memo.clear()
+        memo[d] = x = (x << 1) | 1
+        return x
+
+    get = memo.get
+    same = vfn is _identity
+    esc = sl.escapable
+
+    def image(f: int) -> int:
+        if esc:
+            if not f & 1:
+                raise _NotRepresentable
+            f >>= 1
+        out = 0
+        for src, dst in moves:
+            d = f >> src & dmask
+            if d and not same:
+                d = get(d) or digit(d)
+            out |= d << dst
+        return (out << 1) | 1 if esc else out
+
+    return image
 
 
 class Symmetry:
@@ -266,7 +349,8 @@ class Symmetry:
         self.tables = [[{} for _ in chunks] for _ in self.perms]
         # per permutation: (code field offset, mask, target offset, image memo, image function) per interned slot
         self.itables = [[(sl.off, sl.mask, self.model.slots[self._slot_target(sl, p)].off, {},
-                          _interned_image(sl.type, pm), sl.codec) for sl in interned] for p, pm in zip(self.perms, self.permuters)]
+                          _interned_image(sl, pm)) for sl in interned] for p, pm in zip(self.perms, self.permuters)]
+        self._imagers: dict[tuple[int, int], Callable[[int], int]] = {}
         ns: dict[str, Any] = {"_slow": self._slow, "_fill": self._fill, "_ties": self._ties}
         lines = ["def _canon(s):"]
         if layout.escapable:
@@ -319,11 +403,11 @@ class Symmetry:
                 cands.append(s)
                 continue
             t = best
-            for off, mask, dst_off, memo, image, codec in self.itables[pi]:
+            for off, mask, dst_off, memo, image in self.itables[pi]:
                 c = s >> off & mask
                 ic = memo.get(c)
                 if ic is None:
-                    ic = codec.codes[image(codec.dec(c))]
+                    ic = image(c)
                     if len(memo) >= IMAGE_MEMO_LIMIT:
                         memo.clear()
                     memo[c] = ic
@@ -342,13 +426,27 @@ class Symmetry:
             off0 = ch[0].off
             for sl in ch:
                 f = (v >> (sl.off - off0)) & sl.mask
-                val = sl.D[f]
                 dst = self.model.slots[self._slot_target(sl, perm)]
-                nf = dst.enc(self.permuters[pi].fn(sl.type)(val))
-                if nf is None:  # pragma: no cover - permuting a representable value stays representable
-                    raise ValueError("symmetry: permuted value not representable")
-                out |= nf << dst.off
+                out |= self._field_image(pi, sl, dst, f) << dst.off
             table[v] = out
+
+    def _field_image(self, pi: int, sl, dst, f: int) -> int:
+        """The field of ``dst`` holding the image of ``sl``'s field ``f``
+        under permutation ``pi``."""
+        key = (pi, sl.index)
+        fn = self._imagers.get(key)
+        if fn is None:
+            fn = self._imagers[key] = (_map_field_image(sl, self.perms[pi], self.permuters[pi])
+                                       if dst is sl else None) or _no_imager
+        if fn is not _no_imager:
+            try:
+                return fn(f)
+            except _NotRepresentable:  # pragma: no cover - the generic path decides
+                pass
+        nf = dst.enc(self.permuters[pi].fn(sl.type)(sl.D[f]))
+        if nf is None:  # pragma: no cover - permuting a representable value stays representable
+            raise ValueError("symmetry: permuted value not representable")
+        return nf
 
     def apply(self, s: int, perm: dict, permuter: Permuter | None = None) -> int:
         """The image of ``s`` under one permutation (value level)."""
