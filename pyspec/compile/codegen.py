@@ -341,6 +341,10 @@ class Codegen(ExpressionGen, StepGen):
             for pos in range(len(self.inst[p.name])):
                 self.start_names[(p.name, pos)] = self.gen_start(p, pos)
         self._exec_new("core")
+        # what a model compiles to whatever was generated on demand since
+        # (checkpoints are keyed by it: an engine that generated more must
+        # still recognise the model)
+        self.core_source = self.source
         self._extra_done: set[str] = set()
         return self.ns
 

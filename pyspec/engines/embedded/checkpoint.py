@@ -64,7 +64,7 @@ def model_fingerprint(model: CompiledModel) -> str:
         c = sl.codec
         h.update(repr((type(c).__name__, c.width, getattr(c, "lo", None), getattr(c, "hi", None),
                        getattr(c, "maxlen", None))).encode())
-    h.update(model.codegen.source.encode())
+    h.update(model.codegen.core_source.encode())
     return h.hexdigest()
 
 
