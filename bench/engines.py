@@ -81,9 +81,10 @@ def child(spec_path: str, model: str, prop: str, workers: int, engine: str = "py
     from pyspec.engines.embedded.bfs import Options, explore
     from pyspec.engines.embedded.runner import RunSettings, _explore
 
-    if engine != "python":
+    if engine == "compiled":
         # numba and the compiled loop are loaded before the memory baseline:
-        # bytes per state measure the search, not the import
+        # bytes per state measure the search, not the import (auto imports
+        # them only when it hands a search over, as `pyspec check` does)
         import pyspec.engines.compiled.kernel  # noqa: F401
 
     spec = pyspec.load(spec_path)

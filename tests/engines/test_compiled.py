@@ -265,6 +265,20 @@ def test_auto_keeps_the_python_engine_for_short_searches(monkeypatch):
     assert all(r.verdict == "ok" for r in check_model(spec, "two", engine="auto"))
 
 
+def test_a_short_search_never_imports_numba():
+    """``auto`` asks whether the compiled engine could run a model without
+    importing it: a small model pays neither numba's import nor its memory."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import pyspec; from pyspec.engines.embedded import check_model; "
+            "spec = pyspec.load('spec/examples/peterson.pyspec'); "
+            "assert all(r.verdict == 'ok' for r in check_model(spec, 'two')); "
+            "print('numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_unknown_engine_is_refused():
     spec = load(str(ROOT / "spec/examples/peterson.pyspec"))
     with pytest.raises(ValueError, match="unknown engine"):

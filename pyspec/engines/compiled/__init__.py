@@ -9,6 +9,12 @@ tells whether numba can be imported here.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # this module imports neither numba nor the loop: `auto` asks it first
+    from ...compile import CompiledModel
+    from ..embedded.bfs import Options
+
 
 def available() -> str | None:
     """None when the compiled engine can run here, else why not."""
@@ -16,4 +22,23 @@ def available() -> str | None:
         import numba  # noqa: F401
     except Exception as e:  # noqa: BLE001 - any import failure means: not here
         return f"numba cannot be imported ({type(e).__name__}: {e})"
+    return None
+
+
+class Unsupported(Exception):
+    """The model or the options need the Python engine (the message says why)."""
+
+
+class Fallback(Exception):
+    """Met during the search: the Python engine must run it (the message says why)."""
+
+
+def unsupported_reason(cm: CompiledModel, opts: Options) -> str | None:
+    """Why the compiled engine cannot run this search (None: it can)."""
+    if opts.symmetry is not None:
+        return "symmetry reduction is not compiled yet"
+    if opts.checkpoint or opts.recover:
+        return "checkpoints are written by the Python engine"
+    if not cm.spec.processes:
+        return "the model has no process"
     return None

@@ -22,7 +22,10 @@ import numpy as np
 from ...compile import CompiledModel
 from ..embedded.bfs import ExploreResult, Options, _Stop, _Tracking
 from ..embedded.store import StateStore
+from . import Fallback, Unsupported, unsupported_reason
 from . import kernel as kn
+
+__all__ = ["Fallback", "Unsupported", "explore", "unsupported_reason"]
 
 #: States expanded per call of the compiled loop (progress and Ctrl-C in between).
 BUDGET = 1 << 17
@@ -30,25 +33,6 @@ BUDGET = 1 << 17
 #: queued states for more, so that one round of Python fills many).
 MISS_BUFFER = 1 << 12
 LOOKAHEAD = 1 << 12
-
-
-class Unsupported(Exception):
-    """The model or the options need the Python engine (the message says why)."""
-
-
-class Fallback(Exception):
-    """Met during the search: the Python engine must run it (the message says why)."""
-
-
-def unsupported_reason(cm: CompiledModel, opts: Options) -> str | None:
-    """Why the compiled engine cannot run this search (None: it can)."""
-    if opts.symmetry is not None:
-        return "symmetry reduction is not compiled yet"
-    if opts.checkpoint or opts.recover:
-        return "checkpoints are written by the Python engine"
-    if not cm.spec.processes:
-        return "the model has no process"
-    return None
 
 
 def _words(x: int, k: int) -> np.ndarray:

@@ -185,7 +185,7 @@ def _compiled_search_blocked(cm: CompiledModel, opts: Options, workers: int) -> 
     is imported only when it is about to run)."""
     if workers > 1:
         return f"--workers {workers}: the compiled engine runs in one process"
-    from ..compiled.search import unsupported_reason
+    from ..compiled import unsupported_reason  # (no numba import: small models never pay it)
 
     return unsupported_reason(cm, opts)
 
