@@ -29,9 +29,10 @@ __all__ = ["Fallback", "Unsupported", "explore", "unsupported_reason"]
 
 #: States expanded per call of the compiled loop (progress and Ctrl-C in between).
 BUDGET = 1 << 17
-#: Misses recorded per call (a miss stops the loop; it then scans this many
-#: queued states for more, so that one round of Python fills many).
+#: Misses (and pending states) one call of the loop records at most.
 MISS_BUFFER = 1 << 12
+#: Queued states a miss makes the loop scan for more misses, so that one
+#: round of Python fills many.
 LOOKAHEAD = 1 << 12
 
 
