@@ -287,24 +287,29 @@ class ExpressionChecks:
             self.err("records(...) takes field=set arguments only: records(f=S, g=T) is every record "
                      "with field f in S and g in T", t)
             raise Bail
+        fields = self._field_arguments(arg_trees, scope)
+        for kw, (k, v) in zip(arg_trees, fields):
+            if not isinstance(T.strip_optional(v.type), (SetType, AnyType)):
+                self.err(f"records() needs a set for field '{k}', got {T.describe(v.type)}", kw.children[1])
+                raise Bail
+        fields.sort(key=lambda kv: kv[0])
+        rt = RecordType(tuple((k, v.type.elem if isinstance(v.type, SetType) else ANY) for k, v in fields))
+        return ir.RecordSet(span, SetType(rt), tuple(fields))
+
+    def _field_arguments(self, kws, scope) -> list[tuple[str, ir.Expr]]:
+        """``f=e`` arguments (record, replace, records) in the order written:
+        each field once, a name TLA+ accepts, its expression checked."""
         seen = set()
         fields = []
-        for kw in arg_trees:
+        for kw in kws:
             k = str(kw.children[0])
             if k in seen:
                 self.err(f"field '{k}' given twice", kw)
                 raise Bail
             seen.add(k)
             self._check_field_name(k, kw.children[0])
-            v = self.expr(kw.children[1], self._nontemporal(scope))
-            vt = T.strip_optional(v.type)
-            if not isinstance(vt, (SetType, AnyType)):
-                self.err(f"records() needs a set for field '{k}', got {T.describe(v.type)}", kw.children[1])
-                raise Bail
-            fields.append((k, v))
-        fields.sort(key=lambda kv: kv[0])
-        rt = RecordType(tuple((k, v.type.elem if isinstance(v.type, SetType) else ANY) for k, v in fields))
-        return ir.RecordSet(span, SetType(rt), tuple(fields))
+            fields.append((k, self.expr(kw.children[1], self._nontemporal(scope))))
+        return fields
 
     def _check_def_in_assume(self, fname: str, node) -> None:
         """A def called in an assumption reads no state (the assumption is
@@ -979,16 +984,7 @@ class ExpressionChecks:
         if fname in ("record", "replace"):
             pos = [a for a in arg_trees if a.data != "kwarg"]
             kws = [a for a in arg_trees if a.data == "kwarg"]
-            seen = set()
-            fields = []
-            for kw in kws:
-                k = str(kw.children[0])
-                if k in seen:
-                    self.err(f"field '{k}' given twice", kw)
-                    raise Bail
-                seen.add(k)
-                self._check_field_name(k, kw.children[0])
-                fields.append((k, self.expr(kw.children[1], self._nontemporal(scope))))
+            fields = self._field_arguments(kws, scope)
             if fname == "record":
                 if pos or not kws:
                     self.err("record(...) takes field=value arguments only", t)

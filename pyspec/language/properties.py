@@ -23,7 +23,9 @@ from .scope import (
 
 class PropertyChecks:
     # ------------------------------------------------------------ properties
-    def _property(self, item) -> None:
+    def _named_formula(self, item) -> tuple:
+        """The parts of ``invariant/action invariant/temporal/assume Name:``:
+        name token, name (declared), docstring, ``let`` lines, the formula's tree."""
         tok, body = _without_override(item)
         name = str(tok)
         self._new_name(name, tok)
@@ -31,11 +33,14 @@ class PropertyChecks:
         kids = body.children
         if len(kids) >= 2 and isinstance(kids[0], lark.Tree) and kids[0].data == "docstring":
             doc = _string_value(kids[0].children[0])
-        expr_tree = kids[-1]
+        lines = [k for k in kids[:-1] if isinstance(k, lark.Tree) and k.data == "let_line"]
+        return tok, name, doc, lines, kids[-1]
+
+    def _property(self, item) -> None:
+        tok, name, doc, lines, expr_tree = self._named_formula(item)
         kind = {"invariant_decl": "invariant", "action_decl": "action", "temporal_decl": "temporal"}[item.data]
         self.broken.add(name)  # until it checks: no cascade of "unknown property"
         scope = Scope(kind, allow_temporal=(kind == "temporal"))
-        lines = [k for k in kids[:-1] if isinstance(k, lark.Tree) and k.data == "let_line"]
         if lines and kind == "temporal":
             self.err("'let' is not allowed in a temporal property (write the predicate as a def)", lines[0])
             raise Bail
@@ -50,17 +55,8 @@ class PropertyChecks:
     def _assumption(self, item) -> None:
         """``assume Name: expr``: a boolean over constants and defs of them
         (TLA+'s ASSUME), checked by the engines once per model."""
-        tok, body = _without_override(item)
-        name = str(tok)
-        self._new_name(name, tok)
-        doc = ""
-        kids = body.children
-        if len(kids) >= 2 and isinstance(kids[0], lark.Tree) and kids[0].data == "docstring":
-            doc = _string_value(kids[0].children[0])
-        expr_tree = kids[-1]
-        scope = Scope("assume")
-        lines = [k for k in kids[:-1] if isinstance(k, lark.Tree) and k.data == "let_line"]
-        scope, lets = self._let_lines(lines, scope)
+        tok, name, doc, lines, expr_tree = self._named_formula(item)
+        scope, lets = self._let_lines(lines, Scope("assume"))
         e = self._wrap_lets(lets, self.expr(expr_tree, scope))
         self._expect_bool(e, expr_tree, f"assumption '{name}'")
         self.assumptions[name] = ir.Assumption(name, e, doc, self.sp(tok))
