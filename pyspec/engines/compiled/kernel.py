@@ -110,22 +110,52 @@ def _state_hash(w, kcol):
 
 
 @njit(cache=True, inline="always")
+def _row_is(rows, i, w):
+    """Is row ``i`` of ``rows`` the words ``w``?"""
+    for c in range(w.shape[0]):
+        if rows[i, c] != w[c]:
+            return False
+    return True
+
+
+@njit(cache=True, inline="always")
+def _store(w, parent, pos, states, parents, table, ctl):
+    """Append the state ``w`` (not stored; ``pos``: the empty slot its probe
+    ended on) found from ``parent``; its index."""
+    x = ctl[N]
+    for c in range(w.shape[0]):
+        states[x, c] = w[c]
+    parents[x] = np.int32(parent)
+    table[pos] = np.uint32(x + 1)
+    ctl[N] = x + 1
+    return x
+
+
+@njit(cache=True, inline="always")
+def _new_entry(q, key, pos, count, tab, keys, ids, results, result, ctl):
+    """A new entry ``(q, key) -> result`` of a predicate memo (``pos``: the
+    empty slot of its probe; ``ctl[count]``: the memo's entries)."""
+    e = ctl[count]
+    ctl[count] = e + 1
+    ids[e] = q
+    for c in range(key.shape[0]):
+        keys[e, c] = key[c]
+    results[e] = result
+    tab[pos] = np.int32(e + 1)
+    return e
+
+
+@njit(cache=True, inline="always")
 def _find_state(w, states, table, shift, kcol):
     """(slot, index): the index of state ``w`` in the store, or -1 and the empty slot its probe ended on."""
     mask = table.shape[0] - 1
     pos = np.int64(_state_hash(w, kcol) >> np.uint64(shift))
-    k = w.shape[0]
     while True:
         v = np.int64(table[pos])
         if v == 0:
             return pos, -1
         i = v - 1
-        same = True
-        for c in range(k):
-            if states[i, c] != w[c]:
-                same = False
-                break
-        if same:
+        if _row_is(states, i, w):
             return pos, i
         pos = (pos + 1) & mask
 
@@ -149,18 +179,12 @@ def rehash_states(states, n, table, shift, kcol):
 def add_states(states, parents, table, ctl, kcol, words, pars, new):
     """Store the rows of ``words`` (K words each) not stored yet, in order
     (initial states); ``new[r]`` tells which were new.  The caller made room."""
-    k = states.shape[1]
     for r in range(words.shape[0]):
         pos, i = _find_state(words[r], states, table, ctl[SHIFT], kcol)
         if i >= 0:
             new[r] = False
             continue
-        n = ctl[N]
-        for c in range(k):
-            states[n, c] = words[r, c]
-        parents[n] = pars[r]
-        table[pos] = np.uint32(n + 1)
-        ctl[N] = n + 1
+        _store(words[r], pars[r], pos, states, parents, table, ctl)
         new[r] = True
 
 
@@ -177,20 +201,13 @@ def _memo_find(j, key, mtab, mkey, mid, kcol):
     """(slot, entry) of the memo entry of ``(j, key)``, entry -1 when absent."""
     mask = mtab.shape[0] - 1
     pos = np.int64(_key_hash(j, key, kcol) & np.uint64(mask))
-    k = key.shape[0]
     while True:
         v = np.int64(mtab[pos])
         if v == 0:
             return pos, -1
         e = v - 1
-        if mid[e] == j:
-            same = True
-            for c in range(k):
-                if mkey[e, c] != key[c]:
-                    same = False
-                    break
-            if same:
-                return pos, e
+        if mid[e] == j and _row_is(mkey, e, key):
+            return pos, e
         pos = (pos + 1) & mask
 
 
@@ -236,12 +253,9 @@ def memo_insert_preds(ctl, count, qtab, qkey, qid, qval, kcol, ids, keys, result
     for r in range(ids.shape[0]):
         pos, e = _memo_find(ids[r], keys[r], qtab, qkey, qid, kcol)
         if e < 0:
-            e = ctl[count]
-            ctl[count] = e + 1
-            qid[e] = ids[r]
-            qkey[e, :] = keys[r]
-            qtab[pos] = np.int32(e + 1)
-        qval[e] = results[r]
+            _new_entry(ids[r], keys[r], pos, count, qtab, qkey, qid, qval, results[r], ctl)
+        else:
+            qval[e] = results[r]
 
 
 @njit(cache=True, inline="always")
@@ -366,14 +380,9 @@ def _parts_hold(w, q0, q1, tracked_only, pmask, ptrk, qtab, qkey, qid, qval, kco
         if e < 0 and record:
             m = ctl[NPMISS]
             if m < pm_part.shape[0]:
-                e = ctl[PRED_N]
-                ctl[PRED_N] = e + 1
-                qid[e] = q
+                _new_entry(q, key, pos, PRED_N, qtab, qkey, qid, qval, _PRED_REQUESTED, ctl)
                 for c in range(k):
-                    qkey[e, c] = key[c]
                     pm_words[m, c] = w[c]
-                qval[e] = _PRED_REQUESTED
-                qtab[pos] = np.int32(e + 1)
                 pm_part[m] = q
                 ctl[NPMISS] = m + 1
     return -1 if unknown else 1
@@ -404,13 +413,7 @@ def _actions_hold(s, t, asm, atm, atrk, atab, akey, aid, aval, kcol, key2, am_wo
         unknown = True
         m = ctl[NAMISS]
         if m < am_part.shape[0]:
-            e = ctl[ACT_N]
-            ctl[ACT_N] = e + 1
-            aid[e] = q
-            for c in range(2 * k):
-                akey[e, c] = key2[c]
-            aval[e] = _PRED_REQUESTED
-            atab[pos] = np.int32(e + 1)
+            _new_entry(q, key2, pos, ACT_N, atab, akey, aid, aval, _PRED_REQUESTED, ctl)
             for c in range(k):
                 am_words[m, c] = t[c]
             am_part[m] = q
@@ -562,12 +565,7 @@ def run(ctl, states, parents, table, kcol,
                             ctl[COMMIT] = r + 1
                             return OUTSIDE
                     continue
-            x = ctl[N]
-            for c in range(k):
-                states[x, c] = succ[r, c]
-            parents[x] = np.int32(cur)
-            table[pos] = np.uint32(x + 1)
-            ctl[N] = x + 1
+            x = _store(succ[r], cur, pos, states, parents, table, ctl)
             if ctl[NTRACKED] > 0:
                 h = _parts_hold(succ[r], 0, ctl[NINV_PARTS], True, pmask, ptrk, qtab, qkey, qid, qval, kcol, key,
                                 pm_words, pm_part, ctl, True)
