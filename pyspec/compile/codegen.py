@@ -444,11 +444,23 @@ class Codegen(ExpressionGen, StepGen):
         return self.ns[name]
 
     def predicate_parts(self, expr: ir.Expr, env: dict[str, Any] | None = None) -> list[tuple[Any, int]]:
-        """A state predicate split at its top-level ``and``s and ``forall``s
-        over small constant sets: per part a plain function of a packed
-        state (no escape tail) and the mask of the bits it reads (the places
-        of a map read at constant keys; every bit when it reads fields
-        chosen at run time).  The compiled engine memoizes each part by those bits
+        """A state predicate in parts (:meth:`formula_parts`): per part a
+        function of a packed state and the mask of the bits it reads."""
+        return [(fn, smask) for fn, smask, _ in self.formula_parts(expr, env, action=False)]
+
+    def action_parts(self, expr: ir.Expr) -> list[tuple[Any, int, int]]:
+        """An action property in parts (:meth:`formula_parts`): per part a
+        function of two packed states ``(s, t)`` and the masks of the bits it
+        reads of ``s`` and of ``t`` (``next(...)``)."""
+        return self.formula_parts(expr, None, action=True)
+
+    def formula_parts(self, expr: ir.Expr, env: dict[str, Any] | None, action: bool) -> list[tuple[Any, int, int]]:
+        """A formula split at its top-level ``and``s and ``forall``s over
+        small constant sets: per part a plain function of ``s`` (an action:
+        of ``s, t``; packed states without escape tail), the mask of the bits it reads of ``s``
+        (the places of a map read at constant keys) and of ``t`` (whole
+        fields); every bit when it reads fields chosen at run time.  The
+        compiled engine memoizes each part by those bits
         (pyspec/engines/compiled)."""
         parts: list[tuple[ir.Expr, dict[str, Py]]] = []
         top = {n: self.k(v) for n, v in (env or {}).items()}
@@ -472,7 +484,9 @@ class Codegen(ExpressionGen, StepGen):
 
         split(expr, top)
         start = len(self.lines)
-        names: list[tuple[str, int]] = []
+        full = (1 << self.layout.bits) - 1
+        args = "s, t" if action else "s"
+        names: list[tuple[str, int, int]] = []
         for e, bound in parts:
             c = Ctx("s")
             c.env.update(bound)
@@ -480,57 +494,22 @@ class Codegen(ExpressionGen, StepGen):
             self.track_reads()
             try:
                 body = self.ex(e, c)
+                tmask = 0
+                for st, k in c.need:  # (before decode_lines empties it)
+                    if st == "t":
+                        tmask |= self.layout.slots[k].mask << self.layout.slots[k].off
                 decodes: list[str] = []
                 self.decode_lines(c, "    ", decodes)
             finally:
                 reads, self._reads = self._reads, None
-            rmask = (1 << self.layout.bits) - 1 if self._dyn else self._memo_masks(reads)[0]
-            name = self.uniq("_part_")
-            self.lines.extend([f"def {name}(s):", *decodes, f"    return {body.src}", ""])
-            names.append((name, rmask))
-        src = "\n".join(self.lines[start:]) + "\n"
-        exec(compile(src, "<pyspec predicate parts>", "exec"), self.ns)  # generated source
-        return [(self.ns[n], m) for n, m in names]
-
-    def action_parts(self, expr: ir.Expr) -> list[tuple[Any, int, int]]:
-        """An action property split at its top-level ``and``s: per part a
-        plain function of two packed states ``(s, t)`` and the masks of the
-        bits it reads of ``s`` and of ``t`` (``next(...)``): whole fields,
-        every bit when it reads fields chosen at run time."""
-        parts: list[ir.Expr] = []
-
-        def split(e: ir.Expr) -> None:
-            if isinstance(e, ir.Binary) and e.op == "and":
-                split(e.left)
-                split(e.right)
-            else:
-                parts.append(e)
-
-        split(expr)
-        start = len(self.lines)
-        names: list[tuple[str, int, int]] = []
-        full = (1 << self.layout.bits) - 1
-        for e in parts:
-            c = Ctx("s")
-            c.need = set()
-            self.track_reads()
-            try:
-                body = self.ex(e, c)
-                masks = {"s": 0, "t": 0}
-                for st, k in c.need:  # (before decode_lines empties it)
-                    sl = self.layout.slots[k]
-                    masks[st] |= sl.mask << sl.off
-                decodes: list[str] = []
-                self.decode_lines(c, "    ", decodes)
-            finally:
-                self._reads = None
+            smask = full if self._dyn else self._memo_masks(reads)[0]
             if self._dyn:
-                masks = {"s": full, "t": full}
-            name = self.uniq("_apart_")
-            self.lines.extend([f"def {name}(s, t):", *decodes, f"    return {body.src}", ""])
-            names.append((name, masks["s"], masks["t"]))
+                tmask = full if action else 0
+            name = self.uniq("_part_")
+            self.lines.extend([f"def {name}({args}):", *decodes, f"    return {body.src}", ""])
+            names.append((name, smask, tmask))
         src = "\n".join(self.lines[start:]) + "\n"
-        exec(compile(src, "<pyspec action parts>", "exec"), self.ns)  # generated source
+        exec(compile(src, "<pyspec formula parts>", "exec"), self.ns)  # generated source
         return [(self.ns[n], sm, tm) for n, sm, tm in names]
 
     def compile_predicate(self, expr: ir.Expr, env: dict[str, Any], checked: bool = False) -> Any:
