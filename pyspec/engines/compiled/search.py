@@ -421,11 +421,7 @@ class _Search:
             keys.append(t & tb.parts[q][2])
             results.append(1 if ok else 0)
         ctl[kn.NPMISS] = 0
-        preds = self.preds
-        if ids:
-            kn.memo_insert_preds(ctl, kn.PRED_N, preds.tab, preds.key, preds.id, preds.result, tb.kcol,
-                                 np.array(ids, np.int32), _rows(keys, self.k), np.array(results, np.uint8))
-        preds.n = int(ctl[kn.PRED_N])
+        self.insert_results(self.preds, kn.PRED_N, ids, keys, results, self.k)
 
     def fill_actions(self, cur: int) -> None:
         """Fill the action parts the loop requested for the steps from state ``cur``."""
@@ -444,12 +440,17 @@ class _Search:
             keys.append((s & smask) | ((t & tmask) << (64 * k)))  # the two halves of the key
             results.append(1 if ok else 0)
         ctl[kn.NAMISS] = 0
-        acts = self.acts
+        self.insert_results(self.acts, kn.ACT_N, ids, keys, results, 2 * k)
+
+    def insert_results(self, memo: _Memo, count: int, ids: list, keys: list, results: list, width: int) -> None:
+        """Put filled predicate parts (keys of ``width`` words) into ``memo``
+        (``ctl[count]``: its entries)."""
+        ctl = self.ctl
         if ids:
-            acts.reserve(int(ctl[kn.ACT_N]) + len(ids), tb.kcol)
-            kn.memo_insert_preds(ctl, kn.ACT_N, acts.tab, acts.key, acts.id, acts.result, tb.kcol,
-                                 np.array(ids, np.int32), _rows(keys, 2 * k), np.array(results, np.uint8))
-        acts.n = int(ctl[kn.ACT_N])
+            memo.reserve(int(ctl[count]) + len(ids), self.tb.kcol)
+            kn.memo_insert_preds(ctl, count, memo.tab, memo.key, memo.id, memo.result, self.tb.kcol,
+                                 np.array(ids, np.int32), _rows(keys, width), np.array(results, np.uint8))
+        memo.n = int(ctl[count])
 
     def check_python(self, t: int) -> bool:
         """Do the tracked invariants hold in ``t``?  (Python's evaluation.)"""
