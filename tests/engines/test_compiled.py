@@ -21,6 +21,7 @@ from specgen import generate
 
 from pyspec import load_with_diagnostics
 from pyspec.engines.embedded import check, check_model, runner
+from pyspec.engines.embedded.symmetry import symmetry_of
 
 pytest.importorskip("numba", reason="numba is not installed: the compiled engine cannot run")
 
@@ -112,10 +113,11 @@ def test_every_model_of_spec(path, model):
         return
     notes = _same(spec, model)
     if notes is not None:
-        if runner.compiled(spec, model).model.symmetry:
-            assert "symmetry" in notes[0]
+        cm = runner.compiled(spec, model)
+        if cm.model.symmetry and symmetry_of(cm).interned:
+            assert "symmetry over interned values" in notes[0]
         else:
-            assert notes == []  # searched by the compiled engine, no fall-back
+            assert notes == []  # searched by the compiled engine (symmetry too), no fall-back
 
 
 @pytest.mark.slow
@@ -240,7 +242,9 @@ model m:
     assert any("evaluation error" in n for n in notes)
 
 
-def test_auto_hands_over_at_a_level_boundary(monkeypatch):
+@pytest.mark.parametrize("path,model", [("spec/corpus/two_pc_with_btm.pyspec", "original"),
+                                        ("spec/kvm/v2.pyspec", "small")])  # symmetry: canonical states handed over
+def test_auto_hands_over_at_a_level_boundary(monkeypatch, path, model):
     """``--engine auto``: the Python engine starts, the compiled one goes on
     from the level the Python engine stopped at (here: at once)."""
     monkeypatch.setattr(runner, "HANDOVER_SECONDS", 0.0)
@@ -252,9 +256,9 @@ def test_auto_hands_over_at_a_level_boundary(monkeypatch):
         return real(cm, opts)
 
     monkeypatch.setattr(search, "explore", spy)
-    spec = load(str(ROOT / "spec/corpus/two_pc_with_btm.pyspec"))
-    py = check_model(spec, "original", engine="python")
-    auto = check_model(spec, "original", engine="auto")
+    spec = load(str(ROOT / path))
+    py = check_model(spec, model, engine="python")
+    auto = check_model(spec, model, engine="auto")
     assert [_fields(r) for r in auto] == [_fields(r) for r in py]
     assert calls and calls[0] is not None and calls[0].cursor > 0
 

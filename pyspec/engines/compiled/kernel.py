@@ -44,6 +44,7 @@ OUTSIDE = 9  # successor ctl[VIOL] of ctl[CUR] is outside the constraint and its
 FULL = 10  # ctl[MAX_STATES] states are stored (--max-states)
 ACTION = 11  # the step from ctl[CUR] to its successor ctl[VIOL] violates a tracked action property
 ACTION_MISS = 12  # that step's action parts are not all memoized (requested)
+SYM_MISS = 13  # the images of a successor's chunks are not all memoized (requested; symmetry)
 
 # ctl slots
 CUR = 0  # the state being expanded
@@ -73,6 +74,10 @@ MAX_STATES = 23  # stop before expanding a state once this many are stored
 NATRACKED = 24  # tracked action property parts
 NAMISS = 25  # action part misses recorded (successors of ctl[CUR])
 ACT_N = 26  # entries of the action memo
+NCHUNKS = 27  # symmetry: chunks of moved slots (0: no symmetry)
+SYM_N = 28  # entries of the symmetry memo
+NSMISS = 29  # symmetry memo misses recorded
+SYM_SCANNED = 30  # states before it were scanned for symmetry misses
 CTL_SIZE = 32
 
 _K0 = np.uint64(0x9E3779B97F4A7C15)
@@ -422,6 +427,65 @@ def _actions_hold(s, t, asm, atm, atrk, atab, akey, aid, aval, kcol, key2, am_wo
 
 
 @njit(cache=True)
+def _canonical(t, out, img, ent, ckeep, cmask, ytab, ykey, yid, yok, yval, kcol, key, sm_words, sm_chunk, ctl):
+    """Symmetry: the least image of the state ``t`` (its own words
+    included) into ``out``, as ``Symmetry.canonical`` computes it: the
+    bits no permutation moves, or'ed with each chunk's image, and the
+    images compared as packed ints (most significant word first).  1 when
+    done; 0 when a chunk's images are not memoized (requested: a
+    placeholder entry and the chunk's bits in the miss buffer)."""
+    k = t.shape[0]
+    nc = cmask.shape[0]
+    missing = False
+    for ci in range(nc):
+        for c in range(k):
+            key[c] = t[c] & cmask[ci, c]
+        pos, e = _memo_find(ci, key, ytab, ykey, yid, kcol)
+        if e >= 0 and yok[e] != 0:
+            ent[ci] = e
+            continue
+        missing = True
+        if e < 0:
+            m = ctl[NSMISS]
+            if m < sm_chunk.shape[0]:
+                _new_entry(ci, key, pos, SYM_N, ytab, ykey, yid, yok, 0, ctl)
+                for c in range(k):
+                    sm_words[m, c] = key[c]
+                sm_chunk[m] = ci
+                ctl[NSMISS] = m + 1
+    if missing:
+        return 0
+    for c in range(k):
+        out[c] = t[c]
+    for pi in range(yval.shape[1] // k):
+        for c in range(k):
+            img[c] = t[c] & ckeep[c]
+        for ci in range(nc):
+            e = ent[ci]
+            for c in range(k):
+                img[c] |= yval[e, pi * k + c]
+        for c in range(k - 1, -1, -1):
+            if img[c] != out[c]:
+                if img[c] < out[c]:
+                    for c2 in range(k):
+                        out[c2] = img[c2]
+                break
+    return 1
+
+
+@njit(cache=True)
+def memo_insert_images(ctl, ytab, ykey, yid, yok, yval, kcol, ids, keys, imgs):
+    """Fill the symmetry memo: chunk ``ids[r]`` with bits ``keys[r]`` has
+    the images ``imgs[r]`` (K words per permutation, side by side)."""
+    for r in range(ids.shape[0]):
+        pos, e = _memo_find(ids[r], keys[r], ytab, ykey, yid, kcol)
+        if e < 0:
+            e = _new_entry(ids[r], keys[r], pos, SYM_N, ytab, ykey, yid, yok, 1, ctl)
+        yok[e] = 1
+        yval[e, :] = imgs[r]
+
+
+@njit(cache=True)
 def first_failing(start, pend_x, npend, states, pmask, ptrk, qtab, qkey, qid, qval, kcol, pm_words, pm_part, ctl):
     """The first pending state from ``start`` on where a tracked part is
     false (every part filled by now): its position in the pending list,
@@ -448,7 +512,8 @@ def run(ctl, states, parents, table, kcol,
         pmask, ptrk, qtab, qkey, qid, qval,
         pcmask, done,
         succ, miss_state, miss_step, pm_words, pm_part, pend_x, pend_gen,
-        asm, atm, atrk, atab, akey, aid, aval, am_words, am_part):
+        asm, atm, atrk, atab, akey, aid, aval, am_words, am_part,
+        csucc, ckeep, cmask, ytab, ykey, yid, yok, yval, sm_words, sm_chunk):
     """Expand states from ctl[CUR] until the queue is empty, a level ends,
     the budget is spent, or the driver has something to do (the status).
 
@@ -456,9 +521,16 @@ def run(ctl, states, parents, table, kcol,
     false, is *pending*: stored, with the generated count of the moment;
     the driver fills the parts and settles the pending states in order
     (their violations are recorded as the Python engine records them).
+
+    With symmetry (``ctl[NCHUNKS] > 0``) the successors' canonical forms
+    are ``csucc`` (stored, looked up, checked), the successors themselves
+    stay in ``succ`` (action properties read the step as it is, as the
+    Python engine does); without, ``csucc`` is ``succ``.
     """
     k = states.shape[1]
     s = np.empty(k, dtype=np.uint64)
+    img = np.empty(k, dtype=np.uint64)
+    ent = np.empty(max(cmask.shape[0], 1), dtype=np.int64)
     key = np.empty(k, dtype=np.uint64)
     key2 = np.empty(2 * k, dtype=np.uint64)
     ctl[NMISS] = 0
@@ -497,6 +569,30 @@ def run(ctl, states, parents, table, kcol,
             if ctl[N] + n > states.shape[0] or 2 * (ctl[N] + n) > table.shape[0]:
                 ctl[NEED] = n
                 return GROW
+            if ctl[NCHUNKS] > 0 and n > 0:
+                complete = True
+                for r in range(n):
+                    if _canonical(succ[r], csucc[r], img, ent, ckeep, cmask, ytab, ykey, yid, yok, yval, kcol, key,
+                                  sm_words, sm_chunk, ctl) == 0:
+                        complete = False  # the other successors' misses are requested too
+                if not complete:
+                    # the successors of the states queued after it too, as for
+                    # step misses (succ and csucc are scratch until cur's
+                    # successors are computed again)
+                    i = max(cur + 1, ctl[SYM_SCANNED])
+                    last = min(ctl[N], cur + 1 + ctl[LOOKAHEAD])
+                    while i < last and ctl[NSMISS] < sm_chunk.shape[0]:
+                        n2 = _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes,
+                                         disp, keymask, notw, mtab, mkey, mid, mstart, mcount, mval, kcol, s, key,
+                                         succ)
+                        for r in range(n2):
+                            _canonical(succ[r], csucc[r], img, ent, ckeep, cmask, ytab, ykey, yid, yok, yval, kcol,
+                                       key, sm_words, sm_chunk, ctl)
+                        if ctl[NSMISS] >= sm_chunk.shape[0]:
+                            break  # this state's misses may be cut: scanned again next time
+                        i += 1
+                    ctl[SYM_SCANNED] = max(ctl[SYM_SCANNED], i)
+                    return SYM_MISS
             ctl[GEN] += n
             ctl[BUDGET_LEFT] -= 1
             if n == 0:
@@ -527,7 +623,7 @@ def run(ctl, states, parents, table, kcol,
         shift = np.uint64(ctl[SHIFT])
         touched = np.uint64(0)
         for r in range(start, n):
-            v = table[np.int64(_state_hash(succ[r], kcol) >> shift)]
+            v = table[np.int64(_state_hash(csucc[r], kcol) >> shift)]
             if v != 0:
                 touched ^= states[np.int64(v) - 1, 0]
         ctl[TOUCHED] = np.int64(touched & np.uint64(1))
@@ -546,28 +642,28 @@ def run(ctl, states, parents, table, kcol,
                         ctl[COMMIT] = r  # this successor again, once the driver has done its part
                         ctl[VIOL] = r
                         return ACTION if h == 0 else ACTION_MISS
-            pos, idx = _find_state(succ[r], states, table, ctl[SHIFT], kcol)
+            pos, idx = _find_state(csucc[r], states, table, ctl[SHIFT], kcol)
             if idx >= 0:
                 continue
             if ctl[NINV_PARTS] < pmask.shape[0]:
                 # the state constraint: a state outside it is checked, not stored
-                h = _parts_hold(succ[r], ctl[NINV_PARTS], pmask.shape[0], False, pmask, ptrk, qtab, qkey, qid, qval,
+                h = _parts_hold(csucc[r], ctl[NINV_PARTS], pmask.shape[0], False, pmask, ptrk, qtab, qkey, qid, qval,
                                 kcol, key, pm_words, pm_part, ctl, True)
                 if h < 0:
                     ctl[COMMIT] = r
                     return CONSTRAINT_MISS
                 if h == 0:
                     if ctl[NTRACKED] > 0:
-                        h = _parts_hold(succ[r], 0, ctl[NINV_PARTS], True, pmask, ptrk, qtab, qkey, qid, qval,
+                        h = _parts_hold(csucc[r], 0, ctl[NINV_PARTS], True, pmask, ptrk, qtab, qkey, qid, qval,
                                         kcol, key, pm_words, pm_part, ctl, True)
                         if h != 1:
                             ctl[VIOL] = r
                             ctl[COMMIT] = r + 1
                             return OUTSIDE
                     continue
-            x = _store(succ[r], cur, pos, states, parents, table, ctl)
+            x = _store(csucc[r], cur, pos, states, parents, table, ctl)
             if ctl[NTRACKED] > 0:
-                h = _parts_hold(succ[r], 0, ctl[NINV_PARTS], True, pmask, ptrk, qtab, qkey, qid, qval, kcol, key,
+                h = _parts_hold(csucc[r], 0, ctl[NINV_PARTS], True, pmask, ptrk, qtab, qkey, qid, qval, kcol, key,
                                 pm_words, pm_part, ctl, True)
                 if h == 1 and ctl[NPEND] == 0:
                     continue

@@ -22,6 +22,7 @@ import numpy as np
 from ...compile import CompiledModel
 from ..embedded.bfs import ExploreResult, Options, _Stop, _Tracking
 from ..embedded.store import StateStore
+from ..embedded.symmetry import symmetry_of
 from . import Fallback, Unsupported, unsupported_reason
 from . import kernel as kn
 
@@ -121,16 +122,34 @@ class _Tables:
         self.pcmask = _words(cm._pc_mask, k)
         self.done = _words(cm._done_bits, k)
         self.never_terminal = cm._never_terminal
+        # symmetry: the chunks of moved slots (pyspec/engines/embedded/symmetry.py),
+        # each a K-word mask; their images per permutation fill a memo
+        self.sym = symmetry_of(cm) if opts.symmetry is not None else None
+        chunks = self.sym.chunks if self.sym is not None and self.sym.perms else []
+        self.nperms = len(self.sym.perms) if chunks else 0
+        self.cmask = np.zeros((len(chunks), k), np.uint64)
+        self.chunk_off: list[int] = []
+        self.chunk_mask: list[int] = []
+        for ci, ch in enumerate(chunks):
+            mask = (1 << sum(sl.width for sl in ch)) - 1
+            self.chunk_off.append(ch[0].off)
+            self.chunk_mask.append(mask)
+            self.cmask[ci] = _words(mask << ch[0].off, k)
+        self.ckeep = _words(self.sym.keep_mask if chunks else 0, k)
 
 
 class _Memo:
     """One open-addressing memo: (id, key words) -> entry."""
 
-    def __init__(self, k: int, values: bool) -> None:
+    def __init__(self, k: int, values: bool, images: int = 0) -> None:
         self.tab = np.zeros(1 << 12, np.int32)
         self.key = np.zeros((1 << 11, k), np.uint64)
         self.id = np.zeros(1 << 11, np.int32)
-        if values:
+        self.images = images
+        if images:  # a row of ``images`` words per entry, and whether it is filled
+            self.val = np.zeros((1 << 11, images), np.uint64)
+            self.result = np.zeros(1 << 11, np.uint8)
+        elif values:
             self.start = np.zeros(1 << 11, np.int64)
             self.count = np.zeros(1 << 11, np.int32)
             self.val = np.zeros((1 << 12, k), np.uint64)
@@ -151,6 +170,8 @@ class _Memo:
                 self.count = _grow_rows(self.count, new)
             else:
                 self.result = _grow_rows(self.result, new)
+            if self.images:
+                self.val = _grow_rows(self.val, new)
         if values and values > len(self.val):
             self.val = _grow_rows(self.val, max(values, 2 * len(self.val)))
         if 2 * entries > len(self.tab):
@@ -211,6 +232,11 @@ class _Search:
         self.am_words = np.zeros((MISS_BUFFER, k), np.uint64)
         self.am_part = np.zeros(MISS_BUFFER, np.int32)
         self.succ = np.zeros((1 << 10, k), np.uint64)
+        ctl[kn.NCHUNKS] = len(tb.cmask)
+        self.csucc = np.zeros_like(self.succ) if len(tb.cmask) else self.succ  # canonical forms
+        self.sym = _Memo(k, False, max(1, tb.nperms) * k)
+        self.sm_words = np.zeros((MISS_BUFFER, k), np.uint64)
+        self.sm_chunk = np.zeros(MISS_BUFFER, np.int32)
         self.pend_x = np.zeros(MISS_BUFFER, np.int64)
         self.pend_gen = np.zeros(MISS_BUFFER, np.int64)
         self.miss_state = np.zeros(MISS_BUFFER, np.int64)
@@ -309,6 +335,8 @@ class _Search:
                 tr.generated += 1
                 if s0 >> self.tb.bits:
                     raise Fallback("an initial value does not fit the packed layout (escaped)")
+                if self.opts.symmetry is not None:
+                    s0 = self.opts.symmetry(s0)
                 if constraint is not None and not constraint(s0):
                     if tr.invs and not all(f(s0) for _, f in tr.invs):
                         flush()
@@ -442,6 +470,28 @@ class _Search:
         ctl[kn.NAMISS] = 0
         self.insert_results(self.acts, kn.ACT_N, ids, keys, results, 2 * k)
 
+    def fill_sym(self) -> None:
+        """Fill the symmetry memo: the images, under every permutation, of
+        the chunks the loop requested (``Symmetry.chunk_image``)."""
+        ctl, tb, k = self.ctl, self.tb, self.k
+        nm = int(ctl[kn.NSMISS])
+        chunks = self.sm_chunk[:nm].tolist()
+        keys = _ints(self.sm_words[:nm])
+        wide = 64 * k
+        imgs = []
+        for ci, kv in zip(chunks, keys):
+            v = (kv >> tb.chunk_off[ci]) & tb.chunk_mask[ci]
+            row = 0
+            for pi in range(tb.nperms):
+                row |= tb.sym.chunk_image(pi, ci, v) << (wide * pi)
+            imgs.append(row)
+        ctl[kn.NSMISS] = 0
+        sym = self.sym
+        sym.reserve(int(ctl[kn.SYM_N]) + nm, tb.kcol)
+        kn.memo_insert_images(ctl, sym.tab, sym.key, sym.id, sym.result, sym.val, tb.kcol,
+                              np.array(chunks, np.int32), _rows(keys, k), _rows(imgs, tb.nperms * k))
+        sym.n = int(ctl[kn.SYM_N])
+
     def insert_results(self, memo: _Memo, count: int, ids: list, keys: list, results: list, width: int) -> None:
         """Put filled predicate parts (keys of ``width`` words) into ``memo``
         (``ctl[count]``: its entries)."""
@@ -512,17 +562,24 @@ class _Search:
             steps.reserve(int(ctl[kn.MEMO_N]) + MISS_BUFFER, tb.kcol)
             preds.reserve(int(ctl[kn.PRED_N]) + MISS_BUFFER, tb.kcol)
             self.acts.reserve(int(ctl[kn.ACT_N]) + MISS_BUFFER, tb.kcol)
+            sym = self.sym
+            sym.reserve(int(ctl[kn.SYM_N]) + MISS_BUFFER, tb.kcol)
             status = kn.run(ctl, self.states, self.parents, self.table, tb.kcol,
                             tb.inst_w, tb.inst_sh, tb.inst_two, tb.inst_mask, tb.inst_base, tb.inst_codes, tb.disp,
                             tb.keymask, tb.notw, steps.tab, steps.key, steps.id, steps.start, steps.count, steps.val,
                             tb.pmask, tb.ptrk, preds.tab, preds.key, preds.id, preds.result, tb.pcmask, tb.done,
                             self.succ, self.miss_state, self.miss_step, self.pm_words, self.pm_part,
                             self.pend_x, self.pend_gen, tb.asm, tb.atm, tb.atrk, self.acts.tab, self.acts.key,
-                            self.acts.id, self.acts.result, self.am_words, self.am_part)
+                            self.acts.id, self.acts.result, self.am_words, self.am_part,
+                            self.csucc, tb.ckeep, tb.cmask, sym.tab, sym.key, sym.id, sym.result, sym.val,
+                            self.sm_words, self.sm_chunk)
             i = self.cursor = int(ctl[kn.CUR])
             steps.n = int(ctl[kn.MEMO_N])
             preds.n = int(ctl[kn.PRED_N])
             self.acts.n = int(ctl[kn.ACT_N])
+            sym.n = int(ctl[kn.SYM_N])
+            if ctl[kn.NSMISS]:
+                self.fill_sym()
             if ctl[kn.NPMISS]:
                 self.fill_preds()
             if ctl[kn.NPEND]:
@@ -538,12 +595,13 @@ class _Search:
                 continue
             if status == kn.SCRATCH:
                 self.succ = np.zeros((2 * len(self.succ), self.k), np.uint64)
+                self.csucc = np.zeros_like(self.succ) if len(tb.cmask) else self.succ
                 continue
-            if status in (kn.PENDING, kn.CONSTRAINT_MISS):
+            if status in (kn.PENDING, kn.CONSTRAINT_MISS, kn.SYM_MISS):
                 continue
             if status == kn.OUTSIDE:
                 # a successor outside the constraint: checked each time it is found, never stored
-                t = int.from_bytes(self.succ[int(ctl[kn.VIOL])].tobytes(), "little")
+                t = int.from_bytes(self.csucc[int(ctl[kn.VIOL])].tobytes(), "little")
                 if not self.check_python(t):
                     tr.found = int(ctl[kn.N])
                     tr.failed_invariants(t, i, t, self.depth + 1)

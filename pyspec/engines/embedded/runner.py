@@ -80,9 +80,9 @@ def _base(spec: ir.Spec, model: ir.Model, **kw) -> Report:
 def _symmetry(cm: CompiledModel):
     if not cm.model.symmetry:
         return None
-    from .symmetry import Symmetry
+    from .symmetry import symmetry_of
 
-    return Symmetry(cm).canonical
+    return symmetry_of(cm).canonical
 
 
 _NOTED: set[int] = set()

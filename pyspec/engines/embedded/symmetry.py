@@ -344,6 +344,7 @@ class Symmetry:
         for sl in interned:
             imask |= sl.mask << sl.off
         keep_mask &= ~imask
+        self.keep_mask = keep_mask  # the bits no permutation moves
         self.chunks = chunks
         self.interned = interned
         self.tables = [[{} for _ in chunks] for _ in self.perms]
@@ -417,18 +418,29 @@ class Symmetry:
 
     def _fill(self, pi: int, values: tuple) -> None:
         """Compute the missing table entries of permutation ``pi``."""
+        for ci, v in enumerate(values):
+            self.chunk_image(pi, ci, v)
+
+    def chunk_image(self, pi: int, ci: int, v: int) -> int:
+        """The image under permutation ``pi`` of chunk ``ci``'s bits ``v``:
+        its slots' permuted fields, each where its slot moves to (the
+        compiled engine's memo is filled from here too)."""
+        table = self.tables[pi][ci]
+        out = table.get(v)
+        if out is None:
+            out = table[v] = self._chunk_image(pi, ci, v)
+        return out
+
+    def _chunk_image(self, pi: int, ci: int, v: int) -> int:
         perm = self.perms[pi]
-        for ci, (ch, v) in enumerate(zip(self.chunks, values)):
-            table = self.tables[pi][ci]
-            if v in table:
-                continue
-            out = 0
-            off0 = ch[0].off
-            for sl in ch:
-                f = (v >> (sl.off - off0)) & sl.mask
-                dst = self.model.slots[self._slot_target(sl, perm)]
-                out |= self._field_image(pi, sl, dst, f) << dst.off
-            table[v] = out
+        ch = self.chunks[ci]
+        out = 0
+        off0 = ch[0].off
+        for sl in ch:
+            f = (v >> (sl.off - off0)) & sl.mask
+            dst = self.model.slots[self._slot_target(sl, perm)]
+            out |= self._field_image(pi, sl, dst, f) << dst.off
+        return out
 
     def _field_image(self, pi: int, sl, dst, f: int) -> int:
         """The field of ``dst`` holding the image of ``sl``'s field ``f``
@@ -465,3 +477,12 @@ class Symmetry:
             if t < best:
                 best = t
         return best
+
+
+def symmetry_of(model: CompiledModel) -> Symmetry:
+    """The model's :class:`Symmetry`, built once per compiled model: both
+    engines canonicalise with the same chunks, permutations and tables."""
+    sym = model.__dict__.get("_symmetry")
+    if sym is None:
+        sym = model.__dict__["_symmetry"] = Symmetry(model)
+    return sym
