@@ -35,11 +35,6 @@ class Fallback(Exception):
 
 def unsupported_reason(cm: CompiledModel, opts: Options) -> str | None:
     """Why the compiled engine cannot run this search (None: it can)."""
-    if opts.symmetry is not None:
-        from ..embedded.symmetry import symmetry_of
-
-        if symmetry_of(cm).interned:
-            return "symmetry over interned values (sets of records, maps over large domains) is not compiled yet"
     if opts.checkpoint or opts.recover:
         return "checkpoints are written by the Python engine"
     if not cm.spec.processes:

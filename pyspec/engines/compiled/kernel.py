@@ -78,7 +78,9 @@ NCHUNKS = 27  # symmetry: chunks of moved slots (0: no symmetry)
 SYM_N = 28  # entries of the symmetry memo
 NSMISS = 29  # symmetry memo misses recorded
 SYM_SCANNED = 30  # states before it were scanned for symmetry misses
-CTL_SIZE = 32
+ISYM_N = 31  # entries of the memo of interned codes' images
+NIMISS = 32  # its misses recorded
+CTL_SIZE = 40
 
 _K0 = np.uint64(0x9E3779B97F4A7C15)
 _K1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -426,14 +428,37 @@ def _actions_hold(s, t, asm, atm, atrk, atab, akey, aid, aval, kcol, key2, am_wo
     return -1 if unknown else 1
 
 
+@njit(cache=True, inline="always")
+def _row_field(w, word, sh, two, mask):
+    v = w[word] >> np.uint64(sh)
+    if two:
+        v |= w[word + 1] << np.uint64(64 - sh)
+    return v & mask
+
+
+@njit(cache=True, inline="always")
+def _row_less(a, b):
+    """Is the state of words ``a`` less than ``b`` as packed ints?"""
+    for c in range(a.shape[0] - 1, -1, -1):
+        if a[c] != b[c]:
+            return a[c] < b[c]
+    return False
+
+
 @njit(cache=True)
-def _canonical(t, out, img, ent, ckeep, cmask, ytab, ykey, yid, yok, yval, kcol, key, sm_words, sm_chunk, ctl):
+def _canonical(t, out, img, full, ent, tied, key, kcol, ctl, sm_words, sm_chunk,
+               ckeep, cmask, ytab, ykey, yid, yok, yval,
+               imask, ifield, idst, itab, ikey, iid, iok, ival, im_code, im_id):
     """Symmetry: the least image of the state ``t`` (its own words
     included) into ``out``, as ``Symmetry.canonical`` computes it: the
-    bits no permutation moves, or'ed with each chunk's image, and the
-    images compared as packed ints (most significant word first).  1 when
-    done; 0 when a chunk's images are not memoized (requested: a
-    placeholder entry and the chunk's bits in the miss buffer)."""
+    bits no permutation moves, or'ed with each chunk's image, the images
+    compared as packed ints (most significant word first); interned slots
+    (``ifield``: word, shift, two-words flag, mask of each) are left out of
+    that comparison and decide among the permutations tied on the rest
+    (their codes' images memoized per (permutation, slot); ``idst``: where
+    slot si's image goes under permutation pi).  1 when done; 0 when an
+    image is not memoized (requested: a placeholder entry and the chunk's
+    bits, or the code, in a miss buffer)."""
     k = t.shape[0]
     nc = cmask.shape[0]
     missing = False
@@ -455,8 +480,11 @@ def _canonical(t, out, img, ent, ckeep, cmask, ytab, ykey, yid, yok, yval, kcol,
                 ctl[NSMISS] = m + 1
     if missing:
         return 0
+    ni = ifield.shape[0]
     for c in range(k):
-        out[c] = t[c]
+        out[c] = t[c] & ~imask[c]
+    ntied = 1
+    tied[0] = -1  # the identity
     for pi in range(yval.shape[1] // k):
         for c in range(k):
             img[c] = t[c] & ckeep[c]
@@ -464,23 +492,73 @@ def _canonical(t, out, img, ent, ckeep, cmask, ytab, ykey, yid, yok, yval, kcol,
             e = ent[ci]
             for c in range(k):
                 img[c] |= yval[e, pi * k + c]
-        for c in range(k - 1, -1, -1):
-            if img[c] != out[c]:
-                if img[c] < out[c]:
-                    for c2 in range(k):
-                        out[c2] = img[c2]
-                break
+        if _row_less(img, out):
+            for c in range(k):
+                out[c] = img[c]
+            tied[0] = pi
+            ntied = 1
+        elif ni > 0 and not _row_less(out, img):
+            tied[ntied] = pi
+            ntied += 1
+    if ni == 0:
+        return 1
+    if ntied == 1 and tied[0] < 0:
+        for c in range(k):
+            out[c] = t[c]
+        return 1
+    # the interned codes decide among the tied permutations
+    for x in range(ntied):
+        pi = tied[x]
+        if pi < 0:
+            continue
+        for si in range(ni):
+            key[0] = _row_field(t, ifield[si, 0], ifield[si, 1], ifield[si, 2] != 0, np.uint64(ifield[si, 3]))
+            pos, e = _memo_find(pi * ni + si, key[:1], itab, ikey, iid, kcol)
+            if e >= 0 and iok[e] != 0:
+                continue
+            missing = True
+            if e < 0:
+                m = ctl[NIMISS]
+                if m < im_id.shape[0]:
+                    _new_entry(pi * ni + si, key[:1], pos, ISYM_N, itab, ikey, iid, iok, 0, ctl)
+                    im_code[m] = key[0]
+                    im_id[m] = pi * ni + si
+                    ctl[NIMISS] = m + 1
+    if missing:
+        return 0
+    for x in range(ntied):
+        pi = tied[x]
+        if pi < 0:
+            for c in range(k):
+                img[c] = t[c]
+        else:
+            for c in range(k):
+                img[c] = out[c]
+            for si in range(ni):
+                key[0] = _row_field(t, ifield[si, 0], ifield[si, 1], ifield[si, 2] != 0, np.uint64(ifield[si, 3]))
+                pos, e = _memo_find(pi * ni + si, key[:1], itab, ikey, iid, kcol)
+                code = ival[e, 0]
+                d = pi * ni + si
+                word, sh = idst[d, 0], np.uint64(idst[d, 1])
+                img[word] |= code << sh
+                if idst[d, 2] != 0:
+                    img[word + 1] |= code >> (np.uint64(64) - sh)
+        if x == 0 or _row_less(img, full):
+            for c in range(k):
+                full[c] = img[c]
+    for c in range(k):
+        out[c] = full[c]
     return 1
 
 
 @njit(cache=True)
-def memo_insert_images(ctl, ytab, ykey, yid, yok, yval, kcol, ids, keys, imgs):
-    """Fill the symmetry memo: chunk ``ids[r]`` with bits ``keys[r]`` has
-    the images ``imgs[r]`` (K words per permutation, side by side)."""
+def memo_insert_images(ctl, count, ytab, ykey, yid, yok, yval, kcol, ids, keys, imgs):
+    """Fill a symmetry memo (``ctl[count]``: its entries): entry ``ids[r]``
+    at ``keys[r]`` has the image words ``imgs[r]``."""
     for r in range(ids.shape[0]):
         pos, e = _memo_find(ids[r], keys[r], ytab, ykey, yid, kcol)
         if e < 0:
-            e = _new_entry(ids[r], keys[r], pos, SYM_N, ytab, ykey, yid, yok, 1, ctl)
+            e = _new_entry(ids[r], keys[r], pos, count, ytab, ykey, yid, yok, 1, ctl)
         yok[e] = 1
         yval[e, :] = imgs[r]
 
@@ -513,7 +591,8 @@ def run(ctl, states, parents, table, kcol,
         pcmask, done,
         succ, miss_state, miss_step, pm_words, pm_part, pend_x, pend_gen,
         asm, atm, atrk, atab, akey, aid, aval, am_words, am_part,
-        csucc, ckeep, cmask, ytab, ykey, yid, yok, yval, sm_words, sm_chunk):
+        csucc, ckeep, cmask, ytab, ykey, yid, yok, yval, sm_words, sm_chunk,
+        imask, ifield, idst, itab, ikey, iid, iok, ival, im_code, im_id):
     """Expand states from ctl[CUR] until the queue is empty, a level ends,
     the budget is spent, or the driver has something to do (the status).
 
@@ -530,7 +609,9 @@ def run(ctl, states, parents, table, kcol,
     k = states.shape[1]
     s = np.empty(k, dtype=np.uint64)
     img = np.empty(k, dtype=np.uint64)
+    full = np.empty(k, dtype=np.uint64)
     ent = np.empty(max(cmask.shape[0], 1), dtype=np.int64)
+    tied = np.empty(yval.shape[1] // k + 1, dtype=np.int64)
     key = np.empty(k, dtype=np.uint64)
     key2 = np.empty(2 * k, dtype=np.uint64)
     ctl[NMISS] = 0
@@ -572,8 +653,9 @@ def run(ctl, states, parents, table, kcol,
             if ctl[NCHUNKS] > 0 and n > 0:
                 complete = True
                 for r in range(n):
-                    if _canonical(succ[r], csucc[r], img, ent, ckeep, cmask, ytab, ykey, yid, yok, yval, kcol, key,
-                                  sm_words, sm_chunk, ctl) == 0:
+                    if _canonical(succ[r], csucc[r], img, full, ent, tied, key, kcol, ctl, sm_words, sm_chunk,
+                                  ckeep, cmask, ytab, ykey, yid, yok, yval,
+                                  imask, ifield, idst, itab, ikey, iid, iok, ival, im_code, im_id) == 0:
                         complete = False  # the other successors' misses are requested too
                 if not complete:
                     # the successors of the states queued after it too, as for
@@ -581,14 +663,15 @@ def run(ctl, states, parents, table, kcol,
                     # successors are computed again)
                     i = max(cur + 1, ctl[SYM_SCANNED])
                     last = min(ctl[N], cur + 1 + ctl[LOOKAHEAD])
-                    while i < last and ctl[NSMISS] < sm_chunk.shape[0]:
+                    while i < last and ctl[NSMISS] < sm_chunk.shape[0] and ctl[NIMISS] < im_id.shape[0]:
                         n2 = _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes,
                                          disp, keymask, notw, mtab, mkey, mid, mstart, mcount, mval, kcol, s, key,
                                          succ)
                         for r in range(n2):
-                            _canonical(succ[r], csucc[r], img, ent, ckeep, cmask, ytab, ykey, yid, yok, yval, kcol,
-                                       key, sm_words, sm_chunk, ctl)
-                        if ctl[NSMISS] >= sm_chunk.shape[0]:
+                            _canonical(succ[r], csucc[r], img, full, ent, tied, key, kcol, ctl, sm_words, sm_chunk,
+                                       ckeep, cmask, ytab, ykey, yid, yok, yval,
+                                       imask, ifield, idst, itab, ikey, iid, iok, ival, im_code, im_id)
+                        if ctl[NSMISS] >= sm_chunk.shape[0] or ctl[NIMISS] >= im_id.shape[0]:
                             break  # this state's misses may be cut: scanned again next time
                         i += 1
                     ctl[SYM_SCANNED] = max(ctl[SYM_SCANNED], i)

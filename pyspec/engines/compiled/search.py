@@ -136,6 +136,22 @@ class _Tables:
             self.chunk_mask.append(mask)
             self.cmask[ci] = _words(mask << ch[0].off, k)
         self.ckeep = _words(self.sym.keep_mask if chunks else 0, k)
+        # interned slots: compared last, among the permutations tied on the rest
+        interned = self.sym.interned if chunks else []
+        self.ninterned = len(interned)
+        self.ifield = np.zeros((len(interned), 4), np.int64)
+        self.idst = np.zeros((max(1, self.nperms * len(interned)), 3), np.int64)
+        imask = 0
+        for si, sl in enumerate(interned):
+            width = sl.mask.bit_length()
+            word, sh = divmod(sl.off, 64)
+            self.ifield[si] = (word, sh, sh + width > 64, sl.mask)
+            imask |= sl.mask << sl.off
+            for pi in range(self.nperms):
+                dst_off = self.sym.itables[pi][si][2]
+                word, sh = divmod(dst_off, 64)
+                self.idst[pi * len(interned) + si] = (word, sh, sh + width > 64)
+        self.imask = _words(imask, k)
 
 
 class _Memo:
@@ -237,6 +253,9 @@ class _Search:
         self.sym = _Memo(k, False, max(1, tb.nperms) * k)
         self.sm_words = np.zeros((MISS_BUFFER, k), np.uint64)
         self.sm_chunk = np.zeros(MISS_BUFFER, np.int32)
+        self.isym = _Memo(1, False, 1)  # (permutation, interned slot), code -> the image's code
+        self.im_code = np.zeros(MISS_BUFFER, np.uint64)
+        self.im_id = np.zeros(MISS_BUFFER, np.int32)
         self.pend_x = np.zeros(MISS_BUFFER, np.int64)
         self.pend_gen = np.zeros(MISS_BUFFER, np.int64)
         self.miss_state = np.zeros(MISS_BUFFER, np.int64)
@@ -471,10 +490,24 @@ class _Search:
         self.insert_results(self.acts, kn.ACT_N, ids, keys, results, 2 * k)
 
     def fill_sym(self) -> None:
-        """Fill the symmetry memo: the images, under every permutation, of
-        the chunks the loop requested (``Symmetry.chunk_image``)."""
+        """Fill the symmetry memos: the images, under every permutation, of
+        the chunks the loop requested (``Symmetry.chunk_image``), and of the
+        interned codes (``Symmetry.interned_image``)."""
         ctl, tb, k = self.ctl, self.tb, self.k
+        ni = int(ctl[kn.NIMISS])
+        if ni:
+            ids = self.im_id[:ni].copy()
+            codes = self.im_code[:ni].tolist()
+            imgs = [tb.sym.interned_image(*divmod(d, tb.ninterned), c) for d, c in zip(ids.tolist(), codes)]
+            ctl[kn.NIMISS] = 0
+            isym = self.isym
+            isym.reserve(int(ctl[kn.ISYM_N]) + ni, tb.kcol)
+            kn.memo_insert_images(ctl, kn.ISYM_N, isym.tab, isym.key, isym.id, isym.result, isym.val, tb.kcol, ids,
+                                  np.array(codes, np.uint64).reshape(-1, 1), np.array(imgs, np.uint64).reshape(-1, 1))
+            isym.n = int(ctl[kn.ISYM_N])
         nm = int(ctl[kn.NSMISS])
+        if not nm:
+            return
         chunks = self.sm_chunk[:nm].tolist()
         keys = _ints(self.sm_words[:nm])
         wide = 64 * k
@@ -488,7 +521,7 @@ class _Search:
         ctl[kn.NSMISS] = 0
         sym = self.sym
         sym.reserve(int(ctl[kn.SYM_N]) + nm, tb.kcol)
-        kn.memo_insert_images(ctl, sym.tab, sym.key, sym.id, sym.result, sym.val, tb.kcol,
+        kn.memo_insert_images(ctl, kn.SYM_N, sym.tab, sym.key, sym.id, sym.result, sym.val, tb.kcol,
                               np.array(chunks, np.int32), _rows(keys, k), _rows(imgs, tb.nperms * k))
         sym.n = int(ctl[kn.SYM_N])
 
@@ -564,6 +597,8 @@ class _Search:
             self.acts.reserve(int(ctl[kn.ACT_N]) + MISS_BUFFER, tb.kcol)
             sym = self.sym
             sym.reserve(int(ctl[kn.SYM_N]) + MISS_BUFFER, tb.kcol)
+            isym = self.isym
+            isym.reserve(int(ctl[kn.ISYM_N]) + MISS_BUFFER, tb.kcol)
             status = kn.run(ctl, self.states, self.parents, self.table, tb.kcol,
                             tb.inst_w, tb.inst_sh, tb.inst_two, tb.inst_mask, tb.inst_base, tb.inst_codes, tb.disp,
                             tb.keymask, tb.notw, steps.tab, steps.key, steps.id, steps.start, steps.count, steps.val,
@@ -572,13 +607,15 @@ class _Search:
                             self.pend_x, self.pend_gen, tb.asm, tb.atm, tb.atrk, self.acts.tab, self.acts.key,
                             self.acts.id, self.acts.result, self.am_words, self.am_part,
                             self.csucc, tb.ckeep, tb.cmask, sym.tab, sym.key, sym.id, sym.result, sym.val,
-                            self.sm_words, self.sm_chunk)
+                            self.sm_words, self.sm_chunk, tb.imask, tb.ifield, tb.idst, isym.tab, isym.key, isym.id,
+                            isym.result, isym.val, self.im_code, self.im_id)
             i = self.cursor = int(ctl[kn.CUR])
             steps.n = int(ctl[kn.MEMO_N])
             preds.n = int(ctl[kn.PRED_N])
             self.acts.n = int(ctl[kn.ACT_N])
             sym.n = int(ctl[kn.SYM_N])
-            if ctl[kn.NSMISS]:
+            isym.n = int(ctl[kn.ISYM_N])
+            if ctl[kn.NSMISS] or ctl[kn.NIMISS]:
                 self.fill_sym()
             if ctl[kn.NPMISS]:
                 self.fill_preds()

@@ -404,17 +404,22 @@ class Symmetry:
                 cands.append(s)
                 continue
             t = best
-            for off, mask, dst_off, memo, image in self.itables[pi]:
-                c = s >> off & mask
-                ic = memo.get(c)
-                if ic is None:
-                    ic = image(c)
-                    if len(memo) >= IMAGE_MEMO_LIMIT:
-                        memo.clear()
-                    memo[c] = ic
-                t |= ic << dst_off
+            for si, (off, mask, dst_off, _, _) in enumerate(self.itables[pi]):
+                t |= self.interned_image(pi, si, s >> off & mask) << dst_off
             cands.append(t)
         return min(cands)
+
+    def interned_image(self, pi: int, si: int, c: int) -> int:
+        """The code of the image under permutation ``pi`` of code ``c`` of
+        interned slot ``si`` (the compiled engine's memo is filled from here too)."""
+        _, _, _, memo, image = self.itables[pi][si]
+        ic = memo.get(c)
+        if ic is None:
+            ic = image(c)
+            if len(memo) >= IMAGE_MEMO_LIMIT:
+                memo.clear()
+            memo[c] = ic
+        return ic
 
     def _fill(self, pi: int, values: tuple) -> None:
         """Compute the missing table entries of permutation ``pi``."""
