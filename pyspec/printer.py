@@ -271,6 +271,8 @@ def ir_P_OR() -> int:
 
 def _action(p: ir.Process) -> list[str]:
     fair = {"weak": "fair ", "strong": "strong fair ", "unfair": "unfair ", None: ""}[p.fairness]
+    if p.fairness and p.fair_by is not None:
+        fair = f"{fair[:-1]}({', '.join(p.fair_by)}) "
     head = f"{fair}action {p.name}"
     if p.params:
         binders = p.index_set.binders if len(p.params) > 1 else (ir.Binder(p.params[0], p.index_set),)

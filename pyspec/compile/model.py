@@ -394,6 +394,9 @@ class CompiledModel:
         out = []
         for p in self.spec.processes:
             insts = self.codegen.inst[p.name]
+            if p.is_action and p.fairness and p.fair_by is not None:
+                out.extend(self._group_fairness(p, insts))
+                continue
             for pos, val in enumerate(insts):
                 # a step marked 'unfair' is left out (PlusCal's "label:-")
                 unfair = {st.label for st in p.steps if st.fairness == "unfair"}
@@ -409,6 +412,24 @@ class CompiledModel:
                                    if a.process == p.name and a.pos == pos and a.label == st.label)
                         kw = "strong fair" if st.fairness == "strong" else "fair"
                         out.append(Fairness(st.fairness, frozenset([aid]), f"{kw} step {who}.{st.label}"))
+        return out
+
+    def _group_fairness(self, p: ir.Process, insts: list) -> list[Fairness]:
+        """``fair(c) action A(c in C, S in T)``: one constraint per value of
+        the named parameters, over the instances that share it (TLA+'s
+        ``\\A c \\in C : WF_vars(\\E S \\in T : A(c, S))``)."""
+        at = [p.params.index(n) for n in p.fair_by]
+        groups: dict = {}
+        for pos, val in enumerate(insts):
+            vals = val if len(p.params) > 1 else (val,)
+            key = tuple(vals[i] for i in at)
+            groups.setdefault(key, []).append(pos)
+        by_pos = {a.pos: a.aid for a in self.actions if a.process == p.name}
+        kw = "strong fair" if p.fairness == "strong" else "fair"
+        out = []
+        for key, poss in groups.items():
+            shown = ", ".join(f"{n}={v!r}" for n, v in zip(p.fair_by, key))
+            out.append(Fairness(p.fairness, frozenset(by_pos[q] for q in poss), f"{kw} action {p.name}({shown})"))
         return out
 
     # ------------------------------------------------------------------ errors

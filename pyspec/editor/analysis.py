@@ -96,7 +96,10 @@ class SpecIndex:
                      self._docstring(d.span)))
         for p in spec.processes:
             if p.is_action:
-                head = f"{_fairness(p.fairness)}action {p.name}"
+                fair = _fairness(p.fairness)
+                if fair and p.fair_by is not None:
+                    fair = f"{fair[:-1]}({', '.join(p.fair_by)}) "
+                head = f"{fair}action {p.name}"
                 if p.params:
                     head += f"({', '.join(p.params)})"
                 kind = "action"

@@ -55,9 +55,11 @@ BUILTINS = ("abs", "append", "head", "isinstance", "keys", "len", "maps", "max",
 #: builtin types (set[T] is a type, set() a function)
 TYPES = ("bool", "int", "str", "map", "seq", "tuple", "optional")
 
-#: modifiers that may precede a declaration or a step label
-_MODIFIERS = r"(?:(?:override|fair|strong|unfair)[ \t]+)*"
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+#: modifiers that may precede a declaration or a step label (``fair(c)``:
+#: fairness by parameters of an action)
+_MODIFIERS = (r"(?:(?:override|strong|unfair|fair(?:[ \t]*\([ \t]*(?:" + _NAME + r"(?:[ \t]*,[ \t]*" + _NAME
+              + r")*)?[ \t]*\))?)[ \t]+)*")
 _NOT_KEYWORD = r"(?!(?:" + "|".join(sorted(KEYWORDS)) + r")\b)"
 
 
@@ -71,15 +73,20 @@ def _line_start(token):
 
     def callback(lexer, match):
         pos = match.start()
-        for part in re.split(r"([ \t]+)", match.group(0)):
+        word = match.start("word")
+        depth = 0
+        for part in re.split(r"([ \t]+|[(),])", match.group(0)):
             if not part:
                 continue
             if part.isspace():
                 yield pos, Whitespace, part
-            elif part == match.group("word"):
+            elif part in "(),":
+                depth += {"(": 1, ")": -1}.get(part, 0)
+                yield pos, Punctuation, part
+            elif pos == word:
                 yield pos, token, part
             else:
-                yield pos, Keyword, part
+                yield pos, Name if depth else Keyword, part  # the parameters of fair(...)
             pos += len(part)
 
     return callback

@@ -667,7 +667,12 @@ class Process:
     its name, that loops to itself: it has no program counter for the user
     (states, traces and the TLA+ export leave it out).  Its instances are
     the values of its parameters: ``self`` is the single parameter, or the
-    tuple of them (each parameter reads ``self[i]``)."""
+    tuple of them (each parameter reads ``self[i]``).
+
+    ``fair_by`` (actions with ``fair(c, ...)``): the parameters, in
+    declaration order, whose values identify one fairness condition, over
+    the disjunction of the instances that share them (TLA+'s ``\\A c :
+    WF_vars(\\E S : A(c, S))``); None: one condition per instance."""
 
     name: str
     index: str | None
@@ -679,6 +684,7 @@ class Process:
     doc: str
     span: Span = field(compare=False, repr=False)
     params: tuple[str, ...] | None = None
+    fair_by: tuple[str, ...] | None = None
 
     @property
     def is_action(self) -> bool:

@@ -11,6 +11,7 @@ import lark
 from ..diagnostics import Span
 from ..ir import nodes as ir
 from ..ir.nodes import ANY, AnyType, SetType, TupleType
+from ..ir.walk import iter_exprs
 from . import types as T
 from .scope import (
     _FAIRNESS,
@@ -24,14 +25,20 @@ from .scope import (
 )
 
 
+def _fair_group(fairness: lark.Tree) -> lark.Tree | None:
+    """The ``(c, ...)`` of ``fair(c, ...)`` / ``strong fair(c, ...)``, or None."""
+    return next((c for c in fairness.children if isinstance(c, lark.Tree) and c.data == "fair_group"), None)
+
+
 class ProcessChecks:
     _goto_edges: list = []
 
     # ------------------------------------------------------------- processes
-    def _fairness_and_parts(self, item) -> tuple[str | None, list]:
-        """A process's or action's fairness and its other children
-        (``override`` left out)."""
+    def _fairness_and_parts(self, item) -> tuple[str | None, list, lark.Tree | None]:
+        """A process's or action's fairness, its other children (``override``
+        left out) and its group of parameters (``fair(c)``; None without)."""
         fairness = None
+        group = None
         kids = []
         for c in item.children:
             if isinstance(c, lark.Tree) and c.data == "override":
@@ -41,21 +48,30 @@ class ProcessChecks:
                 if fairness == "unfair":
                     self.err("'unfair' applies to a step of a fair process (PlusCal's 'label:-')", c)
                     fairness = None
+                group = _fair_group(c)
                 continue
             kids.append(c)
-        return fairness, kids
+        return fairness, kids, group
+
+    def _no_fair_group(self, group: lark.Tree | None, what: str) -> None:
+        if group is not None:
+            self.err(f"'fair(...)' names parameters of an action (one fairness condition per value of "
+                     f"them); the fairness of {what} is per instance: write 'fair' or 'strong fair'", group)
 
     def _step_fairness(self, it, pd: ProcDecl, proc: ir.Process) -> str | None:
         """A step's own fairness (``fair``, ``strong fair``, ``unfair``)."""
-        fairness = next((_FAIRNESS[c.data] for c in it.children
-                         if isinstance(c, lark.Tree) and c.data in _FAIRNESS), None)
+        tree = next((c for c in it.children if isinstance(c, lark.Tree) and c.data in _FAIRNESS), None)
+        fairness = _FAIRNESS[tree.data] if tree is not None else None
+        if tree is not None:
+            self._no_fair_group(_fair_group(tree), "a step")
         if fairness == "unfair" and proc.fairness is None:
             self.err(f"'unfair' leaves a step out of its process's fairness, and process '{pd.name}' "
                      f"is not fair", it)
         return fairness
 
     def _proc_parts(self, item):
-        fairness, kids = self._fairness_and_parts(item)
+        fairness, kids, group = self._fairness_and_parts(item)
+        self._no_fair_group(group, "a process")
         tok, index = kids[0], kids[1]
         rest = kids[2:]
         doc = ""
@@ -241,22 +257,61 @@ class ProcessChecks:
     # parameters; ``Process.params`` tells the backends to show it as an
     # action (no pc in states, TLA+ or traces).
     def _action_parts(self, item):
-        fairness, kids = self._fairness_and_parts(item)
+        fairness, kids, group = self._fairness_and_parts(item)
         tok, params, block = kids
-        return tok, fairness, params, block
+        return tok, fairness, params, block, group
+
+    def _fair_by(self, name: str, group: lark.Tree | None, binders: list[ir.Binder]) -> tuple[str, ...] | None:
+        """The parameters ``fair(...)`` names, in declaration order (None
+        without a group): one fairness condition per tuple of their values,
+        over the instances that share it.  A named parameter's domain may
+        not read a parameter left out (the TLA+ export quantifies the named
+        ones outside: ``\\A c \\in C : WF_vars(\\E S \\in T : A(c, S))``)."""
+        if group is None:
+            return None
+        params = [b.name for b in binders]
+        if not params:
+            self.err(f"'fair(...)' groups the instances of an action by parameters, and action '{name}' "
+                     f"has none: write 'fair' or 'strong fair'", group)
+            return None
+        named: list[str] = []
+        where: dict[str, lark.Token] = {}
+        for tok in (t for t in group.children if isinstance(t, lark.Token)):
+            n = str(tok)
+            where.setdefault(n, tok)
+            if n in named:
+                self.err(f"'{n}' is named twice in 'fair(...)'", tok)
+            elif n not in params:
+                known = ", ".join(f"'{p}'" for p in params)
+                self.err(f"'{n}' is not a parameter of action '{name}' (its parameters: {known})", tok)
+            else:
+                named.append(n)
+        left_out = set(params) - set(named)
+        for b in binders:
+            if b.name not in named:
+                continue
+            reads = sorted({e.name for e in iter_exprs(b.domain)
+                            if isinstance(e, ir.BoundRef) and e.name in left_out})
+            if reads:
+                self.err(f"'{b.name}' is named in 'fair(...)' but its domain reads '{reads[0]}', which is not: "
+                         f"the values of '{b.name}' must not depend on the parameters left out "
+                         f"(name '{reads[0]}' too)", where[b.name])
+        return tuple(p for p in params if p in named)
 
     def _action_decl(self, item) -> None:
-        tok, fairness, params, block = self._action_parts(item)
+        tok, fairness, params, block, group = self._action_parts(item)
         name = str(tok)
         self._new_name(name, tok)
         span = self.sp(tok)
         index_type = index_set = None
         names: tuple[str, ...] = ()
+        binders: list[ir.Binder] = []
         if params is not None:
             try:
                 binders, bound = self._binders(params.children, Scope("const"))
             except Bail:  # reported; the action still exists for its uses
                 binders = []
+                group = None  # nothing to name
             names = tuple(b.name for b in binders)
             for b in binders:
                 self._check_reserved(b.name, b.span)
@@ -269,10 +324,11 @@ class ProcessChecks:
                 index_set = ir.SetComp(span, SetType(index_type), elem, tuple(binders), None)
         pd = ProcDecl(name, "self" if index_set is not None else None, index_type, {}, {name: span}, span,
                       index_set, params=names)
+        pd.fair_by = self._fair_by(name, group, binders)
         self.procs[name] = pd
 
     def _action(self, item) -> None:
-        tok, fairness, params, block = self._action_parts(item)
+        tok, fairness, params, block, _ = self._action_parts(item)
         pd = self.procs.get(str(tok))
         if pd is None:
             return
@@ -286,7 +342,7 @@ class ProcessChecks:
         body, _ = self._block(block, Scope("step", proc_decl=pd), pd)
         step = ir.Step(pd.name, pd.name, body, again, None, pd.span)
         self.processes[pd.name] = ir.Process(pd.name, pd.index, pd.index_set, (), (step,), again,
-                                             fairness, doc, pd.span, params=pd.params)
+                                             fairness, doc, pd.span, params=pd.params, fair_by=pd.fair_by)
 
     def _while_step(self, it, pd: ProcDecl, proc: ir.Process, info) -> ir.Step:
         """Step ``l`` of ``l: while c:`` (PlusCal's labelled while): it tests

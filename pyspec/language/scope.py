@@ -103,6 +103,7 @@ class ProcDecl:
     span: Span
     index_set: ir.Expr | None = None  # checked once, in the procs phase
     params: tuple[str, ...] | None = None  # an action's parameters; None for a process
+    fair_by: tuple[str, ...] | None = None  # the parameters of ``fair(...)`` (actions; ir.Process.fair_by)
     local_inits: dict[str, tuple[lark.Tree | ir.Expr, Type]] = field(default_factory=dict)  # phase "inits"
     # procedures (pyspec/language/procedures.py): those the process may run,
     # in declaration order; a view of the process for the steps of one of

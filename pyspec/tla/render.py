@@ -1275,7 +1275,10 @@ class Renderer:
                 if p.fairness:
                     kind = "WF" if p.fairness == "weak" else "SF"
                     op = self.step_op(p.name, p.steps[0].label)
-                    out.append(self.over_instances(p, "\\A", f"{kind}_{vars_}({op}{self.action_args(p)})", c))
+                    if p.fair_by is not None:
+                        out.append(self.group_fairness(p, kind, f"{op}{self.action_args(p)}", c))
+                    else:
+                        out.append(self.over_instances(p, "\\A", f"{kind}_{vars_}({op}{self.action_args(p)})", c))
                 continue
             if p.fairness:
                 kind = "WF" if p.fairness == "weak" else "SF"
@@ -1291,6 +1294,25 @@ class Renderer:
                     kind = "WF" if s.fairness == "weak" else "SF"
                     out.append(f"{prefix}{kind}_{vars_}({self.step_op(p.name, s.label)}{arg})")
         return out
+
+    def group_fairness(self, p: ir.Process, kind: str, call: str, c: Ctx) -> str:
+        """``fair(c) action A(c in C, S in T)``: ``\\A c \\in C :
+        WF_vars(\\E S \\in T : A(c, S))``, the named parameters outside
+        (their domains read only named ones, the checker makes sure), the
+        others under ``\\E`` inside, each in declaration order."""
+        if p.index is None:
+            binders: tuple = ()
+        elif len(p.params) > 1:
+            binders = p.index_set.binders
+        else:
+            binders = (ir.Binder(p.params[0], p.index_set, p.span),)
+        inner = call
+        for b in reversed([b for b in binders if b.name not in p.fair_by]):
+            inner = f"\\E {b.name} \\in {self._p(b.domain, c)} : {inner}"
+        body = f"{kind}_{self.gen('vars')}({inner})"
+        for b in reversed([b for b in binders if b.name in p.fair_by]):
+            body = f"\\A {b.name} \\in {self._p(b.domain, c)} : {body}"
+        return body
 
     def range_pred(self, t: ir.Type, x: str, c: Ctx) -> str | None:
         """A predicate saying that every int of ``x`` (atomic) with a declared

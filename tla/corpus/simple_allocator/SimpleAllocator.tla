@@ -44,33 +44,31 @@ Request(c, S) ==
     /\ unsat' = [unsat EXCEPT ![c] = S]
     /\ UNCHANGED <<alloc>>
 
-\* spec/corpus/simple_allocator.pyspec:27
-Allocate(c) ==
-    \E S \in (SUBSET (available \cap unsat[c])) :
-       /\ S # {}
-       /\ Assert(c \in DOMAIN alloc, "spec/corpus/simple_allocator.pyspec:29: key not in map")
-       /\ alloc' = [alloc EXCEPT ![c] = alloc[c] \cup S]
-       /\ Assert(c \in DOMAIN unsat, "spec/corpus/simple_allocator.pyspec:30: key not in map")
-       /\ unsat' = [unsat EXCEPT ![c] = unsat[c] \ S]
+\* spec/corpus/simple_allocator.pyspec:29
+Allocate(c, S) ==
+    /\ (S # {}) /\ (S \subseteq (available \cap unsat[c]))
+    /\ Assert(c \in DOMAIN alloc, "spec/corpus/simple_allocator.pyspec:31: key not in map")
+    /\ alloc' = [alloc EXCEPT ![c] = alloc[c] \cup S]
+    /\ Assert(c \in DOMAIN unsat, "spec/corpus/simple_allocator.pyspec:32: key not in map")
+    /\ unsat' = [unsat EXCEPT ![c] = unsat[c] \ S]
 
-\* spec/corpus/simple_allocator.pyspec:32
-Return(c) ==
-    /\ \E S \in (SUBSET alloc[c]) :
-          /\ S # {}
-          /\ Assert(c \in DOMAIN alloc, "spec/corpus/simple_allocator.pyspec:34: key not in map")
-          /\ alloc' = [alloc EXCEPT ![c] = alloc[c] \ S]
+\* spec/corpus/simple_allocator.pyspec:34
+Return(c, S) ==
+    /\ (S # {}) /\ (S \subseteq alloc[c])
+    /\ Assert(c \in DOMAIN alloc, "spec/corpus/simple_allocator.pyspec:36: key not in map")
+    /\ alloc' = [alloc EXCEPT ![c] = alloc[c] \ S]
     /\ UNCHANGED <<unsat>>
 
 \* spec/corpus/simple_allocator.pyspec:1
 Next ==
     \/ (\E c \in CLIENTS : \E S \in (SUBSET RESOURCES) : Request(c, S))
-    \/ (\E c \in CLIENTS : Allocate(c))
-    \/ (\E c \in CLIENTS : Return(c))
+    \/ (\E c \in CLIENTS : \E S \in (SUBSET RESOURCES) : Allocate(c, S))
+    \/ (\E c \in CLIENTS : \E S \in (SUBSET RESOURCES) : Return(c, S))
 
 \* spec/corpus/simple_allocator.pyspec:1
 Fairness ==
-    /\ \A c \in CLIENTS : SF_vars(Allocate(c))
-    /\ \A c \in CLIENTS : WF_vars(Return(c))
+    /\ \A c \in CLIENTS : SF_vars(\E S \in (SUBSET RESOURCES) : Allocate(c, S))
+    /\ \A c \in CLIENTS : WF_vars(\E S \in (SUBSET RESOURCES) : Return(c, S))
 
 \* spec/corpus/simple_allocator.pyspec:1
 Spec == Init /\ [][Next]_vars /\ Fairness
@@ -80,16 +78,16 @@ TypeOK ==
     /\ \A k \in DOMAIN unsat : (k \in Client_values_) /\ (\A e \in unsat[k] : e \in Resource_values_)
     /\ \A k \in DOMAIN alloc : (k \in Client_values_) /\ (\A e \in alloc[k] : e \in Resource_values_)
 
-\* spec/corpus/simple_allocator.pyspec:36
+\* spec/corpus/simple_allocator.pyspec:38
 ResourceMutex == \A c1 \in CLIENTS : \A c2 \in CLIENTS : (c1 # c2) => ((alloc[c1] \cap alloc[c2]) = {})
 
-\* spec/corpus/simple_allocator.pyspec:39
+\* spec/corpus/simple_allocator.pyspec:41
 ClientsWillReturn == \A c \in CLIENTS : (unsat[c] = {}) ~> (alloc[c] = {})
 
-\* spec/corpus/simple_allocator.pyspec:41
+\* spec/corpus/simple_allocator.pyspec:43
 ClientsWillObtain == \A c \in CLIENTS : \A r \in RESOURCES : (r \in unsat[c]) ~> (r \in alloc[c])
 
-\* spec/corpus/simple_allocator.pyspec:43
+\* spec/corpus/simple_allocator.pyspec:45
 InfOftenSatisfied == \A c \in CLIENTS : [](<>(unsat[c] = {}))
 
 ====
