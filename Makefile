@@ -9,6 +9,8 @@ STAMP := $(VENV)/.installed
 JUPYTER_STAMP := $(VENV)/.installed-jupyter
 # worker processes per model for `make check` (`make check WORKERS=2` on two cores)
 WORKERS ?= 1
+# models `make check` checks at the same time, each in its own process
+JOBS ?= 2
 
 .PHONY: all check test test-jupyter lint fmt tla tlc tla2tools bench docs conformance clean
 
@@ -23,7 +25,7 @@ $(STAMP): pyproject.toml
 ## check: check every model of every spec under spec/ with the embedded engine
 check: $(STAMP)
 	$(PYSPEC) lint --quiet spec
-	$(PYSPEC) check --all --workers $(WORKERS) spec
+	$(PYSPEC) check --all --workers $(WORKERS) --jobs $(JOBS) spec
 
 ## test: run the test suite
 test: $(STAMP)

@@ -39,6 +39,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--property", "-p", type=arg_name, help="check this property alone ('deadlock' for deadlock)")
     p.add_argument("--json", action="store_true", help="print the report(s) as JSON")
     p.add_argument("--workers", type=positive_int, default=1, help="worker processes (default 1)")
+    p.add_argument("--jobs", "-j", type=positive_int, default=1,
+                   help="models checked at the same time, each in its own process (default 1); the table "
+                        "and the exit code are those of checking them one after the other")
     p.add_argument("--engine", choices=("auto", "compiled", "python"), default="auto",
                    help="search engine: compiled (numba), python, or auto (default: compiled when it can run "
                         "the model, else python, with a note saying why)")
@@ -73,12 +76,10 @@ def run(args: argparse.Namespace) -> int:
     if (args.property or args.recover or args.checkpoint) and (len(files) != 1):
         print("pyspec: error: --property, --checkpoint and --recover need one spec file", file=sys.stderr)
         return 2
-    def note(line: str) -> None:
-        print(f"note: {line}", file=sys.stderr)
-
     rows = []
     all_reports = []
     specs = []
+    jobs = []  # (file, spec, model), in the order of the table
     bad_input = False
     interrupted = False
     for f in files:
@@ -98,58 +99,72 @@ def run(args: argparse.Namespace) -> int:
         elif args.property and len(models) != 1:
             print(f"{f}: error: --property needs --model (models: {', '.join(models)})", file=sys.stderr)
             return 2
-        for mname in models:
-            label = f"{spec.name}.{mname}"
-            progress = make_progress(label, quiet=args.json or args.all)
-            t0 = time.monotonic()
+        if args.property and args.property != "deadlock":
             try:
-                if args.property:
-                    if args.property != "deadlock":
-                        try:
-                            spec.prop(args.property)
-                        except KeyError:
-                            print(f"{f}: error: no property '{args.property}'", file=sys.stderr)
-                            return 2
-                    reports = [check(spec, mname, property=args.property, workers=args.workers,
-                                     max_states=args.max_states, max_depth=args.max_depth,
-                                     deadlock=not args.no_deadlock, checkpoint=args.checkpoint,
-                                     recover=args.recover, progress=progress,
-                                     checkpoint_every=args.checkpoint_every, engine=args.engine, note=note)]
-                else:
-                    reports = check_model(spec, mname, workers=args.workers, max_states=args.max_states,
-                                          max_depth=args.max_depth, deadlock=not args.no_deadlock,
-                                          progress=progress, checkpoint=args.checkpoint, recover=args.recover,
-                                          checkpoint_every=args.checkpoint_every, engine=args.engine, note=note)
-            except SpecError as e:
-                print(e.render(), file=sys.stderr)
+                spec.prop(args.property)
+            except KeyError:
+                print(f"{f}: error: no property '{args.property}'", file=sys.stderr)
                 return 2
-            except CheckpointError as e:
-                progress.close()
-                print(f"pyspec: error: {e}", file=sys.stderr)
-                return 2
-            finally:
-                progress.close()
-            elapsed = time.monotonic() - t0
-            for r in reports:
-                all_reports.append(r)
-                if r.verdict == "incomplete" and r.message and r.message.startswith("interrupted"):
-                    interrupted = True
-                rows.append({"spec": f, "model": mname, "property": r.property or "-",
-                             "expected": r.expected or "holds",
-                             "got": {"ok": "holds"}.get(r.verdict, r.verdict), "distinct": r.distinct_states,
-                             "seconds": r.seconds, "ok": meets_expectation(r)})
-                if not args.json and not args.all:
-                    show_trace = args.traces or args.property or not meets_expectation(r)
-                    if show_trace:
-                        print(render_report(r, spec))
-                        print()
-            if not args.json and not args.all and len(reports) > 1:
-                print(f"model {mname}: {len(reports)} checks in {elapsed:.2f}s")
-            if args.all and not args.json:
-                n_bad = sum(1 for r in reports if not meets_expectation(r))
-                states = max((r.distinct_states for r in reports), default=0)
-                print(f"{f} {mname}: {len(reports)} checks, {states:,} states, {elapsed:.1f}s"
-                      + (f", {n_bad} UNEXPECTED" if n_bad else ""), file=sys.stderr, flush=True)
+        jobs.extend((f, spec, mname) for mname in models)
+
+    def done(f: str, spec, mname: str, reports: list, elapsed: float) -> None:
+        nonlocal interrupted
+        for r in reports:
+            all_reports.append(r)
+            if r.verdict == "incomplete" and r.message and r.message.startswith("interrupted"):
+                interrupted = True
+            rows.append({"spec": f, "model": mname, "property": r.property or "-",
+                         "expected": r.expected or "holds",
+                         "got": {"ok": "holds"}.get(r.verdict, r.verdict), "distinct": r.distinct_states,
+                         "seconds": r.seconds, "ok": meets_expectation(r)})
+            if not args.json and not args.all:
+                show_trace = args.traces or args.property or not meets_expectation(r)
+                if show_trace:
+                    print(render_report(r, spec))
+                    print()
+        if not args.json and not args.all and len(reports) > 1:
+            print(f"model {mname}: {len(reports)} checks in {elapsed:.2f}s")
+        if args.all and not args.json:
+            n_bad = sum(1 for r in reports if not meets_expectation(r))
+            states = max((r.distinct_states for r in reports), default=0)
+            print(f"{f} {mname}: {len(reports)} checks, {states:,} states, {elapsed:.1f}s"
+                  + (f", {n_bad} UNEXPECTED" if n_bad else ""), file=sys.stderr, flush=True)
+
+    kw = dict(workers=args.workers, max_states=args.max_states, max_depth=args.max_depth,
+              deadlock=not args.no_deadlock, engine=args.engine)
+    if args.jobs > 1 and len(jobs) > 1 and not (args.property or args.checkpoint or args.recover):
+        try:
+            for (f, spec, mname), (reports, error, elapsed) in zip(jobs, _run_jobs(jobs, kw, args.jobs)):
+                if error is not None:
+                    print(error, file=sys.stderr)
+                    return 2
+                done(f, spec, mname, reports, elapsed)
+        except KeyboardInterrupt:
+            return 130
+        jobs = []
+    for f, spec, mname in jobs:
+        label = f"{spec.name}.{mname}"
+        progress = make_progress(label, quiet=args.json or args.all)
+        t0 = time.monotonic()
+        try:
+            if args.property:
+                reports = [check(spec, mname, property=args.property, checkpoint=args.checkpoint,
+                                 recover=args.recover, progress=progress, checkpoint_every=args.checkpoint_every,
+                                 note=_note, **kw)]
+            else:
+                reports = check_model(spec, mname, progress=progress, checkpoint=args.checkpoint,
+                                      recover=args.recover, checkpoint_every=args.checkpoint_every, note=_note,
+                                      **kw)
+        except SpecError as e:
+            print(e.render(), file=sys.stderr)
+            return 2
+        except CheckpointError as e:
+            progress.close()
+            print(f"pyspec: error: {e}", file=sys.stderr)
+            return 2
+        finally:
+            progress.close()
+        done(f, spec, mname, reports, time.monotonic() - t0)
     if args.json:
         if args.property and len(all_reports) == 1:
             print(all_reports[0].dumps())
@@ -171,3 +186,46 @@ def run(args: argparse.Namespace) -> int:
     if bad_input or errors:
         return 2  # the spec is wrong (an evaluation error at run time), as `pyspec tlc` says
     return 0 if all(r["ok"] for r in rows) else 1
+
+
+def _note(line: str) -> None:
+    print(f"note: {line}", file=sys.stderr, flush=True)
+
+
+#: the specs of a ``--jobs`` run, by path: the worker processes are forked
+#: with them (nothing to pickle or to parse again)
+_JOB_SPECS: dict = {}
+
+
+def _check_job(job: tuple) -> tuple:
+    """One model, in a worker process of ``--jobs``: (reports, rendered
+    error or None, seconds)."""
+    path, mname, kw = job
+    from ..engines.embedded import check_model
+
+    t0 = time.monotonic()
+    try:
+        reports = check_model(_JOB_SPECS[path], mname, note=_note, **kw)
+    except SpecError as e:
+        return None, e.render(), 0.0
+    return reports, None, time.monotonic() - t0
+
+
+def _run_jobs(jobs: list, kw: dict, n: int):
+    """Check the models of ``jobs`` in ``n`` processes; yields their results
+    in the order of ``jobs``, each as soon as it and those before it are done."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    _JOB_SPECS.clear()
+    _JOB_SPECS.update({f: spec for f, spec, _ in jobs})
+    # fork: the workers start with the specs loaded (and numba imported only
+    # by a worker whose model needs it)
+    with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = [pool.submit(_check_job, (f, mname, kw)) for f, _, mname in jobs]
+        try:
+            for fut in futures:
+                yield fut.result()
+        finally:
+            for fut in futures:
+                fut.cancel()

@@ -69,3 +69,34 @@ def test_checkpoint_and_recover_with_workers(tmp_path, capsys):
             assert main(args + ["--workers", workers, "--recover", str(tmp_path / bad)]) == 2
             err = capsys.readouterr().err
             assert "pyspec: error:" in err and why in err and "Traceback" not in err
+
+
+def _table(out: str) -> list[list[str]]:
+    """The rows of a ``check --all`` table without the time column."""
+    return [line.split()[:-1] for line in out.splitlines() if line.startswith(("tests/", "spec/"))]
+
+
+def test_check_all_jobs_gives_the_sequential_table(capsys):
+    """``--jobs 2``: the models in two processes, the same table (in the
+    same order), summary and exit code as one after the other."""
+    files = [f"tests/engines/specs/{n}.pyspec" for n in ("deadlock", "fair", "symmetry", "counters", "liveness")]
+    outs = []
+    for jobs in ("1", "2"):
+        code = main(["check", "--all", "--jobs", jobs, *files])
+        out = capsys.readouterr().out
+        outs.append((code, _table(out), out.splitlines()[-1]))
+    assert outs[0] == outs[1]
+    assert outs[0][0] == 0 and len(outs[0][1]) > 5
+
+
+def test_check_all_jobs_exit_codes(tmp_path, capsys):
+    """An unexpected outcome (1) and an evaluation error (2) in a worker
+    process: the exit codes and messages of a sequential run."""
+    p = tmp_path / "wrong.pyspec"
+    p.write_text("spec Wrong\nvar x: int = 0\nprocess p:\n    s:\n        x = 1\n"
+                 "invariant Zero: x == 0\nmodel m:\n    check Zero\n")
+    assert main(["check", "--all", "--jobs", "2", str(p), "tests/engines/specs/deadlock.pyspec"]) == 1
+    assert "1 unexpected" in capsys.readouterr().out
+    assert main(["check", "--all", "--jobs", "2", "tests/engines/specs/errors.pyspec",
+                 "tests/engines/specs/deadlock.pyspec"]) == 2
+    assert "errors.pyspec:11:9: error: assignment to m[5]" in capsys.readouterr().err
