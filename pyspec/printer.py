@@ -288,6 +288,29 @@ def _action(p: ir.Process) -> list[str]:
     return out
 
 
+def _fair_part(part: ir.FairPart, procs: dict[str, ir.Process]) -> str:
+    """``A``, ``A(e, _)``, ``w``, ``w[e]``, ``w.l``, ``w[_].l``."""
+    text = part.process
+    if part.args is not None:
+        args = ", ".join("_" if a is None else format_expr(a) for a in part.args)
+        text += f"({args})" if procs[part.process].is_action else f"[{args}]"
+    if part.label is not None:
+        text += f".{part.label}"
+    return text
+
+
+def _fairness_decl(d: ir.FairnessDecl, procs: dict[str, ir.Process]) -> list[str]:
+    """``fair Name(p in S): A(p) or B(p, _)`` (``next`` without parts)."""
+    word = "strong fair" if d.kind == "strong" else "fair"
+    head = f"{word} {d.name}"
+    if d.binders:
+        head += "(" + ", ".join(f"{b.name} in {format_expr(b.domain, P_OR)}" for b in d.binders) + ")"
+    body = " or ".join(_fair_part(p, procs) for p in d.parts) if d.parts else "next"
+    if d.doc:
+        return [f"{head}:", "    " + _str(d.doc), "    " + body]
+    return [f"{head}: {body}"]
+
+
 def _process(p: ir.Process) -> list[str]:
     if p.is_action:
         return _action(p)
@@ -440,6 +463,10 @@ def _format_spec(spec: ir.Spec) -> str:
     for p in spec.processes:
         out.append("")
         out.extend(_process(p))
+    procs = {p.name: p for p in spec.processes}
+    for d in spec.fairness:
+        out.append("")
+        out.extend(_fairness_decl(d, procs))
     out.append("")
     named = [(_PROPERTY_WORD[pr.kind], pr.name, pr.doc, pr.expr) for pr in spec.properties] + \
         [("assume", a.name, a.doc, a.expr) for a in spec.assumptions]

@@ -412,6 +412,54 @@ class CompiledModel:
                                    if a.process == p.name and a.pos == pos and a.label == st.label)
                         kw = "strong fair" if st.fairness == "strong" else "fair"
                         out.append(Fairness(st.fairness, frozenset([aid]), f"{kw} step {who}.{st.label}"))
+        for d in self.spec.fairness:
+            out.extend(self._decl_fairness(d))
+        return out
+
+    def _decl_fairness(self, d: ir.FairnessDecl) -> list[Fairness]:
+        """``fair F(p in S): A(p) or B(p, _) or proc[p].l``: one constraint per
+        value of the binders over the step instances the parts name (TLA+'s
+        ``\\A p \\in S : WF_vars(A(p) \\/ \\E q : B(p, q) \\/ ...)``); no parts:
+        every step instance of the spec (``WF_vars(Next)``).  An argument
+        outside its parameter's domain names no instance: an error at it."""
+        from ..values import format_value
+
+        envs: list[dict[str, Any]] = [{}]
+        types: dict[str, ir.Type] = {}
+        for b in d.binders:
+            if isinstance(b.domain.type, ir.SetType):
+                types[b.name] = b.domain.type.elem
+            envs = [{**en, b.name: v} for en in envs for v in sorted(self._const_eval(b.domain, en), key=_skey)]
+        kw = "strong fair" if d.kind == "strong" else "fair"
+        out = []
+        for env in envs:
+            aids: set[int] = set()
+            if not d.parts:
+                aids = {a.aid for a in self.actions}
+            for part in d.parts:
+                p = self.spec.process(part.process)
+                insts = self.codegen.inst[p.name]
+                want = None
+                if part.args is not None:
+                    want = [None if a is None else self._const_eval(a, env) for a in part.args]
+                    many = p.is_action and len(p.params) > 1
+                    for i, w in enumerate(want):
+                        if w is not None and not any((v[i] if many else v) == w for v in insts):
+                            a = part.args[i]
+                            what = (f"parameter '{p.params[i]}' of action '{p.name}'" if p.is_action
+                                    else f"the instances of process '{p.name}'")
+                            raise CompileError(f"{a.span}: {format_value(self.conv.ext(w, a.type))} is not a value "
+                                               f"of {what}: no instance of fairness condition '{d.name}'")
+                pos_ok = set()
+                for pos, val in enumerate(insts):
+                    vals = val if (p.is_action and len(p.params) > 1) else (val,)
+                    if want is None or all(w is None or w == v for w, v in zip(want, vals)):
+                        pos_ok.add(pos)
+                aids |= {a.aid for a in self.actions if a.process == p.name and a.pos in pos_ok
+                         and (part.label is None or a.label == part.label)}
+            if aids:
+                shown = ", ".join(f"{k}={format_value(self.conv.ext(v, types.get(k)))}" for k, v in env.items())
+                out.append(Fairness(d.kind, frozenset(aids), f"{kw} {d.name}" + (f"({shown})" if shown else "")))
         return out
 
     def _group_fairness(self, p: ir.Process, insts: list) -> list[Fairness]:

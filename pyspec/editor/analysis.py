@@ -11,6 +11,7 @@ another file; a file with errors keeps its last good IR for navigation.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from dataclasses import dataclass, field
@@ -55,7 +56,7 @@ class SpecIndex:
     """The declarations of a checked spec, by name and by file."""
 
     def __init__(self, spec: ir.Spec, sources: dict[str, str]):
-        from ..printer import format_expr, format_type
+        from ..printer import _fairness_decl, format_expr, format_type
 
         self.spec = spec
         self.sources = sources  # path -> text, for docstrings of decls the IR keeps none of
@@ -133,6 +134,10 @@ class SpecIndex:
                      prop.doc))
         for a in spec.assumptions:
             add(Decl(a.name, "property", a.span, f"assume {a.name}: {format_expr(a.expr)}", a.doc))
+        procs = {p.name: p for p in spec.processes}
+        for f in spec.fairness:
+            one_line = _fairness_decl(dataclasses.replace(f, doc=""), procs)[0]
+            add(Decl(f.name, "property", f.span, one_line, f.doc))
         for m in spec.models:
             values = ", ".join(f"{n} = {format_expr(e)}" for n, e in m.constants)
             doc = "\n\n".join(x for x in (m.doc, f"constants: {values}" if values else "") if x)

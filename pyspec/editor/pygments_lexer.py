@@ -117,6 +117,9 @@ class PyspecLexer(RegexLexer):
             _soft(DECL_NAMESPACE) + ("namespace",),
             _soft(SOFT_KEYWORDS),
             (r"^[ \t]+" + _MODIFIERS + _NOT_KEYWORD + r"(?P<word>" + _NAME + r")(?=[ \t]*:)", _line_start(Name.Label)),
+            # a fairness declaration at the top level: `fair Name(p in S): A(p) or B(p)`
+            (r"^(?:override[ \t]+)?(?:strong[ \t]+)?fair[ \t]+" + _NOT_KEYWORD + r"(?P<word>" + _NAME
+             + r")(?=[ \t]*[(:])", _line_start(Name.Function)),
             (r"[(\[{]", Punctuation, "bracket"),
             (r"[)\]}]", Punctuation),
             include("expr"),

@@ -702,6 +702,38 @@ class Process:
 
 
 @dataclass(frozen=True, slots=True)
+class FairPart:
+    """One disjunct of a fairness declaration: steps of the action or
+    process ``process``.  ``label``: one step of a process (None: all its
+    steps).  ``args``: for an action, one expression per parameter, None
+    for ``_`` (any value); for an indexed process, ``(index,)`` or
+    ``(None,)``; None: every instance."""
+
+    process: str
+    label: str | None
+    args: tuple[Expr | None, ...] | None
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class FairnessDecl:
+    """``fair Name(p in S): A(p) or B(p, _) or proc[p].l`` (``strong fair``):
+    for every value of the binders, one weak (strong) fairness condition
+    over the disjunction of the step instances ``parts`` name (TLA+'s
+    ``\\A p \\in S : WF_vars(A(p) \\/ \\E q : B(p, q) \\/ ...)``): enabled when
+    one of them can take a step that changes the state, met by a step of
+    any of them.  ``parts`` empty: ``next``, every step of the spec
+    (``WF_vars(Next)``)."""
+
+    name: str
+    kind: str  # "weak" | "strong"
+    binders: tuple[Binder, ...]
+    parts: tuple[FairPart, ...]
+    doc: str
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Property:
     """kind: ``invariant`` (state predicate), ``action`` (over a step: old
     state and ``next(...)``) or ``temporal``."""
@@ -783,6 +815,7 @@ class Spec:
     span: Span = field(compare=False, repr=False)
     variants: tuple[VariantType, ...] = ()
     assumptions: tuple[Assumption, ...] = ()
+    fairness: tuple[FairnessDecl, ...] = ()
 
     def model(self, name: str) -> Model:
         for m in self.models:

@@ -8,7 +8,8 @@ every independent problem; the IR is returned only when there are none.
 The stages, one module each: declarations.py (names, types, defs, initial
 values), processes.py (labels and control flow), statements.py (a step's
 statements), procedures.py (PlusCal's procedures), expressions.py (types
-of expressions), properties.py (properties and models); scope.py holds what
+of expressions), properties.py (properties and models), fairness.py
+(fairness declarations); scope.py holds what
 they share.  ``Checker`` mixes them.
 """
 
@@ -21,8 +22,10 @@ from ..diagnostics import Diagnostics, Span
 from ..ir import nodes as ir
 from ..ir.nodes import Type, VariantType
 from . import lints
+from .branch_labels import hoist_branch_labels
 from .declarations import DeclarationChecks
 from .expressions import ExpressionChecks
+from .fairness import FairnessChecks
 from .loader import Unit
 from .procedures import ProcedureChecks
 from .processes import ProcessChecks
@@ -37,7 +40,7 @@ from .statements import StatementChecks
 
 
 class Checker(DeclarationChecks, ProcessChecks, StatementChecks, ProcedureChecks, ExpressionChecks,
-              PropertyChecks):
+              PropertyChecks, FairnessChecks):
     def __init__(self, units: list[Unit], diags: Diagnostics):
         self.units = units
         self.diags = diags
@@ -59,6 +62,7 @@ class Checker(DeclarationChecks, ProcessChecks, StatementChecks, ProcedureChecks
         self.processes: dict[str, ir.Process] = {}
         self.properties: dict[str, ir.Property] = {}
         self.assumptions: dict[str, ir.Assumption] = {}
+        self.fairness_decls: dict[str, ir.FairnessDecl] = {}
         self.models: dict[str, ir.Model] = {}
         self.base_models: dict[str, ir.Model] = {}
         self.declared_at: dict[str, Span] = {}
@@ -108,6 +112,10 @@ class Checker(DeclarationChecks, ProcessChecks, StatementChecks, ProcedureChecks
                 items.append((unit, item))
         items = self._merge(items)
         for unit, item in items:
+            if item.data in ("process_decl", "procedure_decl"):
+                self.path = unit.path
+                hoist_branch_labels(item, self.err)
+        for unit, item in items:
             if item.data != "model_decl":
                 name, tok, _ = self._item_name(item)
                 self.item_kinds.setdefault(str(name), (item.data, span_of(tok, unit.path)))
@@ -149,6 +157,7 @@ class Checker(DeclarationChecks, ProcessChecks, StatementChecks, ProcedureChecks
             properties=tuple(self.properties.values()), models=tuple(self.models.values()),
             span=span_of(header, root.path), variants=tuple(self.variants.values()),
             assumptions=tuple(self.assumptions.values()),
+            fairness=tuple(self.fairness_decls.values()),
         )
         for msg, span in lints.all_lints(spec):
             self.warn(msg, span)

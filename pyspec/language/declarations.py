@@ -172,6 +172,8 @@ class DeclarationChecks:
             self._property(item)
         elif phase == "props" and d == "assume_decl":
             self._assumption(item)
+        elif phase == "props" and d == "fairness_decl":
+            self._fairness_decl(item)
         elif phase == "models" and d == "model_decl":
             self._model(item, self.models)
 

@@ -13,6 +13,7 @@ from ..ir import nodes as ir
 from ..ir.nodes import ANY, AnyType, SetType, TupleType
 from ..ir.walk import iter_exprs
 from . import types as T
+from .branch_labels import group_of
 from .scope import (
     _FAIRNESS,
     _LOOP_ITEMS,
@@ -32,6 +33,7 @@ def _fair_group(fairness: lark.Tree) -> lark.Tree | None:
 
 class ProcessChecks:
     _goto_edges: list = []
+    _branch_gotos: dict = {}
 
     # ------------------------------------------------------------- processes
     def _fairness_and_parts(self, item) -> tuple[str | None, list, lark.Tree | None]:
@@ -152,11 +154,39 @@ class ProcessChecks:
         ``fall`` (step -> its fallthrough) and ``whiles`` (labelled while ->
         exit, first of body, condition tree, leading statements)."""
         nxt = after
-        for it in reversed(items):
+        entry: dict[int, ir.Control] = {}  # position -> the control entering the item there
+        pos = {id(it): i for i, it in enumerate(items)}
+        cont: dict[int, ir.Control] = {}
+
+        def cont_of(step) -> ir.Control:
+            """Where a step goes at the end of its unlabelled branches (and,
+            for the last step of a branch, at its end): past its group of
+            moved steps, or where its head goes (pyspec/language/branch_labels.py)."""
+            c = cont.get(id(step))
+            if c is None:
+                g = group_of(step)
+                if g.ends_branch and g.head is not None:
+                    c = cont_of(g.head)
+                else:
+                    j = pos[id(step)] + 1 + g.size
+                    c = entry[j] if j < len(items) else after
+                cont[id(step)] = c
+            return c
+
+        for i in range(len(items) - 1, -1, -1):
+            it = items[i]
             if it.data == "step":
-                fall[id(it)] = nxt
+                c = nxt if group_of(it) is None else cont_of(it)
+                if c != nxt and isinstance(c, ir.Jump):
+                    # an explicit goto, as a user writes it by hand (the
+                    # printed spec then reads back to the same IR)
+                    self._branch_gotos[id(it)] = c
+                    c = nxt
+                fall[id(it)] = c
                 ltok = [c for c in it.children if isinstance(c, lark.Token)][0]
                 nxt = ir.Jump(str(ltok))
+                entry[i] = nxt
+                continue
             elif it.data == "labelled_while":
                 head = ir.Jump(str(_label_token(it)))
                 kids = [c for c in it.children if isinstance(c, lark.Tree) and c.data not in _FAIRNESS]
@@ -186,6 +216,7 @@ class ProcessChecks:
                     head = ir.Loop(cond, first, nxt)
                 self._build_controls(inner, head, pd, fall, whiles)
                 nxt = head
+            entry[i] = nxt
         return nxt
 
     def _walk_steps(self, items, pd: ProcDecl, proc_stub: ir.Process, fall: dict, whiles: dict,
@@ -206,6 +237,7 @@ class ProcessChecks:
         if pd is None:
             return
         self._goto_edges, self._goto_only = [], set()
+        self._branch_gotos = {}  # step -> the goto ending it (labels in branches)
         steps: list[ir.Step] = []
         targets: list[tuple[str, Span]] = []  # gotos, for reachability
         fall: dict[int, ir.Control] = {}
@@ -370,6 +402,11 @@ class ProcessChecks:
         scope = Scope("step", proc_decl=pd)
         self._cur_label = str(ltok)
         body, ends = self._block(block, scope, pd)
+        extra = self._branch_gotos.get(id(it))
+        if extra is not None and not ends:  # the end of a branch with labels (branch_labels.py)
+            body = body + (ir.Goto(self.sp(ltok), extra),)
+            self._goto_edges.append((str(ltok), {extra.label}))
+            ends = True
         if ends:  # always leaves by 'goto': never falls through
             self._goto_only.add(str(ltok))
         return ir.Step(pd.name, str(ltok), body, fallthrough, fairness, self.sp(ltok))

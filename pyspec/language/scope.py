@@ -197,7 +197,7 @@ def _label_token(it: lark.Tree) -> lark.Token:
 def _kind_word(data: str) -> str:
     return {"const_decl": "constant", "var_decl": "variable", "def_decl": "def", "process_decl": "process",
             "action_def": "action", "invariant_decl": "invariant", "action_decl": "action invariant", "temporal_decl": "temporal property", "assume_decl": "assumption",
-            "sort_decl": "sort", "enum_decl": "enum", "variant_decl": "variant", "type_decl": "type", "model_decl": "model"}.get(data, data)
+            "fairness_decl": "fairness condition", "sort_decl": "sort", "enum_decl": "enum", "variant_decl": "variant", "type_decl": "type", "model_decl": "model"}.get(data, data)
 
 
 def _scope_word(kind: str) -> str:

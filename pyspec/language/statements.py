@@ -23,6 +23,7 @@ from ..ir.nodes import (
 )
 from . import types as T
 from .expressions import subst_bound
+from .parser import _SOFT_KEYWORDS, keywords
 from .scope import (
     Bail,
     ProcDecl,
@@ -228,6 +229,15 @@ class StatementChecks:
         span = self.sp(st)
         if d == "pass_stmt":
             return ir.Skip(span), False
+        if d == "step":
+            # left by pyspec/language/branch_labels.py: not in a branch of an if/either of a step
+            label = [c for c in st.children if isinstance(c, lark.Token)][0]
+            if str(label) in keywords() and str(label) not in _SOFT_KEYWORDS:
+                self.err(f"unexpected '{label}'", label)  # `else:` without its `if`, ...
+                raise Bail
+            self.err(f"step label '{label}:' inside a step: labels start steps at the level of the process "
+                     f"body, or in the branches of an 'if'/'either' of a step (PlusCal)", label)
+            raise Bail
         if d == "assert_stmt":
             cond = self.expr(st.children[0], scope)
             self._expect_bool(cond, st.children[0], "the condition of 'assert'")

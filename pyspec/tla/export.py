@@ -98,6 +98,7 @@ def render_module(spec: ir.Spec, root: str | None = None) -> tuple[str, SourceMa
     init_text, init_lines = _block_text(r.init_items())
     steps = [r.step_operator(s) for s in spec.steps]
     process_ops = [b for p in spec.processes if (b := r.process_operator(p)) is not None]
+    process_ops += [b for d in spec.fairness if (b := r.fairness_operator(d)) is not None]
     next_items = r.next_items()
     terminating = r.terminating()
     fairness = r.fairness_items()

@@ -72,7 +72,7 @@ class TlaNames:
         taken: set[str] = set(naming.TLA_RESERVED) | set(naming.TLA_STANDARD) | {"self"}
         decls = [c.name for c in spec.consts] + [v.name for v in spec.vars] + [d.name for d in spec.defs] + \
             [p.name for p in spec.processes] + [p.name for p in spec.properties] + \
-            [a.name for a in spec.assumptions]
+            [a.name for a in spec.assumptions] + [f.name for f in spec.fairness]
         #: spec declaration -> TLA+ name
         self.user: dict[str, str] = {}
         for n in decls:

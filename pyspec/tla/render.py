@@ -532,7 +532,8 @@ class Renderer:
         """``e`` as the right side of ``=``: parenthesised when its top
         operator is a comparison or a connective (``flag' = (a = b)``)."""
         text = self.expr(e, c)
-        if (isinstance(e, ir.Binary) and e.op in self.LOOSE) or (isinstance(e, ir.Unary) and e.op == "not"):
+        if (isinstance(e, ir.Binary) and e.op in self.LOOSE) or (isinstance(e, ir.Unary) and e.op == "not") \
+                or isinstance(e, ir.IsCase):  # m.tag = "Case"
             return f"({text})"
         return text
 
@@ -1293,7 +1294,84 @@ class Renderer:
                 if s.fairness in ("weak", "strong"):
                     kind = "WF" if s.fairness == "weak" else "SF"
                     out.append(f"{prefix}{kind}_{vars_}({self.step_op(p.name, s.label)}{arg})")
+        out.extend(self.decl_fairness(d) for d in self.spec.fairness)
         return out
+
+    # ------------------------------------------------------------ fairness declarations
+    def fairness_operator(self, d: ir.FairnessDecl) -> Block | None:
+        """``fair F(p in S): A(p) or B(p, _) or w[p].l`` as the operator
+        ``F(p) == A(p) \\/ (\\E q \\in T : B(p, q)) \\/ w_l(p)``, which
+        ``Fairness`` takes WF/SF of for every ``p``; None for ``next`` (its
+        fairness is ``WF_vars(Next)`` itself)."""
+        if not d.parts:
+            return None
+        c = self.ctx()
+        formals = []
+        for b in d.binders:
+            c, tla = c.bind(b.name)
+            formals.append(tla)
+        name = self.tla(d.name)
+        head = f"{name}({', '.join(formals)})" if formals else name
+        ops = [self.fair_part(part, c) for part in d.parts]
+        if len(ops) == 1:
+            text = f"{head} == {ops[0]}"
+        else:
+            text = f"{head} ==\n" + "\n".join(f"    \\/ {op}" for op in ops)
+        return Block(name, text, self.src(d.span), d.doc)
+
+    def fair_part(self, part: ir.FairPart, c: Ctx) -> str:
+        """One disjunct of a fairness declaration: the action or step
+        operator applied to its arguments, the parameters given as ``_``
+        (or all, without arguments) under ``\\E`` (a domain that reads a
+        given parameter reads its argument)."""
+        p = self.procs[part.process]
+        if p.is_action:
+            op = self.step_op(p.name, p.steps[0].label)
+            if not p.params:
+                return op
+            if len(p.params) > 1:
+                binders = p.index_set.binders
+            else:
+                binders = (ir.Binder(p.params[0], p.index_set, p.span),)
+            args = part.args if part.args is not None else (None,) * len(binders)
+        else:
+            op = self.tla(p.name) if part.label is None else self.step_op(p.name, part.label)
+            if p.index is None:
+                return op
+            binders = (ir.Binder("self", p.index_set, p.span),)
+            args = part.args if part.args is not None else (None,)
+        cc = c
+        quants = []
+        texts = []
+        for b, a in zip(binders, args):
+            if a is not None:
+                t = self._p(a, c)
+                cc = replace(cc, bound={**cc.bound, b.name: t})
+                texts.append(t)
+            else:
+                dom = self._p(b.domain, cc)
+                cc, tla = cc.bind(b.name)
+                quants.append(f"\\E {tla} \\in {dom} : ")
+                texts.append(tla)
+        call = f"{op}({', '.join(texts)})"
+        return f"({''.join(quants)}{call})" if quants else call
+
+    def decl_fairness(self, d: ir.FairnessDecl) -> str:
+        """``\\A p \\in S : WF_vars(F(p))`` (``WF_vars(Next)`` for ``next``)."""
+        kind = "WF" if d.kind == "weak" else "SF"
+        if not d.parts:
+            return f"{kind}_{self.gen('vars')}({self.gen('Next')})"
+        c = self.ctx()
+        quants = []
+        formals = []
+        for b in d.binders:
+            dom = self._p(b.domain, c)
+            c, tla = c.bind(b.name)
+            quants.append(f"\\A {tla} \\in {dom} : ")
+            formals.append(tla)
+        name = self.tla(d.name)
+        call = f"{name}({', '.join(formals)})" if formals else name
+        return f"{''.join(quants)}{kind}_{self.gen('vars')}({call})"
 
     def group_fairness(self, p: ir.Process, kind: str, call: str, c: Ctx) -> str:
         """``fair(c) action A(c in C, S in T)``: ``\\A c \\in C :

@@ -27,96 +27,171 @@ Init ==
     /\ participant \in [PARTICIPANTS -> {[alive |-> TRUE, decision |-> "undecided", faulty |-> FALSE, forward |-> [j \in PARTICIPANTS |-> "notsent"], vote |-> v, voteSent |-> FALSE] : v \in {"yes", "no"}}]
     /\ coordinator = [alive |-> TRUE, broadcast |-> [i \in PARTICIPANTS |-> "notsent"], decision |-> "undecided", faulty |-> FALSE, request |-> [i \in PARTICIPANTS |-> FALSE], vote |-> [i \in PARTICIPANTS |-> "waiting"]]
 
-\* spec/corpus/acp_sb.pyspec:30
-coordProgB ==
+\* spec/corpus/acp_sb.pyspec:31
+request(i) ==
     /\ coordinator.alive
-    /\ \/ /\ coordinator.decision = "undecided"
-          /\ \A j \in PARTICIPANTS : coordinator.vote[j] \in {"yes", "no"}
-          /\ \/ /\ \A j \in PARTICIPANTS : coordinator.vote[j] = "yes"
-                /\ coordinator' = [coordinator EXCEPT !.decision = "commit"]
-             \/ /\ \E j \in PARTICIPANTS : coordinator.vote[j] = "no"
-                /\ coordinator' = [coordinator EXCEPT !.decision = "abort"]
-       \/ \E i \in PARTICIPANTS :
-             \/ /\ ~coordinator.request[i]
-                /\ Assert(i \in DOMAIN coordinator.request, "spec/corpus/acp_sb.pyspec:45: key not in map")
-                /\ coordinator' = [coordinator EXCEPT !.request[i] = TRUE]
-             \/ /\ coordinator.decision = "undecided"
-                /\ \A j \in PARTICIPANTS : coordinator.request[j]
-                /\ (coordinator.vote[i] = "waiting") /\ participant[i].voteSent
-                /\ Assert(i \in DOMAIN coordinator.vote, "spec/corpus/acp_sb.pyspec:50: key not in map")
-                /\ coordinator' = [coordinator EXCEPT !.vote[i] = participant[i].vote]
-             \/ /\ coordinator.decision = "undecided"
-                /\ \A j \in PARTICIPANTS : coordinator.request[j]
-                /\ coordinator.vote[i] = "waiting"
-                /\ (~participant[i].alive) /\ (~participant[i].voteSent)
-                /\ coordinator' = [coordinator EXCEPT !.decision = "abort"]
-             \/ /\ coordinator.decision # "undecided"
-                /\ coordinator.broadcast[i] = "notsent"
-                /\ Assert(i \in DOMAIN coordinator.broadcast, "spec/corpus/acp_sb.pyspec:60: key not in map")
-                /\ coordinator' = [coordinator EXCEPT !.broadcast[i] = coordinator.decision]
+    /\ ~coordinator.request[i]
+    /\ Assert(i \in DOMAIN coordinator.request, "spec/corpus/acp_sb.pyspec:35: key not in map")
+    /\ coordinator' = [coordinator EXCEPT !.request[i] = TRUE]
     /\ UNCHANGED <<participant>>
 
-\* spec/corpus/acp_sb.pyspec:62
+\* spec/corpus/acp_sb.pyspec:37
+getVote(i) ==
+    /\ coordinator.alive
+    /\ coordinator.decision = "undecided"
+    /\ \A j \in PARTICIPANTS : coordinator.request[j]
+    /\ (coordinator.vote[i] = "waiting") /\ participant[i].voteSent
+    /\ Assert(i \in DOMAIN coordinator.vote, "spec/corpus/acp_sb.pyspec:43: key not in map")
+    /\ coordinator' = [coordinator EXCEPT !.vote[i] = participant[i].vote]
+    /\ UNCHANGED <<participant>>
+
+\* spec/corpus/acp_sb.pyspec:45
+detectFault(i) ==
+    /\ coordinator.alive
+    /\ coordinator.decision = "undecided"
+    /\ \A j \in PARTICIPANTS : coordinator.request[j]
+    /\ coordinator.vote[i] = "waiting"
+    /\ (~participant[i].alive) /\ (~participant[i].voteSent)
+    /\ coordinator' = [coordinator EXCEPT !.decision = "abort"]
+    /\ UNCHANGED <<participant>>
+
+\* spec/corpus/acp_sb.pyspec:54
+makeDecision ==
+    /\ coordinator.alive
+    /\ coordinator.decision = "undecided"
+    /\ \A j \in PARTICIPANTS : coordinator.vote[j] \in {"yes", "no"}
+    /\ \/ /\ \A j \in PARTICIPANTS : coordinator.vote[j] = "yes"
+          /\ coordinator' = [coordinator EXCEPT !.decision = "commit"]
+       \/ /\ \E j \in PARTICIPANTS : coordinator.vote[j] = "no"
+          /\ coordinator' = [coordinator EXCEPT !.decision = "abort"]
+    /\ UNCHANGED <<participant>>
+
+\* spec/corpus/acp_sb.pyspec:66
+coordBroadcast(i) ==
+    /\ coordinator.alive
+    /\ coordinator.decision # "undecided"
+    /\ coordinator.broadcast[i] = "notsent"
+    /\ Assert(i \in DOMAIN coordinator.broadcast, "spec/corpus/acp_sb.pyspec:71: key not in map")
+    /\ coordinator' = [coordinator EXCEPT !.broadcast[i] = coordinator.decision]
+    /\ UNCHANGED <<participant>>
+
+\* spec/corpus/acp_sb.pyspec:73
 coordDie ==
     /\ coordinator.alive
     /\ coordinator' = [coordinator EXCEPT !.alive = FALSE, !.faulty = TRUE]
     /\ UNCHANGED <<participant>>
 
-\* spec/corpus/acp_nb_wrong.pyspec:24
-parProg(i) ==
+\* spec/corpus/acp_sb.pyspec:80
+sendVote(i) ==
     /\ participant[i].alive
-    /\ \/ /\ coordinator.request[i]
-          /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:28: key not in map")
-          /\ participant' = [participant EXCEPT ![i].voteSent = TRUE]
-       \/ /\ participant[i].decision = "undecided"
-          /\ participant[i].voteSent /\ (participant[i].vote = "no")
-          /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:32: key not in map")
-          /\ participant' = [participant EXCEPT ![i].decision = "abort"]
-       \/ /\ participant[i].decision = "undecided"
-          /\ (~coordinator.alive) /\ (~coordinator.request[i])
-          /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:36: key not in map")
-          /\ participant' = [participant EXCEPT ![i].decision = "abort"]
-       \/ /\ participant[i].decision = "undecided"
-          /\ coordinator.broadcast[i] # "notsent"
-          /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:40: key not in map")
-          /\ participant' = [participant EXCEPT ![i].decision = coordinator.broadcast[i]]
-       \/ /\ (participant[i].decision = "undecided") /\ (~coordinator.alive)
-          /\ \A j \in PARTICIPANTS : participant[j].alive => (coordinator.broadcast[j] = "notsent")
-          /\ \A j \in PARTICIPANTS : \A k \in PARTICIPANTS : ((~participant[j].alive) /\ participant[k].alive) => (participant[j].forward[k] = "notsent")
-          /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:48: key not in map")
-          /\ participant' = [participant EXCEPT ![i].decision = "abort"]
-       \/ \E j \in PARTICIPANTS :
-             /\ j # i
-             /\ \/ /\ participant[i].decision # "notsent"
-                   /\ participant[i].forward[j] = "notsent"
-                   /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:54: key not in map")
-                   /\ Assert(j \in DOMAIN participant[i].forward, "spec/corpus/acp_nb_wrong.pyspec:54: key not in map")
-                   /\ participant' = [participant EXCEPT ![i].forward[j] = participant[i].decision]
-                \/ /\ participant[i].decision = "undecided"
-                   /\ participant[j].forward[i] # "notsent"
-                   /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:58: key not in map")
-                   /\ participant' = [participant EXCEPT ![i].decision = participant[j].forward[i]]
+    /\ coordinator.request[i]
+    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:83: key not in map")
+    /\ participant' = [participant EXCEPT ![i].voteSent = TRUE]
     /\ UNCHANGED <<coordinator>>
 
-\* spec/corpus/acp_sb.pyspec:86
+\* spec/corpus/acp_sb.pyspec:85
+abortOnVote(i) ==
+    /\ participant[i].alive
+    /\ participant[i].decision = "undecided"
+    /\ participant[i].voteSent /\ (participant[i].vote = "no")
+    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:90: key not in map")
+    /\ participant' = [participant EXCEPT ![i].decision = "abort"]
+    /\ UNCHANGED <<coordinator>>
+
+\* spec/corpus/acp_sb.pyspec:92
+abortOnTimeoutRequest(i) ==
+    /\ participant[i].alive
+    /\ participant[i].decision = "undecided"
+    /\ (~coordinator.alive) /\ (~coordinator.request[i])
+    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:97: key not in map")
+    /\ participant' = [participant EXCEPT ![i].decision = "abort"]
+    /\ UNCHANGED <<coordinator>>
+
+\* spec/corpus/acp_sb.pyspec:99
+decide(i) ==
+    /\ participant[i].alive
+    /\ participant[i].decision = "undecided"
+    /\ coordinator.broadcast[i] # "notsent"
+    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:104: key not in map")
+    /\ participant' = [participant EXCEPT ![i].decision = coordinator.broadcast[i]]
+    /\ UNCHANGED <<coordinator>>
+
+\* spec/corpus/acp_sb.pyspec:106
 parDie(i) ==
     /\ participant[i].alive
-    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:88: key not in map")
-    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:89: key not in map")
+    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:108: key not in map")
+    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:109: key not in map")
     /\ participant' = [participant EXCEPT ![i].alive = FALSE, ![i].faulty = TRUE]
     /\ UNCHANGED <<coordinator>>
 
+\* spec/corpus/acp_nb_wrong.pyspec:25
+forward(i, j) ==
+    /\ participant[i].alive
+    /\ participant[i].decision # "notsent"
+    /\ participant[i].forward[j] = "notsent"
+    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:31: key not in map")
+    /\ Assert(j \in DOMAIN participant[i].forward, "spec/corpus/acp_nb_wrong.pyspec:31: key not in map")
+    /\ participant' = [participant EXCEPT ![i].forward[j] = participant[i].decision]
+    /\ UNCHANGED <<coordinator>>
+
+\* spec/corpus/acp_nb_wrong.pyspec:33
+decideOnForward(i, j) ==
+    /\ participant[i].alive
+    /\ participant[i].decision = "undecided"
+    /\ participant[j].forward[i] # "notsent"
+    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:39: key not in map")
+    /\ participant' = [participant EXCEPT ![i].decision = participant[j].forward[i]]
+    /\ UNCHANGED <<coordinator>>
+
+\* spec/corpus/acp_nb_wrong.pyspec:41
+abortOnTimeout(i) ==
+    /\ participant[i].alive
+    /\ (participant[i].decision = "undecided") /\ (~coordinator.alive)
+    /\ \A j \in PARTICIPANTS : participant[j].alive => (coordinator.broadcast[j] = "notsent")
+    /\ \A j \in PARTICIPANTS : \A k \in PARTICIPANTS : ((~participant[j].alive) /\ participant[k].alive) => (participant[j].forward[k] = "notsent")
+    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_nb_wrong.pyspec:52: key not in map")
+    /\ participant' = [participant EXCEPT ![i].decision = "abort"]
+    /\ UNCHANGED <<coordinator>>
+
+\* spec/corpus/acp_nb_wrong.pyspec:57
+parProg(i) ==
+    \/ sendVote(i)
+    \/ abortOnVote(i)
+    \/ abortOnTimeoutRequest(i)
+    \/ decide(i)
+    \/ (\E j \in (PARTICIPANTS \ {i}) : forward(i, j))
+    \/ (\E j \in (PARTICIPANTS \ {i}) : decideOnForward(i, j))
+    \/ abortOnTimeout(i)
+
+\* spec/corpus/acp_sb.pyspec:113
+coordProgB ==
+    \/ makeDecision
+    \/ (\E i \in PARTICIPANTS : request(i))
+    \/ (\E i \in PARTICIPANTS : getVote(i))
+    \/ (\E i \in PARTICIPANTS : detectFault(i))
+    \/ (\E i \in PARTICIPANTS : coordBroadcast(i))
+
 \* spec/corpus/acp_nb_wrong.pyspec:1
 Next ==
-    \/ coordProgB
+    \/ (\E i \in PARTICIPANTS : request(i))
+    \/ (\E i \in PARTICIPANTS : getVote(i))
+    \/ (\E i \in PARTICIPANTS : detectFault(i))
+    \/ makeDecision
+    \/ (\E i \in PARTICIPANTS : coordBroadcast(i))
     \/ coordDie
-    \/ (\E i \in PARTICIPANTS : parProg(i))
+    \/ (\E i \in PARTICIPANTS : sendVote(i))
+    \/ (\E i \in PARTICIPANTS : abortOnVote(i))
+    \/ (\E i \in PARTICIPANTS : abortOnTimeoutRequest(i))
+    \/ (\E i \in PARTICIPANTS : decide(i))
     \/ (\E i \in PARTICIPANTS : parDie(i))
+    \/ (\E i \in PARTICIPANTS : \E j \in (PARTICIPANTS \ {i}) : forward(i, j))
+    \/ (\E i \in PARTICIPANTS : \E j \in (PARTICIPANTS \ {i}) : decideOnForward(i, j))
+    \/ (\E i \in PARTICIPANTS : abortOnTimeout(i))
 
 \* spec/corpus/acp_nb_wrong.pyspec:1
 Fairness ==
-    /\ WF_vars(coordProgB)
     /\ \A i \in PARTICIPANTS : WF_vars(parProg(i))
+    /\ WF_vars(coordProgB)
 
 \* spec/corpus/acp_nb_wrong.pyspec:1
 Spec == Init /\ [][Next]_vars /\ Fairness
@@ -126,31 +201,31 @@ TypeOK ==
     /\ \A k \in DOMAIN participant : (k \in Participant_values_) /\ (DOMAIN participant[k] = {"alive", "decision", "faulty", "forward", "vote", "voteSent"} /\ (participant[k].alive \in BOOLEAN) /\ (participant[k].decision \in {"undecided", "commit", "abort", "notsent"}) /\ (participant[k].faulty \in BOOLEAN) /\ (\A k_1_ \in DOMAIN participant[k].forward : (k_1_ \in Participant_values_) /\ (participant[k].forward[k_1_] \in {"undecided", "commit", "abort", "notsent"})) /\ (participant[k].vote \in {"waiting", "yes", "no"}) /\ (participant[k].voteSent \in BOOLEAN))
     /\ DOMAIN coordinator = {"alive", "broadcast", "decision", "faulty", "request", "vote"} /\ (coordinator.alive \in BOOLEAN) /\ (\A k \in DOMAIN coordinator.broadcast : (k \in Participant_values_) /\ (coordinator.broadcast[k] \in {"undecided", "commit", "abort", "notsent"})) /\ (coordinator.decision \in {"undecided", "commit", "abort", "notsent"}) /\ (coordinator.faulty \in BOOLEAN) /\ (\A k \in DOMAIN coordinator.request : (k \in Participant_values_) /\ (coordinator.request[k] \in BOOLEAN)) /\ (\A k \in DOMAIN coordinator.vote : (k \in Participant_values_) /\ (coordinator.vote[k] \in {"waiting", "yes", "no"}))
 
-\* spec/corpus/acp_sb.pyspec:92
+\* spec/corpus/acp_sb.pyspec:116
 \* All participants that decide reach the same decision.
 AC1 == \A i \in PARTICIPANTS : \A j \in PARTICIPANTS : (participant[i].decision # "commit") \/ (participant[j].decision # "abort")
 
-\* spec/corpus/acp_sb.pyspec:97
+\* spec/corpus/acp_sb.pyspec:121
 \* If a participant decides commit, every participant voted yes.
 AC2 == (\E i \in PARTICIPANTS : participant[i].decision = "commit") => (\A j \in PARTICIPANTS : participant[j].vote = "yes")
 
-\* spec/corpus/acp_sb.pyspec:101
+\* spec/corpus/acp_sb.pyspec:125
 \* If a participant decides abort, someone voted no or someone is faulty.
 AC3_1 == (\E i \in PARTICIPANTS : participant[i].decision = "abort") => ((\E j \in PARTICIPANTS : participant[j].vote = "no") \/ (\E j \in PARTICIPANTS : participant[j].faulty) \/ coordinator.faulty)
 
-\* spec/corpus/acp_sb.pyspec:107
+\* spec/corpus/acp_sb.pyspec:131
 \* Each participant decides at most once.
 AC4_alt == [][\A i \in PARTICIPANTS : ((participant[i].decision = "commit") => ((participant[i].decision)' = "commit")) /\ ((participant[i].decision = "abort") => ((participant[i].decision)' = "abort"))]_vars
 
-\* spec/corpus/acp_sb.pyspec:112
+\* spec/corpus/acp_sb.pyspec:136
 \* Each participant decides at most once (ACP_SB.tla's AC4, which
 \*     ACP_SB_TLC.tla rewrites to AC4_alt for TLC).
 AC4 == \A i \in PARTICIPANTS : ([]((participant[i].decision = "commit") => ([](participant[i].decision = "commit")))) /\ ([]((participant[i].decision = "abort") => ([](participant[i].decision = "abort"))))
 
-\* spec/corpus/acp_sb.pyspec:122
+\* spec/corpus/acp_sb.pyspec:146
 AC3_2 == <>((\A i \in PARTICIPANTS : participant[i].decision \in {"abort", "commit"}) \/ (\E j \in PARTICIPANTS : participant[j].faulty) \/ coordinator.faulty)
 
-\* spec/corpus/acp_sb.pyspec:127
+\* spec/corpus/acp_sb.pyspec:151
 \* Termination, which this protocol does not have.
 AC5 == <>(\A i \in PARTICIPANTS : (participant[i].decision \in {"abort", "commit"}) \/ participant[i].faulty)
 

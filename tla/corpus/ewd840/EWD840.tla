@@ -21,10 +21,10 @@ VARIABLES
 \* spec/corpus/ewd840.pyspec:1
 vars == <<active, color, tpos, tcolor>>
 
-\* spec/corpus/ewd840.pyspec:52
+\* spec/corpus/ewd840.pyspec:54
 terminated == \A i \in NODES : ~active[i]
 
-\* spec/corpus/ewd840.pyspec:53
+\* spec/corpus/ewd840.pyspec:55
 termination_detected == (tpos = 0) /\ (tcolor = "white") /\ (color[0] = "white") /\ (~active[0])
 
 \* spec/corpus/ewd840.pyspec:1
@@ -59,22 +59,27 @@ PassToken(i) ==
     /\ color' = [color EXCEPT ![i] = "white"]
     /\ UNCHANGED <<active>>
 
-\* spec/corpus/ewd840.pyspec:40
+\* spec/corpus/ewd840.pyspec:42
 SendMsg(i) ==
     /\ active[i]
     /\ \E j \in (NODES \ {i}) :
-          /\ Assert(j \in DOMAIN active, "spec/corpus/ewd840.pyspec:45: key not in map")
+          /\ Assert(j \in DOMAIN active, "spec/corpus/ewd840.pyspec:47: key not in map")
           /\ active' = [active EXCEPT ![j] = TRUE]
-          /\ Assert(i \in DOMAIN color, "spec/corpus/ewd840.pyspec:46: key not in map")
+          /\ Assert(i \in DOMAIN color, "spec/corpus/ewd840.pyspec:48: key not in map")
           /\ color' = [color EXCEPT ![i] = IF j > i THEN "black" ELSE color[i]]
     /\ UNCHANGED <<tpos, tcolor>>
 
-\* spec/corpus/ewd840.pyspec:48
+\* spec/corpus/ewd840.pyspec:50
 Deactivate(i) ==
     /\ active[i]
-    /\ Assert(i \in DOMAIN active, "spec/corpus/ewd840.pyspec:50: key not in map")
+    /\ Assert(i \in DOMAIN active, "spec/corpus/ewd840.pyspec:52: key not in map")
     /\ active' = [active EXCEPT ![i] = FALSE]
     /\ UNCHANGED <<color, tpos, tcolor>>
+
+\* spec/corpus/ewd840.pyspec:39
+System ==
+    \/ InitiateProbe
+    \/ (\E i \in (NODES \ {0}) : PassToken(i))
 
 \* spec/corpus/ewd840.pyspec:1
 Next ==
@@ -85,8 +90,7 @@ Next ==
 
 \* spec/corpus/ewd840.pyspec:1
 Fairness ==
-    /\ WF_vars(InitiateProbe)
-    /\ \A i \in (NODES \ {0}) : WF_vars(PassToken(i))
+    /\ WF_vars(System)
 
 \* spec/corpus/ewd840.pyspec:1
 Spec == Init /\ [][Next]_vars /\ Fairness
@@ -98,15 +102,15 @@ TypeOK ==
     /\ tpos \in 0..(N - 1)
     /\ tcolor \in {"white", "black"}
 
-\* spec/corpus/ewd840.pyspec:56
+\* spec/corpus/ewd840.pyspec:58
 TerminationDetection == termination_detected => terminated
 
-\* spec/corpus/ewd840.pyspec:58
+\* spec/corpus/ewd840.pyspec:60
 \* Dijkstra's inductive invariant (P0 or P1 or P2; TLA+ labels the
 \*     disjuncts P0::, P1::, P2::).
 Inv == (\A i \in NODES : (tpos < i) => (~active[i])) \/ (\E j \in (0..tpos) : color[j] = "black") \/ (tcolor = "black")
 
-\* spec/corpus/ewd840.pyspec:67
+\* spec/corpus/ewd840.pyspec:69
 Liveness == terminated ~> termination_detected
 
 ====

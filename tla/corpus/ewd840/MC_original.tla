@@ -5,7 +5,7 @@
 \*     deadlock check.
 EXTENDS EWD840
 
-\* spec/corpus/ewd840.pyspec:73: N
+\* spec/corpus/ewd840.pyspec:75: N
 const_N_ == 3
 
 \* spec/corpus/ewd840.pyspec:12: NODES

@@ -59,77 +59,87 @@ Crash(i) ==
     /\ pc' = [pc EXCEPT ![i] = "BYZ"]
     /\ UNCHANGED <<nSntNo, nSntYes, nRcvdYes, nRcvdNo, someFail>>
 
-\* spec/corpus/nbacg_guer01.pyspec:36
-Step ==
-    /\ \E i \in PROC :
-          \/ /\ (pc[i] = "SENT") /\ (nRcvdYes[i] < (nSntYes + nSntYesF))
-             /\ Assert(i \in DOMAIN nRcvdYes, "spec/corpus/nbacg_guer01.pyspec:40: key not in map")
-             /\ nRcvdYes' = [nRcvdYes EXCEPT ![i] = nRcvdYes[i] + 1]
-             /\ Assert(nRcvdYes'[i] \in 0..N, "spec/corpus/nbacg_guer01.pyspec:40: the value assigned to 'nRcvdYes[...]' is outside its declared type")
-             /\ nSntNo' = nSntNo
-             /\ nSntYes' = nSntYes
-             /\ nRcvdNo' = nRcvdNo
-             /\ pc' = pc
-          \/ /\ (pc[i] = "SENT") /\ (nRcvdNo[i] < (nSntNo + nSntNoF))
-             /\ Assert(i \in DOMAIN nRcvdNo, "spec/corpus/nbacg_guer01.pyspec:43: key not in map")
-             /\ nRcvdNo' = [nRcvdNo EXCEPT ![i] = nRcvdNo[i] + 1]
-             /\ Assert(nRcvdNo'[i] \in 0..N, "spec/corpus/nbacg_guer01.pyspec:43: the value assigned to 'nRcvdNo[...]' is outside its declared type")
-             /\ nSntNo' = nSntNo
-             /\ nSntYes' = nSntYes
-             /\ nRcvdYes' = nRcvdYes
-             /\ pc' = pc
-          \/ /\ (pc[i] = "YES") /\ (~someFail[i])
-             /\ Assert(i \in DOMAIN pc, "spec/corpus/nbacg_guer01.pyspec:46: key not in map")
-             /\ pc' = [pc EXCEPT ![i] = "SENT"]
-             /\ nSntYes' = nSntYes + 1
-             /\ Assert(nSntYes' \in 0..N, "spec/corpus/nbacg_guer01.pyspec:47: the value assigned to 'nSntYes' is outside its declared type")
-             /\ nSntNo' = nSntNo
-             /\ nRcvdYes' = nRcvdYes
-             /\ nRcvdNo' = nRcvdNo
-          \/ /\ (pc[i] = "NO") /\ (~someFail[i])
-             /\ Assert(i \in DOMAIN pc, "spec/corpus/nbacg_guer01.pyspec:50: key not in map")
-             /\ pc' = [pc EXCEPT ![i] = "SENT"]
-             /\ nSntNo' = nSntNo + 1
-             /\ Assert(nSntNo' \in 0..N, "spec/corpus/nbacg_guer01.pyspec:51: the value assigned to 'nSntNo' is outside its declared type")
-             /\ nSntYes' = nSntYes
-             /\ nRcvdYes' = nRcvdYes
-             /\ nRcvdNo' = nRcvdNo
-          \/ /\ someFail[i] /\ (pc[i] \in {"YES", "NO"})
-             /\ Assert(i \in DOMAIN pc, "spec/corpus/nbacg_guer01.pyspec:54: key not in map")
-             /\ pc' = [pc EXCEPT ![i] = "ABORT"]
-             /\ nSntNo' = nSntNo
-             /\ nSntYes' = nSntYes
-             /\ nRcvdYes' = nRcvdYes
-             /\ nRcvdNo' = nRcvdNo
-          \/ /\ (pc[i] = "SENT") /\ (nRcvdNo[i] > 0)
-             /\ Assert(i \in DOMAIN pc, "spec/corpus/nbacg_guer01.pyspec:57: key not in map")
-             /\ pc' = [pc EXCEPT ![i] = "ABORT"]
-             /\ nSntNo' = nSntNo
-             /\ nSntYes' = nSntYes
-             /\ nRcvdYes' = nRcvdYes
-             /\ nRcvdNo' = nRcvdNo
-          \/ /\ (pc[i] = "SENT") /\ (nRcvdNo[i] = 0) /\ (nRcvdYes[i] >= N)
-             /\ Assert(i \in DOMAIN pc, "spec/corpus/nbacg_guer01.pyspec:60: key not in map")
-             /\ pc' = [pc EXCEPT ![i] = "COMMIT"]
-             /\ nSntNo' = nSntNo
-             /\ nSntYes' = nSntYes
-             /\ nRcvdYes' = nRcvdYes
-             /\ nRcvdNo' = nRcvdNo
-    /\ UNCHANGED <<nSntNoF, nSntYesF, someFail>>
+\* spec/corpus/nbacg_guer01.pyspec:37
+Receive(i) ==
+    /\ pc[i] = "SENT"
+    /\ \/ /\ nRcvdYes[i] < (nSntYes + nSntYesF)
+          /\ Assert(i \in DOMAIN nRcvdYes, "spec/corpus/nbacg_guer01.pyspec:41: key not in map")
+          /\ nRcvdYes' = [nRcvdYes EXCEPT ![i] = nRcvdYes[i] + 1]
+          /\ Assert(nRcvdYes'[i] \in 0..N, "spec/corpus/nbacg_guer01.pyspec:41: the value assigned to 'nRcvdYes[...]' is outside its declared type")
+          /\ nRcvdNo' = nRcvdNo
+       \/ /\ nRcvdNo[i] < (nSntNo + nSntNoF)
+          /\ Assert(i \in DOMAIN nRcvdNo, "spec/corpus/nbacg_guer01.pyspec:44: key not in map")
+          /\ nRcvdNo' = [nRcvdNo EXCEPT ![i] = nRcvdNo[i] + 1]
+          /\ Assert(nRcvdNo'[i] \in 0..N, "spec/corpus/nbacg_guer01.pyspec:44: the value assigned to 'nRcvdNo[...]' is outside its declared type")
+          /\ nRcvdYes' = nRcvdYes
+    /\ UNCHANGED <<nSntNo, nSntYes, nSntNoF, nSntYesF, someFail, pc>>
 
-\* spec/corpus/nbacg_guer01.pyspec:63
+\* spec/corpus/nbacg_guer01.pyspec:47
+SendYes(i) ==
+    /\ (pc[i] = "YES") /\ (~someFail[i])
+    /\ Assert(i \in DOMAIN pc, "spec/corpus/nbacg_guer01.pyspec:49: key not in map")
+    /\ pc' = [pc EXCEPT ![i] = "SENT"]
+    /\ nSntYes' = nSntYes + 1
+    /\ Assert(nSntYes' \in 0..N, "spec/corpus/nbacg_guer01.pyspec:50: the value assigned to 'nSntYes' is outside its declared type")
+    /\ UNCHANGED <<nSntNo, nSntNoF, nSntYesF, nRcvdYes, nRcvdNo, someFail>>
+
+\* spec/corpus/nbacg_guer01.pyspec:53
+SendNo(i) ==
+    /\ (pc[i] = "NO") /\ (~someFail[i])
+    /\ Assert(i \in DOMAIN pc, "spec/corpus/nbacg_guer01.pyspec:55: key not in map")
+    /\ pc' = [pc EXCEPT ![i] = "SENT"]
+    /\ nSntNo' = nSntNo + 1
+    /\ Assert(nSntNo' \in 0..N, "spec/corpus/nbacg_guer01.pyspec:56: the value assigned to 'nSntNo' is outside its declared type")
+    /\ UNCHANGED <<nSntYes, nSntNoF, nSntYesF, nRcvdYes, nRcvdNo, someFail>>
+
+\* spec/corpus/nbacg_guer01.pyspec:59
+AbortNoYes(i) ==
+    /\ someFail[i] /\ (pc[i] \in {"YES", "NO"})
+    /\ Assert(i \in DOMAIN pc, "spec/corpus/nbacg_guer01.pyspec:61: key not in map")
+    /\ pc' = [pc EXCEPT ![i] = "ABORT"]
+    /\ UNCHANGED <<nSntNo, nSntYes, nSntNoF, nSntYesF, nRcvdYes, nRcvdNo, someFail>>
+
+\* spec/corpus/nbacg_guer01.pyspec:64
+AbortSent(i) ==
+    /\ (pc[i] = "SENT") /\ (nRcvdNo[i] > 0)
+    /\ Assert(i \in DOMAIN pc, "spec/corpus/nbacg_guer01.pyspec:66: key not in map")
+    /\ pc' = [pc EXCEPT ![i] = "ABORT"]
+    /\ UNCHANGED <<nSntNo, nSntYes, nSntNoF, nSntYesF, nRcvdYes, nRcvdNo, someFail>>
+
+\* spec/corpus/nbacg_guer01.pyspec:69
+Commit(i) ==
+    /\ (pc[i] = "SENT") /\ (nRcvdNo[i] = 0) /\ (nRcvdYes[i] >= N)
+    /\ Assert(i \in DOMAIN pc, "spec/corpus/nbacg_guer01.pyspec:71: key not in map")
+    /\ pc' = [pc EXCEPT ![i] = "COMMIT"]
+    /\ UNCHANGED <<nSntNo, nSntYes, nSntNoF, nSntYesF, nRcvdYes, nRcvdNo, someFail>>
+
+\* spec/corpus/nbacg_guer01.pyspec:78
 Idle ==
     UNCHANGED <<nSntNo, nSntYes, nSntNoF, nSntYesF, nRcvdYes, nRcvdNo, someFail, pc>>
+
+\* spec/corpus/nbacg_guer01.pyspec:75
+Steps ==
+    \/ (\E i \in PROC : Receive(i))
+    \/ (\E i \in PROC : SendYes(i))
+    \/ (\E i \in PROC : SendNo(i))
+    \/ (\E i \in PROC : AbortNoYes(i))
+    \/ (\E i \in PROC : AbortSent(i))
+    \/ (\E i \in PROC : Commit(i))
 
 \* spec/corpus/nbacg_guer01.pyspec:1
 Next ==
     \/ (\E i \in PROC : Crash(i))
-    \/ Step
+    \/ (\E i \in PROC : Receive(i))
+    \/ (\E i \in PROC : SendYes(i))
+    \/ (\E i \in PROC : SendNo(i))
+    \/ (\E i \in PROC : AbortNoYes(i))
+    \/ (\E i \in PROC : AbortSent(i))
+    \/ (\E i \in PROC : Commit(i))
     \/ Idle
 
 \* spec/corpus/nbacg_guer01.pyspec:1
 Fairness ==
-    /\ WF_vars(Step)
+    /\ WF_vars(Steps)
 
 \* spec/corpus/nbacg_guer01.pyspec:1
 Spec == Init /\ [][Next]_vars /\ Fairness
@@ -145,24 +155,24 @@ TypeOK_1_ ==
     /\ \A k \in DOMAIN someFail : (k \in Int) /\ (someFail[k] \in BOOLEAN)
     /\ \A k \in DOMAIN pc : (k \in Int) /\ (pc[k] \in {"YES", "NO", "SENT", "ABORT", "COMMIT", "BYZ"})
 
-\* spec/corpus/nbacg_guer01.pyspec:66
+\* spec/corpus/nbacg_guer01.pyspec:81
 \* TypeOK beyond the declared types: the state-dependent bounds.
 TypeOK == \A i \in PROC : (nRcvdYes[i] <= (nSntYes + nSntYesF)) /\ (nRcvdNo[i] <= (nSntNo + nSntNoF))
 
-\* spec/corpus/nbacg_guer01.pyspec:70
+\* spec/corpus/nbacg_guer01.pyspec:85
 \* No two correct processes decide differently.
 AgrrLtl == ~(\E i \in PROC : \E j \in PROC : (pc[i] = "COMMIT") /\ (pc[j] = "ABORT"))
 
-\* spec/corpus/nbacg_guer01.pyspec:74
+\* spec/corpus/nbacg_guer01.pyspec:89
 \* If some process votes NO, no process commits.
 AbortValidityLtl == (\E i \in PROC : pc[i] = "NO") => ([](\A i \in PROC : pc[i] # "COMMIT"))
 
-\* spec/corpus/nbacg_guer01.pyspec:79
+\* spec/corpus/nbacg_guer01.pyspec:94
 \* If every process votes YES and no process is suspected, then no
 \*     process crashes or aborts.
 CommitValidityLtl == (\A i \in PROC : (pc[i] = "YES") /\ (someFail[i] = FALSE)) => ([](\A i \in PROC : (pc[i] = "BYZ") \/ (pc[i] # "ABORT")))
 
-\* spec/corpus/nbacg_guer01.pyspec:85
+\* spec/corpus/nbacg_guer01.pyspec:100
 \* If no process crashes or is suspicious, every process eventually
 \*     decides: ([]P) => <>Q, written <>(~P \/ Q).
 TerminationLtl == <>((\E i \in PROC : (pc[i] = "BYZ") \/ someFail[i]) \/ (\A i \in PROC : pc[i] \in {"COMMIT", "ABORT"}))

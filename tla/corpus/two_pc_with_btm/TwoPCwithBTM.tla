@@ -75,14 +75,14 @@ TManager_TS ==
           /\ UNCHANGED <<rm_state, tm_state, pc_RManager, pc_BTManager>>
           /\ pc_TManager' = "TA"
 
-\* spec/corpus/two_pc_with_btm.pyspec:60
+\* spec/corpus/two_pc_with_btm.pyspec:55
 TManager_TC ==
     /\ pc_TManager = "TC"
     /\ tm_state' = "commit"
     /\ UNCHANGED <<rm_state, pc_RManager, pc_BTManager>>
     /\ pc_TManager' = "F1"
 
-\* spec/corpus/two_pc_with_btm.pyspec:62
+\* spec/corpus/two_pc_with_btm.pyspec:57
 TManager_F1 ==
     /\ pc_TManager = "F1"
     /\ IF TMMAYFAIL
@@ -91,14 +91,14 @@ TManager_F1 ==
     /\ UNCHANGED <<rm_state, pc_RManager, pc_BTManager>>
     /\ pc_TManager' = "Done"
 
-\* spec/corpus/two_pc_with_btm.pyspec:66
+\* spec/corpus/two_pc_with_btm.pyspec:62
 TManager_TA ==
     /\ pc_TManager = "TA"
     /\ tm_state' = "abort"
     /\ UNCHANGED <<rm_state, pc_RManager, pc_BTManager>>
     /\ pc_TManager' = "F2"
 
-\* spec/corpus/two_pc_with_btm.pyspec:68
+\* spec/corpus/two_pc_with_btm.pyspec:64
 TManager_F2 ==
     /\ pc_TManager = "F2"
     /\ IF TMMAYFAIL
@@ -107,7 +107,7 @@ TManager_F2 ==
     /\ UNCHANGED <<rm_state, pc_RManager, pc_BTManager>>
     /\ pc_TManager' = "Done"
 
-\* spec/corpus/two_pc_with_btm.pyspec:73
+\* spec/corpus/two_pc_with_btm.pyspec:69
 BTManager_BTS ==
     /\ pc_BTManager = "BTS"
     /\ \/ /\ can_commit /\ (tm_state = "hidden")
@@ -117,14 +117,14 @@ BTManager_BTS ==
           /\ UNCHANGED <<rm_state, tm_state, pc_RManager, pc_TManager>>
           /\ pc_BTManager' = "BTA"
 
-\* spec/corpus/two_pc_with_btm.pyspec:80
+\* spec/corpus/two_pc_with_btm.pyspec:72
 BTManager_BTC ==
     /\ pc_BTManager = "BTC"
     /\ tm_state' = "commit"
     /\ UNCHANGED <<rm_state, pc_RManager, pc_TManager>>
     /\ pc_BTManager' = "Done"
 
-\* spec/corpus/two_pc_with_btm.pyspec:83
+\* spec/corpus/two_pc_with_btm.pyspec:76
 BTManager_BTA ==
     /\ pc_BTManager = "BTA"
     /\ tm_state' = "abort"
@@ -137,7 +137,7 @@ RManager(self) == RManager_RS(self)
 \* spec/corpus/two_pc_with_btm.pyspec:51
 TManager == TManager_TS \/ TManager_TC \/ TManager_F1 \/ TManager_TA \/ TManager_F2
 
-\* spec/corpus/two_pc_with_btm.pyspec:72
+\* spec/corpus/two_pc_with_btm.pyspec:68
 BTManager == BTManager_BTS \/ BTManager_BTC \/ BTManager_BTA
 
 \* spec/corpus/two_pc_with_btm.pyspec:1: every process is done; stutter (not a deadlock)
@@ -167,7 +167,7 @@ TypeOK ==
     /\ pc_TManager \in {"TS", "TC", "F1", "TA", "F2", "Done"}
     /\ pc_BTManager \in {"BTS", "BTC", "BTA", "Done"}
 
-\* spec/corpus/two_pc_with_btm.pyspec:86
+\* spec/corpus/two_pc_with_btm.pyspec:79
 Consistency == \A rm1 \in RMS : \A rm2 \in RMS : ~((rm_state[rm1] = "aborted") /\ (rm_state[rm2] = "committed"))
 
 ====
