@@ -568,9 +568,6 @@ class ExpressionChecks:
             if len(binders) != 1:
                 self.err("'choose' takes exactly one binder", t)
                 raise Bail
-            if parts:
-                self.err("'choose' binds one name (choose t in S: ..., then t[0], t[1])", t.children[1])
-                raise Bail
             self._expect_bool(body, t.children[-1], "the condition of 'choose'")
             return ir.Choose(span, binders[0].domain.type.elem, binders[0], body)
         self._expect_bool(body, t.children[-1], f"the body of '{kind}'")
