@@ -259,6 +259,31 @@ def test_auto_hands_over_at_a_level_boundary(monkeypatch, path, model):
     assert calls and calls[0] is not None and calls[0].cursor > 0
 
 
+@pytest.mark.parametrize("path,model", [("spec/corpus/two_pc_with_btm.pyspec", "original"),
+                                        ("spec/kvm/v2.pyspec", "small"), ("spec/kvm/v1.pyspec", "small")])
+def test_auto_hands_a_slow_search_back_to_the_python_engine(monkeypatch, path, model):
+    """``auto``: the compiled engine going slower than the Python engine
+    did (here: always) hands the search back at a level boundary; the
+    Python engine finishes it with the same reports."""
+    monkeypatch.setattr(runner, "HANDOVER_SECONDS", 0.0)
+    monkeypatch.setattr(search, "HANDBACK_SECONDS", 0.0)
+    monkeypatch.setattr(search, "HANDBACK_FACTOR", 1e12)
+    stops = []
+    real = search._Search.run
+
+    def spy(self):
+        res = real(self)
+        stops.append(res.stopped)
+        return res
+
+    monkeypatch.setattr(search._Search, "run", spy)
+    spec = load(str(ROOT / path))
+    py = check_model(spec, model, engine="python")
+    auto = check_model(spec, model, engine="auto")
+    assert [_fields(r) for r in auto] == [_fields(r) for r in py]
+    assert "handback" in stops
+
+
 def test_auto_keeps_the_python_engine_for_short_searches(monkeypatch):
     monkeypatch.setattr(search, "explore", lambda cm, opts: pytest.fail("compiled engine used"))
     spec = load(str(ROOT / "spec/examples/peterson.pyspec"))

@@ -35,6 +35,13 @@ MISS_BUFFER = 1 << 12
 #: Queued states a miss makes the loop scan for more misses, so that one
 #: round of Python fills many.
 LOOKAHEAD = 1 << 12
+#: With ``Options.handback_rate``: after this many seconds of search, at the
+#: next level boundary, the search goes back to the Python engine when it
+#: expands states at less than HANDBACK_FACTOR times the Python engine's
+#: rate (steps that miss their memo at almost every state: each miss is a
+#: Python call plus the loop's round trip).
+HANDBACK_SECONDS = 0.5
+HANDBACK_FACTOR = 0.8
 
 
 def _words(x: int, k: int) -> np.ndarray:
@@ -588,6 +595,8 @@ class _Search:
         ctl[kn.LEND] = ctl[kn.N]
         ctl[kn.GEN] = tr.generated
         self.track()
+        measure = None  # (time, cursor) after the first call (numba's start-up left out)
+        measured = False
         while True:
             ctl[kn.BUDGET_LEFT] = BUDGET
             steps, preds = self.steps, self.preds
@@ -610,6 +619,8 @@ class _Search:
                             self.sm_words, self.sm_chunk, tb.imask, tb.ifield, tb.idst, isym.tab, isym.key, isym.id,
                             isym.result, isym.val, self.im_code, self.im_id)
             i = self.cursor = int(ctl[kn.CUR])
+            if measure is None:
+                measure = (time.monotonic(), i)
             steps.n = int(ctl[kn.MEMO_N])
             preds.n = int(ctl[kn.PRED_N])
             self.acts.n = int(ctl[kn.ACT_N])
@@ -670,6 +681,13 @@ class _Search:
                 self.depth += 1
                 if self.depth > max_depth:
                     raise _Stop("max-depth")
+                rate = self.opts.handback_rate
+                if rate is not None and not measured:
+                    spent = time.monotonic() - measure[0]
+                    if spent >= HANDBACK_SECONDS:
+                        if (i - measure[1]) / spent < HANDBACK_FACTOR * rate:
+                            raise _Stop("handback")  # at a level boundary, as a hand-over
+                        measured = True  # once: then it keeps the search
             if progress is not None:
                 n = int(ctl[kn.N])
                 progress.update(distinct=n, generated=tr.generated, queue=n - i, depth=self.depth,
@@ -700,7 +718,7 @@ class _Search:
         res.distinct = n
         res.generated = max(tr.generated, int(ctl[kn.GEN])) if res.stopped is None else tr.generated
         res.depth = len(self.level_ends) if self.level_ends and self.level_ends[-1] else 0
-        if res.stopped in ("max-states", "max-depth", "interrupted"):
+        if res.stopped in ("max-states", "max-depth", "interrupted", "handback"):
             res.depth = max(self.depth, 1) if n else 0
         res.queue = max(0, n - self.cursor)
         res.seconds = time.monotonic() - self.t0

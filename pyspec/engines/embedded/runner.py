@@ -132,14 +132,22 @@ def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> Explore
 
     opts.resume = Checkpoint(res.store, len(res.store) - res.queue, res.generated, res.depth, res.seconds,
                              dict(res.violations))
+    # the compiled engine hands the search back if it expands states more
+    # slowly than the Python engine did (steps missing their memo at every state)
+    opts.handback_rate = (len(res.store) - res.queue) / max(res.seconds, 1e-3)
     try:
         missing = available()
         if missing is not None:  # the Python engine goes on from the level boundary
             note(missing)
             return explore(cm, opts)
         out = _compiled_run(cm, opts)
+        if isinstance(out, ExploreResult) and out.stopped == "handback":
+            opts.resume = Checkpoint(out.store.owned(), len(out.store) - out.queue, out.generated, out.depth,
+                                     out.seconds, dict(out.violations))
+            return explore(cm, opts)
     finally:
         opts.resume = None
+        opts.handback_rate = None
     if isinstance(out, ExploreResult):
         return out
     note(out)
@@ -366,7 +374,18 @@ def _run(spec: ir.Spec, cm: CompiledModel, props: list[str], check_deadlock: boo
         reports.append(_summary(spec, cm, res, None))
     pending = [p for p in temps if p not in res.violations]
     if pending:
-        reports.extend(_liveness_reports(spec, cm, pending, live, settings, res, stop_first))
+        try:
+            reports.extend(_liveness_reports(spec, cm, pending, live, settings, res, stop_first))
+        except Exception:  # noqa: BLE001 - diagnosed by the exploration below
+            if res.complete:
+                raise
+            # the safety pass stopped early (every safety property violated)
+            # and the state graph met an evaluation error beyond: a search
+            # without the properties finds and reports it
+            again = _explore(cm, Options(max_states=settings.max_states, max_depth=settings.max_depth), settings)
+            if again.error is None:
+                raise
+            reports.extend(_unfinished(spec, cm, again, p) for p in pending)
     return reports
 
 

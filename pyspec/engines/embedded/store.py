@@ -297,6 +297,19 @@ class StateStore:
 
     # -- whole stores ----------------------------------------------------------
 
+    def owned(self) -> StateStore:
+        """A copy whose arrays are its own (the compiled engine's result is
+        a view of its arrays, which cannot grow in place)."""
+        store = StateStore(self.ncols, self.parents.dtype)
+        n = self.n
+        store.cols = [np.array(c[:max(n, 1)]) for c in self.cols]
+        store.parents = np.array(self.parents[:max(n, 1)])
+        store.table = self.table.copy()
+        store._shift = self._shift
+        store.n = n
+        store.level_ends = list(self.level_ends)
+        return store
+
     @classmethod
     def from_words(cls, states: bytes, ncols: int, parents: bytes, level_ends: list[int]) -> StateStore:
         """A store of the states ``states`` (``ncols`` little-endian 64-bit words each, distinct)."""
