@@ -87,6 +87,9 @@ class Options:
     recover: str | None = None  # checkpoint file to resume from
     resume: Any = None  # a Checkpoint (in memory) to resume from: a search handed over by another engine
     handover: float | None = None  # seconds: stop at the first level boundary after this long ("handover")
+    # states expanded per second by the Python engine before a hand-over: the
+    # compiled engine hands a search back when it goes slower ("handback")
+    handback_rate: float | None = None
 
 
 class _Stop(Exception):
@@ -215,6 +218,7 @@ class _Pending:
         self.states.clear()
         del self.parents[:]
         self.blocks.clear()
+        self.init_generated.clear()  # (a flush among the initial states: they index the batch)
         self.first = first
 
 
