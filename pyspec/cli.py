@@ -171,7 +171,25 @@ def internal_error(e: BaseException, argv: list[str]) -> int:
     return EXIT_INTERNAL
 
 
+def _fixed_hash_seed() -> None:
+    """Run the command under ``PYTHONHASHSEED=0`` (re-executing it once):
+    the iteration order of a set of records or strings follows their
+    hashes, which Python otherwise salts per process, and a quantifier
+    stops at the first element that decides it, so a spec whose
+    quantifier body fails on some elements (a field read on the wrong
+    variant case) would get a value in one run and an error in another
+    (docs/semantics.md).  The same command gives the same output."""
+    if os.environ.get("PYTHONHASHSEED") == "0" or not sys.argv or not sys.executable:
+        return
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    try:
+        os.execve(sys.executable, [sys.executable, "-m", "pyspec", *sys.argv[1:]], env)
+    except OSError:  # pragma: no cover - go on with a salted hash
+        pass
+
+
 def run() -> None:
+    _fixed_hash_seed()
     try:
         code = main()
     except KeyboardInterrupt:  # between main's return and here: still an interrupt

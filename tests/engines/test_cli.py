@@ -100,3 +100,25 @@ def test_check_all_jobs_exit_codes(tmp_path, capsys):
     assert main(["check", "--all", "--jobs", "2", "tests/engines/specs/errors.pyspec",
                  "tests/engines/specs/deadlock.pyspec"]) == 2
     assert "errors.pyspec:11:9: error: assignment to m[5]" in capsys.readouterr().err
+
+
+def test_the_same_command_gives_the_same_output_whatever_the_hash_seed(tmp_path):
+    """A quantifier over a set of variant records whose body fails on one
+    case: which element comes first follows the records' hashes, so the
+    command fixes Python's hash seed (pyspec.cli._fixed_hash_seed)."""
+    import os
+    import subprocess
+    import sys
+
+    p = tmp_path / "hs.pyspec"
+    p.write_text("spec Hs\nvariant Msg:\n    Req(n: 0..1)\n    Ack(d: 0..1)\n"
+                 "var inbox: set[Msg] = {Msg.Ack(d=0), Msg.Req(n=1)}\nvar x: int = 0\n"
+                 "process p:\n    s:\n        x = 1\ninvariant I: exists m in inbox: m.n == 1\n"
+                 "model m:\n    check I\n")
+    outs = set()
+    for seed in ("1", "2", "3", "4", "random"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        run = subprocess.run([sys.executable, "-m", "pyspec", "check", str(p), "--json"], capture_output=True,
+                             text=True, env=env)
+        outs.add((run.returncode, json.loads(run.stdout)[0]["verdict"]))
+    assert len(outs) == 1, outs
