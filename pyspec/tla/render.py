@@ -145,6 +145,10 @@ def iter_types(t: ir.Type):
             yield from iter_types(x)
     elif isinstance(t, ir.OptionalType):
         yield from iter_types(t.inner)
+    elif isinstance(t, ir.VariantType):  # the fields of its cases (TypeOK reads S_values_ for them)
+        for _, fields in t.cases:
+            for _, x in fields:
+                yield from iter_types(x)
 
 
 def strip(t: ir.Type) -> ir.Type:
