@@ -179,11 +179,12 @@ def _fixed_hash_seed() -> None:
     quantifier body fails on some elements (a field read on the wrong
     variant case) would get a value in one run and an error in another
     (docs/semantics.md).  The same command gives the same output."""
-    if os.environ.get("PYTHONHASHSEED") == "0" or not sys.argv or not sys.executable:
+    argv = getattr(sys, "orig_argv", None)  # the interpreter's own command line: the same command again
+    if os.environ.get("PYTHONHASHSEED") == "0" or not argv or not sys.executable:
         return
     env = dict(os.environ, PYTHONHASHSEED="0")
     try:
-        os.execve(sys.executable, [sys.executable, "-m", "pyspec", *sys.argv[1:]], env)
+        os.execve(sys.executable, [sys.executable, *argv[1:]], env)
     except OSError:  # pragma: no cover - go on with a salted hash
         pass
 
