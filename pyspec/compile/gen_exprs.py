@@ -519,7 +519,7 @@ class ExpressionGen:
     def _ex_Field(self, e, c):
         base = self.ex(e.base, c)
         if c.checked or not isinstance(e.base.type, ir.RecordType):
-            return self.fold(f"_rt.field({base.src}, {e.name!r}, {self.where(e)})", base)
+            return self.fold(f"_rt.field({base.src}, {e.name!r}, {self.where(e)}, {self.shown(e.base.type)})", base)
         return self.fold(f"{base.src}._d[{e.name!r}]", base)
 
     def _ex_RecordLit(self, e, c):

@@ -228,8 +228,10 @@ class Shown:
         self.conv, self.ty = conv, ty
 
     def __call__(self, v: Any) -> str:
+        from ..values import format_typed
+
         try:
-            return fmt(self.conv.ext(v, self.ty))
+            return format_typed(self.conv.ext(v, self.ty), self.ty)  # variants as Msg.Ack(dst=S.a)
         except Exception:  # noqa: BLE001 - a message must not fail
             return fmt(v)
 
@@ -296,11 +298,11 @@ def rec_replace(r: Record, updates: dict) -> Record:
     return rec_own(d)
 
 
-def field(r: Any, f: str, where: str = "") -> Any:
+def field(r: Any, f: str, where: str = "", shown: Shown | None = None) -> Any:
     try:
         return r._d[f]
     except (AttributeError, KeyError):
-        raise EvalError(f"{fmt(r)} has no field '{f}'", where) from None
+        raise EvalError(f"{shown(r) if shown else fmt(r)} has no field '{f}'", where) from None
 
 
 def merge(a: FMap, b: FMap) -> FMap:

@@ -96,8 +96,18 @@ def test_a_field_of_another_case_is_a_located_error():
                 .replace("action SendPing:", "action SendPing:\n    await len(msgs) > 0"))
     rep = check(spec, "m", property="PromisesHaveBallots")
     assert rep.verdict == "error"
-    assert "Msg.Ping has no field 'bal'" in rep.message or "has no field 'bal'" in rep.message
+    assert "Msg.Ping has no field 'bal'" in rep.message  # the value in spec syntax, not the internal record
     assert "msgs.pyspec:16" in rep.message
+
+
+def test_the_message_shows_the_variant_value_with_its_model_values():
+    spec = pyspec.load("f.pyspec", text=(
+        "spec F\nsort S\nconst ELEMS: set[S] = {S.a, S.b}\nvariant Msg:\n    Req(n: 0..1)\n    Ack(dst: S)\n"
+        "var mail: Msg = Msg.Ack(dst=S.a)\nvar x: int = 0\nprocess p:\n    s:\n        x = mail.n\n"
+        "model m:\n    deadlock: ignore\n"))
+    rep = check(spec, "m", property="deadlock")
+    assert rep.verdict == "error"
+    assert "Msg.Ack(dst=S.a) has no field 'n'" in rep.message, rep.message
 
 
 def test_export_uses_records_with_a_tag():
