@@ -266,10 +266,10 @@ def memo_insert_preds(ctl, count, qtab, qkey, qid, qval, kcol, ids, keys, result
 
 
 @njit(cache=True, inline="always")
-def _field(states, i, w, sh, two, mask):
-    v = states[i, w] >> np.uint64(sh)
+def _row_field(w, word, sh, two, mask):
+    v = w[word] >> np.uint64(sh)
     if two:
-        v |= states[i, w + 1] << np.uint64(64 - sh)
+        v |= w[word + 1] << np.uint64(64 - sh)
     return v & mask
 
 
@@ -319,7 +319,7 @@ def _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst
         s[c] = states[i, c]
     n = 0
     for p in range(inst_w.shape[0]):
-        pc = _field(states, i, inst_w[p], inst_sh[p], inst_two[p], inst_mask[p])
+        pc = _row_field(s, inst_w[p], inst_sh[p], inst_two[p], inst_mask[p])  # s: state i's words
         if pc >= np.uint64(inst_codes[p]):
             continue
         j = disp[inst_base[p] + np.int64(pc)]
@@ -349,7 +349,7 @@ def _record_misses(i, cur, states, inst_w, inst_sh, inst_two, inst_mask, inst_ba
     """Request the results of the steps of state ``i`` that are not memoized."""
     k = states.shape[1]
     for p in range(inst_w.shape[0]):
-        pc = _field(states, i, inst_w[p], inst_sh[p], inst_two[p], inst_mask[p])
+        pc = _row_field(states[i], inst_w[p], inst_sh[p], inst_two[p], inst_mask[p])
         if pc >= np.uint64(inst_codes[p]):
             continue
         j = disp[inst_base[p] + np.int64(pc)]
@@ -429,14 +429,6 @@ def _actions_hold(s, t, asm, atm, atrk, atab, akey, aid, aval, kcol, key2, am_wo
 
 
 @njit(cache=True, inline="always")
-def _row_field(w, word, sh, two, mask):
-    v = w[word] >> np.uint64(sh)
-    if two:
-        v |= w[word + 1] << np.uint64(64 - sh)
-    return v & mask
-
-
-@njit(cache=True, inline="always")
 def _row_less(a, b):
     """Is the state of words ``a`` less than ``b`` as packed ints?"""
     for c in range(a.shape[0] - 1, -1, -1):
@@ -446,7 +438,7 @@ def _row_less(a, b):
 
 
 @njit(cache=True)
-def _canonical(t, out, img, full, ent, tied, key, kcol, ctl, sm_words, sm_chunk,
+def _canonical(t, out, img, full, ent, tied, ient, key, kcol, ctl, sm_words, sm_chunk,
                ckeep, cmask, ytab, ykey, yid, yok, yval,
                imask, ifield, idst, itab, ikey, iid, iok, ival, im_code, im_id):
     """Symmetry: the least image of the state ``t`` (its own words
@@ -515,6 +507,7 @@ def _canonical(t, out, img, full, ent, tied, key, kcol, ctl, sm_words, sm_chunk,
             key[0] = _row_field(t, ifield[si, 0], ifield[si, 1], ifield[si, 2] != 0, np.uint64(ifield[si, 3]))
             pos, e = _memo_find(pi * ni + si, key[:1], itab, ikey, iid, kcol)
             if e >= 0 and iok[e] != 0:
+                ient[x * ni + si] = e
                 continue
             missing = True
             if e < 0:
@@ -535,9 +528,7 @@ def _canonical(t, out, img, full, ent, tied, key, kcol, ctl, sm_words, sm_chunk,
             for c in range(k):
                 img[c] = out[c]
             for si in range(ni):
-                key[0] = _row_field(t, ifield[si, 0], ifield[si, 1], ifield[si, 2] != 0, np.uint64(ifield[si, 3]))
-                pos, e = _memo_find(pi * ni + si, key[:1], itab, ikey, iid, kcol)
-                code = ival[e, 0]
+                code = ival[ient[x * ni + si], 0]
                 d = pi * ni + si
                 word, sh = idst[d, 0], np.uint64(idst[d, 1])
                 img[word] |= code << sh
@@ -612,6 +603,7 @@ def run(ctl, states, parents, table, kcol,
     full = np.empty(k, dtype=np.uint64)
     ent = np.empty(max(cmask.shape[0], 1), dtype=np.int64)
     tied = np.empty(yval.shape[1] // k + 1, dtype=np.int64)
+    ient = np.empty(max(1, tied.shape[0] * ifield.shape[0]), dtype=np.int64)  # interned images' entries
     key = np.empty(k, dtype=np.uint64)
     key2 = np.empty(2 * k, dtype=np.uint64)
     ctl[NMISS] = 0
@@ -653,7 +645,7 @@ def run(ctl, states, parents, table, kcol,
             if ctl[NCHUNKS] > 0 and n > 0:
                 complete = True
                 for r in range(n):
-                    if _canonical(succ[r], csucc[r], img, full, ent, tied, key, kcol, ctl, sm_words, sm_chunk,
+                    if _canonical(succ[r], csucc[r], img, full, ent, tied, ient, key, kcol, ctl, sm_words, sm_chunk,
                                   ckeep, cmask, ytab, ykey, yid, yok, yval,
                                   imask, ifield, idst, itab, ikey, iid, iok, ival, im_code, im_id) == 0:
                         complete = False  # the other successors' misses are requested too
@@ -668,8 +660,8 @@ def run(ctl, states, parents, table, kcol,
                                          disp, keymask, notw, mtab, mkey, mid, mstart, mcount, mval, kcol, s, key,
                                          succ)
                         for r in range(n2):
-                            _canonical(succ[r], csucc[r], img, full, ent, tied, key, kcol, ctl, sm_words, sm_chunk,
-                                       ckeep, cmask, ytab, ykey, yid, yok, yval,
+                            _canonical(succ[r], csucc[r], img, full, ent, tied, ient, key, kcol, ctl, sm_words,
+                                       sm_chunk, ckeep, cmask, ytab, ykey, yid, yok, yval,
                                        imask, ifield, idst, itab, ikey, iid, iok, ival, im_code, im_id)
                         if ctl[NSMISS] >= sm_chunk.shape[0] or ctl[NIMISS] >= im_id.shape[0]:
                             break  # this state's misses may be cut: scanned again next time

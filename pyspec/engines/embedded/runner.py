@@ -21,6 +21,7 @@ from ...compile import CompiledModel, CompileError, compile_model
 from ...ir import nodes as ir
 from ...report import Report
 from .bfs import ExploreResult, Options, Violation, explore
+from .checkpoint import Checkpoint
 from .trace import build_trace, concretize
 
 ENGINE = "embedded"
@@ -128,10 +129,8 @@ def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> Explore
     if res.stopped != "handover":
         return res
     from ..compiled import available
-    from .checkpoint import Checkpoint
 
-    opts.resume = Checkpoint(res.store, len(res.store) - res.queue, res.generated, res.depth, res.seconds,
-                             dict(res.violations))
+    opts.resume = _handed_over(res, res.store)
     # the compiled engine hands the search back if it expands states more
     # slowly than the Python engine did (steps missing their memo at every state)
     opts.handback_rate = (len(res.store) - res.queue) / max(res.seconds, 1e-3)
@@ -142,8 +141,7 @@ def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> Explore
             return explore(cm, opts)
         out = _compiled_run(cm, opts)
         if isinstance(out, ExploreResult) and out.stopped == "handback":
-            opts.resume = Checkpoint(out.store.owned(), len(out.store) - out.queue, out.generated, out.depth,
-                                     out.seconds, dict(out.violations))
+            opts.resume = _handed_over(out, out.store.owned())
             return explore(cm, opts)
     finally:
         opts.resume = None
@@ -152,6 +150,12 @@ def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> Explore
         return out
     note(out)
     return _explore_python(cm, opts, settings)  # from the start: the same result
+
+
+def _handed_over(res: ExploreResult, store) -> Checkpoint:
+    """Where a search stopped at a level boundary (a hand-over between the
+    engines) goes on from: its store, cursor, counts and violations."""
+    return Checkpoint(store, len(store) - res.queue, res.generated, res.depth, res.seconds, dict(res.violations))
 
 
 def _explore_python(cm: CompiledModel, opts: Options, settings: RunSettings) -> ExploreResult:
