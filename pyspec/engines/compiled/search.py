@@ -44,6 +44,13 @@ HANDBACK_SECONDS = 0.5
 HANDBACK_FACTOR = 0.8
 
 
+def _word_place(off: int, mask: int) -> tuple[int, int, bool]:
+    """Where a field of the packed state at bit ``off`` lies in a row of
+    words: its word, its shift in it, and whether it runs into the next."""
+    word, sh = divmod(off, 64)
+    return word, sh, sh + mask.bit_length() > 64
+
+
 def _words(x: int, k: int) -> np.ndarray:
     return np.frombuffer(x.to_bytes(8 * k, "little"), dtype="<u8").astype(np.uint64)
 
@@ -74,9 +81,7 @@ class _Tables:
         base = 0
         for p, pk in enumerate(slots):
             sl = layout.slots[pk]
-            width = sl.mask.bit_length()
-            self.inst_w[p], self.inst_sh[p] = divmod(sl.off, 64)
-            self.inst_two[p] = self.inst_sh[p] + width > 64
+            self.inst_w[p], self.inst_sh[p], self.inst_two[p] = _word_place(sl.off, sl.mask)
             self.inst_mask[p] = sl.mask
             self.inst_base[p] = base
             self.inst_codes[p] = sl.mask + 1
@@ -150,14 +155,11 @@ class _Tables:
         self.idst = np.zeros((max(1, self.nperms * len(interned)), 3), np.int64)
         imask = 0
         for si, sl in enumerate(interned):
-            width = sl.mask.bit_length()
-            word, sh = divmod(sl.off, 64)
-            self.ifield[si] = (word, sh, sh + width > 64, sl.mask)
+            self.ifield[si] = (*_word_place(sl.off, sl.mask), sl.mask)
             imask |= sl.mask << sl.off
             for pi in range(self.nperms):
-                dst_off = self.sym.itables[pi][si][2]
-                word, sh = divmod(dst_off, 64)
-                self.idst[pi * len(interned) + si] = (word, sh, sh + width > 64)
+                dst_off = self.sym.itables[pi][si][2]  # the slot the image goes to (same width)
+                self.idst[pi * len(interned) + si] = _word_place(dst_off, sl.mask)
         self.imask = _words(imask, k)
 
 
