@@ -35,8 +35,6 @@ class Fallback(Exception):
 
 def unsupported_reason(cm: CompiledModel, opts: Options) -> str | None:
     """Why the compiled engine cannot run this search (None: it can)."""
-    if opts.checkpoint or opts.recover:
-        return "checkpoints are written by the Python engine"
     if not cm.spec.processes:
         return "the model has no process"
     return None

@@ -276,6 +276,11 @@ class _Search:
         self.level_ends = self.res.store.level_ends
         self.depth = 1
         self.cursor = 0
+        # --checkpoint: the last level boundary, written every
+        # checkpoint_every seconds and on Ctrl-C (the arrays only grow, so
+        # their prefix is that boundary's store)
+        self.boundary: dict | None = None
+        self.last_cp = time.monotonic()
 
     # -- the store ------------------------------------------------------------
 
@@ -590,11 +595,35 @@ class _Search:
 
     # -- the search -------------------------------------------------------------------
 
+    # -- checkpoints (the Python engine's format: either engine resumes them) ------
+
+    def mark_boundary(self) -> None:
+        """Remember where the search stands at a level boundary."""
+        self.boundary = {
+            "n": int(self.ctl[kn.N]), "cursor": self.cursor, "generated": self.tr.generated, "depth": self.depth,
+            "level_ends": list(self.level_ends), "violations": dict(self.res.violations),
+            "seconds": time.monotonic() - self.t0,
+        }
+
+    def save_checkpoint(self) -> None:
+        from ..embedded.checkpoint import write_checkpoint
+
+        b = self.boundary
+        if b is None:
+            return
+        n = b["n"]
+        write_checkpoint(self.opts.checkpoint, self.cm, self.states[:n].astype("<u8").tobytes(), self.k,
+                         self.parents[:n].astype("<i4").tobytes(), b["level_ends"], b["cursor"], b["generated"],
+                         b["depth"], b["seconds"], b["violations"])
+        self.last_cp = time.monotonic()
+
     def loop(self) -> None:
         ctl, tb, tr = self.ctl, self.tb, self.tr
         max_depth = self.opts.max_depth if self.opts.max_depth is not None else 1 << 62
         progress = self.opts.progress
-        ctl[kn.LEND] = ctl[kn.N]
+        # the end of the level being expanded: the store's end, except in a
+        # checkpoint the Python engine wrote in the middle of a level
+        ctl[kn.LEND] = self.level_ends[-1] if self.level_ends else ctl[kn.N]
         ctl[kn.GEN] = tr.generated
         self.track()
         measure = None  # (time, cursor) after the first call (numba's start-up left out)
@@ -683,6 +712,11 @@ class _Search:
                 self.depth += 1
                 if self.depth > max_depth:
                     raise _Stop("max-depth")
+                if self.opts.checkpoint:
+                    self.cursor = i
+                    self.mark_boundary()
+                    if time.monotonic() - self.last_cp >= self.opts.checkpoint_every:
+                        self.save_checkpoint()
                 rate = self.opts.handback_rate
                 if rate is not None and not measured:
                     spent = time.monotonic() - measure[0]
@@ -697,11 +731,18 @@ class _Search:
 
     def run(self) -> ExploreResult:
         res, tr, ctl = self.res, self.tr, self.ctl
-        if self.opts.resume is not None:
-            self.resume(self.opts.resume)
+        cp = self.opts.resume
+        if cp is None and self.opts.recover:
+            from ..embedded.checkpoint import load_checkpoint
+
+            cp = load_checkpoint(self.opts.recover, self.cm)
+        if cp is not None:
+            self.resume(cp)
         try:
-            if self.opts.resume is None:
+            if cp is None:
                 self.initial()
+            if self.opts.checkpoint:
+                self.mark_boundary()
             self.loop()
         except _Stop as stop:
             res.stopped = str(stop)
@@ -709,6 +750,8 @@ class _Search:
                 self.cursor = stop.cursor
         except KeyboardInterrupt:
             res.stopped = "interrupted"
+            if self.opts.checkpoint:
+                self.save_checkpoint()  # from the last level boundary: that level is expanded again
         n = int(ctl[kn.N])
         # the result is a StateStore over the same arrays (same layout and hash)
         store = res.store
