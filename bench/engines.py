@@ -159,11 +159,12 @@ def best_of(n: int, fn, *args) -> dict:
     return min(runs, key=lambda r: r["seconds"])
 
 
-def run_embedded(spec_path: str, model: str, prop: str, workers: int, engine: str = "python") -> dict:
+def run_embedded(spec_path: str, model: str, prop: str, workers: int, engine: str = "python",
+                 env: dict | None = None) -> dict:
     cpu0 = _children_cpu()
     t0 = time.monotonic()
     p = subprocess.run([sys.executable, __file__, "--child", spec_path, model, prop or "", str(workers), engine],
-                       capture_output=True, text=True, cwd=ROOT)
+                       capture_output=True, text=True, cwd=ROOT, env=env)
     wall = time.monotonic() - t0
     if p.returncode != 0:
         raise RuntimeError(p.stderr[-2000:])
@@ -231,6 +232,9 @@ def main() -> int:
     ap.add_argument("--engines", default="python",
                     help="comma-separated search engines of the embedded runs: python, compiled, auto "
                          "(default python)")
+    ap.add_argument("--first-run", action="store_true",
+                    help="with the compiled engine: also run the first model once with an empty numba cache "
+                         "(the first run on a machine compiles the search loop) and print that figure")
     ap.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     ap.add_argument("--child-check", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -301,6 +305,14 @@ def run(args) -> int:
                     items.append(key)
                     originals[f"{Path(entry['spec']).stem}.{r['model']}"] = r["distinct"]
     engines = [x for x in args.engines.split(",") if x]
+    first_run = None
+    if args.first_run and "compiled" in engines and items:
+        # numba compiles the search loop once per machine (its cache): an empty
+        # cache shows what the very first compiled run of a machine costs
+        spec_path, model, prop = (items[0].split(":") + ["", ""])[:3]
+        with tempfile.TemporaryDirectory(prefix="bench-numba-") as d:
+            first_run = (f"{Path(spec_path).stem}.{model}",
+                         run_embedded(spec_path, model, prop, 1, "compiled", dict(os.environ, NUMBA_CACHE_DIR=d)))
     for item in items:
         spec_path, model, prop = (item.split(":") + ["", ""])[:3]
         for w in workers:
@@ -318,6 +330,15 @@ def run(args) -> int:
     if rows and originals:
         for engine in engines:
             corpus_summary([r for r in rows if r["asked"] == engine or r["workers"] > 1], originals, engine=engine)
+    if first_run is not None:
+        name, e = first_run
+        warm = [r["emb"] for r in rows if r["model"] == name and r["asked"] == "compiled" and r["workers"] == 1]
+        tl = [r["tlc"] for r in rows if r["model"] == name and r.get("tlc") and r["workers"] == 1]
+        print()
+        print(f"first run of the compiled engine on this machine (empty numba cache), {name}: "
+              f"{e['seconds']:.1f} s whole process (search {e['search_seconds']:.1f} s, of which compiling the loop)"
+              + (f"; with the cache: {warm[0]['seconds']:.1f} s" if warm else "")
+              + (f"; TLC {tl[0]['seconds']:.1f} s (ratio {tl[0]['seconds'] / e['seconds']:.1f} first run)" if tl else ""))
     if rows:
         print()
         print("ratio = embedded distinct states/s divided by TLC's with the same number of workers;")
