@@ -199,9 +199,25 @@ def _fmt(e: ir.Expr) -> tuple[str, int]:  # noqa: C901 - one case per node
 def _block(stmts: tuple[ir.Stmt, ...], indent: str) -> list[str]:
     if not stmts:
         return [indent + "pass"]
+    return _lines(stmts, indent)
+
+
+def _lines(stmts: tuple[ir.Stmt, ...], indent: str) -> list[str]:
+    """Statements one after the other; the statements a macro call put in
+    the block (``Stmt.macro``) print as the call, once."""
     out: list[str] = []
-    for s in stmts:
-        out.extend(_stmt(s, indent))
+    i = 0
+    while i < len(stmts):
+        call = stmts[i].macro
+        if call is None:
+            out.extend(_stmt(stmts[i], indent))
+            i += 1
+            continue
+        start = i
+        i += 1
+        while i < len(stmts) and stmts[i].macro == ir.MacroCall(call.name, call.args, i - start):
+            i += 1
+        out.append(f"{indent}{call.name}(" + ", ".join(format_expr(a) for a in call.args) + ")")
     return out
 
 
@@ -227,10 +243,7 @@ def _stmt(s: ir.Stmt, indent: str) -> list[str]:
         return [f"{indent}pass"]
     if isinstance(s, ir.Let):
         # the let's body is the rest of its block: same indentation
-        out = [f"{indent}let {s.name} = {format_expr(s.value)}"]
-        for b in s.body:
-            out.extend(_stmt(b, indent))
-        return out
+        return [f"{indent}let {s.name} = {format_expr(s.value)}"] + _lines(s.body, indent)
     if isinstance(s, ir.Goto):
         return [f"{indent}goto {s.target.label}"]
     if isinstance(s, ir.If):
@@ -429,11 +442,34 @@ def format_spec(spec: ir.Spec) -> str:
         _SINGLETONS.reset(token)
 
 
+def _instance_lines(spec: ir.Spec) -> list[str]:
+    """``import tcommit as TC`` for the specs the refinements refine (the
+    file next to the spec's, or on the search path)."""
+    from pathlib import Path
+
+    seen: dict[str, str] = {}
+    for pr in spec.properties:
+        if pr.refinement is not None:
+            seen.setdefault(pr.refinement.alias, Path(pr.refinement.abstract.path).stem)
+    return [f"import {stem} as {alias}" for alias, stem in seen.items()] + ([""] if seen else [])
+
+
+def _refinement_lines(pr: ir.Property) -> list[str]:
+    """``refinement Name: Alias`` and every mapping, explicitly."""
+    ref = pr.refinement
+    out = [f"refinement {pr.name}: {ref.alias}"]
+    if pr.doc:
+        out.append("    " + _str(pr.doc))
+    out.extend(f"    {n} = {format_expr(e)}" for n, e in ref.variables + ref.constants)
+    return out
+
+
 def _format_spec(spec: ir.Spec) -> str:
     out = [f"spec {spec.name}"]
     if spec.doc:
         out.append(_str(spec.doc))
     out.append("")
+    out.extend(_instance_lines(spec))
     for s in spec.sorts:
         out.append(f"sort {s.name}")
     for en in spec.enums:
@@ -460,6 +496,10 @@ def _format_spec(spec: ir.Spec) -> str:
         out.append(f"var {v.name}: {format_type(v.type)} {op} {format_expr(v.init)}")
     for d in spec.defs:
         out.extend(_def_lines(d))
+    for m in spec.macros:
+        out.append("")
+        out.append(f"macro {m.name}(" + ", ".join(f"{p.name}: {format_type(p.type)}" for p in m.params) + "):")
+        out.extend(("    " + line) if line else "" for line in m.body.split("\n"))
     for p in spec.processes:
         out.append("")
         out.extend(_process(p))
@@ -468,9 +508,12 @@ def _format_spec(spec: ir.Spec) -> str:
         out.append("")
         out.extend(_fairness_decl(d, procs))
     out.append("")
-    named = [(_PROPERTY_WORD[pr.kind], pr.name, pr.doc, pr.expr) for pr in spec.properties] + \
+    named = [(_PROPERTY_WORD.get(pr.kind, pr.kind), pr.name, pr.doc, pr.expr) for pr in spec.properties] + \
         [("assume", a.name, a.doc, a.expr) for a in spec.assumptions]
     for word, name, doc, expr in named:
+        if word == "refinement":
+            out.extend(_refinement_lines(spec.prop(name)))
+            continue
         lets, body = _lets(expr)
         if doc or lets:
             out.append(f"{word} {name}:")

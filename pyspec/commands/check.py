@@ -31,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("check", help="model-check specs with the embedded engine",
                        description="Explore every reachable state of a model with the embedded engine and "
                                    "check its properties (invariants, action properties, temporal properties "
-                                   "under fairness, deadlock).")
+                                   "under fairness, refinements of other specs, deadlock).")
     p.add_argument("paths", nargs="*", metavar="SPEC", help="spec file (or, with --all, files and directories)")
     p.add_argument("--all", action="store_true", help="check every model of every spec under the paths "
                                                       "(default spec/) and print one table")

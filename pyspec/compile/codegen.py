@@ -66,9 +66,11 @@ class Codegen(ExpressionGen, StepGen):
 
     _place_root = None
 
-    def __init__(self, spec: ir.Spec, model: ir.Model, seeds: tuple[dict, dict] | None = None):
+    def __init__(self, spec: ir.Spec, model: ir.Model, seeds: tuple[dict, dict] | None = None,
+                 values: tuple[dict, list] | None = None):
         self.spec = spec
         self.model = model
+        self._extra_values = values  # (sort -> value names, strings) the model must also know
         self.ns: dict[str, Any] = {}
         self._kn = 0
         self._un = 0
@@ -172,8 +174,15 @@ class Codegen(ExpressionGen, StepGen):
             return p.value
         if c.need:
             raise CompileError(f"{e.span}: expected a constant expression")
+        if len(getattr(self, "lines", ())) > getattr(self, "_exec_mark", 0):
+            # a recursive def it calls became a module-level function (whole
+            # functions only: each is appended once generated)
+            self._exec_new("const")
         try:
-            return eval(compile(p.src, "<pyspec-const>", "eval"), self.ns)  # generated source, not spec text
+            # a recursive def is called with the state, which a constant
+            # expression never reads: bound to 0
+            fn = eval(compile(f"lambda {c.st or '_S'}: {p.src}", "<pyspec-const>", "eval"), self.ns)  # generated
+            return fn(0)
         except rt.EvalError as err:
             raise CompileError(f"{err.where or e.span}: {err.message}") from None
         except Exception as err:  # noqa: BLE001
@@ -207,6 +216,10 @@ class Codegen(ExpressionGen, StepGen):
         _walk([self.spec.vars, self.spec.defs, self.spec.processes, self.spec.properties,
                [c.default for c in self.spec.consts], [e for _, e in self.model.constants],
                self.model.constraint], on_node)
+        if self._extra_values is not None:  # the abstract model of a refinement: the concrete one's values
+            for sort, names in self._extra_values[0].items():
+                sorts.setdefault(sort, set()).update(names)
+            strings.update(self._extra_values[1])
         self.conv = Converter({k: sorted(v) for k, v in sorts.items()},
                               {e.name: sorted(e.values) for e in self.spec.enums})
         self.strings = sorted(strings)

@@ -114,8 +114,8 @@ def _walk(node, fn) -> None:
         for x in node:
             _walk(x, fn)
         return
-    if not hasattr(node, "__dataclass_fields__"):
-        return
+    if not hasattr(node, "__dataclass_fields__") or isinstance(node, ir.Spec):
+        return  # (a Spec below a node: the abstract spec of a refinement, another spec's IR)
     fn(node)
     for f in node.__dataclass_fields__:
         if f in ("span", "type"):

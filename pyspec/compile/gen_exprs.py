@@ -164,6 +164,11 @@ class ExpressionGen:
             c2.env[e.name] = val if val.const or val.src.isidentifier() else Py(f"({val.src})")
             return self.ex(e.body, c2)
         pn = self.uniq(f"_l_{e.name}_")
+        if always_reads(e.body, e.name):
+            # every evaluation of the body reads it: computed first, at no cost
+            c2.env[e.name] = Py(pn)
+            body = self.ex(e.body, c2)
+            return Py(f"(lambda {pn}: {body.src})({val.src})")
         c2.env[e.name] = Py(f"{pn}()")
         body = self.ex(e.body, c2)
         return Py(f"(lambda {pn}: {body.src})(_lazy(lambda: {val.src}))")
@@ -715,3 +720,53 @@ def bound_reads(e) -> dict[str, int]:
 
     walk(e, False)
     return out
+
+
+def always_reads(e, name: str) -> bool:
+    """Whether every evaluation of ``e`` reads the bound name ``name``
+    (conservative: False when unsure).  A ``let`` whose body always reads
+    it is computed before the body at no cost to laziness: an error in its
+    value would be met anyway."""
+    if isinstance(e, ir.BoundRef):
+        return e.name == name
+    if isinstance(e, ir.Binary):
+        if e.op in ("and", "or", "implies"):  # the right operand may be skipped
+            return always_reads(e.left, name)
+        return always_reads(e.left, name) or always_reads(e.right, name)
+    if isinstance(e, ir.Unary):
+        return always_reads(e.operand, name)
+    if isinstance(e, ir.IfExpr):
+        return always_reads(e.cond, name) or (always_reads(e.then, name) and always_reads(e.orelse, name))
+    if isinstance(e, ir.Index):
+        return always_reads(e.base, name) or always_reads(e.key, name)
+    if isinstance(e, ir.Field):
+        return always_reads(e.base, name)
+    if isinstance(e, (ir.SetLit, ir.SeqLit, ir.TupleLit)):
+        return any(always_reads(x, name) for x in e.elems)
+    if isinstance(e, ir.RecordLit):
+        return any(always_reads(x, name) for _, x in e.fields)
+    if isinstance(e, ir.LetIn):
+        return always_reads(e.body, name)
+    return False
+
+
+def stmts_always_read(stmts, name: str) -> bool:
+    """Whether every execution of the statements reads the bound name
+    before anything that could end it without an error (an ``await``, a
+    branch, a ``goto``)."""
+    for st in stmts:
+        if isinstance(st, ir.Skip):
+            continue
+        if isinstance(st, ir.Assign):
+            if always_reads(st.value, name) or any(isinstance(p, ir.Index) and always_reads(p.key, name)
+                                                   for p in st.path):
+                return True
+            continue
+        if isinstance(st, (ir.Await, ir.Assert)):
+            return always_reads(st.cond, name)
+        if isinstance(st, ir.If):
+            return always_reads(st.branches[0][0], name) if st.branches else False
+        if isinstance(st, ir.Let):
+            return stmts_always_read(st.body, name)
+        return False
+    return False

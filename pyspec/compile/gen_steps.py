@@ -15,6 +15,7 @@ from ..ir import walk
 from ..values import sort_key
 from . import runtime as rt
 from .codegen_base import _NOVAL, MEMO, ActionInfo, CompileError, Ctx, Py, _binder_types
+from .gen_exprs import stmts_always_read
 from .layout import MapCodec, make_value_encoder
 
 
@@ -244,7 +245,8 @@ class StepGen:
             # the name is a local for the rest of the step (the let's body),
             # computed on its first use: TLA+'s LET fails only where it is
             # used (the names it reads are bound once: the closure sees the
-            # values of the let's point in the step)
+            # values of the let's point in the step); computed at once when
+            # the statements after it read it before they can stop
             val = self.ex(st.value, c)
             c2 = c.copy()
             if val.const:
@@ -252,8 +254,12 @@ class StepGen:
             else:
                 self.decode_lines(c, ind, out)
                 name = self.uniq(f"_l_{st.name}_")
-                out.append(f"{ind}{name} = _lazy(lambda: {val.src})")
-                c2.env[st.name] = Py(f"{name}()")
+                if stmts_always_read(st.body, st.name):
+                    out.append(f"{ind}{name} = {val.src}")
+                    c2.env[st.name] = Py(name)
+                else:
+                    out.append(f"{ind}{name} = _lazy(lambda: {val.src})")
+                    c2.env[st.name] = Py(f"{name}()")
             self.gen_stmts(st.body, 0, nxt, c2, ind, out)
         elif isinstance(st, ir.Goto):
             self.gen_emit(st.target, c, ind, out)

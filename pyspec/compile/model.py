@@ -80,11 +80,12 @@ class TemporalLeaf:
 class CompiledModel:
     """One model of a spec, compiled to Python; see the module docstring."""
 
-    def __init__(self, spec: ir.Spec, model_name: str, seeds: tuple[dict, dict] | None = None):
+    def __init__(self, spec: ir.Spec, model_name: str, seeds: tuple[dict, dict] | None = None,
+                 values: tuple[dict, list] | None = None):
         self.model = spec.model(model_name)
         spec = ir.spec_for_model(spec, self.model)  # the model's def overrides
         self.spec = spec
-        cg = Codegen(spec, self.model, seeds)
+        cg = Codegen(spec, self.model, seeds, values)
         ns = cg.compile_module()
         self.codegen = cg
         self.conv = cg.conv

@@ -130,8 +130,9 @@ class SpecIndex:
                     add(Decl(m.group(1), "procedure", span, f"procedure {m.group(1)}{m.group(2) or '()'}",
                              self._docstring(span)))
         for prop in spec.properties:
-            add(Decl(prop.name, "property", prop.span, f"{prop.kind} {prop.name}: {format_expr(prop.expr)}",
-                     prop.doc))
+            what = format_expr(prop.expr) if prop.refinement is None else \
+                f"{prop.refinement.alias} ({prop.refinement.abstract.name}, {prop.refinement.abstract.path})"
+            add(Decl(prop.name, "property", prop.span, f"{prop.kind} {prop.name}: {what}", prop.doc))
         for a in spec.assumptions:
             add(Decl(a.name, "property", a.span, f"assume {a.name}: {format_expr(a.expr)}", a.doc))
         procs = {p.name: p for p in spec.processes}

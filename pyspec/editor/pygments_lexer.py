@@ -30,7 +30,7 @@ from pygments.token import (
 __all__ = ["PyspecLexer"]
 
 #: declaration words that a name follows: the name's token
-DECL_FUNCTION = ("def", "macro", "process", "procedure", "action", "invariant", "temporal", "assume")
+DECL_FUNCTION = ("def", "macro", "process", "procedure", "action", "invariant", "temporal", "assume", "refinement")
 DECL_CLASS = ("sort", "enum", "variant", "type")
 DECL_NAMESPACE = ("spec", "model", "extends", "import")
 
@@ -39,10 +39,10 @@ SOFT_KEYWORDS = ("action", "check", "enum", "import", "model", "record", "sort",
 
 #: the other words of the grammar, keywords wherever they are
 HARD_KEYWORDS = (
-    "always", "and", "any", "assert", "assume", "await", "call", "case", "choose", "const", "constraint", "deadlock", "def",
+    "always", "and", "any", "as", "assert", "assume", "await", "call", "case", "choose", "const", "constraint", "deadlock", "def",
     "either", "elif", "else", "eventually", "exists", "extends", "fair", "for", "forall", "goto", "if",
     "implies", "in", "invariant", "leads_to", "let", "macro", "match", "not", "or", "override", "pass",
-    "procedure", "process", "return", "strong", "symmetry", "temporal", "unfair", "var", "variant", "while",
+    "procedure", "process", "refinement", "return", "strong", "symmetry", "temporal", "unfair", "var", "variant", "while",
 )
 CONSTANTS = ("True", "False", "none")
 

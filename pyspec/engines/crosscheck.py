@@ -69,7 +69,12 @@ class Row:
 def prop_kind(spec: ir.Spec, name: str) -> str:
     if name == DEADLOCK:
         return "deadlock"
-    return {"invariant": "invariant", "action": "action", "temporal": "liveness"}[spec.prop(name).kind]
+    prop = spec.prop(name)
+    if prop.kind == "refinement":  # its initial states and steps, and the abstract spec's fairness
+        from ..tla.refinement import is_liveness
+
+        return "liveness" if is_liveness(prop) else "action"
+    return {"invariant": "invariant", "action": "action", "temporal": "liveness"}[prop.kind]
 
 
 def model_properties(spec: ir.Spec, model: ir.Model) -> list[str]:

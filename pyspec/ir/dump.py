@@ -12,6 +12,10 @@ from typing import Any
 
 from . import nodes as ir
 
+#: fields left out of a dump when unset (None or empty): Stmt.macro, Spec.macros,
+#: Property.refinement
+_ONLY_WHEN_SET = frozenset({"macro", "macros", "refinement"})
+
 
 def to_data(node: Any, spans: bool = False) -> Any:
     """The IR as nested lists/dicts of plain values."""
@@ -27,6 +31,8 @@ def to_data(node: Any, spans: bool = False) -> Any:
                 continue
             if f.name == "type" and isinstance(node, ir.Expr):
                 out["type"] = str(v)
+                continue
+            if f.name in _ONLY_WHEN_SET and not v:  # a statement no macro call inlined, a spec without macros
                 continue
             out[f.name] = to_data(v, spans)
         return out

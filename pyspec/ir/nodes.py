@@ -493,8 +493,25 @@ class Temporal(Expr):
 
 
 @dataclass(frozen=True, slots=True)
+class MacroCall:
+    """A macro call written in a block, ``name(args...)``, that put the
+    statement carrying it there: its body, checked at the call, is inlined
+    (``Let``s of the parameters bound to values around it, the parameters
+    bound to places substituted).  ``index``: the position of the statement
+    among those the call put in that block (the printer prints the call
+    once, in place of them; backends ignore it)."""
+
+    name: str
+    args: tuple[Expr, ...]
+    index: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Stmt:
     span: Span = field(compare=False, repr=False)
+    # set on the statements a macro call inlined into the block where the
+    # call is written (see MacroCall); None elsewhere
+    macro: MacroCall | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -644,6 +661,20 @@ class Def:
 
 
 @dataclass(frozen=True, slots=True)
+class Macro:
+    """``macro name(params): body`` (PlusCal's macro).  Its statements are
+    checked at each call, in the caller's step, and inlined there (see
+    ``MacroCall``): they have no meaning apart from a call, so the
+    declaration keeps its ``body`` as the spec wrote it (the block's lines,
+    dedented), for the printer only; no backend reads it."""
+
+    name: str
+    params: tuple[Param, ...]
+    body: str
+    span: Span = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Step:
     """One labelled atomic step: the unit of interleaving."""
 
@@ -736,12 +767,32 @@ class FairnessDecl:
 @dataclass(frozen=True, slots=True)
 class Property:
     """kind: ``invariant`` (state predicate), ``action`` (over a step: old
-    state and ``next(...)``) or ``temporal``."""
+    state and ``next(...)``), ``temporal`` or ``refinement`` (``expr`` is
+    ``True``; what it checks is ``refinement``)."""
 
     name: str
     kind: str
     expr: Expr
     doc: str
+    span: Span = field(compare=False, repr=False)
+    refinement: Refinement | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Refinement:
+    """``refinement Name: Alias`` (TLA+'s ``Alias == INSTANCE Abs WITH ...``
+    and ``PROPERTY Alias!Spec``): every behaviour of this spec, mapped, is a
+    behaviour of ``abstract``, the spec imported ``as alias``.  ``variables``
+    maps every variable of the abstract spec to an expression over this
+    spec's state, ``constants`` every constant of it to a constant
+    expression of this spec (both in the abstract spec's declaration
+    order).  The abstract spec is another spec's IR: walks of this spec's
+    expressions do not enter it (docs/semantics.md, Refinement)."""
+
+    alias: str
+    abstract: Spec
+    variables: tuple[tuple[str, Expr], ...]
+    constants: tuple[tuple[str, Expr], ...]
     span: Span = field(compare=False, repr=False)
 
 
@@ -816,6 +867,7 @@ class Spec:
     variants: tuple[VariantType, ...] = ()
     assumptions: tuple[Assumption, ...] = ()
     fairness: tuple[FairnessDecl, ...] = ()
+    macros: tuple[Macro, ...] = ()  # for the printer (their calls are inlined in the steps)
 
     def model(self, name: str) -> Model:
         for m in self.models:

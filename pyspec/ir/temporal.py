@@ -90,3 +90,17 @@ def unsupported(e: ir.Expr) -> ir.Expr | None:
     if isinstance(e, ir.Binary) and e.op == "and" and not is_state(e):
         return unsupported(e.left) or unsupported(e.right)
     return None if conjunct(e) is not None else e
+
+
+def is_liveness(prop: ir.Property) -> bool:
+    """Does checking ``prop`` check liveness: a temporal property, or a
+    refinement of a spec with fairness (docs/semantics.md, Refinement)?
+    Liveness is checked without symmetry (docs/semantics.md, Models)."""
+    if prop.kind == "temporal":
+        return True
+    ref = prop.refinement
+    if ref is None:
+        return False
+    a = ref.abstract
+    return bool(a.fairness) or any(p.fairness in ("weak", "strong") or any(
+        st.fairness in ("weak", "strong") for st in p.steps) for p in a.processes)

@@ -36,6 +36,8 @@ def iter_exprs(obj):
             for f in fields(x):
                 if f.name not in ("span", "type"):
                     stack.append(getattr(x, f.name))
+        elif isinstance(x, ir.Spec) and x is not obj:
+            continue  # the abstract spec of a refinement: another spec's IR
         elif is_dataclass(x) and not isinstance(x, type) and not _is_type(x):
             for f in fields(x):
                 if f.name != "span":

@@ -14,7 +14,7 @@ def load_with_diagnostics(path: str, text: str | None = None,
     diags = Diagnostics()
     try:
         units = load_units(str(path), diags, text=text, search_path=search_path)
-        spec = check(units, diags) if units and not diags.errors else None
+        spec = check(units, diags, search_path) if units and not diags.errors else None
     except RecursionError:
         from ..diagnostics import Span
 

@@ -30,6 +30,7 @@ from .loader import Unit
 from .procedures import ProcedureChecks
 from .processes import ProcessChecks
 from .properties import PropertyChecks
+from .refinements import RefinementChecks, loading
 from .scope import (
     Bail,
     ProcDecl,
@@ -40,10 +41,12 @@ from .statements import StatementChecks
 
 
 class Checker(DeclarationChecks, ProcessChecks, StatementChecks, ProcedureChecks, ExpressionChecks,
-              PropertyChecks, FairnessChecks):
-    def __init__(self, units: list[Unit], diags: Diagnostics):
+              PropertyChecks, FairnessChecks, RefinementChecks):
+    def __init__(self, units: list[Unit], diags: Diagnostics, search_path: tuple[str, ...] = ()):
         self.units = units
         self.diags = diags
+        self.search_path = search_path
+        self.instances: dict[str, ir.Spec | None] = {}  # `import x as A`: A -> x's checked IR (refinements.py)
         self.path = ""
         self.sorts: dict[str, ir.Sort] = {}
         self.enums: dict[str, ir.Enum] = {}
@@ -51,6 +54,7 @@ class Checker(DeclarationChecks, ProcessChecks, StatementChecks, ProcedureChecks
         self.variants: dict[str, VariantType] = {}
         self._pending_types: dict[str, tuple] = {}  # type/variant declarations not resolved yet
         self.macros: dict[str, tuple] = {}  # name -> (params, block tree, file, span)
+        self.macro_decls: dict[str, ir.Macro] = {}  # ... as the IR keeps them (for the printer)
         self._init_procedures()  # procedure declarations and what each process runs (procedures.py)
         self._expanding: list[str] = []  # macros being inlined (a cycle is an error)
         self._resolving: set[str] = set()  # ... being resolved (a use inside is a cycle)
@@ -102,6 +106,7 @@ class Checker(DeclarationChecks, ProcessChecks, StatementChecks, ProcedureChecks
         # Gather items: bases and imports first, the root spec last, so that
         # later definitions override earlier ones.
         items: list[tuple[Unit, lark.Tree]] = []
+        instances: list[tuple[Unit, lark.Tree]] = []
         for unit in self.units:
             for item in unit.tree.children[1:]:
                 if not isinstance(item, lark.Tree) or item.data in ("extends_decl", "import_decl"):
@@ -109,8 +114,16 @@ class Checker(DeclarationChecks, ProcessChecks, StatementChecks, ProcedureChecks
                 if unit.role == "import" and item.data not in (
                         "sort_decl", "enum_decl", "variant_decl", "type_decl", "const_decl", "def_decl"):
                     continue
+                if item.data == "instance_decl":  # `import x as A`: a spec of its own (refinements.py)
+                    instances.append((unit, item))
+                    continue
                 items.append((unit, item))
         items = self._merge(items)
+        for unit, item in instances:
+            try:
+                self._instance_decl(unit, item)
+            except Bail:
+                pass
         for unit, item in items:
             if item.data in ("process_decl", "procedure_decl"):
                 self.path = unit.path
@@ -158,14 +171,16 @@ class Checker(DeclarationChecks, ProcessChecks, StatementChecks, ProcedureChecks
             span=span_of(header, root.path), variants=tuple(self.variants.values()),
             assumptions=tuple(self.assumptions.values()),
             fairness=tuple(self.fairness_decls.values()),
+            macros=tuple(self.macro_decls.values()),
         )
         for msg, span in lints.all_lints(spec):
             self.warn(msg, span)
         return spec
 
 
-def check(units: list[Unit], diags: Diagnostics) -> ir.Spec | None:
-    checker = Checker(units, diags)
+def check(units: list[Unit], diags: Diagnostics, search_path: tuple[str, ...] = ()) -> ir.Spec | None:
+    checker = Checker(units, diags, search_path)
     checker._base_model_items = []
     checker._goto_edges = []
-    return checker.run()
+    with loading(units[-1].path):
+        return checker.run()

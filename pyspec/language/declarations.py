@@ -170,6 +170,8 @@ class DeclarationChecks:
             self._action(item)
         elif phase == "props" and d in ("invariant_decl", "action_decl", "temporal_decl"):
             self._property(item)
+        elif phase == "props" and d == "refinement_decl":
+            self._refinement(item)
         elif phase == "props" and d == "assume_decl":
             self._assumption(item)
         elif phase == "props" and d == "fairness_decl":

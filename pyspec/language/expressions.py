@@ -151,6 +151,8 @@ class ExpressionChecks:
         tok = t.children[0]
         n = str(tok)
         span = self.sp(t)
+        if n in scope.places:  # a macro's parameter bound to a place: the place, read here
+            return self._place(n, scope)
         if n in scope.aliases:  # a macro's parameter, renamed
             real = scope.aliases[n]
             return self._narrow(ir.BoundRef(span, scope.bound[real], real), ("b", real), scope)
@@ -1122,7 +1124,7 @@ def subst_bound(x, parts: dict):
     if isinstance(x, tuple):
         new = tuple(subst_bound(y, parts) for y in x)
         return x if all(a is b for a, b in zip(new, x)) else new
-    if isinstance(x, (ir.Expr, ir.Stmt, ir.Binder)):
+    if isinstance(x, (ir.Expr, ir.Stmt, ir.Binder, ir.MacroCall)):
         changes = {}
         for f in fields(x):
             if f.name in ("span", "type"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..diagnostics import Span
 from ..ir import nodes as ir
+from ..ir.temporal import is_liveness
 from ..ir.walk import StateRoot, def_reads, iter_exprs
 
 
@@ -81,7 +82,7 @@ def symmetry_with_liveness(spec: ir.Spec) -> list[tuple[str, Span]]:
     """A model with symmetry that checks a temporal property: both engines
     check liveness without symmetry (a reduced graph can hide a violation or
     show a false one), so those checks explore the full state space."""
-    temporal = {p.name for p in spec.properties if p.kind == "temporal"}
+    temporal = {p.name for p in spec.properties if is_liveness(p)}  # (a refinement of a spec with fairness too)
     out = []
     for m in spec.models:
         live = [c for c in m.checks if c.property in temporal]

@@ -77,7 +77,6 @@ class SpecIndenter(Indenter):
         self.frames = [_Layout(0, 1)]  # the statement, then the open quantifier bodies
         self.pending = []  # quantifiers (outside brackets) whose ':' is still to come
         self.open_quant = None  # (':', quantifier) when the last token is a quantifier's ':'
-        self.quant_colon = None  # the last quantifier's (':', quantifier), for error messages
         self.line_start = 0  # where the current line's first token starts
         self.line_kind = _LEADING  # _LEADING: a statement or body starts there; _BULLET: it continues one
         return self._process(stream)
@@ -227,7 +226,7 @@ class SpecIndenter(Indenter):
             return
         if t == "COLON":
             if self.pending:
-                self.open_quant = self.quant_colon = (token, self.pending.pop())
+                self.open_quant = (token, self.pending.pop())
             return
         if self.pending:
             return  # inside the binders of a quantifier
@@ -466,7 +465,8 @@ _OPERATORS = {"PLUS", "MINUS", "STAR", "PERCENT", "AMPERSAND", "VBAR", "CIRCUMFL
               "MORETHAN", "AND", "OR", "NOT", "IN", "IF", "IMPLIES", "LEADS_TO", "DOT", "LPAR", "LSQB"}
 _STATEMENT = {"AWAIT", "ASSERT", "GOTO", "PASS", "IF", "EITHER", "ANY", "NAME", "CALL", "RETURN"}
 _DECLARATION = {"ACTION", "ASSUME", "CONST", "DEF", "ENUM", "EXTENDS", "FAIR", "IMPORT", "INVARIANT", "MODEL",
-                "OVERRIDE", "PROCESS", "PROCEDURE", "SORT", "STRONG", "TEMPORAL", "MACRO", "TYPE", "UNFAIR", "VAR", "VARIANT"}
+                "OVERRIDE", "PROCESS", "PROCEDURE", "SORT", "STRONG", "TEMPORAL", "MACRO", "TYPE", "UNFAIR", "VAR", "VARIANT",
+                "REFINEMENT"}
 
 
 #: Words of the grammar that are also ordinary names (record fields, ...).
@@ -628,10 +628,6 @@ def _unexpected_token(e: UnexpectedToken, text: str, path: str) -> tuple[str, Sp
                 f"a property over steps is written 'action invariant {name}: ...'",
                 Span(path, line, col, line, col + len("action")))
     # multi-line expressions (docs/language.md)
-    if expected == {"_QBEGIN"} and state.quant_colon is not None:
-        quant = state.quant_colon[1]
-        return (f"a quantifier after an operator is written in parentheses, ({quant} ...: ...), or with "
-                f"its body on the lines below its ':', indented deeper"), _token_span(path, quant)
     if tok.type == "COLON" and "_QEND" in expected and len(state.frames) > 1:
         quant = state.frames[-1].quant
         return (f"the body of the '{quant}' on line {quant.line} is laid out on the lines below its ':' "
@@ -657,9 +653,19 @@ def _unexpected_token(e: UnexpectedToken, text: str, path: str) -> tuple[str, Sp
     if tok.type == "EQUAL" and "EQUAL" not in expected and ("__ANON_0" in expected or "AND" in expected
                                                              or "OR" in expected or "_NL" in expected):
         return "unexpected '=': to compare, write '==' ('=' assigns, in a step)", span
-    if tok.type == "AWAIT" or str(tok) == "await":
+    # (where a def's result may follow, 'await' is read as a name)
+    awaited = tok if tok.type == "AWAIT" or str(tok) == "await" else \
+        prev if prev is not None and str(prev) == "await" and prev.line == tok.line else None
+    if awaited is not None:
         return ("'await' is a statement of a step; a def computes a value (write the condition as a "
-                "bool def and await it in the step)"), span
+                "bool def and await it in the step)"), _token_span(path, awaited)
+    if tok.type == "_DEDENT" and "RETURN" in expected and state.prev is not None and state.prev.type == "STRING" \
+            and _declaration_word(lines, state.prev.line) == "def":
+        return ("a string alone on the first line of a def's block is its docstring: write the result "
+                "after it, or 'return \"...\"'"), _token_span(path, state.prev)
+    if expected <= {"_DEDENT", "_NL"} and "_DEDENT" in expected and _declaration_word(lines, tok.line) == "def":
+        return ("a def's result is the last line of its block (after its docstring and 'let' lines): "
+                "nothing may follow it"), span
     nested = tok if str(tok) in ("eventually", "always") else \
         prev if prev is not None and str(prev) in ("eventually", "always") and prev.line == tok.line else None
     if nested is not None:
@@ -703,6 +709,18 @@ def _old_action_property(lines: list[str], line: int | None) -> tuple[int, int, 
         if re.search(r"\bnext\(|==|!=|\bimplies\b|<=|>=", body):
             return n, m.start(1) + 1, m.group(2)
         return None
+    return None
+
+
+def _declaration_word(lines: list[str], line: int | None) -> str | None:
+    """The first word of the declaration holding ``line`` ('def',
+    'invariant', ...; 'override' skipped), or None."""
+    for n in range(min(line or 0, len(lines)), 0, -1):
+        src = lines[n - 1]
+        if not src.strip() or src.lstrip().startswith("#") or src[0] in " \t\f":
+            continue
+        words = src.split()
+        return words[1] if words[0] == "override" and len(words) > 1 else words[0]
     return None
 
 

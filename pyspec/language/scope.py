@@ -41,6 +41,12 @@ class Scope:
     # is bound under a fresh name: its name -> the bound name (PlusCal's
     # macros substitute, so inside the body the parameter wins)
     aliases: dict[str, str] = field(default_factory=dict)
+    # a macro's parameter that the macro assigns, bound to a place (a
+    # variable or a path into one, `net[p]`): its name -> (the argument's
+    # tree, the scope and the file of the call); each use checks the
+    # argument again there, as PlusCal's substitution does
+    # (statements.py, _place)
+    places: dict[str, tuple] = field(default_factory=dict)
     # optional names known not to be none here (after `if x != none:`,
     # `await x != none`, `x != none and ...`): ("v" | "l" | "b", name) ->
     # the inner type; an assignment of the name ends it
@@ -197,7 +203,7 @@ def _label_token(it: lark.Tree) -> lark.Token:
 def _kind_word(data: str) -> str:
     return {"const_decl": "constant", "var_decl": "variable", "def_decl": "def", "process_decl": "process",
             "action_def": "action", "invariant_decl": "invariant", "action_decl": "action invariant", "temporal_decl": "temporal property", "assume_decl": "assumption",
-            "fairness_decl": "fairness condition", "sort_decl": "sort", "enum_decl": "enum", "variant_decl": "variant", "type_decl": "type", "model_decl": "model"}.get(data, data)
+            "fairness_decl": "fairness condition", "refinement_decl": "refinement", "instance_decl": "spec imported with 'as'", "sort_decl": "sort", "enum_decl": "enum", "variant_decl": "variant", "type_decl": "type", "model_decl": "model"}.get(data, data)
 
 
 def _scope_word(kind: str) -> str:

@@ -35,6 +35,17 @@ from .scope import (
     none_facts,
 )
 
+#: statements without a block (the last line of a block is the end of one)
+_SIMPLE_STMTS = frozenset({"assign", "await_stmt", "assert_stmt", "goto_stmt", "pass_stmt", "let_stmt",
+                           "call_stmt", "proc_call_stmt", "return_stmt", "docstring"})
+
+
+def _root_name(t: lark.Tree) -> str | None:
+    """The name an argument ``q``, ``q[i]``, ``q.f`` starts from (None: not such a path)."""
+    while isinstance(t, lark.Tree) and t.data in ("index", "field"):
+        t = t.children[0]
+    return str(t.children[0]) if isinstance(t, lark.Tree) and t.data == "name" else None
+
 
 class StatementChecks:
     # ---------------------------------------------------------------- macros
@@ -53,10 +64,120 @@ class StatementChecks:
             except Bail:
                 params.append((str(ptok), ANY))
         self.macros[str(tok)] = (params, block, self.path, self.sp(tok))
+        self.macro_decls[str(tok)] = ir.Macro(
+            str(tok), tuple(ir.Param(n, t, self.sp(p)) for (n, t), p in zip(params, rest[:-1])),
+            self._block_text(block), self.sp(tok))
+
+    def _block_text(self, block: lark.Tree) -> str:
+        """A block's lines as the spec wrote them (the comments between its
+        statements too), dedented: a macro's body, kept for the printer."""
+        stmts = [c for c in block.children if isinstance(c, lark.Tree)]
+        if not stmts:
+            return "pass"
+        last = stmts[-1]
+        while last.data not in _SIMPLE_STMTS:  # a compound statement ends with its last block's last statement
+            kids = [c for c in last.children if isinstance(c, lark.Tree)]
+            if not kids:
+                break
+            last = kids[-1]
+        first = stmts[0]
+        lines = self.diags.sources.get(self.path, "").split("\n")[first.meta.line - 1:last.meta.end_line]
+        if not lines:
+            return "pass"
+        col = first.meta.column - 1  # `macro m(): x = 1` on one line: the statement's own column
+        lines[0] = " " * col + lines[0][col:]
+        out = []
+        for line in lines:
+            line = line.rstrip()
+            out.append(line[min(col, len(line) - len(line.lstrip(" "))):])
+        return "\n".join(out)
+
+    def _macro_assigns(self, name: str, seen: tuple[str, ...] = ()) -> set[str]:
+        """The parameters of macro ``name`` that its body assigns (``q =
+        ...``, ``q[i] = ...``), or passes to a macro that assigns its own."""
+        params, block, _, _ = self.macros[name]
+        names = {n for n, _ in params}
+        out: set[str] = set()
+        for t in block.iter_subtrees():
+            if t.data == "assign":
+                target = t.children[0]
+                while target.data != "target_name":
+                    target = target.children[0]
+                if str(target.children[0]) in names:
+                    out.add(str(target.children[0]))
+            elif t.data == "call_stmt" and str(t.children[0]) in self.macros \
+                    and str(t.children[0]) not in seen + (name,):
+                callee = str(t.children[0])
+                theirs = self._macro_assigns(callee, seen + (name,))
+                args = [a for a in t.children[1:] if a is not None]
+                for (cp, _), a in zip(self.macros[callee][0], args):
+                    if a.data == "arg" and cp in theirs and _root_name(a.children[0]) in names:
+                        out.add(_root_name(a.children[0]))
+        return out
+
+    def _not_a_place(self, e: ir.Expr, pd: ProcDecl) -> str | None:
+        """Why argument ``e`` is not a place a step may assign (None: it is
+        one, a variable or an own local or a path into one)."""
+        while isinstance(e, (ir.Index, ir.Field)):
+            base = T.strip_optional(e.base.type)
+            if isinstance(e, ir.Index) and not isinstance(base, (MapType, SeqType)):
+                return f"a part of {T.describe(e.base.type)} cannot be assigned"
+            e = e.base
+        if isinstance(e, ir.VarRef) or (isinstance(e, ir.LocalRef) and e.index is None and e.process == pd.name):
+            return None
+        if isinstance(e, ir.ConstRef):
+            return f"'{e.name}' is a constant"
+        if isinstance(e, ir.BoundRef):
+            return f"'{e.name.replace('__', ', ')}' is bound by a quantifier, 'any', 'let' or a macro parameter"
+        if isinstance(e, ir.SelfRef):
+            return "'self' and an action's parameters cannot be assigned"
+        if isinstance(e, ir.LocalRef):
+            return f"'{e.name}' is a local of another process instance"
+        return "it is an expression, not a variable"
+
+    def _place(self, name: str, scope: Scope) -> ir.Expr:
+        """The place a macro's parameter names, read here: its argument
+        checked again in the caller's scope, with what the step has
+        assigned so far (a read after an assignment sees the new value)."""
+        tree, at, path = scope.places[name]
+        here = replace(at, assigned=scope.assigned, updates=scope.updates, log=scope.log,
+                       narrowed=scope.narrowed)
+        saved, self.path = self.path, path
+        try:
+            return self.expr(tree, here)
+        finally:
+            self.path = saved
+
+    def _place_target(self, name: str, scope: Scope, pd: ProcDecl) -> tuple[ir.VarRef | ir.LocalRef, list, Type]:
+        """An assignment through a macro's parameter bound to a place: the
+        root, the path (``Index``/``Field`` with no base) and its type."""
+        e = self._place(name, scope)
+        chain = []
+        while isinstance(e, (ir.Index, ir.Field)):
+            chain.append(e)
+            e = e.base
+        if isinstance(e, ir.VarRef):
+            ty = self.vars[e.name].type
+        else:
+            ty = next(v.type for v in pd.locals.values() if v.name == e.name)
+        root = replace(e, type=ty, primed=False)
+        path: list[ir.Expr] = []
+        for el in reversed(chain):
+            base = T.strip_optional(ty)
+            if isinstance(el, ir.Index):
+                ty = base.value if isinstance(base, MapType) else base.elem
+                path.append(ir.Index(el.span, ty, None, el.key))
+            else:
+                ty = base.field_type(el.name)
+                path.append(ir.Field(el.span, ty, None, el.name))
+        return root, path, ty
 
     def _macro_call(self, st, scope: Scope, pd: ProcDecl) -> tuple[ir.Stmt, bool]:
         """``m(a, b)``: the macro's statements, checked here, with each
-        parameter a ``let`` of its argument (evaluated once, at the call)."""
+        parameter a ``let`` of its argument (evaluated once, at the call),
+        or, when the macro assigns it, the place its argument names (PlusCal's
+        substitution: each use reads or assigns that place).  Each
+        statement the call puts in the block carries it (``Stmt.macro``)."""
         tok = st.children[0]
         name = str(tok)
         arg_trees = [a for a in st.children[1:] if a is not None]
@@ -79,19 +200,33 @@ class StatementChecks:
         # fresh name, so the IR and the TLA+ export never rebind a name; in
         # the body the parameter wins, as PlusCal's substitution has it.
         aliases: dict[str, str] = {}
+        places: dict[str, tuple] = {}
+        assigned = self._macro_assigns(name)
+        args = []
         for (pname, pty), at in zip(params, arg_trees):
             v = self.expr(at.children[0], scope)
+            args.append(v)
             if not T.assignable(pty, v.type):
                 self.err(f"argument '{pname}' of macro '{name}' has type {T.describe(pty)}, "
                          f"got {T.describe(v.type)}", at)
+            if pname in assigned:
+                why = self._not_a_place(v, pd)
+                if why is not None:
+                    self.err(f"macro '{name}' assigns its parameter '{pname}', so the argument must be a "
+                             f"variable or a part of one (x, m[k], r.f): {why}", at)
+                    raise Bail
+                places[pname] = (at.children[0], scope, self.path)
+                continue
             real = pname
             if pname in scope.bound or pname in scope.aliases or pname in self.declared_at:
                 real = aliases[pname] = self._fresh_name(f"{pname}_{name}", scope)
-            lets.append((real, v))
+            lets.append((real, pty, v))
         # the body sees the caller's state, locals and bound names, and its
         # parameters
-        inner = scope.child({real: t for (real, _), (_, t) in zip(lets, params)})
+        inner = scope.child({real: t for real, t, _ in lets})
         inner.aliases = {**scope.aliases, **aliases}
+        own = {n for n, _ in params}
+        inner.places = {**{k: v for k, v in scope.places.items() if k not in own}, **places}
         saved, self.path = self.path, path
         self._expanding.append(name)
         try:
@@ -100,12 +235,14 @@ class StatementChecks:
             self._expanding.pop()
             self.path = saved
         scope.assigned, scope.updates = inner.assigned, inner.updates
-        for real, _ in lets:
+        for real, _, _ in lets:
             _leave_binding(scope, inner, real)
             inner = replace(inner, updates=scope.updates)
         span = self.sp(st)
-        for real, v in reversed(lets):
+        for real, _, v in reversed(lets):
             body = (ir.Let(span, real, v, body),)
+        call = ir.MacroCall(name, tuple(args))
+        body = tuple(replace(s, macro=replace(call, index=i)) for i, s in enumerate(body))
         return (body[0] if len(body) == 1 else body), ends
 
     def _match(self, st, scope: Scope, pd: ProcDecl) -> tuple[ir.Stmt, bool]:
@@ -391,10 +528,15 @@ class StatementChecks:
         path_trees.reverse()
         tok = t.children[0]
         name = str(tok)
-        if name in scope.bound or name in scope.aliases:
+        through = name in scope.places
+        if through:  # a macro's parameter bound to a place: assign the place
+            root, path, ty = self._place_target(name, scope, pd)
+            key = ("v:" if isinstance(root, ir.VarRef) else "l:") + root.name
+            name = root.name  # what the messages below name
+        elif name in scope.bound or name in scope.aliases:
             self.err(f"cannot assign to '{name}': it is bound by a quantifier, 'any' or a macro parameter", tok)
             raise Bail
-        if name in pd.locals:
+        elif name in pd.locals:
             real = pd.locals[name].name  # a procedure's local may be renamed in its process
             root: ir.VarRef | ir.LocalRef = ir.LocalRef(self.sp(tok), pd.locals[name].type, pd.name, real)
             key = "l:" + real
@@ -417,8 +559,9 @@ class StatementChecks:
         else:
             self.err(f"undefined variable '{name}'", tok)
             raise Bail
-        ty = root.type
-        path: list[ir.Expr] = []
+        if not through:
+            ty = root.type
+            path: list[ir.Expr] = []
         for pt in path_trees:
             if pt.data == "target_index":
                 key_e = self.expr(pt.children[1], scope)
@@ -485,7 +628,7 @@ class StatementChecks:
         self._check_reserved(name, self.sp(tok))
         if name == "self":
             self.err("'self' cannot be rebound", tok)
-        elif name in scope.bound or name in scope.aliases:
+        elif name in scope.bound or name in scope.aliases or name in scope.places:
             self.err(f"'{name}' is already bound in this expression; choose another name", tok)
         elif scope.proc_decl is not None and name in (scope.proc_decl.params or ()):
             self.err(f"'{name}' hides a parameter of action '{scope.proc_decl.name}'; choose another name", tok)

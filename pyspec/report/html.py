@@ -395,6 +395,8 @@ def property_text(spec: ir.Spec | None, prop: str | None) -> tuple[str, str, str
     finally:
         printer._SINGLETONS.reset(token)
     kw = {"temporal": "temporal", "action": "action", "invariant": "invariant"}.get(p.kind, p.kind)
+    if p.refinement is not None:  # what it refines, not its placeholder expression
+        text = f"{p.refinement.alias} ({p.refinement.abstract.name}, {p.refinement.abstract.path})"
     return f"{kw} {p.name}: {text}", p.span.short, p.doc or ""
 
 

@@ -198,7 +198,9 @@ def checks_liveness(spec: ir.Spec, properties: list[str]) -> bool:
     """Does a run of these properties check liveness?  Then it runs without
     symmetry: a reduced graph can hide a liveness violation, and can show a
     lasso that is none (docs/semantics.md, Models)."""
-    return any(spec.prop(n).kind == "temporal" for n in properties if n in {p.name for p in spec.properties})
+    from .refinement import is_liveness
+
+    return any(is_liveness(spec.prop(n)) for n in properties if n in {p.name for p in spec.properties})
 
 
 #: The cfg comment of a run that drops the model's symmetry.
@@ -275,6 +277,13 @@ def export_spec(spec: ir.Spec, models: list[str] | None = None, root: str | None
         if f"MC_{m.name}" == spec.name:
             raise ExportError(f"model '{m.name}' would be exported as module MC_{m.name}, the spec's own name")
     files = {f"{spec.name}.tla": text}
+    # the modules its refinements instantiate (docs/tla.md, Refinement)
+    from .refinement import abstract_modules
+
+    for fname, mod in abstract_modules(spec, root).items():
+        if any(fname == f"MC_{m.name}.tla" for m in spec.models):
+            raise ExportError(f"the abstract spec's module {fname} would have the name of the module of a model")
+        files[fname] = mod
     for m in spec.models:
         if models is not None and m.name not in models:
             continue

@@ -89,6 +89,16 @@ class TlaNames:
             taken.add(tla)
             return tla
 
+        #: refinement property -> its INSTANCE of the abstract spec's module:
+        #: the alias it was imported as (``TC == INSTANCE TCommit``), or
+        #: ``<alias>_<property>`` when several refinements use one alias
+        self.instance: dict[str, str] = {}
+        refs = [p for p in spec.properties if p.refinement is not None]
+        for p in refs:
+            alias = p.refinement.alias
+            shared = sum(q.refinement.alias == alias for q in refs) > 1
+            self.instance[p.name] = alloc(f"{alias}_{p.name}" if shared else alias)
+
         #: generated name (as docs/tla.md spells it) -> TLA+ name
         self.gen: dict[str, str] = {g: alloc(g) for g in (*GENERATED, *helpers)}
         self.pc: dict[str, str] = {}

@@ -356,6 +356,13 @@ class Renderer:
         self.model_values = self._spec_model_values()
         self.uses_none = self._uses_none()
         self.sorts_in_types = self._sorts_in_types()
+        # refinement property -> the renderer of its abstract spec, whose
+        # model values, none and sorts this module declares too (refinement.py)
+        self.abstracts: dict[str, Renderer] = {}
+        if any(p.refinement is not None for p in spec.properties):
+            from .refinement import absorb
+
+            absorb(self)
         self.globals = self._globals()
         self.def_calls = walk.def_calls(spec)
         self.def_reads = walk.def_reads(spec)
@@ -1514,6 +1521,10 @@ class Renderer:
                    for x in iter_exprs(e))
 
     def property_block(self, prop: ir.Property) -> Block:
+        if prop.refinement is not None:
+            from .refinement import refinement_block
+
+            return refinement_block(self, prop)
         c = self.ctx()
         body = self.expr(prop.expr, c)
         if prop.kind == "invariant" and not self.reads_state(prop.expr):

@@ -31,6 +31,21 @@ def _sorted(s):
     return sorted(s, key=sort_key)
 
 
+class _Lazy:
+    """A let's value, evaluated on its first read (TLA+'s LET: a value
+    that would be an error is no error where it is not read)."""
+
+    __slots__ = ("thunk", "value")
+
+    def __init__(self, thunk):
+        self.thunk = thunk
+
+    def get(self):
+        if self.thunk is not None:
+            self.value, self.thunk = self.thunk(), None
+        return self.value
+
+
 class Reference:
     def __init__(self, spec: ir.Spec, model_name: str):
         self.spec = spec
@@ -126,7 +141,8 @@ class Reference:
         if k == "SelfRef":
             return view[3]
         if k == "BoundRef":
-            return env[e.name]
+            v = env[e.name]
+            return v.get() if type(v) is _Lazy else v
         if k == "DefCall":
             d = self.defs[e.name]
             args = [self.eval(a, env, view) for a in e.args]
@@ -206,7 +222,7 @@ class Reference:
         if k == "Builtin":
             return self.builtin(e, env, view)
         if k == "LetIn":
-            return self.eval(e.body, {**env, e.name: self.eval(e.value, env, view)}, view)
+            return self.eval(e.body, {**env, e.name: _Lazy(lambda: self.eval(e.value, env, view))}, view)
         if k == "Next":
             _, new, p, s = view
             return self.eval(e.operand, env, (new, None, p, s))
@@ -418,7 +434,7 @@ class Reference:
                 if s.cond is None or self.eval(s.cond, en, view):
                     yield from self._run(list(s.body), 0, nxt, old, new, p, inst, step, en)
         elif k == "Let":
-            en = {**env, s.name: self.eval(s.value, env, view)}
+            en = {**env, s.name: _Lazy(lambda: self.eval(s.value, env, view))}
             yield from self._run(list(s.body), 0, nxt, old, new, p, inst, step, en)
         elif k == "Goto":
             yield self.finish(s.target, old, new, p, inst)

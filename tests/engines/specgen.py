@@ -139,8 +139,9 @@ DEFS = [
     ("load", "e: S", "def load(e: S) -> int: len(net[e]) + box[e][e]", {"net", "box"}),
     ("free", "", "def free() -> bool: owner == none and not flag", {"owner", "flag"}),
     ("bump", "k: int", "def bump(k: int) -> int: (k + pair[0]) % 3", {"pair"}),
-    ("spread", "e: S", "def spread(e: S) -> int:\n    let n = len(net[e])\n    return (n + box[e][e]) % 3",
-     {"net", "box"}),
+    # a let read only where its value is no error (TLA+'s LET is lazy)
+    ("spread", "e: S", "def spread(e: S) -> int:\n    let n = len(net[e])\n    let h = head(net[e])\n"
+     "    return (n + box[e][e]) % 3 if n == 0 else (h + n + box[e][e]) % 3", {"net", "box"}),
     ("sumq", "s: seq[int]", "def sumq(s: seq[int]) -> int: 0 if len(s) == 0 else head(s) + sumq(tail(s))", set()),
     ("cap", "", "def cap() -> int: len(ELEMS) + 1", set()),
 ]
@@ -921,7 +922,8 @@ class SpecGen:
                 body = f"{r.choice(TRUTHS)} or {body}" if r.random() < 0.5 else f"{body} or x <= {r.randint(1, 3)}"
             if r.random() < 0.2:
                 self.use("let_invariant")
-                lines += [f"invariant Inv{i}:", f"    let t{i} = len(q) + x", f"    t{i} <= 5 or {body}"]
+                lines += [f"invariant Inv{i}:", f"    let t{i} = len(q) + x", f"    let h{i} = head(q)",
+                          f"    (h{i} <= 2 if len(q) > 0 else t{i} <= 5) or {body}"]
             else:
                 lines.append(f"invariant Inv{i}: {body}")
             checks.append(f"Inv{i}")

@@ -77,6 +77,34 @@ def test_a_false_assumption_is_an_error_of_the_model_before_the_search(model, wh
     assert rep.verdict == "error" and rep.message == r.message
 
 
+RECURSIVE = """\
+spec Rec
+const N: int = 3
+def depth(n: int) -> int: 0 if n == 0 else depth(n - 1) + 1
+assume Depth: depth(N) == N
+var x: int = 0
+action Step:
+    await x < 1
+    x = x + 1
+model m:
+    deadlock: ignore
+model off:
+    N = 4
+    deadlock: ignore
+"""
+
+
+@pytest.mark.parametrize("engine", ["python", "compiled"])
+def test_an_assumption_may_call_a_recursive_def(engine):
+    # found by the corpus: the recursive def became a module-level function
+    # that the constant evaluation did not see ('_defc_depth' is not defined)
+    spec = load(RECURSIVE)
+    assert check(spec, "m", engine=engine).verdict == "ok"
+    wrong = RECURSIVE.replace("depth(N) == N", "depth(N) == N + 1")
+    r = check(load(wrong), "m", engine=engine)
+    assert r.verdict == "error" and r.message == "assumes.pyspec:4:8: the assumption 'Depth' is false"
+
+
 def test_the_assumption_is_checked_before_any_state_is_explored():
     # an initial value that fails: the false assumption is reported, not it
     text = SPEC.replace("var x: 0..9 = 0", "var x: 0..9 = 1 // (N - 5)")

@@ -76,6 +76,9 @@ class Options:
     init_invariants: list[tuple] = field(default_factory=list)  # (name, fast, checked): initial states only
     extra_invariants: list[tuple] = field(default_factory=list)  # (name, fast, checked): implied invariants
     actions: list[str] = field(default_factory=list)
+    # (name, fast, checked) of (s, t): the steps of refinement properties
+    # (pyspec.compile.refinement); their initial parts are init_invariants
+    extra_actions: list[tuple] = field(default_factory=list)
     deadlock: bool = False
     stop_first: bool = False
     symmetry: Callable[[int], int] | None = None
@@ -108,7 +111,8 @@ class _Tracking:
         self.invs = [(n, model.invariants[n][0]) for n in opts.invariants] + \
             [(n, f) for n, f, _ in opts.extra_invariants]
         self.init_invs = [(n, f) for n, f, _ in opts.init_invariants]
-        self.acts = [(n, model.action_properties[n][0]) for n in opts.actions]
+        self.acts = [(n, model.action_properties[n][0]) for n in opts.actions] + \
+            [(n, f) for n, f, _ in opts.extra_actions]
         self.deadlock = opts.deadlock
         self.generated = 0
         self.found: int | None = None  # distinct states when the violation being recorded was found
@@ -173,6 +177,7 @@ class _Tracking:
             else:
                 self.record(name, "invariant", index, None, 1)
                 self.invs = [x for x in self.invs if x[0] != name]
+                self.acts = [x for x in self.acts if x[0] != name]  # (a refinement: decided)
         self.init_invs = keep
         self.after()
 
@@ -547,6 +552,10 @@ def _diagnose(model: CompiledModel, store: StateStore, i: int, exc: Exception, o
             m = first_error(model.action_properties[n][1], s, t)
             if m:
                 return viol(i, t, f"evaluating action property {n}: {m}")
+        for n, _, checked in opts.extra_actions:
+            m = first_error(checked, s, t)
+            if m:
+                return viol(i, t, f"evaluating refinement {n}: {m}")
         if opts.symmetry is not None:
             t = opts.symmetry(t)
         if model.constraint_checked is not None:

@@ -762,6 +762,57 @@ def _close(fg: FairGraph, pre: list[tuple[int, int]], comp: list[int], req: list
     return Lasso(pre + cyc, len(pre) - 1, fg.closing_aid)
 
 
+# --------------------------------------------------------------------------
+# Fairness of another spec's action, observed on this graph (refinement)
+# --------------------------------------------------------------------------
+
+
+def _edge_subgraph(g: Graph, keep: bytearray) -> Graph:
+    """``g`` with only the edges ``keep`` marks; the same states, BFS tree and
+    per-state masks (so that where this graph's fairness constraints are
+    enabled is still read from every step, taken or not)."""
+    start = array("Q", [0])
+    to = array(g.to.typecode)
+    aid = array(g.aid.typecode)
+    st, gto, gaid = g.start, g.to, g.aid
+    for u in range(len(g)):
+        for k in range(st[u], st[u + 1]):
+            if keep[k]:
+                to.append(gto[k])
+                aid.append(gaid[k])
+        start.append(len(to))
+    sub = Graph(g.states, g.index, start, to, aid, g.parents, g.init, g.generated, g.seconds, g.complete,
+                g.level_ends)
+    sub.masks = g.masks
+    return sub
+
+
+def unfair_lasso(fg: FairGraph, enabled: bytearray, taken: bytearray, strong: bool) -> Lasso | None:
+    """A behaviour fair for ``fg``'s fairness on which weak (``strong``:
+    strong) fairness of some action A fails, A being given on this graph by
+    the states where it is ``enabled`` and the edges that are ``taken`` A
+    steps: a fair lasso whose loop takes no A step and stays in states
+    where A is enabled (strong: visits one).  That is TLA+'s ``WF_v(A) ==
+    []<>~ENABLED A \\/ []<><<A>>_v`` (``SF_v(A) == <>[]~ENABLED A \\/
+    []<><<A>>_v``) violated; None when it holds.  The prefix is a shortest
+    path of the whole graph (it may take A steps)."""
+    n = len(fg.g)
+    if enabled.find(1) < 0:
+        return None  # never enabled: both hold
+    sub = _edge_subgraph(fg.g, bytearray(map(not_, taken)))
+    sfg = FairGraph(sub, fg.fairness)
+    region, accept = (bytearray(b"\x01") * n, enabled) if strong else (enabled, None)
+    comps = sorted(sfg.fair_components(region, accept), key=lambda cr: min(cr[0]))[:CANDIDATES]
+    best = None
+    for comp, req in comps:
+        pre = fg.prefix(min(comp))
+        cyc = sfg.cycle(comp, req, pre[-1][0])
+        lasso = Lasso(pre + cyc, len(pre) - 1, sfg.closing_aid)
+        if best is None or len(lasso.nodes) < len(best.nodes):
+            best = lasso
+    return best
+
+
 def check_temporal(model: CompiledModel, g: Graph, leaves: list[TemporalLeaf],
                    fg: FairGraph | None = None) -> tuple[TemporalLeaf, Lasso] | None:
     fg = fg or FairGraph(g, model.fairness)
@@ -772,6 +823,6 @@ def check_temporal(model: CompiledModel, g: Graph, leaves: list[TemporalLeaf],
     return None
 
 
-__all__ = ["Graph", "FairGraph", "Lasso", "build_graph", "check_leaf", "check_temporal"]
+__all__ = ["Graph", "FairGraph", "Lasso", "build_graph", "check_leaf", "check_temporal", "unfair_lasso"]
 
 _ = Callable

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 
 from ...compile import CompiledModel, CompileError, compile_model
+from ...compile.refinement import refinement_map
 from ...ir import nodes as ir
 from ...report import Report
 from .bfs import ExploreResult, Options, Violation, explore
@@ -71,7 +72,7 @@ def _kind(spec: ir.Spec, prop: str) -> str:
     if prop == "deadlock":
         return "deadlock"
     k = spec.prop(prop).kind
-    return {"invariant": "invariant", "action": "action", "temporal": "liveness"}[k]
+    return {"invariant": "invariant", "action": "action", "temporal": "liveness", "refinement": "action"}[k]
 
 
 def _base(spec: ir.Spec, model: ir.Model, **kw) -> Report:
@@ -160,7 +161,12 @@ def _handed_over(res: ExploreResult, store) -> Checkpoint:
 
 def _explore_python(cm: CompiledModel, opts: Options, settings: RunSettings) -> ExploreResult:
     workers = settings.workers or 1
-    if workers > 1 and cm.layout.interns:
+    if workers > 1 and opts.extra_actions:
+        if id(cm) not in _NOTED:
+            _NOTED.add(id(cm))
+            print(f"note: {cm.spec.name}.{cm.model.name}: --workers {settings.workers} ignored: refinement "
+                  "properties are checked in one process; searching with one process", file=sys.stderr)
+    elif workers > 1 and cm.layout.interns:
         # Interned codes are numbered per process (pyspec.compile.layout.
         # InternCodec): workers would not agree on them.
         if id(cm) not in _NOTED:
@@ -202,7 +208,14 @@ def _compiled_search_blocked(cm: CompiledModel, opts: Options, workers: int) -> 
     return unsupported_reason(cm, opts)
 
 
-def _violation_trace(cm: CompiledModel, res: ExploreResult, v: Violation, canon) -> list:
+def _violation_trace(cm: CompiledModel, res: ExploreResult, v: Violation, canon, steps: dict | None = None) -> list:
+    return build_trace(cm, _violation_states(cm, res, v, canon, steps))
+
+
+def _violation_states(cm: CompiledModel, res: ExploreResult, v: Violation, canon,
+                      steps: dict | None = None) -> list[int]:
+    """The states of a counterexample (with symmetry: concrete states, each
+    step a real step; ``steps``: step checks of refinements, by name)."""
     store = res.store
     idx = store.path(v.index) if v.index >= 0 else []
     reps = [store.state(j) for j in idx]
@@ -211,7 +224,7 @@ def _violation_trace(cm: CompiledModel, res: ExploreResult, v: Violation, canon)
     if canon is not None and reps:
         last_ok = None
         if v.kind == "action":
-            act = cm.action_properties[v.prop][0]
+            act = (steps or {}).get(v.prop) or cm.action_properties[v.prop][0]
 
             def last_ok(s, t, act=act):
                 return s != t and not act(s, t)
@@ -221,7 +234,7 @@ def _violation_trace(cm: CompiledModel, res: ExploreResult, v: Violation, canon)
         states = concretize(cm, canon, reps, last_ok)
     else:
         states = reps
-    return build_trace(cm, states)
+    return states
 
 
 def _stopped_message(res: ExploreResult) -> str | None:
@@ -323,10 +336,24 @@ def _run(spec: ir.Spec, cm: CompiledModel, props: list[str], check_deadlock: boo
     invs = [p for p in props if kinds[p] == "invariant"]
     acts = [p for p in props if kinds[p] == "action"]
     temps = [p for p in props if kinds[p] == "temporal"]
+    refs = [p for p in props if kinds[p] == "refinement"]
     deadlock = check_deadlock or "deadlock" in props
     canon = _symmetry(cm)
     reports: list[Report] = []
     extra, init_extra, live = [], [], {}
+    # refinements (docs/semantics.md, Refinement): their initial states and
+    # steps are checked by the search, their fairness on the state graph
+    maps, extra_acts = {}, []
+    for p in refs:
+        try:
+            rm = maps[p] = refinement_map(cm, p)
+        except CompileError as e:
+            reports.append(_base(spec, model, verdict="error", property=p, kind="action", message=str(e),
+                                 expected=_expected(model, p), properties=[p]))
+            continue
+        init_extra.append((p, rm.init_ok, rm.init_checked))
+        extra_acts.append((p, rm.step_ok, rm.step_checked))
+    refs = list(maps)
     try:
         for p in temps:
             always, initially, leaves = cm.implied_invariants(spec.prop(p))
@@ -340,7 +367,7 @@ def _run(spec: ir.Spec, cm: CompiledModel, props: list[str], check_deadlock: boo
                       expected=_expected(model, p), properties=[p]) for p in temps]
     safety = invs + acts + (["deadlock"] if deadlock else [])
     implied = [p for p in temps if any(x[0] == p for x in extra + init_extra)]
-    if temps and not safety and not implied and canon is None and not settings.checkpoint \
+    if temps and not safety and not implied and not refs and canon is None and not settings.checkpoint \
             and not settings.recover:
         # nothing for a safety pass to check: the state graph alone (its
         # counts are the safety pass's: no symmetry).  An evaluation error
@@ -352,10 +379,19 @@ def _run(spec: ir.Spec, cm: CompiledModel, props: list[str], check_deadlock: boo
     opts = Options(invariants=invs, actions=acts, deadlock=deadlock, stop_first=stop_first, symmetry=canon,
                    max_states=settings.max_states, max_depth=settings.max_depth, progress=settings.progress,
                    checkpoint=settings.checkpoint, checkpoint_every=settings.checkpoint_every,
-                   recover=settings.recover, extra_invariants=extra, init_invariants=init_extra)
+                   recover=settings.recover, extra_invariants=extra, init_invariants=init_extra,
+                   extra_actions=extra_acts)
     res = _explore(cm, opts, settings)
     for p in safety:
         reports.append(_safety_report(spec, cm, res, p, canon))
+    ref_live = {}
+    for p in refs:
+        if p in res.violations:
+            reports.append(_refinement_violation(spec, cm, res, p, canon, maps[p]))
+        elif res.error is not None or not (res.complete or res.stopped == "all-violated") or not maps[p].fairness:
+            reports.append(_safety_report(spec, cm, res, p, canon))
+        else:
+            ref_live[p] = maps[p]
     for p in implied:
         if p in res.violations or res.error is not None:
             r = _safety_report(spec, cm, res, p, canon)
@@ -363,7 +399,7 @@ def _run(spec: ir.Spec, cm: CompiledModel, props: list[str], check_deadlock: boo
             if r.verdict == "violated":
                 r.message = "an 'always' (or initial) part of the temporal property is false in a reachable state"
             reports.append(r)
-    if res.error is not None and not safety and not implied:
+    if res.error is not None and not safety and not implied and not refs:
         reports.append(_summary(spec, cm, res, None, canon))
     if stop_first and (res.order or res.error):
         return reports
@@ -374,12 +410,12 @@ def _run(spec: ir.Spec, cm: CompiledModel, props: list[str], check_deadlock: boo
         if not safety and not temps and res.error is None:
             reports.append(_summary(spec, cm, res, None))
         return reports
-    if not temps and not safety:
+    if not temps and not safety and not refs:
         reports.append(_summary(spec, cm, res, None))
     pending = [p for p in temps if p not in res.violations]
-    if pending:
+    if pending or ref_live:
         try:
-            reports.extend(_liveness_reports(spec, cm, pending, live, settings, res, stop_first))
+            reports.extend(_liveness_reports(spec, cm, pending, live, settings, res, stop_first, ref_live))
         except Exception:  # noqa: BLE001 - diagnosed by the exploration below
             if res.complete:
                 raise
@@ -389,7 +425,7 @@ def _run(spec: ir.Spec, cm: CompiledModel, props: list[str], check_deadlock: boo
             again = _explore(cm, Options(max_states=settings.max_states, max_depth=settings.max_depth), settings)
             if again.error is None:
                 raise
-            reports.extend(_unfinished(spec, cm, again, p) for p in pending)
+            reports.extend(_unfinished(spec, cm, again, p) for p in pending + list(ref_live))
     return reports
 
 
@@ -438,26 +474,27 @@ def _unfinished(spec, cm, res: ExploreResult, prop: str) -> Report:
 
 
 def _liveness_reports(spec, cm: CompiledModel, temps: list[str], live: dict, settings: RunSettings,
-                      res: ExploreResult | None, stop_first: bool) -> list[Report]:
+                      res: ExploreResult | None, stop_first: bool, refs: dict | None = None) -> list[Report]:
     # The state graph and the component lists are many container objects that
     # live until the end: the cyclic garbage collector would traverse them
     # over and over (a quarter of the time), and there is no cycle to collect.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _liveness_reports_nogc(spec, cm, temps, live, settings, res, stop_first)
+        return _liveness_reports_nogc(spec, cm, temps, live, settings, res, stop_first, refs or {})
     finally:
         if enabled:
             gc.enable()
 
 
 def _liveness_reports_nogc(spec, cm: CompiledModel, temps: list[str], live: dict, settings: RunSettings,
-                           res: ExploreResult | None, stop_first: bool) -> list[Report]:
+                           res: ExploreResult | None, stop_first: bool, refs: dict) -> list[Report]:
     from .liveness import FairGraph, build_graph, check_leaf
 
     model = cm.model
     t0 = time.monotonic()
-    if res is not None and res.complete and not cm.model.symmetry and not any(live.get(p) for p in temps):
+    if res is not None and res.complete and not cm.model.symmetry and not any(live.get(p) for p in temps) \
+            and not refs:
         # only always/initial parts, all held in the safety pass
         return [_base(spec, model, verdict="ok", property=p, kind="liveness", expected=_expected(model, p),
                       properties=[p], distinct_states=res.distinct, generated_states=res.generated,
@@ -509,7 +546,107 @@ def _liveness_reports_nogc(spec, cm: CompiledModel, temps: list[str], live: dict
                          loop_start=lasso.loop_start, message=msg, **counts, **common))
         if stop_first:
             return out
+    for p, rm in refs.items():
+        common = dict(property=p, kind="liveness", expected=_expected(model, p), properties=[p])
+        if not g.complete:
+            why = ("interrupted: liveness needs the whole state graph" if g.interrupted else
+                   "stopped at --max-states: liveness needs the whole state graph")
+            out.append(_base(spec, model, verdict="incomplete", seconds=time.monotonic() - t0, message=why,
+                             **{**counts, "distinct_states": len(g), "generated_states": g.generated}, **common))
+            continue
+        try:
+            found = _refinement_fairness(fg, rm)
+        except Exception as e:  # noqa: BLE001 - evaluation errors of the abstract spec on mapped states
+            out.append(_base(spec, model, verdict="error", seconds=time.monotonic() - t0,
+                             message=_refinement_error(g, rm, e), **counts, **common))
+            if stop_first:
+                return out
+            continue
+        if found is None:
+            out.append(_base(spec, model, verdict="ok", seconds=time.monotonic() - t0 + (res.seconds if res else 0),
+                             message=note, **counts, **common))
+            continue
+        f, lasso = found
+        states = [g.states[u] for u, _ in lasso.nodes]
+        trace = build_trace(cm, states, [a for _, a in lasso.nodes])
+        loop = len(trace) - lasso.loop_start
+        how = "in every state of the loop" if f.kind == "weak" else "in a state of the loop"
+        msg = (f"violated: the fairness of {rm.abstract.name} fails on the mapped behaviour: its "
+               f"'{rm.what(f)}' ({'WF' if f.kind == 'weak' else 'SF'}) is enabled {how} (in the mapped "
+               f"states) and no step of the loop is one of its steps; a lasso of {len(trace)} "
+               f"state{'s' if len(trace) != 1 else ''}, the last {loop} repeating" + (f"; {note}" if note else ""))
+        out.append(_base(spec, model, verdict="violated", seconds=time.monotonic() - t0, trace=trace,
+                         loop_start=lasso.loop_start, message=msg, **counts, **common))
+        if stop_first:
+            return out
     return out
+
+
+def _refinement_fairness(fg, rm):
+    """The first fairness condition of the abstract spec that some fair
+    behaviour of this model violates, mapped, with its lasso (None: all hold)."""
+    from .liveness import unfair_lasso
+
+    g = fg.g
+    states = g.states
+    st, to = g.start, g.to
+    for f in rm.fairness:
+        enabled = bytearray(rm.enabled(s, f) for s in states)
+        taken = bytearray(len(to))
+        for u, s in enumerate(states):
+            for k in range(st[u], st[u + 1]):
+                taken[k] = rm.takes(s, states[to[k]], f)
+        lasso = unfair_lasso(fg, enabled, taken, f.kind == "strong")
+        if lasso is not None:
+            return f, lasso
+    return None
+
+
+def _refinement_error(g, rm, e: Exception) -> str:
+    """The located message of an evaluation error met while mapping states
+    or taking abstract steps on them."""
+    from ...compile.runtime import EvalError
+
+    if isinstance(e, EvalError):
+        return str(e)
+    for s in g.states:
+        try:
+            a = rm.image_checked(s)
+            rm.acm.next_full(a, lambda x: None)
+        except EvalError as err:
+            return str(err)
+        except Exception:  # noqa: BLE001 - not this state's error
+            continue
+    return f"{type(e).__name__}: {e}"
+
+
+def _refinement_violation(spec, cm: CompiledModel, res: ExploreResult, prop: str, canon, rm) -> Report:
+    """An initial state or a step of the model that the refinement ``prop``
+    maps to no initial state or step of the abstract spec."""
+    from ...report.text import step_title
+    from ...values import format_typed
+
+    model = cm.model
+    v = res.violations[prop]
+    states = _violation_states(cm, res, v, canon, {prop: rm.step_ok})
+    trace = build_trace(cm, states)
+    types = {x.name: x.type for x in rm.abstract.vars}
+
+    def shown(s: int) -> str:
+        return ", ".join(f"{k} = {format_typed(x, types.get(k))}" for k, x in rm.values(rm.image(s)).items())
+
+    name = rm.abstract.name
+    if v.kind == "invariant":
+        msg = f"an initial state maps to a state that is not an initial state of {name}: {shown(states[-1])}"
+    else:
+        s, t = states[-2], states[-1]
+        last = trace[-1] if trace else None
+        step = f"{step_title(last, cm.spec)} ({last.source})" if last is not None and last.process else "a step"
+        msg = (f"the step {step} maps to no step of {name}: no action of {name} allows "
+               f"{rm.describe(s, t)} (in the mapped state {shown(s)})")
+    return _base(spec, model, verdict="violated", distinct_states=v.distinct, generated_states=v.generated,
+                 depth=len(trace), seconds=v.seconds, trace=trace, message=msg, property=prop, kind=v.kind,
+                 expected=_expected(model, prop), properties=[prop])
 
 
 def _leaf_error(g, leaves, e: Exception) -> str:

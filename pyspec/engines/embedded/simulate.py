@@ -39,7 +39,8 @@ def simulate(spec: ir.Spec, model_name: str, runs: int = 100, depth: int = 100, 
     invs = [p for p in props if kinds[p] == "invariant"]
     acts = [p for p in props if kinds[p] == "action"]
     skipped = [p for p in props if kinds[p] == "temporal"]
-    checked = invs + acts + (["deadlock"] if check_deadlock else [])
+    refs = [p for p in props if kinds[p] == "refinement"]  # initial states and steps (not fairness)
+    checked = invs + acts + refs + (["deadlock"] if check_deadlock else [])
     base = dict(engine=ENGINE, spec=spec.path, model=model.name, properties=checked)
     try:
         cm = compiled(spec, model_name)
@@ -48,6 +49,12 @@ def simulate(spec: ir.Spec, model_name: str, runs: int = 100, depth: int = 100, 
     rng = random.Random(seed)
     inv_fns = [(n, cm.invariants[n][0]) for n in invs]
     act_fns = [(n, cm.action_properties[n][0]) for n in acts]
+    try:
+        from ...compile.refinement import refinement_map
+
+        ref_maps = [(n, refinement_map(cm, n)) for n in refs]
+    except CompileError as e:
+        return Report(verdict="error", message=str(e), seconds=time.monotonic() - t0, **base)
     constraint = cm.constraint
     init = cm.initial_states()
     seen: set[int] = set()
@@ -69,6 +76,10 @@ def simulate(spec: ir.Spec, model_name: str, runs: int = 100, depth: int = 100, 
             s = init[rng.randrange(len(init))]
             generated += 1
             walk = [s]
+            for name, rm in ref_maps:
+                if not rm.init_ok(s):
+                    return violated(name, "invariant", walk, f"an initial state maps to a state that is not an "
+                                                              f"initial state of {rm.abstract.name}")
             while True:
                 seen.add(s)
                 for name, f in inv_fns:
@@ -89,6 +100,11 @@ def simulate(spec: ir.Spec, model_name: str, runs: int = 100, depth: int = 100, 
                         if not f(s, t):
                             walk.append(t)
                             return violated(name, "action", walk)
+                    for name, rm in ref_maps:
+                        if not rm.step_ok(s, t):
+                            walk.append(t)
+                            return violated(name, "action", walk, f"the last step maps to no step of "
+                                                                   f"{rm.abstract.name}: {rm.describe(s, t)}")
                 walk.append(t)
                 s = t
             longest = max(longest, len(walk))
@@ -107,6 +123,9 @@ def simulate(spec: ir.Spec, model_name: str, runs: int = 100, depth: int = 100, 
     msg = f"simulation: {runs} runs of at most {depth} states found no violation (not exhaustive)"
     if skipped:
         msg += f"; temporal properties not checked by simulation: {', '.join(skipped)}"
+    live = [n for n, rm in ref_maps if rm.fairness]
+    if live:
+        msg += f"; the fairness of refinements is not checked by simulation: {', '.join(live)}"
     return Report(verdict="ok", distinct_states=len(seen), generated_states=generated, depth=longest,
                   seconds=time.monotonic() - t0, message=msg,
                   expected="holds" if all(_expected(model, p) in ("holds", None) for p in checked) else None,

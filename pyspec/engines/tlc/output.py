@@ -504,8 +504,16 @@ def build_report(out: TlcOutput, *, spec: ir.Spec, spec_path: str, model: str, s
             # older TLCs do not name the temporal property: the only one checked
             cands = [p for p in properties if _kind_of(spec, p) == ("action" if outcome == "action" else "temporal")]
             prop = cands[0] if len(cands) == 1 else None
+        if prop not in properties and outcome in ("action", "liveness"):
+            # a part of a refinement's abstract Spec: TLC names the formula
+            # by its place in the abstract module ("Action property line 58,
+            # col 17 ... of module TCommit"), or by the abstract Init
+            prop = _refinement_of(out, spec, properties) or prop
         if outcome == "liveness" and prop and _kind_of(spec, prop) == "action":
             rep.kind = "action"
+        if prop and _kind_of(spec, prop) == "refinement":
+            initial = any(m.code == TLC_PROPERTY_VIOLATED_INITIAL for m in out.messages)
+            rep.kind = "invariant" if initial else ("action" if outcome == "action" else "liveness")
         if outcome == "invariant" and prop not in properties:
             # TLC checks the `[]P` part of a temporal property as an invariant
             # named by P's text ("Invariant flag is violated"): the temporal
@@ -559,6 +567,10 @@ def build_report(out: TlcOutput, *, spec: ir.Spec, spec_path: str, model: str, s
         # one property asked: name it as the embedded engine does
         rep.property = properties[0]
         k = "deadlock" if rep.property == "deadlock" else _kind_of(spec, rep.property)
+        if k == "refinement":
+            from ...tla.refinement import is_liveness
+
+            k = "temporal" if is_liveness(spec.prop(rep.property)) else "action"
         rep.kind = {"temporal": "liveness"}.get(k, k)
     if rep.verdict == "violated" and rep.kind == "liveness" and len(out.violated) > 1:
         rep.message = "TLC reports these temporal properties violated by the same behaviour: " + \
@@ -579,6 +591,23 @@ def build_report(out: TlcOutput, *, spec: ir.Spec, spec_path: str, model: str, s
         if rep.kind != "liveness":  # a lasso's loop may be longer than the search is deep
             rep.depth = max(rep.depth, len(rep.trace))
     return rep
+
+
+def _refinement_of(out: TlcOutput, spec: ir.Spec, properties: list[str]) -> str | None:
+    """The refinement property a violation TLC reports in the words of the
+    abstract module belongs to: the one whose abstract module TLC names,
+    else the only refinement the run checks."""
+    refs = [p.name for p in spec.properties if p.refinement is not None and p.name in properties]
+    if not refs:
+        return None
+    codes = (TLC_ACTION_PROPERTY_VIOLATED_BEHAVIOR, TLC_PROPERTY_VIOLATED_INITIAL, TLC_TEMPORAL_PROPERTY_VIOLATED)
+    text = next((m.text for m in reversed(out.messages) if m.code in codes), "")
+    m = re.search(r"of module (\w+)", text)
+    if m:
+        hits = [n for n in refs if spec.prop(n).refinement.abstract.name == m.group(1)]
+        if len(hits) == 1:
+            return hits[0]
+    return refs[0] if len(refs) == 1 else None
 
 
 def _kind_of(spec: ir.Spec, prop: str) -> str | None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from ...ir import nodes as ir
 from ...report import Report
 from ...tla.export import ModelRun, checks_liveness, render_model, render_module
+from ...tla.refinement import abstract_modules, is_liveness
 from .jar import Tools
 from .output import Progress, ToolParser, build_report
 
@@ -64,7 +65,7 @@ def plan(spec: ir.Spec, model: ir.Model, prop: str | None = None) -> list[Job]:
         exp = declared.get(prop, "holds")
         run = ModelRun([prop] if kind == "invariant" else [], [] if kind == "invariant" else [prop], False,
                        [f"expected: {prop} {exp}", "deadlock: not checked (--property)"],
-                       symmetry=kind != "temporal")
+                       symmetry=kind == "invariant" or not is_liveness(_prop(spec, prop)))
         return [Job(prop, run, prop if exp == "violated" else None)]
     jobs = []
     holds = ModelRun(check_deadlock=model.deadlock == "holds")
@@ -80,7 +81,7 @@ def plan(spec: ir.Spec, model: ir.Model, prop: str | None = None) -> list[Job]:
     live = None
     if model.symmetry and checks_liveness(spec, holds.properties):
         # liveness runs without symmetry; the rest keeps it (docs/semantics.md)
-        temporal = [n for n in holds.properties if _prop(spec, n).kind == "temporal"]
+        temporal = [n for n in holds.properties if is_liveness(_prop(spec, n))]
         holds.properties = [n for n in holds.properties if n not in temporal]
         holds.expected = [e for e in holds.expected if not any(e == f"expected: {n} holds" for n in temporal)]
         live = Job("holds-liveness", ModelRun([], temporal, False,
@@ -95,7 +96,7 @@ def plan(spec: ir.Spec, model: ir.Model, prop: str | None = None) -> list[Job]:
         p = _prop(spec, c.property)
         run = ModelRun([p.name] if p.kind == "invariant" else [], [] if p.kind == "invariant" else [p.name],
                        False, [f"expected: {p.name} violated", "deadlock: not checked in this run"],
-                       symmetry=p.kind != "temporal")
+                       symmetry=not is_liveness(p))
         jobs.append(Job(p.name, run, p.name))
     if model.deadlock == "violated":
         jobs.append(Job(DEADLOCK, ModelRun([], [], True, ["expected: deadlock violated"]), DEADLOCK))
@@ -145,6 +146,8 @@ def run_job(spec: ir.Spec, model: ir.Model, job: Job, tools: Tools, opts: Option
         (work / f"{spec.name}.tla").write_text(module_text, encoding="utf-8")
         (work / f"{mc}.tla").write_text(mc_tla, encoding="utf-8")
         (work / f"{mc}.cfg").write_text(mc_cfg, encoding="utf-8")
+        for fname, text in abstract_modules(spec, opts.root).items():  # what its refinements instantiate
+            (work / fname).write_text(text, encoding="utf-8")
         trace_path = work / "trace.json"
         trace_path.unlink(missing_ok=True)
         workers: list[subprocess.Popen] = []

@@ -23,30 +23,36 @@ VARIABLES
 \* spec/corpus/acp_sb.pyspec:1
 vars == <<participant, coordinator>>
 
+\* spec/corpus/acp_sb.pyspec:21
+type_inv_participant == participant \in [PARTICIPANTS -> [alive : {TRUE, FALSE}, decision : {"undecided", "commit", "abort"}, faulty : {TRUE, FALSE}, vote : {"yes", "no"}, voteSent : {TRUE, FALSE}]]
+
+\* spec/corpus/acp_sb.pyspec:26
+type_inv_coordinator == coordinator \in [alive : {TRUE, FALSE}, broadcast : [PARTICIPANTS -> {"commit", "abort", "notsent"}], decision : {"commit", "abort", "undecided"}, faulty : {TRUE, FALSE}, request : [PARTICIPANTS -> {TRUE, FALSE}], vote : [PARTICIPANTS -> {"waiting", "yes", "no"}]]
+
 \* spec/corpus/acp_sb.pyspec:1
 Init ==
-    /\ participant \in [PARTICIPANTS -> {[alive |-> TRUE, decision |-> "undecided", faulty |-> FALSE, vote |-> v, voteSent |-> FALSE] : v \in {"yes", "no"}}]
-    /\ coordinator = [alive |-> TRUE, broadcast |-> [i \in PARTICIPANTS |-> "notsent"], decision |-> "undecided", faulty |-> FALSE, request |-> [i \in PARTICIPANTS |-> FALSE], vote |-> [i \in PARTICIPANTS |-> "waiting"]]
+    /\ participant \in [PARTICIPANTS -> [alive : {TRUE}, decision : {"undecided"}, faulty : {FALSE}, vote : {"yes", "no"}, voteSent : {FALSE}]]
+    /\ coordinator \in [alive : {TRUE}, broadcast : [PARTICIPANTS -> {"notsent"}], decision : {"undecided"}, faulty : {FALSE}, request : [PARTICIPANTS -> {FALSE}], vote : [PARTICIPANTS -> {"waiting"}]]
 
-\* spec/corpus/acp_sb.pyspec:31
+\* spec/corpus/acp_sb.pyspec:44
 request(i) ==
     /\ coordinator.alive
     /\ ~coordinator.request[i]
-    /\ Assert(i \in DOMAIN coordinator.request, "spec/corpus/acp_sb.pyspec:35: key not in map")
+    /\ Assert(i \in DOMAIN coordinator.request, "spec/corpus/acp_sb.pyspec:48: key not in map")
     /\ coordinator' = [coordinator EXCEPT !.request[i] = TRUE]
     /\ UNCHANGED <<participant>>
 
-\* spec/corpus/acp_sb.pyspec:37
+\* spec/corpus/acp_sb.pyspec:50
 getVote(i) ==
     /\ coordinator.alive
     /\ coordinator.decision = "undecided"
     /\ \A j \in PARTICIPANTS : coordinator.request[j]
     /\ (coordinator.vote[i] = "waiting") /\ participant[i].voteSent
-    /\ Assert(i \in DOMAIN coordinator.vote, "spec/corpus/acp_sb.pyspec:43: key not in map")
+    /\ Assert(i \in DOMAIN coordinator.vote, "spec/corpus/acp_sb.pyspec:56: key not in map")
     /\ coordinator' = [coordinator EXCEPT !.vote[i] = participant[i].vote]
     /\ UNCHANGED <<participant>>
 
-\* spec/corpus/acp_sb.pyspec:45
+\* spec/corpus/acp_sb.pyspec:58
 detectFault(i) ==
     /\ coordinator.alive
     /\ coordinator.decision = "undecided"
@@ -56,7 +62,7 @@ detectFault(i) ==
     /\ coordinator' = [coordinator EXCEPT !.decision = "abort"]
     /\ UNCHANGED <<participant>>
 
-\* spec/corpus/acp_sb.pyspec:54
+\* spec/corpus/acp_sb.pyspec:67
 makeDecision ==
     /\ coordinator.alive
     /\ coordinator.decision = "undecided"
@@ -67,72 +73,72 @@ makeDecision ==
           /\ coordinator' = [coordinator EXCEPT !.decision = "abort"]
     /\ UNCHANGED <<participant>>
 
-\* spec/corpus/acp_sb.pyspec:66
+\* spec/corpus/acp_sb.pyspec:79
 coordBroadcast(i) ==
     /\ coordinator.alive
     /\ coordinator.decision # "undecided"
     /\ coordinator.broadcast[i] = "notsent"
-    /\ Assert(i \in DOMAIN coordinator.broadcast, "spec/corpus/acp_sb.pyspec:71: key not in map")
+    /\ Assert(i \in DOMAIN coordinator.broadcast, "spec/corpus/acp_sb.pyspec:84: key not in map")
     /\ coordinator' = [coordinator EXCEPT !.broadcast[i] = coordinator.decision]
     /\ UNCHANGED <<participant>>
 
-\* spec/corpus/acp_sb.pyspec:73
+\* spec/corpus/acp_sb.pyspec:86
 coordDie ==
     /\ coordinator.alive
     /\ coordinator' = [coordinator EXCEPT !.alive = FALSE, !.faulty = TRUE]
     /\ UNCHANGED <<participant>>
 
-\* spec/corpus/acp_sb.pyspec:80
+\* spec/corpus/acp_sb.pyspec:93
 sendVote(i) ==
     /\ participant[i].alive
     /\ coordinator.request[i]
-    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:83: key not in map")
+    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:96: key not in map")
     /\ participant' = [participant EXCEPT ![i].voteSent = TRUE]
     /\ UNCHANGED <<coordinator>>
 
-\* spec/corpus/acp_sb.pyspec:85
+\* spec/corpus/acp_sb.pyspec:98
 abortOnVote(i) ==
     /\ participant[i].alive
     /\ participant[i].decision = "undecided"
     /\ participant[i].voteSent /\ (participant[i].vote = "no")
-    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:90: key not in map")
+    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:103: key not in map")
     /\ participant' = [participant EXCEPT ![i].decision = "abort"]
     /\ UNCHANGED <<coordinator>>
 
-\* spec/corpus/acp_sb.pyspec:92
+\* spec/corpus/acp_sb.pyspec:105
 abortOnTimeoutRequest(i) ==
     /\ participant[i].alive
     /\ participant[i].decision = "undecided"
     /\ (~coordinator.alive) /\ (~coordinator.request[i])
-    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:97: key not in map")
+    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:110: key not in map")
     /\ participant' = [participant EXCEPT ![i].decision = "abort"]
     /\ UNCHANGED <<coordinator>>
 
-\* spec/corpus/acp_sb.pyspec:99
+\* spec/corpus/acp_sb.pyspec:112
 decide(i) ==
     /\ participant[i].alive
     /\ participant[i].decision = "undecided"
     /\ coordinator.broadcast[i] # "notsent"
-    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:104: key not in map")
+    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:117: key not in map")
     /\ participant' = [participant EXCEPT ![i].decision = coordinator.broadcast[i]]
     /\ UNCHANGED <<coordinator>>
 
-\* spec/corpus/acp_sb.pyspec:106
+\* spec/corpus/acp_sb.pyspec:119
 parDie(i) ==
     /\ participant[i].alive
-    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:108: key not in map")
-    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:109: key not in map")
+    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:121: key not in map")
+    /\ Assert(i \in DOMAIN participant, "spec/corpus/acp_sb.pyspec:122: key not in map")
     /\ participant' = [participant EXCEPT ![i].alive = FALSE, ![i].faulty = TRUE]
     /\ UNCHANGED <<coordinator>>
 
-\* spec/corpus/acp_sb.pyspec:112
+\* spec/corpus/acp_sb.pyspec:125
 parProg(i) ==
     \/ sendVote(i)
     \/ abortOnVote(i)
     \/ abortOnTimeoutRequest(i)
     \/ decide(i)
 
-\* spec/corpus/acp_sb.pyspec:113
+\* spec/corpus/acp_sb.pyspec:126
 coordProgB ==
     \/ makeDecision
     \/ (\E i \in PARTICIPANTS : request(i))
@@ -167,31 +173,34 @@ TypeOK ==
     /\ \A k \in DOMAIN participant : (k \in Participant_values_) /\ (DOMAIN participant[k] = {"alive", "decision", "faulty", "vote", "voteSent"} /\ (participant[k].alive \in BOOLEAN) /\ (participant[k].decision \in {"undecided", "commit", "abort", "notsent"}) /\ (participant[k].faulty \in BOOLEAN) /\ (participant[k].vote \in {"waiting", "yes", "no"}) /\ (participant[k].voteSent \in BOOLEAN))
     /\ DOMAIN coordinator = {"alive", "broadcast", "decision", "faulty", "request", "vote"} /\ (coordinator.alive \in BOOLEAN) /\ (\A k \in DOMAIN coordinator.broadcast : (k \in Participant_values_) /\ (coordinator.broadcast[k] \in {"undecided", "commit", "abort", "notsent"})) /\ (coordinator.decision \in {"undecided", "commit", "abort", "notsent"}) /\ (coordinator.faulty \in BOOLEAN) /\ (\A k \in DOMAIN coordinator.request : (k \in Participant_values_) /\ (coordinator.request[k] \in BOOLEAN)) /\ (\A k \in DOMAIN coordinator.vote : (k \in Participant_values_) /\ (coordinator.vote[k] \in {"waiting", "yes", "no"}))
 
-\* spec/corpus/acp_sb.pyspec:116
+\* spec/corpus/acp_sb.pyspec:129
+TypeInv == type_inv_participant /\ type_inv_coordinator
+
+\* spec/corpus/acp_sb.pyspec:130
 \* All participants that decide reach the same decision.
 AC1 == \A i \in PARTICIPANTS : \A j \in PARTICIPANTS : (participant[i].decision # "commit") \/ (participant[j].decision # "abort")
 
-\* spec/corpus/acp_sb.pyspec:121
+\* spec/corpus/acp_sb.pyspec:135
 \* If a participant decides commit, every participant voted yes.
 AC2 == (\E i \in PARTICIPANTS : participant[i].decision = "commit") => (\A j \in PARTICIPANTS : participant[j].vote = "yes")
 
-\* spec/corpus/acp_sb.pyspec:125
+\* spec/corpus/acp_sb.pyspec:139
 \* If a participant decides abort, someone voted no or someone is faulty.
 AC3_1 == (\E i \in PARTICIPANTS : participant[i].decision = "abort") => ((\E j \in PARTICIPANTS : participant[j].vote = "no") \/ (\E j \in PARTICIPANTS : participant[j].faulty) \/ coordinator.faulty)
 
-\* spec/corpus/acp_sb.pyspec:131
+\* spec/corpus/acp_sb.pyspec:145
 \* Each participant decides at most once.
 AC4_alt == [][\A i \in PARTICIPANTS : ((participant[i].decision = "commit") => ((participant[i].decision)' = "commit")) /\ ((participant[i].decision = "abort") => ((participant[i].decision)' = "abort"))]_vars
 
-\* spec/corpus/acp_sb.pyspec:136
+\* spec/corpus/acp_sb.pyspec:150
 \* Each participant decides at most once (ACP_SB.tla's AC4, which
 \*     ACP_SB_TLC.tla rewrites to AC4_alt for TLC).
 AC4 == \A i \in PARTICIPANTS : ([]((participant[i].decision = "commit") => ([](participant[i].decision = "commit")))) /\ ([]((participant[i].decision = "abort") => ([](participant[i].decision = "abort"))))
 
-\* spec/corpus/acp_sb.pyspec:146
+\* spec/corpus/acp_sb.pyspec:160
 AC3_2 == <>((\A i \in PARTICIPANTS : participant[i].decision \in {"abort", "commit"}) \/ (\E j \in PARTICIPANTS : participant[j].faulty) \/ coordinator.faulty)
 
-\* spec/corpus/acp_sb.pyspec:151
+\* spec/corpus/acp_sb.pyspec:165
 \* Termination, which this protocol does not have.
 AC5 == <>(\A i \in PARTICIPANTS : (participant[i].decision \in {"abort", "commit"}) \/ participant[i].faulty)
 

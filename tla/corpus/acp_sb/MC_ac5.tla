@@ -3,7 +3,7 @@
 \* 2 participants, AC5: the blocking the cfg's comments say TLC finds.
 EXTENDS ACP_SB
 
-\* spec/corpus/acp_sb.pyspec:171: PARTICIPANTS
+\* spec/corpus/acp_sb.pyspec:186: PARTICIPANTS
 const_PARTICIPANTS_ == {Participant__p0, Participant__p1}
 
 ====

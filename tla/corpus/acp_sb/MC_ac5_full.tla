@@ -3,7 +3,7 @@
 \* 2 participants, no property: the whole state space of model ac5.
 EXTENDS ACP_SB
 
-\* spec/corpus/acp_sb.pyspec:177: PARTICIPANTS
+\* spec/corpus/acp_sb.pyspec:192: PARTICIPANTS
 const_PARTICIPANTS_ == {Participant__p0, Participant__p1}
 
 ====

@@ -22,46 +22,49 @@ VARIABLES
 \* spec/corpus/async_termination_detection.pyspec:1
 vars == <<active, pending, termination_detected>>
 
-\* spec/corpus/async_termination_detection.pyspec:14
+\* spec/corpus/async_termination_detection.pyspec:16
 idle(act, pend) == \A n \in NODES : (~act[n]) /\ (pend[n] = 0)
 
-\* spec/corpus/async_termination_detection.pyspec:20
+\* spec/corpus/async_termination_detection.pyspec:22
 terminated == idle(active, pending)
+
+\* spec/corpus/async_termination_detection.pyspec:14
+ASSUME NAssumption == N >= 1
 
 \* spec/corpus/async_termination_detection.pyspec:1
 Init ==
     /\ active \in [NODES -> {FALSE, TRUE}]
-    /\ Assert(\A k \in DOMAIN active : (k \in 0..(N - 1)), "spec/corpus/async_termination_detection.pyspec:17: the initial value of 'active' is outside its declared type")
+    /\ Assert(\A k \in DOMAIN active : (k \in 0..(N - 1)), "spec/corpus/async_termination_detection.pyspec:19: the initial value of 'active' is outside its declared type")
     /\ pending = [n \in NODES |-> 0]
-    /\ Assert(\A k \in DOMAIN pending : (k \in 0..(N - 1)), "spec/corpus/async_termination_detection.pyspec:18: the initial value of 'pending' is outside its declared type")
+    /\ Assert(\A k \in DOMAIN pending : (k \in 0..(N - 1)), "spec/corpus/async_termination_detection.pyspec:20: the initial value of 'pending' is outside its declared type")
     /\ termination_detected \in {FALSE, terminated}
 
-\* spec/corpus/async_termination_detection.pyspec:24
+\* spec/corpus/async_termination_detection.pyspec:26
 Terminate(i) ==
     /\ active[i]
-    /\ Assert(i \in DOMAIN active, "spec/corpus/async_termination_detection.pyspec:28: key not in map")
+    /\ Assert(i \in DOMAIN active, "spec/corpus/async_termination_detection.pyspec:30: key not in map")
     /\ active' = [active EXCEPT ![i] = FALSE]
     /\ \E detected \in {termination_detected, idle(active', pending)} :
           termination_detected' = detected
     /\ UNCHANGED <<pending>>
 
-\* spec/corpus/async_termination_detection.pyspec:32
+\* spec/corpus/async_termination_detection.pyspec:34
 SendMsg(i, j) ==
     /\ active[i]
-    /\ Assert(j \in DOMAIN pending, "spec/corpus/async_termination_detection.pyspec:35: key not in map")
+    /\ Assert(j \in DOMAIN pending, "spec/corpus/async_termination_detection.pyspec:37: key not in map")
     /\ pending' = [pending EXCEPT ![j] = pending[j] + 1]
     /\ UNCHANGED <<active, termination_detected>>
 
-\* spec/corpus/async_termination_detection.pyspec:37
+\* spec/corpus/async_termination_detection.pyspec:39
 RcvMsg(i) ==
     /\ pending[i] > 0
-    /\ Assert(i \in DOMAIN active, "spec/corpus/async_termination_detection.pyspec:40: key not in map")
+    /\ Assert(i \in DOMAIN active, "spec/corpus/async_termination_detection.pyspec:42: key not in map")
     /\ active' = [active EXCEPT ![i] = TRUE]
-    /\ Assert(i \in DOMAIN pending, "spec/corpus/async_termination_detection.pyspec:41: key not in map")
+    /\ Assert(i \in DOMAIN pending, "spec/corpus/async_termination_detection.pyspec:43: key not in map")
     /\ pending' = [pending EXCEPT ![i] = pending[i] - 1]
     /\ UNCHANGED <<termination_detected>>
 
-\* spec/corpus/async_termination_detection.pyspec:43
+\* spec/corpus/async_termination_detection.pyspec:45
 DetectTermination ==
     /\ terminated
     /\ termination_detected' = TRUE
@@ -87,13 +90,13 @@ TypeOK ==
     /\ \A k \in DOMAIN pending : (k \in 0..(N - 1)) /\ (pending[k] \in Int)
     /\ termination_detected \in BOOLEAN
 
-\* spec/corpus/async_termination_detection.pyspec:47
+\* spec/corpus/async_termination_detection.pyspec:49
 Safe == termination_detected => terminated
 
-\* spec/corpus/async_termination_detection.pyspec:49
+\* spec/corpus/async_termination_detection.pyspec:51
 Quiescence == [](terminated => ([]terminated))
 
-\* spec/corpus/async_termination_detection.pyspec:51
+\* spec/corpus/async_termination_detection.pyspec:53
 Live == terminated ~> termination_detected
 
 ====

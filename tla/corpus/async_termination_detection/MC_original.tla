@@ -4,13 +4,13 @@
 \*     PROPERTIES Quiescence Live, CONSTRAINT StateConstraint.
 EXTENDS AsyncTerminationDetection
 
-\* spec/corpus/async_termination_detection.pyspec:56: N
+\* spec/corpus/async_termination_detection.pyspec:58: N
 const_N_ == 4
 
 \* spec/corpus/async_termination_detection.pyspec:12: NODES
 const_NODES_ == 0..(N - 1)
 
-\* spec/corpus/async_termination_detection.pyspec:57: state constraint of model original
+\* spec/corpus/async_termination_detection.pyspec:59: state constraint of model original
 StateConstraint == \A n \in NODES : pending[n] <= 3
 
 ====

@@ -7,6 +7,8 @@
 \* tlaplus/Examples (specifications/chang_roberts/ChangRoberts.tla, model
 \* MCChangRoberts.tla), label for label; see chang_roberts.json for the
 \* source, the constants and TLC's counts.
+\* TLA+ names that differ from the spec's (docs/tla.md, Names):
+\*   TypeOK (generated) -> TypeOK_1_
 EXTENDS Integers, Sequences, FiniteSets, TLC
 
 CONSTANTS
@@ -23,59 +25,65 @@ VARIABLES
 \* spec/corpus/chang_roberts.pyspec:1
 vars == <<msgs, node_initiator, node_state, pc_node>>
 
-\* spec/corpus/chang_roberts.pyspec:16
+\* spec/corpus/chang_roberts.pyspec:21
 succ(n) == IF n = N THEN 1 ELSE n + 1
+
+\* spec/corpus/chang_roberts.pyspec:16
+ASSUME IdsUnique == (N >= 1) /\ ((DOMAIN ID) = NODES) /\ (\A m \in NODES : \A n \in NODES : (m # n) => (ID[m] # ID[n]))
 
 \* spec/corpus/chang_roberts.pyspec:1
 Init ==
     /\ msgs = [n \in NODES |-> {}]
-    /\ Assert(\A k \in DOMAIN msgs : (k \in 1..N) /\ (\A e \in msgs[k] : e \in 1..N), "spec/corpus/chang_roberts.pyspec:18: the initial value of 'msgs' is outside its declared type")
+    /\ Assert(\A k \in DOMAIN msgs : (k \in 1..N) /\ (\A e \in msgs[k] : e \in 1..N), "spec/corpus/chang_roberts.pyspec:23: the initial value of 'msgs' is outside its declared type")
     /\ node_initiator \in [NODES -> {FALSE, TRUE}]
     /\ node_state = [self \in NODES |-> IF node_initiator[self] THEN "cand" ELSE "lost"]
     /\ pc_node = [self \in NODES |-> "n0"]
 
-\* spec/corpus/chang_roberts.pyspec:23
+\* spec/corpus/chang_roberts.pyspec:28
 node_n0(self) ==
     /\ pc_node[self] = "n0"
     /\ IF node_initiator[self]
-          THEN /\ Assert(succ(self) \in DOMAIN msgs, "spec/corpus/chang_roberts.pyspec:26: key not in map")
+          THEN /\ Assert(succ(self) \in DOMAIN msgs, "spec/corpus/chang_roberts.pyspec:31: key not in map")
                /\ msgs' = [msgs EXCEPT ![succ(self)] = msgs[succ(self)] \cup {ID[self]}]
-               /\ Assert(\A e \in msgs'[succ(self)] : e \in 1..N, "spec/corpus/chang_roberts.pyspec:26: the value assigned to 'msgs[...]' is outside its declared type")
+               /\ Assert(\A e \in msgs'[succ(self)] : e \in 1..N, "spec/corpus/chang_roberts.pyspec:31: the value assigned to 'msgs[...]' is outside its declared type")
           ELSE msgs' = msgs
     /\ UNCHANGED <<node_initiator, node_state>>
     /\ pc_node' = [pc_node EXCEPT ![self] = "n1"]
 
-\* spec/corpus/chang_roberts.pyspec:28
+\* spec/corpus/chang_roberts.pyspec:32
 node_n1(self) ==
     /\ pc_node[self] = "n1"
-    /\ \E id \in msgs[self] :
-          /\ Assert(self \in DOMAIN msgs, "spec/corpus/chang_roberts.pyspec:31: key not in map")
-          /\ Assert(\A e \in (msgs[self] \ {id}) : e \in 1..N, "spec/corpus/chang_roberts.pyspec:31: the value assigned to 'msgs[...]' is outside its declared type")
-          /\ IF node_state[self] = "lost"
-                THEN /\ Assert(self # succ(self), "spec/corpus/chang_roberts.pyspec:34: the assignment to 'msgs[...]' overlaps the assignment to 'msgs[...]' at line 31: a step may update different parts of a variable, not the same part twice")
-                     /\ Assert(succ(self) \in DOMAIN msgs, "spec/corpus/chang_roberts.pyspec:34: key not in map")
-                     /\ msgs' = [msgs EXCEPT ![self] = @ \ {id}, ![succ(self)] = @ \cup {id}]
-                     /\ Assert(\A e \in msgs'[succ(self)] : e \in 1..N, "spec/corpus/chang_roberts.pyspec:34: the value assigned to 'msgs[...]' is outside its declared type")
-                     /\ UNCHANGED <<node_initiator, node_state>>
-                     /\ pc_node' = [pc_node EXCEPT ![self] = "n1"]
-                ELSE IF id < ID[self]
-                        THEN /\ node_state' = [node_state EXCEPT ![self] = "lost"]
-                             /\ Assert(self # succ(self), "spec/corpus/chang_roberts.pyspec:38: the assignment to 'msgs[...]' overlaps the assignment to 'msgs[...]' at line 31: a step may update different parts of a variable, not the same part twice")
+    /\ IF TRUE
+          THEN \E id \in msgs[self] :
+                  /\ Assert(self \in DOMAIN msgs, "spec/corpus/chang_roberts.pyspec:35: key not in map")
+                  /\ Assert(\A e \in (msgs[self] \ {id}) : e \in 1..N, "spec/corpus/chang_roberts.pyspec:35: the value assigned to 'msgs[...]' is outside its declared type")
+                  /\ IF node_state[self] = "lost"
+                        THEN /\ Assert(self # succ(self), "spec/corpus/chang_roberts.pyspec:38: the assignment to 'msgs[...]' overlaps the assignment to 'msgs[...]' at line 35: a step may update different parts of a variable, not the same part twice")
                              /\ Assert(succ(self) \in DOMAIN msgs, "spec/corpus/chang_roberts.pyspec:38: key not in map")
                              /\ msgs' = [msgs EXCEPT ![self] = @ \ {id}, ![succ(self)] = @ \cup {id}]
                              /\ Assert(\A e \in msgs'[succ(self)] : e \in 1..N, "spec/corpus/chang_roberts.pyspec:38: the value assigned to 'msgs[...]' is outside its declared type")
-                             /\ UNCHANGED <<node_initiator>>
+                             /\ UNCHANGED <<node_initiator, node_state>>
                              /\ pc_node' = [pc_node EXCEPT ![self] = "n1"]
-                        ELSE IF id = ID[self]
-                                THEN /\ node_state' = [node_state EXCEPT ![self] = "won"]
-                                     /\ msgs' = [msgs EXCEPT ![self] = @ \ {id}]
+                        ELSE IF id < ID[self]
+                                THEN /\ node_state' = [node_state EXCEPT ![self] = "lost"]
+                                     /\ Assert(self # succ(self), "spec/corpus/chang_roberts.pyspec:42: the assignment to 'msgs[...]' overlaps the assignment to 'msgs[...]' at line 35: a step may update different parts of a variable, not the same part twice")
+                                     /\ Assert(succ(self) \in DOMAIN msgs, "spec/corpus/chang_roberts.pyspec:42: key not in map")
+                                     /\ msgs' = [msgs EXCEPT ![self] = @ \ {id}, ![succ(self)] = @ \cup {id}]
+                                     /\ Assert(\A e \in msgs'[succ(self)] : e \in 1..N, "spec/corpus/chang_roberts.pyspec:42: the value assigned to 'msgs[...]' is outside its declared type")
                                      /\ UNCHANGED <<node_initiator>>
                                      /\ pc_node' = [pc_node EXCEPT ![self] = "n1"]
-                                ELSE /\ msgs' = [msgs EXCEPT ![self] = @ \ {id}]
-                                     /\ UNCHANGED <<node_initiator, node_state>>
-                                     /\ pc_node' = [pc_node EXCEPT ![self] = "n1"]
+                                ELSE IF id = ID[self]
+                                        THEN /\ node_state' = [node_state EXCEPT ![self] = "won"]
+                                             /\ msgs' = [msgs EXCEPT ![self] = @ \ {id}]
+                                             /\ UNCHANGED <<node_initiator>>
+                                             /\ pc_node' = [pc_node EXCEPT ![self] = "n1"]
+                                        ELSE /\ msgs' = [msgs EXCEPT ![self] = @ \ {id}]
+                                             /\ UNCHANGED <<node_initiator, node_state>>
+                                             /\ pc_node' = [pc_node EXCEPT ![self] = "n1"]
+          ELSE /\ UNCHANGED <<msgs, node_initiator, node_state>>
+               /\ pc_node' = [pc_node EXCEPT ![self] = "Done"]
 
-\* spec/corpus/chang_roberts.pyspec:20
+\* spec/corpus/chang_roberts.pyspec:25
 node(self) == node_n0(self) \/ node_n1(self)
 
 \* spec/corpus/chang_roberts.pyspec:1: every process is done; stutter (not a deadlock)
@@ -94,18 +102,22 @@ Fairness ==
 Spec == Init /\ [][Next]_vars /\ Fairness
 
 \* spec/corpus/chang_roberts.pyspec:1: the declared types of the variables
-TypeOK ==
+TypeOK_1_ ==
     /\ \A k \in DOMAIN msgs : (k \in 1..N) /\ (\A e \in msgs[k] : e \in 1..N)
     /\ DOMAIN node_initiator = NODES /\ \A self \in NODES : node_initiator[self] \in BOOLEAN
     /\ DOMAIN node_state = NODES /\ \A self \in NODES : node_state[self] \in {"cand", "lost", "won"}
     /\ DOMAIN pc_node = NODES /\ \A self \in NODES : pc_node[self] \in {"n0", "n1", "Done"}
 
-\* spec/corpus/chang_roberts.pyspec:44
+\* spec/corpus/chang_roberts.pyspec:48
+\* msgs's part of TypeOK; the pc, initiator and state are the declared types.
+TypeOK == msgs \in [NODES -> SUBSET {ID[n] : n \in NODES}]
+
+\* spec/corpus/chang_roberts.pyspec:52
 \* A winner is the initiator with the smallest identity, and every other
 \*     node knows it lost.
 Correctness == \A n \in NODES : (node_state[n] = "won") => (node_initiator[n] /\ (\A m \in (NODES \ {n}) : (node_state[m] = "lost") /\ (node_initiator[m] => (ID[m] > ID[n]))))
 
-\* spec/corpus/chang_roberts.pyspec:54
+\* spec/corpus/chang_roberts.pyspec:62
 Liveness == (\E n \in NODES : node_state[n] = "cand") => (<>(\E n \in NODES : node_state[n] = "won"))
 
 ====

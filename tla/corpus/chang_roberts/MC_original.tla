@@ -4,7 +4,7 @@
 \*     Liveness, no deadlock check.
 EXTENDS ChangRoberts
 
-\* spec/corpus/chang_roberts.pyspec:61: N
+\* spec/corpus/chang_roberts.pyspec:69: N
 const_N_ == 3
 
 \* spec/corpus/chang_roberts.pyspec:13: NODES

@@ -49,59 +49,59 @@ P_Li0(self) ==
 \* spec/corpus/dijkstra_mutex.pyspec:29
 P_Li1(self) ==
     /\ pc_P[self] = "Li1"
-    /\ IF k = self
+    /\ IF k # self
           THEN /\ UNCHANGED <<b, c, k, P_temp>>
-               /\ pc_P' = [pc_P EXCEPT ![self] = "Li4a"]
-          ELSE /\ UNCHANGED <<b, c, k, P_temp>>
                /\ pc_P' = [pc_P EXCEPT ![self] = "Li2"]
+          ELSE /\ UNCHANGED <<b, c, k, P_temp>>
+               /\ pc_P' = [pc_P EXCEPT ![self] = "Li4a"]
 
-\* spec/corpus/dijkstra_mutex.pyspec:32
+\* spec/corpus/dijkstra_mutex.pyspec:31
 P_Li2(self) ==
     /\ pc_P[self] = "Li2"
-    /\ Assert(self \in DOMAIN c, "spec/corpus/dijkstra_mutex.pyspec:33: key not in map")
+    /\ Assert(self \in DOMAIN c, "spec/corpus/dijkstra_mutex.pyspec:32: key not in map")
     /\ c' = [c EXCEPT ![self] = TRUE]
     /\ UNCHANGED <<b, k, P_temp>>
     /\ pc_P' = [pc_P EXCEPT ![self] = "Li3a"]
 
-\* spec/corpus/dijkstra_mutex.pyspec:34
+\* spec/corpus/dijkstra_mutex.pyspec:33
 P_Li3a(self) ==
     /\ pc_P[self] = "Li3a"
     /\ P_temp' = [P_temp EXCEPT ![self] = [p |-> k, tag |-> "One"]]
     /\ UNCHANGED <<b, c, k>>
     /\ pc_P' = [pc_P EXCEPT ![self] = "Li3b"]
 
-\* spec/corpus/dijkstra_mutex.pyspec:36
+\* spec/corpus/dijkstra_mutex.pyspec:35
 P_Li3b(self) ==
     /\ pc_P[self] = "Li3b"
-    /\ IF ~b[P_temp[self].p]
+    /\ IF b[P_temp[self].p]
           THEN /\ UNCHANGED <<b, c, k, P_temp>>
-               /\ pc_P' = [pc_P EXCEPT ![self] = "Li3d"]
-          ELSE /\ UNCHANGED <<b, c, k, P_temp>>
                /\ pc_P' = [pc_P EXCEPT ![self] = "Li3c"]
+          ELSE /\ UNCHANGED <<b, c, k, P_temp>>
+               /\ pc_P' = [pc_P EXCEPT ![self] = "Li3d"]
 
-\* spec/corpus/dijkstra_mutex.pyspec:39
+\* spec/corpus/dijkstra_mutex.pyspec:37
 P_Li3c(self) ==
     /\ pc_P[self] = "Li3c"
     /\ k' = self
     /\ UNCHANGED <<b, c, P_temp>>
     /\ pc_P' = [pc_P EXCEPT ![self] = "Li3d"]
 
-\* spec/corpus/dijkstra_mutex.pyspec:41
+\* spec/corpus/dijkstra_mutex.pyspec:39
 P_Li3d(self) ==
     /\ pc_P[self] = "Li3d"
     /\ UNCHANGED <<b, c, k, P_temp>>
     /\ pc_P' = [pc_P EXCEPT ![self] = "Li1"]
 
-\* spec/corpus/dijkstra_mutex.pyspec:43
+\* spec/corpus/dijkstra_mutex.pyspec:41
 P_Li4a(self) ==
     /\ pc_P[self] = "Li4a"
-    /\ Assert(self \in DOMAIN c, "spec/corpus/dijkstra_mutex.pyspec:44: key not in map")
+    /\ Assert(self \in DOMAIN c, "spec/corpus/dijkstra_mutex.pyspec:42: key not in map")
     /\ c' = [c EXCEPT ![self] = FALSE]
     /\ P_temp' = [P_temp EXCEPT ![self] = [s |-> PROC \ {self}, tag |-> "Many"]]
     /\ UNCHANGED <<b, k>>
     /\ pc_P' = [pc_P EXCEPT ![self] = "Li4b"]
 
-\* spec/corpus/dijkstra_mutex.pyspec:46
+\* spec/corpus/dijkstra_mutex.pyspec:44
 P_Li4b(self) ==
     /\ pc_P[self] = "Li4b"
     /\ IF P_temp[self].s # {}
@@ -115,29 +115,29 @@ P_Li4b(self) ==
           ELSE /\ UNCHANGED <<b, c, k, P_temp>>
                /\ pc_P' = [pc_P EXCEPT ![self] = "cs"]
 
-\* spec/corpus/dijkstra_mutex.pyspec:51
+\* spec/corpus/dijkstra_mutex.pyspec:49
 P_cs(self) ==
     /\ pc_P[self] = "cs"
     /\ UNCHANGED <<b, c, k, P_temp>>
     /\ pc_P' = [pc_P EXCEPT ![self] = "Li5"]
 
-\* spec/corpus/dijkstra_mutex.pyspec:53
+\* spec/corpus/dijkstra_mutex.pyspec:51
 P_Li5(self) ==
     /\ pc_P[self] = "Li5"
-    /\ Assert(self \in DOMAIN c, "spec/corpus/dijkstra_mutex.pyspec:54: key not in map")
+    /\ Assert(self \in DOMAIN c, "spec/corpus/dijkstra_mutex.pyspec:52: key not in map")
     /\ c' = [c EXCEPT ![self] = TRUE]
     /\ UNCHANGED <<b, k, P_temp>>
     /\ pc_P' = [pc_P EXCEPT ![self] = "Li6"]
 
-\* spec/corpus/dijkstra_mutex.pyspec:55
+\* spec/corpus/dijkstra_mutex.pyspec:53
 P_Li6(self) ==
     /\ pc_P[self] = "Li6"
-    /\ Assert(self \in DOMAIN b, "spec/corpus/dijkstra_mutex.pyspec:56: key not in map")
+    /\ Assert(self \in DOMAIN b, "spec/corpus/dijkstra_mutex.pyspec:54: key not in map")
     /\ b' = [b EXCEPT ![self] = TRUE]
     /\ UNCHANGED <<c, k, P_temp>>
     /\ pc_P' = [pc_P EXCEPT ![self] = "ncs"]
 
-\* spec/corpus/dijkstra_mutex.pyspec:57
+\* spec/corpus/dijkstra_mutex.pyspec:55
 P_ncs(self) ==
     /\ pc_P[self] = "ncs"
     /\ UNCHANGED <<b, c, k, P_temp>>
@@ -169,10 +169,10 @@ TypeOK ==
     /\ DOMAIN P_temp = PROC /\ \A self \in PROC : ((DOMAIN P_temp[self] = {"tag"} /\ (P_temp[self].tag \in STRING) /\ P_temp[self].tag = "Default") \/ (DOMAIN P_temp[self] = {"p", "tag"} /\ (P_temp[self].p \in Proc_values_) /\ (P_temp[self].tag \in STRING) /\ P_temp[self].tag = "One") \/ (DOMAIN P_temp[self] = {"s", "tag"} /\ (\A e \in P_temp[self].s : e \in Proc_values_) /\ (P_temp[self].tag \in STRING) /\ P_temp[self].tag = "Many"))
     /\ DOMAIN pc_P = PROC /\ \A self \in PROC : pc_P[self] \in {"Li0", "Li1", "Li2", "Li3a", "Li3b", "Li3c", "Li3d", "Li4a", "Li4b", "cs", "Li5", "Li6", "ncs", "Done"}
 
-\* spec/corpus/dijkstra_mutex.pyspec:60
+\* spec/corpus/dijkstra_mutex.pyspec:58
 MutualExclusion == \A i \in PROC : \A j \in PROC : (i # j) => (~((pc_P[i] = "cs") /\ (pc_P[j] = "cs")))
 
-\* spec/corpus/dijkstra_mutex.pyspec:63
+\* spec/corpus/dijkstra_mutex.pyspec:61
 DeadlockFreedom == \A i \in PROC : (pc_P[i] \notin {"Li5", "Li6", "ncs"}) ~> (\E j \in PROC : pc_P[j] = "cs")
 
 ====

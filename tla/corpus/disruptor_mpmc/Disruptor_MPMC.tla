@@ -31,7 +31,7 @@ VARIABLES
     published,  \* published: map[int, bool]
     read,  \* read: map[Thread, int]
     pc,  \* pc: map[Thread, Phase]
-    consumed  \* consumed: map[Thread, seq[optional[int]]]
+    consumed  \* consumed: map[Thread, seq[int]]
 
 \* spec/corpus/disruptor_mpmc.pyspec:1
 vars == <<ringbuffer, next_sequence, claimed_sequence, published, read, pc, consumed>>
@@ -40,20 +40,32 @@ vars == <<ringbuffer, next_sequence, claimed_sequence, published, read, pc, cons
 Div_(a, b) == IF b > 0 THEN a \div b ELSE Assert(FALSE, "// with a right operand <= 0")
 MinOf(S) == CHOOSE x \in S : \A y \in S : x <= y
 
-\* spec/corpus/disruptor_mpmc.pyspec:34
+\* spec/corpus/disruptor_mpmc.pyspec:39
 index_of(sequence) == sequence % SIZE
 
-\* spec/corpus/disruptor_mpmc.pyspec:40
+\* spec/corpus/disruptor_mpmc.pyspec:45
 min_read_sequence == MinOf({read[r] : r \in READERS})
 
-\* spec/corpus/disruptor_mpmc.pyspec:41
+\* spec/corpus/disruptor_mpmc.pyspec:46
 min_claimed_sequence == MinOf({claimed_sequence[w] : w \in WRITERS})
 
-\* spec/corpus/disruptor_mpmc.pyspec:43
+\* spec/corpus/disruptor_mpmc.pyspec:48
 is_published(sequence) == published[index_of(sequence)] = ((Div_(sequence, SIZE) % 2) = 0)
 
-\* spec/corpus/disruptor_mpmc.pyspec:48
+\* spec/corpus/disruptor_mpmc.pyspec:53
 available_published_sequence == LET candidates == {min_claimed_sequence - 1} \cup {claimed_sequence[w] : w \in WRITERS} IN CHOOSE m \in candidates : is_published(m) => (~(\E w \in WRITERS : (claimed_sequence[w] = (m + 1)) /\ is_published(claimed_sequence[w])))
+
+\* spec/corpus/disruptor_mpmc.pyspec:20
+ASSUME WritersNonEmpty == WRITERS # {}
+
+\* spec/corpus/disruptor_mpmc.pyspec:21
+ASSUME ReadersNonEmpty == READERS # {}
+
+\* spec/corpus/disruptor_mpmc.pyspec:22
+ASSUME SizePositive == SIZE >= 1
+
+\* spec/corpus/disruptor_mpmc.pyspec:23
+ASSUME MaxPublishedPositive == MAX_PUBLISHED >= 1
 
 \* spec/corpus/disruptor_mpmc.pyspec:1
 Init ==
@@ -65,71 +77,73 @@ Init ==
     /\ pc = [t \in (WRITERS \cup READERS) |-> "Advance"]
     /\ consumed = [r \in READERS |-> <<>>]
 
-\* spec/corpus/disruptor_mpmc.pyspec:59
+\* spec/corpus/disruptor_mpmc.pyspec:64
 BeginWrite(writer) ==
     LET seq == next_sequence IN
        LET index == index_of(seq) IN
           /\ min_read_sequence >= (seq - SIZE)
-          /\ Assert(writer \in DOMAIN claimed_sequence, "spec/corpus/disruptor_mpmc.pyspec:64: key not in map")
+          /\ Assert(writer \in DOMAIN claimed_sequence, "spec/corpus/disruptor_mpmc.pyspec:69: key not in map")
           /\ claimed_sequence' = [claimed_sequence EXCEPT ![writer] = seq]
           /\ next_sequence' = seq + 1
-          /\ Assert(index \in DOMAIN ringbuffer.writers, "spec/corpus/disruptor_mpmc.pyspec:66: key not in map")
-          /\ Assert(index \in DOMAIN ringbuffer.slots, "spec/corpus/disruptor_mpmc.pyspec:67: key not in map")
-          /\ ringbuffer' = [ringbuffer EXCEPT !.writers[index] = @ \cup {writer}, !.slots[index] = seq]
           /\ LET t == writer IN
                 LET source == "Advance" IN
                    LET target == "Access" IN
                       /\ pc[t] = source
-                      /\ Assert(t \in DOMAIN pc, "spec/corpus/disruptor_mpmc.pyspec:38: key not in map")
+                      /\ Assert(t \in DOMAIN pc, "spec/corpus/disruptor_mpmc.pyspec:43: key not in map")
                       /\ pc' = [pc EXCEPT ![t] = target]
+          /\ Assert(index \in DOMAIN ringbuffer.writers, "spec/corpus/disruptor_mpmc.pyspec:72: key not in map")
+          /\ Assert(index \in DOMAIN ringbuffer.slots, "spec/corpus/disruptor_mpmc.pyspec:73: key not in map")
+          /\ ringbuffer' = [ringbuffer EXCEPT !.writers[index] = @ \cup {writer}, !.slots[index] = seq]
           /\ UNCHANGED <<published, read, consumed>>
 
-\* spec/corpus/disruptor_mpmc.pyspec:70
+\* spec/corpus/disruptor_mpmc.pyspec:75
 EndWrite(writer) ==
     /\ LET index == index_of(claimed_sequence[writer]) IN
-          /\ Assert(index \in DOMAIN ringbuffer.writers, "spec/corpus/disruptor_mpmc.pyspec:72: key not in map")
-          /\ ringbuffer' = [ringbuffer EXCEPT !.writers[index] = ringbuffer.writers[index] \ {writer}]
-          /\ Assert(index \in DOMAIN published, "spec/corpus/disruptor_mpmc.pyspec:73: key not in map")
-          /\ published' = [published EXCEPT ![index] = (~published[index])]
           /\ LET t == writer IN
                 LET source == "Access" IN
                    LET target == "Advance" IN
                       /\ pc[t] = source
-                      /\ Assert(t \in DOMAIN pc, "spec/corpus/disruptor_mpmc.pyspec:38: key not in map")
+                      /\ Assert(t \in DOMAIN pc, "spec/corpus/disruptor_mpmc.pyspec:43: key not in map")
                       /\ pc' = [pc EXCEPT ![t] = target]
+          /\ Assert(index \in DOMAIN ringbuffer.writers, "spec/corpus/disruptor_mpmc.pyspec:78: key not in map")
+          /\ ringbuffer' = [ringbuffer EXCEPT !.writers[index] = ringbuffer.writers[index] \ {writer}]
+          /\ Assert(index \in DOMAIN published, "spec/corpus/disruptor_mpmc.pyspec:79: key not in map")
+          /\ published' = [published EXCEPT ![index] = (~published[index])]
     /\ UNCHANGED <<next_sequence, claimed_sequence, read, consumed>>
 
-\* spec/corpus/disruptor_mpmc.pyspec:78
+\* spec/corpus/disruptor_mpmc.pyspec:83
 BeginRead(reader) ==
     /\ LET next == read[reader] + 1 IN
           LET index == index_of(next) IN
              /\ is_published(next)
-             /\ Assert(index \in DOMAIN ringbuffer.readers, "spec/corpus/disruptor_mpmc.pyspec:82: key not in map")
-             /\ ringbuffer' = [ringbuffer EXCEPT !.readers[index] = ringbuffer.readers[index] \cup {reader}]
-             /\ Assert(reader \in DOMAIN consumed, "spec/corpus/disruptor_mpmc.pyspec:84: key not in map")
-             /\ consumed' = [consumed EXCEPT ![reader] = Append(consumed[reader], ringbuffer'.slots[index])]
              /\ LET t == reader IN
                    LET source == "Advance" IN
                       LET target == "Access" IN
                          /\ pc[t] = source
-                         /\ Assert(t \in DOMAIN pc, "spec/corpus/disruptor_mpmc.pyspec:38: key not in map")
+                         /\ Assert(t \in DOMAIN pc, "spec/corpus/disruptor_mpmc.pyspec:43: key not in map")
                          /\ pc' = [pc EXCEPT ![t] = target]
+             /\ Assert(index \in DOMAIN ringbuffer.readers, "spec/corpus/disruptor_mpmc.pyspec:88: key not in map")
+             /\ ringbuffer' = [ringbuffer EXCEPT !.readers[index] = ringbuffer.readers[index] \cup {reader}]
+             /\ LET value == ringbuffer'.slots[index] IN
+                   /\ Assert(value # NoneValue, "assertion failed: a reader reads NULL")
+                   /\ Assert(reader \in DOMAIN consumed, "spec/corpus/disruptor_mpmc.pyspec:92: key not in map")
+                   /\ consumed' = [consumed EXCEPT ![reader] = Append(consumed[reader], value)]
     /\ UNCHANGED <<next_sequence, claimed_sequence, published, read>>
 
-\* spec/corpus/disruptor_mpmc.pyspec:87
+\* spec/corpus/disruptor_mpmc.pyspec:94
 EndRead(reader) ==
     /\ LET next == read[reader] + 1 IN
           LET index == index_of(next) IN
-             /\ Assert(index \in DOMAIN ringbuffer.readers, "spec/corpus/disruptor_mpmc.pyspec:90: key not in map")
-             /\ ringbuffer' = [ringbuffer EXCEPT !.readers[index] = ringbuffer.readers[index] \ {reader}]
-             /\ Assert(reader \in DOMAIN read, "spec/corpus/disruptor_mpmc.pyspec:91: key not in map")
-             /\ read' = [read EXCEPT ![reader] = next]
              /\ LET t == reader IN
                    LET source == "Access" IN
                       LET target == "Advance" IN
                          /\ pc[t] = source
-                         /\ Assert(t \in DOMAIN pc, "spec/corpus/disruptor_mpmc.pyspec:38: key not in map")
+                         /\ Assert(t \in DOMAIN pc, "spec/corpus/disruptor_mpmc.pyspec:43: key not in map")
                          /\ pc' = [pc EXCEPT ![t] = target]
+             /\ Assert(index \in DOMAIN ringbuffer.readers, "spec/corpus/disruptor_mpmc.pyspec:98: key not in map")
+             /\ ringbuffer' = [ringbuffer EXCEPT !.readers[index] = ringbuffer.readers[index] \ {reader}]
+             /\ Assert(reader \in DOMAIN read, "spec/corpus/disruptor_mpmc.pyspec:99: key not in map")
+             /\ read' = [read EXCEPT ![reader] = next]
     /\ UNCHANGED <<next_sequence, claimed_sequence, published, consumed>>
 
 \* spec/corpus/disruptor_mpmc.pyspec:1
@@ -155,12 +169,12 @@ TypeOK ==
     /\ \A k \in DOMAIN published : (k \in Int) /\ (published[k] \in BOOLEAN)
     /\ \A k \in DOMAIN read : (k \in Thread_values_) /\ (read[k] \in Int)
     /\ \A k \in DOMAIN pc : (k \in Thread_values_) /\ (pc[k] \in {"Access", "Advance"})
-    /\ \A k \in DOMAIN consumed : (k \in Thread_values_) /\ (DOMAIN consumed[k] = 1..Len(consumed[k]) /\ \A i \in 1..Len(consumed[k]) : (consumed[k][i] = NoneValue \/ (consumed[k][i] \in Int)))
+    /\ \A k \in DOMAIN consumed : (k \in Thread_values_) /\ (DOMAIN consumed[k] = 1..Len(consumed[k]) /\ \A i \in 1..Len(consumed[k]) : consumed[k][i] \in Int)
 
-\* spec/corpus/disruptor_mpmc.pyspec:94
+\* spec/corpus/disruptor_mpmc.pyspec:101
 NoDataRaces == \A i \in INDEXES : ((ringbuffer.readers[i] = {}) \/ (ringbuffer.writers[i] = {})) /\ (Cardinality(ringbuffer.writers[i]) <= 1)
 
-\* spec/corpus/disruptor_mpmc.pyspec:99
+\* spec/corpus/disruptor_mpmc.pyspec:106
 \* Eventually always, every reader has read every published value.
 Liveliness == \A r \in READERS : \A i \in (0..(MAX_PUBLISHED - 1)) : <>([]((i \in (0..available_published_sequence)) => ((Len(consumed[r]) >= (i + 1)) /\ (consumed[r][i + 1] = i))))
 

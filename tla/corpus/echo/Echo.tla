@@ -15,8 +15,7 @@ CONSTANTS
     NoneValue,  \* none
     NODES,  \* spec/corpus/echo.pyspec:13: set[str]
     INITIATOR,  \* spec/corpus/echo.pyspec:14: str
-    PAIRS,  \* spec/corpus/echo.pyspec:16: set[tuple[str, str]]
-    R  \* spec/corpus/echo.pyspec:17: map[tuple[str, str], bool]
+    R  \* spec/corpus/echo.pyspec:16: map[tuple[str, str], bool]
 
 VARIABLES
     inbox,  \* inbox: map[str, set[record(kind: str, sndr: str)]]
@@ -32,25 +31,34 @@ vars == <<inbox, node_parent, node_children, node_rcvd, node_nbrs, pc_node>>
 RECURSIVE trcl(_, _, _)
 
 \* spec/corpus/echo.pyspec:19
-neighbors(n) == {m \in NODES : R[<<m, n>>]}
+is_irreflexive(r, s) == \A x \in s : ~r[<<x, x>>]
+
+\* spec/corpus/echo.pyspec:20
+is_symmetric(r, s) == \A x \in s : \A y \in s : r[<<x, y>>] = r[<<y, x>>]
+
+\* spec/corpus/echo.pyspec:25
+joined(t, s) == [e \in (s \X s) |-> t[e] \/ (\E z \in s : t[<<e[1], z>>] /\ t[<<z, e[2]>>])]
 
 \* spec/corpus/echo.pyspec:22
-send(net, frm, to, knd) == (to :> (net[to] \cup {[kind |-> knd, sndr |-> frm]})) @@ net
-
-\* spec/corpus/echo.pyspec:24
-receive(net, to, msg) == (to :> (net[to] \ {msg})) @@ net
-
-\* spec/corpus/echo.pyspec:26
-multicast(net, frm, dest, knd) == [m \in NODES |-> IF m \in dest THEN net[m] \cup {[kind |-> knd, sndr |-> frm]} ELSE net[m]]
-
-\* spec/corpus/echo.pyspec:65
-joined(t, s) == [e \in (UNION {{<<x, y>> : y \in s} : x \in s}) |-> t[e] \/ (\E z \in s : t[<<e[1], z>>] /\ t[<<z, e[2]>>])]
-
-\* spec/corpus/echo.pyspec:63
 trcl(r, s, n) == IF n = 0 THEN r ELSE joined(trcl(r, s, n - 1), s)
 
-\* spec/corpus/echo.pyspec:67
+\* spec/corpus/echo.pyspec:27
 transitive_closure(r, s) == trcl(r, s, Cardinality(s))
+
+\* spec/corpus/echo.pyspec:37
+neighbors(n) == {m \in NODES : R[<<m, n>>]}
+
+\* spec/corpus/echo.pyspec:40
+send(net, frm, to, knd) == (to :> (net[to] \cup {[kind |-> knd, sndr |-> frm]})) @@ net
+
+\* spec/corpus/echo.pyspec:42
+receive(net, to, msg) == (to :> (net[to] \ {msg})) @@ net
+
+\* spec/corpus/echo.pyspec:44
+multicast(net, frm, dest, knd) == [m \in NODES |-> IF m \in dest THEN net[m] \cup {[kind |-> knd, sndr |-> frm]} ELSE net[m]]
+
+\* spec/corpus/echo.pyspec:31
+ASSUME EchoAssume == (INITIATOR \in NODES) /\ ((DOMAIN R) = (NODES \X NODES)) /\ is_irreflexive(R, NODES) /\ is_symmetric(R, NODES)
 
 \* spec/corpus/echo.pyspec:1
 Init ==
@@ -61,7 +69,7 @@ Init ==
     /\ node_nbrs = [self \in NODES |-> neighbors(self)]
     /\ pc_node = [self \in NODES |-> "n0"]
 
-\* spec/corpus/echo.pyspec:36
+\* spec/corpus/echo.pyspec:54
 node_n0(self) ==
     /\ pc_node[self] = "n0"
     /\ IF self = INITIATOR
@@ -70,7 +78,7 @@ node_n0(self) ==
     /\ UNCHANGED <<node_parent, node_children, node_rcvd, node_nbrs>>
     /\ pc_node' = [pc_node EXCEPT ![self] = "n1"]
 
-\* spec/corpus/echo.pyspec:40
+\* spec/corpus/echo.pyspec:58
 node_n1(self) ==
     /\ pc_node[self] = "n1"
     /\ IF node_rcvd[self] < Cardinality(node_nbrs[self])
@@ -90,7 +98,7 @@ node_n1(self) ==
           ELSE /\ UNCHANGED <<inbox, node_parent, node_children, node_rcvd, node_nbrs>>
                /\ pc_node' = [pc_node EXCEPT ![self] = "n2"]
 
-\* spec/corpus/echo.pyspec:55
+\* spec/corpus/echo.pyspec:73
 node_n2(self) ==
     /\ pc_node[self] = "n2"
     /\ IF self # INITIATOR
@@ -100,7 +108,7 @@ node_n2(self) ==
     /\ UNCHANGED <<node_parent, node_children, node_rcvd, node_nbrs>>
     /\ pc_node' = [pc_node EXCEPT ![self] = "Done"]
 
-\* spec/corpus/echo.pyspec:31
+\* spec/corpus/echo.pyspec:49
 node(self) == node_n0(self) \/ node_n1(self) \/ node_n2(self)
 
 \* spec/corpus/echo.pyspec:1: every process is done; stutter (not a deadlock)
@@ -127,13 +135,13 @@ TypeOK_1_ ==
     /\ DOMAIN node_nbrs = NODES /\ \A self \in NODES : \A e \in node_nbrs[self] : e \in STRING
     /\ DOMAIN pc_node = NODES /\ \A self \in NODES : pc_node[self] \in {"n0", "n1", "n2", "Done"}
 
-\* spec/corpus/echo.pyspec:69
-\* Echo's TypeOK, beyond the declared types.
-TypeOK == \A n \in NODES : (node_nbrs[n] = neighbors(n)) /\ (node_rcvd[n] <= Cardinality(node_nbrs[n])) /\ (\A msg \in inbox[n] : (msg.sndr \in node_nbrs[n]) /\ (msg.kind \in {"m", "c"}))
+\* spec/corpus/echo.pyspec:79
+\* Echo's TypeOK (parent: the declared optional[str], rcvd: int).
+TypeOK == (\A n \in NODES : (node_children[n] \subseteq NODES) /\ (node_nbrs[n] \subseteq NODES)) /\ (\A n \in NODES : (node_nbrs[n] = neighbors(n)) /\ (node_rcvd[n] <= Cardinality(node_nbrs[n]))) /\ (inbox \in [NODES -> SUBSET [kind : {"m", "c"}, sndr : NODES]]) /\ (\A n \in NODES : \A msg \in inbox[n] : msg.sndr \in node_nbrs[n])
 
-\* spec/corpus/echo.pyspec:77
+\* spec/corpus/echo.pyspec:86
 \* At the end, the initiator is an ancestor of every other node and the
 \*     ancestor relation is acyclic.
-AncestorProperties == LET anc == transitive_closure([e \in PAIRS |-> node_parent[e[1]] = e[2]], NODES) IN (\A n \in NODES : pc_node[n] = "Done") => ((\A n \in (NODES \ {INITIATOR}) : anc[<<n, INITIATOR>>]) /\ (\A x \in NODES : ~anc[<<x, x>>]))
+AncestorProperties == LET anc == transitive_closure([e \in (NODES \X NODES) |-> e[2] = node_parent[e[1]]], NODES) IN (\A n \in NODES : pc_node[n] = "Done") => ((\A n \in (NODES \ {INITIATOR}) : anc[<<n, INITIATOR>>]) /\ is_irreflexive(anc, NODES))
 
 ====

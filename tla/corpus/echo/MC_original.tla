@@ -11,10 +11,7 @@ const_NODES_ == {"a", "b", "c"}
 \* spec/corpus/echo.pyspec:14: INITIATOR
 const_INITIATOR_ == CHOOSE n \in NODES : TRUE
 
-\* spec/corpus/echo.pyspec:16: PAIRS
-const_PAIRS_ == UNION {{<<m, n>> : n \in NODES} : m \in NODES}
-
-\* spec/corpus/echo.pyspec:17: R
-const_R_ == [e \in PAIRS |-> e[1] # e[2]]
+\* spec/corpus/echo.pyspec:16: R
+const_R_ == [edge \in (NODES \X NODES) |-> edge[1] # edge[2]]
 
 ====

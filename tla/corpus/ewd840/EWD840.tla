@@ -9,8 +9,8 @@
 EXTENDS Integers, Sequences, FiniteSets, TLC
 
 CONSTANTS
-    N,  \* spec/corpus/ewd840.pyspec:11: int
-    NODES  \* spec/corpus/ewd840.pyspec:12: set[int]
+    N,  \* spec/corpus/ewd840.pyspec:13: int
+    NODES  \* spec/corpus/ewd840.pyspec:14: set[int]
 
 VARIABLES
     active,  \* active: map[int, bool]
@@ -21,62 +21,62 @@ VARIABLES
 \* spec/corpus/ewd840.pyspec:1
 vars == <<active, color, tpos, tcolor>>
 
-\* spec/corpus/ewd840.pyspec:54
+\* spec/corpus/ewd840.pyspec:56
 terminated == \A i \in NODES : ~active[i]
 
-\* spec/corpus/ewd840.pyspec:55
+\* spec/corpus/ewd840.pyspec:57
 termination_detected == (tpos = 0) /\ (tcolor = "white") /\ (color[0] = "white") /\ (~active[0])
 
 \* spec/corpus/ewd840.pyspec:1
 Init ==
     /\ active \in [NODES -> {FALSE, TRUE}]
-    /\ Assert(\A k \in DOMAIN active : (k \in 0..(N - 1)), "spec/corpus/ewd840.pyspec:16: the initial value of 'active' is outside its declared type")
+    /\ Assert(\A k \in DOMAIN active : (k \in 0..(N - 1)), "spec/corpus/ewd840.pyspec:18: the initial value of 'active' is outside its declared type")
     /\ color \in [NODES -> {"white", "black"}]
-    /\ Assert(\A k \in DOMAIN color : (k \in 0..(N - 1)), "spec/corpus/ewd840.pyspec:17: the initial value of 'color' is outside its declared type")
+    /\ Assert(\A k \in DOMAIN color : (k \in 0..(N - 1)), "spec/corpus/ewd840.pyspec:19: the initial value of 'color' is outside its declared type")
     /\ tpos \in NODES
-    /\ Assert(tpos \in 0..(N - 1), "spec/corpus/ewd840.pyspec:18: the initial value of 'tpos' is outside its declared type")
+    /\ Assert(tpos \in 0..(N - 1), "spec/corpus/ewd840.pyspec:20: the initial value of 'tpos' is outside its declared type")
     /\ tcolor = "black"
 
-\* spec/corpus/ewd840.pyspec:22
+\* spec/corpus/ewd840.pyspec:24
 InitiateProbe ==
     /\ tpos = 0
     /\ (tcolor = "black") \/ (color[0] = "black")
     /\ tpos' = N - 1
-    /\ Assert(tpos' \in 0..(N - 1), "spec/corpus/ewd840.pyspec:26: the value assigned to 'tpos' is outside its declared type")
+    /\ Assert(tpos' \in 0..(N - 1), "spec/corpus/ewd840.pyspec:28: the value assigned to 'tpos' is outside its declared type")
     /\ tcolor' = "white"
-    /\ Assert(0 \in DOMAIN color, "spec/corpus/ewd840.pyspec:28: key not in map")
+    /\ Assert(0 \in DOMAIN color, "spec/corpus/ewd840.pyspec:30: key not in map")
     /\ color' = [color EXCEPT ![0] = "white"]
     /\ UNCHANGED <<active>>
 
-\* spec/corpus/ewd840.pyspec:30
+\* spec/corpus/ewd840.pyspec:32
 PassToken(i) ==
     /\ tpos = i
     /\ (~active[i]) \/ (color[i] = "black") \/ (tcolor = "black")
     /\ tpos' = i - 1
-    /\ Assert(tpos' \in 0..(N - 1), "spec/corpus/ewd840.pyspec:35: the value assigned to 'tpos' is outside its declared type")
+    /\ Assert(tpos' \in 0..(N - 1), "spec/corpus/ewd840.pyspec:37: the value assigned to 'tpos' is outside its declared type")
     /\ tcolor' = IF color[i] = "black" THEN "black" ELSE tcolor
-    /\ Assert(i \in DOMAIN color, "spec/corpus/ewd840.pyspec:37: key not in map")
+    /\ Assert(i \in DOMAIN color, "spec/corpus/ewd840.pyspec:39: key not in map")
     /\ color' = [color EXCEPT ![i] = "white"]
     /\ UNCHANGED <<active>>
 
-\* spec/corpus/ewd840.pyspec:42
+\* spec/corpus/ewd840.pyspec:44
 SendMsg(i) ==
     /\ active[i]
     /\ \E j \in (NODES \ {i}) :
-          /\ Assert(j \in DOMAIN active, "spec/corpus/ewd840.pyspec:47: key not in map")
+          /\ Assert(j \in DOMAIN active, "spec/corpus/ewd840.pyspec:49: key not in map")
           /\ active' = [active EXCEPT ![j] = TRUE]
-          /\ Assert(i \in DOMAIN color, "spec/corpus/ewd840.pyspec:48: key not in map")
+          /\ Assert(i \in DOMAIN color, "spec/corpus/ewd840.pyspec:50: key not in map")
           /\ color' = [color EXCEPT ![i] = IF j > i THEN "black" ELSE color[i]]
     /\ UNCHANGED <<tpos, tcolor>>
 
-\* spec/corpus/ewd840.pyspec:50
+\* spec/corpus/ewd840.pyspec:52
 Deactivate(i) ==
     /\ active[i]
-    /\ Assert(i \in DOMAIN active, "spec/corpus/ewd840.pyspec:52: key not in map")
+    /\ Assert(i \in DOMAIN active, "spec/corpus/ewd840.pyspec:54: key not in map")
     /\ active' = [active EXCEPT ![i] = FALSE]
     /\ UNCHANGED <<color, tpos, tcolor>>
 
-\* spec/corpus/ewd840.pyspec:39
+\* spec/corpus/ewd840.pyspec:41
 System ==
     \/ InitiateProbe
     \/ (\E i \in (NODES \ {0}) : PassToken(i))
@@ -102,15 +102,25 @@ TypeOK ==
     /\ tpos \in 0..(N - 1)
     /\ tcolor \in {"white", "black"}
 
-\* spec/corpus/ewd840.pyspec:58
+\* spec/corpus/ewd840.pyspec:60
 TerminationDetection == termination_detected => terminated
 
-\* spec/corpus/ewd840.pyspec:60
+\* spec/corpus/ewd840.pyspec:62
 \* Dijkstra's inductive invariant (P0 or P1 or P2; TLA+ labels the
 \*     disjuncts P0::, P1::, P2::).
 Inv == (\A i \in NODES : (tpos < i) => (~active[i])) \/ (\E j \in (0..tpos) : color[j] = "black") \/ (tcolor = "black")
 
-\* spec/corpus/ewd840.pyspec:69
+\* spec/corpus/ewd840.pyspec:71
 Liveness == terminated ~> termination_detected
+
+\* spec/corpus/ewd840.pyspec:77: the module of spec/corpus/sync_termination_detection.pyspec on this spec's state
+TD == INSTANCE SyncTerminationDetection WITH
+    active <- active,
+    termination_detected <- termination_detected,
+    N <- N,
+    NODES <- NODES
+
+\* spec/corpus/ewd840.pyspec:77
+TDSpec == TD!Spec
 
 ====

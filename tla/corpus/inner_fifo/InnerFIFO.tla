@@ -25,52 +25,45 @@ VARIABLES
 \* spec/corpus/inner_fifo.pyspec:1
 vars == <<in_chan, out_chan, q>>
 
-\* spec/corpus/inner_fifo.pyspec:17
-ready_to_send(c) == c.rdy = c.ack
-
-\* spec/corpus/inner_fifo.pyspec:18
-with_sent(c, d) == [c EXCEPT !.val = d, !.rdy = 1 - c.rdy]
-
-\* spec/corpus/inner_fifo.pyspec:19
-with_ack(c) == [c EXCEPT !.ack = 1 - c.ack]
-
 \* spec/corpus/inner_fifo.pyspec:1
 Init ==
-    /\ in_chan \in UNION {{[ack |-> b, rdy |-> b, val |-> m] : b \in {0, 1}} : m \in MESSAGES}
-    /\ Assert((in_chan.ack \in 0..1) /\ (in_chan.rdy \in 0..1), "spec/corpus/inner_fifo.pyspec:22: the initial value of 'in_chan' is outside its declared type")
-    /\ out_chan \in UNION {{[ack |-> b, rdy |-> b, val |-> m] : b \in {0, 1}} : m \in MESSAGES}
-    /\ Assert((out_chan.ack \in 0..1) /\ (out_chan.rdy \in 0..1), "spec/corpus/inner_fifo.pyspec:23: the initial value of 'out_chan' is outside its declared type")
+    /\ in_chan \in {c \in [ack : {0, 1}, rdy : {0, 1}, val : MESSAGES] : c.ack = c.rdy}
+    /\ Assert((in_chan.ack \in 0..1) /\ (in_chan.rdy \in 0..1), "spec/corpus/inner_fifo.pyspec:17: the initial value of 'in_chan' is outside its declared type")
+    /\ out_chan \in {c \in [ack : {0, 1}, rdy : {0, 1}, val : MESSAGES] : c.ack = c.rdy}
+    /\ Assert((out_chan.ack \in 0..1) /\ (out_chan.rdy \in 0..1), "spec/corpus/inner_fifo.pyspec:18: the initial value of 'out_chan' is outside its declared type")
     /\ q = <<>>
 
-\* spec/corpus/inner_fifo.pyspec:26
+\* spec/corpus/inner_fifo.pyspec:38
 SSend(msg) ==
-    /\ ready_to_send(in_chan)
-    /\ in_chan' = with_sent(in_chan, msg)
-    /\ Assert((in_chan'.ack \in 0..1) /\ (in_chan'.rdy \in 0..1), "spec/corpus/inner_fifo.pyspec:29: the value assigned to 'in_chan' is outside its declared type")
-    /\ UNCHANGED <<out_chan, q>>
+    LET d == msg IN
+       /\ in_chan.rdy = in_chan.ack
+       /\ in_chan' = [in_chan EXCEPT !.val = d, !.rdy = 1 - @]
+       /\ Assert(in_chan'.rdy \in 0..1, "spec/corpus/inner_fifo.pyspec:26: the value assigned to 'in_chan.rdy' is outside its declared type")
+       /\ UNCHANGED <<out_chan, q>>
 
-\* spec/corpus/inner_fifo.pyspec:31
+\* spec/corpus/inner_fifo.pyspec:42
 BufRcv ==
-    /\ ~ready_to_send(in_chan)
-    /\ in_chan' = with_ack(in_chan)
-    /\ Assert((in_chan'.ack \in 0..1) /\ (in_chan'.rdy \in 0..1), "spec/corpus/inner_fifo.pyspec:34: the value assigned to 'in_chan' is outside its declared type")
+    /\ in_chan.rdy # in_chan.ack
+    /\ in_chan' = [in_chan EXCEPT !.ack = 1 - in_chan.ack]
+    /\ Assert(in_chan'.ack \in 0..1, "spec/corpus/inner_fifo.pyspec:29: the value assigned to 'in_chan.ack' is outside its declared type")
     /\ q' = Append(q, in_chan'.val)
     /\ UNCHANGED <<out_chan>>
 
-\* spec/corpus/inner_fifo.pyspec:37
+\* spec/corpus/inner_fifo.pyspec:47
 BufSend ==
     /\ q # <<>>
-    /\ ready_to_send(out_chan)
-    /\ out_chan' = with_sent(out_chan, Head(q))
-    /\ Assert((out_chan'.ack \in 0..1) /\ (out_chan'.rdy \in 0..1), "spec/corpus/inner_fifo.pyspec:41: the value assigned to 'out_chan' is outside its declared type")
-    /\ q' = Tail(q)
-    /\ UNCHANGED <<in_chan>>
+    /\ LET d == Head(q) IN
+          /\ out_chan.rdy = out_chan.ack
+          /\ out_chan' = [out_chan EXCEPT !.val = d, !.rdy = 1 - @]
+          /\ Assert(out_chan'.rdy \in 0..1, "spec/corpus/inner_fifo.pyspec:33: the value assigned to 'out_chan.rdy' is outside its declared type")
+          /\ q' = Tail(q)
+          /\ UNCHANGED <<in_chan>>
 
-\* spec/corpus/inner_fifo.pyspec:44
+\* spec/corpus/inner_fifo.pyspec:53
 RRcv ==
-    /\ ~ready_to_send(out_chan)
-    /\ out_chan' = with_ack(out_chan)
-    /\ Assert((out_chan'.ack \in 0..1) /\ (out_chan'.rdy \in 0..1), "spec/corpus/inner_fifo.pyspec:47: the value assigned to 'out_chan' is outside its declared type")
+    /\ out_chan.rdy # out_chan.ack
+    /\ out_chan' = [out_chan EXCEPT !.ack = 1 - out_chan.ack]
+    /\ Assert(out_chan'.ack \in 0..1, "spec/corpus/inner_fifo.pyspec:36: the value assigned to 'out_chan.ack' is outside its declared type")
     /\ UNCHANGED <<in_chan, q>>
 
 \* spec/corpus/inner_fifo.pyspec:1
@@ -92,5 +85,9 @@ TypeOK ==
     /\ DOMAIN in_chan = {"ack", "rdy", "val"} /\ (in_chan.ack \in 0..1) /\ (in_chan.rdy \in 0..1) /\ (in_chan.val \in Message_values_)
     /\ DOMAIN out_chan = {"ack", "rdy", "val"} /\ (out_chan.ack \in 0..1) /\ (out_chan.rdy \in 0..1) /\ (out_chan.val \in Message_values_)
     /\ DOMAIN q = 1..Len(q) /\ \A i \in 1..Len(q) : q[i] \in Message_values_
+
+\* spec/corpus/inner_fifo.pyspec:57
+\* InChan_TypeInvariant and OutChan_TypeInvariant; q \in Seq(Message) is the declared type.
+TypeInvariant == (in_chan \in [ack : {0, 1}, rdy : {0, 1}, val : MESSAGES]) /\ (out_chan \in [ack : {0, 1}, rdy : {0, 1}, val : MESSAGES])
 
 ====

@@ -15,8 +15,8 @@ CONSTANTS
     MAX_CLOCK,  \* spec/corpus/lamport_mutex.pyspec:12: int
     MAX_NAT,  \* spec/corpus/lamport_mutex.pyspec:13: int
     PROC,  \* spec/corpus/lamport_mutex.pyspec:14: set[int]
-    ACK_MESSAGE,  \* spec/corpus/lamport_mutex.pyspec:19: record(clock: int, type: MsgType)
-    REL_MESSAGE  \* spec/corpus/lamport_mutex.pyspec:20: record(clock: int, type: MsgType)
+    ACK_MESSAGE,  \* spec/corpus/lamport_mutex.pyspec:23: record(clock: int, type: MsgType)
+    REL_MESSAGE  \* spec/corpus/lamport_mutex.pyspec:24: record(clock: int, type: MsgType)
 
 VARIABLES
     clock,  \* clock: map[int, int]
@@ -28,116 +28,125 @@ VARIABLES
 \* spec/corpus/lamport_mutex.pyspec:1
 vars == <<clock, req, ack, network, crit>>
 
-\* spec/corpus/lamport_mutex.pyspec:21
+\* spec/corpus/lamport_mutex.pyspec:25
 req_message(c) == [clock |-> c, type |-> "req"]
 
-\* spec/corpus/lamport_mutex.pyspec:32
+\* spec/corpus/lamport_mutex.pyspec:36
 beats(p, q) == (req[p][q] = 0) \/ (req[p][p] < req[p][q]) \/ ((req[p][p] = req[p][q]) /\ (p < q))
 
-\* spec/corpus/lamport_mutex.pyspec:36
+\* spec/corpus/lamport_mutex.pyspec:40
 broadcast(s, m) == [r \in PROC |-> IF s = r THEN network[s][r] ELSE Append(network[s][r], m)]
+
+\* spec/corpus/lamport_mutex.pyspec:16
+ASSUME NType == N >= 0
+
+\* spec/corpus/lamport_mutex.pyspec:17
+ASSUME maxClockType == MAX_CLOCK >= 0
+
+\* spec/corpus/lamport_mutex.pyspec:18
+ASSUME MaxNatType == MAX_NAT >= 0
 
 \* spec/corpus/lamport_mutex.pyspec:1
 Init ==
     /\ clock = [p \in PROC |-> 1]
-    /\ Assert(\A k \in DOMAIN clock : (k \in 1..N) /\ (clock[k] \in 1..MAX_NAT), "spec/corpus/lamport_mutex.pyspec:24: the initial value of 'clock' is outside its declared type")
+    /\ Assert(\A k \in DOMAIN clock : (k \in 1..N) /\ (clock[k] \in 1..MAX_NAT), "spec/corpus/lamport_mutex.pyspec:28: the initial value of 'clock' is outside its declared type")
     /\ req = [p \in PROC |-> [q \in PROC |-> 0]]
-    /\ Assert(\A k \in DOMAIN req : (k \in 1..N) /\ (\A k_1_ \in DOMAIN req[k] : (k_1_ \in 1..N) /\ (req[k][k_1_] \in 0..MAX_NAT)), "spec/corpus/lamport_mutex.pyspec:25: the initial value of 'req' is outside its declared type")
+    /\ Assert(\A k \in DOMAIN req : (k \in 1..N) /\ (\A k_1_ \in DOMAIN req[k] : (k_1_ \in 1..N) /\ (req[k][k_1_] \in 0..MAX_NAT)), "spec/corpus/lamport_mutex.pyspec:29: the initial value of 'req' is outside its declared type")
     /\ ack = [p \in PROC |-> {}]
-    /\ Assert(\A k \in DOMAIN ack : (k \in 1..N) /\ (\A e \in ack[k] : e \in 1..N), "spec/corpus/lamport_mutex.pyspec:27: the initial value of 'ack' is outside its declared type")
+    /\ Assert(\A k \in DOMAIN ack : (k \in 1..N) /\ (\A e \in ack[k] : e \in 1..N), "spec/corpus/lamport_mutex.pyspec:31: the initial value of 'ack' is outside its declared type")
     /\ network = [p \in PROC |-> [q \in PROC |-> <<>>]]
-    /\ Assert(\A k \in DOMAIN network : (k \in 1..N) /\ (\A k_1_ \in DOMAIN network[k] : (k_1_ \in 1..N) /\ (\A i \in 1..Len(network[k][k_1_]) : (network[k][k_1_][i].clock \in 0..MAX_NAT))), "spec/corpus/lamport_mutex.pyspec:28: the initial value of 'network' is outside its declared type")
+    /\ Assert(\A k \in DOMAIN network : (k \in 1..N) /\ (\A k_1_ \in DOMAIN network[k] : (k_1_ \in 1..N) /\ (\A i \in 1..Len(network[k][k_1_]) : (network[k][k_1_][i].clock \in 0..MAX_NAT))), "spec/corpus/lamport_mutex.pyspec:32: the initial value of 'network' is outside its declared type")
     /\ crit = {}
-    /\ Assert(\A e \in crit : e \in 1..N, "spec/corpus/lamport_mutex.pyspec:30: the initial value of 'crit' is outside its declared type")
+    /\ Assert(\A e \in crit : e \in 1..N, "spec/corpus/lamport_mutex.pyspec:34: the initial value of 'crit' is outside its declared type")
 
-\* spec/corpus/lamport_mutex.pyspec:40
+\* spec/corpus/lamport_mutex.pyspec:44
 Request(p) ==
     /\ req[p][p] = 0
-    /\ Assert(p \in DOMAIN req, "spec/corpus/lamport_mutex.pyspec:42: key not in map")
-    /\ Assert(p \in DOMAIN req[p], "spec/corpus/lamport_mutex.pyspec:42: key not in map")
+    /\ Assert(p \in DOMAIN req, "spec/corpus/lamport_mutex.pyspec:46: key not in map")
+    /\ Assert(p \in DOMAIN req[p], "spec/corpus/lamport_mutex.pyspec:46: key not in map")
     /\ req' = [req EXCEPT ![p][p] = clock[p]]
-    /\ Assert(req'[p][p] \in 0..MAX_NAT, "spec/corpus/lamport_mutex.pyspec:42: the value assigned to 'req[...][...]' is outside its declared type")
-    /\ Assert(p \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:43: key not in map")
+    /\ Assert(req'[p][p] \in 0..MAX_NAT, "spec/corpus/lamport_mutex.pyspec:46: the value assigned to 'req[...][...]' is outside its declared type")
+    /\ Assert(p \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:47: key not in map")
     /\ network' = [network EXCEPT ![p] = broadcast(p, req_message(clock[p]))]
-    /\ Assert(\A k \in DOMAIN network'[p] : (k \in 1..N) /\ (\A i \in 1..Len(network'[p][k]) : (network'[p][k][i].clock \in 0..MAX_NAT)), "spec/corpus/lamport_mutex.pyspec:43: the value assigned to 'network[...]' is outside its declared type")
-    /\ Assert(p \in DOMAIN ack, "spec/corpus/lamport_mutex.pyspec:44: key not in map")
+    /\ Assert(\A k \in DOMAIN network'[p] : (k \in 1..N) /\ (\A i \in 1..Len(network'[p][k]) : (network'[p][k][i].clock \in 0..MAX_NAT)), "spec/corpus/lamport_mutex.pyspec:47: the value assigned to 'network[...]' is outside its declared type")
+    /\ Assert(p \in DOMAIN ack, "spec/corpus/lamport_mutex.pyspec:48: key not in map")
     /\ ack' = [ack EXCEPT ![p] = {p}]
-    /\ Assert(\A e \in ack'[p] : e \in 1..N, "spec/corpus/lamport_mutex.pyspec:44: the value assigned to 'ack[...]' is outside its declared type")
+    /\ Assert(\A e \in ack'[p] : e \in 1..N, "spec/corpus/lamport_mutex.pyspec:48: the value assigned to 'ack[...]' is outside its declared type")
     /\ UNCHANGED <<clock, crit>>
 
-\* spec/corpus/lamport_mutex.pyspec:46
+\* spec/corpus/lamport_mutex.pyspec:50
 ReceiveRequest(p, q) ==
     /\ network[q][p] # <<>>
     /\ LET m == Head(network[q][p]) IN
           LET c == m.clock IN
              /\ m.type = "req"
-             /\ Assert(p \in DOMAIN req, "spec/corpus/lamport_mutex.pyspec:51: key not in map")
-             /\ Assert(q \in DOMAIN req[p], "spec/corpus/lamport_mutex.pyspec:51: key not in map")
+             /\ Assert(p \in DOMAIN req, "spec/corpus/lamport_mutex.pyspec:55: key not in map")
+             /\ Assert(q \in DOMAIN req[p], "spec/corpus/lamport_mutex.pyspec:55: key not in map")
              /\ req' = [req EXCEPT ![p][q] = c]
-             /\ Assert(req'[p][q] \in 0..MAX_NAT, "spec/corpus/lamport_mutex.pyspec:51: the value assigned to 'req[...][...]' is outside its declared type")
-             /\ Assert(p \in DOMAIN clock, "spec/corpus/lamport_mutex.pyspec:52: key not in map")
+             /\ Assert(req'[p][q] \in 0..MAX_NAT, "spec/corpus/lamport_mutex.pyspec:55: the value assigned to 'req[...][...]' is outside its declared type")
+             /\ Assert(p \in DOMAIN clock, "spec/corpus/lamport_mutex.pyspec:56: key not in map")
              /\ clock' = [clock EXCEPT ![p] = IF c > clock[p] THEN c + 1 ELSE clock[p] + 1]
-             /\ Assert(clock'[p] \in 1..MAX_NAT, "spec/corpus/lamport_mutex.pyspec:52: the value assigned to 'clock[...]' is outside its declared type")
-             /\ Assert(q \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:53: key not in map")
-             /\ Assert(p \in DOMAIN network[q], "spec/corpus/lamport_mutex.pyspec:53: key not in map")
-             /\ Assert(\A i \in 1..Len(Tail(network[q][p])) : (Tail(network[q][p])[i].clock \in 0..MAX_NAT), "spec/corpus/lamport_mutex.pyspec:53: the value assigned to 'network[...][...]' is outside its declared type")
-             /\ Assert(<<q, p>> # <<p, q>>, "spec/corpus/lamport_mutex.pyspec:54: the assignment to 'network[...][...]' overlaps the assignment to 'network[...][...]' at line 53: a step may update different parts of a variable, not the same part twice")
-             /\ Assert(p \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:54: key not in map")
-             /\ Assert(q \in DOMAIN network[p], "spec/corpus/lamport_mutex.pyspec:54: key not in map")
+             /\ Assert(clock'[p] \in 1..MAX_NAT, "spec/corpus/lamport_mutex.pyspec:56: the value assigned to 'clock[...]' is outside its declared type")
+             /\ Assert(q \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:57: key not in map")
+             /\ Assert(p \in DOMAIN network[q], "spec/corpus/lamport_mutex.pyspec:57: key not in map")
+             /\ Assert(\A i \in 1..Len(Tail(network[q][p])) : (Tail(network[q][p])[i].clock \in 0..MAX_NAT), "spec/corpus/lamport_mutex.pyspec:57: the value assigned to 'network[...][...]' is outside its declared type")
+             /\ Assert(<<q, p>> # <<p, q>>, "spec/corpus/lamport_mutex.pyspec:58: the assignment to 'network[...][...]' overlaps the assignment to 'network[...][...]' at line 57: a step may update different parts of a variable, not the same part twice")
+             /\ Assert(p \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:58: key not in map")
+             /\ Assert(q \in DOMAIN network[p], "spec/corpus/lamport_mutex.pyspec:58: key not in map")
              /\ network' = [network EXCEPT ![q][p] = Tail(@), ![p][q] = Append(@, ACK_MESSAGE)]
-             /\ Assert(\A i \in 1..Len(network'[p][q]) : (network'[p][q][i].clock \in 0..MAX_NAT), "spec/corpus/lamport_mutex.pyspec:54: the value assigned to 'network[...][...]' is outside its declared type")
+             /\ Assert(\A i \in 1..Len(network'[p][q]) : (network'[p][q][i].clock \in 0..MAX_NAT), "spec/corpus/lamport_mutex.pyspec:58: the value assigned to 'network[...][...]' is outside its declared type")
              /\ UNCHANGED <<ack, crit>>
 
-\* spec/corpus/lamport_mutex.pyspec:56
+\* spec/corpus/lamport_mutex.pyspec:60
 ReceiveAck(p, q) ==
     /\ network[q][p] # <<>>
     /\ Head(network[q][p]).type = "ack"
-    /\ Assert(p \in DOMAIN ack, "spec/corpus/lamport_mutex.pyspec:59: key not in map")
+    /\ Assert(p \in DOMAIN ack, "spec/corpus/lamport_mutex.pyspec:63: key not in map")
     /\ ack' = [ack EXCEPT ![p] = ack[p] \cup {q}]
-    /\ Assert(\A e \in ack'[p] : e \in 1..N, "spec/corpus/lamport_mutex.pyspec:59: the value assigned to 'ack[...]' is outside its declared type")
-    /\ Assert(q \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:60: key not in map")
-    /\ Assert(p \in DOMAIN network[q], "spec/corpus/lamport_mutex.pyspec:60: key not in map")
+    /\ Assert(\A e \in ack'[p] : e \in 1..N, "spec/corpus/lamport_mutex.pyspec:63: the value assigned to 'ack[...]' is outside its declared type")
+    /\ Assert(q \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:64: key not in map")
+    /\ Assert(p \in DOMAIN network[q], "spec/corpus/lamport_mutex.pyspec:64: key not in map")
     /\ network' = [network EXCEPT ![q][p] = Tail(network[q][p])]
-    /\ Assert(\A i \in 1..Len(network'[q][p]) : (network'[q][p][i].clock \in 0..MAX_NAT), "spec/corpus/lamport_mutex.pyspec:60: the value assigned to 'network[...][...]' is outside its declared type")
+    /\ Assert(\A i \in 1..Len(network'[q][p]) : (network'[q][p][i].clock \in 0..MAX_NAT), "spec/corpus/lamport_mutex.pyspec:64: the value assigned to 'network[...][...]' is outside its declared type")
     /\ UNCHANGED <<clock, req, crit>>
 
-\* spec/corpus/lamport_mutex.pyspec:62
+\* spec/corpus/lamport_mutex.pyspec:66
 Enter(p) ==
     /\ ack[p] = PROC
     /\ \A q \in (PROC \ {p}) : beats(p, q)
     /\ crit' = crit \cup {p}
-    /\ Assert(\A e \in crit' : e \in 1..N, "spec/corpus/lamport_mutex.pyspec:65: the value assigned to 'crit' is outside its declared type")
+    /\ Assert(\A e \in crit' : e \in 1..N, "spec/corpus/lamport_mutex.pyspec:69: the value assigned to 'crit' is outside its declared type")
     /\ UNCHANGED <<clock, req, ack, network>>
 
-\* spec/corpus/lamport_mutex.pyspec:67
+\* spec/corpus/lamport_mutex.pyspec:71
 Exit(p) ==
     /\ p \in crit
     /\ crit' = crit \ {p}
-    /\ Assert(\A e \in crit' : e \in 1..N, "spec/corpus/lamport_mutex.pyspec:69: the value assigned to 'crit' is outside its declared type")
-    /\ Assert(p \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:70: key not in map")
+    /\ Assert(\A e \in crit' : e \in 1..N, "spec/corpus/lamport_mutex.pyspec:73: the value assigned to 'crit' is outside its declared type")
+    /\ Assert(p \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:74: key not in map")
     /\ network' = [network EXCEPT ![p] = broadcast(p, REL_MESSAGE)]
-    /\ Assert(\A k \in DOMAIN network'[p] : (k \in 1..N) /\ (\A i \in 1..Len(network'[p][k]) : (network'[p][k][i].clock \in 0..MAX_NAT)), "spec/corpus/lamport_mutex.pyspec:70: the value assigned to 'network[...]' is outside its declared type")
-    /\ Assert(p \in DOMAIN req, "spec/corpus/lamport_mutex.pyspec:71: key not in map")
-    /\ Assert(p \in DOMAIN req[p], "spec/corpus/lamport_mutex.pyspec:71: key not in map")
+    /\ Assert(\A k \in DOMAIN network'[p] : (k \in 1..N) /\ (\A i \in 1..Len(network'[p][k]) : (network'[p][k][i].clock \in 0..MAX_NAT)), "spec/corpus/lamport_mutex.pyspec:74: the value assigned to 'network[...]' is outside its declared type")
+    /\ Assert(p \in DOMAIN req, "spec/corpus/lamport_mutex.pyspec:75: key not in map")
+    /\ Assert(p \in DOMAIN req[p], "spec/corpus/lamport_mutex.pyspec:75: key not in map")
     /\ req' = [req EXCEPT ![p][p] = 0]
-    /\ Assert(req'[p][p] \in 0..MAX_NAT, "spec/corpus/lamport_mutex.pyspec:71: the value assigned to 'req[...][...]' is outside its declared type")
-    /\ Assert(p \in DOMAIN ack, "spec/corpus/lamport_mutex.pyspec:72: key not in map")
+    /\ Assert(req'[p][p] \in 0..MAX_NAT, "spec/corpus/lamport_mutex.pyspec:75: the value assigned to 'req[...][...]' is outside its declared type")
+    /\ Assert(p \in DOMAIN ack, "spec/corpus/lamport_mutex.pyspec:76: key not in map")
     /\ ack' = [ack EXCEPT ![p] = {}]
-    /\ Assert(\A e \in ack'[p] : e \in 1..N, "spec/corpus/lamport_mutex.pyspec:72: the value assigned to 'ack[...]' is outside its declared type")
+    /\ Assert(\A e \in ack'[p] : e \in 1..N, "spec/corpus/lamport_mutex.pyspec:76: the value assigned to 'ack[...]' is outside its declared type")
     /\ UNCHANGED <<clock>>
 
-\* spec/corpus/lamport_mutex.pyspec:74
+\* spec/corpus/lamport_mutex.pyspec:78
 ReceiveRelease(p, q) ==
     /\ network[q][p] # <<>>
     /\ Head(network[q][p]).type = "rel"
-    /\ Assert(p \in DOMAIN req, "spec/corpus/lamport_mutex.pyspec:77: key not in map")
-    /\ Assert(q \in DOMAIN req[p], "spec/corpus/lamport_mutex.pyspec:77: key not in map")
+    /\ Assert(p \in DOMAIN req, "spec/corpus/lamport_mutex.pyspec:81: key not in map")
+    /\ Assert(q \in DOMAIN req[p], "spec/corpus/lamport_mutex.pyspec:81: key not in map")
     /\ req' = [req EXCEPT ![p][q] = 0]
-    /\ Assert(req'[p][q] \in 0..MAX_NAT, "spec/corpus/lamport_mutex.pyspec:77: the value assigned to 'req[...][...]' is outside its declared type")
-    /\ Assert(q \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:78: key not in map")
-    /\ Assert(p \in DOMAIN network[q], "spec/corpus/lamport_mutex.pyspec:78: key not in map")
+    /\ Assert(req'[p][q] \in 0..MAX_NAT, "spec/corpus/lamport_mutex.pyspec:81: the value assigned to 'req[...][...]' is outside its declared type")
+    /\ Assert(q \in DOMAIN network, "spec/corpus/lamport_mutex.pyspec:82: key not in map")
+    /\ Assert(p \in DOMAIN network[q], "spec/corpus/lamport_mutex.pyspec:82: key not in map")
     /\ network' = [network EXCEPT ![q][p] = Tail(network[q][p])]
-    /\ Assert(\A i \in 1..Len(network'[q][p]) : (network'[q][p][i].clock \in 0..MAX_NAT), "spec/corpus/lamport_mutex.pyspec:78: the value assigned to 'network[...][...]' is outside its declared type")
+    /\ Assert(\A i \in 1..Len(network'[q][p]) : (network'[q][p][i].clock \in 0..MAX_NAT), "spec/corpus/lamport_mutex.pyspec:82: the value assigned to 'network[...][...]' is outside its declared type")
     /\ UNCHANGED <<clock, ack, crit>>
 
 \* spec/corpus/lamport_mutex.pyspec:1
@@ -164,11 +173,11 @@ TypeOK ==
     /\ \A k \in DOMAIN network : (k \in 1..N) /\ (\A k_1_ \in DOMAIN network[k] : (k_1_ \in 1..N) /\ (DOMAIN network[k][k_1_] = 1..Len(network[k][k_1_]) /\ \A i \in 1..Len(network[k][k_1_]) : DOMAIN network[k][k_1_][i] = {"clock", "type"} /\ (network[k][k_1_][i].clock \in 0..MAX_NAT) /\ (network[k][k_1_][i].type \in {"req", "ack", "rel"})))
     /\ \A e \in crit : e \in 1..N
 
-\* spec/corpus/lamport_mutex.pyspec:80
+\* spec/corpus/lamport_mutex.pyspec:84
 \* No channel holds more than three messages.
 BoundedNetwork == \A p \in PROC : \A q \in PROC : Len(network[p][q]) <= 3
 
-\* spec/corpus/lamport_mutex.pyspec:83
+\* spec/corpus/lamport_mutex.pyspec:87
 Mutex == \A p \in crit : \A q \in crit : p = q
 
 ====

@@ -17,13 +17,13 @@ const_MAX_NAT_ == 7
 \* spec/corpus/lamport_mutex.pyspec:14: PROC
 const_PROC_ == 1..N
 
-\* spec/corpus/lamport_mutex.pyspec:19: ACK_MESSAGE
+\* spec/corpus/lamport_mutex.pyspec:23: ACK_MESSAGE
 const_ACK_MESSAGE_ == [clock |-> 0, type |-> "ack"]
 
-\* spec/corpus/lamport_mutex.pyspec:20: REL_MESSAGE
+\* spec/corpus/lamport_mutex.pyspec:24: REL_MESSAGE
 const_REL_MESSAGE_ == [clock |-> 0, type |-> "rel"]
 
-\* spec/corpus/lamport_mutex.pyspec:90: state constraint of model original
+\* spec/corpus/lamport_mutex.pyspec:94: state constraint of model original
 StateConstraint == \A p \in PROC : clock[p] <= MAX_CLOCK
 
 ====

@@ -17,10 +17,10 @@ const_VALS_ == {Val__v1, Val__v2}
 \* spec/corpus/live_write_through_cache.pyspec:23: Q_LEN
 const_Q_LEN_ == 1
 
-\* spec/corpus/live_write_through_cache.pyspec:31: MREQS
+\* spec/corpus/live_write_through_cache.pyspec:33: MREQS
 const_MREQS_ == {[adr |-> a, tag |-> "Rd"] : a \in ADRS} \cup (UNION {{[adr |-> a, tag |-> "Wr", val |-> v] : v \in VALS} : a \in ADRS})
 
-\* spec/corpus/live_write_through_cache.pyspec:33: NO_WORD
+\* spec/corpus/live_write_through_cache.pyspec:35: NO_WORD
 const_NO_WORD_ == [tag |-> "Value", val |-> NO_VAL]
 
 ====

@@ -3,7 +3,7 @@
 \* MultiPaxos_MC_small.cfg with Replicas = {s1}.
 EXTENDS MultiPaxos
 
-\* spec/corpus/multi_paxos.pyspec:250: REPLICAS
+\* spec/corpus/multi_paxos.pyspec:275: REPLICAS
 const_REPLICAS_ == {Replica__s1}
 
 \* spec/corpus/multi_paxos.pyspec:17: WRITES

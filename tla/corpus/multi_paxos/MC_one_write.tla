@@ -10,13 +10,13 @@ const_REPLICAS_ == {Replica__s1, Replica__s2, Replica__s3}
 \* spec/corpus/multi_paxos.pyspec:17: WRITES
 const_WRITES_ == {Cmd__w1}
 
-\* spec/corpus/multi_paxos.pyspec:243: READS
+\* spec/corpus/multi_paxos.pyspec:268: READS
 const_READS_ == {}
 
 \* spec/corpus/multi_paxos.pyspec:19: MAX_BALLOT
 const_MAX_BALLOT_ == 2
 
-\* spec/corpus/multi_paxos.pyspec:240: symmetry of model one_write
+\* spec/corpus/multi_paxos.pyspec:265: symmetry of model one_write
 Symmetry == Permutations(REPLICAS)
 
 ====

@@ -16,7 +16,7 @@ const_READS_ == {Cmd__r1}
 \* spec/corpus/multi_paxos.pyspec:19: MAX_BALLOT
 const_MAX_BALLOT_ == 2
 
-\* spec/corpus/multi_paxos.pyspec:233: symmetry of model original
+\* spec/corpus/multi_paxos.pyspec:258: symmetry of model original
 Symmetry == Permutations(REPLICAS)
 
 ====

@@ -43,84 +43,98 @@ MaxOf(S) == CHOOSE x \in S : \A y \in S : x >= y
 SeqsUpTo(S, n) == UNION {[1..k -> S] : k \in 0..n}
 ElemsOf(s) == {s[i] : i \in DOMAIN s}
 
-\* spec/corpus/multi_paxos.pyspec:37
+\* spec/corpus/multi_paxos.pyspec:45
 commands == WRITES \cup READS
 
-\* spec/corpus/multi_paxos.pyspec:38
+\* spec/corpus/multi_paxos.pyspec:46
 num_commands == Cardinality(commands)
 
-\* spec/corpus/multi_paxos.pyspec:39
+\* spec/corpus/multi_paxos.pyspec:47
 majority == (Cardinality(REPLICAS) \div 2) + 1
 
-\* spec/corpus/multi_paxos.pyspec:40
+\* spec/corpus/multi_paxos.pyspec:48
+ballots == 1..MAX_BALLOT
+
+\* spec/corpus/multi_paxos.pyspec:49
 slots == 1..num_commands
 
-\* spec/corpus/multi_paxos.pyspec:42
+\* spec/corpus/multi_paxos.pyspec:51
 range_of(q) == {c : c \in ElemsOf(q)}
 
-\* spec/corpus/multi_paxos.pyspec:44
+\* spec/corpus/multi_paxos.pyspec:53
 init_pending == (CHOOSE ws \in SeqsUpTo(WRITES, Cardinality(WRITES)) : range_of(ws) = WRITES) \o (CHOOSE rs \in SeqsUpTo(READS, Cardinality(READS)) : range_of(rs) = READS)
 
-\* spec/corpus/multi_paxos.pyspec:48
+\* spec/corpus/multi_paxos.pyspec:57
 null_node == [bal_max_known |-> 0, bal_prepared |-> 0, commit_up_to |-> 0, insts |-> [s \in slots |-> [cmd |-> NoneValue, status |-> "Empty", voted |-> [bal |-> 0, cmd |-> NoneValue]]], kvalue |-> NoneValue, leader |-> NoneValue]
 
-\* spec/corpus/multi_paxos.pyspec:58
+\* spec/corpus/multi_paxos.pyspec:67
 unseen_pending(insts) == SelectSeq(pending, LAMBDA c : c \notin {insts[s].cmd : s \in slots})
 
-\* spec/corpus/multi_paxos.pyspec:60
+\* spec/corpus/multi_paxos.pyspec:69
 remove_pending(cmd) == SelectSeq(pending, LAMBDA c : c # cmd)
 
-\* spec/corpus/multi_paxos.pyspec:61
+\* spec/corpus/multi_paxos.pyspec:70
 reqs_made == {e.cmd : e \in {e \in ElemsOf(observed) : e.tag = "Req"}}
 
-\* spec/corpus/multi_paxos.pyspec:62
+\* spec/corpus/multi_paxos.pyspec:71
 acks_recv == {e.cmd : e \in {e \in ElemsOf(observed) : e.tag = "Ack"}}
 
-\* spec/corpus/multi_paxos.pyspec:63
+\* spec/corpus/multi_paxos.pyspec:72
 terminated == (Len(pending) = 0) /\ (Cardinality(reqs_made) = num_commands) /\ (Cardinality(acks_recv) = num_commands)
 
-\* spec/corpus/multi_paxos.pyspec:66
+\* spec/corpus/multi_paxos.pyspec:75
 votes_by_node(n) == [s \in slots |-> n.insts[s].voted]
 
-\* spec/corpus/multi_paxos.pyspec:67
+\* spec/corpus/multi_paxos.pyspec:76
 first_empty_slot(insts) == MinOf({s \in slots : insts[s].status = "Empty"})
 
-\* spec/corpus/multi_paxos.pyspec:68
+\* spec/corpus/multi_paxos.pyspec:77
 unaccepted(insts) == [s \in slots |-> [insts[s] EXCEPT !.status = IF insts[s].status = "Accepting" THEN "Preparing" ELSE insts[s].status]]
 
-\* spec/corpus/multi_paxos.pyspec:73
-peak_voted_cmd(prs, s) == LET top == MaxOf({pr.votes[s].bal : pr \in prs}) IN IF top = 0 THEN NoneValue ELSE (CHOOSE pr \in prs : pr.votes[s].bal = top).votes[s].cmd
+\* spec/corpus/multi_paxos.pyspec:82
+peak_voted_cmd(prs, s) == IF \A pr \in prs : pr.votes[s].bal = 0 THEN NoneValue ELSE (CHOOSE b__c \in (ballots \X commands) : (\E pr \in prs : (pr.votes[s].bal = b__c[1]) /\ (pr.votes[s].cmd = b__c[2])) /\ (\A pr \in prs : pr.votes[s].bal <= b__c[1]))[2]
 
-\* spec/corpus/multi_paxos.pyspec:211
+\* spec/corpus/multi_paxos.pyspec:236
 req_pos(c) == CHOOSE i \in (0..(Len(observed) - 1)) : (observed[i + 1].tag = "Req") /\ (observed[i + 1].cmd = c)
 
-\* spec/corpus/multi_paxos.pyspec:213
+\* spec/corpus/multi_paxos.pyspec:238
 ack_pos(c) == CHOOSE i \in (0..(Len(observed) - 1)) : (observed[i + 1].tag = "Ack") /\ (observed[i + 1].cmd = c)
 
-\* spec/corpus/multi_paxos.pyspec:215
+\* spec/corpus/multi_paxos.pyspec:240
 result_of(c) == observed[ack_pos(c) + 1].val
 
-\* spec/corpus/multi_paxos.pyspec:216
+\* spec/corpus/multi_paxos.pyspec:241
 order_idx(order, c) == CHOOSE j \in (0..(Len(order) - 1)) : order[j + 1] = c
 
-\* spec/corpus/multi_paxos.pyspec:217
+\* spec/corpus/multi_paxos.pyspec:242
 last_write_before(order, j) == LET ws == {k \in (0..(j - 1)) : order[k + 1] \in WRITES} IN IF ws = {} THEN NoneValue ELSE order[MaxOf(ws) + 1]
 
-\* spec/corpus/multi_paxos.pyspec:220
+\* spec/corpus/multi_paxos.pyspec:245
 is_linear_order(order) == (range_of(order) = commands) /\ (\A j \in (0..(Len(order) - 1)) : result_of(order[j + 1]) = last_write_before(order, j))
 
-\* spec/corpus/multi_paxos.pyspec:224
+\* spec/corpus/multi_paxos.pyspec:249
 obeys_real_time(order) == \A c1 \in commands : \A c2 \in commands : (ack_pos(c1) < req_pos(c2)) => (order_idx(order, c1) < order_idx(order, c2))
+
+\* spec/corpus/multi_paxos.pyspec:21
+ASSUME ReplicasAssumption == Cardinality(REPLICAS) >= 1
+
+\* spec/corpus/multi_paxos.pyspec:22
+ASSUME WritesAssumption == Cardinality(WRITES) >= 1
+
+\* spec/corpus/multi_paxos.pyspec:23
+ASSUME MaxBallotAssumption == MAX_BALLOT >= 2
 
 \* spec/corpus/multi_paxos.pyspec:1
 Init ==
     /\ msgs = {}
+    /\ Assert(\A e \in msgs : (e.tag = "Prepare" => (e.bal \in 1..MAX_BALLOT)) /\ (e.tag = "PrepareReply" => (e.bal \in 1..MAX_BALLOT) /\ (\A k \in DOMAIN e.votes : (k \in 1..Cardinality(WRITES \cup READS)) /\ ((e.votes[k].bal \in 0..MAX_BALLOT)))) /\ (e.tag = "Accept" => (e.bal \in 1..MAX_BALLOT) /\ (e.slot \in 1..Cardinality(WRITES \cup READS))) /\ (e.tag = "AcceptReply" => (e.bal \in 1..MAX_BALLOT) /\ (e.slot \in 1..Cardinality(WRITES \cup READS))) /\ (e.tag = "CommitNotice" => (e.upto \in 1..Cardinality(WRITES \cup READS))), "spec/corpus/multi_paxos.pyspec:62: the initial value of 'msgs' is outside its declared type")
     /\ node = [r \in REPLICAS |-> null_node]
+    /\ Assert(\A k \in DOMAIN node : ((node[k].bal_max_known \in 0..MAX_BALLOT) /\ (node[k].bal_prepared \in 0..MAX_BALLOT) /\ (node[k].commit_up_to \in 0..Cardinality(WRITES \cup READS)) /\ (\A k_1_ \in DOMAIN node[k].insts : (k_1_ \in 1..Cardinality(WRITES \cup READS)) /\ (((node[k].insts[k_1_].voted.bal \in 0..MAX_BALLOT))))), "spec/corpus/multi_paxos.pyspec:63: the initial value of 'node' is outside its declared type")
     /\ pending = init_pending
     /\ observed = <<>>
     /\ pc_replica = [self \in REPLICAS |-> "rloop"]
 
-\* spec/corpus/multi_paxos.pyspec:185
+\* spec/corpus/multi_paxos.pyspec:210
 replica_rloop(self) ==
     /\ pc_replica[self] = "rloop"
     /\ IF ~terminated
@@ -128,22 +142,31 @@ replica_rloop(self) ==
                      /\ node[r].leader # r
                      /\ \E b \in (1..MAX_BALLOT) :
                            /\ (b > node[r].bal_max_known) /\ (~(\E m \in msgs : (m.tag = "Prepare") /\ (m.bal = b)))
-                           /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:88: key not in map")
-                           /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:89: key not in map")
-                           /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:90: key not in map")
-                           /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:91: key not in map")
+                           /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:108: key not in map")
+                           /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:109: key not in map")
+                           /\ Assert(0 \in 0..MAX_BALLOT, "spec/corpus/multi_paxos.pyspec:109: the value assigned to 'node[...].bal_prepared' is outside its declared type")
+                           /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:110: key not in map")
+                           /\ Assert(b \in 0..MAX_BALLOT, "spec/corpus/multi_paxos.pyspec:110: the value assigned to 'node[...].bal_max_known' is outside its declared type")
+                           /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:111: key not in map")
                            /\ node' = [node EXCEPT ![r].leader = r, ![r].bal_prepared = 0, ![r].bal_max_known = b, ![r].insts = unaccepted(@)]
-                           /\ msgs' = msgs \cup {[bal |-> b, src |-> r, tag |-> "Prepare"], [bal |-> b, src |-> r, tag |-> "PrepareReply", votes |-> votes_by_node(node'[r])]}
+                           /\ Assert(\A k \in DOMAIN node'[r].insts : (k \in 1..Cardinality(WRITES \cup READS)) /\ (((node'[r].insts[k].voted.bal \in 0..MAX_BALLOT))), "spec/corpus/multi_paxos.pyspec:111: the value assigned to 'node[...].insts' is outside its declared type")
+                           /\ LET ms == {[bal |-> b, src |-> r, tag |-> "Prepare"], [bal |-> b, src |-> r, tag |-> "PrepareReply", votes |-> votes_by_node(node'[r])]} IN
+                                 /\ msgs' = msgs \cup ms
+                                 /\ Assert(\A e \in msgs' : (e.tag = "Prepare" => (e.bal \in 1..MAX_BALLOT)) /\ (e.tag = "PrepareReply" => (e.bal \in 1..MAX_BALLOT) /\ (\A k \in DOMAIN e.votes : (k \in 1..Cardinality(WRITES \cup READS)) /\ ((e.votes[k].bal \in 0..MAX_BALLOT)))) /\ (e.tag = "Accept" => (e.bal \in 1..MAX_BALLOT) /\ (e.slot \in 1..Cardinality(WRITES \cup READS))) /\ (e.tag = "AcceptReply" => (e.bal \in 1..MAX_BALLOT) /\ (e.slot \in 1..Cardinality(WRITES \cup READS))) /\ (e.tag = "CommitNotice" => (e.upto \in 1..Cardinality(WRITES \cup READS))), "spec/corpus/multi_paxos.pyspec:91: the value assigned to 'msgs' is outside its declared type")
                            /\ UNCHANGED <<pending, observed>>
                            /\ pc_replica' = [pc_replica EXCEPT ![self] = "rloop"]
                \/ LET r == self IN
                      \E m \in msgs :
                         /\ (m.tag = "Prepare") /\ (m.bal > node[r].bal_max_known)
-                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:98: key not in map")
-                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:99: key not in map")
-                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:100: key not in map")
+                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:118: key not in map")
+                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:119: key not in map")
+                        /\ Assert(m.bal \in 0..MAX_BALLOT, "spec/corpus/multi_paxos.pyspec:119: the value assigned to 'node[...].bal_max_known' is outside its declared type")
+                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:120: key not in map")
                         /\ node' = [node EXCEPT ![r].leader = m.src, ![r].bal_max_known = m.bal, ![r].insts = unaccepted(@)]
-                        /\ msgs' = msgs \cup {[bal |-> m.bal, src |-> r, tag |-> "PrepareReply", votes |-> votes_by_node(node'[r])]}
+                        /\ Assert(\A k \in DOMAIN node'[r].insts : (k \in 1..Cardinality(WRITES \cup READS)) /\ (((node'[r].insts[k].voted.bal \in 0..MAX_BALLOT))), "spec/corpus/multi_paxos.pyspec:120: the value assigned to 'node[...].insts' is outside its declared type")
+                        /\ LET ms == {[bal |-> m.bal, src |-> r, tag |-> "PrepareReply", votes |-> votes_by_node(node'[r])]} IN
+                              /\ msgs' = msgs \cup ms
+                              /\ Assert(\A e \in msgs' : (e.tag = "Prepare" => (e.bal \in 1..MAX_BALLOT)) /\ (e.tag = "PrepareReply" => (e.bal \in 1..MAX_BALLOT) /\ (\A k \in DOMAIN e.votes : (k \in 1..Cardinality(WRITES \cup READS)) /\ ((e.votes[k].bal \in 0..MAX_BALLOT)))) /\ (e.tag = "Accept" => (e.bal \in 1..MAX_BALLOT) /\ (e.slot \in 1..Cardinality(WRITES \cup READS))) /\ (e.tag = "AcceptReply" => (e.bal \in 1..MAX_BALLOT) /\ (e.slot \in 1..Cardinality(WRITES \cup READS))) /\ (e.tag = "CommitNotice" => (e.upto \in 1..Cardinality(WRITES \cup READS))), "spec/corpus/multi_paxos.pyspec:91: the value assigned to 'msgs' is outside its declared type")
                         /\ UNCHANGED <<pending, observed>>
                         /\ pc_replica' = [pc_replica EXCEPT ![self] = "rloop"]
                \/ LET r == self IN
@@ -151,10 +174,14 @@ replica_rloop(self) ==
                      /\ LET prs == {m \in msgs : (m.tag = "PrepareReply") /\ (m.bal = node[r].bal_max_known)} IN
                            /\ Cardinality(prs) >= majority
                            /\ LET insts == node[r].insts IN
-                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:111: key not in map")
-                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:112: key not in map")
+                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:131: key not in map")
+                                 /\ Assert(node[r].bal_max_known \in 0..MAX_BALLOT, "spec/corpus/multi_paxos.pyspec:131: the value assigned to 'node[...].bal_prepared' is outside its declared type")
+                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:132: key not in map")
                                  /\ node' = [node EXCEPT ![r].bal_prepared = node[r].bal_max_known, ![r].insts = [s \in slots |-> [insts[s] EXCEPT !.status = IF (insts[s].status = "Preparing") \/ ((insts[s].status = "Empty") /\ (peak_voted_cmd(prs, s) # NoneValue)) THEN "Accepting" ELSE insts[s].status, !.cmd = peak_voted_cmd(prs, s)]]]
-                                 /\ msgs' = msgs \cup {[bal |-> node'[r].bal_prepared, cmd |-> node'[r].insts[s].cmd, slot |-> s, src |-> r, tag |-> "Accept"] : s \in {s \in slots : node'[r].insts[s].status = "Accepting"}}
+                                 /\ Assert(\A k \in DOMAIN node'[r].insts : (k \in 1..Cardinality(WRITES \cup READS)) /\ (((node'[r].insts[k].voted.bal \in 0..MAX_BALLOT))), "spec/corpus/multi_paxos.pyspec:132: the value assigned to 'node[...].insts' is outside its declared type")
+                                 /\ LET ms == {[bal |-> node'[r].bal_prepared, cmd |-> node'[r].insts[s].cmd, slot |-> s, src |-> r, tag |-> "Accept"] : s \in {s \in slots : node'[r].insts[s].status = "Accepting"}} IN
+                                       /\ msgs' = msgs \cup ms
+                                       /\ Assert(\A e \in msgs' : (e.tag = "Prepare" => (e.bal \in 1..MAX_BALLOT)) /\ (e.tag = "PrepareReply" => (e.bal \in 1..MAX_BALLOT) /\ (\A k \in DOMAIN e.votes : (k \in 1..Cardinality(WRITES \cup READS)) /\ ((e.votes[k].bal \in 0..MAX_BALLOT)))) /\ (e.tag = "Accept" => (e.bal \in 1..MAX_BALLOT) /\ (e.slot \in 1..Cardinality(WRITES \cup READS))) /\ (e.tag = "AcceptReply" => (e.bal \in 1..MAX_BALLOT) /\ (e.slot \in 1..Cardinality(WRITES \cup READS))) /\ (e.tag = "CommitNotice" => (e.upto \in 1..Cardinality(WRITES \cup READS))), "spec/corpus/multi_paxos.pyspec:91: the value assigned to 'msgs' is outside its declared type")
                                  /\ UNCHANGED <<pending, observed>>
                                  /\ pc_replica' = [pc_replica EXCEPT ![self] = "rloop"]
                \/ LET r == self IN
@@ -162,16 +189,19 @@ replica_rloop(self) ==
                      /\ LET s == first_empty_slot(node[r].insts) IN
                            LET c == Head(unseen_pending(node[r].insts)) IN
                               LET b == node[r].bal_prepared IN
-                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:132: key not in map")
-                                 /\ Assert(s \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:132: key not in map")
-                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:133: key not in map")
-                                 /\ Assert(s \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:133: key not in map")
-                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:134: key not in map")
-                                 /\ Assert(s \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:134: key not in map")
-                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:135: key not in map")
-                                 /\ Assert(s \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:135: key not in map")
+                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:152: key not in map")
+                                 /\ Assert(s \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:152: key not in map")
+                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:153: key not in map")
+                                 /\ Assert(s \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:153: key not in map")
+                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:154: key not in map")
+                                 /\ Assert(s \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:154: key not in map")
+                                 /\ Assert(b \in 0..MAX_BALLOT, "spec/corpus/multi_paxos.pyspec:154: the value assigned to 'node[...].insts[...].voted.bal' is outside its declared type")
+                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:155: key not in map")
+                                 /\ Assert(s \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:155: key not in map")
                                  /\ node' = [node EXCEPT ![r].insts[s].status = "Accepting", ![r].insts[s].cmd = c, ![r].insts[s].voted.bal = b, ![r].insts[s].voted.cmd = c]
-                                 /\ msgs' = msgs \cup {[bal |-> b, cmd |-> c, slot |-> s, src |-> r, tag |-> "Accept"], [bal |-> b, slot |-> s, src |-> r, tag |-> "AcceptReply"]}
+                                 /\ LET ms == {[bal |-> b, cmd |-> c, slot |-> s, src |-> r, tag |-> "Accept"], [bal |-> b, slot |-> s, src |-> r, tag |-> "AcceptReply"]} IN
+                                       /\ msgs' = msgs \cup ms
+                                       /\ Assert(\A e \in msgs' : (e.tag = "Prepare" => (e.bal \in 1..MAX_BALLOT)) /\ (e.tag = "PrepareReply" => (e.bal \in 1..MAX_BALLOT) /\ (\A k \in DOMAIN e.votes : (k \in 1..Cardinality(WRITES \cup READS)) /\ ((e.votes[k].bal \in 0..MAX_BALLOT)))) /\ (e.tag = "Accept" => (e.bal \in 1..MAX_BALLOT) /\ (e.slot \in 1..Cardinality(WRITES \cup READS))) /\ (e.tag = "AcceptReply" => (e.bal \in 1..MAX_BALLOT) /\ (e.slot \in 1..Cardinality(WRITES \cup READS))) /\ (e.tag = "CommitNotice" => (e.upto \in 1..Cardinality(WRITES \cup READS))), "spec/corpus/multi_paxos.pyspec:91: the value assigned to 'msgs' is outside its declared type")
                                  /\ LET e == [cmd |-> c, tag |-> "Req"] IN
                                        IF e \notin ElemsOf(observed)
                                           THEN observed' = Append(observed, e)
@@ -181,18 +211,22 @@ replica_rloop(self) ==
                \/ LET r == self IN
                      \E m \in msgs :
                         /\ (m.tag = "Accept") /\ (m.bal >= node[r].bal_max_known) /\ (m.bal > node[r].insts[m.slot].voted.bal)
-                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:144: key not in map")
-                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:145: key not in map")
-                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:146: key not in map")
-                        /\ Assert(m.slot \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:146: key not in map")
-                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:147: key not in map")
-                        /\ Assert(m.slot \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:147: key not in map")
-                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:148: key not in map")
-                        /\ Assert(m.slot \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:148: key not in map")
-                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:149: key not in map")
-                        /\ Assert(m.slot \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:149: key not in map")
+                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:165: key not in map")
+                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:166: key not in map")
+                        /\ Assert(m.bal \in 0..MAX_BALLOT, "spec/corpus/multi_paxos.pyspec:166: the value assigned to 'node[...].bal_max_known' is outside its declared type")
+                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:167: key not in map")
+                        /\ Assert(m.slot \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:167: key not in map")
+                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:168: key not in map")
+                        /\ Assert(m.slot \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:168: key not in map")
+                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:169: key not in map")
+                        /\ Assert(m.slot \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:169: key not in map")
+                        /\ Assert(m.bal \in 0..MAX_BALLOT, "spec/corpus/multi_paxos.pyspec:169: the value assigned to 'node[...].insts[...].voted.bal' is outside its declared type")
+                        /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:170: key not in map")
+                        /\ Assert(m.slot \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:170: key not in map")
                         /\ node' = [node EXCEPT ![r].leader = m.src, ![r].bal_max_known = m.bal, ![r].insts[m.slot].status = "Accepting", ![r].insts[m.slot].cmd = m.cmd, ![r].insts[m.slot].voted.bal = m.bal, ![r].insts[m.slot].voted.cmd = m.cmd]
-                        /\ msgs' = msgs \cup {[bal |-> m.bal, slot |-> m.slot, src |-> r, tag |-> "AcceptReply"]}
+                        /\ LET ms == {[bal |-> m.bal, slot |-> m.slot, src |-> r, tag |-> "AcceptReply"]} IN
+                              /\ msgs' = msgs \cup ms
+                              /\ Assert(\A e \in msgs' : (e.tag = "Prepare" => (e.bal \in 1..MAX_BALLOT)) /\ (e.tag = "PrepareReply" => (e.bal \in 1..MAX_BALLOT) /\ (\A k \in DOMAIN e.votes : (k \in 1..Cardinality(WRITES \cup READS)) /\ ((e.votes[k].bal \in 0..MAX_BALLOT)))) /\ (e.tag = "Accept" => (e.bal \in 1..MAX_BALLOT) /\ (e.slot \in 1..Cardinality(WRITES \cup READS))) /\ (e.tag = "AcceptReply" => (e.bal \in 1..MAX_BALLOT) /\ (e.slot \in 1..Cardinality(WRITES \cup READS))) /\ (e.tag = "CommitNotice" => (e.upto \in 1..Cardinality(WRITES \cup READS))), "spec/corpus/multi_paxos.pyspec:91: the value assigned to 'msgs' is outside its declared type")
                         /\ UNCHANGED <<pending, observed>>
                         /\ pc_replica' = [pc_replica EXCEPT ![self] = "rloop"]
                \/ LET r == self IN
@@ -202,17 +236,22 @@ replica_rloop(self) ==
                               LET v == node[r].kvalue IN
                                  LET ars == {m \in msgs : (m.tag = "AcceptReply") /\ (m.slot = s) /\ (m.bal = node[r].bal_prepared)} IN
                                     /\ Cardinality(ars) >= majority
-                                    /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:165: key not in map")
-                                    /\ Assert(s \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:165: key not in map")
-                                    /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:166: key not in map")
-                                    /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:167: key not in map")
+                                    /\ Assert(c # NoneValue, "assertion failed: TypeOK: an acknowledged command is a command")
+                                    /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:187: key not in map")
+                                    /\ Assert(s \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:187: key not in map")
+                                    /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:188: key not in map")
+                                    /\ Assert(s \in 0..Cardinality(WRITES \cup READS), "spec/corpus/multi_paxos.pyspec:188: the value assigned to 'node[...].commit_up_to' is outside its declared type")
+                                    /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:189: key not in map")
                                     /\ node' = [node EXCEPT ![r].insts[s].status = "Committed", ![r].commit_up_to = s, ![r].kvalue = IF c \in WRITES THEN c ELSE @]
-                                    /\ pending' = remove_pending(c)
-                                    /\ msgs' = msgs \cup {[tag |-> "CommitNotice", upto |-> s]}
                                     /\ LET e == [cmd |-> c, tag |-> "Ack", val |-> v] IN
                                           IF e \notin ElemsOf(observed)
                                              THEN observed' = Append(observed, e)
                                              ELSE observed' = observed
+                                    /\ LET c_resolve == c IN
+                                          pending' = remove_pending(c_resolve)
+                                    /\ LET ms == {[tag |-> "CommitNotice", upto |-> s]} IN
+                                          /\ msgs' = msgs \cup ms
+                                          /\ Assert(\A e \in msgs' : (e.tag = "Prepare" => (e.bal \in 1..MAX_BALLOT)) /\ (e.tag = "PrepareReply" => (e.bal \in 1..MAX_BALLOT) /\ (\A k \in DOMAIN e.votes : (k \in 1..Cardinality(WRITES \cup READS)) /\ ((e.votes[k].bal \in 0..MAX_BALLOT)))) /\ (e.tag = "Accept" => (e.bal \in 1..MAX_BALLOT) /\ (e.slot \in 1..Cardinality(WRITES \cup READS))) /\ (e.tag = "AcceptReply" => (e.bal \in 1..MAX_BALLOT) /\ (e.slot \in 1..Cardinality(WRITES \cup READS))) /\ (e.tag = "CommitNotice" => (e.upto \in 1..Cardinality(WRITES \cup READS))), "spec/corpus/multi_paxos.pyspec:91: the value assigned to 'msgs' is outside its declared type")
                                     /\ pc_replica' = [pc_replica EXCEPT ![self] = "rloop"]
                \/ LET r == self IN
                      /\ (node[r].leader # r) /\ (node[r].commit_up_to < num_commands) /\ (node[r].insts[node[r].commit_up_to + 1].status = "Accepting")
@@ -220,17 +259,18 @@ replica_rloop(self) ==
                            LET c == node[r].insts[s].cmd IN
                               \E m \in msgs :
                                  /\ (m.tag = "CommitNotice") /\ (m.upto = s)
-                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:180: key not in map")
-                                 /\ Assert(s \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:180: key not in map")
-                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:181: key not in map")
-                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:182: key not in map")
+                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:205: key not in map")
+                                 /\ Assert(s \in DOMAIN node[r].insts, "spec/corpus/multi_paxos.pyspec:205: key not in map")
+                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:206: key not in map")
+                                 /\ Assert(s \in 0..Cardinality(WRITES \cup READS), "spec/corpus/multi_paxos.pyspec:206: the value assigned to 'node[...].commit_up_to' is outside its declared type")
+                                 /\ Assert(r \in DOMAIN node, "spec/corpus/multi_paxos.pyspec:207: key not in map")
                                  /\ node' = [node EXCEPT ![r].insts[s].status = "Committed", ![r].commit_up_to = s, ![r].kvalue = IF c \in WRITES THEN c ELSE @]
                                  /\ UNCHANGED <<msgs, pending, observed>>
                                  /\ pc_replica' = [pc_replica EXCEPT ![self] = "rloop"]
           ELSE /\ UNCHANGED <<msgs, node, pending, observed>>
                /\ pc_replica' = [pc_replica EXCEPT ![self] = "Done"]
 
-\* spec/corpus/multi_paxos.pyspec:184
+\* spec/corpus/multi_paxos.pyspec:209
 replica(self) == replica_rloop(self)
 
 \* spec/corpus/multi_paxos.pyspec:1: every process is done; stutter (not a deadlock)
@@ -250,17 +290,17 @@ Spec == Init /\ [][Next]_vars /\ Fairness
 
 \* spec/corpus/multi_paxos.pyspec:1: the declared types of the variables
 TypeOK_1_ ==
-    /\ \A e \in msgs : ((DOMAIN e = {"bal", "src", "tag"} /\ (e.bal \in Int) /\ (e.src \in Replica_values_) /\ (e.tag \in STRING) /\ e.tag = "Prepare") \/ (DOMAIN e = {"bal", "src", "tag", "votes"} /\ (e.bal \in Int) /\ (e.src \in Replica_values_) /\ (e.tag \in STRING) /\ (\A k \in DOMAIN e.votes : (k \in Int) /\ (DOMAIN e.votes[k] = {"bal", "cmd"} /\ (e.votes[k].bal \in Int) /\ ((e.votes[k].cmd = NoneValue \/ (e.votes[k].cmd \in Cmd_values_))))) /\ e.tag = "PrepareReply") \/ (DOMAIN e = {"bal", "cmd", "slot", "src", "tag"} /\ (e.bal \in Int) /\ ((e.cmd = NoneValue \/ (e.cmd \in Cmd_values_))) /\ (e.slot \in Int) /\ (e.src \in Replica_values_) /\ (e.tag \in STRING) /\ e.tag = "Accept") \/ (DOMAIN e = {"bal", "slot", "src", "tag"} /\ (e.bal \in Int) /\ (e.slot \in Int) /\ (e.src \in Replica_values_) /\ (e.tag \in STRING) /\ e.tag = "AcceptReply") \/ (DOMAIN e = {"tag", "upto"} /\ (e.tag \in STRING) /\ (e.upto \in Int) /\ e.tag = "CommitNotice"))
-    /\ \A k \in DOMAIN node : (k \in Replica_values_) /\ (DOMAIN node[k] = {"bal_max_known", "bal_prepared", "commit_up_to", "insts", "kvalue", "leader"} /\ (node[k].bal_max_known \in Int) /\ (node[k].bal_prepared \in Int) /\ (node[k].commit_up_to \in Int) /\ (\A k_1_ \in DOMAIN node[k].insts : (k_1_ \in Int) /\ (DOMAIN node[k].insts[k_1_] = {"cmd", "status", "voted"} /\ ((node[k].insts[k_1_].cmd = NoneValue \/ (node[k].insts[k_1_].cmd \in Cmd_values_))) /\ (node[k].insts[k_1_].status \in {"Empty", "Preparing", "Accepting", "Committed"}) /\ (DOMAIN node[k].insts[k_1_].voted = {"bal", "cmd"} /\ (node[k].insts[k_1_].voted.bal \in Int) /\ ((node[k].insts[k_1_].voted.cmd = NoneValue \/ (node[k].insts[k_1_].voted.cmd \in Cmd_values_)))))) /\ ((node[k].kvalue = NoneValue \/ (node[k].kvalue \in Cmd_values_))) /\ ((node[k].leader = NoneValue \/ (node[k].leader \in Replica_values_))))
+    /\ \A e \in msgs : ((DOMAIN e = {"bal", "src", "tag"} /\ (e.bal \in 1..MAX_BALLOT) /\ (e.src \in Replica_values_) /\ (e.tag \in STRING) /\ e.tag = "Prepare") \/ (DOMAIN e = {"bal", "src", "tag", "votes"} /\ (e.bal \in 1..MAX_BALLOT) /\ (e.src \in Replica_values_) /\ (e.tag \in STRING) /\ (\A k \in DOMAIN e.votes : (k \in 1..Cardinality(WRITES \cup READS)) /\ (DOMAIN e.votes[k] = {"bal", "cmd"} /\ (e.votes[k].bal \in 0..MAX_BALLOT) /\ ((e.votes[k].cmd = NoneValue \/ (e.votes[k].cmd \in Cmd_values_))))) /\ e.tag = "PrepareReply") \/ (DOMAIN e = {"bal", "cmd", "slot", "src", "tag"} /\ (e.bal \in 1..MAX_BALLOT) /\ ((e.cmd = NoneValue \/ (e.cmd \in Cmd_values_))) /\ (e.slot \in 1..Cardinality(WRITES \cup READS)) /\ (e.src \in Replica_values_) /\ (e.tag \in STRING) /\ e.tag = "Accept") \/ (DOMAIN e = {"bal", "slot", "src", "tag"} /\ (e.bal \in 1..MAX_BALLOT) /\ (e.slot \in 1..Cardinality(WRITES \cup READS)) /\ (e.src \in Replica_values_) /\ (e.tag \in STRING) /\ e.tag = "AcceptReply") \/ (DOMAIN e = {"tag", "upto"} /\ (e.tag \in STRING) /\ (e.upto \in 1..Cardinality(WRITES \cup READS)) /\ e.tag = "CommitNotice"))
+    /\ \A k \in DOMAIN node : (k \in Replica_values_) /\ (DOMAIN node[k] = {"bal_max_known", "bal_prepared", "commit_up_to", "insts", "kvalue", "leader"} /\ (node[k].bal_max_known \in 0..MAX_BALLOT) /\ (node[k].bal_prepared \in 0..MAX_BALLOT) /\ (node[k].commit_up_to \in 0..Cardinality(WRITES \cup READS)) /\ (\A k_1_ \in DOMAIN node[k].insts : (k_1_ \in 1..Cardinality(WRITES \cup READS)) /\ (DOMAIN node[k].insts[k_1_] = {"cmd", "status", "voted"} /\ ((node[k].insts[k_1_].cmd = NoneValue \/ (node[k].insts[k_1_].cmd \in Cmd_values_))) /\ (node[k].insts[k_1_].status \in {"Empty", "Preparing", "Accepting", "Committed"}) /\ (DOMAIN node[k].insts[k_1_].voted = {"bal", "cmd"} /\ (node[k].insts[k_1_].voted.bal \in 0..MAX_BALLOT) /\ ((node[k].insts[k_1_].voted.cmd = NoneValue \/ (node[k].insts[k_1_].voted.cmd \in Cmd_values_)))))) /\ ((node[k].kvalue = NoneValue \/ (node[k].kvalue \in Cmd_values_))) /\ ((node[k].leader = NoneValue \/ (node[k].leader \in Replica_values_))))
     /\ DOMAIN pending = 1..Len(pending) /\ \A i \in 1..Len(pending) : pending[i] \in Cmd_values_
-    /\ DOMAIN observed = 1..Len(observed) /\ \A i \in 1..Len(observed) : ((DOMAIN observed[i] = {"cmd", "tag"} /\ (observed[i].cmd \in Cmd_values_) /\ (observed[i].tag \in STRING) /\ observed[i].tag = "Req") \/ (DOMAIN observed[i] = {"cmd", "tag", "val"} /\ ((observed[i].cmd = NoneValue \/ (observed[i].cmd \in Cmd_values_))) /\ (observed[i].tag \in STRING) /\ ((observed[i].val = NoneValue \/ (observed[i].val \in Cmd_values_))) /\ observed[i].tag = "Ack"))
+    /\ DOMAIN observed = 1..Len(observed) /\ \A i \in 1..Len(observed) : ((DOMAIN observed[i] = {"cmd", "tag"} /\ (observed[i].cmd \in Cmd_values_) /\ (observed[i].tag \in STRING) /\ observed[i].tag = "Req") \/ (DOMAIN observed[i] = {"cmd", "tag", "val"} /\ (observed[i].cmd \in Cmd_values_) /\ (observed[i].tag \in STRING) /\ ((observed[i].val = NoneValue \/ (observed[i].val \in Cmd_values_))) /\ observed[i].tag = "Ack"))
     /\ DOMAIN pc_replica = REPLICAS /\ \A self \in REPLICAS : pc_replica[self] \in {"rloop", "Done"}
 
-\* spec/corpus/multi_paxos.pyspec:201
+\* spec/corpus/multi_paxos.pyspec:226
 \* MultiPaxos_MC's TypeOK beyond the declared types.
 TypeOK == (Len(pending) <= num_commands) /\ (Cardinality(range_of(pending)) = Len(pending)) /\ (Len(observed) <= (2 * num_commands)) /\ (Cardinality({e : e \in ElemsOf(observed)}) = Len(observed)) /\ (Cardinality(reqs_made) >= Cardinality(acks_recv))
 
-\* spec/corpus/multi_paxos.pyspec:228
+\* spec/corpus/multi_paxos.pyspec:253
 Linearizability == terminated => (\E order \in SeqsUpTo(commands, num_commands) : (Len(order) = num_commands) /\ is_linear_order(order) /\ obeys_real_time(order))
 
 ====

@@ -17,7 +17,7 @@ const_MAX_BALLOT_ == 2
 \* spec/corpus/paxos.pyspec:15: QUORUMS
 const_QUORUMS_ == {{Replica__r1, Replica__r2, Replica__r3}, {Replica__r1, Replica__r2, Replica__r4}, {Replica__r1, Replica__r3, Replica__r4}, {Replica__r2, Replica__r3, Replica__r4}}
 
-\* spec/corpus/paxos.pyspec:90: symmetry of model original
+\* spec/corpus/paxos.pyspec:93: symmetry of model original
 Symmetry == Permutations(VALUES) \cup Permutations(REPLICAS)
 
 ====

@@ -34,74 +34,82 @@ VARIABLES
 \* spec/corpus/paxos.pyspec:1
 vars == <<messages, decision, max_ballot, max_vballot, max_value>>
 
-\* spec/corpus/paxos.pyspec:33
+\* spec/corpus/paxos.pyspec:37
 ballots == 0..MAX_BALLOT
 
-\* spec/corpus/paxos.pyspec:34
+\* spec/corpus/paxos.pyspec:38
 p1as == {m \in messages : m.tag = "P1a"}
 
-\* spec/corpus/paxos.pyspec:35
+\* spec/corpus/paxos.pyspec:39
 p1bs == {m \in messages : m.tag = "P1b"}
 
-\* spec/corpus/paxos.pyspec:36
+\* spec/corpus/paxos.pyspec:40
 p2as == {m \in messages : m.tag = "P2a"}
 
-\* spec/corpus/paxos.pyspec:37
+\* spec/corpus/paxos.pyspec:41
 p2bs == {m \in messages : m.tag = "P2b"}
 
-\* spec/corpus/paxos.pyspec:39
+\* spec/corpus/paxos.pyspec:43
 forced_value(M) == (CHOOSE m \in M : \A n \in M : n.max_vballot <= m.max_vballot).max_value
+
+\* spec/corpus/paxos.pyspec:19
+ASSUME PaxosAssume == (\A q \in QUORUMS : q \subseteq REPLICAS) /\ (\A q \in QUORUMS : (Cardinality(REPLICAS) \div 2) < Cardinality(q)) /\ (\A q \in QUORUMS : \A r \in QUORUMS : (q \cap r) # {})
 
 \* spec/corpus/paxos.pyspec:1
 Init ==
     /\ messages = {}
+    /\ Assert(\A e \in messages : (e.tag = "P1a" => (e.ballot \in 1..MAX_BALLOT)) /\ (e.tag = "P1b" => (e.ballot \in 0..MAX_BALLOT) /\ (e.max_vballot \in 0..MAX_BALLOT)) /\ (e.tag = "P2a" => (e.ballot \in 0..MAX_BALLOT)) /\ (e.tag = "P2b" => (e.ballot \in 0..MAX_BALLOT)), "spec/corpus/paxos.pyspec:31: the initial value of 'messages' is outside its declared type")
     /\ decision = NoneValue
     /\ max_ballot = [r \in REPLICAS |-> 0]
-    /\ Assert(\A k \in DOMAIN max_ballot : (max_ballot[k] \in 0..MAX_BALLOT), "spec/corpus/paxos.pyspec:29: the initial value of 'max_ballot' is outside its declared type")
+    /\ Assert(\A k \in DOMAIN max_ballot : (max_ballot[k] \in 0..MAX_BALLOT), "spec/corpus/paxos.pyspec:33: the initial value of 'max_ballot' is outside its declared type")
     /\ max_vballot = [r \in REPLICAS |-> 0]
-    /\ Assert(\A k \in DOMAIN max_vballot : (max_vballot[k] \in 0..MAX_BALLOT), "spec/corpus/paxos.pyspec:30: the initial value of 'max_vballot' is outside its declared type")
+    /\ Assert(\A k \in DOMAIN max_vballot : (max_vballot[k] \in 0..MAX_BALLOT), "spec/corpus/paxos.pyspec:34: the initial value of 'max_vballot' is outside its declared type")
     /\ max_value = [r \in REPLICAS |-> NoneValue]
 
-\* spec/corpus/paxos.pyspec:43
+\* spec/corpus/paxos.pyspec:47
 Prepare(b) ==
     /\ messages' = messages \cup {[ballot |-> b, tag |-> "P1a"]}
+    /\ Assert(\A e \in messages' : (e.tag = "P1a" => (e.ballot \in 1..MAX_BALLOT)) /\ (e.tag = "P1b" => (e.ballot \in 0..MAX_BALLOT) /\ (e.max_vballot \in 0..MAX_BALLOT)) /\ (e.tag = "P2a" => (e.ballot \in 0..MAX_BALLOT)) /\ (e.tag = "P2b" => (e.ballot \in 0..MAX_BALLOT)), "spec/corpus/paxos.pyspec:48: the value assigned to 'messages' is outside its declared type")
     /\ UNCHANGED <<decision, max_ballot, max_vballot, max_value>>
 
-\* spec/corpus/paxos.pyspec:47
+\* spec/corpus/paxos.pyspec:51
 Promise(a) ==
     /\ \E m \in p1as :
           /\ max_ballot[a] < m.ballot
-          /\ Assert(a \in DOMAIN max_ballot, "spec/corpus/paxos.pyspec:49: key not in map")
+          /\ Assert(a \in DOMAIN max_ballot, "spec/corpus/paxos.pyspec:53: key not in map")
           /\ max_ballot' = [max_ballot EXCEPT ![a] = m.ballot]
-          /\ Assert(max_ballot'[a] \in 0..MAX_BALLOT, "spec/corpus/paxos.pyspec:49: the value assigned to 'max_ballot[...]' is outside its declared type")
+          /\ Assert(max_ballot'[a] \in 0..MAX_BALLOT, "spec/corpus/paxos.pyspec:53: the value assigned to 'max_ballot[...]' is outside its declared type")
           /\ messages' = messages \cup {[acceptor |-> a, ballot |-> m.ballot, max_value |-> max_value[a], max_vballot |-> max_vballot[a], tag |-> "P1b"]}
+          /\ Assert(\A e \in messages' : (e.tag = "P1a" => (e.ballot \in 1..MAX_BALLOT)) /\ (e.tag = "P1b" => (e.ballot \in 0..MAX_BALLOT) /\ (e.max_vballot \in 0..MAX_BALLOT)) /\ (e.tag = "P2a" => (e.ballot \in 0..MAX_BALLOT)) /\ (e.tag = "P2b" => (e.ballot \in 0..MAX_BALLOT)), "spec/corpus/paxos.pyspec:54: the value assigned to 'messages' is outside its declared type")
     /\ UNCHANGED <<decision, max_vballot, max_value>>
 
-\* spec/corpus/paxos.pyspec:54
+\* spec/corpus/paxos.pyspec:58
 Accept(b, q, v) ==
     /\ \A m \in p2as : m.ballot # b
     /\ LET M == {m \in p1bs : (m.ballot = b) /\ (m.acceptor \in q)} IN
           /\ \A a \in q : \E m \in M : m.acceptor = a
           /\ (\A m \in M : m.max_value = NoneValue) \/ (v = forced_value(M))
           /\ messages' = messages \cup {[ballot |-> b, tag |-> "P2a", value |-> v]}
+          /\ Assert(\A e \in messages' : (e.tag = "P1a" => (e.ballot \in 1..MAX_BALLOT)) /\ (e.tag = "P1b" => (e.ballot \in 0..MAX_BALLOT) /\ (e.max_vballot \in 0..MAX_BALLOT)) /\ (e.tag = "P2a" => (e.ballot \in 0..MAX_BALLOT)) /\ (e.tag = "P2b" => (e.ballot \in 0..MAX_BALLOT)), "spec/corpus/paxos.pyspec:63: the value assigned to 'messages' is outside its declared type")
     /\ UNCHANGED <<decision, max_ballot, max_vballot, max_value>>
 
-\* spec/corpus/paxos.pyspec:62
+\* spec/corpus/paxos.pyspec:66
 Accepted(a) ==
     /\ \E m \in p2as :
           /\ (m.value \in VALUES) /\ (max_ballot[a] <= m.ballot)
-          /\ Assert(a \in DOMAIN max_ballot, "spec/corpus/paxos.pyspec:64: key not in map")
+          /\ Assert(a \in DOMAIN max_ballot, "spec/corpus/paxos.pyspec:68: key not in map")
           /\ max_ballot' = [max_ballot EXCEPT ![a] = m.ballot]
-          /\ Assert(max_ballot'[a] \in 0..MAX_BALLOT, "spec/corpus/paxos.pyspec:64: the value assigned to 'max_ballot[...]' is outside its declared type")
-          /\ Assert(a \in DOMAIN max_vballot, "spec/corpus/paxos.pyspec:65: key not in map")
+          /\ Assert(max_ballot'[a] \in 0..MAX_BALLOT, "spec/corpus/paxos.pyspec:68: the value assigned to 'max_ballot[...]' is outside its declared type")
+          /\ Assert(a \in DOMAIN max_vballot, "spec/corpus/paxos.pyspec:69: key not in map")
           /\ max_vballot' = [max_vballot EXCEPT ![a] = m.ballot]
-          /\ Assert(max_vballot'[a] \in 0..MAX_BALLOT, "spec/corpus/paxos.pyspec:65: the value assigned to 'max_vballot[...]' is outside its declared type")
-          /\ Assert(a \in DOMAIN max_value, "spec/corpus/paxos.pyspec:66: key not in map")
+          /\ Assert(max_vballot'[a] \in 0..MAX_BALLOT, "spec/corpus/paxos.pyspec:69: the value assigned to 'max_vballot[...]' is outside its declared type")
+          /\ Assert(a \in DOMAIN max_value, "spec/corpus/paxos.pyspec:70: key not in map")
           /\ max_value' = [max_value EXCEPT ![a] = m.value]
           /\ messages' = messages \cup {[acceptor |-> a, ballot |-> m.ballot, tag |-> "P2b", value |-> m.value]}
+          /\ Assert(\A e \in messages' : (e.tag = "P1a" => (e.ballot \in 1..MAX_BALLOT)) /\ (e.tag = "P1b" => (e.ballot \in 0..MAX_BALLOT) /\ (e.max_vballot \in 0..MAX_BALLOT)) /\ (e.tag = "P2a" => (e.ballot \in 0..MAX_BALLOT)) /\ (e.tag = "P2b" => (e.ballot \in 0..MAX_BALLOT)), "spec/corpus/paxos.pyspec:71: the value assigned to 'messages' is outside its declared type")
     /\ UNCHANGED <<decision>>
 
-\* spec/corpus/paxos.pyspec:70
+\* spec/corpus/paxos.pyspec:74
 Decide ==
     /\ \E b \in ballots :
           \E q \in QUORUMS :
@@ -128,18 +136,18 @@ Spec == Init /\ [][Next]_vars /\ Fairness
 
 \* spec/corpus/paxos.pyspec:1: the declared types of the variables
 TypeOK ==
-    /\ \A e \in messages : ((DOMAIN e = {"ballot", "tag"} /\ (e.ballot \in Int) /\ (e.tag \in STRING) /\ e.tag = "P1a") \/ (DOMAIN e = {"acceptor", "ballot", "max_value", "max_vballot", "tag"} /\ (e.acceptor \in Replica_values_) /\ (e.ballot \in Int) /\ ((e.max_value = NoneValue \/ (e.max_value \in Value_values_))) /\ (e.max_vballot \in Int) /\ (e.tag \in STRING) /\ e.tag = "P1b") \/ (DOMAIN e = {"ballot", "tag", "value"} /\ (e.ballot \in Int) /\ (e.tag \in STRING) /\ (e.value \in Value_values_) /\ e.tag = "P2a") \/ (DOMAIN e = {"acceptor", "ballot", "tag", "value"} /\ (e.acceptor \in Replica_values_) /\ (e.ballot \in Int) /\ (e.tag \in STRING) /\ (e.value \in Value_values_) /\ e.tag = "P2b"))
+    /\ \A e \in messages : ((DOMAIN e = {"ballot", "tag"} /\ (e.ballot \in 1..MAX_BALLOT) /\ (e.tag \in STRING) /\ e.tag = "P1a") \/ (DOMAIN e = {"acceptor", "ballot", "max_value", "max_vballot", "tag"} /\ (e.acceptor \in Replica_values_) /\ (e.ballot \in 0..MAX_BALLOT) /\ ((e.max_value = NoneValue \/ (e.max_value \in Value_values_))) /\ (e.max_vballot \in 0..MAX_BALLOT) /\ (e.tag \in STRING) /\ e.tag = "P1b") \/ (DOMAIN e = {"ballot", "tag", "value"} /\ (e.ballot \in 0..MAX_BALLOT) /\ (e.tag \in STRING) /\ (e.value \in Value_values_) /\ e.tag = "P2a") \/ (DOMAIN e = {"acceptor", "ballot", "tag", "value"} /\ (e.acceptor \in Replica_values_) /\ (e.ballot \in 0..MAX_BALLOT) /\ (e.tag \in STRING) /\ (e.value \in Value_values_) /\ e.tag = "P2b"))
     /\ (decision = NoneValue \/ (decision \in Value_values_))
     /\ \A k \in DOMAIN max_ballot : (k \in Replica_values_) /\ (max_ballot[k] \in 0..MAX_BALLOT)
     /\ \A k \in DOMAIN max_vballot : (k \in Replica_values_) /\ (max_vballot[k] \in 0..MAX_BALLOT)
     /\ \A k \in DOMAIN max_value : (k \in Replica_values_) /\ ((max_value[k] = NoneValue \/ (max_value[k] \in Value_values_)))
 
-\* spec/corpus/paxos.pyspec:78
+\* spec/corpus/paxos.pyspec:81
 \* Only proposed values are learnt; a promise carries a value iff it
 \*     carries a ballot above 0.
 Nontriviality == ((decision = NoneValue) \/ (\E m \in p2as : m.value = decision)) /\ (\A m \in p1bs : ((m.max_value \in VALUES) \/ (0 = m.max_vballot)) /\ ((m.max_value = NoneValue) \/ (0 < m.max_vballot)))
 
-\* spec/corpus/paxos.pyspec:86
+\* spec/corpus/paxos.pyspec:89
 \* At most one value is learnt: [][decision = none]_<<decision>>.
 Consistency == [][(decision = NoneValue) \/ ((decision)' = decision)]_vars
 

@@ -4,7 +4,7 @@
 \*     types), PROPERTY Liveness.
 EXTENDS ReadersWriters
 
-\* spec/corpus/readers_writers.pyspec:65: NUM_ACTORS
+\* spec/corpus/readers_writers.pyspec:69: NUM_ACTORS
 const_NUM_ACTORS_ == 3
 
 \* spec/corpus/readers_writers.pyspec:11: ACTORS

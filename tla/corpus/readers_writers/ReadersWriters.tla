@@ -48,34 +48,41 @@ TryWrite(actor) ==
     /\ Assert(\A i \in 1..Len(waiting') : (waiting'[i][2] \in 1..NUM_ACTORS), "spec/corpus/readers_writers.pyspec:26: the value assigned to 'waiting' is outside its declared type")
     /\ UNCHANGED <<readers, writers>>
 
-\* spec/corpus/readers_writers.pyspec:35
+\* spec/corpus/readers_writers.pyspec:37
 ReadOrWrite ==
     /\ (waiting # <<>>) /\ (writers = {})
-    /\ LET access == Head(waiting)[1] IN
-          LET actor == Head(waiting)[2] IN
-             /\ IF access = "read"
-                   THEN /\ LET actor_read == actor IN
-                              /\ readers' = readers \cup {actor_read}
-                              /\ Assert(\A e \in readers' : e \in 1..NUM_ACTORS, "spec/corpus/readers_writers.pyspec:29: the value assigned to 'readers' is outside its declared type")
-                        /\ writers' = writers
-                   ELSE /\ LET actor_write == actor IN
-                              /\ readers = {}
-                              /\ writers' = writers \cup {actor_write}
-                              /\ Assert(\A e \in writers' : e \in 1..NUM_ACTORS, "spec/corpus/readers_writers.pyspec:33: the value assigned to 'writers' is outside its declared type")
-                        /\ readers' = readers
-             /\ waiting' = Tail(waiting)
-             /\ Assert(\A i \in 1..Len(waiting') : (waiting'[i][2] \in 1..NUM_ACTORS), "spec/corpus/readers_writers.pyspec:43: the value assigned to 'waiting' is outside its declared type")
+    /\ LET pair == Head(waiting) IN
+          LET actor == pair[2] IN
+             IF pair[1] = "read"
+                THEN /\ LET actor_read == actor IN
+                           /\ readers' = readers \cup {actor_read}
+                           /\ Assert(\A e \in readers' : e \in 1..NUM_ACTORS, "spec/corpus/readers_writers.pyspec:29: the value assigned to 'readers' is outside its declared type")
+                           /\ waiting' = Tail(waiting)
+                           /\ Assert(\A i \in 1..Len(waiting') : (waiting'[i][2] \in 1..NUM_ACTORS), "spec/corpus/readers_writers.pyspec:30: the value assigned to 'waiting' is outside its declared type")
+                     /\ writers' = writers
+                ELSE IF pair[1] = "write"
+                        THEN /\ LET actor_write == actor IN
+                                   /\ readers = {}
+                                   /\ writers' = writers \cup {actor_write}
+                                   /\ Assert(\A e \in writers' : e \in 1..NUM_ACTORS, "spec/corpus/readers_writers.pyspec:34: the value assigned to 'writers' is outside its declared type")
+                                   /\ waiting' = Tail(waiting)
+                                   /\ Assert(\A i \in 1..Len(waiting') : (waiting'[i][2] \in 1..NUM_ACTORS), "spec/corpus/readers_writers.pyspec:35: the value assigned to 'waiting' is outside its declared type")
+                             /\ readers' = readers
+                        ELSE /\ readers' = readers
+                             /\ writers' = writers
+                             /\ waiting' = waiting
 
-\* spec/corpus/readers_writers.pyspec:45
+\* spec/corpus/readers_writers.pyspec:52
 Stop ==
     /\ \E actor \in (readers \cup writers) :
-          IF actor \in readers
-             THEN /\ readers' = readers \ {actor}
-                  /\ Assert(\A e \in readers' : e \in 1..NUM_ACTORS, "spec/corpus/readers_writers.pyspec:48: the value assigned to 'readers' is outside its declared type")
-                  /\ writers' = writers
-             ELSE /\ writers' = writers \ {actor}
-                  /\ Assert(\A e \in writers' : e \in 1..NUM_ACTORS, "spec/corpus/readers_writers.pyspec:50: the value assigned to 'writers' is outside its declared type")
-                  /\ readers' = readers
+          LET actor_stop_activity == actor IN
+             IF actor_stop_activity \in readers
+                THEN /\ readers' = readers \ {actor_stop_activity}
+                     /\ Assert(\A e \in readers' : e \in 1..NUM_ACTORS, "spec/corpus/readers_writers.pyspec:48: the value assigned to 'readers' is outside its declared type")
+                     /\ writers' = writers
+                ELSE /\ writers' = writers \ {actor_stop_activity}
+                     /\ Assert(\A e \in writers' : e \in 1..NUM_ACTORS, "spec/corpus/readers_writers.pyspec:50: the value assigned to 'writers' is outside its declared type")
+                     /\ readers' = readers
     /\ UNCHANGED <<waiting>>
 
 \* spec/corpus/readers_writers.pyspec:1
@@ -101,10 +108,10 @@ TypeOK ==
     /\ \A e \in writers : e \in 1..NUM_ACTORS
     /\ DOMAIN waiting = 1..Len(waiting) /\ \A i \in 1..Len(waiting) : DOMAIN waiting[i] = 1..2 /\ (waiting[i][1] \in {"read", "write"}) /\ (waiting[i][2] \in 1..NUM_ACTORS)
 
-\* spec/corpus/readers_writers.pyspec:52
+\* spec/corpus/readers_writers.pyspec:56
 Safety == (~((readers # {}) /\ (writers # {}))) /\ (Cardinality(writers) <= 1)
 
-\* spec/corpus/readers_writers.pyspec:55
+\* spec/corpus/readers_writers.pyspec:59
 Liveness == \A actor \in ACTORS : ([](<>(actor \in readers))) /\ ([](<>(actor \in writers))) /\ ([](<>(actor \notin readers))) /\ ([](<>(actor \notin writers)))
 
 ====

@@ -79,15 +79,18 @@ TypeOK ==
     /\ \A k \in DOMAIN alloc : (k \in Client_values_) /\ (\A e \in alloc[k] : e \in Resource_values_)
 
 \* spec/corpus/simple_allocator.pyspec:38
-ResourceMutex == \A c1 \in CLIENTS : \A c2 \in CLIENTS : (c1 # c2) => ((alloc[c1] \cap alloc[c2]) = {})
+TypeInvariant == (unsat \in [CLIENTS -> SUBSET RESOURCES]) /\ (alloc \in [CLIENTS -> SUBSET RESOURCES])
 
 \* spec/corpus/simple_allocator.pyspec:41
+ResourceMutex == \A c1 \in CLIENTS : \A c2 \in CLIENTS : (c1 # c2) => ((alloc[c1] \cap alloc[c2]) = {})
+
+\* spec/corpus/simple_allocator.pyspec:44
 ClientsWillReturn == \A c \in CLIENTS : (unsat[c] = {}) ~> (alloc[c] = {})
 
-\* spec/corpus/simple_allocator.pyspec:43
+\* spec/corpus/simple_allocator.pyspec:46
 ClientsWillObtain == \A c \in CLIENTS : \A r \in RESOURCES : (r \in unsat[c]) ~> (r \in alloc[c])
 
-\* spec/corpus/simple_allocator.pyspec:45
+\* spec/corpus/simple_allocator.pyspec:48
 InfOftenSatisfied == \A c \in CLIENTS : [](<>(unsat[c] = {}))
 
 ====

@@ -7,6 +7,8 @@
 \* every car eventually enters and leaves the bridge.  SingleLaneBridge.tla
 \* from tlaplus/Examples (specifications/SingleLaneBridge), action for
 \* action; source, constants and TLC's counts: see single_lane_bridge.json.
+\* TLA+ names that differ from the spec's (docs/tla.md, Names):
+\*   TypeOK (generated) -> TypeOK_1_
 EXTENDS Integers, Sequences, FiniteSets, TLC
 
 CONSTANTS
@@ -33,67 +35,73 @@ MaxOf(S) == CHOOSE x \in S : \A y \in S : x >= y
 
 RECURSIVE seq_from_set(_)
 
-\* spec/corpus/single_lane_bridge.pyspec:21
-cars_before_bridge == {c \in CARS_RIGHT : location[c] = (END_BRIDGE + 1)} \cup {c \in CARS_LEFT : location[c] = (START_BRIDGE - 1)}
+\* spec/corpus/single_lane_bridge.pyspec:25
+seq_from_set(S) == LET x == CHOOSE x \in S : TRUE IN IF S = {} THEN <<>> ELSE <<x>> \o seq_from_set(S \ {x})
 
-\* spec/corpus/single_lane_bridge.pyspec:27
-any_of(S) == CHOOSE x \in S : TRUE
+\* spec/corpus/single_lane_bridge.pyspec:29
+cars_before_bridge == {car \in CARS_RIGHT : (END_POS - END_BRIDGE) = 1} \cup {car \in CARS_LEFT : (START_BRIDGE - START_POS) = 1}
 
-\* spec/corpus/single_lane_bridge.pyspec:24
-seq_from_set(S) == IF S = {} THEN <<>> ELSE <<any_of(S)>> \o seq_from_set(S \ {any_of(S)})
-
-\* spec/corpus/single_lane_bridge.pyspec:32
+\* spec/corpus/single_lane_bridge.pyspec:36
 cars_in_bridge == {c \in CARS : location[c] \in BRIDGE}
 
-\* spec/corpus/single_lane_bridge.pyspec:33
+\* spec/corpus/single_lane_bridge.pyspec:37
 r_move(pos) == IF pos > START_POS THEN pos - 1 ELSE END_POS
 
-\* spec/corpus/single_lane_bridge.pyspec:34
+\* spec/corpus/single_lane_bridge.pyspec:38
 l_move(pos) == IF pos < END_POS THEN pos + 1 ELSE START_POS
 
-\* spec/corpus/single_lane_bridge.pyspec:35
+\* spec/corpus/single_lane_bridge.pyspec:39
 next_location(car) == IF car \in CARS_RIGHT THEN r_move(location[car]) ELSE l_move(location[car])
 
-\* spec/corpus/single_lane_bridge.pyspec:37
+\* spec/corpus/single_lane_bridge.pyspec:41
 reaches_bridge(car) == ((car \in CARS_RIGHT) /\ (next_location(car) = (END_BRIDGE + 1))) \/ ((car \in CARS_LEFT) /\ (next_location(car) = (START_BRIDGE - 1)))
 
-\* spec/corpus/single_lane_bridge.pyspec:41
+\* spec/corpus/single_lane_bridge.pyspec:45
 have_same_direction(car) == ((car \in CARS_RIGHT) /\ (\A c \in cars_in_bridge : c \in CARS_RIGHT)) \/ ((car \in CARS_LEFT) /\ (\A c \in cars_in_bridge : c \in CARS_LEFT))
+
+\* spec/corpus/single_lane_bridge.pyspec:21
+ASSUME CarsDisjoint == (CARS_RIGHT \cap CARS_LEFT) = {}
+
+\* spec/corpus/single_lane_bridge.pyspec:22
+ASSUME SomeCars == Cardinality(CARS_RIGHT \cup CARS_LEFT) # 0
+
+\* spec/corpus/single_lane_bridge.pyspec:23
+ASSUME BridgeInside == (START_POS < START_BRIDGE) /\ (END_POS > END_BRIDGE) /\ (Cardinality(BRIDGE) < Cardinality(POSITIONS))
 
 \* spec/corpus/single_lane_bridge.pyspec:1
 Init ==
     /\ location = [c \in CARS |-> IF c \in CARS_RIGHT THEN END_POS ELSE START_POS]
     /\ waiting = seq_from_set(cars_before_bridge)
 
-\* spec/corpus/single_lane_bridge.pyspec:50
+\* spec/corpus/single_lane_bridge.pyspec:54
 MoveOutsideBridge(car) ==
     /\ next_location(car) \notin BRIDGE
-    /\ LET mover == car IN
-          /\ IF reaches_bridge(mover)
-                THEN waiting' = Append(waiting, mover)
+    /\ LET car_1_ == car IN
+          /\ IF reaches_bridge(car_1_)
+                THEN waiting' = Append(waiting, car_1_)
                 ELSE waiting' = waiting
-          /\ Assert(mover \in DOMAIN location, "spec/corpus/single_lane_bridge.pyspec:48: key not in map")
-          /\ location' = [location EXCEPT ![mover] = next_location(mover)]
+          /\ Assert(car_1_ \in DOMAIN location, "spec/corpus/single_lane_bridge.pyspec:52: key not in map")
+          /\ location' = [location EXCEPT ![car_1_] = next_location(car_1_)]
 
-\* spec/corpus/single_lane_bridge.pyspec:54
+\* spec/corpus/single_lane_bridge.pyspec:58
 MoveInsideBridge(car) ==
     /\ car \in cars_in_bridge
     /\ \A c \in CARS : location[c] # next_location(car)
-    /\ LET mover == car IN
-          /\ IF reaches_bridge(mover)
-                THEN waiting' = Append(waiting, mover)
+    /\ LET car_1_ == car IN
+          /\ IF reaches_bridge(car_1_)
+                THEN waiting' = Append(waiting, car_1_)
                 ELSE waiting' = waiting
-          /\ Assert(mover \in DOMAIN location, "spec/corpus/single_lane_bridge.pyspec:48: key not in map")
-          /\ location' = [location EXCEPT ![mover] = next_location(mover)]
+          /\ Assert(car_1_ \in DOMAIN location, "spec/corpus/single_lane_bridge.pyspec:52: key not in map")
+          /\ location' = [location EXCEPT ![car_1_] = next_location(car_1_)]
 
-\* spec/corpus/single_lane_bridge.pyspec:59
+\* spec/corpus/single_lane_bridge.pyspec:63
 EnterBridge ==
     /\ Len(waiting) # 0
     /\ LET car == Head(waiting) IN
           /\ \/ cars_in_bridge = {}
              \/ /\ (car \notin cars_in_bridge) /\ have_same_direction(car)
                 /\ \A c \in CARS : location[c] # next_location(car)
-          /\ Assert(car \in DOMAIN location, "spec/corpus/single_lane_bridge.pyspec:67: key not in map")
+          /\ Assert(car \in DOMAIN location, "spec/corpus/single_lane_bridge.pyspec:71: key not in map")
           /\ location' = [location EXCEPT ![car] = next_location(car)]
           /\ waiting' = Tail(waiting)
 
@@ -113,17 +121,20 @@ Fairness ==
 Spec == Init /\ [][Next]_vars /\ Fairness
 
 \* spec/corpus/single_lane_bridge.pyspec:1: the declared types of the variables
-TypeOK ==
+TypeOK_1_ ==
     /\ \A k \in DOMAIN location : (k \in STRING) /\ (location[k] \in Int)
     /\ DOMAIN waiting = 1..Len(waiting) /\ \A i \in 1..Len(waiting) : waiting[i] \in STRING
 
-\* spec/corpus/single_lane_bridge.pyspec:70
-Invariants == (\A a \in CARS : \A b \in CARS : ((location[a] \in BRIDGE) /\ (location[a] = location[b])) => (a = b)) /\ (Cardinality(cars_in_bridge) < (Cardinality(BRIDGE) + 1)) /\ (\A r \in CARS_RIGHT : \A l \in CARS_LEFT : ~((location[r] \in BRIDGE) /\ (location[l] \in BRIDGE)))
+\* spec/corpus/single_lane_bridge.pyspec:74
+Invariants == (\A a \in CARS : \A b \in CARS : ((location[a] \in BRIDGE) /\ (location[a] = location[b])) => (a = b)) /\ (Cardinality(cars_in_bridge) < (Cardinality(BRIDGE) + 1)) /\ (\A r__l \in (CARS_RIGHT \X CARS_LEFT) : ~((location[r__l[1]] \in BRIDGE) /\ (location[r__l[2]] \in BRIDGE)))
 
-\* spec/corpus/single_lane_bridge.pyspec:80
+\* spec/corpus/single_lane_bridge.pyspec:84
+TypeOK == (location \in [CARS -> POSITIONS]) /\ (Len(waiting) <= Cardinality(CARS))
+
+\* spec/corpus/single_lane_bridge.pyspec:87
 CarsInBridgeExitBridge == \A car \in CARS : (location[car] \in BRIDGE) ~> (location[car] \notin BRIDGE)
 
-\* spec/corpus/single_lane_bridge.pyspec:82
+\* spec/corpus/single_lane_bridge.pyspec:89
 CarsEnterBridge == \A car \in CARS : (location[car] \notin BRIDGE) ~> (location[car] \in BRIDGE)
 
 ====

@@ -43,17 +43,23 @@ VARIABLES
 \* spec/corpus/slush.pyspec:1
 vars == <<pick, message, SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushQuery, pc_SlushLoop, pc_ClientRequest>>
 
-\* spec/corpus/slush.pyspec:36
+\* spec/corpus/slush.pyspec:46
 terminate == message = {[pid |-> p, tag |-> "Termination"] : p \in LOOP_PIDS}
 
-\* spec/corpus/slush.pyspec:37
+\* spec/corpus/slush.pyspec:47
 pending_query(pid) == {m \in message : (m.tag = "Query") /\ (m.dst = pid)}
 
-\* spec/corpus/slush.pyspec:39
+\* spec/corpus/slush.pyspec:49
 pending_query_reply(pid) == {m \in message : (m.tag = "QueryReply") /\ (m.dst = pid)}
 
-\* spec/corpus/slush.pyspec:41
+\* spec/corpus/slush.pyspec:51
 pick_of(pid) == pick[HOST_OF[pid]]
+
+\* spec/corpus/slush.pyspec:26
+ASSUME ProcessCounts == (Cardinality(NODES) = Cardinality(LOOP_PIDS)) /\ (Cardinality(NODES) = Cardinality(QUERY_PIDS)) /\ (ITERATIONS >= 0) /\ (SAMPLE_SET_SIZE >= 0) /\ (PICK_FLIP_THRESHOLD >= 0)
+
+\* spec/corpus/slush.pyspec:31
+ASSUME HostMappingType == ((DOMAIN HOST_OF) = (LOOP_PIDS \cup QUERY_PIDS)) /\ (\A n \in NODES : (Cardinality({p \in LOOP_PIDS : HOST_OF[p] = n}) = 1) /\ (Cardinality({p \in QUERY_PIDS : HOST_OF[p] = n}) = 1))
 
 \* spec/corpus/slush.pyspec:1
 Init ==
@@ -61,12 +67,12 @@ Init ==
     /\ message = {}
     /\ SlushLoop_sample_set = [self \in LOOP_PIDS |-> {}]
     /\ SlushLoop_loop_variant = [self \in LOOP_PIDS |-> 0]
-    /\ Assert(\A self_1_ \in LOOP_PIDS : SlushLoop_loop_variant[self_1_] \in 0..ITERATIONS, "spec/corpus/slush.pyspec:57: the initial value of 'loop_variant' is outside its declared type")
+    /\ Assert(\A self_1_ \in LOOP_PIDS : SlushLoop_loop_variant[self_1_] \in 0..ITERATIONS, "spec/corpus/slush.pyspec:68: the initial value of 'loop_variant' is outside its declared type")
     /\ pc_SlushQuery = [self \in QUERY_PIDS |-> "QueryReplyLoop"]
     /\ pc_SlushLoop = [self \in LOOP_PIDS |-> "RequireColorAssignment"]
     /\ pc_ClientRequest = "ClientRequestLoop"
 
-\* spec/corpus/slush.pyspec:44
+\* spec/corpus/slush.pyspec:54
 SlushQuery_QueryReplyLoop(self) ==
     /\ pc_SlushQuery[self] = "QueryReplyLoop"
     /\ IF ~terminate
@@ -75,7 +81,7 @@ SlushQuery_QueryReplyLoop(self) ==
           ELSE /\ UNCHANGED <<pick, message, SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushLoop, pc_ClientRequest>>
                /\ pc_SlushQuery' = [pc_SlushQuery EXCEPT ![self] = "Done"]
 
-\* spec/corpus/slush.pyspec:45
+\* spec/corpus/slush.pyspec:55
 SlushQuery_WaitForQueryMessageOrTermination(self) ==
     /\ pc_SlushQuery[self] = "WaitForQueryMessageOrTermination"
     /\ (pending_query(self) # {}) \/ terminate
@@ -85,25 +91,26 @@ SlushQuery_WaitForQueryMessageOrTermination(self) ==
           ELSE /\ UNCHANGED <<pick, message, SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushLoop, pc_ClientRequest>>
                /\ pc_SlushQuery' = [pc_SlushQuery EXCEPT ![self] = "RespondToQueryMessage"]
 
-\* spec/corpus/slush.pyspec:49
+\* spec/corpus/slush.pyspec:59
 SlushQuery_RespondToQueryMessage(self) ==
     /\ pc_SlushQuery[self] = "RespondToQueryMessage"
     /\ \E msg \in pending_query(self) :
-          LET color == IF pick_of(self) = NoneValue THEN msg.color ELSE pick_of(self) IN
-             /\ Assert(HOST_OF[self] \in DOMAIN pick, "spec/corpus/slush.pyspec:52: key not in map")
-             /\ pick' = [pick EXCEPT ![HOST_OF[self]] = color]
-             /\ message' = (message \ {msg}) \cup {[color |-> color, dst |-> msg.src, src |-> self, tag |-> "QueryReply"]}
+          LET own == pick_of(self) IN
+             LET color == IF own = NoneValue THEN msg.color ELSE own IN
+                /\ Assert(HOST_OF[self] \in DOMAIN pick, "spec/corpus/slush.pyspec:63: key not in map")
+                /\ pick' = [pick EXCEPT ![HOST_OF[self]] = color]
+                /\ message' = (message \ {msg}) \cup {[color |-> color, dst |-> msg.src, src |-> self, tag |-> "QueryReply"]}
     /\ UNCHANGED <<SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushLoop, pc_ClientRequest>>
     /\ pc_SlushQuery' = [pc_SlushQuery EXCEPT ![self] = "QueryReplyLoop"]
 
-\* spec/corpus/slush.pyspec:58
+\* spec/corpus/slush.pyspec:69
 SlushLoop_RequireColorAssignment(self) ==
     /\ pc_SlushLoop[self] = "RequireColorAssignment"
     /\ pick_of(self) # NoneValue
     /\ UNCHANGED <<pick, message, SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushQuery, pc_ClientRequest>>
     /\ pc_SlushLoop' = [pc_SlushLoop EXCEPT ![self] = "ExecuteSlushLoop"]
 
-\* spec/corpus/slush.pyspec:60
+\* spec/corpus/slush.pyspec:71
 SlushLoop_ExecuteSlushLoop(self) ==
     /\ pc_SlushLoop[self] = "ExecuteSlushLoop"
     /\ IF SlushLoop_loop_variant[self] < ITERATIONS
@@ -112,17 +119,19 @@ SlushLoop_ExecuteSlushLoop(self) ==
           ELSE /\ UNCHANGED <<pick, message, SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushQuery, pc_ClientRequest>>
                /\ pc_SlushLoop' = [pc_SlushLoop EXCEPT ![self] = "SlushLoopTermination"]
 
-\* spec/corpus/slush.pyspec:61
+\* spec/corpus/slush.pyspec:72
 SlushLoop_QuerySampleSet(self) ==
     /\ pc_SlushLoop[self] = "QuerySampleSet"
-    /\ LET other_query_pids == {p \in QUERY_PIDS : HOST_OF[p] # HOST_OF[self]} IN
-          \E s \in {ps \in (SUBSET other_query_pids) : Cardinality(ps) = SAMPLE_SET_SIZE} :
-             /\ SlushLoop_sample_set' = [SlushLoop_sample_set EXCEPT ![self] = s]
-             /\ message' = message \cup {[color |-> pick_of(self), dst |-> p, src |-> self, tag |-> "Query"] : p \in SlushLoop_sample_set'[self]}
+    /\ LET color == pick_of(self) IN
+          /\ Assert(color # NoneValue, "assertion failed: TypeInvariant: a query carries a colour")
+          /\ LET other_query_pids == {p \in QUERY_PIDS : HOST_OF[p] # HOST_OF[self]} IN
+                \E s \in {ps \in (SUBSET other_query_pids) : Cardinality(ps) = SAMPLE_SET_SIZE} :
+                   /\ SlushLoop_sample_set' = [SlushLoop_sample_set EXCEPT ![self] = s]
+                   /\ message' = message \cup {[color |-> color, dst |-> p, src |-> self, tag |-> "Query"] : p \in SlushLoop_sample_set'[self]}
     /\ UNCHANGED <<pick, SlushLoop_loop_variant, pc_SlushQuery, pc_ClientRequest>>
     /\ pc_SlushLoop' = [pc_SlushLoop EXCEPT ![self] = "TallyQueryReplies"]
 
-\* spec/corpus/slush.pyspec:66
+\* spec/corpus/slush.pyspec:79
 SlushLoop_TallyQueryReplies(self) ==
     /\ pc_SlushLoop[self] = "TallyQueryReplies"
     /\ LET replies == {m \in pending_query_reply(self) : m.src \in SlushLoop_sample_set[self]} IN
@@ -130,27 +139,27 @@ SlushLoop_TallyQueryReplies(self) ==
           /\ LET red_tally == Cardinality({m \in replies : m.color = "Red"}) IN
                 LET blue_tally == Cardinality({m \in replies : m.color = "Blue"}) IN
                    /\ IF red_tally >= PICK_FLIP_THRESHOLD
-                         THEN /\ Assert(HOST_OF[self] \in DOMAIN pick, "spec/corpus/slush.pyspec:73: key not in map")
+                         THEN /\ Assert(HOST_OF[self] \in DOMAIN pick, "spec/corpus/slush.pyspec:86: key not in map")
                               /\ pick' = [pick EXCEPT ![HOST_OF[self]] = "Red"]
                          ELSE IF blue_tally >= PICK_FLIP_THRESHOLD
-                                 THEN /\ Assert(HOST_OF[self] \in DOMAIN pick, "spec/corpus/slush.pyspec:75: key not in map")
+                                 THEN /\ Assert(HOST_OF[self] \in DOMAIN pick, "spec/corpus/slush.pyspec:88: key not in map")
                                       /\ pick' = [pick EXCEPT ![HOST_OF[self]] = "Blue"]
                                  ELSE pick' = pick
                    /\ message' = message \ replies
                    /\ SlushLoop_sample_set' = [SlushLoop_sample_set EXCEPT ![self] = {}]
                    /\ SlushLoop_loop_variant' = [SlushLoop_loop_variant EXCEPT ![self] = SlushLoop_loop_variant[self] + 1]
-                   /\ Assert(SlushLoop_loop_variant'[self] \in 0..ITERATIONS, "spec/corpus/slush.pyspec:78: the value assigned to 'loop_variant' is outside its declared type")
+                   /\ Assert(SlushLoop_loop_variant'[self] \in 0..ITERATIONS, "spec/corpus/slush.pyspec:91: the value assigned to 'loop_variant' is outside its declared type")
     /\ UNCHANGED <<pc_SlushQuery, pc_ClientRequest>>
     /\ pc_SlushLoop' = [pc_SlushLoop EXCEPT ![self] = "ExecuteSlushLoop"]
 
-\* spec/corpus/slush.pyspec:79
+\* spec/corpus/slush.pyspec:92
 SlushLoop_SlushLoopTermination(self) ==
     /\ pc_SlushLoop[self] = "SlushLoopTermination"
     /\ message' = message \cup {[pid |-> self, tag |-> "Termination"]}
     /\ UNCHANGED <<pick, SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushQuery, pc_ClientRequest>>
     /\ pc_SlushLoop' = [pc_SlushLoop EXCEPT ![self] = "Done"]
 
-\* spec/corpus/slush.pyspec:83
+\* spec/corpus/slush.pyspec:96
 ClientRequest_ClientRequestLoop ==
     /\ pc_ClientRequest = "ClientRequestLoop"
     /\ IF \E n \in NODES : pick[n] = NoneValue
@@ -159,25 +168,25 @@ ClientRequest_ClientRequestLoop ==
           ELSE /\ UNCHANGED <<pick, message, SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushQuery, pc_SlushLoop>>
                /\ pc_ClientRequest' = "Done"
 
-\* spec/corpus/slush.pyspec:84
+\* spec/corpus/slush.pyspec:97
 ClientRequest_AssignColorToNode ==
     /\ pc_ClientRequest = "AssignColorToNode"
     /\ \E node \in NODES :
           \E color \in COLORS :
              IF pick[node] = NoneValue
-                THEN /\ Assert(node \in DOMAIN pick, "spec/corpus/slush.pyspec:88: key not in map")
+                THEN /\ Assert(node \in DOMAIN pick, "spec/corpus/slush.pyspec:101: key not in map")
                      /\ pick' = [pick EXCEPT ![node] = color]
                 ELSE pick' = pick
     /\ UNCHANGED <<message, SlushLoop_sample_set, SlushLoop_loop_variant, pc_SlushQuery, pc_SlushLoop>>
     /\ pc_ClientRequest' = "ClientRequestLoop"
 
-\* spec/corpus/slush.pyspec:43
+\* spec/corpus/slush.pyspec:53
 SlushQuery(self) == SlushQuery_QueryReplyLoop(self) \/ SlushQuery_WaitForQueryMessageOrTermination(self) \/ SlushQuery_RespondToQueryMessage(self)
 
-\* spec/corpus/slush.pyspec:55
+\* spec/corpus/slush.pyspec:66
 SlushLoop(self) == SlushLoop_RequireColorAssignment(self) \/ SlushLoop_ExecuteSlushLoop(self) \/ SlushLoop_QuerySampleSet(self) \/ SlushLoop_TallyQueryReplies(self) \/ SlushLoop_SlushLoopTermination(self)
 
-\* spec/corpus/slush.pyspec:82
+\* spec/corpus/slush.pyspec:95
 ClientRequest == ClientRequest_ClientRequestLoop \/ ClientRequest_AssignColorToNode
 
 \* spec/corpus/slush.pyspec:1: every process is done; stutter (not a deadlock)
@@ -200,7 +209,7 @@ Spec == Init /\ [][Next]_vars /\ Fairness
 \* spec/corpus/slush.pyspec:1: the declared types of the variables
 TypeOK ==
     /\ \A k \in DOMAIN pick : (k \in Node_values_) /\ ((pick[k] = NoneValue \/ (pick[k] \in {"Red", "Blue"})))
-    /\ \A e \in message : ((DOMAIN e = {"color", "dst", "src", "tag"} /\ ((e.color = NoneValue \/ (e.color \in {"Red", "Blue"}))) /\ (e.dst \in Pid_values_) /\ (e.src \in Pid_values_) /\ (e.tag \in STRING) /\ e.tag = "Query") \/ (DOMAIN e = {"color", "dst", "src", "tag"} /\ ((e.color = NoneValue \/ (e.color \in {"Red", "Blue"}))) /\ (e.dst \in Pid_values_) /\ (e.src \in Pid_values_) /\ (e.tag \in STRING) /\ e.tag = "QueryReply") \/ (DOMAIN e = {"pid", "tag"} /\ (e.pid \in Pid_values_) /\ (e.tag \in STRING) /\ e.tag = "Termination"))
+    /\ \A e \in message : ((DOMAIN e = {"color", "dst", "src", "tag"} /\ (e.color \in {"Red", "Blue"}) /\ (e.dst \in Pid_values_) /\ (e.src \in Pid_values_) /\ (e.tag \in STRING) /\ e.tag = "Query") \/ (DOMAIN e = {"color", "dst", "src", "tag"} /\ (e.color \in {"Red", "Blue"}) /\ (e.dst \in Pid_values_) /\ (e.src \in Pid_values_) /\ (e.tag \in STRING) /\ e.tag = "QueryReply") \/ (DOMAIN e = {"pid", "tag"} /\ (e.pid \in Pid_values_) /\ (e.tag \in STRING) /\ e.tag = "Termination"))
     /\ DOMAIN SlushLoop_sample_set = LOOP_PIDS /\ \A self \in LOOP_PIDS : \A e \in SlushLoop_sample_set[self] : e \in Pid_values_
     /\ DOMAIN SlushLoop_loop_variant = LOOP_PIDS /\ \A self \in LOOP_PIDS : SlushLoop_loop_variant[self] \in 0..ITERATIONS
     /\ DOMAIN pc_SlushQuery = QUERY_PIDS /\ \A self \in QUERY_PIDS : pc_SlushQuery[self] \in {"QueryReplyLoop", "WaitForQueryMessageOrTermination", "RespondToQueryMessage", "Done"}

@@ -12,7 +12,7 @@ CONSTANTS
     RM__r2,  \* RM.r2
     RM__r3,  \* RM.r3
     RM_values_,  \* every value of sort RM in the model (TypeOK)
-    RMS  \* spec/corpus/two_phase.pyspec:16: set[RM]
+    RMS  \* spec/corpus/two_phase.pyspec:18: set[RM]
 
 VARIABLES
     rm_state,  \* rm_state: map[RM, RMState]
@@ -30,52 +30,52 @@ Init ==
     /\ tm_prepared = {}
     /\ msgs = {}
 
-\* spec/corpus/two_phase.pyspec:23
+\* spec/corpus/two_phase.pyspec:25
 TMRcvPrepared(rm) ==
     /\ (tm_state = "init") /\ ([rm |-> rm, tag |-> "Prepared"] \in msgs)
     /\ tm_prepared' = tm_prepared \cup {rm}
     /\ UNCHANGED <<rm_state, tm_state, msgs>>
 
-\* spec/corpus/two_phase.pyspec:27
+\* spec/corpus/two_phase.pyspec:29
 TMCommit ==
     /\ (tm_state = "init") /\ (tm_prepared = RMS)
     /\ tm_state' = "committed"
     /\ msgs' = msgs \cup {[tag |-> "Commit"]}
     /\ UNCHANGED <<rm_state, tm_prepared>>
 
-\* spec/corpus/two_phase.pyspec:32
+\* spec/corpus/two_phase.pyspec:34
 TMAbort ==
     /\ tm_state = "init"
     /\ tm_state' = "aborted"
     /\ msgs' = msgs \cup {[tag |-> "Abort"]}
     /\ UNCHANGED <<rm_state, tm_prepared>>
 
-\* spec/corpus/two_phase.pyspec:37
+\* spec/corpus/two_phase.pyspec:39
 RMPrepare(rm) ==
     /\ rm_state[rm] = "working"
-    /\ Assert(rm \in DOMAIN rm_state, "spec/corpus/two_phase.pyspec:39: key not in map")
+    /\ Assert(rm \in DOMAIN rm_state, "spec/corpus/two_phase.pyspec:41: key not in map")
     /\ rm_state' = [rm_state EXCEPT ![rm] = "prepared"]
     /\ msgs' = msgs \cup {[rm |-> rm, tag |-> "Prepared"]}
     /\ UNCHANGED <<tm_state, tm_prepared>>
 
-\* spec/corpus/two_phase.pyspec:42
+\* spec/corpus/two_phase.pyspec:44
 RMChooseToAbort(rm) ==
     /\ rm_state[rm] = "working"
-    /\ Assert(rm \in DOMAIN rm_state, "spec/corpus/two_phase.pyspec:44: key not in map")
+    /\ Assert(rm \in DOMAIN rm_state, "spec/corpus/two_phase.pyspec:46: key not in map")
     /\ rm_state' = [rm_state EXCEPT ![rm] = "aborted"]
     /\ UNCHANGED <<tm_state, tm_prepared, msgs>>
 
-\* spec/corpus/two_phase.pyspec:46
+\* spec/corpus/two_phase.pyspec:48
 RMRcvCommitMsg(rm) ==
     /\ [tag |-> "Commit"] \in msgs
-    /\ Assert(rm \in DOMAIN rm_state, "spec/corpus/two_phase.pyspec:48: key not in map")
+    /\ Assert(rm \in DOMAIN rm_state, "spec/corpus/two_phase.pyspec:50: key not in map")
     /\ rm_state' = [rm_state EXCEPT ![rm] = "committed"]
     /\ UNCHANGED <<tm_state, tm_prepared, msgs>>
 
-\* spec/corpus/two_phase.pyspec:50
+\* spec/corpus/two_phase.pyspec:52
 RMRcvAbortMsg(rm) ==
     /\ [tag |-> "Abort"] \in msgs
-    /\ Assert(rm \in DOMAIN rm_state, "spec/corpus/two_phase.pyspec:52: key not in map")
+    /\ Assert(rm \in DOMAIN rm_state, "spec/corpus/two_phase.pyspec:54: key not in map")
     /\ rm_state' = [rm_state EXCEPT ![rm] = "aborted"]
     /\ UNCHANGED <<tm_state, tm_prepared, msgs>>
 
@@ -102,5 +102,13 @@ TypeOK ==
     /\ tm_state \in {"init", "committed", "aborted"}
     /\ \A e \in tm_prepared : e \in RM_values_
     /\ \A e \in msgs : ((DOMAIN e = {"rm", "tag"} /\ (e.rm \in RM_values_) /\ (e.tag \in STRING) /\ e.tag = "Prepared") \/ (DOMAIN e = {"tag"} /\ (e.tag \in STRING) /\ e.tag = "Commit") \/ (DOMAIN e = {"tag"} /\ (e.tag \in STRING) /\ e.tag = "Abort"))
+
+\* spec/corpus/two_phase.pyspec:59: the module of spec/corpus/tcommit.pyspec on this spec's state
+TC == INSTANCE TCommit WITH
+    rm_state <- rm_state,
+    RMS <- RMS
+
+\* spec/corpus/two_phase.pyspec:59
+TCSpec == TC!Spec
 
 ====
