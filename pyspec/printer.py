@@ -186,6 +186,10 @@ def _fmt(e: ir.Expr) -> tuple[str, int]:  # noqa: C901 - one case per node
         return f"isinstance({f(e.base)}, {vt.name}.{e.tag})", P_ATOM
     if isinstance(e, ir.Next):
         return f"next({f(e.operand)})", P_ATOM
+    if isinstance(e, ir.FairFormula):
+        word = "weak_fair" if e.kind == "weak" else "strong_fair"
+        body = " or ".join(_part_text(p, p.process in e.actions) for p in e.parts) if e.parts else "next"
+        return f"{word}({body})", P_ATOM
     if isinstance(e, ir.Temporal):
         if e.op == "leads_to":
             return f"{f(e.args[0], P_IMPLIES)} leads_to {f(e.args[1], P_IMPLIES)}", P_IF - 1
@@ -303,10 +307,14 @@ def _action(p: ir.Process) -> list[str]:
 
 def _fair_part(part: ir.FairPart, procs: dict[str, ir.Process]) -> str:
     """``A``, ``A(e, _)``, ``w``, ``w[e]``, ``w.l``, ``w[_].l``."""
+    return _part_text(part, procs[part.process].is_action)
+
+
+def _part_text(part: ir.FairPart, is_action: bool) -> str:
     text = part.process
     if part.args is not None:
         args = ", ".join("_" if a is None else format_expr(a) for a in part.args)
-        text += f"({args})" if procs[part.process].is_action else f"[{args}]"
+        text += f"({args})" if is_action else f"[{args}]"
     if part.label is not None:
         text += f".{part.label}"
     return text

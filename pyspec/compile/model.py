@@ -23,6 +23,7 @@ from typing import Any
 from ..diagnostics import Span
 from ..ir import nodes as ir
 from ..ir import temporal
+from ..ir.walk import def_reads, iter_exprs, root_of
 from .codegen import ActionInfo, Codegen, CompileError
 from .layout import observe
 from .runtime import EvalError, fmap_own
@@ -51,11 +52,20 @@ class StepInfo:
 @dataclass(frozen=True)
 class Fairness:
     """One fairness constraint: weak or strong fairness of the disjunction of
-    the step instances ``aids`` (see docs/semantics.md)."""
+    the step instances ``aids`` (see docs/semantics.md).  ``at``: for a
+    condition with an argument that reads the state (``Return(c,
+    alloc[c])``), the step instances it names in a state (a subset of
+    ``aids``): enabled when one of them has a step that changes the state,
+    met by a step of one of them from that state."""
 
     kind: str  # "weak" | "strong"
     aids: frozenset
     what: str  # e.g. "fair process proc(0)" / "fair step writer.W2"
+    at: Callable[[int], frozenset] | None = field(default=None, compare=False, hash=False)
+
+    def named(self, s: int) -> frozenset:
+        """The step instances the condition names in state ``s``."""
+        return self.aids if self.at is None else self.at(s)
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,7 @@ class TemporalLeaf:
     q_checked: Callable[[int], bool] | None = None
     p_expr: ir.Expr | None = None  # p's expression and bindings (the compiled engine splits it into parts)
     env: dict | None = None
+    fairness: Fairness | None = None  # weak_fair / strong_fair: the condition (p is None)
 
 
 class CompiledModel:
@@ -339,6 +350,12 @@ class CompiledModel:
                 out.append(TemporalLeaf("initially", p, None, text, pc, None, e, env))
                 return
             form, pe, qe = shape
+            if isinstance(pe, ir.FairFormula):
+                kw = "weak_fair" if pe.kind == "weak" else "strong_fair"
+                f = self._parts_fairness(pe.kind, pe.parts, env, f"{kw}(...) of {text}",
+                                         f"temporal property '{prop.name}'")
+                out.append(TemporalLeaf(form, None, None, text, None, None, pe, env, f))
+                return
             p, pc = pred(pe)
             q, qc = pred(qe) if qe is not None else (None, None)
             out.append(TemporalLeaf(form, p, q, text, pc, qc, pe, env))
@@ -434,34 +451,79 @@ class CompiledModel:
         kw = "strong fair" if d.kind == "strong" else "fair"
         out = []
         for env in envs:
-            aids: set[int] = set()
-            if not d.parts:
-                aids = {a.aid for a in self.actions}
-            for part in d.parts:
-                p = self.spec.process(part.process)
-                insts = self.codegen.inst[p.name]
-                want = None
-                if part.args is not None:
-                    want = [None if a is None else self._const_eval(a, env) for a in part.args]
-                    many = p.is_action and len(p.params) > 1
-                    for i, w in enumerate(want):
-                        if w is not None and not any((v[i] if many else v) == w for v in insts):
-                            a = part.args[i]
-                            what = (f"parameter '{p.params[i]}' of action '{p.name}'" if p.is_action
-                                    else f"the instances of process '{p.name}'")
-                            raise CompileError(f"{a.span}: {format_value(self.conv.ext(w, a.type))} is not a value "
-                                               f"of {what}: no instance of fairness condition '{d.name}'")
-                pos_ok = set()
-                for pos, val in enumerate(insts):
-                    vals = val if (p.is_action and len(p.params) > 1) else (val,)
-                    if want is None or all(w is None or w == v for w, v in zip(want, vals)):
-                        pos_ok.add(pos)
-                aids |= {a.aid for a in self.actions if a.process == p.name and a.pos in pos_ok
-                         and (part.label is None or a.label == part.label)}
-            if aids:
-                shown = ", ".join(f"{k}={format_value(self.conv.ext(v, types.get(k)))}" for k, v in env.items())
-                out.append(Fairness(d.kind, frozenset(aids), f"{kw} {d.name}" + (f"({shown})" if shown else "")))
+            shown = ", ".join(f"{k}={format_value(self.conv.ext(v, types.get(k)))}" for k, v in env.items())
+            f = self._parts_fairness(d.kind, d.parts, env, f"{kw} {d.name}" + (f"({shown})" if shown else ""),
+                                     f"fairness condition '{d.name}'")
+            if f.aids:
+                out.append(f)
         return out
+
+    def _parts_fairness(self, kind: str, parts: tuple[ir.FairPart, ...], env: dict[str, Any], what: str,
+                        owner: str) -> Fairness:
+        """Weak (strong) fairness of the step instances ``parts`` name with
+        the bound names ``env`` (no parts: every step instance).  A constant
+        argument outside its parameter's domain is an error of the model; an
+        argument that reads the state (``Return(c, alloc[c])``) names, in
+        each state, the instances whose parameter is its value there (a
+        value outside the domain: an error of the run, at the argument)."""
+        from ..values import format_value
+
+        if not parts:
+            return Fairness(kind, frozenset(a.aid for a in self.actions), what)
+        reads = getattr(self, "_def_reads", None)  # which defs read the state (computed once)
+        if reads is None:
+            reads = self._def_reads = def_reads(self.spec)
+
+        def stateful(e: ir.Expr) -> bool:
+            return any(root_of(x) is not None or (isinstance(x, ir.DefCall) and reads.get(x.name))
+                       for x in iter_exprs(e))
+
+        static: set[int] = set()
+        dynamic = []  # per part with an argument that reads the state: _DynamicPart
+        for part in parts:
+            p = self.spec.process(part.process)
+            insts = self.codegen.inst[p.name]
+            many = p.is_action and len(p.params) > 1
+            rows = [(pos, val if many else (val,)) for pos, val in enumerate(insts)]
+            by_pos: dict[int, list[int]] = {}
+            for a in self.actions:
+                if a.process == p.name and (part.label is None or a.label == part.label):
+                    by_pos.setdefault(a.pos, []).append(a.aid)
+
+            def where(i: int, p: ir.Process = p) -> str:
+                return (f"parameter '{p.params[i]}' of action '{p.name}'" if p.is_action
+                        else f"the instances of process '{p.name}'")
+
+            want: list = [None] * len(part.args or ())
+            dyn: list[int] = []
+            for i, a in enumerate(part.args or ()):
+                if a is None:
+                    continue
+                if stateful(a):
+                    dyn.append(i)
+                    continue
+                w = want[i] = self._const_eval(a, env)
+                if not any(vals[i] == w for _, vals in rows):
+                    raise CompileError(f"{a.span}: {format_value(self.conv.ext(w, a.type))} is not a value "
+                                       f"of {where(i)}: no instance of {owner}")
+            rows = [(pos, vals) for pos, vals in rows
+                    if all(w is None or i in dyn or w == vals[i] for i, w in enumerate(want))]
+            if not dyn:
+                static |= {aid for pos, _ in rows for aid in by_pos.get(pos, ())}
+                continue
+            table: dict[tuple, set[int]] = {}
+            for pos, vals in rows:
+                table.setdefault(tuple(vals[i] for i in dyn), set()).update(by_pos.get(pos, ()))
+            args = [part.args[i] for i in dyn]
+            dynamic.append(_DynamicPart(
+                [self.state_predicate(a, env) for a in args],
+                [self.codegen.compile_predicate(a, env, checked=True) for a in args],
+                args, [where(i) for i in dyn], [{vals[i] for _, vals in rows} for i in dyn],
+                {k: frozenset(v) for k, v in table.items()}, owner, self.conv))
+        aids = frozenset(static) | frozenset(x for dp in dynamic for v in dp.table.values() for x in v)
+        if not dynamic:
+            return Fairness(kind, aids, what)
+        return Fairness(kind, aids, what, _StateAids(frozenset(static), dynamic))
 
     def _group_fairness(self, p: ir.Process, insts: list) -> list[Fairness]:
         """``fair(c) action A(c in C, S in T)``: one constraint per value of
@@ -492,6 +554,60 @@ class CompiledModel:
         except Exception as e:  # noqa: BLE001
             return f"{type(e).__name__}: {e}"
         return ""
+
+
+class _DynamicPart:
+    """A part of a fairness condition with arguments that read the state:
+    per state, their values pick the instances (``table``: values -> step
+    instances)."""
+
+    __slots__ = ("fns", "checked", "args", "where", "values", "table", "owner", "conv")
+
+    def __init__(self, fns, checked, args, where, values, table, owner, conv):
+        self.fns, self.checked, self.args, self.where = fns, checked, args, where
+        self.values, self.table, self.owner, self.conv = values, table, owner, conv
+
+    def named(self, s: int) -> frozenset:
+        try:
+            key = tuple(fn(s) for fn in self.fns)
+        except EvalError:
+            raise
+        except Exception:  # noqa: BLE001 - the checked variant names the position
+            for fn in self.checked:
+                fn(s)
+            raise
+        try:
+            hit = self.table.get(key)
+        except TypeError:  # a value without a hash
+            hit = next((v for k, v in self.table.items() if k == key), None)
+        if hit is not None:
+            return hit
+        from ..values import format_value
+
+        for v, allowed, a, where in zip(key, self.values, self.args, self.where):
+            if v not in allowed:
+                raise EvalError(f"{format_value(self.conv.ext(v, a.type))} is not a value of {where}: "
+                                f"no instance of {self.owner} in this state", str(a.span))
+        return frozenset()
+
+
+class _StateAids:
+    """``Fairness.at`` of a condition with arguments that read the state."""
+
+    __slots__ = ("static", "parts", "memo")
+
+    def __init__(self, static: frozenset, parts: list[_DynamicPart]):
+        self.static, self.parts, self.memo = static, parts, {}
+
+    def __call__(self, s: int) -> frozenset:
+        out = self.static
+        for dp in self.parts:
+            got = dp.named(s)
+            if got:
+                out = out | got if out else got
+        if len(self.memo) < 4096:  # one frozenset per distinct union
+            out = self.memo.setdefault(out, out)
+        return out
 
 
 class _Pair:

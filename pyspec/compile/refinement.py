@@ -137,8 +137,9 @@ class RefinementMap:
     # ------------------------------------------------------------ fairness
     def enabled(self, s: int, f: Fairness) -> bool:
         """Is the abstract fairness condition ``f`` enabled in the state ``s`` maps to?"""
-        aids = f.aids
-        return any(x & aids for x in self.labelled(self.image(s)).values())
+        a = self.image(s)
+        aids = f.named(a)  # the instances it names in the mapped state (an argument may read it)
+        return any(x & aids for x in self.labelled(a).values())
 
     def what(self, f: Fairness) -> str:
         """A fairness condition of the abstract spec as it declares it
@@ -156,7 +157,7 @@ class RefinementMap:
         a, b = self.image(s), self.image(t)
         if a == b:
             return False
-        return bool(self.labelled(a).get(b, frozenset()) & f.aids)
+        return bool(self.labelled(a).get(b, frozenset()) & f.named(a))
 
     def describe(self, s: int, t: int) -> str:
         """The mapped step, for a message: what changes (``x: 1 -> 2``,

@@ -61,6 +61,9 @@ class SpecIndex:
         self.spec = spec
         self.sources = sources  # path -> text, for docstrings of decls the IR keeps none of
         self.globals: dict[str, Decl] = {}
+        # a sort that shares its name with a constant (const RM: set[RM]):
+        # the name in a type is the sort (these), elsewhere the constant (globals)
+        self.sort_decls: dict[str, Decl] = {}
         self.processes: dict[str, Decl] = {}
         self.sorts = {s.name for s in spec.sorts}
         self.enums = {e.name: e.values for e in spec.enums}
@@ -87,7 +90,12 @@ class SpecIndex:
                 add(Decl(v.name, "variant", span, f"variant {v.name}: {cases}"))
         for c in spec.consts:
             detail = f"const {c.name}: {format_type(c.type)}" + (f" = {format_expr(c.default)}" if c.default else "")
-            add(Decl(c.name, "const", c.span, detail, "\n".join(bindings.get(c.name, []))))
+            const = Decl(c.name, "const", c.span, detail, "\n".join(bindings.get(c.name, [])))
+            if c.name in self.sorts and self.globals.get(c.name, const).kind == "sort":
+                self.sort_decls[c.name] = self.globals.pop(c.name)
+                const.doc = "\n\n".join(x for x in (f"the set of model values of sort {c.name} (in a "
+                                                      f"type, {c.name} is the sort)", const.doc) if x)
+            add(const)
         for v in spec.vars:
             op = "=" if v.init_kind == "eq" else "in"
             add(Decl(v.name, "var", v.span, f"var {v.name}: {format_type(v.type)} {op} {format_expr(v.init)}"))
@@ -191,7 +199,8 @@ class SpecIndex:
     def enclosing_process(self, path: str, line: int) -> Decl | None:
         """The process (or action) whose body holds ``line`` of ``path``."""
         here = _norm(path)
-        tops = sorted(d.span.line for d in self.globals.values() if _norm(d.span.file) == here)
+        tops = sorted(d.span.line for d in [*self.globals.values(), *self.sort_decls.values()]
+                      if _norm(d.span.file) == here)
         best = None
         for d in self.processes.values():
             if _norm(d.span.file) != here or d.span.line > line:
@@ -211,6 +220,7 @@ class Analysis:
     diagnostics: list[Diagnostic]
     index: SpecIndex | None
     text: str
+    _tree: object = field(default=None, repr=False, compare=False)  # the syntax tree, parsed when needed
 
     # ------------------------------------------------------------ queries
 
@@ -229,6 +239,31 @@ class Analysis:
                     qualifier = qm.group(1) if qm else None
                 return m.group(0), qualifier
         return None
+
+    def _in_type(self, line: int, col: int) -> bool:
+        """Is the name at (line, col) a type (``set[RM]``, ``r: RM``, ``sort RM``)?  The
+        file's syntax tree says so (a name that names a sort and a constant
+        is the sort there); False when the text does not parse."""
+        if self._tree is None:
+            from ..diagnostics import Diagnostics
+            from ..language.parser import parse
+
+            self._tree = parse(self.text, self.path, Diagnostics()) or False
+        if self._tree is False:
+            return False
+        for t in self._tree.find_pred(lambda t: t.data in ("named_type", "sort_decl")):
+            tok = t.children[0]
+            if tok.line == line and tok.column <= col <= tok.end_column:
+                return True
+        return False
+
+    def _qualifies(self, line: int, col: int) -> bool:
+        """Is the name at (line, col) followed by ``.name`` (``RM`` in ``RM.r1``)?"""
+        text = self.text.splitlines()[line - 1]
+        for m in _WORD.finditer(text):
+            if m.start() <= col - 1 <= m.end():
+                return re.match(r"\s*\.\s*[A-Za-z_]", text[m.end():]) is not None
+        return False
 
     def resolve(self, line: int, col: int) -> tuple[Decl | None, str | None]:
         """The declaration the name at (line, col) refers to, or a short
@@ -259,6 +294,8 @@ class Analysis:
             for c in proc.children:
                 if c.name == word:
                     return c, None
+        if word in ix.sort_decls and (self._in_type(line, col) or self._qualifies(line, col)):
+            return ix.sort_decls[word], None
         if word in ix.globals:
             return ix.globals[word], None
         for p in ix.processes.values():  # a local or label named from a property (proc.pc == "label")
@@ -295,7 +332,8 @@ class Analysis:
         if self.index is None:
             return []
         here = _norm(self.path)
-        return sorted((d for d in self.index.globals.values() if _norm(d.span.file) == here),
+        decls = [*self.index.globals.values(), *self.index.sort_decls.values()]
+        return sorted((d for d in decls if _norm(d.span.file) == here),
                       key=lambda d: (d.span.line, d.span.col))
 
     def completions(self, line: int, col: int) -> list[tuple[str, str, str]]:
@@ -324,6 +362,7 @@ class Analysis:
                 return [(c.name, c.kind, c.detail) for c in ix.processes[q].children]
             return []
         out = [(d.name, d.kind, d.detail) for d in ix.globals.values()]
+        out += [(d.name, d.kind, d.detail) for d in ix.sort_decls.values()]
         if proc is not None:
             out += [(c.name, c.kind, c.detail) for c in proc.children]
         out += [(b, "builtin", f"{b}(...)") for b in sorted(BUILTINS)]

@@ -51,7 +51,8 @@ KEYWORDS = frozenset(SOFT_KEYWORDS + HARD_KEYWORDS + CONSTANTS)
 
 #: builtin functions (docs/language.md, "Reserved words")
 BUILTINS = ("abs", "append", "head", "isinstance", "keys", "len", "maps", "max", "min", "next", "product",
-            "record", "records", "replace", "seqs", "set", "subsets", "tail", "unions")
+            "record", "records", "replace", "seqs", "set", "strong_fair", "subsets", "tail", "unions",
+            "weak_fair")
 #: builtin types (set[T] is a type, set() a function)
 TYPES = ("bool", "int", "str", "map", "seq", "tuple", "optional")
 

@@ -487,6 +487,20 @@ class Temporal(Expr):
     args: tuple[Expr, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class FairFormula(Expr):
+    """``weak_fair(A(p) or B(p, _))`` / ``strong_fair(...)`` in a temporal
+    property: TLA+'s ``WF_vars(A(p) \\/ \\E q : B(p, q))`` (``SF_vars``) as a
+    formula, ``[]<>~ENABLED <<A>>_vars \\/ []<><<A>>_vars`` (SF: ``<>[]~ENABLED
+    ...``), over the step instances ``parts`` name as a fairness
+    declaration's parts do (empty: every step, ``next``).  ``actions``: the
+    processes among the parts that are actions (for the printer)."""
+
+    kind: str = ""  # "weak" | "strong"
+    parts: tuple[FairPart, ...] = ()
+    actions: frozenset = field(default=frozenset(), compare=False, repr=False)
+
+
 # --------------------------------------------------------------------------
 # Statements (the body of one atomic step)
 # --------------------------------------------------------------------------
@@ -738,7 +752,8 @@ class FairPart:
     process ``process``.  ``label``: one step of a process (None: all its
     steps).  ``args``: for an action, one expression per parameter, None
     for ``_`` (any value); for an indexed process, ``(index,)`` or
-    ``(None,)``; None: every instance."""
+    ``(None,)``; None: every instance.  An argument may read the state
+    (``Return(c, alloc[c])``): it picks the instance in each state."""
 
     process: str
     label: str | None

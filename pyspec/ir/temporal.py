@@ -15,7 +15,19 @@ conjunct                           TLA+             form
 ``P implies eventually Q``         ``P => <>Q``     ``implies_eventually``
 ``P implies always Q``             ``P => []Q``     ``implies_always``
 ``always (P implies always Q)``    ``[](P => []Q)``  ``always_implies_always``
+``weak_fair(A)``                   ``WF_vars(A)``   ``weak_fair``
+``strong_fair(A)``                 ``SF_vars(A)``   ``strong_fair``
 =================================  ===============  ======================
+
+and ``(always P) implies eventually Q`` (``[]P => <>Q``, form
+``always_implies_eventually``), ``(always P) implies always eventually Q``
+(``[]P => []<>Q``, ``always_implies_always_eventually``).
+
+A in ``weak_fair(A)`` is what a fairness declaration names (an action
+instance, ``A(p, _)``, steps and processes, their disjunction, ``next``;
+:class:`pyspec.ir.nodes.FairFormula`): the conjunct is the fairness
+condition itself, ``[]<>~ENABLED <<A>>_vars \\/ []<><<A>>_vars`` (strong:
+``<>[]~ENABLED ...``), checked on the fair behaviours of the spec.
 
 Outside ``always``, P in ``P implies ...`` is evaluated on the initial
 state (TLA+'s meaning of a state predicate in a temporal formula).  The
@@ -32,13 +44,15 @@ from .walk import iter_exprs
 #: The supported shapes, for diagnostics.
 SUPPORTED = ("always P, eventually P, always eventually P, eventually always P, P leads_to Q "
              "(or always (P implies eventually Q)), P implies eventually Q and P implies always Q "
-             "(P on the initial state), always (P implies always Q), with P, Q state predicates, "
-             "their conjunctions, and 'forall x in S:' over constants")
+             "(P on the initial state), always (P implies always Q), (always P) implies eventually Q, "
+             "(always P) implies always eventually Q, with P, Q state predicates, weak_fair(A) and "
+             "strong_fair(A) (A as in a fairness declaration), their conjunctions, and 'forall x in S:' "
+             "over constants")
 
 
 def is_state(e: ir.Expr) -> bool:
     """Does ``e`` contain no temporal operator (a state predicate)?"""
-    return not any(isinstance(x, ir.Temporal) for x in iter_exprs(e))
+    return not any(isinstance(x, (ir.Temporal, ir.FairFormula)) for x in iter_exprs(e))
 
 
 def _unary(e: ir.Expr, op: str) -> ir.Expr | None:
@@ -50,7 +64,10 @@ def _unary(e: ir.Expr, op: str) -> ir.Expr | None:
 
 def conjunct(e: ir.Expr) -> tuple[str, ir.Expr, ir.Expr | None] | None:
     """The form of one conjunct and its state predicates (p, q), or None
-    when the conjunct has none of the supported shapes."""
+    when the conjunct has none of the supported shapes.  For ``weak_fair``
+    and ``strong_fair``, p is the :class:`~pyspec.ir.nodes.FairFormula`."""
+    if isinstance(e, ir.FairFormula):
+        return f"{e.kind}_fair", e, None
     if isinstance(e, ir.Temporal) and e.op == "leads_to":
         return ("leads_to", e.args[0], e.args[1]) if all(is_state(a) for a in e.args) else None
     if isinstance(e, ir.Temporal):
@@ -68,6 +85,16 @@ def conjunct(e: ir.Expr) -> tuple[str, ir.Expr, ir.Expr | None] | None:
     if _implies(e) is not None:
         p, then, q = _implies(e)
         return f"implies_{then}", p, q
+    if isinstance(e, ir.Binary) and e.op == "implies" and _unary(e.left, "always") is not None:
+        # (always P) implies eventually Q / (always P) implies always eventually Q
+        p = _unary(e.left, "always")
+        q = _unary(e.right, "eventually")
+        if q is not None:
+            return "always_implies_eventually", p, q
+        if isinstance(e.right, ir.Temporal) and e.right.op == "always":
+            q = _unary(e.right.args[0], "eventually")
+            if q is not None:
+                return "always_implies_always_eventually", p, q
     return None
 
 

@@ -131,7 +131,10 @@ class Checker(DeclarationChecks, ProcessChecks, StatementChecks, ProcedureChecks
         for unit, item in items:
             if item.data != "model_decl":
                 name, tok, _ = self._item_name(item)
-                self.item_kinds.setdefault(str(name), (item.data, span_of(tok, unit.path)))
+                prev = self.item_kinds.get(str(name))
+                # a constant with its sort's name (const RM: set[RM]): the name as a value is the constant
+                if prev is None or (prev[0] == "sort_decl" and item.data == "const_decl"):
+                    self.item_kinds[str(name)] = (item.data, span_of(tok, unit.path))
         self.def_names = {n for n, (d, _) in self.item_kinds.items() if d == "def_decl"}
         self._root_models = {str(item.children[0]) for _, item in items if item.data == "model_decl"}
         for phase in ("types", "consts", "vars", "def_sigs", "procs", "defs", "inits", "steps", "props",

@@ -59,13 +59,24 @@ class DeclarationChecks:
         for unit, item in items:
             self.path = unit.path
             name, tok, override = self._item_name(item)
-            ns = "model" if item.data == "model_decl" else "global"
+            ns = "model" if item.data == "model_decl" else "sort" if item.data == "sort_decl" else "global"
             key = (ns, name)
-            if key in where:
-                prev_unit, prev = out[where[key]]
+            # a sort and a constant may share a name (`const RM: set[RM]`,
+            # checked in the constants phase); any other pair may not
+            hit = key if key in where else None
+            if hit is None and ns == "sort" and ("global", name) in where and \
+                    out[where[("global", name)]][1].data != "const_decl":
+                hit = ("global", name)
+            elif hit is None and ns == "global" and item.data != "const_decl" and ("sort", name) in where:
+                hit = ("sort", name)
+            if hit is not None:
+                prev_unit, prev = out[where[hit]]
                 if unit is prev_unit:
                     pspan = span_of(_name_token(prev), prev_unit.path)
-                    self.err(f"'{name}' is already defined at {self._at(pspan)}", tok)
+                    why = ""
+                    if hit != key:  # a sort and something else than a constant
+                        why = f" (only a constant may share a sort's name: const {name}: set[{name}])"
+                    self.err(f"'{name}' is already defined at {self._at(pspan)}{why}", tok)
                     continue
                 if ns == "model":
                     # models of a base spec are not inherited, only reusable
@@ -124,11 +135,17 @@ class DeclarationChecks:
         elif phase == "consts" and d == "const_decl":
             kids = _without_override(item)
             tok, ty_tree, default = kids[0], kids[1], kids[2]
-            self._new_name(str(tok), tok)
+            shared = str(tok) in self.sorts
+            if shared:
+                self._check_reserved(str(tok), self.sp(tok))  # the sort's name: declared already
+            else:
+                self._new_name(str(tok), tok)
             try:
                 ty = self.type_of(ty_tree, Scope("const"))
             except Bail:
                 ty = ANY
+            if shared:
+                self._check_sort_constant(str(tok), ty, tok)
             dv = None
             try:
                 if default is not None:
@@ -185,6 +202,18 @@ class DeclarationChecks:
             self.err(f"'{name}' is already defined at {self._at(self.declared_at[name])}", tok)
             raise Bail
         self.declared_at[name] = self.sp(tok)
+
+    def _check_sort_constant(self, name: str, ty: Type, tok) -> None:
+        """A constant with the name of a sort (TLA+'s ``CONSTANT RM``, a set
+        of model values): in a type the name is the sort, in an expression
+        the constant, so the constant must be a set of that sort's values
+        (else ``RM`` would mean two unrelated things)."""
+        if ty == SetType(SortType(name)) or ty == ANY:
+            return
+        where = self._at(self.sorts[name].span)
+        self.err(f"constant '{name}' has the name of the sort '{name}' (at {where}): a constant may "
+                 f"share a sort's name only as a set of that sort's model values, 'const {name}: "
+                 f"set[{name}]', not {T.describe(ty)}", tok)
 
     def _check_reserved(self, name: str, span: Span) -> None:
         why = naming.reserved_reason(name)

@@ -202,7 +202,7 @@ class ExpressionChecks:
         if n in self.def_sigs:
             self.err(f"'{n}' is a def; call it with arguments: {n}(...)", tok)
             raise Bail
-        if n in self.sorts or n in self.enums:
+        if (n in self.sorts and self.item_kinds.get(n, ("",))[0] != "const_decl") or n in self.enums:
             self.err(f"'{n}' is a type; write a value as {n}.name", tok)
             raise Bail
         if n in self.procs and self.procs[n].params is not None:
@@ -336,7 +336,9 @@ class ExpressionChecks:
         # Sort.value / Enum.value / singleton.local / proc[i].local
         if base_t.data == "name":
             bn = str(base_t.children[0])
-            shadowed = bn in scope.bound or bn in self.vars or bn in self.consts
+            # a constant with its sort's name (const RM: set[RM]) is a set:
+            # RM.r1 is still the model value r1 of the sort RM
+            shadowed = bn in scope.bound or bn in self.vars or (bn in self.consts and bn not in self.sorts)
             if not shadowed and bn in self.sorts:
                 self._check_reserved(fname, self.sp(ftok))
                 return ir.SortValue(span, SortType(bn), bn, fname)
@@ -580,7 +582,7 @@ class ExpressionChecks:
             if scope.kind == "temporal":
                 self.err(f"temporal operator '{op}' cannot be used inside this expression (temporal formulas "
                          f"combine only with 'and', 'forall', 'always', 'eventually', 'leads_to' and the right "
-                         f"side of 'implies')", t)
+                         f"side of 'implies', whose left side may be 'always P')", t)
                 raise Bail
             where = {"invariant": "an invariant", "action": "an action property", "def": "a def",
                      "step": "a step", "constraint": "a state constraint"}.get(scope.kind) \
@@ -610,7 +612,11 @@ class ExpressionChecks:
         return replace(scope, allow_temporal=False)
 
     def _e_implies_op(self, t, scope):
-        a = self.expr(t.children[0], self._nontemporal(scope))
+        # in a temporal property the left side may be 'always P' ((always P)
+        # implies eventually Q, TLA+'s []P => <>Q)
+        left_t = t.children[0]
+        always_left = scope.allow_temporal and isinstance(left_t, lark.Tree) and left_t.data == "always"
+        a = self.expr(left_t, scope if always_left else self._nontemporal(scope))
         # in a temporal property the right side may be temporal (P implies
         # eventually Q); it knows what P says of optional names
         when_true = none_facts(a)[0]
@@ -968,6 +974,8 @@ class ExpressionChecks:
                     raise Bail
                 rt = ANY
             return ir.DefCall(span, rt, fname, tuple(args))
+        if fname in ("weak_fair", "strong_fair"):  # TLA+'s WF_vars(A) / SF_vars(A) as a formula
+            return self._fair_formula(fname, t, arg_trees, scope)
         if fname in BUILTINS:
             return self._builtin(fname, t, arg_trees, scope, span)
         if fname in self.def_names:
@@ -1124,7 +1132,7 @@ def subst_bound(x, parts: dict):
     if isinstance(x, tuple):
         new = tuple(subst_bound(y, parts) for y in x)
         return x if all(a is b for a, b in zip(new, x)) else new
-    if isinstance(x, (ir.Expr, ir.Stmt, ir.Binder, ir.MacroCall)):
+    if isinstance(x, (ir.Expr, ir.Stmt, ir.Binder, ir.MacroCall, ir.FairPart)):
         changes = {}
         for f in fields(x):
             if f.name in ("span", "type"):

@@ -1,19 +1,25 @@
-"""Fairness declarations: ``fair Name(p in S): A(p) or B(p, _) or proc[p].l``.
+"""Fairness declarations: ``fair Name(p in S): A(p) or B(p, _) or proc[p].l``,
+and the same parts as a temporal formula, ``weak_fair(A(p) or B(p, _))``.
 
 A stage of the checker (pyspec/language/checker.py mixes the stages into
 one ``Checker``); ``self`` is that checker.  One weak (strong) fairness
 condition per value of the binders over the disjunction of the step
 instances the parts name (TLA+'s ``\\A p \\in S : WF_vars(A(p) \\/ \\E q :
 B(p, q) \\/ ...)``); ``next`` names every step of the spec
-(``WF_vars(Next)``).  docs/language.md, "Fairness of several actions".
+(``WF_vars(Next)``).  An argument may read the state: ``Return(c,
+alloc[c])`` is TLA+'s ``WF_vars(Return(c, alloc[c]))``, the instance whose
+argument is the value in the current state.  docs/language.md, "Fairness
+of several actions".
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import lark
 
 from ..ir import nodes as ir
-from ..ir.nodes import SetType
+from ..ir.nodes import BOOL, SetType
 from ..ir.walk import iter_exprs
 from .scope import (
     _FAIRNESS,
@@ -26,7 +32,8 @@ from .scope import (
 )
 
 #: what a disjunct may be, for messages
-_FORMS = ("an action ('A', every instance; 'A(e, _)', '_' for any value of a parameter), "
+_FORMS = ("an action ('A', every instance; 'A(e, _)', '_' for any value of a parameter, "
+          "e may read the state), "
           "a process ('p', every step of every instance; 'p[e]', one instance) or a step ('p.l', 'p[e].l'), "
           "or 'next' alone (every step of the spec)")
 
@@ -75,8 +82,24 @@ class FairnessChecks:
         if lets:
             self.err("'let' is not allowed in a fairness condition", lets[0])
             raise Bail
-        scope = Scope("const").child(bound)
-        ds = _disjuncts(parts_t[-1])
+        # an argument may read the state (the instance named in each state)
+        scope = Scope("temporal").child(bound)
+        parts, everything = self._fair_parts(parts_t[-1], scope)
+        unread = {b.name for b in binders} - {r for p in parts for r in _bound_reads(p)}
+        if everything and binders:
+            self.err(f"'next' does not depend on '{binders[0].name}': one condition per value of it would be "
+                     f"the same condition", binders[0].span)
+            raise Bail
+        for b in binders:
+            if b.name in unread:
+                self.warn(f"'{b.name}' is bound but no part of fairness condition '{name}' reads it: "
+                          f"every value of it gives the same condition", b.span)
+        self.fairness_decls[name] = ir.FairnessDecl(name, kind, tuple(binders), tuple(parts), doc, self.sp(tok))
+
+    def _fair_parts(self, t, scope: Scope) -> tuple[list[ir.FairPart], bool]:
+        """The parts of ``A(p) or B(p, _) or w[p].l`` and whether it is
+        ``next`` (every step, no parts)."""
+        ds = _disjuncts(t)
         parts: list[ir.FairPart] = []
         everything = False
         ok = True
@@ -94,16 +117,30 @@ class FairnessChecks:
                 ok = False
         if not ok:
             raise Bail
-        unread = {b.name for b in binders} - {r for p in parts for r in _bound_reads(p)}
-        if everything and binders:
-            self.err(f"'next' does not depend on '{binders[0].name}': one condition per value of it would be "
-                     f"the same condition", binders[0].span)
+        return parts, everything
+
+    def _fair_formula(self, fname: str, t, arg_trees, scope: Scope) -> ir.FairFormula:
+        """``weak_fair(A(p) or B(p, _))`` / ``strong_fair(...)``: the fairness
+        condition a declaration with these parts states, as a conjunct of a
+        temporal property (TLA+'s ``WF_vars(A(p) \\/ \\E q : B(p, q))`` as a
+        PROPERTY); the arguments may read the bound names and the state."""
+        tla = "WF_vars" if fname == "weak_fair" else "SF_vars"
+        if scope.kind != "temporal":
+            self.err(f"'{fname}(...)' (TLA+'s {tla}) is a temporal formula: it is only allowed in a "
+                     f"'temporal' property (the fairness a spec assumes is declared with 'fair')", t)
             raise Bail
-        for b in binders:
-            if b.name in unread:
-                self.warn(f"'{b.name}' is bound but no part of fairness condition '{name}' reads it: "
-                          f"every value of it gives the same condition", b.span)
-        self.fairness_decls[name] = ir.FairnessDecl(name, kind, tuple(binders), tuple(parts), doc, self.sp(tok))
+        if not scope.allow_temporal:
+            self.err(f"'{fname}(...)' cannot be used inside this expression (it is a conjunct of a temporal "
+                     f"property: combine it with 'and' and 'forall')", t)
+            raise Bail
+        if len(arg_trees) != 1 or arg_trees[0].data == "kwarg":
+            self.err(f"'{fname}' takes one argument, the steps a fairness declaration names: "
+                     f"'{fname}(A(p))', '{fname}(A(p, _) or B(p))', '{fname}(next)'", t)
+            raise Bail
+        parts, _ = self._fair_parts(arg_trees[0].children[0], replace(scope, allow_temporal=False))
+        actions = frozenset(p.process for p in parts if self.processes[p.process].is_action)
+        kind = "weak" if fname == "weak_fair" else "strong"
+        return ir.FairFormula(self.sp(t), BOOL, kind, tuple(parts), actions)
 
     def _fair_part(self, t, scope: Scope) -> ir.FairPart:
         """One disjunct: ``A``, ``A(args)``, ``p``, ``p[e]``, ``p.l``, ``p[e].l``."""

@@ -7,7 +7,7 @@ module of the refining spec, TLA+'s own form:
 
     TC == INSTANCE TCommit WITH
         rm_state <- rm_state,
-        RMS <- RMS
+        RM <- RM
 
     TCSpec == TC!Spec
 

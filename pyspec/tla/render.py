@@ -915,6 +915,12 @@ class Renderer:
     def _e_Next(self, e: ir.Next, c: Ctx):
         return f"({self.expr(e.operand, c)})'", True
 
+    def _e_FairFormula(self, e: ir.FairFormula, c: Ctx):
+        """``weak_fair(A(p) or B(p, _))``: ``WF_vars(A(p) \\/ (\\E q \\in T : B(p, q)))``."""
+        kind = "WF" if e.kind == "weak" else "SF"
+        body = " \\/ ".join(self.fair_part(part, c) for part in e.parts) if e.parts else self.gen("Next")
+        return f"{kind}_{self.gen('vars')}({body})", True
+
     def _e_Temporal(self, e: ir.Temporal, c: Ctx):
         if e.op == "always":
             return f"[]{self._p(e.args[0], c)}", False
@@ -1313,8 +1319,10 @@ class Renderer:
         """``fair F(p in S): A(p) or B(p, _) or w[p].l`` as the operator
         ``F(p) == A(p) \\/ (\\E q \\in T : B(p, q)) \\/ w_l(p)``, which
         ``Fairness`` takes WF/SF of for every ``p``; None for ``next`` (its
-        fairness is ``WF_vars(Next)`` itself)."""
-        if not d.parts:
+        fairness is ``WF_vars(Next)`` itself) and for one part that needs no
+        ``\\E`` (``Fairness`` takes WF/SF of the part itself, as TLA+ writes
+        ``\\A c \\in Clients : WF_vars(Return(c, alloc[c]))``)."""
+        if not d.parts or self._inline_fairness(d):
             return None
         c = self.ctx()
         formals = []
@@ -1367,8 +1375,20 @@ class Renderer:
         call = f"{op}({', '.join(texts)})"
         return f"({''.join(quants)}{call})" if quants else call
 
+    def _inline_fairness(self, d: ir.FairnessDecl) -> bool:
+        """One part that names its instances without ``\\E`` (every argument
+        given, or none to give): no operator, the part itself in ``Fairness``."""
+        if len(d.parts) != 1:
+            return False
+        part = d.parts[0]
+        p = self.procs[part.process]
+        if p.is_action:
+            return not p.params or (part.args is not None and None not in part.args)
+        return p.index is None or (part.args is not None and None not in part.args)
+
     def decl_fairness(self, d: ir.FairnessDecl) -> str:
-        """``\\A p \\in S : WF_vars(F(p))`` (``WF_vars(Next)`` for ``next``)."""
+        """``\\A p \\in S : WF_vars(F(p))`` (``WF_vars(Next)`` for ``next``;
+        ``WF_vars(A(p, e))`` for one part that needs no ``\\E``)."""
         kind = "WF" if d.kind == "weak" else "SF"
         if not d.parts:
             return f"{kind}_{self.gen('vars')}({self.gen('Next')})"
@@ -1380,6 +1400,8 @@ class Renderer:
             c, tla = c.bind(b.name)
             quants.append(f"\\A {tla} \\in {dom} : ")
             formals.append(tla)
+        if self._inline_fairness(d):
+            return f"{''.join(quants)}{kind}_{self.gen('vars')}({self.fair_part(d.parts[0], c)})"
         name = self.tla(d.name)
         call = f"{name}({', '.join(formals)})" if formals else name
         return f"{''.join(quants)}{kind}_{self.gen('vars')}({call})"

@@ -55,6 +55,11 @@ temporal Stays: always (x == 3 implies always x == 3)
 temporal StaysBad: always (flag implies always flag)
 temporal Both: (x == 0 implies eventually y == 7) and (always eventually x == 3) and (always (x >= 1 implies always x >= 1))
 temporal BothBad: (always eventually x == 3) and (x == 1 implies eventually flag)
+temporal AlwaysImpliesEv: (always not flag) implies eventually (x == 3 and not flag)
+temporal AlwaysImpliesEvBad: (always x <= 3) implies eventually flag
+temporal AlwaysImpliesEvVacuous: (always y == 0) implies eventually flag
+temporal AlwaysImpliesAlwaysEv: (always not flag) implies always eventually (x == 3 and not flag)
+temporal AlwaysImpliesAlwaysEvBad: (always x >= 0) implies always eventually flag
 
 model m:
     check LeadsAlways
@@ -73,6 +78,11 @@ model m:
     check StaysBad: violated
     check Both
     check BothBad: violated
+    check AlwaysImpliesEv
+    check AlwaysImpliesEvBad: violated
+    check AlwaysImpliesEvVacuous
+    check AlwaysImpliesAlwaysEv
+    check AlwaysImpliesAlwaysEvBad: violated
     deadlock: ignore
 """
 
@@ -154,6 +164,10 @@ def _violates(form: str, p, q, states: list[int], loop: int) -> bool:
         return p(states[0]) and not all(map(q, states))
     if form == "always_implies_always":
         return any(p(s) and not all(map(q, later(i))) for i, s in enumerate(states))
+    if form == "always_implies_eventually":
+        return all(map(p, states)) and not any(map(q, states))
+    if form == "always_implies_always_eventually":
+        return all(map(p, states)) and not any(map(q, cyc))
     raise AssertionError(form)
 
 

@@ -341,7 +341,7 @@ def test_an_extending_spec_overrides_a_declaration(tmp_path):
     ("fair X: B(1)", "15:9: action 'B' has 2 parameters (p, q), 1 argument given ('_' for any value)"),
     ("fair X: A(True)", "15:11: type mismatch: the argument for parameter 'p' of action 'A' has type 'bool', "
                         "expected 'int'"),
-    ("fair X: A(x)", "15:11: variable 'x' cannot be used in a constant expression"),
+    ("fair X: A(next(x))", "15:11: next(...) is only allowed in an 'action invariant'"),
     ("fair X: B(_, 3)", "15:14: the domain of parameter 'q' of action 'B' reads 'p', which is left out ('_'): "
                         "give 'p' too, or leave 'q' out"),
     ("fair X: A[1]", "15:11: 'A' is an action: name an instance with its arguments, 'A(...)'"),

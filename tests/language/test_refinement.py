@@ -54,9 +54,9 @@ def two_phase_variant(tmp_path: Path, name: str, edit) -> pyspec.Spec:
 
 # The bug: a prepared RM commits on its own once another has aborted.
 MUTANT_ACTION = '''
-action RMCommitAnyway(rm in RMS):
+action RMCommitAnyway(rm in RM):
     """Commits without the TM's Commit message, after another RM aborted."""
-    await rm_state[rm] == RMState.prepared and exists r in RMS: rm_state[r] == RMState.aborted
+    await rm_state[rm] == RMState.prepared and exists r in RM: rm_state[r] == RMState.aborted
     rm_state[rm] = RMState.committed
 
 refinement TCSpec: TC
@@ -67,14 +67,14 @@ def mutant(tmp_path: Path) -> pyspec.Spec:
     def edit(text: str) -> str:
         text = text.replace("refinement TCSpec: TC\n", MUTANT_ACTION)
         return text + "\nmodel broken:\n    check TCSpec: violated\n    deadlock: ignore\n" \
-            "\nmodel broken_sym:\n    symmetry: RMS\n    check TCSpec: violated\n    deadlock: ignore\n"
+            "\nmodel broken_sym:\n    symmetry: RM\n    check TCSpec: violated\n    deadlock: ignore\n"
     return two_phase_variant(tmp_path, "TwoPhaseMutant", edit)
 
 
 def bad_init(tmp_path: Path) -> pyspec.Spec:
     def edit(text: str) -> str:
-        text = text.replace("{rm: RMState.working for rm in RMS}",
-                            "{rm: RMState.prepared if rm == RM.r1 else RMState.working for rm in RMS}")
+        text = text.replace("{rm: RMState.working for rm in RM}",
+                            "{rm: RMState.prepared if rm == RM.r1 else RMState.working for rm in RM}")
         return text + "\nmodel started:\n    check TCSpec: violated\n    deadlock: ignore\n"
     return two_phase_variant(tmp_path, "TwoPhaseStarted", edit)
 
@@ -384,7 +384,7 @@ def test_the_export_instantiates_the_abstract_module():
     assert set(exp.files) == {"TwoPhase.tla", "TCommit.tla", "MC_original.tla", "MC_original.cfg",
                               "MC_refines_tcommit.tla", "MC_refines_tcommit.cfg"}
     module = exp.files["TwoPhase.tla"]
-    assert "TC == INSTANCE TCommit WITH\n    rm_state <- rm_state,\n    RMS <- RMS\n" in module
+    assert "TC == INSTANCE TCommit WITH\n    rm_state <- rm_state,\n    RM <- RM\n" in module
     assert "\nTCSpec == TC!Spec\n" in module
     assert "PROPERTY\n    TCSpec\n" in exp.files["MC_refines_tcommit.cfg"]
     assert exp.files["TCommit.tla"] == export_spec(pyspec.load(str(CORPUS / "tcommit.pyspec"))).files["TCommit.tla"]

@@ -684,10 +684,12 @@ def test_temporal_operators():
     ("temporal T: always x", "the operand of 'always' must be a bool, got 'int'"),
     ("temporal T: (always b) == b", "temporal operator 'always' cannot be used inside this expression "
                                     "(temporal formulas combine only with 'and', 'forall', 'always', "
-                                    "'eventually', 'leads_to' and the right side of 'implies')"),
+                                    "'eventually', 'leads_to' and the right side of 'implies', whose left "
+                                    "side may be 'always P')"),
     ("temporal T: (eventually b) implies b", "temporal operator 'eventually' cannot be used inside this "
                                              "expression (temporal formulas combine only with 'and', 'forall', "
-                                             "'always', 'eventually', 'leads_to' and the right side of 'implies')"),
+                                             "'always', 'eventually', 'leads_to' and the right side of 'implies', "
+                                             "whose left side may be 'always P')"),
     ("action invariant A: b implies eventually b", "temporal operator 'eventually' is only allowed in a 'temporal' "
                                          "property, not in an action property"),
     ("action invariant A: always next(x) >= x", "temporal operator 'always' is only allowed in a 'temporal' property, not in "

@@ -24,6 +24,13 @@ eventually Q)``
                                 ¬Q state (then any fair run)
 ``always (P implies always Q)`` reaches a state with P, then (there or later)
                                 a ¬Q state (then any fair run)
+``(always P) implies            starts in an initial state and stays in
+eventually Q``                  P ∧ ¬Q forever
+``(always P) implies always     starts in an initial state, stays in P and
+eventually Q``                  ends in a fair cycle inside P ∧ ¬Q
+``weak_fair(A)``,               ends in a fair cycle that takes no A step, A
+``strong_fair(A)``              enabled in each of its states (strong: in
+                                one), :func:`unfair_lasso`
 ==============================  =============================================
 
 "Fair" follows TLA+: every state may stutter (terminated and deadlocked
@@ -244,6 +251,37 @@ def _enabled(g: Graph, aids: frozenset) -> bytearray:
     return en
 
 
+def fairness_marks(g: Graph, f: Fairness) -> tuple[bytearray, bytearray | None]:
+    """Where the fairness condition ``f`` is enabled (per state) and, when
+    the step instances it names depend on the state (``Fairness.at``), which
+    edges are its steps (per edge: a step of an instance it names in the
+    edge's source state); None: the edges of its ``aids``."""
+    if f.at is None:
+        return _enabled(g, f.aids), None
+    n = len(g)
+    st, aid = g.start, g.aid
+    masks = g.masks if g.masks is not None and len(g.masks) == n else None
+    en = bytearray(n)
+    taken = bytearray(len(g.to))
+    bits: dict[frozenset, int] = {}
+    at = f.at
+    for u, s in enumerate(g.states):
+        aids = at(s)
+        if not aids:
+            continue
+        if masks is not None:  # every step that changes the state, kept or not (a state constraint)
+            m = bits.get(aids)
+            if m is None:
+                m = bits[aids] = sum(1 << a for a in aids)
+            if not masks[u] & m:
+                continue
+            en[u] = 1
+        for k in range(st[u], st[u + 1]):
+            if aid[k] in aids:
+                taken[k] = en[u] = 1
+    return en, taken
+
+
 class FairGraph:
     """A graph with, per fairness constraint, where it is enabled."""
 
@@ -251,7 +289,10 @@ class FairGraph:
         self.g = g
         self.fairness = fairness
         n = len(g)
-        self.enabled: list[bytearray] = [_enabled(g, f.aids) for f in fairness]
+        marks = [fairness_marks(g, f) for f in fairness]
+        self.enabled: list[bytearray] = [en for en, _ in marks]
+        # per constraint whose instances depend on the state: its steps, per edge
+        self._steps: list[bytearray | None] = [taken for _, taken in marks]
         # a state where some fairness constraint is enabled: its stuttering
         # loop alone is not fair
         anyen = 0
@@ -333,10 +374,11 @@ class FairGraph:
         (source, target, aid)."""
         g = self.g
         aids = self.fairness[fi].aids
+        steps = self._steps[fi]
         st, to, aid = g.start, g.to, g.aid
         for u in comp_set:
             for k in range(st[u], st[u + 1]):
-                if aid[k] in aids and to[k] in comp_set:
+                if (aid[k] in aids if steps is None else steps[k]) and to[k] in comp_set:
                     yield u, to[k], aid[k]
 
     def _all_taken(self, comp_set: set, fi: int) -> dict[int, list[tuple[int, int]]]:
@@ -585,9 +627,17 @@ def check_leaf(fg: FairGraph, leaf: TemporalLeaf) -> Lasso | None:
         if first < 0:
             return None
         return _lasso_from(fg, fg.prefix(first), None)
-    if leaf.form in ("eventually", "implies_eventually", "leads_to",
-                     "implies_always", "always_implies_always"):
+    if leaf.form in ("eventually", "implies_eventually", "leads_to", "implies_always", "always_implies_always",
+                     "always_implies_eventually", "always_implies_always_eventually"):
         return _monitored_lasso(fg, leaf)
+    if leaf.form in ("weak_fair", "strong_fair"):
+        # the condition itself: violated by a fair lasso whose loop takes no
+        # step of it while it is enabled in every state (strong: in one)
+        enabled, taken = fairness_marks(g, leaf.fairness)
+        if taken is None:
+            aids = leaf.fairness.aids
+            taken = bytearray(a in aids for a in g.aid)
+        return unfair_lasso(fg, enabled, taken, leaf.form == "strong_fair")
     if leaf.form in ("always_eventually", "eventually_always"):
         if leaf.form == "always_eventually":
             region, accept = _false_at(states, p), None
@@ -642,6 +692,9 @@ def _tree_path(prev: dict[int, tuple[int, int]], node: int) -> list[tuple[int, i
 #   P implies always Q / always (P implies always Q)
 #       phase 1 at a state with P (initial for 'implies'), 2 at a state
 #       without Q at or after it; the loop meets what the phase lacks.
+#   (always P) implies eventually Q / (always P) implies always eventually Q
+#       phase 1 from an initial state, only through states with P (and
+#       without Q for 'eventually'); the loop stays in P and without Q.
 
 
 def _monitor(fg: FairGraph, leaf: TemporalLeaf):
@@ -652,6 +705,17 @@ def _monitor(fg: FairGraph, leaf: TemporalLeaf):
     states = fg.g.states
     form = leaf.form
     holds_p = bytearray(map(bool, map(leaf.p, states)))
+    if form in ("always_implies_eventually", "always_implies_always_eventually"):
+        region = bytearray(map(and_, holds_p, _false_at(states, leaf.q)))
+        through = region if form == "always_implies_eventually" else holds_p
+
+        def first(u: int) -> tuple[int, ...]:
+            return (1,) if through[u] else ()
+
+        def step(ph: int, v: int) -> tuple[int, ...]:
+            return (1,) if through[v] else ()
+
+        return first, step, region, {1: []}
     if form in ("eventually", "implies_eventually", "leads_to"):
         region = _false_at(states, leaf.p if form == "eventually" else leaf.q)
         trig = region if form == "eventually" else bytearray(map(and_, region, holds_p))
@@ -823,6 +887,7 @@ def check_temporal(model: CompiledModel, g: Graph, leaves: list[TemporalLeaf],
     return None
 
 
-__all__ = ["Graph", "FairGraph", "Lasso", "build_graph", "check_leaf", "check_temporal", "unfair_lasso"]
+__all__ = ["Graph", "FairGraph", "Lasso", "build_graph", "check_leaf", "check_temporal", "fairness_marks",
+           "unfair_lasso"]
 
 _ = Callable

@@ -489,6 +489,7 @@ def _liveness_reports(spec, cm: CompiledModel, temps: list[str], live: dict, set
 
 def _liveness_reports_nogc(spec, cm: CompiledModel, temps: list[str], live: dict, settings: RunSettings,
                            res: ExploreResult | None, stop_first: bool, refs: dict) -> list[Report]:
+    from ...compile.runtime import EvalError
     from .liveness import FairGraph, build_graph, check_leaf
 
     model = cm.model
@@ -500,10 +501,15 @@ def _liveness_reports_nogc(spec, cm: CompiledModel, temps: list[str], live: dict
                       properties=[p], distinct_states=res.distinct, generated_states=res.generated,
                       depth=res.depth, seconds=res.seconds) for p in temps]
     g = build_graph(cm, settings.max_states, settings.progress)
-    fg = FairGraph(g, cm.fairness)
     counts = dict(distinct_states=len(g), generated_states=g.generated, depth=len(g.level_ends or []))
     if res is not None and res.complete and not cm.model.symmetry:  # the same states as the graph's
         counts = dict(distinct_states=res.distinct, generated_states=res.generated, depth=res.depth)
+    try:
+        fg = FairGraph(g, cm.fairness)
+    except EvalError as e:  # a fairness argument that reads the state, evaluated on the graph's states
+        return [_base(spec, model, verdict="error", seconds=time.monotonic() - t0, message=str(e), property=p,
+                      kind="liveness", expected=_expected(model, p), properties=[p], **counts)
+                for p in [*temps, *refs]]
     # With symmetry, liveness is checked on the full graph (docs/semantics.md,
     # Models): its counts are the graph's, as TLC's liveness run without
     # SYMMETRY counts them.
@@ -540,7 +546,11 @@ def _liveness_reports_nogc(spec, cm: CompiledModel, temps: list[str], live: dict
         aids = [a for _, a in lasso.nodes]
         trace = build_trace(cm, states, aids)
         loop = len(trace) - lasso.loop_start
-        msg = (f"violated: {leaf.form.replace('_', ' ')} ({leaf.text}); a lasso of {len(trace)} states, "
+        how = ""
+        if leaf.fairness is not None:
+            how = (": its steps are enabled in every state of the loop" if leaf.form == "weak_fair" else
+                   ": its steps are enabled in a state of the loop") + " and no step of the loop is one of them"
+        msg = (f"violated: {leaf.form.replace('_', ' ')} ({leaf.text}){how}; a lasso of {len(trace)} states, "
                f"the last {loop} repeating" + (f"; {note}" if note else ""))
         out.append(_base(spec, model, verdict="violated", seconds=time.monotonic() - t0, trace=trace,
                          loop_start=lasso.loop_start, message=msg, **counts, **common))

@@ -13,9 +13,9 @@ CONSTANTS
     Data__d1,  \* Data.d1
     Data__d2,  \* Data.d2
     Data_values_,  \* every value of sort Data in the model (TypeOK)
-    DATA,  \* spec/corpus/alternating_bit.pyspec:11: set[Data]
-    MSG_Q_LEN,  \* spec/corpus/alternating_bit.pyspec:12: int
-    ACK_Q_LEN  \* spec/corpus/alternating_bit.pyspec:13: int
+    DATA,  \* spec/corpus/alternating_bit.pyspec:13: set[Data]
+    MSG_Q_LEN,  \* spec/corpus/alternating_bit.pyspec:14: int
+    ACK_Q_LEN  \* spec/corpus/alternating_bit.pyspec:15: int
 
 VARIABLES
     msg_q,  \* msg_q: seq[tuple[int, Data]]
@@ -35,74 +35,74 @@ SliceOf(s, lo, hi) == IF lo < 0 \/ hi < 0 THEN Assert(FALSE, "negative slice bou
 \* spec/corpus/alternating_bit.pyspec:1
 Init ==
     /\ msg_q = <<>>
-    /\ Assert(\A i \in 1..Len(msg_q) : (msg_q[i][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:15: the initial value of 'msg_q' is outside its declared type")
+    /\ Assert(\A i \in 1..Len(msg_q) : (msg_q[i][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:17: the initial value of 'msg_q' is outside its declared type")
     /\ ack_q = <<>>
-    /\ Assert(\A i \in 1..Len(ack_q) : ack_q[i] \in 0..1, "spec/corpus/alternating_bit.pyspec:16: the initial value of 'ack_q' is outside its declared type")
+    /\ Assert(\A i \in 1..Len(ack_q) : ack_q[i] \in 0..1, "spec/corpus/alternating_bit.pyspec:18: the initial value of 'ack_q' is outside its declared type")
     /\ s_bit \in {0, 1}
-    /\ Assert(s_bit \in 0..1, "spec/corpus/alternating_bit.pyspec:17: the initial value of 's_bit' is outside its declared type")
+    /\ Assert(s_bit \in 0..1, "spec/corpus/alternating_bit.pyspec:19: the initial value of 's_bit' is outside its declared type")
     /\ s_ack = s_bit
-    /\ Assert(s_ack \in 0..1, "spec/corpus/alternating_bit.pyspec:18: the initial value of 's_ack' is outside its declared type")
+    /\ Assert(s_ack \in 0..1, "spec/corpus/alternating_bit.pyspec:20: the initial value of 's_ack' is outside its declared type")
     /\ r_bit = s_bit
-    /\ Assert(r_bit \in 0..1, "spec/corpus/alternating_bit.pyspec:19: the initial value of 'r_bit' is outside its declared type")
+    /\ Assert(r_bit \in 0..1, "spec/corpus/alternating_bit.pyspec:21: the initial value of 'r_bit' is outside its declared type")
     /\ sent \in DATA
     /\ rcvd \in DATA
 
-\* spec/corpus/alternating_bit.pyspec:23
+\* spec/corpus/alternating_bit.pyspec:25
 SndNewValue(d) ==
     /\ s_ack = s_bit
     /\ sent' = d
     /\ s_bit' = 1 - s_bit
-    /\ Assert(s_bit' \in 0..1, "spec/corpus/alternating_bit.pyspec:26: the value assigned to 's_bit' is outside its declared type")
+    /\ Assert(s_bit' \in 0..1, "spec/corpus/alternating_bit.pyspec:28: the value assigned to 's_bit' is outside its declared type")
     /\ msg_q' = Append(msg_q, <<s_bit', d>>)
-    /\ Assert(\A i \in 1..Len(msg_q') : (msg_q'[i][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:27: the value assigned to 'msg_q' is outside its declared type")
+    /\ Assert(\A i \in 1..Len(msg_q') : (msg_q'[i][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:29: the value assigned to 'msg_q' is outside its declared type")
     /\ UNCHANGED <<ack_q, s_ack, r_bit, rcvd>>
 
-\* spec/corpus/alternating_bit.pyspec:29
+\* spec/corpus/alternating_bit.pyspec:31
 ReSndMsg ==
     /\ s_ack # s_bit
     /\ msg_q' = Append(msg_q, <<s_bit, sent>>)
-    /\ Assert(\A i \in 1..Len(msg_q') : (msg_q'[i][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:31: the value assigned to 'msg_q' is outside its declared type")
+    /\ Assert(\A i \in 1..Len(msg_q') : (msg_q'[i][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:33: the value assigned to 'msg_q' is outside its declared type")
     /\ UNCHANGED <<ack_q, s_bit, s_ack, r_bit, sent, rcvd>>
 
-\* spec/corpus/alternating_bit.pyspec:33
+\* spec/corpus/alternating_bit.pyspec:35
 RcvMsg ==
     /\ msg_q # <<>>
     /\ r_bit' = Head(msg_q)[1]
-    /\ Assert(r_bit' \in 0..1, "spec/corpus/alternating_bit.pyspec:35: the value assigned to 'r_bit' is outside its declared type")
+    /\ Assert(r_bit' \in 0..1, "spec/corpus/alternating_bit.pyspec:37: the value assigned to 'r_bit' is outside its declared type")
     /\ rcvd' = Head(msg_q)[2]
     /\ msg_q' = Tail(msg_q)
-    /\ Assert(\A i \in 1..Len(msg_q') : (msg_q'[i][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:37: the value assigned to 'msg_q' is outside its declared type")
+    /\ Assert(\A i \in 1..Len(msg_q') : (msg_q'[i][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:39: the value assigned to 'msg_q' is outside its declared type")
     /\ UNCHANGED <<ack_q, s_bit, s_ack, sent>>
 
-\* spec/corpus/alternating_bit.pyspec:39
+\* spec/corpus/alternating_bit.pyspec:41
 SndAck ==
     /\ ack_q' = Append(ack_q, r_bit)
-    /\ Assert(\A i \in 1..Len(ack_q') : ack_q'[i] \in 0..1, "spec/corpus/alternating_bit.pyspec:40: the value assigned to 'ack_q' is outside its declared type")
+    /\ Assert(\A i \in 1..Len(ack_q') : ack_q'[i] \in 0..1, "spec/corpus/alternating_bit.pyspec:42: the value assigned to 'ack_q' is outside its declared type")
     /\ UNCHANGED <<msg_q, s_bit, s_ack, r_bit, sent, rcvd>>
 
-\* spec/corpus/alternating_bit.pyspec:42
+\* spec/corpus/alternating_bit.pyspec:44
 RcvAck ==
     /\ ack_q # <<>>
     /\ s_ack' = Head(ack_q)
-    /\ Assert(s_ack' \in 0..1, "spec/corpus/alternating_bit.pyspec:44: the value assigned to 's_ack' is outside its declared type")
+    /\ Assert(s_ack' \in 0..1, "spec/corpus/alternating_bit.pyspec:46: the value assigned to 's_ack' is outside its declared type")
     /\ ack_q' = Tail(ack_q)
-    /\ Assert(\A i \in 1..Len(ack_q') : ack_q'[i] \in 0..1, "spec/corpus/alternating_bit.pyspec:45: the value assigned to 'ack_q' is outside its declared type")
+    /\ Assert(\A i \in 1..Len(ack_q') : ack_q'[i] \in 0..1, "spec/corpus/alternating_bit.pyspec:47: the value assigned to 'ack_q' is outside its declared type")
     /\ UNCHANGED <<msg_q, s_bit, r_bit, sent, rcvd>>
 
-\* spec/corpus/alternating_bit.pyspec:47
+\* spec/corpus/alternating_bit.pyspec:49
 LoseMsg ==
     /\ msg_q # <<>>
     /\ \E i \in (0..(Len(msg_q) - 1)) :
           /\ msg_q' = SliceOf(msg_q, 0, i) \o SliceOf(msg_q, i + 1, Len(msg_q))
-          /\ Assert(\A i_1_ \in 1..Len(msg_q') : (msg_q'[i_1_][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:50: the value assigned to 'msg_q' is outside its declared type")
+          /\ Assert(\A i_1_ \in 1..Len(msg_q') : (msg_q'[i_1_][1] \in 0..1), "spec/corpus/alternating_bit.pyspec:52: the value assigned to 'msg_q' is outside its declared type")
     /\ UNCHANGED <<ack_q, s_bit, s_ack, r_bit, sent, rcvd>>
 
-\* spec/corpus/alternating_bit.pyspec:52
+\* spec/corpus/alternating_bit.pyspec:54
 LoseAck ==
     /\ ack_q # <<>>
     /\ \E i \in (0..(Len(ack_q) - 1)) :
           /\ ack_q' = SliceOf(ack_q, 0, i) \o SliceOf(ack_q, i + 1, Len(ack_q))
-          /\ Assert(\A i_1_ \in 1..Len(ack_q') : ack_q'[i_1_] \in 0..1, "spec/corpus/alternating_bit.pyspec:55: the value assigned to 'ack_q' is outside its declared type")
+          /\ Assert(\A i_1_ \in 1..Len(ack_q') : ack_q'[i_1_] \in 0..1, "spec/corpus/alternating_bit.pyspec:57: the value assigned to 'ack_q' is outside its declared type")
     /\ UNCHANGED <<msg_q, s_bit, s_ack, r_bit, sent, rcvd>>
 
 \* spec/corpus/alternating_bit.pyspec:1
@@ -135,12 +135,21 @@ TypeOK ==
     /\ sent \in Data_values_
     /\ rcvd \in Data_values_
 
-\* spec/corpus/alternating_bit.pyspec:57
-\* The step part of ABCSpec ([ABCNext]_cvars of ABCorrectness): every
-\*     step is one of the high-level protocol or leaves its variables alone.
-ImpliedAction == [][(\E d \in DATA : (s_ack = s_bit) /\ ((sent)' = d) /\ ((s_bit)' = (1 - s_bit)) /\ ((s_ack)' = s_ack) /\ ((r_bit)' = r_bit) /\ ((rcvd)' = rcvd)) \/ ((r_bit # s_bit) /\ ((r_bit)' = s_bit) /\ ((rcvd)' = sent) /\ ((s_bit)' = s_bit) /\ ((s_ack)' = s_ack) /\ ((sent)' = sent)) \/ ((r_bit # s_ack) /\ ((s_ack)' = r_bit) /\ ((s_bit)' = s_bit) /\ ((r_bit)' = r_bit) /\ ((sent)' = sent) /\ ((rcvd)' = rcvd)) \/ (((s_bit)' = s_bit) /\ ((s_ack)' = s_ack) /\ ((r_bit)' = r_bit) /\ ((sent)' = sent) /\ ((rcvd)' = rcvd))]_vars
+\* spec/corpus/alternating_bit.pyspec:59: the module of spec/corpus/ab_correctness.pyspec on this spec's state
+\* ABCorrectness's spec over the same variables (the names match:
+\*     nothing to map), with its fairness WF_cvars(CRcvMsg) /\ WF_cvars(CRcvAck).
+ABC == INSTANCE ABCorrectness WITH
+    s_bit <- s_bit,
+    s_ack <- s_ack,
+    r_bit <- r_bit,
+    sent <- sent,
+    rcvd <- rcvd,
+    DATA <- DATA
 
-\* spec/corpus/alternating_bit.pyspec:70
+\* spec/corpus/alternating_bit.pyspec:59
+ABCSpec == ABC!Spec
+
+\* spec/corpus/alternating_bit.pyspec:63
 SentLeadsToRcvd == \A d \in DATA : ((sent = d) /\ (s_bit # s_ack)) ~> (rcvd = d)
 
 ====

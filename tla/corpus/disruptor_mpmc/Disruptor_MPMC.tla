@@ -40,19 +40,22 @@ vars == <<ringbuffer, next_sequence, claimed_sequence, published, read, pc, cons
 Div_(a, b) == IF b > 0 THEN a \div b ELSE Assert(FALSE, "// with a right operand <= 0")
 MinOf(S) == CHOOSE x \in S : \A y \in S : x <= y
 
-\* spec/corpus/disruptor_mpmc.pyspec:39
+\* spec/corpus/disruptor_mpmc.pyspec:41
 index_of(sequence) == sequence % SIZE
 
-\* spec/corpus/disruptor_mpmc.pyspec:45
+\* spec/corpus/disruptor_mpmc.pyspec:49
+buffer_read(index) == ringbuffer.slots[index]
+
+\* spec/corpus/disruptor_mpmc.pyspec:57
 min_read_sequence == MinOf({read[r] : r \in READERS})
 
-\* spec/corpus/disruptor_mpmc.pyspec:46
+\* spec/corpus/disruptor_mpmc.pyspec:58
 min_claimed_sequence == MinOf({claimed_sequence[w] : w \in WRITERS})
 
-\* spec/corpus/disruptor_mpmc.pyspec:48
+\* spec/corpus/disruptor_mpmc.pyspec:60
 is_published(sequence) == published[index_of(sequence)] = ((Div_(sequence, SIZE) % 2) = 0)
 
-\* spec/corpus/disruptor_mpmc.pyspec:53
+\* spec/corpus/disruptor_mpmc.pyspec:69
 available_published_sequence == LET candidates == {min_claimed_sequence - 1} \cup {claimed_sequence[w] : w \in WRITERS} IN CHOOSE m \in candidates : is_published(m) => (~(\E w \in WRITERS : (claimed_sequence[w] = (m + 1)) /\ is_published(claimed_sequence[w])))
 
 \* spec/corpus/disruptor_mpmc.pyspec:20
@@ -77,60 +80,69 @@ Init ==
     /\ pc = [t \in (WRITERS \cup READERS) |-> "Advance"]
     /\ consumed = [r \in READERS |-> <<>>]
 
-\* spec/corpus/disruptor_mpmc.pyspec:64
+\* spec/corpus/disruptor_mpmc.pyspec:80
 BeginWrite(writer) ==
     LET seq == next_sequence IN
        LET index == index_of(seq) IN
           /\ min_read_sequence >= (seq - SIZE)
-          /\ Assert(writer \in DOMAIN claimed_sequence, "spec/corpus/disruptor_mpmc.pyspec:69: key not in map")
+          /\ Assert(writer \in DOMAIN claimed_sequence, "spec/corpus/disruptor_mpmc.pyspec:85: key not in map")
           /\ claimed_sequence' = [claimed_sequence EXCEPT ![writer] = seq]
           /\ next_sequence' = seq + 1
           /\ LET t == writer IN
                 LET source == "Advance" IN
                    LET target == "Access" IN
                       /\ pc[t] = source
-                      /\ Assert(t \in DOMAIN pc, "spec/corpus/disruptor_mpmc.pyspec:43: key not in map")
+                      /\ Assert(t \in DOMAIN pc, "spec/corpus/disruptor_mpmc.pyspec:55: key not in map")
                       /\ pc' = [pc EXCEPT ![t] = target]
-          /\ Assert(index \in DOMAIN ringbuffer.writers, "spec/corpus/disruptor_mpmc.pyspec:72: key not in map")
-          /\ Assert(index \in DOMAIN ringbuffer.slots, "spec/corpus/disruptor_mpmc.pyspec:73: key not in map")
-          /\ ringbuffer' = [ringbuffer EXCEPT !.writers[index] = @ \cup {writer}, !.slots[index] = seq]
-          /\ UNCHANGED <<published, read, consumed>>
+          /\ LET index_buffer_write == index IN
+                LET writer_1_ == writer IN
+                   LET value == seq IN
+                      /\ Assert(index_buffer_write \in DOMAIN ringbuffer.writers, "spec/corpus/disruptor_mpmc.pyspec:43: key not in map")
+                      /\ Assert(index_buffer_write \in DOMAIN ringbuffer.slots, "spec/corpus/disruptor_mpmc.pyspec:44: key not in map")
+                      /\ ringbuffer' = [ringbuffer EXCEPT !.writers[index_buffer_write] = @ \cup {writer_1_}, !.slots[index_buffer_write] = value]
+                      /\ UNCHANGED <<published, read, consumed>>
 
-\* spec/corpus/disruptor_mpmc.pyspec:75
+\* spec/corpus/disruptor_mpmc.pyspec:90
 EndWrite(writer) ==
-    /\ LET index == index_of(claimed_sequence[writer]) IN
-          /\ LET t == writer IN
-                LET source == "Access" IN
-                   LET target == "Advance" IN
-                      /\ pc[t] = source
-                      /\ Assert(t \in DOMAIN pc, "spec/corpus/disruptor_mpmc.pyspec:43: key not in map")
-                      /\ pc' = [pc EXCEPT ![t] = target]
-          /\ Assert(index \in DOMAIN ringbuffer.writers, "spec/corpus/disruptor_mpmc.pyspec:78: key not in map")
-          /\ ringbuffer' = [ringbuffer EXCEPT !.writers[index] = ringbuffer.writers[index] \ {writer}]
-          /\ Assert(index \in DOMAIN published, "spec/corpus/disruptor_mpmc.pyspec:79: key not in map")
-          /\ published' = [published EXCEPT ![index] = (~published[index])]
+    /\ LET seq == claimed_sequence[writer] IN
+          LET index == index_of(seq) IN
+             /\ LET t == writer IN
+                   LET source == "Access" IN
+                      LET target == "Advance" IN
+                         /\ pc[t] = source
+                         /\ Assert(t \in DOMAIN pc, "spec/corpus/disruptor_mpmc.pyspec:55: key not in map")
+                         /\ pc' = [pc EXCEPT ![t] = target]
+             /\ LET index_buffer_end_write == index IN
+                   LET writer_1_ == writer IN
+                      /\ Assert(index_buffer_end_write \in DOMAIN ringbuffer.writers, "spec/corpus/disruptor_mpmc.pyspec:46: key not in map")
+                      /\ ringbuffer' = [ringbuffer EXCEPT !.writers[index_buffer_end_write] = ringbuffer.writers[index_buffer_end_write] \ {writer_1_}]
+             /\ LET sequence == seq IN
+                   /\ Assert(index_of(sequence) \in DOMAIN published, "spec/corpus/disruptor_mpmc.pyspec:67: key not in map")
+                   /\ published' = [published EXCEPT ![index_of(sequence)] = (~published[index_of(sequence)])]
     /\ UNCHANGED <<next_sequence, claimed_sequence, read, consumed>>
 
-\* spec/corpus/disruptor_mpmc.pyspec:83
+\* spec/corpus/disruptor_mpmc.pyspec:99
 BeginRead(reader) ==
     /\ LET next == read[reader] + 1 IN
           LET index == index_of(next) IN
-             /\ is_published(next)
-             /\ LET t == reader IN
-                   LET source == "Advance" IN
-                      LET target == "Access" IN
-                         /\ pc[t] = source
-                         /\ Assert(t \in DOMAIN pc, "spec/corpus/disruptor_mpmc.pyspec:43: key not in map")
-                         /\ pc' = [pc EXCEPT ![t] = target]
-             /\ Assert(index \in DOMAIN ringbuffer.readers, "spec/corpus/disruptor_mpmc.pyspec:88: key not in map")
-             /\ ringbuffer' = [ringbuffer EXCEPT !.readers[index] = ringbuffer.readers[index] \cup {reader}]
-             /\ LET value == ringbuffer'.slots[index] IN
-                   /\ Assert(value # NoneValue, "assertion failed: a reader reads NULL")
-                   /\ Assert(reader \in DOMAIN consumed, "spec/corpus/disruptor_mpmc.pyspec:92: key not in map")
-                   /\ consumed' = [consumed EXCEPT ![reader] = Append(consumed[reader], value)]
+             LET value == buffer_read(index) IN
+                /\ is_published(next)
+                /\ LET t == reader IN
+                      LET source == "Advance" IN
+                         LET target == "Access" IN
+                            /\ pc[t] = source
+                            /\ Assert(t \in DOMAIN pc, "spec/corpus/disruptor_mpmc.pyspec:55: key not in map")
+                            /\ pc' = [pc EXCEPT ![t] = target]
+                /\ LET index_buffer_begin_read == index IN
+                      LET reader_1_ == reader IN
+                         /\ Assert(index_buffer_begin_read \in DOMAIN ringbuffer.readers, "spec/corpus/disruptor_mpmc.pyspec:48: key not in map")
+                         /\ ringbuffer' = [ringbuffer EXCEPT !.readers[index_buffer_begin_read] = ringbuffer.readers[index_buffer_begin_read] \cup {reader_1_}]
+                /\ Assert(value # NoneValue, "assertion failed: a reader reads NULL")
+                /\ Assert(reader \in DOMAIN consumed, "spec/corpus/disruptor_mpmc.pyspec:108: key not in map")
+                /\ consumed' = [consumed EXCEPT ![reader] = Append(consumed[reader], value)]
     /\ UNCHANGED <<next_sequence, claimed_sequence, published, read>>
 
-\* spec/corpus/disruptor_mpmc.pyspec:94
+\* spec/corpus/disruptor_mpmc.pyspec:110
 EndRead(reader) ==
     /\ LET next == read[reader] + 1 IN
           LET index == index_of(next) IN
@@ -138,11 +150,13 @@ EndRead(reader) ==
                    LET source == "Access" IN
                       LET target == "Advance" IN
                          /\ pc[t] = source
-                         /\ Assert(t \in DOMAIN pc, "spec/corpus/disruptor_mpmc.pyspec:43: key not in map")
+                         /\ Assert(t \in DOMAIN pc, "spec/corpus/disruptor_mpmc.pyspec:55: key not in map")
                          /\ pc' = [pc EXCEPT ![t] = target]
-             /\ Assert(index \in DOMAIN ringbuffer.readers, "spec/corpus/disruptor_mpmc.pyspec:98: key not in map")
-             /\ ringbuffer' = [ringbuffer EXCEPT !.readers[index] = ringbuffer.readers[index] \ {reader}]
-             /\ Assert(reader \in DOMAIN read, "spec/corpus/disruptor_mpmc.pyspec:99: key not in map")
+             /\ LET index_buffer_end_read == index IN
+                   LET reader_1_ == reader IN
+                      /\ Assert(index_buffer_end_read \in DOMAIN ringbuffer.readers, "spec/corpus/disruptor_mpmc.pyspec:51: key not in map")
+                      /\ ringbuffer' = [ringbuffer EXCEPT !.readers[index_buffer_end_read] = ringbuffer.readers[index_buffer_end_read] \ {reader_1_}]
+             /\ Assert(reader \in DOMAIN read, "spec/corpus/disruptor_mpmc.pyspec:115: key not in map")
              /\ read' = [read EXCEPT ![reader] = next]
     /\ UNCHANGED <<next_sequence, claimed_sequence, published, consumed>>
 
@@ -171,10 +185,10 @@ TypeOK ==
     /\ \A k \in DOMAIN pc : (k \in Thread_values_) /\ (pc[k] \in {"Access", "Advance"})
     /\ \A k \in DOMAIN consumed : (k \in Thread_values_) /\ (DOMAIN consumed[k] = 1..Len(consumed[k]) /\ \A i \in 1..Len(consumed[k]) : consumed[k][i] \in Int)
 
-\* spec/corpus/disruptor_mpmc.pyspec:101
+\* spec/corpus/disruptor_mpmc.pyspec:117
 NoDataRaces == \A i \in INDEXES : ((ringbuffer.readers[i] = {}) \/ (ringbuffer.writers[i] = {})) /\ (Cardinality(ringbuffer.writers[i]) <= 1)
 
-\* spec/corpus/disruptor_mpmc.pyspec:106
+\* spec/corpus/disruptor_mpmc.pyspec:122
 \* Eventually always, every reader has read every published value.
 Liveliness == \A r \in READERS : \A i \in (0..(MAX_PUBLISHED - 1)) : <>([]((i \in (0..available_published_sequence)) => ((Len(consumed[r]) >= (i + 1)) /\ (consumed[r][i + 1] = i))))
 

@@ -10,7 +10,7 @@ const_MAX_PUBLISHED_ == 10
 \* spec/corpus/disruptor_mpmc.pyspec:15: WRITERS
 const_WRITERS_ == {Thread__w1, Thread__w2}
 
-\* spec/corpus/disruptor_mpmc.pyspec:123: READERS
+\* spec/corpus/disruptor_mpmc.pyspec:139: READERS
 const_READERS_ == {Thread__r1, Thread__r2}
 
 \* spec/corpus/disruptor_mpmc.pyspec:17: SIZE
@@ -19,7 +19,7 @@ const_SIZE_ == 4
 \* spec/corpus/disruptor_mpmc.pyspec:18: INDEXES
 const_INDEXES_ == 0..(SIZE - 1)
 
-\* spec/corpus/disruptor_mpmc.pyspec:124: state constraint of model liveness
+\* spec/corpus/disruptor_mpmc.pyspec:140: state constraint of model liveness
 StateConstraint == next_sequence <= MAX_PUBLISHED
 
 ====

@@ -20,7 +20,7 @@ const_SIZE_ == 4
 \* spec/corpus/disruptor_mpmc.pyspec:18: INDEXES
 const_INDEXES_ == 0..(SIZE - 1)
 
-\* spec/corpus/disruptor_mpmc.pyspec:116: state constraint of model original
+\* spec/corpus/disruptor_mpmc.pyspec:132: state constraint of model original
 StateConstraint == next_sequence <= MAX_PUBLISHED
 
 ====

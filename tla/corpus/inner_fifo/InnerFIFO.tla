@@ -33,37 +33,37 @@ Init ==
     /\ Assert((out_chan.ack \in 0..1) /\ (out_chan.rdy \in 0..1), "spec/corpus/inner_fifo.pyspec:18: the initial value of 'out_chan' is outside its declared type")
     /\ q = <<>>
 
-\* spec/corpus/inner_fifo.pyspec:38
+\* spec/corpus/inner_fifo.pyspec:32
 SSend(msg) ==
     LET d == msg IN
        /\ in_chan.rdy = in_chan.ack
        /\ in_chan' = [in_chan EXCEPT !.val = d, !.rdy = 1 - @]
-       /\ Assert(in_chan'.rdy \in 0..1, "spec/corpus/inner_fifo.pyspec:26: the value assigned to 'in_chan.rdy' is outside its declared type")
+       /\ Assert(in_chan'.rdy \in 0..1, "spec/corpus/inner_fifo.pyspec:27: the value assigned to 'in_chan.rdy' is outside its declared type")
        /\ UNCHANGED <<out_chan, q>>
 
-\* spec/corpus/inner_fifo.pyspec:42
+\* spec/corpus/inner_fifo.pyspec:36
 BufRcv ==
     /\ in_chan.rdy # in_chan.ack
     /\ in_chan' = [in_chan EXCEPT !.ack = 1 - in_chan.ack]
-    /\ Assert(in_chan'.ack \in 0..1, "spec/corpus/inner_fifo.pyspec:29: the value assigned to 'in_chan.ack' is outside its declared type")
+    /\ Assert(in_chan'.ack \in 0..1, "spec/corpus/inner_fifo.pyspec:30: the value assigned to 'in_chan.ack' is outside its declared type")
     /\ q' = Append(q, in_chan'.val)
     /\ UNCHANGED <<out_chan>>
 
-\* spec/corpus/inner_fifo.pyspec:47
+\* spec/corpus/inner_fifo.pyspec:41
 BufSend ==
     /\ q # <<>>
     /\ LET d == Head(q) IN
           /\ out_chan.rdy = out_chan.ack
           /\ out_chan' = [out_chan EXCEPT !.val = d, !.rdy = 1 - @]
-          /\ Assert(out_chan'.rdy \in 0..1, "spec/corpus/inner_fifo.pyspec:33: the value assigned to 'out_chan.rdy' is outside its declared type")
+          /\ Assert(out_chan'.rdy \in 0..1, "spec/corpus/inner_fifo.pyspec:27: the value assigned to 'out_chan.rdy' is outside its declared type")
           /\ q' = Tail(q)
           /\ UNCHANGED <<in_chan>>
 
-\* spec/corpus/inner_fifo.pyspec:53
+\* spec/corpus/inner_fifo.pyspec:47
 RRcv ==
     /\ out_chan.rdy # out_chan.ack
     /\ out_chan' = [out_chan EXCEPT !.ack = 1 - out_chan.ack]
-    /\ Assert(out_chan'.ack \in 0..1, "spec/corpus/inner_fifo.pyspec:36: the value assigned to 'out_chan.ack' is outside its declared type")
+    /\ Assert(out_chan'.ack \in 0..1, "spec/corpus/inner_fifo.pyspec:30: the value assigned to 'out_chan.ack' is outside its declared type")
     /\ UNCHANGED <<in_chan, q>>
 
 \* spec/corpus/inner_fifo.pyspec:1
@@ -86,7 +86,7 @@ TypeOK ==
     /\ DOMAIN out_chan = {"ack", "rdy", "val"} /\ (out_chan.ack \in 0..1) /\ (out_chan.rdy \in 0..1) /\ (out_chan.val \in Message_values_)
     /\ DOMAIN q = 1..Len(q) /\ \A i \in 1..Len(q) : q[i] \in Message_values_
 
-\* spec/corpus/inner_fifo.pyspec:57
+\* spec/corpus/inner_fifo.pyspec:51
 \* InChan_TypeInvariant and OutChan_TypeInvariant; q \in Seq(Message) is the declared type.
 TypeInvariant == (in_chan \in [ack : {0, 1}, rdy : {0, 1}, val : MESSAGES]) /\ (out_chan \in [ack : {0, 1}, rdy : {0, 1}, val : MESSAGES])
 

@@ -10,7 +10,7 @@ const_MESSAGES_ == {Message__m1, Message__m2, Message__m3}
 \* spec/corpus/inner_fifo.pyspec:12: Q_LEN
 const_Q_LEN_ == 3
 
-\* spec/corpus/inner_fifo.pyspec:65: state constraint of model original
+\* spec/corpus/inner_fifo.pyspec:59: state constraint of model original
 StateConstraint == Len(q) <= Q_LEN
 
 ====

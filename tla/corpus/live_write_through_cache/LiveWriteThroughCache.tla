@@ -15,6 +15,8 @@ EXTENDS Integers, Sequences, FiniteSets, TLC
 
 CONSTANTS
     Adr__a1,  \* Adr.a1
+    Adr__a2,  \* Adr.a2
+    Adr__a3,  \* Adr.a3
     Proc__p1,  \* Proc.p1
     Proc__p2,  \* Proc.p2
     Val__NoVal,  \* Val.NoVal
@@ -23,18 +25,18 @@ CONSTANTS
     Proc_values_,  \* every value of sort Proc in the model (TypeOK)
     Adr_values_,  \* every value of sort Adr in the model (TypeOK)
     Val_values_,  \* every value of sort Val in the model (TypeOK)
-    PROCS,  \* spec/corpus/live_write_through_cache.pyspec:19: set[Proc]
-    ADRS,  \* spec/corpus/live_write_through_cache.pyspec:20: set[Adr]
-    VALS,  \* spec/corpus/live_write_through_cache.pyspec:21: set[Val]
-    NO_VAL,  \* spec/corpus/live_write_through_cache.pyspec:22: Val
-    Q_LEN,  \* spec/corpus/live_write_through_cache.pyspec:23: int
-    MREQS,  \* spec/corpus/live_write_through_cache.pyspec:33: set[Word]
-    NO_WORD  \* spec/corpus/live_write_through_cache.pyspec:35: Word
+    PROCS,  \* spec/corpus/live_write_through_cache.pyspec:22: set[Proc]
+    ADRS,  \* spec/corpus/live_write_through_cache.pyspec:23: set[Adr]
+    VALS,  \* spec/corpus/live_write_through_cache.pyspec:24: set[Val]
+    NO_VAL,  \* spec/corpus/live_write_through_cache.pyspec:25: Val
+    Q_LEN,  \* spec/corpus/live_write_through_cache.pyspec:26: int
+    MREQS,  \* spec/corpus/live_write_through_cache.pyspec:36: set[Word]
+    NO_WORD  \* spec/corpus/live_write_through_cache.pyspec:38: Word
 
 VARIABLES
     mem_int,  \* mem_int: tuple[Proc, Word]
     wmem,  \* wmem: map[Adr, Val]
-    ctl,  \* ctl: map[Proc, Ctl]
+    ctl,  \* ctl: map[Proc, CacheCtl]
     buf,  \* buf: map[Proc, Word]
     cache,  \* cache: map[Proc, map[Adr, Val]]
     mem_q  \* mem_q: seq[tuple[Proc, Word]]
@@ -44,19 +46,19 @@ vars == <<mem_int, wmem, ctl, buf, cache, mem_q>>
 
 RECURSIVE written(_, _)
 
-\* spec/corpus/live_write_through_cache.pyspec:46
+\* spec/corpus/live_write_through_cache.pyspec:49
 written(m, q) == IF q = <<>> THEN m ELSE written(IF Head(q)[2].tag = "Rd" THEN m ELSE (Head(q)[2].adr :> Head(q)[2].val) @@ m, Tail(q))
 
-\* spec/corpus/live_write_through_cache.pyspec:49
+\* spec/corpus/live_write_through_cache.pyspec:52
 vmem == written(wmem, mem_q)
 
-\* spec/corpus/live_write_through_cache.pyspec:92
+\* spec/corpus/live_write_through_cache.pyspec:95
 q_cond == (Len(mem_q) = Q_LEN) \/ (\E i \in (0..(Len(mem_q) - 1)) : mem_q[i + 1][2].tag = "Rd")
 
-\* spec/corpus/live_write_through_cache.pyspec:132
-octl == [p \in PROCS |-> IF ctl[p] = "waiting" THEN "busy" ELSE ctl[p]]
+\* spec/corpus/live_write_through_cache.pyspec:135
+octl == [p \in PROCS |-> IF ctl[p] = "rdy" THEN "rdy" ELSE IF ctl[p] = "done" THEN "done" ELSE "busy"]
 
-\* spec/corpus/live_write_through_cache.pyspec:25
+\* spec/corpus/live_write_through_cache.pyspec:28
 ASSUME QLenPositive == Q_LEN > 0
 
 \* spec/corpus/live_write_through_cache.pyspec:1
@@ -68,107 +70,107 @@ Init ==
     /\ cache = [p \in PROCS |-> [a \in ADRS |-> NO_VAL]]
     /\ mem_q = <<>>
 
-\* spec/corpus/live_write_through_cache.pyspec:51
+\* spec/corpus/live_write_through_cache.pyspec:54
 Req(p) ==
     /\ ctl[p] = "rdy"
     /\ \E req \in MREQS :
           /\ mem_int' = <<p, req>>
-          /\ Assert(p \in DOMAIN buf, "spec/corpus/live_write_through_cache.pyspec:56: key not in map")
+          /\ Assert(p \in DOMAIN buf, "spec/corpus/live_write_through_cache.pyspec:59: key not in map")
           /\ buf' = [buf EXCEPT ![p] = req]
-          /\ Assert(p \in DOMAIN ctl, "spec/corpus/live_write_through_cache.pyspec:57: key not in map")
+          /\ Assert(p \in DOMAIN ctl, "spec/corpus/live_write_through_cache.pyspec:60: key not in map")
           /\ ctl' = [ctl EXCEPT ![p] = "busy"]
     /\ UNCHANGED <<wmem, cache, mem_q>>
 
-\* spec/corpus/live_write_through_cache.pyspec:59
+\* spec/corpus/live_write_through_cache.pyspec:62
 Rsp(p) ==
     /\ ctl[p] = "done"
     /\ mem_int' = <<p, buf[p]>>
-    /\ Assert(p \in DOMAIN ctl, "spec/corpus/live_write_through_cache.pyspec:63: key not in map")
+    /\ Assert(p \in DOMAIN ctl, "spec/corpus/live_write_through_cache.pyspec:66: key not in map")
     /\ ctl' = [ctl EXCEPT ![p] = "rdy"]
     /\ UNCHANGED <<wmem, buf, cache, mem_q>>
 
-\* spec/corpus/live_write_through_cache.pyspec:65
+\* spec/corpus/live_write_through_cache.pyspec:68
 RdMiss(p) ==
     /\ (ctl[p] = "busy") /\ (buf[p].tag = "Rd")
     /\ cache[p][buf[p].adr] = NO_VAL
     /\ Len(mem_q) < Q_LEN
     /\ mem_q' = Append(mem_q, <<p, buf[p]>>)
-    /\ Assert(p \in DOMAIN ctl, "spec/corpus/live_write_through_cache.pyspec:71: key not in map")
+    /\ Assert(p \in DOMAIN ctl, "spec/corpus/live_write_through_cache.pyspec:74: key not in map")
     /\ ctl' = [ctl EXCEPT ![p] = "waiting"]
     /\ UNCHANGED <<mem_int, wmem, buf, cache>>
 
-\* spec/corpus/live_write_through_cache.pyspec:73
+\* spec/corpus/live_write_through_cache.pyspec:76
 DoRd(p) ==
     /\ ctl[p] \in {"busy", "waiting"}
     /\ buf[p].tag = "Rd"
     /\ cache[p][buf[p].adr] # NO_VAL
-    /\ Assert(p \in DOMAIN buf, "spec/corpus/live_write_through_cache.pyspec:78: key not in map")
+    /\ Assert(p \in DOMAIN buf, "spec/corpus/live_write_through_cache.pyspec:81: key not in map")
     /\ buf' = [buf EXCEPT ![p] = [tag |-> "Value", val |-> cache[p][buf[p].adr]]]
-    /\ Assert(p \in DOMAIN ctl, "spec/corpus/live_write_through_cache.pyspec:79: key not in map")
+    /\ Assert(p \in DOMAIN ctl, "spec/corpus/live_write_through_cache.pyspec:82: key not in map")
     /\ ctl' = [ctl EXCEPT ![p] = "done"]
     /\ UNCHANGED <<mem_int, wmem, cache, mem_q>>
 
-\* spec/corpus/live_write_through_cache.pyspec:81
+\* spec/corpus/live_write_through_cache.pyspec:84
 DoWr(p) ==
     /\ LET r == buf[p] IN
           /\ (ctl[p] = "busy") /\ (r.tag = "Wr")
           /\ Len(mem_q) < Q_LEN
           /\ cache' = [q \in PROCS |-> IF (q = p) \/ (cache[q][r.adr] # NO_VAL) THEN (r.adr :> r.val) @@ cache[q] ELSE cache[q]]
           /\ mem_q' = Append(mem_q, <<p, r>>)
-          /\ Assert(p \in DOMAIN buf, "spec/corpus/live_write_through_cache.pyspec:89: key not in map")
+          /\ Assert(p \in DOMAIN buf, "spec/corpus/live_write_through_cache.pyspec:92: key not in map")
           /\ buf' = [buf EXCEPT ![p] = NO_WORD]
-          /\ Assert(p \in DOMAIN ctl, "spec/corpus/live_write_through_cache.pyspec:90: key not in map")
+          /\ Assert(p \in DOMAIN ctl, "spec/corpus/live_write_through_cache.pyspec:93: key not in map")
           /\ ctl' = [ctl EXCEPT ![p] = "done"]
     /\ UNCHANGED <<mem_int, wmem>>
 
-\* spec/corpus/live_write_through_cache.pyspec:97
+\* spec/corpus/live_write_through_cache.pyspec:100
 MemQWrWhenNeeded ==
     /\ (mem_q # <<>>) /\ (Head(mem_q)[2].tag = "Wr")
     /\ q_cond
-    /\ Assert(Head(mem_q)[2].adr \in DOMAIN wmem, "spec/corpus/live_write_through_cache.pyspec:101: key not in map")
+    /\ Assert(Head(mem_q)[2].adr \in DOMAIN wmem, "spec/corpus/live_write_through_cache.pyspec:104: key not in map")
     /\ wmem' = [wmem EXCEPT ![Head(mem_q)[2].adr] = Head(mem_q)[2].val]
     /\ mem_q' = Tail(mem_q)
     /\ UNCHANGED <<mem_int, ctl, buf, cache>>
 
-\* spec/corpus/live_write_through_cache.pyspec:104
+\* spec/corpus/live_write_through_cache.pyspec:107
 MemQWr ==
     /\ (mem_q # <<>>) /\ (Head(mem_q)[2].tag = "Wr")
     /\ ~q_cond
-    /\ Assert(Head(mem_q)[2].adr \in DOMAIN wmem, "spec/corpus/live_write_through_cache.pyspec:108: key not in map")
+    /\ Assert(Head(mem_q)[2].adr \in DOMAIN wmem, "spec/corpus/live_write_through_cache.pyspec:111: key not in map")
     /\ wmem' = [wmem EXCEPT ![Head(mem_q)[2].adr] = Head(mem_q)[2].val]
     /\ mem_q' = Tail(mem_q)
     /\ UNCHANGED <<mem_int, ctl, buf, cache>>
 
-\* spec/corpus/live_write_through_cache.pyspec:111
+\* spec/corpus/live_write_through_cache.pyspec:114
 MemQRd ==
     /\ (mem_q # <<>>) /\ (Head(mem_q)[2].tag = "Rd")
     /\ LET p == Head(mem_q)[1] IN
           LET r == Head(mem_q)[2] IN
-             /\ Assert(p \in DOMAIN cache, "spec/corpus/live_write_through_cache.pyspec:116: key not in map")
-             /\ Assert(r.adr \in DOMAIN cache[p], "spec/corpus/live_write_through_cache.pyspec:116: key not in map")
+             /\ Assert(p \in DOMAIN cache, "spec/corpus/live_write_through_cache.pyspec:119: key not in map")
+             /\ Assert(r.adr \in DOMAIN cache[p], "spec/corpus/live_write_through_cache.pyspec:119: key not in map")
              /\ cache' = [cache EXCEPT ![p][r.adr] = vmem[r.adr]]
              /\ mem_q' = Tail(mem_q)
     /\ UNCHANGED <<mem_int, wmem, ctl, buf>>
 
-\* spec/corpus/live_write_through_cache.pyspec:126
+\* spec/corpus/live_write_through_cache.pyspec:129
 Evict(p, a) ==
     /\ (ctl[p] = "waiting") => (buf[p].adr # a)
-    /\ Assert(p \in DOMAIN cache, "spec/corpus/live_write_through_cache.pyspec:128: key not in map")
-    /\ Assert(a \in DOMAIN cache[p], "spec/corpus/live_write_through_cache.pyspec:128: key not in map")
+    /\ Assert(p \in DOMAIN cache, "spec/corpus/live_write_through_cache.pyspec:131: key not in map")
+    /\ Assert(a \in DOMAIN cache[p], "spec/corpus/live_write_through_cache.pyspec:131: key not in map")
     /\ cache' = [cache EXCEPT ![p][a] = NO_VAL]
     /\ UNCHANGED <<mem_int, wmem, ctl, buf, mem_q>>
 
-\* spec/corpus/live_write_through_cache.pyspec:122
+\* spec/corpus/live_write_through_cache.pyspec:125
 RspOrDoRd(p) ==
     \/ Rsp(p)
     \/ DoRd(p)
 
-\* spec/corpus/live_write_through_cache.pyspec:123
+\* spec/corpus/live_write_through_cache.pyspec:126
 RdMissOrDoWr(p) ==
     \/ RdMiss(p)
     \/ DoWr(p)
 
-\* spec/corpus/live_write_through_cache.pyspec:124
+\* spec/corpus/live_write_through_cache.pyspec:127
 MemQ ==
     \/ MemQWrWhenNeeded
     \/ MemQRd
@@ -203,22 +205,31 @@ TypeOK ==
     /\ \A k \in DOMAIN cache : (k \in Proc_values_) /\ (\A k_1_ \in DOMAIN cache[k] : (k_1_ \in Adr_values_) /\ (cache[k][k_1_] \in Val_values_))
     /\ DOMAIN mem_q = 1..Len(mem_q) /\ \A i \in 1..Len(mem_q) : DOMAIN mem_q[i] = 1..2 /\ (mem_q[i][1] \in Proc_values_) /\ (((DOMAIN mem_q[i][2] = {"adr", "tag"} /\ (mem_q[i][2].adr \in Adr_values_) /\ (mem_q[i][2].tag \in STRING) /\ mem_q[i][2].tag = "Rd") \/ (DOMAIN mem_q[i][2] = {"adr", "tag", "val"} /\ (mem_q[i][2].adr \in Adr_values_) /\ (mem_q[i][2].tag \in STRING) /\ (mem_q[i][2].val \in Val_values_) /\ mem_q[i][2].tag = "Wr") \/ (DOMAIN mem_q[i][2] = {"tag", "val"} /\ (mem_q[i][2].tag \in STRING) /\ (mem_q[i][2].val \in Val_values_) /\ mem_q[i][2].tag = "Value")))
 
-\* spec/corpus/live_write_through_cache.pyspec:134
-\* The step part of LM_Inner_LISpec ([][LM_Inner_INext]_<<memInt, omem,
-\*     octl, obuf>>): every step is a step Req(p), Do(p) or Rsp(p) of the
-\*     internal memory under the mapping, or leaves the mapped variables alone.
-InnerNext == [][LET o == octl IN LET m == vmem IN LET o2 == (octl)' IN LET m2 == (vmem)' IN LET b2 == (buf)' IN LET i2 == (mem_int)' IN ((o2 = o) /\ (m2 = m) /\ (b2 = buf) /\ (i2 = mem_int)) \/ (\E p \in PROCS : ((o[p] = "rdy") /\ (m2 = m) /\ (o2 = ((p :> "busy") @@ o)) /\ (\E req \in MREQS : (i2 = <<p, req>>) /\ (b2 = ((p :> req) @@ buf)))) \/ ((o[p] = "busy") /\ (i2 = mem_int) /\ (o2 = ((p :> "done") @@ o)) /\ (IF buf[p].tag = "Wr" THEN (m2 = ((buf[p].adr :> buf[p].val) @@ m)) /\ (b2 = ((p :> NO_WORD) @@ buf)) ELSE (m2 = m) /\ (b2 = ((p :> [tag |-> "Value", val |-> m[buf[p].adr]]) @@ buf)))) \/ ((o[p] = "done") /\ (i2 = <<p, buf[p]>>) /\ (o2 = ((p :> "rdy") @@ o)) /\ (m2 = m) /\ (b2 = buf)))]_vars
+\* spec/corpus/live_write_through_cache.pyspec:139: the module of spec/corpus/live_internal_memory.pyspec on this spec's state
+\* LM!Inner(omem, octl, obuf)!LISpec: the internal memory's Init, its
+\*     steps Req(p), Do(p), Rsp(p) and its fairness WF_vars(Do(p) \/ Rsp(p)),
+\*     ENABLED on the mapped state (MCLiveWriteThroughCache's LM_Inner_EnabledDo
+\*     and LM_Inner_EnabledRsp).
+LM == INSTANCE LiveInternalMemory WITH
+    mem_int <- mem_int,
+    mem <- vmem,
+    ctl <- octl,
+    buf <- buf,
+    PROCS <- PROCS,
+    ADRS <- ADRS,
+    VALS <- VALS,
+    NO_VAL <- NO_VAL,
+    MREQS <- MREQS,
+    NO_WORD <- NO_WORD
 
-\* spec/corpus/live_write_through_cache.pyspec:155
-\* The liveness part of LM_Inner_LISpec, LM_Inner_Liveness2:
-\*     []<>~(ENABLED Do(p) \/ ENABLED Rsp(p)) \/ []<><<Do(p) \/ Rsp(p)>>_v.
-\*     Do and Rsp are the only ways out of busy and done, so it says that p is
-\*     ready infinitely often.
-InnerLiveness2 == \A p \in PROCS : [](<>(octl[p] = "rdy"))
+\* spec/corpus/live_write_through_cache.pyspec:139
+LM_Inner_LISpec == LM!Spec
 
-\* spec/corpus/live_write_through_cache.pyspec:162
+\* spec/corpus/live_write_through_cache.pyspec:147
 \* LM_Inner_Liveness: []<>~ENABLED Do(p) \/ []<><<Do(p)>>_v and the same
-\*     for Rsp(p); as above, p is infinitely often not busy and not done.
-InnerLiveness == \A p \in PROCS : ([](<>(octl[p] # "busy"))) /\ ([](<>(octl[p] # "done")))
+\*     for Rsp(p), under the mapping; Do(p) and Rsp(p) are enabled exactly when
+\*     octl[p] is busy and done, and are the only ways out of those, so p is
+\*     infinitely often not busy and not done.
+LM_Inner_Liveness == \A p \in PROCS : ([](<>(octl[p] # "busy"))) /\ ([](<>(octl[p] # "done")))
 
 ====

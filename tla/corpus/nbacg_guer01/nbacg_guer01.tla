@@ -174,7 +174,7 @@ CommitValidityLtl == (\A i \in PROC : (pc[i] = "YES") /\ (someFail[i] = FALSE)) 
 
 \* spec/corpus/nbacg_guer01.pyspec:100
 \* If no process crashes or is suspicious, every process eventually
-\*     decides: ([]P) => <>Q, written <>(~P \/ Q).
-TerminationLtl == <>((\E i \in PROC : (pc[i] = "BYZ") \/ someFail[i]) \/ (\A i \in PROC : pc[i] \in {"COMMIT", "ABORT"}))
+\*     decides.
+TerminationLtl == ([](\A i \in PROC : (pc[i] # "BYZ") /\ (~someFail[i]))) => (<>(\A i \in PROC : pc[i] \in {"COMMIT", "ABORT"}))
 
 ====

@@ -68,7 +68,7 @@ Next ==
 \* spec/corpus/simple_allocator.pyspec:1
 Fairness ==
     /\ \A c \in CLIENTS : SF_vars(\E S \in (SUBSET RESOURCES) : Allocate(c, S))
-    /\ \A c \in CLIENTS : WF_vars(\E S \in (SUBSET RESOURCES) : Return(c, S))
+    /\ \A c \in CLIENTS : WF_vars(Return(c, alloc[c]))
 
 \* spec/corpus/simple_allocator.pyspec:1
 Spec == Init /\ [][Next]_vars /\ Fairness
@@ -78,19 +78,19 @@ TypeOK ==
     /\ \A k \in DOMAIN unsat : (k \in Client_values_) /\ (\A e \in unsat[k] : e \in Resource_values_)
     /\ \A k \in DOMAIN alloc : (k \in Client_values_) /\ (\A e \in alloc[k] : e \in Resource_values_)
 
-\* spec/corpus/simple_allocator.pyspec:38
+\* spec/corpus/simple_allocator.pyspec:41
 TypeInvariant == (unsat \in [CLIENTS -> SUBSET RESOURCES]) /\ (alloc \in [CLIENTS -> SUBSET RESOURCES])
 
-\* spec/corpus/simple_allocator.pyspec:41
+\* spec/corpus/simple_allocator.pyspec:44
 ResourceMutex == \A c1 \in CLIENTS : \A c2 \in CLIENTS : (c1 # c2) => ((alloc[c1] \cap alloc[c2]) = {})
 
-\* spec/corpus/simple_allocator.pyspec:44
+\* spec/corpus/simple_allocator.pyspec:47
 ClientsWillReturn == \A c \in CLIENTS : (unsat[c] = {}) ~> (alloc[c] = {})
 
-\* spec/corpus/simple_allocator.pyspec:46
+\* spec/corpus/simple_allocator.pyspec:49
 ClientsWillObtain == \A c \in CLIENTS : \A r \in RESOURCES : (r \in unsat[c]) ~> (r \in alloc[c])
 
-\* spec/corpus/simple_allocator.pyspec:48
+\* spec/corpus/simple_allocator.pyspec:51
 InfOftenSatisfied == \A c \in CLIENTS : [](<>(unsat[c] = {}))
 
 ====

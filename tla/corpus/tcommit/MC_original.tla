@@ -4,7 +4,7 @@
 \*     CHECK_DEADLOCK FALSE (TCTypeOK: the declared type).
 EXTENDS TCommit
 
-\* spec/corpus/tcommit.pyspec:11: RMS
-const_RMS_ == {RM__r1, RM__r2, RM__r3}
+\* spec/corpus/tcommit.pyspec:11: RM
+const_RM_ == {RM__r1, RM__r2, RM__r3}
 
 ====

@@ -12,7 +12,7 @@ CONSTANTS
     RM__r2,  \* RM.r2
     RM__r3,  \* RM.r3
     RM_values_,  \* every value of sort RM in the model (TypeOK)
-    RMS  \* spec/corpus/tcommit.pyspec:11: set[RM]
+    RM  \* spec/corpus/tcommit.pyspec:11: set[RM]
 
 VARIABLES
     rm_state  \* rm_state: map[RM, RMState]
@@ -21,14 +21,14 @@ VARIABLES
 vars == <<rm_state>>
 
 \* spec/corpus/tcommit.pyspec:15
-can_commit == \A rm \in RMS : rm_state[rm] \in {"prepared", "committed"}
+can_commit == \A rm \in RM : rm_state[rm] \in {"prepared", "committed"}
 
 \* spec/corpus/tcommit.pyspec:16
-not_committed == \A rm \in RMS : rm_state[rm] # "committed"
+not_committed == \A rm \in RM : rm_state[rm] # "committed"
 
 \* spec/corpus/tcommit.pyspec:1
 Init ==
-    rm_state = [rm \in RMS |-> "working"]
+    rm_state = [rm \in RM |-> "working"]
 
 \* spec/corpus/tcommit.pyspec:18
 Prepare(rm) ==
@@ -47,8 +47,8 @@ Decide(rm) ==
 
 \* spec/corpus/tcommit.pyspec:1
 Next ==
-    \/ (\E rm \in RMS : Prepare(rm))
-    \/ (\E rm \in RMS : Decide(rm))
+    \/ (\E rm \in RM : Prepare(rm))
+    \/ (\E rm \in RM : Decide(rm))
 
 \* spec/corpus/tcommit.pyspec:1
 Fairness ==
@@ -62,6 +62,6 @@ TypeOK ==
     \A k \in DOMAIN rm_state : (k \in RM_values_) /\ (rm_state[k] \in {"working", "prepared", "committed", "aborted"})
 
 \* spec/corpus/tcommit.pyspec:30
-TCConsistent == \A rm1 \in RMS : \A rm2 \in RMS : ~((rm_state[rm1] = "aborted") /\ (rm_state[rm2] = "committed"))
+TCConsistent == \A rm1 \in RM : \A rm2 \in RM : ~((rm_state[rm1] = "aborted") /\ (rm_state[rm2] = "committed"))
 
 ====

@@ -5,8 +5,8 @@
 \*     checked.
 EXTENDS TwoPCwithBTM
 
-\* spec/corpus/two_pc_with_btm.pyspec:12: RMS
-const_RMS_ == {RM__rm1, RM__rm2, RM__rm3}
+\* spec/corpus/two_pc_with_btm.pyspec:12: RM
+const_RM_ == {RM__rm1, RM__rm2, RM__rm3}
 
 \* spec/corpus/two_pc_with_btm.pyspec:13: RMMAYFAIL
 const_RMMAYFAIL_ == TRUE

@@ -12,7 +12,7 @@ CONSTANTS
     RM__rm2,  \* RM.rm2
     RM__rm3,  \* RM.rm3
     RM_values_,  \* every value of sort RM in the model (TypeOK)
-    RMS,  \* spec/corpus/two_pc_with_btm.pyspec:12: set[RM]
+    RM,  \* spec/corpus/two_pc_with_btm.pyspec:12: set[RM]
     RMMAYFAIL,  \* spec/corpus/two_pc_with_btm.pyspec:13: bool
     TMMAYFAIL  \* spec/corpus/two_pc_with_btm.pyspec:14: bool
 
@@ -27,16 +27,16 @@ VARIABLES
 vars == <<rm_state, tm_state, pc_RManager, pc_TManager, pc_BTManager>>
 
 \* spec/corpus/two_pc_with_btm.pyspec:19
-can_commit == (\A rmc \in RMS : rm_state[rmc] \in {"prepared"}) \/ (\E rm \in RMS : rm_state[rm] \in {"committed"})
+can_commit == (\A rmc \in RM : rm_state[rmc] \in {"prepared"}) \/ (\E rm \in RM : rm_state[rm] \in {"committed"})
 
 \* spec/corpus/two_pc_with_btm.pyspec:22
-can_abort == (\E rm \in RMS : rm_state[rm] \in {"aborted", "failed"}) /\ (~(\E rmc \in RMS : rm_state[rmc] = "committed"))
+can_abort == (\E rm \in RM : rm_state[rm] \in {"aborted", "failed"}) /\ (~(\E rmc \in RM : rm_state[rmc] = "committed"))
 
 \* spec/corpus/two_pc_with_btm.pyspec:1
 Init ==
-    /\ rm_state = [rm \in RMS |-> "working"]
+    /\ rm_state = [rm \in RM |-> "working"]
     /\ tm_state = "init"
-    /\ pc_RManager = [self \in RMS |-> "RS"]
+    /\ pc_RManager = [self \in RM |-> "RS"]
     /\ pc_TManager = "TS"
     /\ pc_BTManager = "BTS"
 
@@ -56,7 +56,7 @@ RManager_RS(self) ==
                            /\ Assert(p \in DOMAIN rm_state, "spec/corpus/two_pc_with_btm.pyspec:36: key not in map")
                            /\ rm_state' = [rm_state EXCEPT ![p] = "aborted"]
                   \/ LET p == self IN
-                        IF RMMAYFAIL /\ (~(\E rm \in RMS : rm_state[rm] = "failed"))
+                        IF RMMAYFAIL /\ (~(\E rm \in RM : rm_state[rm] = "failed"))
                            THEN /\ Assert(p \in DOMAIN rm_state, "spec/corpus/two_pc_with_btm.pyspec:40: key not in map")
                                 /\ rm_state' = [rm_state EXCEPT ![p] = "failed"]
                            ELSE rm_state' = rm_state
@@ -141,18 +141,18 @@ TManager == TManager_TS \/ TManager_TC \/ TManager_F1 \/ TManager_TA \/ TManager
 BTManager == BTManager_BTS \/ BTManager_BTC \/ BTManager_BTA
 
 \* spec/corpus/two_pc_with_btm.pyspec:1: every process is done; stutter (not a deadlock)
-Terminating == (\A self \in RMS : pc_RManager[self] = "Done") /\ pc_TManager = "Done" /\ pc_BTManager = "Done" /\ UNCHANGED vars
+Terminating == (\A self \in RM : pc_RManager[self] = "Done") /\ pc_TManager = "Done" /\ pc_BTManager = "Done" /\ UNCHANGED vars
 
 \* spec/corpus/two_pc_with_btm.pyspec:1
 Next ==
-    \/ (\E self \in RMS : RManager(self))
+    \/ (\E self \in RM : RManager(self))
     \/ TManager
     \/ BTManager
     \/ Terminating
 
 \* spec/corpus/two_pc_with_btm.pyspec:1
 Fairness ==
-    /\ \A self \in RMS : WF_vars(RManager(self))
+    /\ \A self \in RM : WF_vars(RManager(self))
     /\ WF_vars(TManager)
     /\ WF_vars(BTManager)
 
@@ -163,11 +163,11 @@ Spec == Init /\ [][Next]_vars /\ Fairness
 TypeOK ==
     /\ \A k \in DOMAIN rm_state : (k \in RM_values_) /\ (rm_state[k] \in {"working", "prepared", "committed", "aborted", "failed"})
     /\ tm_state \in {"init", "commit", "abort", "hidden"}
-    /\ DOMAIN pc_RManager = RMS /\ \A self \in RMS : pc_RManager[self] \in {"RS", "Done"}
+    /\ DOMAIN pc_RManager = RM /\ \A self \in RM : pc_RManager[self] \in {"RS", "Done"}
     /\ pc_TManager \in {"TS", "TC", "F1", "TA", "F2", "Done"}
     /\ pc_BTManager \in {"BTS", "BTC", "BTA", "Done"}
 
 \* spec/corpus/two_pc_with_btm.pyspec:79
-Consistency == \A rm1 \in RMS : \A rm2 \in RMS : ~((rm_state[rm1] = "aborted") /\ (rm_state[rm2] = "committed"))
+Consistency == \A rm1 \in RM : \A rm2 \in RM : ~((rm_state[rm1] = "aborted") /\ (rm_state[rm2] = "committed"))
 
 ====

@@ -4,7 +4,7 @@
 \*     see two_phase.json).
 EXTENDS TwoPhase
 
-\* spec/corpus/two_phase.pyspec:18: RMS
-const_RMS_ == {RM__r1, RM__r2, RM__r3}
+\* spec/corpus/two_phase.pyspec:18: RM
+const_RM_ == {RM__r1, RM__r2, RM__r3}
 
 ====

@@ -12,7 +12,7 @@ CONSTANTS
     RM__r2,  \* RM.r2
     RM__r3,  \* RM.r3
     RM_values_,  \* every value of sort RM in the model (TypeOK)
-    RMS  \* spec/corpus/two_phase.pyspec:18: set[RM]
+    RM  \* spec/corpus/two_phase.pyspec:18: set[RM]
 
 VARIABLES
     rm_state,  \* rm_state: map[RM, RMState]
@@ -25,7 +25,7 @@ vars == <<rm_state, tm_state, tm_prepared, msgs>>
 
 \* spec/corpus/two_phase.pyspec:1
 Init ==
-    /\ rm_state = [rm \in RMS |-> "working"]
+    /\ rm_state = [rm \in RM |-> "working"]
     /\ tm_state = "init"
     /\ tm_prepared = {}
     /\ msgs = {}
@@ -38,7 +38,7 @@ TMRcvPrepared(rm) ==
 
 \* spec/corpus/two_phase.pyspec:29
 TMCommit ==
-    /\ (tm_state = "init") /\ (tm_prepared = RMS)
+    /\ (tm_state = "init") /\ (tm_prepared = RM)
     /\ tm_state' = "committed"
     /\ msgs' = msgs \cup {[tag |-> "Commit"]}
     /\ UNCHANGED <<rm_state, tm_prepared>>
@@ -81,13 +81,13 @@ RMRcvAbortMsg(rm) ==
 
 \* spec/corpus/two_phase.pyspec:1
 Next ==
-    \/ (\E rm \in RMS : TMRcvPrepared(rm))
+    \/ (\E rm \in RM : TMRcvPrepared(rm))
     \/ TMCommit
     \/ TMAbort
-    \/ (\E rm \in RMS : RMPrepare(rm))
-    \/ (\E rm \in RMS : RMChooseToAbort(rm))
-    \/ (\E rm \in RMS : RMRcvCommitMsg(rm))
-    \/ (\E rm \in RMS : RMRcvAbortMsg(rm))
+    \/ (\E rm \in RM : RMPrepare(rm))
+    \/ (\E rm \in RM : RMChooseToAbort(rm))
+    \/ (\E rm \in RM : RMRcvCommitMsg(rm))
+    \/ (\E rm \in RM : RMRcvAbortMsg(rm))
 
 \* spec/corpus/two_phase.pyspec:1
 Fairness ==
@@ -106,7 +106,7 @@ TypeOK ==
 \* spec/corpus/two_phase.pyspec:59: the module of spec/corpus/tcommit.pyspec on this spec's state
 TC == INSTANCE TCommit WITH
     rm_state <- rm_state,
-    RMS <- RMS
+    RM <- RM
 
 \* spec/corpus/two_phase.pyspec:59
 TCSpec == TC!Spec
