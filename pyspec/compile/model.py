@@ -31,7 +31,7 @@ from .runtime import EvalError, fmap_own
 PRERUN_STATES = 2000
 #: memoised spec values per slot (and per indexed key); cleared when this large
 VALUE_MEMO_LIMIT = 100_000
-PRERUN_WALKS = 20  # as many layouts as 100 walks on every model of spec/ (measured)
+PRERUN_WALKS = 20  # the layout 100 walks give, on all 55 models of spec/ (measured), at a fifth of the cost
 PRERUN_DEPTH = 100
 
 
