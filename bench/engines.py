@@ -274,7 +274,7 @@ def _tee(path: str, fn) -> int:
     with open(path, "w") as f:
         f.write(f"$ python bench/engines.py {' '.join(sys.argv[1:])}\n")
         f.write(f"# {datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')}, commit "
-                f"{git('rev-parse', '--short', 'HEAD')}{' (modified)' if git('status', '--porcelain', '-uno') else ''}, "
+                f"{git('rev-parse', '--short', 'HEAD')}{' (modified)' if git('status', '--porcelain', '-uno', '--', '.', f':!{Path(path).resolve().relative_to(ROOT)}') else ''}, "
                 f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load average at start "
                 f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}\n\n")
         old = sys.stdout
