@@ -514,80 +514,65 @@ def _liveness_reports_nogc(spec, cm: CompiledModel, temps: list[str], live: dict
     # Models): its counts are the graph's, as TLC's liveness run without
     # SYMMETRY counts them.
     note = "checked without symmetry (liveness)" if cm.model.symmetry else None
-    out = []
-    for p in temps:
+    out: list = []
+
+    def report(p, find, error_message, violation_message) -> bool:
+        """Append the outcome of one liveness property whose lasso ``find()``
+        looks for; True when the run stops here (first violation or error)."""
         common = dict(property=p, kind="liveness", expected=_expected(model, p), properties=[p])
         if not g.complete:
             why = ("interrupted: liveness needs the whole state graph" if g.interrupted else
                    "stopped at --max-states: liveness needs the whole state graph")
             out.append(_base(spec, model, verdict="incomplete", seconds=time.monotonic() - t0, message=why,
                              **{**counts, "distinct_states": len(g), "generated_states": g.generated}, **common))
-            continue
+            return False
         try:
-            leaves = live.get(p, [])
-            found = None
-            for leaf in leaves:
-                lasso = check_leaf(fg, leaf)
-                if lasso is not None:
-                    found = (leaf, lasso)
-                    break
-        except Exception as e:  # noqa: BLE001 - evaluation errors in the predicates
+            found = find()
+        except Exception as e:  # noqa: BLE001 - evaluation errors in the predicates or the abstract spec
             out.append(_base(spec, model, verdict="error", seconds=time.monotonic() - t0,
-                             message=_leaf_error(g, live.get(p, []), e), **counts, **common))
-            if stop_first:
-                return out
-            continue
+                             message=error_message(e), **counts, **common))
+            return stop_first
         if found is None:
             out.append(_base(spec, model, verdict="ok", seconds=time.monotonic() - t0 + (res.seconds if res else 0),
                              message=note, **counts, **common))
-            continue
-        leaf, lasso = found
-        states = [g.states[u] for u, _ in lasso.nodes]
-        aids = [a for _, a in lasso.nodes]
-        trace = build_trace(cm, states, aids)
+            return False
+        what, lasso = found
+        trace = build_trace(cm, [g.states[u] for u, _ in lasso.nodes], [a for _, a in lasso.nodes])
         loop = len(trace) - lasso.loop_start
+        tail = (f"a lasso of {len(trace)} state{'s' if len(trace) != 1 else ''}, the last {loop} repeating"
+                + (f"; {note}" if note else ""))
+        out.append(_base(spec, model, verdict="violated", seconds=time.monotonic() - t0, trace=trace,
+                         loop_start=lasso.loop_start, message=violation_message(what, tail), **counts, **common))
+        return stop_first
+
+    def first_leaf_lasso(leaves):
+        for leaf in leaves:
+            lasso = check_leaf(fg, leaf)
+            if lasso is not None:
+                return leaf, lasso
+        return None
+
+    def leaf_violation(leaf, tail):
         how = ""
         if leaf.fairness is not None:
             how = (": its steps are enabled in every state of the loop" if leaf.form == "weak_fair" else
                    ": its steps are enabled in a state of the loop") + " and no step of the loop is one of them"
-        msg = (f"violated: {leaf.form.replace('_', ' ')} ({leaf.text}){how}; a lasso of {len(trace)} states, "
-               f"the last {loop} repeating" + (f"; {note}" if note else ""))
-        out.append(_base(spec, model, verdict="violated", seconds=time.monotonic() - t0, trace=trace,
-                         loop_start=lasso.loop_start, message=msg, **counts, **common))
-        if stop_first:
+        return f"violated: {leaf.form.replace('_', ' ')} ({leaf.text}){how}; {tail}"
+
+    for p in temps:
+        leaves = live.get(p, [])
+        if report(p, lambda leaves=leaves: first_leaf_lasso(leaves),
+                  lambda e, leaves=leaves: _leaf_error(g, leaves, e), leaf_violation):
             return out
     for p, rm in refs.items():
-        common = dict(property=p, kind="liveness", expected=_expected(model, p), properties=[p])
-        if not g.complete:
-            why = ("interrupted: liveness needs the whole state graph" if g.interrupted else
-                   "stopped at --max-states: liveness needs the whole state graph")
-            out.append(_base(spec, model, verdict="incomplete", seconds=time.monotonic() - t0, message=why,
-                             **{**counts, "distinct_states": len(g), "generated_states": g.generated}, **common))
-            continue
-        try:
-            found = _refinement_fairness(fg, rm)
-        except Exception as e:  # noqa: BLE001 - evaluation errors of the abstract spec on mapped states
-            out.append(_base(spec, model, verdict="error", seconds=time.monotonic() - t0,
-                             message=_refinement_error(g, rm, e), **counts, **common))
-            if stop_first:
-                return out
-            continue
-        if found is None:
-            out.append(_base(spec, model, verdict="ok", seconds=time.monotonic() - t0 + (res.seconds if res else 0),
-                             message=note, **counts, **common))
-            continue
-        f, lasso = found
-        states = [g.states[u] for u, _ in lasso.nodes]
-        trace = build_trace(cm, states, [a for _, a in lasso.nodes])
-        loop = len(trace) - lasso.loop_start
-        how = "in every state of the loop" if f.kind == "weak" else "in a state of the loop"
-        msg = (f"violated: the fairness of {rm.abstract.name} fails on the mapped behaviour: its "
-               f"'{rm.what(f)}' ({'WF' if f.kind == 'weak' else 'SF'}) is enabled {how} (in the mapped "
-               f"states) and no step of the loop is one of its steps; a lasso of {len(trace)} "
-               f"state{'s' if len(trace) != 1 else ''}, the last {loop} repeating" + (f"; {note}" if note else ""))
-        out.append(_base(spec, model, verdict="violated", seconds=time.monotonic() - t0, trace=trace,
-                         loop_start=lasso.loop_start, message=msg, **counts, **common))
-        if stop_first:
+        def fairness_violation(f, tail, rm=rm):
+            how = "in every state of the loop" if f.kind == "weak" else "in a state of the loop"
+            return (f"violated: the fairness of {rm.abstract.name} fails on the mapped behaviour: its "
+                    f"'{rm.what(f)}' ({'WF' if f.kind == 'weak' else 'SF'}) is enabled {how} (in the mapped "
+                    f"states) and no step of the loop is one of its steps; {tail}")
+
+        if report(p, lambda rm=rm: _refinement_fairness(fg, rm), lambda e, rm=rm: _refinement_error(g, rm, e),
+                  fairness_violation):
             return out
     return out
 
