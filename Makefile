@@ -12,7 +12,7 @@ WORKERS ?= 1
 # models `make check` checks at the same time, each in its own process
 JOBS ?= 2
 
-.PHONY: all check test test-jupyter lint fmt tla tlc tla2tools bench docs conformance clean
+.PHONY: all bytecode check test test-jupyter lint fmt tla tlc tla2tools bench docs conformance clean
 
 all: check
 
@@ -22,13 +22,20 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The package's bytecode, as a regular (non-editable) install compiles it:
+# an editable install leaves it to the first import, which never writes it
+# where PYTHONDONTWRITEBYTECODE is set, so every run would compile pyspec's
+# modules from source (about 0.1 s per process).  Compiles only what changed.
+bytecode: $(STAMP)
+	@$(PY) -m compileall -q pyspec
+
 ## check: check every model of every spec under spec/ with the embedded engine
-check: $(STAMP)
+check: $(STAMP) bytecode
 	$(PYSPEC) lint --quiet spec
 	$(PYSPEC) check --all --workers $(WORKERS) --jobs $(JOBS) spec
 
 ## test: run the test suite
-test: $(STAMP)
+test: $(STAMP) bytecode
 	$(PY) -m pytest -q -rs
 
 # The jupyter extra is not part of `make test`'s install: it adds about 220 MB
