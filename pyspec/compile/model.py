@@ -86,6 +86,7 @@ class TemporalLeaf:
     p_expr: ir.Expr | None = None  # p's expression and bindings (the compiled engine splits it into parts)
     env: dict | None = None
     fairness: Fairness | None = None  # weak_fair / strong_fair: the condition (p is None)
+    q_expr: ir.Expr | None = None  # q's expression (bindings: env)
 
 
 class CompiledModel:
@@ -358,7 +359,7 @@ class CompiledModel:
                 return
             p, pc = pred(pe)
             q, qc = pred(qe) if qe is not None else (None, None)
-            out.append(TemporalLeaf(form, p, q, text, pc, qc, pe, env))
+            out.append(TemporalLeaf(form, p, q, text, pc, qc, pe, env, q_expr=qe))
 
         walk(prop.expr, {})
         return out

@@ -45,6 +45,7 @@ FULL = 10  # ctl[MAX_STATES] states are stored (--max-states)
 ACTION = 11  # the step from ctl[CUR] to its successor ctl[VIOL] violates a tracked action property
 ACTION_MISS = 12  # that step's action parts are not all memoized (requested)
 SYM_MISS = 13  # the images of a successor's chunks are not all memoized (requested; symmetry)
+EDGE_GROW = 14  # the edge arrays need room for ctl[NEED] more edges (recording the state graph)
 
 # ctl slots
 CUR = 0  # the state being expanded
@@ -80,6 +81,8 @@ NSMISS = 29  # symmetry memo misses recorded
 SYM_SCANNED = 30  # states before it were scanned for symmetry misses
 ISYM_N = 31  # entries of the memo of interned codes' images
 NIMISS = 32  # its misses recorded
+EDGES_ON = 33  # record the state graph: every edge to a stored state, with its action (liveness)
+NEDGES = 34  # edges recorded
 CTL_SIZE = 40
 
 _K0 = np.uint64(0x9E3779B97F4A7C15)
@@ -309,8 +312,9 @@ def _request(j, key, pos, e, i, cur, mtab, mkey, mid, mcount, miss_state, miss_s
 
 @njit(cache=True, inline="always")
 def _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
-                keymask, notw, mtab, mkey, mid, mstart, mcount, mval, kcol, s, key, succ):
-    """Successors of state ``i`` into ``succ``: their number, -1 when a
+                keymask, notw, mtab, mkey, mid, mstart, mcount, mval, kcol, s, key, succ, succ_step):
+    """Successors of state ``i`` into ``succ`` (the step of each into
+    ``succ_step``): their number, -1 when a
     step's result is not memoized, -2 when ``succ`` is too small.  It only
     reads (what a miss needs is recorded by :func:`_record_misses`): the
     hot loop has no call that could write the arrays it reads."""
@@ -339,6 +343,7 @@ def _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst
         for x in range(cnt):
             for c in range(k):
                 succ[n, c] = (s[c] & notw[j, c]) | mval[st + x, c]
+            succ_step[n] = j
             n += 1
     return n
 
@@ -574,6 +579,14 @@ def first_failing(start, pend_x, npend, states, pmask, ptrk, qtab, qkey, qid, qv
     return npend
 
 
+@njit(cache=True, inline="always")
+def _edge(to, act, edge_to, edge_aid, ctl):
+    e = ctl[NEDGES]
+    edge_to[e] = np.int32(to)
+    edge_aid[e] = np.int32(act)
+    ctl[NEDGES] = e + 1
+
+
 @njit(cache=True)
 def run(ctl, states, parents, table, kcol,
         inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
@@ -583,7 +596,8 @@ def run(ctl, states, parents, table, kcol,
         succ, miss_state, miss_step, pm_words, pm_part, pend_x, pend_gen,
         asm, atm, atrk, atab, akey, aid, aval, am_words, am_part,
         csucc, ckeep, cmask, ytab, ykey, yid, yok, yval, sm_words, sm_chunk,
-        imask, ifield, idst, itab, ikey, iid, iok, ival, im_code, im_id):
+        imask, ifield, idst, itab, ikey, iid, iok, ival, im_code, im_id,
+        succ_step, step_aid, edge_to, edge_aid, edge_start, edge_mask):
     """Expand states from ctl[CUR] until the queue is empty, a level ends,
     the budget is spent, or the driver has something to do (the status).
 
@@ -596,6 +610,13 @@ def run(ctl, states, parents, table, kcol,
     are ``csucc`` (stored, looked up, checked), the successors themselves
     stay in ``succ`` (action properties read the step as it is, as the
     Python engine does); without, ``csucc`` is ``succ``.
+
+    With ``ctl[EDGES_ON]`` (the state graph of a liveness check: no
+    symmetry, invariants or action properties) every successor that is not
+    a stutter sets its action's bit in ``edge_mask[cur]`` and, when it is
+    stored (found, or new inside the constraint), is an edge
+    ``edge_to``/``edge_aid``; the edges of state u are
+    ``edge_start[u]:edge_start[u + 1]``, as ``liveness.build_graph`` records them.
     """
     k = states.shape[1]
     s = np.empty(k, dtype=np.uint64)
@@ -620,7 +641,7 @@ def run(ctl, states, parents, table, kcol,
             if ctl[BUDGET_LEFT] <= 0:
                 return BUDGET
             n = _successors(cur, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
-                            keymask, notw, mtab, mkey, mid, mstart, mcount, mval, kcol, s, key, succ)
+                            keymask, notw, mtab, mkey, mid, mstart, mcount, mval, kcol, s, key, succ, succ_step)
             if n == -2:
                 return SCRATCH
             if n == -1:
@@ -639,9 +660,13 @@ def run(ctl, states, parents, table, kcol,
                     i += 1
                 ctl[SCANNED] = max(ctl[SCANNED], i)
                 return MISS
-            if ctl[N] + n > states.shape[0] or 2 * (ctl[N] + n) > table.shape[0]:
+            if ctl[N] + n > states.shape[0] or 2 * (ctl[N] + n) > table.shape[0] or (
+                    ctl[EDGES_ON] != 0 and ctl[N] + n >= edge_start.shape[0]):
                 ctl[NEED] = n
                 return GROW
+            if ctl[EDGES_ON] != 0 and ctl[NEDGES] + n > edge_to.shape[0]:
+                ctl[NEED] = n
+                return EDGE_GROW
             if ctl[NCHUNKS] > 0 and n > 0:
                 complete = True
                 for r in range(n):
@@ -658,7 +683,7 @@ def run(ctl, states, parents, table, kcol,
                     while i < last and ctl[NSMISS] < sm_chunk.shape[0] and ctl[NIMISS] < im_id.shape[0]:
                         n2 = _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes,
                                          disp, keymask, notw, mtab, mkey, mid, mstart, mcount, mval, kcol, s, key,
-                                         succ)
+                                         succ, succ_step)
                         for r in range(n2):
                             _canonical(succ[r], csucc[r], img, full, ent, tied, ient, key, kcol, ctl, sm_words,
                                        sm_chunk, ckeep, cmask, ytab, ykey, yid, yok, yval,
@@ -672,6 +697,8 @@ def run(ctl, states, parents, table, kcol,
             ctl[BUDGET_LEFT] -= 1
             if n == 0:
                 ctl[CUR] = cur + 1
+                if ctl[EDGES_ON] != 0:
+                    edge_start[cur + 1] = ctl[NEDGES]
                 terminal = ctl[NEVER_TERMINAL] == 0
                 if terminal:
                     for c in range(k):
@@ -702,7 +729,19 @@ def run(ctl, states, parents, table, kcol,
             if v != 0:
                 touched ^= states[np.int64(v) - 1, 0]
         ctl[TOUCHED] = np.int64(touched & np.uint64(1))
+        edges = ctl[EDGES_ON] != 0
         for r in range(start, n):
+            act = -1  # the step's action (recording the graph)
+            if edges:
+                stutter = True
+                for c in range(k):
+                    if succ[r, c] != s[c]:
+                        stutter = False
+                        break
+                if stutter:
+                    continue  # stuttering is implicit in the graph
+                act = step_aid[succ_step[r]]
+                edge_mask[cur] |= np.uint64(1) << np.uint64(act)
             if ctl[NATRACKED] > 0:
                 # action properties: on every step that changes the state, also to a state seen before
                 differs = False
@@ -719,6 +758,8 @@ def run(ctl, states, parents, table, kcol,
                         return ACTION if h == 0 else ACTION_MISS
             pos, idx = _find_state(csucc[r], states, table, ctl[SHIFT], kcol)
             if idx >= 0:
+                if edges:
+                    _edge(idx, act, edge_to, edge_aid, ctl)
                 continue
             if ctl[NINV_PARTS] < pmask.shape[0]:
                 # the state constraint: a state outside it is checked, not stored
@@ -737,6 +778,8 @@ def run(ctl, states, parents, table, kcol,
                             return OUTSIDE
                     continue
             x = _store(csucc[r], cur, pos, states, parents, table, ctl)
+            if edges:
+                _edge(x, act, edge_to, edge_aid, ctl)
             if ctl[NTRACKED] > 0:
                 h = _parts_hold(csucc[r], 0, ctl[NINV_PARTS], True, pmask, ptrk, qtab, qkey, qid, qval, kcol, key,
                                 pm_words, pm_part, ctl, True)
@@ -752,3 +795,5 @@ def run(ctl, states, parents, table, kcol,
                     ctl[COMMIT] = r + 1
                     return PENDING
         ctl[CUR] = cur + 1
+        if edges:
+            edge_start[cur + 1] = ctl[NEDGES]

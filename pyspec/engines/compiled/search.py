@@ -93,6 +93,7 @@ class _Tables:
         self.key_int: list[int] = []
         self.wm_int: list[int] = []
         self.step_fns = []
+        self.step_aid = np.array([aid for aid, *_ in steps] or [0], np.int32)  # the action of each step
         full = (1 << (64 * k)) - 1
         for j, (_, pk, code, key, wm, name) in enumerate(steps):
             self.disp[self.inst_base[slots.index(pk)] + code] = j
@@ -234,7 +235,7 @@ class _Search:
     """One search: the arrays the compiled loop works on, and what the
     driver does between its calls."""
 
-    def __init__(self, cm: CompiledModel, opts: Options) -> None:
+    def __init__(self, cm: CompiledModel, opts: Options, edges: bool = False) -> None:
         self.t0 = time.monotonic()
         self.cm, self.opts = cm, opts
         tb = self.tb = _Tables(cm, opts)
@@ -257,6 +258,15 @@ class _Search:
         self.am_words = np.zeros((MISS_BUFFER, k), np.uint64)
         self.am_part = np.zeros(MISS_BUFFER, np.int32)
         self.succ = np.zeros((1 << 10, k), np.uint64)
+        self.succ_step = np.zeros(len(self.succ), np.int32)
+        # the state graph (edges=True, liveness: state_graph below); a
+        # one-element placeholder each otherwise (the loop never reads them)
+        ctl[kn.EDGES_ON] = 1 if edges else 0
+        size = 1 << 12 if edges else 1
+        self.edge_to = np.zeros(size, np.int32)
+        self.edge_aid = np.zeros(size, np.int32)
+        self.edge_start = np.zeros(len(self.states) + 1 if edges else 1, np.int64)
+        self.edge_mask = np.zeros(len(self.states) if edges else 1, np.uint64)
         ctl[kn.NCHUNKS] = len(tb.cmask)
         self.csucc = np.zeros_like(self.succ) if len(tb.cmask) else self.succ  # canonical forms
         self.sym = _Memo(k, False, max(1, tb.nperms) * k)
@@ -294,6 +304,9 @@ class _Search:
             new = max(n, len(self.states) + len(self.states) // 4)
             self.states.resize((new, self.k), refcheck=False)
             self.parents.resize(new, refcheck=False)
+            if self.ctl[kn.EDGES_ON]:
+                self.edge_start.resize(new + 1, refcheck=False)  # zero-filled: resize, as the states
+                self.edge_mask.resize(new, refcheck=False)
         if 2 * n > len(self.table):
             tbits = len(self.table).bit_length() - 1
             while 2 * n > (1 << tbits):
@@ -648,7 +661,8 @@ class _Search:
                             self.acts.id, self.acts.result, self.am_words, self.am_part,
                             self.csucc, tb.ckeep, tb.cmask, sym.tab, sym.key, sym.id, sym.result, sym.val,
                             self.sm_words, self.sm_chunk, tb.imask, tb.ifield, tb.idst, isym.tab, isym.key, isym.id,
-                            isym.result, isym.val, self.im_code, self.im_id)
+                            isym.result, isym.val, self.im_code, self.im_id,
+                            self.succ_step, tb.step_aid, self.edge_to, self.edge_aid, self.edge_start, self.edge_mask)
             i = self.cursor = int(ctl[kn.CUR])
             if measure is None:
                 measure = (time.monotonic(), i)
@@ -672,7 +686,14 @@ class _Search:
             if status == kn.GROW:
                 self.reserve(int(ctl[kn.N] + ctl[kn.NEED]))
                 continue
+            if status == kn.EDGE_GROW:
+                need = int(ctl[kn.NEDGES] + ctl[kn.NEED])
+                new = max(need, len(self.edge_to) + len(self.edge_to) // 2)
+                self.edge_to.resize(new, refcheck=False)
+                self.edge_aid.resize(new, refcheck=False)
+                continue
             if status == kn.SCRATCH:
+                self.succ_step = np.zeros(2 * len(self.succ), np.int32)
                 self.succ = np.zeros((2 * len(self.succ), self.k), np.uint64)
                 self.csucc = np.zeros_like(self.succ) if len(tb.cmask) else self.succ
                 continue
@@ -781,6 +802,8 @@ def _ints(rows: np.ndarray) -> list[int]:
     k = rows.shape[1]
     if k == 1:
         return rows[:, 0].tolist()
+    if k == 2:  # Python's big-int arithmetic on lists beats a from_bytes per row
+        return [hi << 64 | lo for lo, hi in zip(rows[:, 0].tolist(), rows[:, 1].tolist())]
     raw = rows.astype("<u8", copy=False).tobytes()
     n = 8 * k
     return [int.from_bytes(raw[i:i + n], "little") for i in range(0, len(raw), n)]

@@ -81,7 +81,6 @@ class Graph:
     """The reachable state graph: states in BFS order, edges grouped by source."""
 
     states: list[int]
-    index: dict[int, int]
     start: array  # edges of u are start[u]:start[u+1]
     to: array
     aid: array
@@ -93,6 +92,10 @@ class Graph:
     level_ends: list[int] | None = None
     interrupted: bool = False
     masks: Any = None  # per state, bit a set when step instance a changes it (array or list)
+    # the states as rows of 64-bit words (numpy), when the compiled loop built
+    # the graph: predicates are then evaluated once per distinct value of
+    # the bits they read (FairGraph.holds_at)
+    words: Any = None
 
     def __len__(self) -> int:
         return len(self.states)
@@ -102,9 +105,16 @@ class Graph:
         return zip(self.to[a:b], self.aid[a:b])
 
 
-def build_graph(model: CompiledModel, max_states: int | None = None, progress=None) -> Graph:
+class Handover(Exception):
+    """The graph takes longer than the caller's hand-over time: the caller
+    builds it with the compiled loop (pyspec/engines/compiled/graph.py)."""
+
+
+def build_graph(model: CompiledModel, max_states: int | None = None, progress=None,
+                handover: float | None = None) -> Graph:
     """Explore every reachable state, recording the labelled edges (self-loops
-    dropped: stuttering is implicit)."""
+    dropped: stuttering is implicit).  With ``handover`` (seconds), raise
+    :class:`Handover` when the exploration runs longer than that."""
     t0 = time.monotonic()
     states: list[int] = []
     index: dict[int, int] = {}
@@ -176,6 +186,8 @@ def build_graph(model: CompiledModel, max_states: int | None = None, progress=No
             start_ap(n_edges)
             masks_ap(m)
             i += 1
+            if handover is not None and not i & 4095 and time.monotonic() - t0 >= handover:
+                raise Handover
             if progress is not None and not i & 4095:
                 progress.update(distinct=len(states), generated=generated, queue=len(states) - i,
                                 depth=len(level_ends), seconds=time.monotonic() - t0)
@@ -191,7 +203,7 @@ def build_graph(model: CompiledModel, max_states: int | None = None, progress=No
         masks.append(0)
     if level_ends[-1] < len(states):
         level_ends.append(len(states))
-    g = Graph(states, index, start, to, aid_arr, parents, init, generated, time.monotonic() - t0, complete,
+    g = Graph(states, start, to, aid_arr, parents, init, generated, time.monotonic() - t0, complete,
               level_ends)
     g.interrupted = interrupted
     g.masks = masks
@@ -231,6 +243,11 @@ def _enabled(g: Graph, aids: frozenset) -> bytearray:
         fmask = 0
         for a in aids:
             fmask |= 1 << a
+        if isinstance(g.masks, array) and fmask < 1 << 64:
+            import numpy as np
+
+            hit = np.frombuffer(g.masks, dtype=np.uint64) & np.uint64(fmask)
+            return bytearray((hit != 0).view(np.uint8).tobytes())
         return bytearray(map(bool, map(and_, g.masks, repeat(fmask))))
     if aid.typecode == "B":
         table = bytearray(256)
@@ -285,8 +302,14 @@ def fairness_marks(g: Graph, f: Fairness) -> tuple[bytearray, bytearray | None]:
 class FairGraph:
     """A graph with, per fairness constraint, where it is enabled."""
 
-    def __init__(self, g: Graph, fairness: list[Fairness]):
+    def __init__(self, g: Graph, fairness: list[Fairness], compiled_sccs: bool = False, parts=None):
+        """``compiled_sccs``: find components with the compiled twin of
+        :meth:`sccs` (pyspec/engines/compiled/scc.py: the same components in
+        the same order; numba must be importable).  ``parts``: a predicate's
+        parts, ``(expr, env) -> [(function, read mask)]``
+        (``Codegen.predicate_parts``), for :meth:`holds_at`."""
         self.g = g
+        self._parts = parts
         self.fairness = fairness
         n = len(g)
         marks = [fairness_marks(g, f) for f in fairness]
@@ -307,12 +330,72 @@ class FairGraph:
         self._index = [-1] * n
         self._low = [0] * n
         self._candidates: list[list[int]] | None = None
+        self._compiled = None
+        if compiled_sccs:
+            from ..compiled.scc import CompiledSccs
+
+            self._compiled = CompiledSccs(g.start, g.to, n)
+
+    def holds_at(self, p, expr=None, env=None) -> bytearray:
+        """1 at the states where the predicate ``p`` holds.  On a graph the
+        compiled loop built (``g.words``), each part of the predicate
+        (``expr`` split at its ``and``s) is evaluated once per distinct value
+        of the bits it reads; any error there, and the whole predicate is
+        evaluated at every state (where its errors belong)."""
+        fast = self._holds_by_parts(expr, env)
+        if fast is not None:
+            return fast
+        return bytearray(map(bool, map(p, self.g.states)))
+
+    def false_at(self, p, expr=None, env=None) -> bytearray:
+        """1 at the states where the predicate ``p`` is false."""
+        fast = self._holds_by_parts(expr, env)
+        if fast is not None:
+            return fast.translate(_NOT)
+        return _false_at(self.g.states, p)
+
+    def _holds_by_parts(self, expr, env) -> bytearray | None:
+        g = self.g
+        if g.words is None or expr is None or self._parts is None or not len(g):
+            return None
+        import numpy as np
+
+        words = g.words
+        n, k = words.shape
+        states = g.states
+        ok = np.ones(n, dtype=bool)
+        try:
+            parts = self._parts(expr, env)
+            for fn, mask in parts:
+                # the distinct values of the bits the part reads, numbered
+                # word by word (sorting uint64 columns, not rows of bytes)
+                code, count = np.zeros(n, dtype=np.int64), 1
+                for c in range(k):
+                    m = (mask >> (64 * c)) & ((1 << 64) - 1)
+                    if m:
+                        u, inv = np.unique(words[:, c] & np.uint64(m), return_inverse=True)
+                        if count == 1:
+                            code, count = inv.ravel(), len(u)
+                        else:
+                            u, code = np.unique(code * len(u) + inv.ravel(), return_inverse=True)
+                            code, count = code.ravel(), len(u)
+                first = np.empty(count, dtype=np.int64)  # the first state of each value
+                first[code[::-1]] = np.arange(n - 1, -1, -1)
+                vals = np.fromiter((bool(fn(states[i])) for i in first.tolist()), dtype=bool, count=count)
+                ok &= vals[code]
+        except Exception:  # noqa: BLE001 - the whole predicate, state by state, reports it
+            return None
+        return bytearray(ok.view(np.uint8).tobytes())
 
     def sccs(self, nodes, member: bytearray | None) -> list[list[int]]:
         """Strongly connected components of the subgraph induced by ``nodes``
         (``member[u]`` set for them; None: the whole graph), in reverse
         topological order (a component comes after every component it
         reaches); iterative Tarjan."""
+        if self._compiled is not None:
+            from ..compiled.scc import split
+
+            return split(*self._compiled.run(nodes, member))
         g = self.g
         st, to = g.start, g.to
         index, low = self._index, self._low  # -1: not visited; DONE: in a component
@@ -476,9 +559,49 @@ class FairGraph:
         cycle inside a region lies inside one of them."""
         if self._candidates is None:
             n = len(self.g)
-            comps = self.sccs(range(n), None)
-            self._candidates = [c for c in comps if not self._blocked(c)]
+            if self._compiled is not None:
+                self._candidates = self._compiled_candidates(n)
+            else:
+                comps = self.sccs(range(n), None)
+                self._candidates = [c for c in comps if not self._blocked(c)]
         return self._candidates
+
+    def _compiled_candidates(self, n: int) -> list[list[int]]:
+        """:meth:`candidates` from the compiled components: the single
+        states (most of a graph) are kept or dropped at numpy speed, as
+        :meth:`_blocked` decides for them (blocked where a fairness
+        constraint is enabled); only what is kept becomes lists."""
+        import numpy as np
+
+        from ..compiled.scc import blocked_components
+
+        nodes, starts = self._compiled.run(range(n), None)
+        sizes = np.diff(starts)
+        first = nodes[starts[:-1]]
+        enabled = np.frombuffer(bytes(self.any_enabled), dtype=np.uint8) if n else np.zeros(0, np.uint8)
+        keep = (sizes > 1) | (enabled[first] == 0)
+        blocked = None
+        if len(self.weak) <= 64 and all(a < 64 for fi in self.weak for a in self.fairness[fi].aids):
+            g = self.g
+            steps = [self._steps[fi] for fi in self.weak]
+            aidmask = np.array([sum(1 << a for a in self.fairness[fi].aids) for fi in self.weak] or [0], np.uint64)
+            use_steps = np.array([st is not None for st in steps] or [False], np.bool_)
+            step_rows = np.zeros((max(1, len(steps)), max(1, len(g.to))), np.uint8)
+            for j, st in enumerate(steps):
+                if st is not None and len(st):
+                    step_rows[j, :len(st)] = np.frombuffer(bytes(st), dtype=np.uint8)
+            blocked = blocked_components(nodes, starts, self._compiled.start, self._compiled.to,
+                                         np.frombuffer(g.aid, dtype=np.dtype(g.aid.typecode)).astype(np.int64),
+                                         np.array(self._weak_at, dtype=np.uint64), aidmask, use_steps, step_rows)
+            keep &= ~blocked.astype(bool) | (sizes == 1)
+        flat = nodes.tolist()
+        out = []
+        for c in np.flatnonzero(keep).tolist():
+            a, b = int(starts[c]), int(starts[c + 1])
+            comp = flat[a:b]
+            if b - a == 1 or blocked is not None or not self._blocked(comp):
+                out.append(comp)
+        return out
 
     def fair_components(self, region: bytearray, accept: bytearray | None, first_only: bool = False):
         """Components of ``region`` containing a fair cycle (through an
@@ -604,6 +727,10 @@ class Lasso:
     closing_aid: int = -1
 
 
+#: bytes.translate table: 0 <-> 1
+_NOT = bytes([1, 0]) + bytes(254)
+
+
 def _false_at(states: list[int], p) -> bytearray:
     """1 at the states where the predicate is false."""
     return bytearray(map(not_, map(p, states)))
@@ -622,7 +749,7 @@ def check_leaf(fg: FairGraph, leaf: TemporalLeaf) -> Lasso | None:
                 if not p(states[u]):
                     bad[u] = 1
         else:
-            bad = _false_at(states, p)
+            bad = fg.false_at(p, leaf.p_expr, leaf.env)
         first = bad.find(1)
         if first < 0:
             return None
@@ -640,9 +767,9 @@ def check_leaf(fg: FairGraph, leaf: TemporalLeaf) -> Lasso | None:
         return unfair_lasso(fg, enabled, taken, leaf.form == "strong_fair")
     if leaf.form in ("always_eventually", "eventually_always"):
         if leaf.form == "always_eventually":
-            region, accept = _false_at(states, p), None
+            region, accept = fg.false_at(p, leaf.p_expr, leaf.env), None
         else:
-            accept = _false_at(states, p)
+            accept = fg.false_at(p, leaf.p_expr, leaf.env)
             if accept.find(1) < 0:
                 return None
             region = bytearray(b"\x01") * n
@@ -702,11 +829,11 @@ def _monitor(fg: FairGraph, leaf: TemporalLeaf):
     phases after a step into a state, the region the loop stays in (None:
     anywhere) and, per phase, the predicates (0/1 per state) of states the
     loop must visit."""
-    states = fg.g.states
     form = leaf.form
-    holds_p = bytearray(map(bool, map(leaf.p, states)))
+    holds_p = fg.holds_at(leaf.p, leaf.p_expr, leaf.env)
+    fails_q = None if leaf.q is None else fg.false_at(leaf.q, leaf.q_expr, leaf.env)
     if form in ("always_implies_eventually", "always_implies_always_eventually"):
-        region = bytearray(map(and_, holds_p, _false_at(states, leaf.q)))
+        region = bytearray(map(and_, holds_p, fails_q))
         through = region if form == "always_implies_eventually" else holds_p
 
         def first(u: int) -> tuple[int, ...]:
@@ -717,7 +844,7 @@ def _monitor(fg: FairGraph, leaf: TemporalLeaf):
 
         return first, step, region, {1: []}
     if form in ("eventually", "implies_eventually", "leads_to"):
-        region = _false_at(states, leaf.p if form == "eventually" else leaf.q)
+        region = bytearray(holds_p).translate(_NOT) if form == "eventually" else fails_q
         trig = region if form == "eventually" else bytearray(map(and_, region, holds_p))
         untriggered = (0,) if form == "leads_to" else ()  # 'leads_to' may trigger later
 
@@ -731,7 +858,6 @@ def _monitor(fg: FairGraph, leaf: TemporalLeaf):
 
         return first, step, region, {0: [holds_p], 1: []}
     initial_only = form == "implies_always"
-    fails_q = _false_at(states, leaf.q)
 
     def after(ph: int, v: int) -> int:
         if ph == 0 and holds_p[v]:
@@ -845,7 +971,7 @@ def _edge_subgraph(g: Graph, keep: bytearray) -> Graph:
                 to.append(gto[k])
                 aid.append(gaid[k])
         start.append(len(to))
-    sub = Graph(g.states, g.index, start, to, aid, g.parents, g.init, g.generated, g.seconds, g.complete,
+    sub = Graph(g.states, start, to, aid, g.parents, g.init, g.generated, g.seconds, g.complete,
                 g.level_ends)
     sub.masks = g.masks
     return sub
@@ -887,7 +1013,7 @@ def check_temporal(model: CompiledModel, g: Graph, leaves: list[TemporalLeaf],
     return None
 
 
-__all__ = ["Graph", "FairGraph", "Lasso", "build_graph", "check_leaf", "check_temporal", "fairness_marks",
+__all__ = ["Graph", "FairGraph", "Handover", "Lasso", "build_graph", "check_leaf", "check_temporal", "fairness_marks",
            "unfair_lasso"]
 
 _ = Callable

@@ -490,7 +490,7 @@ def _liveness_reports(spec, cm: CompiledModel, temps: list[str], live: dict, set
 def _liveness_reports_nogc(spec, cm: CompiledModel, temps: list[str], live: dict, settings: RunSettings,
                            res: ExploreResult | None, stop_first: bool, refs: dict) -> list[Report]:
     from ...compile.runtime import EvalError
-    from .liveness import FairGraph, build_graph, check_leaf
+    from .liveness import FairGraph, check_leaf
 
     model = cm.model
     t0 = time.monotonic()
@@ -500,12 +500,13 @@ def _liveness_reports_nogc(spec, cm: CompiledModel, temps: list[str], live: dict
         return [_base(spec, model, verdict="ok", property=p, kind="liveness", expected=_expected(model, p),
                       properties=[p], distinct_states=res.distinct, generated_states=res.generated,
                       depth=res.depth, seconds=res.seconds) for p in temps]
-    g = build_graph(cm, settings.max_states, settings.progress)
+    g = _state_graph(cm, settings, res)
     counts = dict(distinct_states=len(g), generated_states=g.generated, depth=len(g.level_ends or []))
     if res is not None and res.complete and not cm.model.symmetry:  # the same states as the graph's
         counts = dict(distinct_states=res.distinct, generated_states=res.generated, depth=res.depth)
     try:
-        fg = FairGraph(g, cm.fairness)
+        fg = FairGraph(g, cm.fairness, compiled_sccs=_compiled_sccs(settings, len(g)),
+                       parts=cm.codegen.predicate_parts)
     except EvalError as e:  # a fairness argument that reads the state, evaluated on the graph's states
         return [_base(spec, model, verdict="error", seconds=time.monotonic() - t0, message=str(e), property=p,
                       kind="liveness", expected=_expected(model, p), properties=[p], **counts)
@@ -575,6 +576,60 @@ def _liveness_reports_nogc(spec, cm: CompiledModel, temps: list[str], live: dict
                   fairness_violation):
             return out
     return out
+
+
+#: ``--engine auto``: a liveness check whose safety search found at least
+#: this many states builds its state graph with the compiled loop at once
+GRAPH_COMPILED_STATES = 100_000
+
+
+def _state_graph(cm: CompiledModel, settings: RunSettings, res: ExploreResult | None = None):
+    """The state graph of a liveness check, by the engine ``settings.engine``
+    asks for: ``auto`` builds it with the compiled loop when the safety
+    search ``res`` found GRAPH_COMPILED_STATES states or more, else in
+    Python, handing a build still running after HANDOVER_SECONDS to the
+    compiled loop (which starts over: the same graph); ``compiled`` builds
+    it there from the start (a note says when it cannot, and Python builds it)."""
+    from ..compiled import available, graph_unsupported  # (neither imports numba)
+    from .liveness import Handover, build_graph
+
+    engine = settings.engine
+    if engine == "python":
+        return build_graph(cm, settings.max_states, settings.progress)
+    why = graph_unsupported(cm)
+    if why is None and (engine == "compiled" or res is not None and res.distinct >= GRAPH_COMPILED_STATES):
+        why = available()
+    elif why is None:  # auto: Python first (no numba import for the many small graphs)
+        try:
+            return build_graph(cm, settings.max_states, settings.progress, handover=HANDOVER_SECONDS)
+        except Handover:
+            why = available()
+    if why is not None:
+        if engine == "compiled" and settings.note is not None:
+            settings.note(f"{cm.spec.name}.{cm.model.name}: building the state graph in Python: {why}")
+        return build_graph(cm, settings.max_states, settings.progress)
+    from ..compiled import Fallback, Unsupported
+    from ..compiled.graph import build_graph as compiled_graph
+
+    try:
+        return compiled_graph(cm, settings.max_states, settings.progress)
+    except (Fallback, Unsupported) as e:  # an evaluation error: the Python builder reports it
+        if engine == "compiled" and settings.note is not None:
+            settings.note(f"{cm.spec.name}.{cm.model.name}: building the state graph in Python: {e}")
+        return build_graph(cm, settings.max_states, settings.progress)
+
+
+#: a state graph of at least this many states has its components found in
+#: compiled code (unless ``--engine python``): below, numba's import costs more
+SCC_COMPILED_STATES = 20_000
+
+
+def _compiled_sccs(settings: RunSettings, n: int) -> bool:
+    if settings.engine == "python" or (settings.engine == "auto" and n < SCC_COMPILED_STATES):
+        return False
+    from ..compiled import available
+
+    return available() is None
 
 
 def _refinement_fairness(fg, rm):
