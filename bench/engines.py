@@ -74,7 +74,8 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def child(spec_path: str, model: str, prop: str, workers: int, engine: str = "python") -> None:
+def child(spec_path: str, model: str, prop: str, workers: int, engine: str = "python",
+          symmetry: bool = True) -> None:
     """Run inside a fresh interpreter: print one JSON line of figures."""
     t0 = time.monotonic()
     import pyspec
@@ -94,7 +95,7 @@ def child(spec_path: str, model: str, prop: str, workers: int, engine: str = "py
     t_compiled = time.monotonic()
     from pyspec.engines.embedded.runner import _symmetry
 
-    canon = _symmetry(cm)  # the model's symmetry sets, as `pyspec check` uses them
+    canon = _symmetry(cm) if symmetry else None  # the model's symmetry sets, as `pyspec check` uses them
     rss0 = rss_mb()
     opts = Options(invariants=[prop] if prop else [], deadlock=False, symmetry=canon)
     used = engine
@@ -187,11 +188,11 @@ def best_of(n: int, fn, *args) -> dict:
 
 
 def run_embedded(spec_path: str, model: str, prop: str, workers: int, engine: str = "python",
-                 env: dict | None = None) -> dict:
+                 env: dict | None = None, symmetry: bool = True) -> dict:
     cpu0 = _children_cpu()
     t0 = time.monotonic()
-    p = subprocess.run([sys.executable, __file__, "--child", spec_path, model, prop or "", str(workers), engine],
-                       capture_output=True, text=True, cwd=ROOT, env=env)
+    p = subprocess.run([sys.executable, __file__, "--child", spec_path, model, prop or "", str(workers), engine,
+                        "sym" if symmetry else "nosym"], capture_output=True, text=True, cwd=ROOT, env=env)
     wall = time.monotonic() - t0
     if p.returncode != 0:
         raise RuntimeError(p.stderr[-2000:])
@@ -207,7 +208,8 @@ def run_embedded(spec_path: str, model: str, prop: str, workers: int, engine: st
     return data
 
 
-def run_tlc(spec_path: str, model: str, prop: str, workers: int, jar: str, temporal: bool = False) -> dict:
+def run_tlc(spec_path: str, model: str, prop: str, workers: int, jar: str, temporal: bool = False,
+            symmetry: bool = True) -> dict:
     import re
 
     import pyspec
@@ -217,7 +219,7 @@ def run_tlc(spec_path: str, model: str, prop: str, workers: int, jar: str, tempo
     spec = pyspec.load(spec_path)
     m = spec.model(model)
     _, _, r = render_module(spec)
-    run = ModelRun(check_deadlock=prop == "deadlock")
+    run = ModelRun(check_deadlock=prop == "deadlock", symmetry=symmetry)
     run.invariants = [prop] if prop and prop != "deadlock" and not temporal else []
     run.properties = [prop] if temporal else []
     run.expected = []
@@ -249,7 +251,8 @@ def run_tlc(spec_path: str, model: str, prop: str, workers: int, jar: str, tempo
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", default=",".join(DEFAULT_MODELS),
-                    help="comma-separated SPEC:MODEL:INVARIANT (the invariant should hold)")
+                    help="comma-separated SPEC:MODEL:INVARIANT[:nosym] (the invariant should hold; nosym: "
+                         "without the model's symmetry, in both tools)")
     ap.add_argument("--workers", default="1,2", help="worker counts to run (default 1,2)")
     ap.add_argument("--no-tlc", action="store_true", help="embedded engine only")
     ap.add_argument("--repeat", type=int, default=1, help="runs of each measurement; the fastest is kept")
@@ -266,12 +269,12 @@ def main() -> int:
     ap.add_argument("--first-run", action="store_true",
                     help="with the compiled engine: also run the first model once with an empty numba cache "
                          "(the first run on a machine compiles the search loop) and print that figure")
-    ap.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    ap.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
     ap.add_argument("--child-check", nargs=3, help=argparse.SUPPRESS)
     ap.add_argument("--child-import", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.child[0], args.child[1], args.child[2], int(args.child[3]), args.child[4])
+        child(args.child[0], args.child[1], args.child[2], int(args.child[3]), args.child[4], args.child[5] == "sym")
         return 0
     if args.child_check:
         child_check(*args.child_check)
@@ -346,6 +349,14 @@ def run(args) -> int:
                     key = f"spec/corpus/{entry['spec']}:{r['model']}"
                     items.append(key)
                     originals[f"{Path(entry['spec']).stem}.{r['model']}"] = r["distinct"]
+        # a model with symmetry also without it, both tools (the goal holds
+        # with and without symmetry); its count is checked against TLC's of the same run
+        import pyspec
+
+        for key in [k for k in items if k.startswith("spec/corpus/")]:
+            spec_path, model = key.split(":")[:2]
+            if pyspec.load(str(ROOT / spec_path)).model(model).symmetry:
+                items.append(f"{key}::nosym")
     engines = [x for x in args.engines.split(",") if x]
     first_run = None
     if args.first_run and "compiled" in engines and items:
@@ -356,16 +367,17 @@ def run(args) -> int:
             first_run = (f"{Path(spec_path).stem}.{model}",
                          run_embedded(spec_path, model, prop, 1, "compiled", dict(os.environ, NUMBA_CACHE_DIR=d)))
     for item in items:
-        spec_path, model, prop = (item.split(":") + ["", ""])[:3]
+        spec_path, model, prop, sym = (item.split(":") + ["", "", ""])[:4]
+        symmetry = sym != "nosym"
         for w in workers:
             tlc = None
             for engine in (engines if w == 1 else ["python"]):
-                e = best_of(args.repeat, run_embedded, spec_path, model, prop, w, engine)
-                row = {"model": f"{Path(spec_path).stem}.{model}", "workers": w, "emb": e, "engine": e["engine"],
-                       "asked": engine}
+                e = best_of(args.repeat, run_embedded, spec_path, model, prop, w, engine, None, symmetry)
+                row = {"model": f"{Path(spec_path).stem}.{model}" + ("" if symmetry else "-nosym"), "workers": w,
+                       "emb": e, "engine": e["engine"], "asked": engine}
                 if not args.no_tlc:
                     if tlc is None:
-                        tlc = best_of(args.repeat, run_tlc, spec_path, model, prop, w, jar)
+                        tlc = best_of(args.repeat, run_tlc, spec_path, model, prop, w, jar, False, symmetry)
                     row["tlc"] = tlc
                 rows.append(row)
                 print_row(row, flush=True)
