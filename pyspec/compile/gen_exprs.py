@@ -8,18 +8,108 @@ into one ``Codegen``); ``self`` is that generator.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..ir import nodes as ir
 from ..values import NONE, sort_key
 from .codegen_base import _NOVAL, UNROLL_LIMIT, UNROLL_TOTAL, CompileError, Ctx, Py
 from .layout import MapCodec
+from .shared import is_lookup
+
+#: expressions that iterate over a value (a set, a sequence, a map): worth
+#: sharing between the steps and states that read the same value (ExpressionGen.shared)
+_ITERATING = (ir.SetComp, ir.SeqComp, ir.MapComp, ir.Quant, ir.Choose, ir.DefCall, ir.LetIn)
+
+#: entries of one shared expression's memo before it is cleared (the values
+#: recur within a state and among neighbours; a larger memo only costs memory)
+SHARED_LIMIT = 256
 
 
 class ExpressionGen:
+    #: What the code being generated may assume of variant values: (the
+    #: source of an expression, a case, whether its value is of that case
+    #: or not), from tests of cases that hold wherever that code runs (the
+    #: left of an ``and``, an ``if``'s condition, an ``await``).  Keyed by
+    #: source, not by IR: two equal sources read the same locals, so they
+    #: have the same value, and a name bound again inside (a quantifier over
+    #: ``m`` within ``m``'s narrowing) compiles to another source.
+    _facts: tuple[tuple[str, str, bool], ...] = ()
+
     # ------------------------------------------------------------ expressions
     def ex(self, e: ir.Expr, c: Ctx) -> Py:
-        return getattr(self, "_ex_" + type(e).__name__)(e, c)
+        p = getattr(self, "_ex_" + type(e).__name__)(e, c)
+        if isinstance(e, _ITERATING) and not p.const and " for " in p.src:
+            return self.shared(p)
+        return p
+
+    def shared(self, p: Py) -> Py:
+        """``p`` computed once per value it reads.  An expression that iterates
+        (a comprehension, a quantifier, ``choose``, an inlined def) and whose
+        only free name is one decoded state slot (``_o3``: the value of a
+        variable) is a pure function of that value: it becomes a lookup in a
+        memo keyed by the value's identity (decoded values are the tables'
+        interned objects, so steps and states that read the same value share
+        one evaluation: `spec/corpus/paxos.pyspec` evaluates ``p2as()`` once
+        for the 40 step instances of a state that read it).  Equal
+        expressions, up to the names of what they bind, share a memo.
+        Anything else (a step's locals, ``s`` itself, two slots) is left as it is."""
+        cache = self.__dict__.setdefault("_shared", {})
+        hit = cache.get(p.src)
+        if hit is None:
+            hit = cache[p.src] = self._share(p.src)
+        return Py(hit) if hit else p
+
+    def _share(self, src: str) -> str:
+        import builtins
+
+        from . import runtime as rt
+        from .shared import canonical
+
+        found = canonical(src, lambda n: n in self.ns or hasattr(builtins, n))
+        if found is None:
+            return ""
+        canon, var = found
+        memos = self.__dict__.setdefault("_shared_memos", {})
+        name = memos.get(canon)
+        if name is None:
+            fill = eval(compile(f"lambda _v: {canon}", "<pyspec shared>", "eval"), self.ns)  # generated source
+            name = memos[canon] = self._bind(rt.IdentityMemo(fill, SHARED_LIMIT), "_sh")
+        return f"{name}.get_for({var})"
+
+    def case_facts(self, e: ir.Expr, c: Ctx, holds: bool = True) -> list[tuple[str, str, bool]]:
+        """What the truth (``holds``), or the falsity, of the condition
+        ``e`` says of the cases of variant values (see :attr:`_facts`)."""
+        if isinstance(e, ir.IsCase):
+            return [(self.ex(e.base, c).src, e.tag, holds)]
+        if isinstance(e, ir.Unary) and e.op == "not":
+            return self.case_facts(e.operand, c, not holds)
+        if isinstance(e, ir.Binary):
+            if e.op == ("and" if holds else "or"):
+                return self.case_facts(e.left, c, holds) + self.case_facts(e.right, c, holds)
+            if e.op == "implies" and not holds:  # false: the left holds, the right does not
+                return self.case_facts(e.left, c, True) + self.case_facts(e.right, c, False)
+        return []
+
+    @contextmanager
+    def narrowed(self, facts: list[tuple[str, str, bool]]) -> Iterator[None]:
+        """``facts`` known (:attr:`_facts`) while the code inside is generated."""
+        saved = self._facts
+        self._facts = saved + tuple(facts)
+        try:
+            yield
+        finally:
+            self._facts = saved
+
+    def _has_field(self, vt: ir.VariantType, src: str, name: str) -> bool:
+        """Has the variant value compiled to ``src`` a field ``name``: every
+        case it may be of (:attr:`_facts`) has it."""
+        cases = {tag for tag, _ in vt.cases}
+        for fsrc, tag, holds in self._facts:
+            if fsrc == src:
+                cases = cases & {tag} if holds else cases - {tag}
+        return all(any(n == name for n, _ in vt.case(tag)) for tag in cases)
 
     def _ex_Lit(self, e, c):
         return self.k(e.value)
@@ -160,8 +250,9 @@ class ExpressionGen:
         val = self.ex(e.value, c)
         c2 = c.copy()
         uses = bound_reads(e.body)
-        if val.const or val.src.isidentifier() or (uses.get(e.name, 0) <= 1 and "*" + e.name not in uses):
-            c2.env[e.name] = val if val.const or val.src.isidentifier() else Py(f"({val.src})")
+        if val.const or val.src.isidentifier() or is_lookup(val.src) or (
+                uses.get(e.name, 0) <= 1 and "*" + e.name not in uses):
+            c2.env[e.name] = val if val.const or val.src.isidentifier() or is_lookup(val.src) else Py(f"({val.src})")
             return self.ex(e.body, c2)
         pn = self.uniq(f"_l_{e.name}_")
         if always_reads(e.body, e.name):
@@ -193,8 +284,9 @@ class ExpressionGen:
         lam_params, lam_args = [], []
         uses = self._param_uses(d)
         for p, a in zip(d.params, args):
-            if a.const or a.src.isidentifier() or (uses.get(p.name, 0) <= 1 and not uses.get("*" + p.name)):
-                c2.env[p.name] = a if (a.const or a.src.isidentifier()) else Py(f"({a.src})")
+            if a.const or a.src.isidentifier() or is_lookup(a.src) or (
+                    uses.get(p.name, 0) <= 1 and not uses.get("*" + p.name)):
+                c2.env[p.name] = a if (a.const or a.src.isidentifier() or is_lookup(a.src)) else Py(f"({a.src})")
             else:
                 pn = self.uniq(f"_p_{p.name}_")
                 c2.env[p.name] = Py(pn)
@@ -281,7 +373,10 @@ class ExpressionGen:
                 if op == "or":
                     return self.k(True) if a.value else self.ex(e.right, c)
                 return self.ex(e.right, c) if a.value else self.k(True)
-            b = self.ex(e.right, c)
+            # the right operand runs only when the left holds (or, for
+            # `or`, fails): what that says of cases holds in it
+            with self.narrowed(self.case_facts(e.left, c, op != "or")):
+                b = self.ex(e.right, c)
             if b.const:
                 if op == "and":
                     return a if b.value else Py(f"({a.src} and False)")
@@ -300,6 +395,9 @@ class ExpressionGen:
             test = self._member_test(a, e.right, c)
             if test is not None:
                 return Py(f"(not {test.src})") if op == "not_in" else test
+            b = self._members(e.right, c)
+            if b is not None:
+                return self.fold(f"({a.src} {'in' if op == 'in' else 'not in'} {b.src})", a, b)
         b = self.ex(e.right, c)
         if op in self._ARITH:
             return self.fold(f"({a.src} {self._ARITH[op]} {b.src})", a, b)
@@ -350,6 +448,27 @@ class ExpressionGen:
             return Py(f"_rt.is_seq_over({a.src}, {n.src}, lambda {v}: {inner.src})")
         return Py(f"(type({a.src}) is frozenset and all({inner.src} for {v} in {a.src}))")
 
+    def _members(self, s: ir.Expr, c: Ctx) -> Py | None:
+        """A container with the elements of the set ``s`` for ``in``, when
+        the set need not be built: a sequence's elements are the sequence,
+        a set written element by element is a tuple of them (``in`` compares
+        as a frozenset's does; every element is still computed).  None for
+        any other set (nothing compiled)."""
+        if isinstance(s, ir.Builtin) and s.name == "elems":
+            return self.ex(s.args[0], c)
+        if isinstance(s, ir.SetLit):
+            parts = [self.ex(x, c) for x in s.elems]
+        elif isinstance(s, ir.SetComp) and self._unroll(s.binders, c) is not None:
+            parts, conds = self._unrolled_comp(s, c)
+            if not all(cd.const for cd in conds):
+                pairs = ", ".join(f"({p.src}, {cd.src})" for p, cd in zip(parts, conds))
+                return Py(f"_frozenset([_e for _e, _c in ({pairs},) if _c])")
+        else:
+            return None
+        if all(p.const for p in parts):
+            return self.k(frozenset(p.value for p in parts))
+        return Py(f"({', '.join(p.src for p in parts)},)")
+
     def _part_tests(self, parts: list[tuple[str, ir.Expr]], d: str, c) -> list[str]:
         """``part in S`` for each (part's source, S), each without building S when it can."""
         tests = []
@@ -381,8 +500,10 @@ class ExpressionGen:
         cond = self.ex(e.cond, c)
         if cond.const:
             return self.ex(e.then if cond.value else e.orelse, c)
-        a = self.ex(e.then, c)
-        b = self.ex(e.orelse, c)
+        with self.narrowed(self.case_facts(e.cond, c, True)):
+            a = self.ex(e.then, c)
+        with self.narrowed(self.case_facts(e.cond, c, False)):
+            b = self.ex(e.orelse, c)
         return Py(f"({a.src} if {cond.src} else {b.src})")
 
     def _ex_SetLit(self, e, c):
@@ -419,43 +540,99 @@ class ExpressionGen:
                 return None
         return envs
 
-    def _binder_loops(self, binders, c: Ctx) -> tuple[str, Ctx]:
-        """``for x in S`` clauses of a comprehension and the context inside it."""
+    def _binder_loops(self, binders, c: Ctx, any_order: bool = False) -> tuple[str, Ctx]:
+        """``for x in S`` clauses of a comprehension and the context inside
+        it.  ``any_order``: the order the elements come in, and how often,
+        changes nothing (a set whose size alone is used): the elements of a
+        sequence are the sequence itself."""
         c2 = c.copy()
         clauses = []
         for b in binders:
-            dom = self.ex(b.domain, c2)
+            if any_order and isinstance(b.domain, ir.Builtin) and b.domain.name == "elems":
+                dom = self.ex(b.domain.args[0], c2)
+            else:
+                dom = self.ex(b.domain, c2)
             name = self.uniq(f"_b_{b.name}_")
             clauses.append(f"for {name} in {dom.src}")
             c2.env[b.name] = Py(name)
         return " ".join(clauses), c2
 
-    def _ex_SetComp(self, e, c):
+    def _unrolled_comp(self, e: ir.SetComp, c: Ctx) -> tuple[list[Py], list[Py]] | None:
+        """A comprehension over a small constant product, unrolled: each
+        combination's element and condition (combinations whose condition
+        is false left out); None when the product is not small and constant."""
         envs = self._unroll(e.binders, c)
-        if envs is not None:
-            parts = []
-            conds = []
-            for env in envs:
-                c2 = c.copy()
-                c2.env.update(env)
-                if e.cond is not None:
-                    cond = self.ex(e.cond, c2)
-                    if cond.const and not cond.value:
-                        continue
-                    conds.append(cond)
-                else:
-                    conds.append(self.k(True))
-                parts.append(self.ex(e.elem, c2))
+        if envs is None:
+            return None
+        parts = []
+        conds = []
+        for env in envs:
+            c2 = c.copy()
+            c2.env.update(env)
+            if e.cond is not None:
+                cond = self.ex(e.cond, c2)
+                if cond.const and not cond.value:
+                    continue
+                conds.append(cond)
+            else:
+                conds.append(self.k(True))
+            parts.append(self.ex(e.elem, c2))
+        return parts, conds
+
+    def _ex_SetComp(self, e, c):
+        unrolled = self._unrolled_comp(e, c)
+        if unrolled is not None:
+            parts, conds = unrolled
             if not parts:
                 return self.k(frozenset())
             if all(cd.const for cd in conds):
                 return self.fold(f"_frozenset(({', '.join(p.src for p in parts)},))", *parts)
             pairs = ", ".join(f"({p.src}, {cd.src})" for p, cd in zip(parts, conds))
             return Py(f"_frozenset([_e for _e, _c in ({pairs},) if _c])")
+        # (unrolled above, every element is computed, whatever its condition:
+        # only here does the condition guard the element)
         loops, c2 = self._binder_loops(e.binders, c)
-        elem = self.ex(e.elem, c2)
+        elem = self._guarded(e.elem, e.cond, c2)
         cond = f" if {self.ex(e.cond, c2).src}" if e.cond is not None else ""
-        return Py(f"_frozenset({elem.src} {loops}{cond})")
+        # (a list, then the set: faster than from a generator, and the set is
+        # built the same way, element after element, so it iterates in the
+        # same order, which a quantifier over it follows)
+        return Py(f"_frozenset([{elem.src} {loops}{cond}])")
+
+    def _size_of(self, e: ir.Expr, c: Ctx) -> Py | None:
+        """``len(e)`` when ``e`` is a comprehension, or a call of a def
+        without parameters whose body is one (``reqs_made()``): see
+        :meth:`_set_size`; else None (nothing compiled)."""
+        if isinstance(e, ir.DefCall) and not e.args and e.name not in self.recursive:
+            d = self.defs[e.name]
+            if not isinstance(d.body, ir.SetComp):
+                return None
+            c2 = c.copy()  # as _ex_DefCall compiles the body
+            if not c.post:
+                c2.cur = None
+            c2.env = {}
+            c2.in_def = True
+            return self._set_size(d.body, c2)
+        return self._set_size(e, c) if isinstance(e, ir.SetComp) else None
+
+    def _set_size(self, e: ir.SetComp, c: Ctx) -> Py | None:
+        """``len`` of a comprehension, without the frozen set: the size of a
+        set display, its elements met in any order (an unchecked variant:
+        when two elements fail, the checked one says which fails first).
+        None for a comprehension that unrolls (nothing compiled)."""
+        if c.checked or self._unroll(e.binders, c) is not None:
+            return None
+        loops, c2 = self._binder_loops(e.binders, c, any_order=True)
+        elem = self._guarded(e.elem, e.cond, c2)
+        cond = f" if {self.ex(e.cond, c2).src}" if e.cond is not None else ""
+        return Py(f"_len({{{elem.src} {loops}{cond}}})")
+
+    def _guarded(self, e: ir.Expr, cond: ir.Expr | None, c: Ctx) -> Py:
+        """``e``, computed only where ``cond`` (None: always) holds."""
+        if cond is None:
+            return self.ex(e, c)
+        with self.narrowed(self.case_facts(cond, c)):
+            return self.ex(e, c)
 
     def _ex_SeqComp(self, e, c):
         b = e.binder
@@ -467,7 +644,7 @@ class ExpressionGen:
             loop = f"for {name} in range({lo.src}, ({hi.src}) + 1)"
         else:
             loop = f"for {name} in {self.ex(b.domain, c).src}"
-        elem = self.ex(e.elem, c2)
+        elem = self._guarded(e.elem, e.cond, c2)
         cond = f" if {self.ex(e.cond, c2).src}" if e.cond is not None else ""
         return Py(f"tuple([{elem.src} {loop}{cond}])")
 
@@ -488,7 +665,7 @@ class ExpressionGen:
             return self.fold(src, *[p for kv in items for p in kv])
         loops, c2 = self._binder_loops((e.binder,), c)
         key = c2.env[e.binder.name]
-        val = self.ex(e.value, c2)
+        val = self._guarded(e.value, e.cond, c2)
         cond = f" if {self.ex(e.cond, c2).src}" if e.cond is not None else ""
         return Py(f"_fm({{{key.src}: {val.src} {loops}{cond}}})")
 
@@ -523,9 +700,12 @@ class ExpressionGen:
 
     def _ex_Field(self, e, c):
         base = self.ex(e.base, c)
-        if c.checked or not isinstance(e.base.type, ir.RecordType):
-            return self.fold(f"_rt.field({base.src}, {e.name!r}, {self.where(e)}, {self.shown(e.base.type)})", base)
-        return self.fold(f"{base.src}._d[{e.name!r}]", base)
+        bt = e.base.type
+        if not c.checked and (isinstance(bt, ir.RecordType) or
+                              (isinstance(bt, ir.VariantType) and self._has_field(bt, base.src, e.name))):
+            return self.fold(f"{base.src}._d[{e.name!r}]", base)
+        # a case without the field is an error at this position
+        return self.fold(f"_rt.field({base.src}, {e.name!r}, {self.where(e)}, {self.shown(bt)})", base)
 
     def _ex_RecordLit(self, e, c):
         parts = [(n, self.ex(x, c)) for n, x in sorted(e.fields, key=lambda f: f[0])]
@@ -546,7 +726,9 @@ class ExpressionGen:
     def _ex_RecordUpdate(self, e, c):
         base = self.ex(e.base, c)
         parts = [(n, self.ex(x, c)) for n, x in e.updates]
-        src = f"_rt.rec_replace({base.src}, {{" + ", ".join(f"{n!r}: {p.src}" for n, p in parts) + "})"
+        # (rec_replace's copy and update in one dict display, no call: the
+        # fields replaced keep their places, so the record stays sorted)
+        src = f"_rec({{**{base.src}._d, " + ", ".join(f"{n!r}: {p.src}" for n, p in parts) + "})"
         return self.fold(src, base, *[p for _, p in parts])
 
     def _ex_SeqLit(self, e, c):
@@ -646,6 +828,10 @@ class ExpressionGen:
         return Py(f"_chosen(_next(({name} for {name} in {dsrc} if {cond.src}), _NOCHOICE), {self.where(e)})")
 
     def _ex_Builtin(self, e, c):
+        if e.name == "len":
+            size = self._size_of(e.args[0], c)
+            if size is not None:
+                return size
         args = [self.ex(a, c) for a in e.args]
         a = args[0] if args else None
         w = self.where(e)

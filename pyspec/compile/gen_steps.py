@@ -8,6 +8,7 @@ into one ``Codegen``); ``self`` is that generator.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..ir import nodes as ir
@@ -16,7 +17,109 @@ from ..values import sort_key
 from . import runtime as rt
 from .codegen_base import _NOVAL, MEMO, ActionInfo, CompileError, Ctx, Py, _binder_types
 from .gen_exprs import stmts_always_read
-from .layout import MapCodec, make_value_encoder
+from .layout import MapCodec, make_diff_encoder, make_value_encoder, visits_parts
+from .shared import is_lookup
+
+
+class _Place:
+    """A place of the variable that a run of assignments updates (see
+    :meth:`StepGen.gen_assign_run`): its type, the source of its value
+    before the run (``src``, once emitted), and either the places under it
+    that the run updates (``kids``: (path element, place), in the order of
+    the run) or, for a place the run assigns, the source of the value
+    (``value``).  A map or sequence entry keeps its key (compiled, and the
+    IR of the statement that first reached it)."""
+
+    __slots__ = ("ty", "src", "kids", "key", "key_ir", "value", "assigned")
+
+    def __init__(self, ty: ir.Type, key: Py | None = None, key_ir: ir.Expr | None = None):
+        self.ty = ty
+        self.src: str | None = None
+        self.kids: list[tuple[ir.Expr, _Place]] = []
+        self.key = key
+        self.key_ir = key_ir
+        self.value: str | None = None
+        self.assigned = False
+
+
+#: Expressions whose value depends on more than constants.
+_VARYING = (ir.VarRef, ir.LocalRef, ir.PcRef, ir.BoundRef, ir.DefCall, ir.Next)
+
+
+def _sub_exprs(e) -> list:
+    """The expressions directly inside ``e`` (binders' domains included)."""
+    out = []
+
+    def add(v) -> None:
+        if isinstance(v, ir.Expr):
+            out.append(v)
+        elif isinstance(v, ir.Binder):
+            out.append(v.domain)
+        elif isinstance(v, tuple):
+            for x in v:
+                add(x)
+
+    for f in e.__dataclass_fields__:
+        if f not in ("span", "type"):
+            add(getattr(e, f))
+    return out
+
+
+def _names_bound_in(e: ir.Expr) -> set[str]:
+    """The names that binders and lets inside ``e`` bind."""
+    out: set[str] = set()
+    todo = [e]
+    while todo:
+        x = todo.pop()
+        for f in ("binders", "binder"):
+            bs = getattr(x, f, None)
+            for b in (bs if isinstance(bs, tuple) else (bs,) if bs is not None else ()):
+                out.add(b.name)
+        if isinstance(x, ir.LetIn):
+            out.add(x.name)
+        todo.extend(_sub_exprs(x))
+    return out
+
+
+def _names_read_in(e: ir.Expr) -> set[str]:
+    """The bound names ``e`` reads."""
+    return {x.name for x in walk.iter_exprs(e) if isinstance(x, ir.BoundRef)}
+
+
+_DECODE = re.compile(r"(\s*)(_o\d+) = _D\d+\[[^\]]*\]$")
+
+
+def _shared_decodes(branches: list[list[str]], ind: str) -> list[str]:
+    """The code of an either's branches, one after the other, with the
+    slots that two branches or more decode on entry decoded once before
+    them (each branch decodes what it reads where it first reads it: on
+    the way into the next branch the value is decoded again).  A slot's
+    local always holds the same value, the decode of ``s``: the branches'
+    own decodes of a slot decoded before them are left out."""
+    first: dict[str, list[str]] = {}  # a local -> its decode (and escape test), on entry
+    count: dict[str, int] = {}
+    for lines in branches:
+        for n, line in enumerate(lines):
+            m = _DECODE.match(line)
+            if m and m.group(1) == ind:
+                name = m.group(2)
+                count[name] = count.get(name, 0) + 1
+                esc = lines[n + 1:n + 2]
+                first.setdefault(name, [line] + [x for x in esc if x.startswith(f"{ind}if {name} is _ESC:")])
+    shared = {name for name, n in count.items() if n > 1}
+    out = [x for name in sorted(shared) for x in first[name]]
+    for lines in branches:
+        skip = None
+        for line in lines:
+            m = _DECODE.match(line)
+            if m and m.group(2) in shared:
+                skip = m.group(2)
+                continue
+            if skip is not None and line.lstrip().startswith(f"if {skip} is _ESC:"):
+                continue
+            skip = None
+            out.append(line)
+    return out
 
 
 class StepGen:
@@ -94,6 +197,7 @@ class StepGen:
         time (memo keys: :meth:`_memo_masks`)."""
         self._reads, self._dyn, self._wm = set(), False, 0
         self._rplaces, self._wplaces, self._rwhole, self._wwhole = {}, {}, set(), set()
+        self._wfresh = set()  # slots assigned a value as a whole (not through a place)
 
     def gen_step_functions(self) -> list[tuple[int, int, int, int, int, str]]:
         """Every step instance as its own function ``_st_c_<aid>(s, _ap)``
@@ -185,6 +289,11 @@ class StepGen:
         st = stmts[i]
         nxt = ((stmts, i + 1),) + rest
         if isinstance(st, ir.Assign):
+            planned = self._plan_run(stmts, i, c)
+            if planned is not None:
+                self.gen_assign_run(*planned, c, ind, out)
+                self.gen_stmts(stmts, i + len(planned[1]), rest, c, ind, out)
+                return
             self.gen_assign(st, c, ind, out)
             self.gen_stmts(stmts, i + 1, rest, c, ind, out)
         elif isinstance(st, ir.Assert):
@@ -200,10 +309,12 @@ class StepGen:
                 if cond.value:
                     self.gen_stmts(stmts, i + 1, rest, c, ind, out)
                 return
+            facts = self.case_facts(st.cond, c)
             self.decode_lines(c, ind, out)
             out.append(f"{ind}if {cond.src}:")
             n0 = len(out)
-            self.gen_stmts(stmts, i + 1, rest, c.copy(), ind + "    ", out)
+            with self.narrowed(facts):
+                self.gen_stmts(stmts, i + 1, rest, c.copy(), ind + "    ", out)
             if len(out) == n0:
                 out.append(f"{ind}    pass")
         elif isinstance(st, ir.If):
@@ -213,32 +324,46 @@ class StepGen:
             else:
                 self.gen_if_split(st, nxt, c, ind, out)
         elif isinstance(st, ir.Either):
+            branches = []
             for br in st.branches:
-                self.gen_stmts(br, 0, nxt, c.copy(), ind, out)
+                lines: list[str] = []
+                self.gen_stmts(br, 0, nxt, c.copy(), ind, lines)
+                branches.append(lines)
+            out.extend(_shared_decodes(branches, ind))
         elif isinstance(st, ir.AnyStmt):
             dom = self.ex(st.binder.domain, c)
             if dom.const:
                 dsrc = self.k(tuple(sorted(dom.value, key=sort_key))).src
             else:
                 dsrc = f"_srt({dom.src})"
-            self.decode_lines(c, ind, out)
             name = self.uniq(f"_b_{st.binder.name}_")
             c2 = c.copy()
             c2.env[st.binder.name] = Py(name)
             c2.params = c.params + ((st.binder.name, name),)
-            out.append(f"{ind}for {name} in {dsrc}:")
+            cond = self.ex(st.cond, c2) if st.cond is not None else self.k(True)
+            facts = [] if cond.const else self.case_facts(st.cond, c2)
+            # the slots the condition reads are decoded once, not once per element
+            self.decode_lines(c2, ind, out)
             ind2 = ind + "    "
-            if st.cond is not None:
-                cond = self.ex(st.cond, c2)
+            if not (dom.const or cond.const or c.checked):
+                # the elements that qualify, then those in order: few of a
+                # set usually do (a message of one kind), and sorting a whole
+                # set costs more than testing each element.  Every condition
+                # is tested before the first body runs, which only the order
+                # of errors tells apart: the checked variant, which names
+                # them, tests each before its body.
+                out.append(f"{ind}for {name} in _rt.sorted_some([{name} for {name} in {dom.src} if {cond.src}]):")
+            else:
+                out.append(f"{ind}for {name} in {dsrc}:")
                 if cond.const and not cond.value:
                     out.append(f"{ind2}pass")
                     return
                 if not cond.const:
-                    self.decode_lines(c2, ind2, out)
                     out.append(f"{ind2}if {cond.src}:")
                     ind2 += "    "
             n0 = len(out)
-            self.gen_stmts(st.body, 0, nxt, c2, ind2, out)
+            with self.narrowed(facts):
+                self.gen_stmts(st.body, 0, nxt, c2, ind2, out)
             if len(out) == n0:
                 out.append(f"{ind2}pass")
         elif isinstance(st, ir.Let):
@@ -249,7 +374,7 @@ class StepGen:
             # the statements after it read it before they can stop
             val = self.ex(st.value, c)
             c2 = c.copy()
-            if val.const:
+            if val.const or is_lookup(val.src):
                 c2.env[st.name] = val
             else:
                 self.decode_lines(c, ind, out)
@@ -300,6 +425,254 @@ class StepGen:
         inner = self._update_src(f"_rt.index({base}, {key.src}, {w})", p.type, path[1:], val, c, rest)
         return f"_rt.put({base}, {key.src}, {inner}, {w})"
 
+    # -- runs of assignments to one variable
+    # `node[self].leader = none; node[self].bal_prepared = 0; ...` one update
+    # after the other would copy node and node[self] once per statement; a run
+    # of such statements is one update with every field set.  The statements
+    # still compute their values, keys, range and overlap checks and the
+    # checks that the keys are there, each at its turn and in the order a
+    # statement on its own does; only the copies wait for the end of the run.
+    # A value or a key is computed on the variable as it was before the run,
+    # so a statement joins the run only when it reads no place the run has
+    # updated; a key must be known to be equal to, or different from, the
+    # keys beside it (constants, or the same expression).
+
+    def _plan_run(self, stmts: tuple, i: int, c: Ctx) -> tuple[_Place, list] | None:
+        """The run of assignments starting at ``stmts[i]``: the place of the
+        variable and, per statement, the places along its path and whether
+        it is the first to reach each; None when fewer than two statements
+        make one.  Only in the unchecked variants: the checked one keeps
+        each statement's own update, the reference for error positions."""
+        first = stmts[i]
+        if c.checked or not first.path:
+            return None
+        k = self._root_slot(first.root, c)
+        root = _Place(first.root.type)
+        written: list[list] = []  # the path of each statement of the run so far
+        run = []
+        probe = c.copy()
+        probe.need = set()  # (keys compiled here again when emitted: no decode from this)
+        for st in stmts[i:]:
+            if not (isinstance(st, ir.Assign) and st.path and self._root_slot(st.root, c) == k):
+                break
+            if written and (self._reads_places(st.value, k, written, probe) or
+                            any(isinstance(p, ir.Index) and self._reads_places(p.key, k, written, probe)
+                                for p in st.path)):
+                break
+            nodes = self._insert_path(root, st, probe)
+            if nodes is None:
+                break
+            run.append((st, nodes))
+            written.append([(p, n) for p, (n, _) in zip(st.path, nodes)])
+        return (root, run) if len(run) >= 2 else None
+
+    def _insert_path(self, root: _Place, st: ir.Assign, c: Ctx) -> list[tuple[_Place, bool]] | None:
+        """Add ``st``'s path to the places of a run: per path element the
+        place it reaches and whether ``st`` is the first to; None (nothing
+        added) when ``st`` cannot join: a path through a type other than
+        records, maps and sequences, a place the run assigned or a place
+        inside or around it (that is an overlap error, which the statement
+        raises on its own), or a key that may or may not be another's."""
+        steps: list[tuple[_Place, ir.Expr, _Place, bool]] = []
+        node = root
+        for n, p in enumerate(st.path):
+            if isinstance(p, ir.Field):
+                if not isinstance(node.ty, ir.RecordType):
+                    return None
+                kid = next((x for q, x in node.kids if q.name == p.name), None)
+                key = None
+            else:
+                if not isinstance(node.ty, (ir.MapType, ir.SeqType)):
+                    return None
+                key = self.ex(p.key, c)
+                kid = None
+                for _, x in node.kids:
+                    same = self._same_key(x.key, x.key_ir, key, p.key)
+                    if same is None:
+                        return None
+                    if same:
+                        kid = x
+                        break
+            if kid is not None and (n == len(st.path) - 1 or kid.assigned):
+                return None
+            new = kid is None
+            if new:
+                kid = _Place(p.type, key, None if key is None else p.key)
+            steps.append((node, p, kid, new))
+            node = kid
+        for parent, p, kid, new in steps:
+            if new:
+                parent.kids.append((p, kid))
+        node.assigned = True
+        return [(kid, new) for _, _, kid, new in steps]
+
+    @staticmethod
+    def _same_key(a: Py, a_ir: ir.Expr, b: Py, b_ir: ir.Expr) -> bool | None:
+        """Are two keys of a run the same (True), different (False), or may
+        they be either (None)?  Written side by side in a run, the same
+        expression has the same value: it reads no place the run updates."""
+        if a.const and b.const:
+            return a.value == b.value
+        if not a.const and not b.const and a_ir == b_ir:
+            return True
+        return None
+
+    def _reads_places(self, e: ir.Expr, k: int, written: list[list], c: Ctx) -> bool:
+        """May ``e`` read a place of slot ``k`` that one of the ``written``
+        paths (per element: the path element and the run's place) updated,
+        or a place inside or around one?  The places ``e`` reads are the
+        chains of fields and keys applied to the variable (the whole of it
+        for any other use); a def's body reads the state in which the step
+        started, its arguments are read here."""
+        bound = _names_bound_in(e)
+
+        def scan(x) -> bool:
+            if isinstance(x, (ir.Field, ir.Index)):
+                chain = []
+                y = x
+                while isinstance(y, (ir.Field, ir.Index)):
+                    chain.append(y)
+                    y = y.base
+                chain.reverse()
+                if self._is_root(y, k, c):
+                    if any(self._may_overlap(chain, w, bound, c) for w in written):
+                        return True
+                elif scan(y):
+                    return True
+                return any(scan(z.key) for z in chain if isinstance(z, ir.Index))
+            if self._is_root(x, k, c):
+                return True
+            return any(scan(y) for y in _sub_exprs(x))
+
+        return scan(e)
+
+    def _is_root(self, e: ir.Expr, k: int, c: Ctx) -> bool:
+        """Does ``e`` read slot ``k`` as the step has updated it so far
+        (a variable, or the running instance's own local)?"""
+        if isinstance(e, ir.VarRef):
+            return self.var_slot[e.name] == k
+        if isinstance(e, ir.LocalRef) and e.index is None:
+            return self.local_slot.get((e.process, e.name, self._own_pos(e.process, c))) == k
+        return False
+
+    def _may_overlap(self, chain: list, path: list, bound: set, c: Ctx) -> bool:
+        """May the place ``chain`` (fields and keys applied to the
+        variable, in an expression binding ``bound``) be the place of
+        ``path``, or inside or around it?"""
+        for z, (p, node) in zip(chain, path):
+            if isinstance(z, ir.Field) and isinstance(p, ir.Field):
+                if z.name != p.name:
+                    return False
+                continue
+            if not (isinstance(z, ir.Index) and isinstance(p, ir.Index)):
+                return True
+            read = self._fixed_key(z.key, bound, c)
+            if read is not None and node.key.const:
+                if read.value != node.key.value:
+                    return False
+                continue
+            if read is None and not node.key.const and z.key == node.key_ir and not (_names_read_in(z.key) & bound):
+                continue  # the same expression, its names bound outside: the same key
+            return True
+        return True
+
+    def _fixed_key(self, e: ir.Expr, bound: set, c: Ctx) -> Py | None:
+        """The value of a key that reads no state and only names bound to
+        constants outside the expression being scanned, else None."""
+        for x in walk.iter_exprs(e):
+            if isinstance(x, _VARYING) and not (isinstance(x, ir.BoundRef) and x.name not in bound
+                                                 and x.name in c.env and c.env[x.name].const):
+                return None
+        key = self.ex(e, c)
+        return key if key.const else None
+
+    def gen_assign_run(self, root: _Place, run: list[tuple[ir.Assign, list[tuple[_Place, bool]]]], c: Ctx,
+                       ind: str, out: list[str]) -> None:
+        """A run of assignments to one variable (:meth:`_plan_run`) as one
+        update.  Each statement, at its turn: its value (with the range
+        check), its keys, the overlap check, the checks that the keys it is
+        the first to use are there (for a key of the place it assigns: after
+        the value, as a statement's own update does).  Then, once, the new
+        value: each updated record or map copied once with its new fields
+        or entries set."""
+        k = self._root_slot(run[0][0].root, c)
+        root.src = c.cur[k] if k in c.cur else self.read_slot(c, k).src
+        for st, nodes in run:
+            val = self.ex(st.value, c)
+            d = self.range_desc(st.path[-1].type)
+            if d is not None and not (val.const and rt.outside_range(val.value, d) is rt.NOCHOICE):
+                self.decode_lines(c, ind, out)
+                val = Py(self.gen_range_check(st, d, val.src, ind, out))
+            keys = []
+            for p, (node, new) in zip(st.path, nodes):
+                if isinstance(p, ir.Field):
+                    keys.append(None)
+                    continue
+                if new:
+                    key = self.ex(p.key, c)
+                    if not (key.const or key.src.isidentifier()):
+                        self.decode_lines(c, ind, out)
+                        name = self.uniq("_pk")
+                        out.append(f"{ind}{name} = {key.src}")
+                        key = Py(name)
+                    node.key = key
+                keys.append(node.key)  # (a key met before: the same value, computed then)
+            self.gen_overlap_check(st, tuple(keys), k, c, ind, out)
+            if self._reads is not None:
+                self._note_write(st, k, c)
+            # written from now on, as after a statement on its own; the
+            # statements after read it as it was before the run (they read
+            # no place the run updated)
+            c.cur[k] = root.src
+            self.decode_lines(c, ind, out)
+            parent = root
+            for p, (node, new) in zip(st.path[:-1], nodes):
+                if new:
+                    if isinstance(p, ir.Field):
+                        node.src = f"{parent.src}._d[{p.name!r}]"
+                    else:
+                        node.src = self.uniq("_at")
+                        w = self.where(p)
+                        get = (f"_mget({parent.src}, {node.key.src}, {w}, None)"
+                               if isinstance(parent.ty, ir.MapType) else f"_sget({parent.src}, {node.key.src}, {w})")
+                        out.append(f"{ind}{node.src} = {get}")
+                parent = node
+            if not (val.const or val.src.isidentifier()):
+                name = self.uniq("_av")
+                out.append(f"{ind}{name} = {val.src}")
+                val = Py(name)
+            leaf = nodes[-1][0]
+            leaf.value = val.src
+            p = st.path[-1]
+            if isinstance(p, ir.Index):
+                ks, w = leaf.key.src, self.where(p)
+                if isinstance(parent.ty, ir.MapType):
+                    out.append(f"{ind}if {ks} not in {parent.src}._d: _mput({parent.src}, {ks}, None, {w}, None)")
+                else:
+                    out.append(f"{ind}if not 0 <= {ks} < _len({parent.src}): _sput({parent.src}, {ks}, None, {w})")
+        src = self._run_value(root, ind, out)
+        name = self.uniq(f"_n{k}_")
+        out.append(f"{ind}{name} = {src}")
+        c.cur[k] = name
+
+    def _run_value(self, place: _Place, ind: str, out: list[str]) -> str:
+        """The source of the new value of ``place`` after a run, with the
+        lines computing it: a record or a map copied once with its updated
+        fields or entries set, a sequence's entries put one by one."""
+        if place.value is not None:
+            return place.value
+        kids = [(p, kid, self._run_value(kid, ind, out)) for p, kid in place.kids]
+        if isinstance(place.ty, ir.SeqType):
+            src = place.src
+            for p, kid, v in kids:
+                src = f"_sput({src}, {kid.key.src}, {v}, {self.where(p)})"
+            return src
+        d = self.uniq("_ad")
+        out.append(f"{ind}{d} = {place.src}._d.copy()")
+        for p, kid, v in kids:
+            out.append(f"{ind}{d}[{repr(p.name) if isinstance(p, ir.Field) else kid.key.src}] = {v}")
+        return f"_rec({d})" if isinstance(place.ty, ir.RecordType) else f"_fm({d})"
+
     def _path_keys(self, st: ir.Assign, c: Ctx, ind: str, out: list[str]) -> tuple:
         """The keys of ``st``'s path, evaluated into locals (None for a field)."""
         keys = []
@@ -320,6 +693,8 @@ class StepGen:
         """An error when ``st`` updates a place that an earlier update of the
         same slot on this execution updated, or a place inside or around it
         (docs/semantics.md); then ``st`` counts as one of those updates."""
+        # a key may be a slot read as it is (``m[i]``): decoded before the test
+        self.decode_lines(c, ind, out)
         for prev, pkeys in c.touched.get(k, ()):
             positions = walk.overlap_keys(prev.path, st.path)
             if positions is None:
@@ -405,6 +780,8 @@ class StepGen:
     def _note_write(self, st: ir.Assign, k: int, c: Ctx) -> None:
         """Record what a memoized step's assignment writes (and, for an
         update of a place, reads: the old value around it)."""
+        if not st.path:
+            self._wfresh.add(k)
         keys = []
         if isinstance(st.root, ir.VarRef) and isinstance(self.layout.slots[k].codec, MapCodec):
             for p in st.path:
@@ -423,26 +800,54 @@ class StepGen:
             if st.path and k not in c.cur:
                 self._rwhole.add(k)
 
-    def _place_writes(self, k: int, name: str) -> tuple[int, list[str]] | None:
+    def _place_writes(self, k: int, name: str, old: str | None) -> tuple[int, list[str], int] | None:
         """When every write to slot ``k`` on the path being emitted is to a
         constant place (recorded by :meth:`_note_write`): the mask of those
-        places and the sources of their encodings, read from the new value
-        ``name`` and shifted into place (the presence bits on the way set);
-        else None.  Only while a memoized step is generated (the writes are
-        tracked then)."""
+        places, the sources of their encodings, read from the new value
+        ``name`` and shifted into place, and the presence bits of the
+        digits on the way; else None.  ``old``: the old value of the slot,
+        decoded (see :meth:`_diff_source`), or None.  Only while a memoized
+        step is generated (the writes are tracked then)."""
         if self._reads is None or k in self._wwhole or k not in self._wplaces:
             return None
         mask = 0
         srcs = []
+        presences = 0
         for keys in sorted(self._wplaces[k], key=repr):
             place = self._place(k, keys)
             if place is None:
                 return None
             presence, off, codec = place
-            src = name + "".join(f"._d[{self.k(key).src}]" for key in keys)
+            path = "".join(f"._d[{self.k(key).src}]" for key in keys)
             mask |= presence | (((1 << codec.width) - 1) << off)
-            srcs.append(f"({self._value_encoder(codec)}({src}) << {off}) | {presence}")
-        return mask, srcs
+            presences |= presence
+            if old is not None and visits_parts(codec):
+                srcs.append(f"{self._diff_encoder(codec, off)}({name}{path}, {old}{path}, s)")
+            else:
+                srcs.append(f"({self._value_encoder(codec)}({name}{path}) << {off})")
+        return mask, srcs, presences
+
+    def _diff_source(self, k: int, c: Ctx) -> str | None:
+        """The local holding slot ``k``'s old value, decoded, when the
+        encoding of its new value should copy the bits of the parts it
+        shares with it (:func:`layout.make_diff_encoder`): a map or a
+        record that the step updates through places and never assigns as a
+        whole (a new value shares nothing: the identity tests would be
+        lost time), in code for states without an escape tail whose writes
+        are tracked (the fast and labelled variants, the compiled engine's
+        step functions); else None."""
+        if self._reads is None or k in self._wfresh or not visits_parts(self.layout.slots[k].codec):
+            return None
+        return c.old.get(("s", k))
+
+    def _diff_encoder(self, codec, off: int) -> str:
+        """The namespace name of :func:`layout.make_diff_encoder` ``(codec, off)``."""
+        key = ("diff", id(codec), off)
+        name = self._venc.get(key)
+        if name is None:
+            name = self._bind(make_diff_encoder(codec, off), "_FD")
+            self._venc[key] = name
+        return name
 
     def _value_encoder(self, codec) -> str:
         """The namespace name of a function encoding values of ``codec``
@@ -517,35 +922,53 @@ class StepGen:
         conds = []
         for cond_e, body in st.branches:
             cond = self.ex(cond_e, c)
-            conds.append((cond, body))
+            conds.append((cond, body, cond_e))
             if cond.const and cond.value:
                 break
+        facts = self._branch_facts([(cd, ce) for cd, _, ce in conds], c)
         self.decode_lines(c, ind, out)
         merged = {k: self.uniq(f"_m{k}_") for k in roots}
-        live = [(cd, b) for cd, b in conds if not (cd.const and not cd.value)]
-        branches: list[tuple[str | None, tuple]] = []
-        for cd, b in live:
+        live = [(cd, b, f) for (cd, b, _), f in zip(conds, facts) if not (cd.const and not cd.value)]
+        branches: list[tuple[str | None, tuple, list]] = []
+        for cd, b, f in live:
             if cd.const:  # always true: the else of what precedes
-                branches.append((None, b))
+                branches.append((None, b, f))
                 break
-            branches.append((cd.src, b))
+            branches.append((cd.src, b, f))
         else:
-            branches.append((None, st.orelse))
+            branches.append((None, st.orelse, facts[-1]))
         if len(branches) == 1 and branches[0][0] is None:
-            self._straight(branches[0][1], c, ind, out)
+            with self.narrowed(branches[0][2]):
+                self._straight(branches[0][1], c, ind, out)
             return
-        for n, (cond_src, body) in enumerate(branches):
+        for n, (cond_src, body, f) in enumerate(branches):
             head = "else:" if cond_src is None else f"{'if' if n == 0 else 'elif'} {cond_src}:"
             out.append(ind + head)
             n0 = len(out)
             c2 = c.copy()
-            self._straight(body, c2, ind + "    ", out)
+            with self.narrowed(f):
+                self._straight(body, c2, ind + "    ", out)
             for k in roots:
                 out.append(f"{ind}    {merged[k]} = {c2.cur.get(k, before[k])}")
             if len(out) == n0:
                 out.append(f"{ind}    pass")
         for k in roots:
             c.cur[k] = merged[k]
+
+    def _branch_facts(self, conds: list[tuple[Py, ir.Expr]], c: Ctx) -> list[list]:
+        """What each branch of an if/elif chain may assume of variant values
+        (its condition holds, those above it do not), and after them what
+        the else may (one more entry)."""
+        out = []
+        failed: list = []  # what the conditions above say by failing
+        for cond, cond_e in conds:
+            if cond.const:
+                out.append(list(failed))
+                continue
+            out.append(failed + self.case_facts(cond_e, c, True))
+            failed = failed + self.case_facts(cond_e, c, False)
+        out.append(failed)
+        return out
 
     def _straight(self, stmts, c: Ctx, ind: str, out: list[str]) -> None:
         for s in stmts:
@@ -558,18 +981,22 @@ class StepGen:
         """An if with awaits/gotos/either/any inside: the rest of the body is
         repeated in each branch."""
         conds = []
+        tested = []
         for cond_e, body in st.branches:
             cond = self.ex(cond_e, c)
             if cond.const and not cond.value:
                 continue
             conds.append((cond, body))
+            tested.append((cond, cond_e))
             if cond.const:
                 break
         else:
             conds.append((None, st.orelse))
+        facts = self._branch_facts(tested, c)
         self.decode_lines(c, ind, out)
         if conds and (conds[0][0] is None or conds[0][0].const):
-            self.gen_stmts(conds[0][1], 0, nxt, c, ind, out)
+            with self.narrowed(facts[0]):
+                self.gen_stmts(conds[0][1], 0, nxt, c, ind, out)
             return
         for n, (cond, body) in enumerate(conds):
             if cond is None or cond.const:
@@ -577,7 +1004,8 @@ class StepGen:
             else:
                 out.append(f"{ind}{'if' if n == 0 else 'elif'} {cond.src}:")
             n0 = len(out)
-            self.gen_stmts(body, 0, nxt, c.copy(), ind + "    ", out)
+            with self.narrowed(facts[n]):
+                self.gen_stmts(body, 0, nxt, c.copy(), ind + "    ", out)
             if len(out) == n0:
                 out.append(f"{ind}    pass")
 
@@ -619,13 +1047,23 @@ class StepGen:
                 else:
                     bits |= f << sl.off
                 continue
-            placed = self._place_writes(k, name)
+            old = self._diff_source(k, c)
+            placed = self._place_writes(k, name, old)
             if placed is not None:
                 # only the places this path wrote are encoded and spliced in
-                pmask, psrcs = placed
+                pmask, psrcs, presences = placed
                 wmask = (wmask & ~(sl.mask << sl.off)) | pmask
                 parts.extend(psrcs)
+                bits |= presences
                 unsafe = True  # a place's value may not be representable: slow path
+                continue
+            if old is not None:
+                # the parts the step did not touch are copied from s
+                off = sl.off + (1 if sl.escapable else 0)
+                parts.append(f"{self._diff_encoder(sl.codec, off)}({name}, {old}, s)")
+                if sl.escapable:
+                    bits |= 1 << sl.off
+                unsafe = True
                 continue
             enc = f"_E{k}[{name}]" if sl.enc_is_memo else f"_F{k}({name})"
             parts.append(f"({enc} << {sl.off})" if sl.off else enc)

@@ -919,12 +919,7 @@ class _EncoderGen:
             self.ns["_MISS"] = _MISS
             for i, k in enumerate(codec.keys):
                 v = self.tmp()
-                if type(k) in (int, str, bool):
-                    ksrc = repr(k)
-                else:
-                    ksrc = f"_K{len(self.ns)}"
-                    self.ns[ksrc] = k
-                out.append(f"{ind}{v} = {d}.get({ksrc}, _MISS)")
+                out.append(f"{ind}{v} = {d}.get({self.key_src(k)}, _MISS)")
                 out.append(f"{ind}if {v} is not _MISS:")
                 out.extend(self.code(codec.value, v, ind + "    "))
                 c = self.last
@@ -990,8 +985,7 @@ class _EncoderGen:
             inner = self.code(codec.inner, x, ind + "    ")
             out.extend(inner)
             out.append(f"{ind}    {r} = ({self.last} << 1) | 1")
-        elif isinstance(codec, (ListCodec, IdentityCodec, IntCodec, UnitCodec, SetCodec)) and \
-                (codec.count or 0) <= 65536:
+        elif _table_leaf(codec):
             out.append(f"{ind}{r} = {self.table(codec)}[{x}]")
         else:
             name = f"_C{len(self.ns)}"
@@ -1001,10 +995,138 @@ class _EncoderGen:
         self.last = r
         return out
 
+    def key_src(self, k: Any) -> str:
+        """The source of the map key ``k`` (a namespace name unless a literal)."""
+        if type(k) in (int, str, bool):
+            return repr(k)
+        name = f"_K{len(self.ns)}"
+        self.ns[name] = k
+        return name
+
+    def diff(self, codec: Codec, x: str, y: str, off: int, ind: str, old: str = "s") -> list[str]:
+        """Lines setting ``self.last`` to the code of the value ``x`` placed
+        at bit ``off`` of the int ``old`` (the state, or the state shifted
+        down), from whose bits at ``off`` the value ``y`` (a source
+        evaluated at most once) was decoded: a record's field or a map's
+        entry that is the very object ``y`` holds there is copied from
+        ``old`` instead of being encoded again.  A step that updates a few
+        places of a large value builds the new value around the old one's
+        parts (an update copies the references), so only the parts on the
+        way to what changed are encoded.  Parts of other codecs are copied
+        whole when identical, else encoded as :meth:`code` does; leaves
+        looked up in a table are simply encoded (the lookup costs what the
+        identity test would).  Raises what :meth:`code` raises for a value
+        that is not representable."""
+        out: list[str] = []
+        if _table_leaf(codec):
+            out.extend(self.code(codec, x, ind))
+            self.last = f"({self.last} << {off})" if off else self.last
+            return out
+        r = self.tmp()
+        w = y if y.isidentifier() else self.tmp()
+        if w != y:
+            out.append(f"{ind}{w} = {y}")
+        out.append(f"{ind}if {x} is {w}:")
+        out.append(f"{ind}    {r} = {old} & {((1 << codec.width) - 1) << off}")
+        out.append(f"{ind}else:")
+        ind2 = ind + "    "
+        if not visits_parts(codec):
+            out.extend(self.code(codec, x, ind2))
+            out.append(f"{ind2}{r} = {self.last} << {off}" if off else f"{ind2}{r} = {self.last}")
+        elif isinstance(codec, MapCodec):
+            # the same keys: the old code with the digits of the entries
+            # that are not the old ones replaced; else encoded afresh
+            d, e, key, v, u, q, keep = (self.tmp() for _ in range(7))
+            self.ns["_MISS"] = _MISS
+            digits = f"_Q{len(self.ns)}"
+            vmask = (1 << codec.value.width) - 1
+            self.ns[digits] = {k: (off + i * codec.dw + 1, ~(vmask << (off + i * codec.dw + 1)))
+                               for i, k in enumerate(codec.keys)}
+            out.append(f"{ind2}{d} = {x}._d")
+            out.append(f"{ind2}{e} = {w}._d")
+            out.append(f"{ind2}{r} = None")
+            out.append(f"{ind2}if len({d}) == len({e}):")
+            ind3 = ind2 + "    "
+            out.append(f"{ind3}{r} = {old} & {((1 << codec.width) - 1) << off}")
+            out.append(f"{ind3}for {key}, {v} in {d}.items():")
+            ind4 = ind3 + "    "
+            out.append(f"{ind4}{u} = {e}.get({key}, _MISS)")
+            out.append(f"{ind4}if {v} is not {u}:")
+            ind5 = ind4 + "    "
+            out.append(f"{ind5}if {u} is _MISS:")
+            out.append(f"{ind5}    {r} = None")
+            out.append(f"{ind5}    break")
+            # (a key outside the codec's domain is in no old map: x is
+            # encoded afresh below, and refused)
+            out.append(f"{ind5}{q}, {keep} = {digits}[{key}]")
+            if visits_parts(codec.value):
+                # the entry's place is known at run time only: the entry's
+                # old code is brought down to bit 0
+                low = self.tmp()
+                out.append(f"{ind5}{low} = {old} >> {q}")
+                out.extend(self.diff(codec.value, v, u, 0, ind5, low))
+            else:
+                out.extend(self.code(codec.value, v, ind5))
+            out.append(f"{ind5}{r} = ({r} & {keep}) | ({self.last} << {q})")
+            out.append(f"{ind2}if {r} is None:")
+            out.extend(self.code(codec, x, ind3))
+            out.append(f"{ind3}{r} = {self.last} << {off}" if off else f"{ind3}{r} = {self.last}")
+        else:  # a record
+            d, e = self.tmp(), self.tmp()
+            out.append(f"{ind2}{d} = {x}._d")
+            out.append(f"{ind2}if len({d}) != {len(codec.names)}: raise KeyError")
+            out.append(f"{ind2}{e} = {w}._d")
+            parts = []
+            for p, poff, fname in zip(codec.parts, codec.offs, codec.names):
+                v = self.tmp()
+                out.append(f"{ind2}{v} = {d}[{fname!r}]")
+                out.extend(self.diff(p, v, f"{e}[{fname!r}]", off + poff, ind2, old))
+                parts.append(self.last)
+            out.append(f"{ind2}{r} = {' | '.join(parts) if parts else '0'}")
+        self.last = r
+        return out
+
+
+def visits_parts(codec: Codec) -> bool:
+    """Does :meth:`_EncoderGen.diff` visit the parts of ``codec``'s values
+    (maps and records), so that it can copy some from the old code?  Not
+    a map holding interned values: it visits a map's changed entries in
+    the map's order, and a value met for the first time is numbered when
+    it is encoded, so the numbers would follow that order instead of the
+    keys' (as every other encoder's do)."""
+    if isinstance(codec, MapCodec):
+        return not _interns_of([codec.value])
+    return isinstance(codec, ProductCodec) and codec.names is not None
+
+
+def _table_leaf(codec: Codec) -> bool:
+    """Does :meth:`_EncoderGen.code` encode ``codec``'s values by a table lookup?"""
+    return isinstance(codec, (ListCodec, IdentityCodec, IntCodec, UnitCodec, SetCodec)) and \
+        (codec.count or 0) <= 65536
+
+
+def make_diff_encoder(codec: Codec, off: int) -> Callable[[Any, Any, int], int]:
+    """``(x, y, s) -> code of x << off``, where ``y`` is the value decoded
+    from the bits of state ``s`` at ``off``: the parts of ``x`` identical
+    to ``y``'s (``is``) are copied from ``s`` (:meth:`_EncoderGen.diff`);
+    raises KeyError when ``x`` is not representable."""
+    gen = _EncoderGen()
+    body = gen.diff(codec, "x", "y", off, "        ")
+    src = ["def _enc(x, y, s):", "    try:"] + body + [f"        return {gen.last}",
+           "    except (TypeError, AttributeError, IndexError):", "        raise KeyError(x) from None"]
+    ns = dict(gen.ns)
+    ns["_NONE"] = NONE
+    exec(compile("\n".join(src) + "\n", "<pyspec diff encoder>", "exec"), ns)  # generated
+    return ns["_enc"]
+
 
 def make_value_encoder(codec: Codec) -> Callable[[Any], int]:
     """value -> code of ``codec``, raising KeyError when the value is not
-    representable (generated straight-line code for composite codecs)."""
+    representable (generated straight-line code for composite codecs, the
+    lookup of the table :meth:`_EncoderGen.code` uses for a leaf's values)."""
+    if _table_leaf(codec):
+        gen = _EncoderGen()
+        return gen.ns[gen.table(codec)].__getitem__
     if not isinstance(codec, (MapCodec, ProductCodec, SeqCodec, VariantCodec, OptionalCodec)):
         def leaf(v, enc=codec.enc):
             c = enc(v)

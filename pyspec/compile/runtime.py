@@ -570,6 +570,15 @@ def sorted_elems(s) -> tuple | list:
     return sorted(s, key=sort_key)
 
 
+def sorted_some(xs: list) -> list:
+    """Distinct elements of a set (a list of those an ``any`` may choose),
+    sorted as :func:`sorted_elems` orders the set: the same order, without
+    sorting the whole set when few of its elements qualify."""
+    if len(xs) > 1:
+        xs.sort(key=None if _ints_only(xs) else _element_keys.get_for)
+    return xs
+
+
 def sorted_ints(s) -> list:
     return sorted(s)
 
