@@ -609,13 +609,7 @@ class StepGen:
                     keys.append(None)
                     continue
                 if new:
-                    key = self.ex(p.key, c)
-                    if not (key.const or key.src.isidentifier()):
-                        self.decode_lines(c, ind, out)
-                        name = self.uniq("_pk")
-                        out.append(f"{ind}{name} = {key.src}")
-                        key = Py(name)
-                    node.key = key
+                    node.key = self._key_local(p, c, ind, out)
                 keys.append(node.key)  # (a key met before: the same value, computed then)
             self.gen_overlap_check(st, tuple(keys), k, c, ind, out)
             if self._reads is not None:
@@ -675,19 +669,18 @@ class StepGen:
 
     def _path_keys(self, st: ir.Assign, c: Ctx, ind: str, out: list[str]) -> tuple:
         """The keys of ``st``'s path, evaluated into locals (None for a field)."""
-        keys = []
-        for p in st.path:
-            if isinstance(p, ir.Field):
-                keys.append(None)
-                continue
-            key = self.ex(p.key, c)
-            if not (key.const or key.src.isidentifier()):
-                self.decode_lines(c, ind, out)
-                name = self.uniq("_pk")
-                out.append(f"{ind}{name} = {key.src}")
-                key = Py(name)
-            keys.append(key)
-        return tuple(keys)
+        return tuple(None if isinstance(p, ir.Field) else self._key_local(p, c, ind, out) for p in st.path)
+
+    def _key_local(self, p, c: Ctx, ind: str, out: list[str]) -> Py:
+        """The key of the path element ``p``, evaluated once into a local
+        (unless a constant or a name already)."""
+        key = self.ex(p.key, c)
+        if not (key.const or key.src.isidentifier()):
+            self.decode_lines(c, ind, out)
+            name = self.uniq("_pk")
+            out.append(f"{ind}{name} = {key.src}")
+            key = Py(name)
+        return key
 
     def gen_overlap_check(self, st: ir.Assign, keys: tuple, k: int, c: Ctx, ind: str, out: list[str]) -> None:
         """An error when ``st`` updates a place that an earlier update of the

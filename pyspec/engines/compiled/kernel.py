@@ -733,23 +733,13 @@ def run(ctl, states, parents, table, kcol,
         for r in range(start, n):
             act = -1  # the step's action (recording the graph)
             if edges:
-                stutter = True
-                for c in range(k):
-                    if succ[r, c] != s[c]:
-                        stutter = False
-                        break
-                if stutter:
+                if _row_is(succ, r, s):
                     continue  # stuttering is implicit in the graph
                 act = step_aid[succ_step[r]]
                 edge_mask[cur] |= np.uint64(1) << np.uint64(act)
             if ctl[NATRACKED] > 0:
                 # action properties: on every step that changes the state, also to a state seen before
-                differs = False
-                for c in range(k):
-                    if succ[r, c] != s[c]:
-                        differs = True
-                        break
-                if differs:
+                if not _row_is(succ, r, s):
                     h = _actions_hold(s, succ[r], asm, atm, atrk, atab, akey, aid, aval, kcol, key2, am_words,
                                       am_part, ctl)
                     if h != 1:
