@@ -1111,12 +1111,17 @@ def make_diff_encoder(codec: Codec, off: int) -> Callable[[Any, Any, int], int]:
     to ``y``'s (``is``) are copied from ``s`` (:meth:`_EncoderGen.diff`);
     raises KeyError when ``x`` is not representable."""
     gen = _EncoderGen()
-    body = gen.diff(codec, "x", "y", off, "        ")
-    src = ["def _enc(x, y, s):", "    try:"] + body + [f"        return {gen.last}",
+    return _encoder_function(gen, "x, y, s", gen.diff(codec, "x", "y", off, "        "), "<pyspec diff encoder>")
+
+
+def _encoder_function(gen: _EncoderGen, params: str, body: list[str], filename: str) -> Callable:
+    """``_enc(params)`` returning ``gen.last`` after ``body`` (lines at depth
+    two), a value that is not representable raising KeyError."""
+    src = [f"def _enc({params}):", "    try:"] + body + [f"        return {gen.last}",
            "    except (TypeError, AttributeError, IndexError):", "        raise KeyError(x) from None"]
     ns = dict(gen.ns)
     ns["_NONE"] = NONE
-    exec(compile("\n".join(src) + "\n", "<pyspec diff encoder>", "exec"), ns)  # generated
+    exec(compile("\n".join(src) + "\n", filename, "exec"), ns)  # generated
     return ns["_enc"]
 
 
@@ -1135,13 +1140,7 @@ def make_value_encoder(codec: Codec) -> Callable[[Any], int]:
             return c
         return leaf
     gen = _EncoderGen()
-    body = gen.code(codec, "x", "        ")
-    src = ["def _enc(x):", "    try:"] + body + [f"        return {gen.last}",
-           "    except (TypeError, AttributeError, IndexError):", "        raise KeyError(x) from None"]
-    ns = dict(gen.ns)
-    ns["_NONE"] = NONE
-    exec(compile("\n".join(src) + "\n", "<pyspec value encoder>", "exec"), ns)  # generated
-    return ns["_enc"]
+    return _encoder_function(gen, "x", gen.code(codec, "x", "        "), "<pyspec value encoder>")
 
 
 #: a key absent from a map (generated encoders)
