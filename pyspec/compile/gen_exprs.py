@@ -15,8 +15,9 @@ from typing import Any
 from ..ir import nodes as ir
 from ..values import NONE, sort_key
 from .codegen_base import _NOVAL, UNROLL_LIMIT, UNROLL_TOTAL, CompileError, Ctx, Py
-from .layout import MapCodec
-from .shared import is_lookup
+from .layout import InternSetCodec, MapCodec
+from .masks import ElementCondition, MaskedFilter, MaskedQuantifier, SetMasks
+from .shared import element_form, is_lookup
 
 #: expressions that iterate over a value (a set, a sequence, a map): worth
 #: sharing between the steps and states that read the same value (ExpressionGen.shared)
@@ -25,6 +26,8 @@ _ITERATING = (ir.SetComp, ir.SeqComp, ir.MapComp, ir.Quant, ir.Choose, ir.DefCal
 #: entries of one shared expression's memo before it is cleared (the values
 #: recur within a state and among neighbours; a larger memo only costs memory)
 SHARED_LIMIT = 256
+#: entries of one record literal's memo before it is cleared
+RECORD_MEMO_LIMIT = 1 << 14
 
 
 class ExpressionGen:
@@ -72,11 +75,46 @@ class ExpressionGen:
             return ""
         canon, var = found
         memos = self.__dict__.setdefault("_shared_memos", {})
-        name = memos.get(canon)
+        form = element_form(canon)
+        codec = self.layout.slots[int(var[2:])].codec if form is not None else None
+        if not isinstance(codec, InternSetCodec):
+            form = codec = None
+        # a masked expression is bound to its type's table: the same source
+        # over a set of another type is another memo
+        key = canon if codec is None else f"{canon}\0{codec.type_key}"
+        name = memos.get(key)
         if name is None:
             fill = eval(compile(f"lambda _v: {canon}", "<pyspec shared>", "eval"), self.ns)  # generated source
-            name = memos[canon] = self._bind(rt.IdentityMemo(fill, SHARED_LIMIT), "_sh")
+            if form is not None:
+                fill = self._masked(form, codec, fill) or fill
+            name = memos[key] = self._bind(rt.IdentityMemo(fill, SHARED_LIMIT), "_sh")
+            if isinstance(fill, MaskedFilter):
+                self.__dict__.setdefault("_masked_filters", {})[name] = fill
         return f"{name}.get_for({var})"
+
+    def _masked(self, form: tuple, codec: InternSetCodec, plain) -> MaskedFilter | MaskedQuantifier | None:
+        """The fill of a shared expression of :func:`element_form`'s shape
+        over a set of ``codec``'s type: per element, with bit masks
+        (pyspec/compile/masks.py); None when its source is not masked."""
+        every = self.__dict__.setdefault("_set_masks", {})
+        masks = every.get(codec.type_key)
+        if masks is None:
+            masks = every[codec.type_key] = SetMasks(codec)
+        kind, source, target, conds = form[:4]
+        src = None
+        if source:
+            src = self.__dict__.get("_masked_filters", {}).get(source)
+            if src is None or src.masks is not masks:
+                return None
+
+        def condition(text: str) -> ElementCondition:
+            fn = eval(compile(f"lambda {target}: {text}", "<pyspec shared>", "eval"), self.ns)  # generated source
+            return ElementCondition(fn, masks)
+
+        if kind == "filter":
+            return MaskedFilter(masks, src, [condition(t) for t in conds], plain)
+        return MaskedQuantifier(kind, MaskedFilter(masks, src, [condition(t) for t in conds], plain),
+                                condition(form[4]), plain)
 
     def case_facts(self, e: ir.Expr, c: Ctx, holds: bool = True) -> list[tuple[str, str, bool]]:
         """What the truth (``holds``), or the falsity, of the condition
@@ -709,15 +747,40 @@ class ExpressionGen:
 
     def _ex_RecordLit(self, e, c):
         parts = [(n, self.ex(x, c)) for n, x in sorted(e.fields, key=lambda f: f[0])]
-        src = "_rec({" + ", ".join(f"{n!r}: {p.src}" for n, p in parts) + "})"
-        return self.fold(src, *[p for _, p in parts])
+        return self._record(parts)
 
     def _ex_VariantLit(self, e, c):
         # a record whose "tag" field names the case (the TLA+ export's form)
         parts = [(n, self.ex(x, c)) for n, x in e.fields] + [("tag", self.k(e.tag))]
         parts.sort(key=lambda f: f[0])
+        return self._record(parts)
+
+    def _record(self, parts: list[tuple[str, Py]]) -> Py:
+        """A record literal (fields in sorted order).  One that is not a
+        constant is looked up in a memo keyed by the tuple of its computed
+        fields: the records a search builds recur (the message a step sends
+        is sent again from the next state), and a record met again is the
+        same object, its hash computed once (a record's hash is Python code,
+        a tuple of ints' is not) and found by identity in the sets that
+        hold it.  The fields of one literal have fixed types, so equal
+        tuples are equal records (never 1 for True)."""
         src = "_rec({" + ", ".join(f"{n!r}: {p.src}" for n, p in parts) + "})"
-        return self.fold(src, *[p for _, p in parts])
+        if all(p.const for _, p in parts):
+            return self.fold(src, *[p for _, p in parts])
+        from . import runtime as rt
+
+        computed = [p for _, p in parts if not p.const]
+        fields, i = [], 0
+        for n, p in parts:
+            if p.const:
+                fields.append(f"{n!r}: {p.src}")
+            else:
+                fields.append(f"{n!r}: _f[{i}]")
+                i += 1
+        build = eval(compile("lambda _f: _rec({" + ", ".join(fields) + "})", "<pyspec record>", "eval"),
+                     self.ns)  # generated source
+        memo = self._bind(rt.BoundedMemo(build, RECORD_MEMO_LIMIT), "_rm")
+        return Py(f"{memo}[({', '.join(p.src for p in computed)},)]")
 
     def _ex_IsCase(self, e, c):
         base = self.ex(e.base, c)

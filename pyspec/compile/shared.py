@@ -83,4 +83,62 @@ def canonical(src: str, is_global: Callable[[str], bool]) -> tuple[str, str] | N
     return ast.unparse(_Rename(renames).visit(tree)), var
 
 
-__all__ = ["canonical", "is_lookup", "DECODED", "LOOKUP"]
+def _source(node: ast.expr) -> str | None:
+    """What a comprehension over the value iterates: ``""`` for the value
+    itself (``_v``), a shared expression's memo name for its result
+    (``_sh7.get_for(_v)``), None for anything else."""
+    if isinstance(node, ast.Name) and node.id == "_v":
+        return ""
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get_for"
+            and isinstance(node.func.value, ast.Name) and not node.keywords and len(node.args) == 1
+            and isinstance(node.args[0], ast.Name) and node.args[0].id == "_v"):
+        return node.func.value.id
+    return None
+
+
+def _reads_value(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == "_v" for n in ast.walk(node))
+
+
+def element_form(canon: str) -> tuple | None:
+    """The shape of a canonical shared expression (:func:`canonical`) that
+    :mod:`pyspec.compile.masks` evaluates per element, or None:
+
+    - ``("filter", source, target, conds)``: ``_frozenset([x for x in SRC if c ...])``;
+    - ``("any" | "all", source, target, conds, body)``: ``_any((body for x in SRC if c ...))``;
+
+    ``source`` as :func:`_source` gives it, ``target`` the element's name,
+    ``conds`` and ``body`` sources reading the element and module names
+    only (never the value: what reads it is not a condition of one element)."""
+    try:
+        tree = ast.parse(canon, mode="eval").body
+    except SyntaxError:
+        return None
+    if not (isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and len(tree.args) == 1
+            and not tree.keywords):
+        return None
+    fn, arg = tree.func.id, tree.args[0]
+    if fn == "_frozenset" and isinstance(arg, ast.ListComp):
+        kind = "filter"
+    elif fn in ("_any", "_all") and isinstance(arg, ast.GeneratorExp):
+        kind = fn[1:]
+    else:
+        return None
+    if len(arg.generators) != 1:
+        return None
+    gen = arg.generators[0]
+    if gen.is_async or not isinstance(gen.target, ast.Name):
+        return None
+    target = gen.target.id
+    source = _source(gen.iter)
+    if source is None or any(_reads_value(c) for c in gen.ifs) or _reads_value(arg.elt):
+        return None
+    conds = [ast.unparse(c) for c in gen.ifs]
+    if kind == "filter":
+        if not (isinstance(arg.elt, ast.Name) and arg.elt.id == target):
+            return None
+        return ("filter", source, target, conds)
+    return (kind, source, target, conds, ast.unparse(arg.elt))
+
+
+__all__ = ["canonical", "element_form", "is_lookup", "DECODED", "LOOKUP"]

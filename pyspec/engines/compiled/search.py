@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from ...compile import CompiledModel
-from ..embedded.bfs import ExploreResult, Options, _Stop, _Tracking
+from ..embedded.bfs import ExploreResult, Options, _Stop, _Tracking, no_cyclic_gc
 from ..embedded.store import StateStore
 from ..embedded.symmetry import symmetry_of
 from . import Fallback, Unsupported, unsupported_reason
@@ -228,7 +228,8 @@ def explore(cm: CompiledModel, opts: Options) -> ExploreResult:
     reason = unsupported_reason(cm, opts)
     if reason is not None:
         raise Unsupported(reason)
-    return _Search(cm, opts).run()
+    with no_cyclic_gc():
+        return _Search(cm, opts).run()
 
 
 class _Search:
