@@ -743,27 +743,50 @@ def check_assumptions(cm: CompiledModel) -> None:
 
 
 def _compile(spec: ir.Spec, model_name: str, prerun: bool) -> CompiledModel:
+    # The pre-run's outcome (the seeds of the layout, or None: no pre-run)
+    # depends only on the spec, the model and this code: a spec loaded through
+    # the load cache keeps it beside the spec (pyspec/language/load_cache.py)
+    what = f"prerun:{model_name}:{PRERUN_STATES}:{PRERUN_WALKS}:{PRERUN_DEPTH}"
+    if prerun:
+        from ..language import load_cache
+
+        known = load_cache.derived_lookup(spec, what)
+        if known is not None:
+            cm = CompiledModel(spec, model_name, known[0])
+            check_assumptions(cm)
+            return cm
+    cm, seeds, final = _fit(spec, model_name, prerun)
+    if prerun and final:  # (not after an evaluation error in the pre-run)
+        load_cache.derived_store(spec, what, seeds)
+    return cm
+
+
+def _fit(spec: ir.Spec, model_name: str, prerun: bool) -> tuple[CompiledModel, tuple[dict, dict] | None, bool]:
+    """The model compiled on the layout its pre-run fits; its seeds; whether
+    the pre-run ran to its end (no evaluation error)."""
     cm = CompiledModel(spec, model_name)
     check_assumptions(cm)  # before any state is explored, the pre-run's included
     if not prerun or not cm.codegen.domains.seeded:
         # no width of the layout depends on what a pre-run would observe
         # (every int has a declared range, no sequences): nothing to fit
-        return cm
+        return cm, None, True
     ints: dict = {}
     seqs: dict = {}
     try:
         states, complete = _prerun_bfs(cm, PRERUN_STATES)
         _observe_states(cm, states, ints, seqs)
     except Exception:  # noqa: BLE001 - evaluation errors are reported by the real run
-        return cm
+        return cm, None, False
     if complete:
-        return CompiledModel(spec, model_name, _seeds(ints, seqs))
+        seeds = _seeds(ints, seqs)
+        return CompiledModel(spec, model_name, seeds), seeds, True
     cm = CompiledModel(spec, model_name, _seeds(ints, seqs, 3))  # roomy: walks go deeper
     try:
         _observe_states(cm, _prerun_walks(cm, PRERUN_WALKS, PRERUN_DEPTH), ints, seqs)
     except Exception:  # noqa: BLE001
-        return cm
-    return CompiledModel(spec, model_name, _seeds(ints, seqs))
+        return cm, None, False
+    seeds = _seeds(ints, seqs)
+    return CompiledModel(spec, model_name, seeds), seeds, True
 
 
 __all__ = ["compile_model", "CompiledModel", "StepInfo", "Fairness", "TemporalLeaf", "CompileError", "EvalError"]

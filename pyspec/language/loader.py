@@ -19,6 +19,9 @@ from .parser import parse
 SUFFIX = ".pyspec"
 #: Larger files are refused: specs are written by people.
 MAX_BYTES = 8 * 1024 * 1024
+#: While a load that may be cached runs: the files it reads and looks for
+#: (a load_cache.Recorder).
+RECORDER = None
 
 
 @dataclass
@@ -62,6 +65,10 @@ def read_source(path: str, diags: Diagnostics, at: Span | None = None) -> str | 
             diags.error(f"file is too large ({size} bytes; at most {MAX_BYTES})", where)
             return None
         data = p.read_bytes()
+        if RECORDER is not None:
+            from .load_cache import digest
+
+            RECORDER.reads[path] = digest(data)
     except FileNotFoundError:
         diags.error(f"no such file: '{path}'", where)
         return None
@@ -120,6 +127,9 @@ def _find(name: str, importer: str, search_path: tuple[str, ...]) -> str | None:
     here = Path(importer).parent
     for d in (here, *map(Path, search_path)):
         cand = d / f"{name}{SUFFIX}"
-        if cand.is_file():
+        found = cand.is_file()
+        if RECORDER is not None:
+            RECORDER.probes[str(cand)] = found
+        if found:
             return str(cand) if not str(importer).startswith("/") else str(cand)
     return None
