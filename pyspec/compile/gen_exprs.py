@@ -88,8 +88,6 @@ class ExpressionGen:
             if form is not None:
                 fill = self._masked(form, codec, fill) or fill
             name = memos[key] = self._bind(rt.IdentityMemo(fill, SHARED_LIMIT), "_sh")
-            if isinstance(fill, MaskedFilter):
-                self.__dict__.setdefault("_masked_filters", {})[name] = fill
         return f"{name}.get_for({var})"
 
     def _masked(self, form: tuple, codec: InternSetCodec, plain) -> MaskedFilter | MaskedQuantifier | None:
@@ -102,19 +100,17 @@ class ExpressionGen:
             masks = every[codec.type_key] = SetMasks(codec)
         kind, source, target, conds = form[:4]
         src = None
-        if source:
-            src = self.__dict__.get("_masked_filters", {}).get(source)
-            if src is None or src.masks is not masks:
+        if source:  # another shared expression's memo: masked if its fill is
+            src = getattr(self.ns.get(source), "fill", None)
+            if not isinstance(src, MaskedFilter) or src.masks is not masks:
                 return None
 
         def condition(text: str) -> ElementCondition:
             fn = eval(compile(f"lambda {target}: {text}", "<pyspec shared>", "eval"), self.ns)  # generated source
             return ElementCondition(fn, masks)
 
-        if kind == "filter":
-            return MaskedFilter(masks, src, [condition(t) for t in conds], plain)
-        return MaskedQuantifier(kind, MaskedFilter(masks, src, [condition(t) for t in conds], plain),
-                                condition(form[4]), plain)
+        kept = MaskedFilter(masks, src, [condition(t) for t in conds], plain)
+        return kept if kind == "filter" else MaskedQuantifier(kind, kept, condition(form[4]), plain)
 
     def case_facts(self, e: ir.Expr, c: Ctx, holds: bool = True) -> list[tuple[str, str, bool]]:
         """What the truth (``holds``), or the falsity, of the condition

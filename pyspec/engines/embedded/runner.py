@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import gc
 import sys
 import time
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from ...compile import CompiledModel, CompileError, compile_model
 from ...compile.refinement import refinement_map
 from ...ir import nodes as ir
 from ...report import Report
-from .bfs import ExploreResult, Options, Violation, explore
+from .bfs import ExploreResult, Options, Violation, explore, no_cyclic_gc
 from .checkpoint import Checkpoint
 from .trace import build_trace, concretize
 
@@ -478,13 +477,8 @@ def _liveness_reports(spec, cm: CompiledModel, temps: list[str], live: dict, set
     # The state graph and the component lists are many container objects that
     # live until the end: the cyclic garbage collector would traverse them
     # over and over (a quarter of the time), and there is no cycle to collect.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with no_cyclic_gc():
         return _liveness_reports_nogc(spec, cm, temps, live, settings, res, stop_first, refs or {})
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _liveness_reports_nogc(spec, cm: CompiledModel, temps: list[str], live: dict, settings: RunSettings,
