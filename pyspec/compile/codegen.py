@@ -64,7 +64,8 @@ class Codegen(ExpressionGen, StepGen):
     # read while constants are folded, before __init__ sets them
     _reads: set[int] | None = None
 
-    _place_root = None
+    _place_roots: list | tuple = ()  # (read before __init__ sets them)
+    _place_chains: set = frozenset()
 
     def __init__(self, spec: ir.Spec, model: ir.Model, seeds: tuple[dict, dict] | None = None,
                  values: tuple[dict, list] | None = None):
@@ -111,7 +112,12 @@ class Codegen(ExpressionGen, StepGen):
         self._wplaces: dict[int, set] = {}
         self._rwhole: set[int] = set()
         self._wwhole: set[int] = set()
-        self._place_root = None  # the VarRef node whose read a place already accounts for
+        # VarRef nodes whose next read a recorded place accounts for, and the
+        # Field/Index nodes of the places being compiled (ExpressionGen._placed)
+        self._place_roots: list = []
+        # source of a let's local -> the cases of its elements (ExpressionGen.element_cases)
+        self._let_cases: dict[str, frozenset] = {}
+        self._place_chains: set[int] = set()
         self._venc: dict = {}  # codec -> namespace name of its value encoder
         self.consts_src: dict[str, Any] = {}  # sources of constant values assigned in steps
         self._multi: frozenset = frozenset()  # roots the step being generated may assign twice

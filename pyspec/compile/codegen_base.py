@@ -33,7 +33,7 @@ class Ctx:
     """Where an expression is compiled."""
 
     __slots__ = ("st", "env", "proc", "pos", "self_val", "label", "cur", "old", "need", "params",
-                 "checked", "in_def", "post", "touched")
+                 "checked", "in_def", "post", "touched", "fresh")
 
     def __init__(self, st: str = "s", checked: bool = False):
         self.st = st  # the Python name of the packed state that reads use
@@ -52,6 +52,9 @@ class Ctx:
         # per slot assigned more than once in the step: the updates so far
         # on this execution, with their keys (for the overlap check)
         self.touched: dict[int, tuple] = {}
+        # (slot, place) assigned a whole new value on this execution so far:
+        # its new bits do not depend on its old ones (StepGen._memo_masks)
+        self.fresh: frozenset = frozenset()
 
     def copy(self) -> Ctx:
         c = Ctx.__new__(Ctx)
@@ -65,6 +68,7 @@ class Ctx:
         c.in_def = self.in_def
         c.post = self.post
         c.touched = dict(self.touched)
+        c.fresh = self.fresh
         return c
 
 

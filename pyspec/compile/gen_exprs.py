@@ -15,7 +15,7 @@ from typing import Any
 from ..ir import nodes as ir
 from ..values import NONE, sort_key
 from .codegen_base import _NOVAL, UNROLL_LIMIT, UNROLL_TOTAL, CompileError, Ctx, Py
-from .layout import InternSetCodec, MapCodec
+from .layout import InternSetCodec, MapCodec, ProductCodec
 from .masks import ElementCondition, MaskedFilter, MaskedQuantifier, SetMasks
 from .shared import element_form, is_lookup
 
@@ -162,7 +162,13 @@ class ExpressionGen:
 
     def _ex_VarRef(self, e, c):
         k = self.var_slot[e.name]
-        if self._reads is not None and c.st == "s" and e is not self._place_root:
+        pending = next((p for p in self._place_roots if p[0] is e and not p[1]), None)
+        if pending is not None:
+            # the root of a place being read, which the place accounts for
+            # (once: the same node may stand again in one of the place's
+            # keys, a macro's argument, and that read counts on its own)
+            pending[1] = True
+        elif self._reads is not None and c.st == "s":
             # also when the step assigned part of it already: the value read
             # is the old one with that part replaced, so it depends on all of it
             self._rwhole.add(k)
@@ -170,35 +176,68 @@ class ExpressionGen:
             return Py(c.cur[k])
         return self.read_slot(c, k)
 
-    def _const_place(self, e, c) -> tuple[int, tuple] | None:
-        """``m[k1][k2]...`` with constant keys on a map variable ``m`` held
-        in a map codec: (m's slot, the keys); else None."""
-        keys = []
-        while isinstance(e, ir.Index):
-            bt = e.base.type
-            if not isinstance(bt, ir.MapType):
-                return None
-            key = self.ex(e.key, c)
-            if not key.const:
-                return None
-            keys.append(key.value)
+    def _read_place(self, e, c) -> tuple[int, tuple] | None:
+        """The place of a variable that ``e``, a chain of fields and keys
+        applied to it (``r.f[k1].g``), reads: its slot and the longest
+        prefix of the chain that names a part of the slot's encoding
+        (record fields, map keys known at compile time), or None when that
+        prefix is empty.  ``r.f[i]`` with ``i`` chosen at run time reads
+        the place ``r.f``."""
+        chain = []
+        while isinstance(e, (ir.Index, ir.Field)):
+            chain.append(e)
             e = e.base
-        if not isinstance(e, ir.VarRef) or not keys:
+        if not isinstance(e, ir.VarRef):
             return None
         k = self.var_slot[e.name]
-        if not isinstance(self.layout.slots[k].codec, MapCodec):
+        codec = self.layout.slots[k].codec
+        keys: list = []
+        for x in reversed(chain):
+            step = self._place_step(codec, x, c)
+            if step is None:
+                break
+            key, codec = step
+            keys.append(key)
+        return (k, tuple(keys)) if keys else None
+
+    def _place_step(self, codec, x, c) -> tuple[Any, Any] | None:
+        """One element of a place's path on a codec: ``x`` (an ir.Field, or
+        an ir.Index whose key is known at compile time) as a key of
+        :meth:`_place` and the codec of the part it reaches; None when
+        ``codec`` holds no such part apart."""
+        bt = x.base.type if x.base is not None else None
+        if isinstance(x, ir.Field):
+            if not (isinstance(codec, ProductCodec) and codec.names is not None) or x.name not in codec.names:
+                return None
+            if bt is not None and not isinstance(bt, ir.RecordType):
+                return None
+            return x.name, codec.parts[codec.names.index(x.name)]
+        if not isinstance(codec, MapCodec) or (bt is not None and not isinstance(bt, ir.MapType)):
             return None
-        return k, tuple(reversed(keys))
+        key = self.ex(x.key, c)
+        if not key.const or key.value not in codec.pos:
+            return None
+        return key.value, codec.value
 
     def _place(self, k: int, keys: tuple) -> tuple[int, int, Any] | None:
         """Where slot ``k`` holds the place ``keys``: (the presence bits of
         the digits on the way, the offset of the place's code, the place's
-        codec), or None when ``keys`` is not a path of map digits."""
+        codec), or None when ``keys`` is not a path of map digits and
+        record fields.  (A key is a map key where the codec is a map's, a
+        field name where it is a record's: the codecs on a slot's paths are
+        fixed, so the two never meet at one depth.)"""
         sl = self.layout.slots[k]
         codec = sl.codec
         off = sl.off + (1 if sl.escapable else 0)
         presence = 0
         for key in keys:
+            if isinstance(codec, ProductCodec) and codec.names is not None:
+                if key not in codec.names:
+                    return None
+                i = codec.names.index(key)
+                off += codec.offs[i]
+                codec = codec.parts[i]
+                continue
             if not isinstance(codec, MapCodec):
                 return None
             i = codec.pos.get(key)
@@ -589,7 +628,48 @@ class ExpressionGen:
             name = self.uniq(f"_b_{b.name}_")
             clauses.append(f"for {name} in {dom.src}")
             c2.env[b.name] = Py(name)
+            self.note_element_cases(name, b.domain, c)
         return " ".join(clauses), c2
+
+    def note_element_cases(self, name: str, domain: ir.Expr, c: Ctx) -> None:
+        """``name`` (a unique local) takes the elements of ``domain``: what
+        :meth:`element_cases` knows of their cases becomes a fact about
+        ``name`` wherever it is read (its fields read without a check)."""
+        cases = self.element_cases(domain, c)
+        if cases is None:
+            return
+        vt = domain.type.elem
+        self._facts = self._facts + tuple((name, tag, False) for tag, _ in vt.cases if tag not in cases)
+
+    def element_cases(self, e: ir.Expr, c: Ctx | None) -> frozenset | None:
+        """The cases the elements of the set ``e`` (of variant values) can
+        be of, when fewer than its type's: a comprehension that keeps its
+        binder where ``isinstance(x, T.Case)`` is a conjunct of its
+        condition (``p2bs()``: ``{m for m in messages if isinstance(m,
+        Msg.P2b)}``), a filter of such a set (``{m for m in p2bs() if
+        m.ballot == b}``), a def without parameters returning one, a
+        ``let`` bound to one (:attr:`_let_cases`).  None: nothing known.
+        ``c`` None: inside a def's body (its names are not the caller's)."""
+        if not (isinstance(e.type, ir.SetType) and isinstance(e.type.elem, ir.VariantType)):
+            return None
+        if isinstance(e, ir.DefCall):
+            if e.args or e.name in self.recursive:
+                return None
+            return self.element_cases(self.defs[e.name].body, None)
+        if isinstance(e, ir.BoundRef):
+            bound = c.env.get(e.name) if c is not None else None
+            return None if bound is None else self._let_cases.get(bound.src)
+        if not (isinstance(e, ir.SetComp) and len(e.binders) == 1 and isinstance(e.elem, ir.BoundRef)
+                and e.elem.name == e.binders[0].name):
+            return None
+        b = e.binders[0]
+        cases = self.element_cases(b.domain, c)
+        tags = frozenset(tag for tag, _ in e.type.elem.cases)
+        required = _required_cases(e.cond, b.name, tags) if e.cond is not None else None
+        if required is not None:
+            cases = required if cases is None else cases & required
+        return cases
+
 
     def _unrolled_comp(self, e: ir.SetComp, c: Ctx) -> tuple[list[Py], list[Py]] | None:
         """A comprehension over a small constant product, unrolled: each
@@ -659,7 +739,9 @@ class ExpressionGen:
         loops, c2 = self._binder_loops(e.binders, c, any_order=True)
         elem = self._guarded(e.elem, e.cond, c2)
         cond = f" if {self.ex(e.cond, c2).src}" if e.cond is not None else ""
-        return Py(f"_len({{{elem.src} {loops}{cond}}})")
+        # shared like the comprehension it counts (a function of one value:
+        # ``len(reqs_made())`` in every step instance of a state)
+        return self.shared(Py(f"_len({{{elem.src} {loops}{cond}}})"))
 
     def _guarded(self, e: ir.Expr, cond: ir.Expr | None, c: Ctx) -> Py:
         """``e``, computed only where ``cond`` (None: always) holds."""
@@ -703,19 +785,41 @@ class ExpressionGen:
         cond = f" if {self.ex(e.cond, c2).src}" if e.cond is not None else ""
         return Py(f"_fm({{{key.src}: {val.src} {loops}{cond}}})")
 
+    def _placed(self, e, c, gen) -> Py | None:
+        """``gen(e, c)`` with the place ``e`` reads recorded for the memo
+        keys instead of the whole variable (:meth:`_read_place`), while the
+        reads of a memoized step are tracked; None when there is no such
+        place, or ``e`` is part of a place being compiled.  The keys inside
+        a place are expressions of their own (their places count)."""
+        if self._reads is None or c.st != "s" or id(e) in self._place_chains:
+            return None
+        place = self._read_place(e, c)
+        if place is None:
+            return None
+        self._rplaces.setdefault(place[0], set()).add(place[1])
+        chain = []
+        root = e
+        while isinstance(root, (ir.Index, ir.Field)):
+            chain.append(id(root))
+            root = root.base
+        # the chain's own nodes compile as plain code; its root is read
+        # (first, before any key) without counting as a whole read
+        fresh = [x for x in chain if x not in self._place_chains]
+        self._place_chains.update(fresh)
+        pending = [root, False]  # [the root, read yet]
+        self._place_roots.append(pending)
+        try:
+            return gen(e, c)
+        finally:
+            self._place_chains.difference_update(fresh)
+            roots = self._place_roots
+            del roots[next(i for i, p in enumerate(roots) if p is pending)]
+
     def _ex_Index(self, e, c):
-        if self._reads is not None and c.st == "s" and self._place_root is None:
-            place = self._const_place(e, c)
-            if place is not None:
-                self._rplaces.setdefault(place[0], set()).add(place[1])
-                root = e
-                while isinstance(root, ir.Index):
-                    root = root.base
-                self._place_root = root
-                try:
-                    return self._ex_Index(e, c)
-                finally:
-                    self._place_root = None
+        placed = self._placed(e, c, self._index)
+        return placed if placed is not None else self._index(e, c)
+
+    def _index(self, e, c):
         base = self.ex(e.base, c)
         key = self.ex(e.key, c)
         bt = e.base.type
@@ -733,6 +837,10 @@ class ExpressionGen:
         return self.fold(f"_rt.index({base.src}, {key.src}, {w}, {self.shown(bt)})", base, key)
 
     def _ex_Field(self, e, c):
+        placed = self._placed(e, c, self._field)
+        return placed if placed is not None else self._field(e, c)
+
+    def _field(self, e, c):
         base = self.ex(e.base, c)
         bt = e.base.type
         if not c.checked and (isinstance(bt, ir.RecordType) or
@@ -941,6 +1049,25 @@ class ExpressionGen:
         lines.append(f"    return {body.src}")
         self.lines.extend(lines)
         self.lines.append("")
+
+
+def _required_cases(cond: ir.Expr, name: str, tags: frozenset) -> frozenset | None:
+    """The cases (of ``tags``) a value bound to ``name`` may be of wherever
+    ``cond`` holds: ``isinstance(name, T.Case)`` or its negation as a
+    conjunct; None when no conjunct says."""
+    if isinstance(cond, ir.IsCase) and isinstance(cond.base, ir.BoundRef) and cond.base.name == name:
+        return frozenset((cond.tag,))
+    if isinstance(cond, ir.Unary) and cond.op == "not":
+        inner = cond.operand
+        if isinstance(inner, ir.IsCase) and isinstance(inner.base, ir.BoundRef) and inner.base.name == name:
+            return tags - {inner.tag}
+        return None
+    if isinstance(cond, ir.Binary) and cond.op == "and":
+        left, right = _required_cases(cond.left, name, tags), _required_cases(cond.right, name, tags)
+        if left is None or right is None:
+            return left if right is None else right
+        return left & right
+    return None
 
 
 def bound_reads(e) -> dict[str, int]:

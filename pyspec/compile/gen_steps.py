@@ -17,7 +17,7 @@ from ..values import sort_key
 from . import runtime as rt
 from .codegen_base import _NOVAL, MEMO, ActionInfo, CompileError, Ctx, Py, _binder_types
 from .gen_exprs import stmts_always_read
-from .layout import MapCodec, make_diff_encoder, make_value_encoder, visits_parts
+from .layout import make_diff_encoder, make_value_encoder, visits_parts
 from .shared import is_lookup
 
 
@@ -198,6 +198,7 @@ class StepGen:
         self._reads, self._dyn, self._wm = set(), False, 0
         self._rplaces, self._wplaces, self._rwhole, self._wwhole = {}, {}, set(), set()
         self._wfresh = set()  # slots assigned a value as a whole (not through a place)
+        self._fresh_all: frozenset | None = None  # Ctx.fresh common to every successor emitted
 
     def gen_step_functions(self) -> list[tuple[int, int, int, int, int, str]]:
         """Every step instance as its own function ``_st_c_<aid>(s, _ap)``
@@ -224,13 +225,13 @@ class StepGen:
                         self.gen_stmts(st.body, 0, (), c, "    ", inner)
                     finally:
                         reads, self._reads = self._reads, None
-                    rmask, wm = self._memo_masks(reads)
+                    key, wm = self._memo_masks(reads)
                     if self._dyn:
-                        rmask = full
-                    rmask |= sl.mask << sl.off
+                        key = full
+                    key |= sl.mask << sl.off
                     name = f"_st_c_{aid}"
                     self.lines.extend([f"def {name}(s, _ap):", *(inner or ["    pass"]), ""])
-                    table.append((aid, k, code, rmask | wm, wm, name))
+                    table.append((aid, k, code, key, wm, name))
         self._esc = True
         return table
 
@@ -248,9 +249,8 @@ class StepGen:
         the state is copied unchanged).  A successor with an escape tail
         depends on more than the key: such results are not cached."""
         slots = self.layout.slots
-        rmask, wm = self._memo_masks(reads)
-        rmask |= slots[pc_k].mask << slots[pc_k].off
-        key = rmask | wm
+        key, wm = self._memo_masks(reads)
+        key |= slots[pc_k].mask << slots[pc_k].off
         fname = f"_st_{mode}_{aid}"
         cache = self._bind({}, "_M")
         self.lines.append(f"def {fname}(s, _ap):")
@@ -340,6 +340,7 @@ class StepGen:
             c2 = c.copy()
             c2.env[st.binder.name] = Py(name)
             c2.params = c.params + ((st.binder.name, name),)
+            self.note_element_cases(name, st.binder.domain, c)
             cond = self.ex(st.cond, c2) if st.cond is not None else self.k(True)
             facts = [] if cond.const else self.case_facts(st.cond, c2)
             # the slots the condition reads are decoded once, not once per element
@@ -385,6 +386,9 @@ class StepGen:
                 else:
                     out.append(f"{ind}{name} = _lazy(lambda: {val.src})")
                     c2.env[st.name] = Py(f"{name}()")
+            cases = self.element_cases(st.value, c)
+            if cases is not None:
+                self._let_cases[c2.env[st.name].src] = cases
             self.gen_stmts(st.body, 0, nxt, c2, ind, out)
         elif isinstance(st, ir.Goto):
             self.gen_emit(st.target, c, ind, out)
@@ -776,22 +780,30 @@ class StepGen:
         if not st.path:
             self._wfresh.add(k)
         keys = []
-        if isinstance(st.root, ir.VarRef) and isinstance(self.layout.slots[k].codec, MapCodec):
+        if isinstance(st.root, ir.VarRef):
+            # the longest prefix of the path that names a part of the
+            # encoding: ``r.f[i] = v`` with ``i`` chosen at run time writes r.f
+            codec = self.layout.slots[k].codec
             for p in st.path:
-                if isinstance(p, ir.Field):
+                step = self._place_step(codec, p, c)
+                if step is None:
                     break
-                key = self.ex(p.key, c)
-                if not key.const:
-                    break
-                keys.append(key.value)
+                key, codec = step
+                keys.append(key)
         if keys and self._place_mask(k, tuple(keys)) is not None:
             self._wplaces.setdefault(k, set()).add(tuple(keys))
-            if k not in c.cur:
-                self._rplaces.setdefault(k, set()).add(tuple(keys))
+            if len(keys) < len(st.path):
+                # part of the place is updated: the rest of it is the old value's
+                if k not in c.cur:
+                    self._rplaces.setdefault(k, set()).add(tuple(keys))
+            else:
+                c.fresh = c.fresh | {(k, tuple(keys))}
         else:
             self._wwhole.add(k)
             if st.path and k not in c.cur:
                 self._rwhole.add(k)
+            elif not st.path:
+                c.fresh = c.fresh | {(k, ())}
 
     def _place_writes(self, k: int, name: str, old: str | None) -> tuple[int, list[str], int] | None:
         """When every write to slot ``k`` on the path being emitted is to a
@@ -811,7 +823,7 @@ class StepGen:
             if place is None:
                 return None
             presence, off, codec = place
-            path = "".join(f"._d[{self.k(key).src}]" for key in keys)
+            path = "".join(f"._d[{self.k(key).src}]" for key in keys)  # a record's fields are in _d too
             mask |= presence | (((1 << codec.width) - 1) << off)
             presences |= presence
             if old is not None and visits_parts(codec):
@@ -853,17 +865,22 @@ class StepGen:
         return name
 
     def _memo_masks(self, reads: set[int]) -> tuple[int, int]:
-        """(read mask, written mask) of the step just generated: a map
-        variable read or written only through constant places contributes
-        the bits of those places; anything else its whole field."""
+        """(read mask, written mask) of the step just generated: a variable
+        read or written only through places (record fields, map entries at
+        keys known when compiling) contributes the bits of those places;
+        anything else its whole field.  A variable that is only written
+        reads nothing; the bits of a variable or place that every
+        successor assigns a new value as a whole (:attr:`Ctx.fresh`) are
+        written but not part of what the step reads, unless it reads them."""
         slots = self.layout.slots
         rmask = 0
         for k in reads:
             sl = slots[k]
             part = None
-            if sl.kind == "var" and k not in self._rwhole and k in self._rplaces:
+            if sl.kind == "var" and k not in self._rwhole and (
+                    k in self._rplaces or k in self._wplaces or k in self._wwhole):
                 part = 0
-                for keys in self._rplaces[k]:
+                for keys in self._rplaces.get(k, ()):
                     m = self._place_mask(k, keys)
                     if m is None:
                         part = None
@@ -879,7 +896,12 @@ class StepGen:
                 part |= self._place_mask(k, keys)
             sl = slots[k]
             wm = (wm & ~(sl.mask << sl.off)) | part
-        return rmask, wm
+        fresh = 0
+        for k, keys in self._fresh_all or ():
+            sl = slots[k]
+            fresh |= (sl.mask << sl.off) if not keys else self._place_mask(k, keys)
+        # the memo key: what is read, and what is written but not fresh
+        return rmask | (wm & ~fresh), wm
 
     # -- if statements
     def _mergeable(self, st: ir.If) -> bool:
@@ -934,6 +956,7 @@ class StepGen:
             with self.narrowed(branches[0][2]):
                 self._straight(branches[0][1], c, ind, out)
             return
+        fresh = None  # what every branch assigned anew
         for n, (cond_src, body, f) in enumerate(branches):
             head = "else:" if cond_src is None else f"{'if' if n == 0 else 'elif'} {cond_src}:"
             out.append(ind + head)
@@ -941,12 +964,14 @@ class StepGen:
             c2 = c.copy()
             with self.narrowed(f):
                 self._straight(body, c2, ind + "    ", out)
+            fresh = c2.fresh if fresh is None else fresh & c2.fresh
             for k in roots:
                 out.append(f"{ind}    {merged[k]} = {c2.cur.get(k, before[k])}")
             if len(out) == n0:
                 out.append(f"{ind}    pass")
         for k in roots:
             c.cur[k] = merged[k]
+        c.fresh = fresh if fresh is not None else c.fresh
 
     def _branch_facts(self, conds: list[tuple[Py, ir.Expr]], c: Ctx) -> list[list]:
         """What each branch of an if/elif chain may assume of variant values
@@ -1018,6 +1043,8 @@ class StepGen:
             self.gen_emit(control.exit, c.copy(), ind + "    ", out)
             return
         self.decode_lines(c, ind, out)
+        if self._reads is not None:
+            self._fresh_all = c.fresh if self._fresh_all is None else self._fresh_all & c.fresh
         pk = self.pc_slot[(c.proc.name, c.pos)]
         psl = self.layout.slots[pk]
         code = psl.codec.enc(control.label)

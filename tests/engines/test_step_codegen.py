@@ -397,6 +397,52 @@ def test_a_field_read_without_a_test_of_the_case_is_the_located_error():
     assert rep.verdict == "error" and rep.message == "nofield.pyspec:17:34: Msg.B(y=1) has no field 'x'"
 
 
+FILTERED = """\
+spec Filtered
+variant Msg:
+    A(x: 0..3)
+    B(y: 0..3)
+    C(y: 0..3, z: 0..3)
+var msgs: set[Msg] = {Msg.A(x=0), Msg.B(y=1)}
+var got: 0..3 = 0
+def bs() -> set[Msg]: {m for m in msgs if isinstance(m, Msg.B)}
+def ys() -> set[Msg]: {m for m in msgs if not isinstance(m, Msg.A) and m.y > 0}
+process p:
+    while True:
+        s:
+            either:
+                await len(msgs) < 4
+                msgs = msgs | {Msg.C(y=got, z=(got + 1) % 4), Msg.B(y=(got + 2) % 4)}
+            or:
+                any m in bs():
+                    got = m.y
+            or:
+                let recent = {m for m in bs() if m.y >= got}
+                await exists m in recent: m.y == 2
+                got = len({m.y for m in recent}) % 4
+            or:
+                any m in {m for m in msgs if isinstance(m, Msg.C) and m.z > 0}:
+                    got = (m.y + m.z) % 4
+            or:
+                any m in ys():
+                    got = m.y
+model m:
+    deadlock: ignore
+"""
+
+
+def test_a_field_of_the_elements_of_a_filter_by_case_is_unchecked():
+    """The elements of ``bs()`` (a def keeping one case), of a filter of it,
+    of a let bound to one, of a comprehension testing the case, of
+    ``ys()`` (every case but one, and all those have ``y``): their fields
+    are read without a check."""
+    spec = load("filtered", FILTERED)
+    cm = compile_model(spec, "m")
+    assert "_rt.field(" not in fast_source(cm)
+    assert "_rt.field(" in checked_source(cm)
+    agrees_with_reference(spec)
+
+
 # ---------------------------------------------------------------- sets not built
 
 SIZES = """\
@@ -427,8 +473,11 @@ def test_sizes_and_memberships_of_sets_never_built():
     cm = compile_model(spec, "m")
     fast = fast_source(cm)
     # len of a comprehension (in a def too): the size of a set display over
-    # the sequence itself; `in` a sequence or a set of a few elements: no set
-    assert fast.count("_len({") == 2 and "_frozenset(" not in fast
+    # the sequence itself, shared (a function of q alone: computed once per
+    # value of q); `in` a sequence or a set of a few elements: no set
+    assert "_frozenset(" not in fast
+    sizes = [canon for canon in cm.codegen._shared_memos if canon.startswith("_len({")]
+    assert len(sizes) == 2 and all(f"{cm.codegen._shared_memos[x]}.get_for(" in fast for x in sizes)
     checked = checked_source(cm)
     # the checked code builds the sets, in place or in a shared lookup's fill
     # (pyspec/compile/shared.py: a comprehension over one state value)
