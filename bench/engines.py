@@ -309,10 +309,15 @@ def _tee(path: str, fn) -> int:
         p = subprocess.run(["git", *a], capture_output=True, text=True, cwd=ROOT)
         return p.stdout.strip()
 
+    # the tree is "modified" by changes other than the results file itself
+    pathspec = ["--", "."]
+    if Path(path).resolve().is_relative_to(ROOT):
+        pathspec.append(f":!{Path(path).resolve().relative_to(ROOT)}")
+    modified = git("status", "--porcelain", "-uno", *pathspec)
     with open(path, "w") as f:
         f.write(f"$ python bench/engines.py {' '.join(sys.argv[1:])}\n")
         f.write(f"# {datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')}, commit "
-                f"{git('rev-parse', '--short', 'HEAD')}{' (modified)' if git('status', '--porcelain', '-uno', '--', '.', f':!{Path(path).resolve().relative_to(ROOT)}') else ''}, "
+                f"{git('rev-parse', '--short', 'HEAD')}{' (modified)' if modified else ''}, "
                 f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load average at start "
                 f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}\n\n")
         old = sys.stdout
