@@ -140,6 +140,7 @@ class StepGen:
         self._esc = esc or mode == "full"
         self._esc_emit = esc
         blocks: dict[tuple[str, int], int] = {}
+        members: list[tuple[int, int, tuple | None]] = []  # per instance: its lines, how it is memoized
         for p in self.spec.processes:
             for pos, val in enumerate(self.inst[p.name]):
                 blocks[(p.name, pos)] = len(body)
@@ -147,6 +148,8 @@ class StepGen:
                 sl = self.layout.slots[k]
                 field = f"s >> {sl.off} & {sl.mask}" if sl.off else f"s & {sl.mask}"
                 first = True
+                start = len(body)
+                member = None
                 body.append(f"    _pc = {field}")
                 for st in p.steps:
                     code = sl.codec.enc(st.label)
@@ -167,10 +170,16 @@ class StepGen:
                         inner = ["        pass"]
                     body.append(f"    {'if' if first else 'elif'} _pc == {code}:")
                     if memo and not self._dyn and self._wm and self._memo_worth(inner):
-                        body.extend(self._memo_step(mode, aid, k, reads, inner))
+                        lookup, memo_of = self._memo_step(mode, aid, k, reads, inner)
+                        body.extend(lookup)
+                        if len(p.steps) == 1:
+                            member = (field, code, k, *memo_of)
                     else:
                         body.extend(inner)
                     first = False
+                members.append((start, len(body), member))
+        if mode == "fast":
+            body = self._group_memos(body, members)
         self._esc = True
         if mode == "full":
             # each instance's block on its own, for ``compile_extra("inst")``
@@ -242,7 +251,8 @@ class StepGen:
         heavy = ("_fm(", "_rec(", "_mput(", "_sput(", "_rput(", "_F", "_frozenset", "for ", "_srt(", "_rt.")
         return len(inner) > 3 or any(h in line for line in inner for h in heavy)
 
-    def _memo_step(self, mode: str, aid: int, pc_k: int, reads: set[int], inner: list[str]) -> list[str]:
+    def _memo_step(self, mode: str, aid: int, pc_k: int, reads: set[int],
+                   inner: list[str]) -> tuple[list[str], tuple[int, int, str]]:
         """A step instance as a function of the fields it reads and writes:
         its code moves to ``_st_<mode>_<aid>(s, _ap)`` and the dispatcher
         looks its successors up in a cache keyed by those fields (the rest of
@@ -256,18 +266,68 @@ class StepGen:
         self.lines.append(f"def {fname}(s, _ap):")
         self.lines.extend(line[4:] for line in inner)
         self.lines.append("")
+        return self._memo_lookup(mode, aid, cache, key, wm, fname, "        "), (key, wm, fname)
+
+    def _memo_lookup(self, mode: str, aid: int | None, cache: str, key: int, wm: int, fname: str,
+                     ind: str) -> list[str]:
+        """The dispatcher's lines: the successors of ``fname`` from ``cache``
+        (keyed by ``s & key``, holding the ``wm`` bits of each), the
+        function run and its results stored on a miss."""
         fill = "_rt.memo_fill_lab" if mode == "lab" else "_rt.memo_fill"
         emit = f"({aid}, _u | _v)" if mode == "lab" else "_u | _v"
         return [
-            f"        _r = {cache}.get(s & {key})",
-            "        if _r is None:",
-            f"            for _t in {fill}({cache}, s & {key}, s, {fname}, {wm}, {self.layout.bits}):",
-            "                _ap(_t)",
-            "        else:",
-            f"            _u = s & {~wm}",
-            "            for _v in _r:",
-            f"                _ap({emit})",
+            f"{ind}_r = {cache}.get(s & {key})",
+            f"{ind}if _r is None:",
+            f"{ind}    for _t in {fill}({cache}, s & {key}, s, {fname}, {wm}, {self.layout.bits}):",
+            f"{ind}        _ap(_t)",
+            f"{ind}else:",
+            f"{ind}    _u = s & {~wm}",
+            f"{ind}    for _v in _r:",
+            f"{ind}        _ap({emit})",
         ]
+
+    def _group_memos(self, body: list[str], members: list[tuple[int, int, tuple | None]]) -> list[str]:
+        """``_next_fast``'s body with each run of consecutive one-step
+        process instances that are memoized alike -- the same key and
+        written bits but for their own pc fields (``Accept(b, q, v)`` for
+        every ``b``, ``q``, ``v``: each keyed by the message set) -- looked
+        up in one memo: one lookup per state for the run, not one per
+        instance, and one entry per key.  Its key holds the pc fields of
+        every member (a member runs only at its label), its written bits
+        theirs too: a member's successor keeps the others' pc fields, which
+        the key fixes.  Successors come in the same order."""
+        slots = self.layout.slots
+        out = body[:members[0][0]] if members else list(body)
+        i = 0
+        while i < len(members):
+            start, end, m = members[i]
+            j = i + 1
+            if m is not None:
+                pc = slots[m[2]].mask << slots[m[2]].off
+                while j < len(members) and members[j][2] is not None:
+                    n = members[j][2]
+                    npc = slots[n[2]].mask << slots[n[2]].off
+                    if (n[3] & ~npc, n[4] & ~npc) != (m[3] & ~pc, m[4] & ~pc):
+                        break
+                    j += 1
+            if j - i < 2:
+                out.extend(body[start:end])
+                i += 1
+                continue
+            run = [x for _, _, x in members[i:j]]
+            key = wm = 0
+            for _, _, k, mkey, mwm, _ in run:
+                key |= mkey
+                wm |= mwm
+            fname = self.uniq("_grp_fast_")
+            self.lines.append(f"def {fname}(s, _ap):")
+            for field, code, _, _, _, member_fn in run:
+                self.lines.append(f"    if ({field}) == {code}:")
+                self.lines.append(f"        {member_fn}(s, _ap)")
+            self.lines.append("")
+            out.extend(self._memo_lookup("fast", None, self._bind({}, "_M"), key, wm, fname, "    "))
+            i = j
+        return out
 
     def _aid(self, process: str, pos: int, label: str) -> int:
         for a in self.actions:
