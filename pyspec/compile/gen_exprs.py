@@ -75,20 +75,27 @@ class ExpressionGen:
             return ""
         canon, var = found
         memos = self.__dict__.setdefault("_shared_memos", {})
+        slot = self.layout.slots[int(var[2:])]
         form = element_form(canon)
-        codec = self.layout.slots[int(var[2:])].codec if form is not None else None
+        codec = slot.codec if form is not None else None
         if not isinstance(codec, InternSetCodec):
             form = codec = None
         # a masked expression is bound to its type's table: the same source
         # over a set of another type is another memo
         key = canon if codec is None else f"{canon}\0{codec.type_key}"
+        by_value = _hashed_in_c(slot.type)
+        if by_value:
+            # keyed by the value, of this one type (equal values of two types,
+            # {1} and {True}, must not meet in one memo)
+            key = f"{key}\0{slot.type!r}"
         name = memos.get(key)
         if name is None:
             fill = eval(compile(f"lambda _v: {canon}", "<pyspec shared>", "eval"), self.ns)  # generated source
             if form is not None:
                 fill = self._masked(form, codec, fill) or fill
-            name = memos[key] = self._bind(rt.IdentityMemo(fill, SHARED_LIMIT), "_sh")
-        return f"{name}.get_for({var})"
+            memo = rt.BoundedMemo(fill, SHARED_LIMIT) if by_value else rt.IdentityMemo(fill, SHARED_LIMIT)
+            name = memos[key] = self._bind(memo, "_sh")
+        return f"{name}[{var}]" if by_value else f"{name}.get_for({var})"
 
     def _masked(self, form: tuple, codec: InternSetCodec, plain) -> MaskedFilter | MaskedQuantifier | None:
         """The fill of a shared expression of :func:`element_form`'s shape
@@ -1049,6 +1056,26 @@ class ExpressionGen:
         lines.append(f"    return {body.src}")
         self.lines.extend(lines)
         self.lines.append("")
+
+
+def _hashed_in_c(ty: ir.Type) -> bool:
+    """Do values of ``ty`` hash without Python code, and cheaply once
+    hashed: sets (a frozenset keeps its hash), numbers, booleans, sort and
+    enum codes.  A shared expression over such a value is looked up by the
+    value, a dict subscript (``_sh3[_o0]``: no Python frame on a hit), not
+    by its identity (``IdentityMemo.get_for``); a record's or a map's hash
+    is Python code, a tuple's is computed again at each lookup."""
+    if isinstance(ty, ir.SetType):
+        return not _mentions_any(ty)
+    return isinstance(ty, (ir.IntType, ir.BoolType, ir.SortType, ir.EnumType))
+
+
+def _mentions_any(ty: Any) -> bool:
+    if isinstance(ty, ir.AnyType):
+        return True
+    if isinstance(ty, (ir.SetType, ir.SeqType)):
+        return _mentions_any(ty.elem)
+    return False
 
 
 def _required_cases(cond: ir.Expr, name: str, tags: frozenset) -> frozenset | None:

@@ -22,7 +22,7 @@ DECODED = re.compile(r"_[oxq]\d+")
 #: a shared expression's lookup (ExpressionGen.shared): pure and cheap, so a
 #: ``let`` or a def argument bound to it is used in place, not computed
 #: into a local first (and what reads it can be shared in turn)
-LOOKUP = re.compile(r"_sh\d+\.get_for\(_[oxq]\d+\)")
+LOOKUP = re.compile(r"_sh\d+(\.get_for\(_[oxq]\d+\)|\[_[oxq]\d+\])")
 
 
 def is_lookup(src: str) -> bool:
@@ -86,9 +86,12 @@ def canonical(src: str, is_global: Callable[[str], bool]) -> tuple[str, str] | N
 def _source(node: ast.expr) -> str | None:
     """What a comprehension over the value iterates: ``""`` for the value
     itself (``_v``), a shared expression's memo name for its result
-    (``_sh7.get_for(_v)``), None for anything else."""
+    (``_sh7.get_for(_v)`` or ``_sh7[_v]``), None for anything else."""
     if isinstance(node, ast.Name) and node.id == "_v":
         return ""
+    if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id.startswith("_sh")
+            and isinstance(node.slice, ast.Name) and node.slice.id == "_v"):
+        return node.value.id  # (a memo keyed by the value: ExpressionGen._share)
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get_for"
             and isinstance(node.func.value, ast.Name) and not node.keywords and len(node.args) == 1
             and isinstance(node.args[0], ast.Name) and node.args[0].id == "_v"):

@@ -12,7 +12,7 @@ import pytest
 import pyspec
 from pyspec.compile import compile_model, masks
 from pyspec.compile.masks import ElementCondition, MaskedFilter, MaskedQuantifier, SetMasks
-from pyspec.compile.runtime import IdentityMemo
+from pyspec.compile.runtime import BoundedMemo, IdentityMemo
 from pyspec.compile.shared import element_form
 from pyspec.engines.embedded import check_model
 from pyspec.engines.embedded.bfs import Options, explore
@@ -188,8 +188,8 @@ model m:
 def _masked_fills(cm) -> list:
     cm.next_fast  # noqa: B018 - the step code, generated on demand
     ns = cm.codegen.ns
-    return [v.fill for v in ns.values() if isinstance(v, IdentityMemo)
-            and isinstance(v.fill, (MaskedFilter, MaskedQuantifier))]
+    return [v.fill for v in ns.values() if isinstance(v, (IdentityMemo, BoundedMemo))
+            and isinstance(getattr(v, "fill", None), (MaskedFilter, MaskedQuantifier))]
 
 
 def _reports(spec, model: str, masked: bool, monkeypatch) -> list:

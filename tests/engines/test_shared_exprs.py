@@ -5,6 +5,8 @@ reads it; the results are those of evaluating it in place."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import pyspec
@@ -41,8 +43,8 @@ def test_anything_else_is_not_shared(src):
 
 
 def test_lookup_form():
-    assert is_lookup("_sh12.get_for(_o3)")
-    assert not is_lookup("_sh12.get_for(_o3) and x")
+    assert is_lookup("_sh12.get_for(_o3)") and is_lookup("_sh12[_o3]")
+    assert not is_lookup("_sh12.get_for(_o3) and x") and not is_lookup("_sh12[_o3] + 1")
 
 
 SPEC = """\
@@ -69,14 +71,13 @@ def test_a_def_read_by_many_step_instances_is_one_memo():
     cm = compile_model(spec, "m")
     src = cm.codegen.core_source
     steps, invariant = src.split("\ndef _inv_0")
-    lookups = {line.split(".get_for")[0].split()[-1].lstrip("(")
-               for line in steps.splitlines() if ".get_for(_o0)" in line}
+    # (xs is a set: its memos are keyed by the value, _sh5[_o0])
+    shared = set(re.findall(r"(_sh\d+)\[_o0\]", steps))
     # evens() in the 8 step instances: one memo
-    shared = [n for n in lookups if n.startswith("_sh")]
     assert len(shared) == 1, src
     # the invariant's len(evens()) is the size of a set display, shared too
     # (the set itself is not built)
-    assert ".get_for(_o0)" in invariant and shared[0] not in invariant
+    assert re.search(r"_sh\d+\[_o0\]", invariant) and shared.pop() not in invariant
 
 
 def test_shared_results_are_those_in_place():
@@ -119,3 +120,37 @@ def test_a_shared_let_that_would_fail_fails_only_where_it_is_used():
     r = check(spec, "m", engine="python")
     assert r.verdict == "error"
     assert r.message.startswith("f.pyspec:7:19: choose found no element") and len(r.trace) == 4
+
+
+TWO_TYPES = """\
+spec T
+var ints: set[int] = {1}
+var bools: set[bool] = {True}
+var seen_i: set[int] = set()
+var seen_b: set[bool] = set()
+action CopyInts:
+    seen_i = {x for x in ints if x == x}
+action CopyBools:
+    seen_b = {x for x in bools if x == x}
+action Flip:
+    await len(ints) < 3
+    ints = ints | {len(ints) - 1}
+    bools = bools | {len(bools) == 1}
+model m:
+    deadlock: ignore
+"""
+
+
+def test_a_memo_keyed_by_value_holds_one_type():
+    """A set's shared expressions are looked up by the value (``_sh[_o0]``),
+    one memo per type: {1} and {True} are equal in Python, and a result
+    computed for one must not be handed to the other."""
+    spec = pyspec.load_with_diagnostics("t.pyspec", TWO_TYPES)[0]
+    cm = compile_model(spec, "m")
+    src = cm.codegen.core_source
+    memos = set(re.findall(r"(_sh\d+)\[_o[01]\]", src))
+    assert len(memos) == 2, src  # the same source over the two variables
+    from refinterp import Reference
+
+    reports = check_model(spec, "m", engine="python")
+    assert reports[0].distinct_states == len(Reference(spec, "m").reachable())
