@@ -119,6 +119,9 @@ class Codegen(ExpressionGen, StepGen):
         self._let_cases: dict[str, frozenset] = {}
         self._place_chains: set[int] = set()
         self._venc: dict = {}  # codec -> namespace name of its value encoder
+        # the step memos of _next_fast, each with the step instances it holds
+        # the results of (a group's: several), for memo_fills()
+        self.fast_memos: list[tuple[dict, int]] = []
         self.consts_src: dict[str, Any] = {}  # sources of constant values assigned in steps
         self._multi: frozenset = frozenset()  # roots the step being generated may assign twice
 
@@ -375,6 +378,13 @@ class Codegen(ExpressionGen, StepGen):
         self.source = "\n".join(self.lines) + "\n"
         code = compile(src, f"<pyspec model {self.spec.name}.{self.model.name} {what}>", "exec")
         exec(code, self.ns)  # generated source, never spec text
+
+    def memo_fills(self) -> int:
+        """Step results computed so far by ``_next_fast`` for its memos: the
+        misses of a search, per step instance (a memo of a group of
+        instances counts each).  A memo stops growing when full: a lower
+        bound then."""
+        return sum(len(memo) * n for memo, n in self.fast_memos)
 
     def compile_extra(self, what: str) -> None:
         """``lab``: ``_next_lab``; ``full``: ``_next_full`` and the checked

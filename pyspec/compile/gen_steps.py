@@ -263,6 +263,8 @@ class StepGen:
         key |= slots[pc_k].mask << slots[pc_k].off
         fname = f"_st_{mode}_{aid}"
         cache = self._bind({}, "_M")
+        if mode == "fast":
+            self.fast_memos.append((self.ns[cache], 1))
         self.lines.append(f"def {fname}(s, _ap):")
         self.lines.extend(line[4:] for line in inner)
         self.lines.append("")
@@ -325,7 +327,9 @@ class StepGen:
                 self.lines.append(f"    if ({field}) == {code}:")
                 self.lines.append(f"        {member_fn}(s, _ap)")
             self.lines.append("")
-            out.extend(self._memo_lookup("fast", None, self._bind({}, "_M"), key, wm, fname, "    "))
+            cache = self._bind({}, "_M")
+            self.fast_memos.append((self.ns[cache], len(run)))
+            out.extend(self._memo_lookup("fast", None, cache, key, wm, fname, "    "))
             i = j
         return out
 

@@ -246,8 +246,10 @@ model m:
                                         ("spec/kvm/v2.pyspec", "small")])  # symmetry: canonical states handed over
 def test_auto_hands_over_at_a_level_boundary(monkeypatch, path, model):
     """``--engine auto``: the Python engine starts, the compiled one goes on
-    from the level the Python engine stopped at (here: at once)."""
+    from the level the Python engine stopped at (here: at once, whatever
+    the memo misses so far)."""
     monkeypatch.setattr(runner, "HANDOVER_SECONDS", 0.0)
+    monkeypatch.setattr(runner, "HANDOVER_MISSES", float("inf"))
     calls = []
     real = search.explore
 
@@ -270,6 +272,7 @@ def test_auto_hands_a_slow_search_back_to_the_python_engine(monkeypatch, path, m
     did (here: always) hands the search back at a level boundary; the
     Python engine finishes it with the same reports."""
     monkeypatch.setattr(runner, "HANDOVER_SECONDS", 0.0)
+    monkeypatch.setattr(runner, "HANDOVER_MISSES", float("inf"))
     monkeypatch.setattr(search, "HANDBACK_SECONDS", 0.0)
     monkeypatch.setattr(search, "HANDBACK_FACTOR", 1e12)
     stops = []
@@ -286,6 +289,32 @@ def test_auto_hands_a_slow_search_back_to_the_python_engine(monkeypatch, path, m
     auto = check_model(spec, model, engine="auto")
     assert [_fields(r) for r in auto] == [_fields(r) for r in py]
     assert "handback" in stops
+
+
+MISSING = """\
+spec Missing
+var n: int = 0
+var last: 0..9 = 0
+action Tick(i in 0..9):
+    await n < 300
+    n = n + 1
+    last = i
+model m:
+    deadlock: ignore
+"""
+
+
+def test_auto_keeps_the_python_engine_when_steps_miss_their_memo(monkeypatch):
+    """A search whose steps miss their memo at almost every state (each
+    Tick reads n, new in every state: 10 misses per state) is not handed
+    to the compiled engine, which would call the same Python steps from its
+    loop; the Python engine goes on from the level boundary."""
+    monkeypatch.setattr(runner, "HANDOVER_SECONDS", 0.0)
+    monkeypatch.setattr(search, "explore", lambda cm, opts: pytest.fail("compiled engine used"))
+    spec = load_with_diagnostics("missing.pyspec", MISSING)[0]
+    auto = check_model(spec, "m", engine="auto")
+    assert [_fields(r) for r in auto] == [_fields(r) for r in check_model(spec, "m", engine="python")]
+    assert auto[0].distinct_states == 3001
 
 
 def test_auto_keeps_the_python_engine_for_short_searches(monkeypatch):

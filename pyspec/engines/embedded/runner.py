@@ -93,6 +93,10 @@ _NOTED: set[int] = set()
 #: cost for the many small models) and hands a search still running after
 #: this many seconds to the compiled engine at the next level boundary.
 HANDOVER_SECONDS = 1.0
+#: ... unless the Python engine's steps missed their memo more than this many
+#: times per state expanded (a count per step instance: paxos without symmetry
+#: about 40; multi_paxos, which the compiled engine runs faster, about 2; lamport_mutex 0.07)
+HANDOVER_MISSES = 8.0
 
 
 def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> ExploreResult:
@@ -131,6 +135,15 @@ def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> Explore
     from ..compiled import available
 
     opts.resume = _handed_over(res, res.store)
+    expanded = len(res.store) - res.queue
+    if cm.codegen.memo_fills() > HANDOVER_MISSES * max(expanded, 1):
+        # the compiled loop would call the Python steps for most states
+        # (each miss: the Python call and a round trip out of the loop) and
+        # pay numba's start-up on top: the Python engine goes on
+        try:
+            return explore(cm, opts)
+        finally:
+            opts.resume = None
     # the compiled engine hands the search back if it expands states more
     # slowly than the Python engine did (steps missing their memo at every state)
     opts.handback_rate = (len(res.store) - res.queue) / max(res.seconds, 1e-3)
