@@ -48,3 +48,20 @@ def rename(v, perm):
     if isinstance(v, FMap):  # records too: type(v) keeps the kind
         return type(v)({rename(k, perm): rename(x, perm) for k, x in v.items()})
     return v
+
+
+def memo_matches_checked(cm) -> None:
+    """On every reachable state of ``cm``, twice (memo fills, then memo
+    hits), ``next_fast``'s successors are the checked variant's, in the
+    same order: a memo key too narrow hands a state another's successors."""
+    from pyspec.engines.embedded.bfs import Options, explore
+
+    res = explore(cm, Options())
+    assert res.complete
+    states = sorted(res.store.states())
+    for _ in range(2):
+        for s in states:
+            fast, full = [], []
+            cm.next_fast(s, fast.append)
+            cm.next_full(s, full.append)
+            assert fast == [t for _, _, t in full]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from engine_util import memo_matches_checked
 from refinterp import Reference, compiled_view, without_action_pcs
 
 import pyspec
@@ -70,16 +71,7 @@ def test_instances_keyed_alike_share_one_lookup():
 
 
 def test_grouped_successors_are_those_of_the_checked_variant():
-    cm = _model()
-    res = explore(cm, Options())
-    assert res.complete
-    states = sorted(res.store.states())
-    for _ in range(2):  # memo fills, then memo hits
-        for s in states:
-            fast, full = [], []
-            cm.next_fast(s, fast.append)
-            cm.next_full(s, full.append)
-            assert fast == [t for _, _, t in full]  # the same order too
+    memo_matches_checked(_model())
 
 
 def test_the_search_reaches_the_reference_states():
