@@ -17,7 +17,7 @@ from ..values import NONE, sort_key
 from .codegen_base import _NOVAL, UNROLL_LIMIT, UNROLL_TOTAL, CompileError, Ctx, Py
 from .layout import InternSetCodec, MapCodec, ProductCodec
 from .masks import ElementCondition, MaskedFilter, MaskedQuantifier, SetMasks
-from .shared import element_form, is_lookup
+from .shared import cannot_fail, element_form, is_lookup
 
 #: expressions that iterate over a value (a set, a sequence, a map): worth
 #: sharing between the steps and states that read the same value (ExpressionGen.shared)
@@ -335,7 +335,7 @@ class ExpressionGen:
             c2.env[e.name] = val if val.const or val.src.isidentifier() or is_lookup(val.src) else Py(f"({val.src})")
             return self.ex(e.body, c2)
         pn = self.uniq(f"_l_{e.name}_")
-        if always_reads(e.body, e.name):
+        if always_reads(e.body, e.name) or self.cannot_fail(val.src):
             # every evaluation of the body reads it: computed first, at no cost
             c2.env[e.name] = Py(pn)
             body = self.ex(e.body, c2)
@@ -619,6 +619,15 @@ class ExpressionGen:
             if len(envs) > UNROLL_TOTAL:
                 return None
         return envs
+
+    def cannot_fail(self, src: str) -> bool:
+        """:func:`shared.cannot_fail` of generated source, shared lookups
+        resolved to the expressions they stand for."""
+        names = self.__dict__.get("_shared_names")
+        memos = self.__dict__.get("_shared_memos", {})
+        if names is None or len(names) != len(memos):
+            names = self.__dict__["_shared_names"] = {v: k.split("\0")[0] for k, v in memos.items()}
+        return cannot_fail(src, names.get)
 
     def _binder_loops(self, binders, c: Ctx, any_order: bool = False) -> tuple[str, Ctx]:
         """``for x in S`` clauses of a comprehension and the context inside

@@ -444,7 +444,7 @@ class StepGen:
             else:
                 self.decode_lines(c, ind, out)
                 name = self.uniq(f"_l_{st.name}_")
-                if stmts_always_read(st.body, st.name):
+                if stmts_always_read(st.body, st.name) or self.cannot_fail(val.src):
                     out.append(f"{ind}{name} = {val.src}")
                     c2.env[st.name] = Py(name)
                 else:

@@ -144,4 +144,85 @@ def element_form(canon: str) -> tuple | None:
     return (kind, source, target, conds, ast.unparse(arg.elt))
 
 
-__all__ = ["canonical", "element_form", "is_lookup", "DECODED", "LOOKUP"]
+#: calls of runtime names that cannot fail on values of the right types
+_SAFE_CALLS = frozenset({"_frozenset", "_len", "_any", "_all"})
+_SAFE_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.BitOr, ast.BitAnd, ast.BitXor)
+
+
+def cannot_fail(src: str, shared_source: Callable[[str], str | None]) -> bool:
+    """Can the generated expression ``src`` be evaluated in any state
+    without raising: it reads names, record fields (``x._d['f']``: the
+    code generator reads a field so only where the value has it),
+    shared lookups whose own expression cannot fail (``shared_source``:
+    a memo's name -> its canonical source, or None), and applies
+    comparisons, boolean and set operations, ``+ - *``, ``%`` and ``//``
+    by a non-zero constant, comprehensions and the calls of
+    :data:`_SAFE_CALLS` -- no map entry (it may be absent), no local
+    computed on first use (it may fail), no other call.  A ``let`` whose
+    value cannot fail is computed where it stands, not on first use: the
+    same results and errors (none), without a closure and a ``Lazy`` per
+    evaluation (ExpressionGen, StepGen)."""
+    try:
+        tree = ast.parse(src, mode="eval")
+    except SyntaxError:
+        return False
+    seen: set[str] = set()
+
+    def ok(node: ast.AST) -> bool:
+        if isinstance(node, ast.Expression):
+            return ok(node.body)
+        if isinstance(node, (ast.Name, ast.Constant)):
+            return True
+        if isinstance(node, ast.BoolOp):
+            return all(ok(v) for v in node.values)
+        if isinstance(node, ast.UnaryOp):
+            return isinstance(node.op, (ast.Not, ast.USub)) and ok(node.operand)
+        if isinstance(node, ast.Compare):
+            return ok(node.left) and all(ok(c) for c in node.comparators)
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, (ast.Mod, ast.FloorDiv)):
+                r = node.right
+                if not (isinstance(r, ast.Constant) and type(r.value) is int and r.value != 0):
+                    return False
+            elif not isinstance(node.op, _SAFE_BINOPS):
+                return False
+            return ok(node.left) and ok(node.right)
+        if isinstance(node, ast.IfExp):
+            return ok(node.test) and ok(node.body) and ok(node.orelse)
+        if isinstance(node, (ast.Tuple, ast.List)):
+            return all(ok(e) for e in node.elts)
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
+            return ok(node.elt) and all(
+                isinstance(g.target, ast.Name) and not g.is_async and ok(g.iter) and all(ok(i) for i in g.ifs)
+                for g in node.generators)
+        if isinstance(node, ast.Subscript):
+            if (isinstance(node.value, ast.Attribute) and node.value.attr == "_d"
+                    and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str)):
+                return ok(node.value.value)  # a record's field
+            if (isinstance(node.value, ast.Name) and node.value.id.startswith("_sh")
+                    and isinstance(node.slice, ast.Name)):
+                return memo_ok(node.value.id)
+            return False
+        if isinstance(node, ast.Call):
+            f = node.func
+            if node.keywords:
+                return False
+            if isinstance(f, ast.Name) and f.id in _SAFE_CALLS:
+                return all(ok(a) for a in node.args)
+            if (isinstance(f, ast.Attribute) and f.attr == "get_for" and isinstance(f.value, ast.Name)
+                    and len(node.args) == 1 and isinstance(node.args[0], ast.Name)):
+                return memo_ok(f.value.id)
+            return False
+        return False
+
+    def memo_ok(name: str) -> bool:
+        if name in seen:
+            return True
+        seen.add(name)
+        inner = shared_source(name)
+        return inner is not None and cannot_fail(inner, shared_source)
+
+    return ok(tree)
+
+
+__all__ = ["canonical", "cannot_fail", "element_form", "is_lookup", "DECODED", "LOOKUP"]

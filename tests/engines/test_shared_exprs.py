@@ -154,3 +154,49 @@ def test_a_memo_keyed_by_value_holds_one_type():
 
     reports = check_model(spec, "m", engine="python")
     assert reports[0].distinct_states == len(Reference(spec, "m").reachable())
+
+
+@pytest.mark.parametrize("src,safe", [
+    ("_frozenset([_b_m for _b_m in _sh3[_o0] if _b_m._d['ballot'] == _b_b_1])", True),
+    ("(_l_seq_1 % 4) + _len(_o2) - 1", True),
+    ("_any((_b_m._d['acceptor'] == 0) for _b_m in _l_M_5)", True),
+    ("_o1._d[0]", False),                 # a map's entry: may be absent
+    ("_o1._d[_l_i_3]._d['x']", False),
+    ("_l_next_3() % 4", False),           # a local computed on first use: may fail
+    ("_l_seq_1 % _l_n_2", False),         # division by what may be 0
+    ("_l_seq_1 // 0", False),
+    ("_rt.field(_b_m, 'x', 'w', None)", False),
+    ("_sh9[_o0] + 1", False),             # a shared expression that may fail
+    ("_sh3.get_for(_o0)", True),
+])
+def test_what_cannot_fail(src, safe):
+    from pyspec.compile.shared import cannot_fail
+
+    memos = {"_sh3": "_frozenset([_c1 for _c1 in _v if _c1._d['tag'] == 'B'])", "_sh9": "_v._d[3]"}
+    assert cannot_fail(src, memos.get) is safe
+
+
+LAZY = """\
+spec L
+var m: map[int, int] = {0: 1}
+var n: 0..3 = 0
+action Step:
+    let big = m[n]                  # fails when n is not a key: only where read
+    let small = (n + 1) % 4         # cannot fail: computed where it stands
+    if n == 0:
+        n = (big + small) % 4
+    else:
+        n = small
+model m:
+    deadlock: ignore
+"""
+
+
+def test_a_let_that_may_fail_stays_lazy():
+    spec = pyspec.load_with_diagnostics("l.pyspec", LAZY)[0]
+    cm = compile_model(spec, "m")
+    cm.next_fast  # noqa: B018
+    src = cm.codegen.core_source
+    assert re.search(r"_l_big_\d+ = _lazy\(", src) and re.search(r"_l_small_\d+ = \(", src)
+    reports = check_model(spec, "m", engine="python")
+    assert [r.verdict for r in reports] == ["ok"] and reports[0].distinct_states == 3  # n: 0, 2, 3

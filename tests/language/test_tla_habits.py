@@ -426,19 +426,21 @@ def test_tlc_fails_where_the_let_is_read():
 
 def test_a_let_every_path_reads_first_costs_nothing():
     """The generated step computes a let at once when the statements after
-    it read it before they can stop, and on first read otherwise."""
+    it read it before they can stop, or when it cannot fail (``v = x +
+    3``), and on first read otherwise (``w = 6 // x``: x may be 0)."""
     from pyspec.compile import compile_model
     from pyspec.compile.gen_exprs import always_reads, stmts_always_read
 
     spec = load("spec Cost\nvar x: int = 0\nvar y: int = 0\n"
                 "action A:\n    let u = x + 1\n    y = u + u\n    x = (x + 1) % 3\n"
-                "action B:\n    let w = x + 2\n    await y > 0\n    y = w + w\n"
+                "action B:\n    let w = 6 // x\n    let v = x + 3\n    await y > 0\n    y = w + v\n"
                 "invariant I: y >= 0\nmodel m:\n    check I\n    deadlock: ignore\n")
     src = compile_model(spec, "m").codegen.source
     u_lines = re.findall(r"_l_u_\d+ = .*", src)
     w_lines = re.findall(r"_l_w_\d+ = .*", src)
     assert u_lines and w_lines, src
-    assert not any("_lazy" in line for line in u_lines) and all("_lazy(" in line for line in w_lines), src
+    v_lines = re.findall(r"_l_v_\d+ = .*", src)
+    assert not any("_lazy" in line for line in u_lines + v_lines) and all("_lazy(" in line for line in w_lines), src
     a, b = (p.steps[0].body[0] for p in spec.processes if p.name in ("A", "B"))
     assert stmts_always_read(a.body, "u") and not stmts_always_read(b.body, "w")
     u = ir.BoundRef(None, None, "u")
