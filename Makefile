@@ -34,8 +34,9 @@ check: $(STAMP) bytecode
 	$(PYSPEC) lint --quiet spec
 	$(PYSPEC) check --all --workers $(WORKERS) --jobs $(JOBS) spec
 
-## test: run the test suite
+## test: run the test suite (and ruff on the Python code: pyproject.toml's rules)
 test: $(STAMP) bytecode
+	$(PY) -m ruff check --quiet .
 	$(PY) -m pytest -q -rs
 
 # The jupyter extra is not part of `make test`'s install: it adds about 220 MB

@@ -318,7 +318,7 @@ class StepGen:
                 continue
             run = [x for _, _, x in members[i:j]]
             key = wm = 0
-            for _, _, k, mkey, mwm, _ in run:
+            for _, _, _, mkey, mwm, _ in run:
                 key |= mkey
                 wm |= mwm
             fname = self.uniq("_grp_fast_")

@@ -12,7 +12,6 @@ them for its target language.  See docs/ir.md for the full reference.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 from ..diagnostics import NOWHERE, Span
 
@@ -188,8 +187,8 @@ def value_type(ty: Type | None, v) -> Type | None:
     return ty
 
 
-Type = Union[BoolType, IntType, StrType, SortType, EnumType, LabelType, SetType, MapType,
-             SeqType, TupleType, RecordType, VariantType, OptionalType, NoneType, AnyType]
+Type = (BoolType | IntType | StrType | SortType | EnumType | LabelType | SetType | MapType
+        | SeqType | TupleType | RecordType | VariantType | OptionalType | NoneType | AnyType)
 
 BOOL = BoolType()
 INT = IntType()
@@ -617,7 +616,7 @@ class Loop:
     exit: Control
 
 
-Control = Union[Jump, Loop]
+Control = Jump | Loop
 DONE = "Done"
 
 # --------------------------------------------------------------------------
