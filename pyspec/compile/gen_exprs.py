@@ -95,6 +95,7 @@ class ExpressionGen:
                 fill = self._masked(form, codec, fill) or fill
             memo = rt.BoundedMemo(fill, SHARED_LIMIT) if by_value else rt.IdentityMemo(fill, SHARED_LIMIT)
             name = memos[key] = self._bind(memo, "_sh")
+            self.__dict__.setdefault("_shared_sources", {})[name] = canon
         return f"{name}[{var}]" if by_value else f"{name}.get_for({var})"
 
     def _masked(self, form: tuple, codec: InternSetCodec, plain) -> MaskedFilter | MaskedQuantifier | None:
@@ -122,16 +123,7 @@ class ExpressionGen:
     def case_facts(self, e: ir.Expr, c: Ctx, holds: bool = True) -> list[tuple[str, str, bool]]:
         """What the truth (``holds``), or the falsity, of the condition
         ``e`` says of the cases of variant values (see :attr:`_facts`)."""
-        if isinstance(e, ir.IsCase):
-            return [(self.ex(e.base, c).src, e.tag, holds)]
-        if isinstance(e, ir.Unary) and e.op == "not":
-            return self.case_facts(e.operand, c, not holds)
-        if isinstance(e, ir.Binary):
-            if e.op == ("and" if holds else "or"):
-                return self.case_facts(e.left, c, holds) + self.case_facts(e.right, c, holds)
-            if e.op == "implies" and not holds:  # false: the left holds, the right does not
-                return self.case_facts(e.left, c, True) + self.case_facts(e.right, c, False)
-        return []
+        return [(self.ex(base, c).src, tag, h) for base, tag, h in _case_tests(e, holds)]
 
     @contextmanager
     def narrowed(self, facts: list[tuple[str, str, bool]]) -> Iterator[None]:
@@ -146,10 +138,8 @@ class ExpressionGen:
     def _has_field(self, vt: ir.VariantType, src: str, name: str) -> bool:
         """Has the variant value compiled to ``src`` a field ``name``: every
         case it may be of (:attr:`_facts`) has it."""
-        cases = {tag for tag, _ in vt.cases}
-        for fsrc, tag, holds in self._facts:
-            if fsrc == src:
-                cases = cases & {tag} if holds else cases - {tag}
+        cases = _narrow(frozenset(tag for tag, _ in vt.cases),
+                        ((tag, holds) for fsrc, tag, holds in self._facts if fsrc == src))
         return all(any(n == name for n, _ in vt.case(tag)) for tag in cases)
 
     def _ex_Lit(self, e, c):
@@ -623,11 +613,7 @@ class ExpressionGen:
     def cannot_fail(self, src: str) -> bool:
         """:func:`shared.cannot_fail` of generated source, shared lookups
         resolved to the expressions they stand for."""
-        names = self.__dict__.get("_shared_names")
-        memos = self.__dict__.get("_shared_memos", {})
-        if names is None or len(names) != len(memos):
-            names = self.__dict__["_shared_names"] = {v: k.split("\0")[0] for k, v in memos.items()}
-        return cannot_fail(src, names.get)
+        return cannot_fail(src, self.__dict__.get("_shared_sources", {}).get)
 
     def _binder_loops(self, binders, c: Ctx, any_order: bool = False) -> tuple[str, Ctx]:
         """``for x in S`` clauses of a comprehension and the context inside
@@ -680,10 +666,10 @@ class ExpressionGen:
             return None
         b = e.binders[0]
         cases = self.element_cases(b.domain, c)
-        tags = frozenset(tag for tag, _ in e.type.elem.cases)
-        required = _required_cases(e.cond, b.name, tags) if e.cond is not None else None
-        if required is not None:
-            cases = required if cases is None else cases & required
+        tests = [(tag, h) for base, tag, h in (_case_tests(e.cond, True) if e.cond is not None else ())
+                 if isinstance(base, ir.BoundRef) and base.name == b.name]
+        if tests:
+            cases = _narrow(cases if cases is not None else frozenset(tag for tag, _ in e.type.elem.cases), tests)
         return cases
 
 
@@ -1087,23 +1073,28 @@ def _mentions_any(ty: Any) -> bool:
     return False
 
 
-def _required_cases(cond: ir.Expr, name: str, tags: frozenset) -> frozenset | None:
-    """The cases (of ``tags``) a value bound to ``name`` may be of wherever
-    ``cond`` holds: ``isinstance(name, T.Case)`` or its negation as a
-    conjunct; None when no conjunct says."""
-    if isinstance(cond, ir.IsCase) and isinstance(cond.base, ir.BoundRef) and cond.base.name == name:
-        return frozenset((cond.tag,))
-    if isinstance(cond, ir.Unary) and cond.op == "not":
-        inner = cond.operand
-        if isinstance(inner, ir.IsCase) and isinstance(inner.base, ir.BoundRef) and inner.base.name == name:
-            return tags - {inner.tag}
-        return None
-    if isinstance(cond, ir.Binary) and cond.op == "and":
-        left, right = _required_cases(cond.left, name, tags), _required_cases(cond.right, name, tags)
-        if left is None or right is None:
-            return left if right is None else right
-        return left & right
-    return None
+def _case_tests(e: ir.Expr, holds: bool) -> list[tuple[ir.Expr, str, bool]]:
+    """What the truth (``holds``), or the falsity, of the condition ``e``
+    says of the cases of variant values: (the expression tested, a case,
+    whether its value is of that case) for each ``isinstance`` test that
+    the outcome decides."""
+    if isinstance(e, ir.IsCase):
+        return [(e.base, e.tag, holds)]
+    if isinstance(e, ir.Unary) and e.op == "not":
+        return _case_tests(e.operand, not holds)
+    if isinstance(e, ir.Binary):
+        if e.op == ("and" if holds else "or"):
+            return _case_tests(e.left, holds) + _case_tests(e.right, holds)
+        if e.op == "implies" and not holds:  # false: the left holds, the right does not
+            return _case_tests(e.left, True) + _case_tests(e.right, False)
+    return []
+
+
+def _narrow(cases: frozenset, tests) -> frozenset:
+    """``cases`` narrowed by (case, whether the value is of it) tests."""
+    for tag, holds in tests:
+        cases = cases & {tag} if holds else cases - {tag}
+    return cases
 
 
 def bound_reads(e) -> dict[str, int]:

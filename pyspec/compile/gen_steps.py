@@ -68,16 +68,13 @@ def _sub_exprs(e) -> list:
 def _names_bound_in(e: ir.Expr) -> set[str]:
     """The names that binders and lets inside ``e`` bind."""
     out: set[str] = set()
-    todo = [e]
-    while todo:
-        x = todo.pop()
+    for x in walk.iter_exprs(e):
         for f in ("binders", "binder"):
             bs = getattr(x, f, None)
             for b in (bs if isinstance(bs, tuple) else (bs,) if bs is not None else ()):
                 out.add(b.name)
         if isinstance(x, ir.LetIn):
             out.add(x.name)
-        todo.extend(_sub_exprs(x))
     return out
 
 

@@ -83,20 +83,28 @@ def canonical(src: str, is_global: Callable[[str], bool]) -> tuple[str, str] | N
     return ast.unparse(_Rename(renames).visit(tree)), var
 
 
+def _lookup(node: ast.expr) -> tuple[str, str] | None:
+    """``(memo name, argument name)`` when ``node`` is a shared
+    expression's lookup (ExpressionGen._share): ``_sh7.get_for(x)``, or
+    ``_sh7[x]`` for a memo keyed by the value; else None."""
+    if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id.startswith("_sh")
+            and isinstance(node.slice, ast.Name)):
+        return node.value.id, node.slice.id
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get_for"
+            and isinstance(node.func.value, ast.Name) and not node.keywords and len(node.args) == 1
+            and isinstance(node.args[0], ast.Name)):
+        return node.func.value.id, node.args[0].id
+    return None
+
+
 def _source(node: ast.expr) -> str | None:
     """What a comprehension over the value iterates: ``""`` for the value
     itself (``_v``), a shared expression's memo name for its result
     (``_sh7.get_for(_v)`` or ``_sh7[_v]``), None for anything else."""
     if isinstance(node, ast.Name) and node.id == "_v":
         return ""
-    if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id.startswith("_sh")
-            and isinstance(node.slice, ast.Name) and node.slice.id == "_v"):
-        return node.value.id  # (a memo keyed by the value: ExpressionGen._share)
-    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get_for"
-            and isinstance(node.func.value, ast.Name) and not node.keywords and len(node.args) == 1
-            and isinstance(node.args[0], ast.Name) and node.args[0].id == "_v"):
-        return node.func.value.id
-    return None
+    found = _lookup(node)
+    return found[0] if found is not None and found[1] == "_v" else None
 
 
 def _reads_value(node: ast.AST) -> bool:
@@ -195,24 +203,18 @@ def cannot_fail(src: str, shared_source: Callable[[str], str | None]) -> bool:
             return ok(node.elt) and all(
                 isinstance(g.target, ast.Name) and not g.is_async and ok(g.iter) and all(ok(i) for i in g.ifs)
                 for g in node.generators)
+        found = _lookup(node)
+        if found is not None:
+            return memo_ok(found[0])
         if isinstance(node, ast.Subscript):
-            if (isinstance(node.value, ast.Attribute) and node.value.attr == "_d"
-                    and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str)):
-                return ok(node.value.value)  # a record's field
-            if (isinstance(node.value, ast.Name) and node.value.id.startswith("_sh")
-                    and isinstance(node.slice, ast.Name)):
-                return memo_ok(node.value.id)
-            return False
+            # a record's field
+            return (isinstance(node.value, ast.Attribute) and node.value.attr == "_d"
+                    and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str)
+                    and ok(node.value.value))
         if isinstance(node, ast.Call):
             f = node.func
-            if node.keywords:
-                return False
-            if isinstance(f, ast.Name) and f.id in _SAFE_CALLS:
-                return all(ok(a) for a in node.args)
-            if (isinstance(f, ast.Attribute) and f.attr == "get_for" and isinstance(f.value, ast.Name)
-                    and len(node.args) == 1 and isinstance(node.args[0], ast.Name)):
-                return memo_ok(f.value.id)
-            return False
+            return (not node.keywords and isinstance(f, ast.Name) and f.id in _SAFE_CALLS
+                    and all(ok(a) for a in node.args))
         return False
 
     def memo_ok(name: str) -> bool:
