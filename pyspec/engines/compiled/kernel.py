@@ -85,6 +85,17 @@ EDGES_ON = 33  # record the state graph: every edge to a stored state, with its 
 NEDGES = 34  # edges recorded
 CTL_SIZE = 40
 
+#: The search loop and the helpers it calls per state or per successor are
+#: compiled without numba's reference counting (``_nrt=False``): with it,
+#: every array argument of a helper, inlined or not, is incref'd and
+#: decref'd on each call, two atomic calls per array, and the step lookup of
+#: one state (twenty arrays) spent 5x more time in them than in the lookup
+#: itself (v2 big: 0.76 s against 0.13 s for its 2.6M states).  Such
+#: functions may not allocate: their scratch arrays come from the driver.
+loop_jit = njit(cache=True, _nrt=False)
+#: the same, inlined into its caller
+loop_inline = njit(cache=True, inline="always", _nrt=False)
+
 _K0 = np.uint64(0x9E3779B97F4A7C15)
 _K1 = np.uint64(0xBF58476D1CE4E5B9)
 _K2 = np.uint64(0x94D049BB133111EB)
@@ -100,7 +111,18 @@ def column_keys() -> np.ndarray:
     return np.array([(0x9E3779B97F4A7C15 * (2 * c + 1)) & ((1 << 64) - 1) for c in range(64)], dtype=np.uint64)
 
 
-@njit(cache=True, inline="always")
+def scratch(k: int, nchunks: int, nperms: int, ninterned: int) -> tuple[np.ndarray, np.ndarray]:
+    """The scratch arrays of :func:`run` (which allocates nothing), for
+    states of ``k`` words, ``nchunks`` symmetry chunks, ``nperms``
+    permutations and ``ninterned`` interned slots: ``wk``, five rows of 2K
+    words (a state, its image, the least full image, a key, an action
+    key), and ``ik``, the memo entries of the chunks' images, the tied
+    permutations and the interned slots' images, one after the other."""
+    ne, nt = max(nchunks, 1), max(nperms, 1) + 1
+    return np.zeros((5, 2 * k), np.uint64), np.zeros(ne + nt + max(1, nt * ninterned), np.int64)
+
+
+@loop_inline
 def _mix(h):
     h ^= h >> _S30
     h *= _K1
@@ -110,7 +132,7 @@ def _mix(h):
     return h
 
 
-@njit(cache=True, inline="always")
+@loop_inline
 def _state_hash(w, kcol):
     """StateStore._hash of one state (its words ``w``), before the shift."""
     h = w[0] * _K0
@@ -119,7 +141,7 @@ def _state_hash(w, kcol):
     return _mix(h)
 
 
-@njit(cache=True, inline="always")
+@loop_inline
 def _row_is(rows, i, w):
     """Is row ``i`` of ``rows`` the words ``w``?"""
     for c in range(w.shape[0]):
@@ -128,7 +150,7 @@ def _row_is(rows, i, w):
     return True
 
 
-@njit(cache=True, inline="always")
+@loop_inline
 def _store(w, parent, pos, states, parents, table, ctl):
     """Append the state ``w`` (not stored; ``pos``: the empty slot its probe
     ended on) found from ``parent``; its index."""
@@ -141,7 +163,7 @@ def _store(w, parent, pos, states, parents, table, ctl):
     return x
 
 
-@njit(cache=True, inline="always")
+@loop_inline
 def _new_entry(q, key, pos, count, tab, keys, ids, results, result, ctl):
     """A new entry ``(q, key) -> result`` of a predicate memo (``pos``: the
     empty slot of its probe; ``ctl[count]``: the memo's entries)."""
@@ -155,7 +177,7 @@ def _new_entry(q, key, pos, count, tab, keys, ids, results, result, ctl):
     return e
 
 
-@njit(cache=True, inline="always")
+@loop_inline
 def _find_state(w, states, table, shift, kcol):
     """(slot, index): the index of state ``w`` in the store, or -1 and the empty slot its probe ended on."""
     mask = table.shape[0] - 1
@@ -198,7 +220,7 @@ def add_states(states, parents, table, ctl, kcol, words, pars, new):
         new[r] = True
 
 
-@njit(cache=True, inline="always")
+@loop_inline
 def _key_hash(salt, key, kcol):
     h = np.uint64(salt + 1) * _K1
     for c in range(key.shape[0]):
@@ -206,7 +228,7 @@ def _key_hash(salt, key, kcol):
     return _mix(h)
 
 
-@njit(cache=True, inline="always")
+@loop_inline
 def _memo_find(j, key, mtab, mkey, mid, kcol):
     """(slot, entry) of the memo entry of ``(j, key)``, entry -1 when absent."""
     mask = mtab.shape[0] - 1
@@ -268,7 +290,7 @@ def memo_insert_preds(ctl, count, qtab, qkey, qid, qval, kcol, ids, keys, result
             qval[e] = results[r]
 
 
-@njit(cache=True, inline="always")
+@loop_inline
 def _row_field(w, word, sh, two, mask):
     v = w[word] >> np.uint64(sh)
     if two:
@@ -282,7 +304,7 @@ _REQUESTED = -1
 _PRED_REQUESTED = 2
 
 
-@njit(cache=True)
+@loop_jit
 def _request(j, key, pos, e, i, cur, mtab, mkey, mid, mcount, miss_state, miss_step, ctl):
     """Record a miss of step ``j`` at ``key`` (``e``: its entry, -1 when
     absent; ``pos``: the empty slot its probe ended on).
@@ -310,7 +332,7 @@ def _request(j, key, pos, e, i, cur, mtab, mkey, mid, mcount, miss_state, miss_s
     ctl[NMISS] = m + 1
 
 
-@njit(cache=True, inline="always")
+@loop_inline
 def _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
                 keymask, notw, mtab, mkey, mid, mstart, mcount, mval, kcol, s, key, succ, succ_step):
     """Successors of state ``i`` into ``succ`` (the step of each into
@@ -348,7 +370,7 @@ def _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst
     return n
 
 
-@njit(cache=True)
+@loop_jit
 def _record_misses(i, cur, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
                    keymask, mtab, mkey, mid, mcount, kcol, key, miss_state, miss_step, ctl):
     """Request the results of the steps of state ``i`` that are not memoized."""
@@ -367,7 +389,7 @@ def _record_misses(i, cur, states, inst_w, inst_sh, inst_two, inst_mask, inst_ba
             _request(j, key, pos, e, i, cur, mtab, mkey, mid, mcount, miss_state, miss_step, ctl)
 
 
-@njit(cache=True, inline="always")
+@loop_inline
 def _parts_hold(w, q0, q1, tracked_only, pmask, ptrk, qtab, qkey, qid, qval, kcol, key, pm_words, pm_part, ctl,
                 record):
     """For the state of words ``w``: 1 if every part ``q0 <= q < q1`` (the
@@ -400,7 +422,7 @@ def _parts_hold(w, q0, q1, tracked_only, pmask, ptrk, qtab, qkey, qid, qval, kco
     return -1 if unknown else 1
 
 
-@njit(cache=True)
+@loop_jit
 def _actions_hold(s, t, asm, atm, atrk, atab, akey, aid, aval, kcol, key2, am_words, am_part, ctl):
     """1 if every tracked action part holds on the step ``s -> t``, 0 if one
     is false, -1 if one is not memoized (requested: a placeholder entry and
@@ -433,7 +455,7 @@ def _actions_hold(s, t, asm, atm, atrk, atab, akey, aid, aval, kcol, key2, am_wo
     return -1 if unknown else 1
 
 
-@njit(cache=True, inline="always")
+@loop_inline
 def _row_less(a, b):
     """Is the state of words ``a`` less than ``b`` as packed ints?"""
     for c in range(a.shape[0] - 1, -1, -1):
@@ -442,7 +464,7 @@ def _row_less(a, b):
     return False
 
 
-@njit(cache=True)
+@loop_jit
 def _canonical(t, out, img, full, ent, tied, ient, key, kcol, ctl, sm_words, sm_chunk,
                ckeep, cmask, ytab, ykey, yid, yok, yval,
                imask, ifield, idst, itab, ikey, iid, iok, ival, im_code, im_id):
@@ -559,14 +581,15 @@ def memo_insert_images(ctl, count, ytab, ykey, yid, yok, yval, kcol, ids, keys, 
         yval[e, :] = imgs[r]
 
 
-@njit(cache=True)
-def first_failing(start, pend_x, npend, states, pmask, ptrk, qtab, qkey, qid, qval, kcol, pm_words, pm_part, ctl):
+@loop_jit
+def first_failing(start, pend_x, npend, states, pmask, ptrk, qtab, qkey, qid, qval, kcol, pm_words, pm_part, ctl,
+                  wk):
     """The first pending state from ``start`` on where a tracked part is
     false (every part filled by now): its position in the pending list,
-    ``npend`` when none, -1 - r when state r's parts are still not known."""
+    ``npend`` when none, -1 - r when state r's parts are still not known
+    (``wk``: :func:`scratch`'s words)."""
     k = states.shape[1]
-    key = np.empty(k, dtype=np.uint64)
-    w = np.empty(k, dtype=np.uint64)
+    w, key = wk[0, :k], wk[3, :k]
     for r in range(start, npend):
         for c in range(k):
             w[c] = states[pend_x[r], c]
@@ -579,7 +602,7 @@ def first_failing(start, pend_x, npend, states, pmask, ptrk, qtab, qkey, qid, qv
     return npend
 
 
-@njit(cache=True, inline="always")
+@loop_inline
 def _edge(to, act, edge_to, edge_aid, ctl):
     e = ctl[NEDGES]
     edge_to[e] = np.int32(to)
@@ -587,7 +610,7 @@ def _edge(to, act, edge_to, edge_aid, ctl):
     ctl[NEDGES] = e + 1
 
 
-@njit(cache=True)
+@loop_jit
 def run(ctl, states, parents, table, kcol,
         inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
         keymask, notw, mtab, mkey, mid, mstart, mcount, mval,
@@ -597,7 +620,7 @@ def run(ctl, states, parents, table, kcol,
         asm, atm, atrk, atab, akey, aid, aval, am_words, am_part,
         csucc, ckeep, cmask, ytab, ykey, yid, yok, yval, sm_words, sm_chunk,
         imask, ifield, idst, itab, ikey, iid, iok, ival, im_code, im_id,
-        succ_step, step_aid, edge_to, edge_aid, edge_start, edge_mask):
+        succ_step, step_aid, edge_to, edge_aid, edge_start, edge_mask, wk, ik):
     """Expand states from ctl[CUR] until the queue is empty, a level ends,
     the budget is spent, or the driver has something to do (the status).
 
@@ -619,14 +642,9 @@ def run(ctl, states, parents, table, kcol,
     ``edge_start[u]:edge_start[u + 1]``, as ``liveness.build_graph`` records them.
     """
     k = states.shape[1]
-    s = np.empty(k, dtype=np.uint64)
-    img = np.empty(k, dtype=np.uint64)
-    full = np.empty(k, dtype=np.uint64)
-    ent = np.empty(max(cmask.shape[0], 1), dtype=np.int64)
-    tied = np.empty(yval.shape[1] // k + 1, dtype=np.int64)
-    ient = np.empty(max(1, tied.shape[0] * ifield.shape[0]), dtype=np.int64)  # interned images' entries
-    key = np.empty(k, dtype=np.uint64)
-    key2 = np.empty(2 * k, dtype=np.uint64)
+    s, img, full, key, key2 = wk[0, :k], wk[1, :k], wk[2, :k], wk[3, :k], wk[4, :]
+    ne, nt = max(cmask.shape[0], 1), yval.shape[1] // k + 1
+    ent, tied, ient = ik[:ne], ik[ne:ne + nt], ik[ne + nt:]  # ient: the interned images' entries
     ctl[NMISS] = 0
     while True:
         cur = ctl[CUR]

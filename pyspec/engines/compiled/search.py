@@ -285,6 +285,7 @@ class _Search:
         self.miss_step = np.zeros(MISS_BUFFER, np.int32)
         self.pm_words = np.zeros((MISS_BUFFER, k), np.uint64)
         self.pm_part = np.zeros(MISS_BUFFER, np.int32)
+        self.wk, self.ik = kn.scratch(k, len(tb.cmask), tb.nperms, tb.ninterned)
         self.res = ExploreResult(StateStore(k))
         self.tr = _Tracking(cm, opts, self.res, self.t0)
         self.level_ends = self.res.store.level_ends
@@ -583,7 +584,8 @@ class _Search:
         try:
             while r < npend:
                 f = kn.first_failing(r, self.pend_x, npend, self.states, tb.pmask, tb.ptrk, preds.tab, preds.key,
-                                     preds.id, preds.result, tb.kcol, self.pm_words, self.pm_part, ctl)
+                                     preds.id, preds.result, tb.kcol, self.pm_words, self.pm_part, ctl,
+                                     self.wk)
                 if f == npend:
                     break
                 if f < 0:  # a part the fill could not evaluate: the whole conjunction, here
@@ -666,7 +668,8 @@ class _Search:
                             self.csucc, tb.ckeep, tb.cmask, sym.tab, sym.key, sym.id, sym.result, sym.val,
                             self.sm_words, self.sm_chunk, tb.imask, tb.ifield, tb.idst, isym.tab, isym.key, isym.id,
                             isym.result, isym.val, self.im_code, self.im_id,
-                            self.succ_step, tb.step_aid, self.edge_to, self.edge_aid, self.edge_start, self.edge_mask)
+                            self.succ_step, tb.step_aid, self.edge_to, self.edge_aid, self.edge_start, self.edge_mask,
+                            self.wk, self.ik)
             i = self.cursor = int(ctl[kn.CUR])
             if measure is None:
                 measure = (time.monotonic(), i)
