@@ -21,6 +21,7 @@ from specgen import generate
 
 from pyspec import load_with_diagnostics
 from pyspec.engines.embedded import check, check_model, runner
+from pyspec.engines.embedded.bfs import Options, _hand_over
 
 pytest.importorskip("numba", reason="numba is not installed: the compiled engine cannot run")
 
@@ -265,6 +266,37 @@ def test_auto_hands_over_at_a_level_boundary(monkeypatch, path, model):
     assert calls and calls[0] is not None and calls[0].cursor > 0
 
 
+def test_auto_hands_over_when_the_next_level_would_take_long():
+    """The hand-over rule at a level boundary: after HANDOVER_SECONDS, or
+    sooner when the level about to be expanded would take the Python engine
+    HANDOVER_AHEAD seconds at its rate so far (numba's start-up paid back
+    by that level alone)."""
+    opts = Options(handover=1.0, handover_ahead=0.5)
+    assert _hand_over(opts, spent=0.2, expanded=1000, level=3000)  # 0.6 s ahead
+    assert not _hand_over(opts, spent=0.2, expanded=1000, level=2000)  # 0.4 s ahead
+    assert _hand_over(opts, spent=1.0, expanded=1000, level=10)  # time is up
+    assert not _hand_over(opts, spent=0.2, expanded=0, level=10)  # no rate yet
+    assert not _hand_over(Options(handover=1.0), spent=0.2, expanded=1000, level=10 ** 6)
+
+
+def test_auto_hands_over_by_the_look_ahead_alone(monkeypatch):
+    monkeypatch.setattr(runner, "HANDOVER_SECONDS", float("inf"))
+    monkeypatch.setattr(runner, "HANDOVER_AHEAD", 0.0)  # any level ahead is worth it
+    monkeypatch.setattr(runner, "HANDOVER_MISSES", float("inf"))
+    calls = []
+    real = search.explore
+
+    def spy(cm, opts):
+        calls.append(opts.resume)
+        return real(cm, opts)
+
+    monkeypatch.setattr(search, "explore", spy)
+    spec = load(str(ROOT / "spec/kvm/v1.pyspec"))
+    auto = check_model(spec, "small", engine="auto")
+    assert [_fields(r) for r in auto] == [_fields(r) for r in check_model(spec, "small", engine="python")]
+    assert calls and calls[0] is not None and calls[0].cursor > 0
+
+
 @pytest.mark.parametrize("path,model", [("spec/corpus/two_pc_with_btm.pyspec", "original"),
                                         ("spec/kvm/v2.pyspec", "small"), ("spec/kvm/v1.pyspec", "small")])
 def test_auto_hands_a_slow_search_back_to_the_python_engine(monkeypatch, path, model):
@@ -341,3 +373,15 @@ def test_unknown_engine_is_refused():
     spec = load(str(ROOT / "spec/examples/peterson.pyspec"))
     with pytest.raises(ValueError, match="unknown engine"):
         check_model(spec, "two", engine="fast")
+
+
+def test_the_search_loop_runs_without_reference_counting():
+    """numba increfs and decrefs every array argument of a helper on each
+    call, inlined or not (v2 big: 5x the time of the step lookups
+    themselves); the loop and the helpers it calls per state or per
+    successor are compiled without (``_nrt=False``) and allocate nothing."""
+    from pyspec.engines.compiled import kernel as kn
+
+    for f in (kn.run, kn._record_misses, kn._request, kn._actions_hold, kn._canonical, kn.first_failing,
+              kn._successors, kn._find_state, kn._store, kn._parts_hold, kn._memo_find, kn._state_hash):
+        assert f.targetoptions.get("_nrt") is False, f.py_func.__name__

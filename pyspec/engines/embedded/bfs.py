@@ -92,9 +92,21 @@ class Options:
     recover: str | None = None  # checkpoint file to resume from
     resume: Any = None  # a Checkpoint (in memory) to resume from: a search handed over by another engine
     handover: float | None = None  # seconds: stop at the first level boundary after this long ("handover")
+    # seconds: stop sooner, at a level boundary where the next level would
+    # take this long at the rate of the search so far ("handover")
+    handover_ahead: float | None = None
     # states expanded per second by the Python engine before a hand-over: the
     # compiled engine hands a search back when it goes slower ("handback")
     handback_rate: float | None = None
+
+
+def _hand_over(opts: Options, spent: float, expanded: int, level: int) -> bool:
+    """At a level boundary, ``spent`` seconds into a search that expanded
+    ``expanded`` states, the next level ``level`` states: time to hand over?"""
+    if spent >= opts.handover:
+        return True
+    ahead = opts.handover_ahead
+    return ahead is not None and expanded > 0 and level * spent >= ahead * expanded
 
 
 class _Stop(Exception):
@@ -413,7 +425,7 @@ def _explore(model: CompiledModel, opts: Options) -> ExploreResult:
                 depth += 1
                 if depth > max_depth:
                     raise _Stop("max-depth")
-                if opts.handover is not None and time.monotonic() - t0 >= opts.handover:
+                if opts.handover is not None and _hand_over(opts, time.monotonic() - t0, i, level_end - i):
                     # every state of the new level stored, none expanded: the
                     # compiled engine goes on from here (runner._explore)
                     raise _Stop("handover")
