@@ -17,7 +17,7 @@ from ..values import NONE, sort_key
 from .codegen_base import _NOVAL, UNROLL_LIMIT, UNROLL_TOTAL, CompileError, Ctx, Py
 from .layout import InternSetCodec, MapCodec, ProductCodec
 from .masks import ElementCondition, MaskedFilter, MaskedQuantifier, SetMasks
-from .shared import cannot_fail, element_form, is_lookup
+from .shared import cannot_fail, element_form, is_lookup, through_lookup
 
 #: expressions that iterate over a value (a set, a sequence, a map): worth
 #: sharing between the steps and states that read the same value (ExpressionGen.shared)
@@ -76,15 +76,28 @@ class ExpressionGen:
         canon, var = found
         memos = self.__dict__.setdefault("_shared_memos", {})
         slot = self.layout.slots[int(var[2:])]
+        by_value = _hashed_in_c(slot.type)
+        # an expression of another one's result is keyed by that result
+        via = through_lookup(canon) if by_value else None
+        if via is not None:
+            canon, inner = via
         form = element_form(canon)
         codec = slot.codec if form is not None else None
         if not isinstance(codec, InternSetCodec):
             form = codec = None
+        if via is not None and codec is not None:
+            # per element only over a subset of the variable's set: the
+            # result of a masked filter of it (else: its plain code)
+            inner_fill = getattr(self.ns.get(inner), "fill", None)
+            if not (isinstance(inner_fill, MaskedFilter) and inner_fill.masks.codec is codec):
+                form = codec = None
         # a masked expression is bound to its type's table: the same source
         # over a set of another type is another memo
         key = canon if codec is None else f"{canon}\0{codec.type_key}"
-        by_value = _hashed_in_c(slot.type)
-        if by_value:
+        if via is not None:
+            # keyed by the results of one memo, all of one type
+            key = f"{key}\0{inner}"
+        elif by_value:
             # keyed by the value, of this one type (equal values of two types,
             # {1} and {True}, must not meet in one memo)
             key = f"{key}\0{slot.type!r}"
@@ -96,6 +109,8 @@ class ExpressionGen:
             memo = rt.BoundedMemo(fill, SHARED_LIMIT) if by_value else rt.IdentityMemo(fill, SHARED_LIMIT)
             name = memos[key] = self._bind(memo, "_sh")
             self.__dict__.setdefault("_shared_sources", {})[name] = canon
+        if via is not None:
+            return f"{name}[{inner}[{var}]]"
         return f"{name}[{var}]" if by_value else f"{name}.get_for({var})"
 
     def _masked(self, form: tuple, codec: InternSetCodec, plain) -> MaskedFilter | MaskedQuantifier | None:

@@ -119,7 +119,29 @@ def _shared_decodes(branches: list[list[str]], ind: str) -> list[str]:
     return out
 
 
+#: ``any x in S`` over a constant set is unrolled (gen_any_unrolled) while
+#: the copies of a body, nested ``any`` statements multiplied, stay this few
+ANY_UNROLL_TOTAL = 16
+
+
+#: expressions that iterate: with the ``any`` value a constant, one that
+#: reads a state value besides becomes a shared expression
+_ITERATING = (ir.SetComp, ir.SeqComp, ir.MapComp, ir.Quant, ir.Choose, ir.DefCall)
+
+
+def _unroll_pays(st: ir.AnyStmt) -> bool:
+    """Does the condition or the body of ``st`` iterate over something with
+    the chosen value (what unrolling makes a shared expression)?"""
+    name = st.binder.name
+    return any(isinstance(e, _ITERATING) and any(isinstance(x, ir.BoundRef) and x.name == name
+                                                  for x in walk.iter_exprs(e))
+               for e in walk.iter_exprs((st.cond, st.body)))
+
+
 class StepGen:
+    #: copies of the body being generated made by unrolled ``any`` statements
+    _any_copies = 1
+
     # ------------------------------------------------------------ steps
     def gen_next(self, mode: str, esc: bool) -> None:
         """``_next_<mode>[_esc](s, _ap)`` for mode fast | lab | full.
@@ -393,6 +415,9 @@ class StepGen:
             out.extend(_shared_decodes(branches, ind))
         elif isinstance(st, ir.AnyStmt):
             dom = self.ex(st.binder.domain, c)
+            if dom.const and 0 < self._any_copies * len(dom.value) <= ANY_UNROLL_TOTAL and _unroll_pays(st):
+                self.gen_any_unrolled(st, sorted(dom.value, key=sort_key), nxt, c, ind, out)
+                return
             if dom.const:
                 dsrc = self.k(tuple(sorted(dom.value, key=sort_key))).src
             else:
@@ -455,6 +480,42 @@ class StepGen:
             self.gen_emit(st.target, c, ind, out)
         else:
             raise CompileError(f"{st.span}: unsupported statement {type(st).__name__}")
+
+    def gen_any_unrolled(self, st: ir.AnyStmt, values: list, nxt, c: Ctx, ind: str, out: list[str]) -> None:
+        """``any x in S if cond: body`` over a small constant set, one copy
+        of the body per element (in the loop's order), ``x`` a constant in
+        each: what the body computes from ``x`` and one state value is then
+        a shared expression (paxos's Decide, ``any b in ballots(), q in
+        QUORUMS``: the quorum's accepted messages, computed once per set of
+        accepted messages rather than once per state)."""
+        base = c.copy()
+        self._any_copies *= len(values)
+        start = len(out)
+        try:
+            for v in values:
+                k = self.k(v)
+                c2 = base.copy()
+                c2.env[st.binder.name] = k
+                c2.params = c.params + ((st.binder.name, k.src),)
+                cond = self.ex(st.cond, c2) if st.cond is not None else self.k(True)
+                if cond.const and not cond.value:
+                    continue
+                facts = [] if cond.const else self.case_facts(st.cond, c2)
+                self.decode_lines(c2, ind, out)
+                base.old.update(c2.old)  # decoded at this level: for the next copies too
+                ind2 = ind
+                if not cond.const:
+                    out.append(f"{ind}if {cond.src}:")
+                    ind2 = ind + "    "
+                n0 = len(out)
+                with self.narrowed(facts):
+                    self.gen_stmts(st.body, 0, nxt, c2, ind2, out)
+                if len(out) == n0 and ind2 != ind:
+                    out.append(f"{ind2}pass")
+            if len(out) == start:
+                out.append(f"{ind}pass")  # no element qualifies: still a block
+        finally:
+            self._any_copies //= len(values)
 
     # -- assignments
     def _root_slot(self, root, c: Ctx) -> int:

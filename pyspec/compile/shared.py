@@ -16,13 +16,16 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 #: the local a step decodes a slot's value into (codegen.Codegen._decoded_name)
 DECODED = re.compile(r"_[oxq]\d+")
 #: a shared expression's lookup (ExpressionGen.shared): pure and cheap, so a
 #: ``let`` or a def argument bound to it is used in place, not computed
 #: into a local first (and what reads it can be shared in turn)
-LOOKUP = re.compile(r"_sh\d+(\.get_for\(_[oxq]\d+\)|\[_[oxq]\d+\])")
+#: (keyed by a slot's value, or by another lookup's result: through_lookup)
+_ONE_LOOKUP = r"_sh\d+(?:\.get_for\(_[oxq]\d+\)|\[_[oxq]\d+\])"
+LOOKUP = re.compile(rf"{_ONE_LOOKUP}|_sh\d+\[{_ONE_LOOKUP}\]")
 
 
 def is_lookup(src: str) -> bool:
@@ -95,6 +98,53 @@ def _lookup(node: ast.expr) -> tuple[str, str] | None:
             and isinstance(node.args[0], ast.Name)):
         return node.func.value.id, node.args[0].id
     return None
+
+
+def _nested_lookup(node: ast.expr) -> tuple[str, str] | None:
+    """``(outer memo name, inner memo name)`` when ``node`` is a lookup
+    keyed by another lookup's result (``_sh9[_sh7[x]]``: through_lookup)."""
+    if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id.startswith("_sh")):
+        inner = _lookup(node.slice)
+        if inner is not None:
+            return node.value.id, inner[0]
+    return None
+
+
+class _InnerLookups(ast.NodeTransformer):
+    """Replace the lookups ``_shN[_v]`` by the name ``_inner``, noting the memos."""
+
+    def __init__(self) -> None:
+        self.memos: set[str] = set()
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+        found = _lookup(node)
+        if found is not None and found[1] == "_v":
+            self.memos.add(found[0])
+            return ast.copy_location(ast.Name("_inner", ast.Load()), node)
+        return self.generic_visit(node)
+
+
+@lru_cache(maxsize=4096)
+def through_lookup(canon: str) -> tuple[str, str] | None:
+    """``(source reading the lookup's result as _v, its memo's name)`` when
+    the canonical ``canon`` (:func:`canonical`) reads the value only
+    through one shared expression keyed by the value (``_sh7[_v]``, once
+    or more): it is then a function of that expression's result, and a memo
+    keyed by the result is hit by every value that gives the same result
+    (paxos: 33,889 message sets, 1,231 sets of promises among them; the
+    quorum filters of the promises are computed once per set of promises)."""
+    try:
+        tree = ast.parse(canon, mode="eval")
+    except SyntaxError:
+        return None
+    if any(isinstance(n, ast.Name) and n.id == "_inner" for n in ast.walk(tree)):
+        return None
+    inner = _InnerLookups()
+    tree = inner.visit(tree)
+    if len(inner.memos) != 1 or _reads_value(tree):
+        return None
+    (memo,) = inner.memos
+    return ast.unparse(_Rename({"_inner": "_v"}).visit(tree)), memo
 
 
 def _source(node: ast.expr) -> str | None:
@@ -206,6 +256,9 @@ def cannot_fail(src: str, shared_source: Callable[[str], str | None]) -> bool:
         found = _lookup(node)
         if found is not None:
             return memo_ok(found[0])
+        found = _nested_lookup(node)
+        if found is not None:
+            return memo_ok(found[0]) and memo_ok(found[1])
         if isinstance(node, ast.Subscript):
             # a record's field
             return (isinstance(node.value, ast.Attribute) and node.value.attr == "_d"
@@ -227,4 +280,4 @@ def cannot_fail(src: str, shared_source: Callable[[str], str | None]) -> bool:
     return ok(tree)
 
 
-__all__ = ["canonical", "cannot_fail", "element_form", "is_lookup", "DECODED", "LOOKUP"]
+__all__ = ["canonical", "cannot_fail", "element_form", "is_lookup", "through_lookup", "DECODED", "LOOKUP"]

@@ -13,6 +13,7 @@ import pyspec
 from pyspec.compile import compile_model
 from pyspec.compile.shared import canonical, is_lookup
 from pyspec.engines.embedded import check, check_model
+from pyspec.engines.embedded.bfs import Options, explore
 
 
 def _glob(name: str) -> bool:
@@ -200,3 +201,54 @@ def test_a_let_that_may_fail_stays_lazy():
     assert re.search(r"_l_big_\d+ = _lazy\(", src) and re.search(r"_l_small_\d+ = \(", src)
     reports = check_model(spec, "m", engine="python")
     assert [r.verdict for r in reports] == ["ok"] and reports[0].distinct_states == 3  # n: 0, 2, 3
+
+
+@pytest.mark.parametrize("canon,expect", [
+    ("_all((_c1._d['ballot'] != 0 for _c1 in _sh97[_v]))", ("_all((_c1._d['ballot'] != 0 for _c1 in _v))", "_sh97")),
+    ("_len(_sh3[_v]) + _len(_sh3[_v])", ("_len(_v) + _len(_v)", "_sh3")),
+    ("_frozenset([_c1 for _c1 in _v if _c1 in _sh3[_v]])", None),  # the value itself too
+    ("_sh3[_v] | _sh4[_v]", None),                                   # two results
+    ("_sh3.get_for(_v)", None),                                      # keyed by identity: no value to key by
+    ("_len(_v)", None),
+])
+def test_what_is_keyed_by_another_shared_result(canon, expect):
+    from pyspec.compile.shared import through_lookup
+
+    assert through_lookup(canon) == expect
+
+
+def test_nested_lookup_form():
+    assert is_lookup("_sh12[_sh3[_o0]]") and is_lookup("_sh12[_sh3.get_for(_o0)]")
+    assert not is_lookup("_sh12[_sh3[_o0]] + 1") and not is_lookup("_sh12[_sh3[_o0]")
+
+
+MESSAGES = """\
+spec M
+var msgs: set[int] = set()
+def low() -> set[int]: {m for m in msgs if m < 3}
+action Send(i in 0..5):
+    await len(msgs) < 4
+    msgs = msgs | {i}
+invariant Ordered: forall x in low(): exists y in low(): y <= x
+model m:
+    check Ordered
+    deadlock: ignore
+"""
+
+
+def test_an_expression_of_a_shared_result_is_keyed_by_that_result():
+    """``forall x in low(): ...`` reads the message set only through
+    ``low()``: its memo is keyed by ``low()``'s value, so it is computed
+    once per set of low messages (8), not once per message set (57)."""
+    spec = pyspec.load_with_diagnostics("m.pyspec", MESSAGES)[0]
+    from refinterp import Reference
+
+    res = check_model(spec, "m", engine="python")
+    assert res[0].verdict == "ok" and res[0].distinct_states == len(Reference(spec, "m").reachable())
+    cm = compile_model(spec, "m")
+    explore(cm, Options(invariants=["Ordered"]))
+    src = cm.codegen.core_source
+    found = re.search(r"(_sh\d+)\[(_sh\d+)\[_o0\]\]", src)
+    assert found, src
+    outer, inner = (cm.codegen.ns[n] for n in found.groups())
+    assert len(outer) == 8 and len(inner) == 57

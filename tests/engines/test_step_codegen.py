@@ -484,3 +484,41 @@ def test_sizes_and_memberships_of_sets_never_built():
     # (pyspec/compile/shared.py: a comprehension over one state value)
     assert "_frozenset(" in checked or ".get_for(_o" in checked or re.search(r"_sh\d+\[_o", checked)
     agrees_with_reference(spec)
+
+
+QUORUM_ANY = """\
+spec Q
+var votes: set[tuple[int, int]] = set()
+var decided: 0..3 = 0
+action Vote(b in 1..2, a in 0..2):
+    await len(votes) < 4
+    votes = votes | {(b, a)}
+action Decide:
+    any b in {1, 2}, q in {{0, 1}, {1, 2}, {0, 2}, {0, 1, 2}}:
+        let M = {v for v in votes if v[0] == b and v[1] in q}
+        await forall a in q: exists v in M: v[1] == a
+        any v in M if v[1] == 0:
+            decided = b
+action Lower:
+    any b in {1, 2} if b < decided:
+        decided = b
+model m:
+    deadlock: ignore
+"""
+
+
+def test_any_over_a_constant_set_is_unrolled_when_its_body_iterates_with_it():
+    """``any b in {1, 2}, q in QUORUMS`` whose body filters the state by b
+    and q: one copy of the body per (b, q), each a constant, so the
+    filters are shared expressions (no loop over the binders left); an
+    ``any`` whose body does not iterate with its value stays a loop.  The
+    successors are the reference's, in the same order."""
+    spec = load("q", QUORUM_ANY)
+    cm = compile_model(spec, "m")
+    fast = fast_source(cm)
+    decide = fast[fast.index("def _st_fast_6"):]
+    decide = decide[:decide.index("\ndef ", 1)]
+    assert "for _b_b_" not in decide and "for _b_q_" not in decide, decide
+    assert len(re.findall(r"_sh\d+\[_o0\]", decide)) >= 8, decide
+    assert re.search(r"for _b_b_\d+ in", fast[fast.index("def _st_fast_7"):]), fast
+    agrees_with_reference(spec)
