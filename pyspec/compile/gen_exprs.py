@@ -8,6 +8,7 @@ into one ``Codegen``); ``self`` is that generator.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,7 +18,7 @@ from ..values import NONE, sort_key
 from .codegen_base import _NOVAL, UNROLL_LIMIT, UNROLL_TOTAL, CompileError, Ctx, Py
 from .layout import InternSetCodec, MapCodec, ProductCodec
 from .masks import ElementCondition, MaskedFilter, MaskedQuantifier, SetMasks
-from .shared import cannot_fail, element_form, is_lookup, through_lookup
+from .shared import cannot_fail, canonical_tree, element_form_tree, is_lookup, through_lookup_tree
 
 #: expressions that iterate over a value (a set, a sequence, a map): worth
 #: sharing between the steps and states that read the same value (ExpressionGen.shared)
@@ -68,24 +69,23 @@ class ExpressionGen:
         import builtins
 
         from . import runtime as rt
-        from .shared import canonical
 
-        found = canonical(src, lambda n: n in self.ns or hasattr(builtins, n))
+        found = canonical_tree(src, lambda n: n in self.ns or hasattr(builtins, n))
         if found is None:
             return ""
-        canon, var = found
+        tree, var = found
         memos = self.__dict__.setdefault("_shared_memos", {})
         slot = self.layout.slots[int(var[2:])]
         by_value = _hashed_in_c(slot.type)
         # an expression of another one's result is keyed by that result
-        via = through_lookup(canon) if by_value else None
-        if via is not None:
-            canon, inner = via
-        form = element_form(canon)
+        inner = through_lookup_tree(tree) if by_value else None
+        via = inner is not None
+        canon = ast.unparse(tree)
+        form = element_form_tree(tree)
         codec = slot.codec if form is not None else None
         if not isinstance(codec, InternSetCodec):
             form = codec = None
-        if via is not None and codec is not None:
+        if via and codec is not None:
             # per element only over a subset of the variable's set: the
             # result of a masked filter of it (else: its plain code)
             inner_fill = getattr(self.ns.get(inner), "fill", None)
@@ -94,7 +94,7 @@ class ExpressionGen:
         # a masked expression is bound to its type's table: the same source
         # over a set of another type is another memo
         key = canon if codec is None else f"{canon}\0{codec.type_key}"
-        if via is not None:
+        if via:
             # keyed by the results of one memo, all of one type
             key = f"{key}\0{inner}"
         elif by_value:
@@ -109,7 +109,7 @@ class ExpressionGen:
             memo = rt.BoundedMemo(fill, SHARED_LIMIT) if by_value else rt.IdentityMemo(fill, SHARED_LIMIT)
             name = memos[key] = self._bind(memo, "_sh")
             self.__dict__.setdefault("_shared_sources", {})[name] = canon
-        if via is not None:
+        if via:
             return f"{name}[{inner}[{var}]]"
         return f"{name}[{var}]" if by_value else f"{name}.get_for({var})"
 

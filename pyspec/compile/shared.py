@@ -16,7 +16,6 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
-from functools import lru_cache
 
 #: the local a step decodes a slot's value into (codegen.Codegen._decoded_name)
 DECODED = re.compile(r"_[oxq]\d+")
@@ -66,6 +65,13 @@ def canonical(src: str, is_global: Callable[[str], bool]) -> tuple[str, str] | N
     """``(canonical source reading the value as _v, the decoded slot's name)``
     when ``src`` reads exactly one decoded slot and otherwise only globals
     (``is_global``) and names it binds; None otherwise."""
+    found = canonical_tree(src, is_global)
+    return None if found is None else (ast.unparse(found[0]), found[1])
+
+
+def canonical_tree(src: str, is_global: Callable[[str], bool]) -> tuple[ast.Expression, str] | None:
+    """:func:`canonical`, its source as a tree (the code generator analyses
+    it further before it unparses it once)."""
     try:
         tree = ast.parse(src, mode="eval")
         names = _Names()
@@ -83,7 +89,7 @@ def canonical(src: str, is_global: Callable[[str], bool]) -> tuple[str, str] | N
     for n in names.bound:
         if n not in renames:
             renames[n] = f"_c{len(renames)}"
-    return ast.unparse(_Rename(renames).visit(tree)), var
+    return _Rename(renames).visit(tree), var
 
 
 def _lookup(node: ast.expr) -> tuple[str, str] | None:
@@ -111,20 +117,15 @@ def _nested_lookup(node: ast.expr) -> tuple[str, str] | None:
 
 
 class _InnerLookups(ast.NodeTransformer):
-    """Replace the lookups ``_shN[_v]`` by the name ``_inner``, noting the memos."""
-
-    def __init__(self) -> None:
-        self.memos: set[str] = set()
+    """Replace the lookups ``_shN[_v]`` by the name ``_v``."""
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
         found = _lookup(node)
         if found is not None and found[1] == "_v":
-            self.memos.add(found[0])
-            return ast.copy_location(ast.Name("_inner", ast.Load()), node)
+            return ast.copy_location(ast.Name("_v", ast.Load()), node)
         return self.generic_visit(node)
 
 
-@lru_cache(maxsize=4096)
 def through_lookup(canon: str) -> tuple[str, str] | None:
     """``(source reading the lookup's result as _v, its memo's name)`` when
     the canonical ``canon`` (:func:`canonical`) reads the value only
@@ -137,14 +138,28 @@ def through_lookup(canon: str) -> tuple[str, str] | None:
         tree = ast.parse(canon, mode="eval")
     except SyntaxError:
         return None
-    if any(isinstance(n, ast.Name) and n.id == "_inner" for n in ast.walk(tree)):
+    memo = through_lookup_tree(tree)
+    return None if memo is None else (ast.unparse(tree), memo)
+
+
+def through_lookup_tree(tree: ast.Expression) -> str | None:
+    """:func:`through_lookup` on a canonical tree, rewritten in place when
+    it applies (the memo's name returned), left as it is otherwise."""
+    memos = set()
+    inside = 0  # reads of the value inside a lookup
+    for node in ast.walk(tree):
+        found = _lookup(node) if isinstance(node, ast.Subscript) else None
+        if found is not None and found[1] == "_v":
+            memos.add(found[0])
+            inside += 1
+    if len(memos) != 1:
         return None
-    inner = _InnerLookups()
-    tree = inner.visit(tree)
-    if len(inner.memos) != 1 or _reads_value(tree):
-        return None
-    (memo,) = inner.memos
-    return ast.unparse(_Rename({"_inner": "_v"}).visit(tree)), memo
+    reads = sum(1 for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == "_v")
+    if reads != inside:
+        return None  # the value is read itself too
+    _InnerLookups().visit(tree)
+    (memo,) = memos
+    return memo
 
 
 def _source(node: ast.expr) -> str | None:
@@ -172,9 +187,15 @@ def element_form(canon: str) -> tuple | None:
     ``conds`` and ``body`` sources reading the element and module names
     only (never the value: what reads it is not a condition of one element)."""
     try:
-        tree = ast.parse(canon, mode="eval").body
+        tree = ast.parse(canon, mode="eval")
     except SyntaxError:
         return None
+    return element_form_tree(tree)
+
+
+def element_form_tree(tree: ast.Expression) -> tuple | None:
+    """:func:`element_form` of a canonical tree."""
+    tree = tree.body
     if not (isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and len(tree.args) == 1
             and not tree.keywords):
         return None
@@ -280,4 +301,5 @@ def cannot_fail(src: str, shared_source: Callable[[str], str | None]) -> bool:
     return ok(tree)
 
 
-__all__ = ["canonical", "cannot_fail", "element_form", "is_lookup", "through_lookup", "DECODED", "LOOKUP"]
+__all__ = ["canonical", "canonical_tree", "cannot_fail", "element_form", "element_form_tree", "is_lookup",
+           "through_lookup", "through_lookup_tree", "DECODED", "LOOKUP"]
