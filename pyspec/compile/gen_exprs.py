@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..ir import nodes as ir
+from ..ir.walk import iter_exprs
 from ..values import NONE, sort_key
 from .codegen_base import _NOVAL, UNROLL_LIMIT, UNROLL_TOTAL, CompileError, Ctx, Py
 from .layout import InternSetCodec, MapCodec, ProductCodec
@@ -710,7 +711,37 @@ class ExpressionGen:
             parts.append(self.ex(e.elem, c2))
         return parts, conds
 
+    def hoisted(self, b: ir.Binder, cond: ir.Expr | None, c: Ctx) -> tuple[ir.Binder, ir.Expr | None]:
+        """``x in S if c1 and ... and cn`` as ``x in {x for x in S if c1 and
+        ... and ck} if ck+1 and ... and cn``, where c1..ck (the longest such
+        prefix) read nothing but the element and constants, when S is a set
+        the state holds: the filter is then a shared expression of S's value
+        (computed per element, once per set: message-passing specs filter the
+        messages by kind, then by the receiver's state), and what is left
+        meets only the elements of the right kind.  Each element meets its
+        conjuncts in the same order; the elements come in another (a filter's
+        order), which only the checked variant's choice of the first
+        failing element could tell: it keeps the plain loop."""
+        if cond is None or c.checked or not isinstance(b.domain.type, ir.SetType):
+            return b, cond
+        conjuncts = _conjuncts(cond)
+        k = 0
+        while k < len(conjuncts) and _element_only(conjuncts[k], b.name):
+            k += 1
+        if k == 0 or k == len(conjuncts):
+            return b, cond
+        if self.ex(b.domain, c).const:
+            return b, cond
+        prefix = _conjoin(conjuncts[:k])
+        elem = ir.BoundRef(span=b.span, type=b.domain.type.elem, name=b.name)
+        kept = ir.SetComp(span=prefix.span, type=b.domain.type, elem=elem, binders=(b,), cond=prefix)
+        return ir.Binder(b.name, kept, b.span), _conjoin(conjuncts[k:])
+
     def _ex_SetComp(self, e, c):
+        if len(e.binders) == 1 and e.cond is not None:
+            b, cond = self.hoisted(e.binders[0], e.cond, c)
+            if cond is not e.cond:
+                e = ir.SetComp(span=e.span, type=e.type, elem=e.elem, binders=(b,), cond=cond)
         unrolled = self._unrolled_comp(e, c)
         if unrolled is not None:
             parts, conds = unrolled
@@ -1162,6 +1193,41 @@ def always_reads(e, name: str) -> bool:
     if isinstance(e, ir.LetIn):
         return always_reads(e.body, name)
     return False
+
+
+def _conjuncts(e: ir.Expr) -> list[ir.Expr]:
+    """The operands of a chain of ``and``, left to right."""
+    if isinstance(e, ir.Binary) and e.op == "and":
+        return _conjuncts(e.left) + _conjuncts(e.right)
+    return [e]
+
+
+def _conjoin(es: list[ir.Expr]) -> ir.Expr:
+    out = es[0]
+    for e in es[1:]:
+        out = ir.Binary(span=out.span, type=out.type, op="and", left=out, right=e)
+    return out
+
+
+#: what an element-only condition may not read: the state, the running
+#: process, another step's choice, a def (which may read the state)
+_NOT_ELEMENT = (ir.VarRef, ir.LocalRef, ir.PcRef, ir.SelfRef, ir.Next, ir.DefCall, ir.Temporal, ir.FairFormula)
+
+
+def _element_only(e: ir.Expr, name: str) -> bool:
+    """Does ``e`` read nothing but the bound name ``name``, constants and
+    names bound inside it?"""
+    bound = {name}
+    nodes = list(iter_exprs(e))
+    for x in nodes:
+        for b in (getattr(x, "binders", None) or ()):
+            bound.add(b.name)
+        if getattr(x, "binder", None) is not None:
+            bound.add(x.binder.name)
+        if isinstance(x, ir.LetIn):
+            bound.add(x.name)
+    return not any(isinstance(x, _NOT_ELEMENT) or (isinstance(x, ir.BoundRef) and x.name not in bound)
+                   for x in nodes)
 
 
 def stmts_always_read(stmts, name: str) -> bool:

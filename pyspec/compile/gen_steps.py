@@ -414,6 +414,9 @@ class StepGen:
                 branches.append(lines)
             out.extend(_shared_decodes(branches, ind))
         elif isinstance(st, ir.AnyStmt):
+            binder, cond = self.hoisted(st.binder, st.cond, c)
+            if cond is not st.cond:
+                st = ir.AnyStmt(span=st.span, macro=st.macro, binder=binder, cond=cond, body=st.body)
             dom = self.ex(st.binder.domain, c)
             if dom.const and 0 < self._any_copies * len(dom.value) <= ANY_UNROLL_TOTAL and _unroll_pays(st):
                 self.gen_any_unrolled(st, sorted(dom.value, key=sort_key), nxt, c, ind, out)
