@@ -698,7 +698,10 @@ def run(ctl, states, parents, table, kcol,
                     # successors are computed again)
                     i = max(cur + 1, ctl[SYM_SCANNED])
                     last = min(ctl[N], cur + 1 + ctl[LOOKAHEAD])
-                    unknown = -1  # the first state whose successors are not known yet (a step miss)
+                    # the first state whose successors' canonical forms are not all
+                    # requested: its steps missed, or a chunk's image did (the
+                    # interned codes' images are requested once the chunks' are known)
+                    unknown = -1
                     while i < last and ctl[NSMISS] < sm_chunk.shape[0] and ctl[NIMISS] < im_id.shape[0]:
                         n2 = _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes,
                                          disp, keymask, notw, mtab, mkey, mid, mstart, mcount, mval, kcol, s, key,
@@ -706,15 +709,17 @@ def run(ctl, states, parents, table, kcol,
                         if n2 < 0 and unknown < 0:
                             unknown = i
                         for r in range(n2):
-                            _canonical(succ[r], csucc[r], img, full, ent, tied, ient, key, kcol, ctl, sm_words,
-                                       sm_chunk, ckeep, cmask, ytab, ykey, yid, yok, yval,
-                                       imask, ifield, idst, itab, ikey, iid, iok, ival, im_code, im_id)
+                            if _canonical(succ[r], csucc[r], img, full, ent, tied, ient, key, kcol, ctl, sm_words,
+                                          sm_chunk, ckeep, cmask, ytab, ykey, yid, yok, yval,
+                                          imask, ifield, idst, itab, ikey, iid, iok, ival, im_code, im_id) == 0:
+                                if unknown < 0:
+                                    unknown = i
                         if ctl[NSMISS] >= sm_chunk.shape[0] or ctl[NIMISS] >= im_id.shape[0]:
                             break  # this state's misses may be cut: scanned again next time
                         i += 1
-                    # a state whose steps missed is scanned again once they are
-                    # filled: its successors' images are requested then, with
-                    # others, not one state at a time when the loop reaches it
+                    # such a state is scanned again after this round's fill: what
+                    # its successors still miss is requested then, with others',
+                    # not one state at a time when the loop reaches it
                     ctl[SYM_SCANNED] = unknown if unknown >= 0 else max(ctl[SYM_SCANNED], i)
                     return SYM_MISS
             ctl[GEN] += n
