@@ -179,7 +179,7 @@ class _Memo:
             self.val = np.zeros((1 << 11, images), np.uint64)
             self.result = np.zeros(1 << 11, np.uint8)
         elif values:
-            self.start = np.zeros(1 << 11, np.int64)
+            self.start = np.zeros(1 << 11, np.int32)  # (rows of val: fewer than 2**31)
             self.count = np.zeros(1 << 11, np.int32)
             self.val = np.zeros((1 << 12, k), np.uint64)
         else:
@@ -188,10 +188,14 @@ class _Memo:
     n = 0  # entries used
 
     def reserve(self, entries: int, kcol, values: int = 0) -> None:
-        """Room for ``entries`` entries in all (and ``values`` values)."""
+        """Room for ``entries`` entries in all (and ``values`` values).
+        The arrays grow by a quarter, in place, and the table doubles (at
+        most half full): a memo of a million entries is a third of the
+        memory of a search (multi_paxos without symmetry), and doubling
+        every array left up to half of it unused."""
         cap = len(self.id)
         if entries > cap:
-            new = max(entries, 2 * cap)
+            new = max(entries, cap + cap // 4)
             self.key = _grow_rows(self.key, new)
             self.id = _grow_rows(self.id, new)
             if hasattr(self, "start"):
@@ -202,11 +206,11 @@ class _Memo:
             if self.images:
                 self.val = _grow_rows(self.val, new)
         if values and values > len(self.val):
-            self.val = _grow_rows(self.val, max(values, 2 * len(self.val)))
+            self.val = _grow_rows(self.val, max(values, len(self.val) + len(self.val) // 4))
         if 2 * entries > len(self.tab):
             size = len(self.tab)
             while 2 * entries > size:
-                size *= 4
+                size *= 2
             self.tab = np.zeros(size, np.int32)
             kn.memo_rehash(self.tab, self.key, self.id, self.n, kcol)
 
@@ -215,9 +219,10 @@ class _Memo:
 
 
 def _grow_rows(a: np.ndarray, rows: int) -> np.ndarray:
-    out = np.zeros((rows,) + a.shape[1:], a.dtype)
-    out[:len(a)] = a
-    return out
+    """``a`` with ``rows`` rows, the new ones zero: in place (a realloc, no
+    second copy alive beside it), as the store grows."""
+    a.resize((rows,) + a.shape[1:], refcheck=False)
+    return a
 
 
 def explore(cm: CompiledModel, opts: Options) -> ExploreResult:
@@ -315,7 +320,7 @@ class _Search:
         if 2 * n > len(self.table):
             tbits = len(self.table).bit_length() - 1
             while 2 * n > (1 << tbits):
-                tbits += 2  # four times as big, as StateStore grows
+                tbits += 1  # at most half full, so at least a quarter after it doubles
             self.table = np.zeros(1 << tbits, np.uint32)
             self.ctl[kn.SHIFT] = 64 - tbits
             kn.rehash_states(self.states, self.ctl[kn.N], self.table, self.ctl[kn.SHIFT], self.tb.kcol)
