@@ -275,13 +275,18 @@ def test_auto_hands_over_when_the_next_level_would_take_long():
     """The hand-over rule at a level boundary: after HANDOVER_SECONDS, or
     sooner when the level about to be expanded would take the Python engine
     HANDOVER_AHEAD seconds at its rate so far (numba's start-up paid back
-    by that level alone)."""
+    by that level alone); not when the levels shrink so fast that what is
+    left would take less than HANDOVER_SECONDS again."""
     opts = Options(handover=1.0, handover_ahead=0.5)
-    assert _hand_over(opts, spent=0.2, expanded=1000, level=3000)  # 0.6 s ahead
-    assert not _hand_over(opts, spent=0.2, expanded=1000, level=2000)  # 0.4 s ahead
-    assert _hand_over(opts, spent=1.0, expanded=1000, level=10)  # time is up
-    assert not _hand_over(opts, spent=0.2, expanded=0, level=10)  # no rate yet
-    assert not _hand_over(Options(handover=1.0), spent=0.2, expanded=1000, level=10 ** 6)
+    assert _hand_over(opts, spent=0.2, expanded=1000, level=3000, previous=900)  # 0.6 s ahead
+    assert not _hand_over(opts, spent=0.2, expanded=1000, level=2000, previous=900)  # 0.4 s ahead
+    assert _hand_over(opts, spent=1.0, expanded=1000, level=10, previous=5)  # time is up, levels grow
+    assert not _hand_over(opts, spent=0.2, expanded=0, level=10, previous=0)  # no rate yet
+    assert not _hand_over(Options(handover=1.0), spent=0.2, expanded=1000, level=10 ** 6, previous=10)
+    # time is up, the levels shrink: 100 / (1 - 0.5) = 200 states left, 0.2 s at 1,000 states/s
+    assert not _hand_over(opts, spent=1.0, expanded=1000, level=100, previous=200)
+    # ... 900 / (1 - 0.9) = 9,000 states left, 9 s
+    assert _hand_over(opts, spent=1.0, expanded=1000, level=900, previous=1000)
 
 
 @pytest.mark.parametrize("path,model", [("spec/corpus/two_pc_with_btm.pyspec", "original"),

@@ -167,6 +167,8 @@ def test_successors_are_those_of_the_checked_variant(prerun):
     states = sorted(res.store.states())
     escaped = sum(1 for s in states if s >> cm.layout.bits)
     assert (escaped > 0) == (not prerun)
+    # the twin for escaped states is generated when the first one is met
+    assert ("esc" in cm.codegen._extra_done) == (escaped > 0)
     fast, lab, full = cm.next_fast, cm.next_lab, cm.next_full
     for _ in range(2):
         for s in states:

@@ -100,13 +100,26 @@ class Options:
     handback_rate: float | None = None
 
 
-def _hand_over(opts: Options, spent: float, expanded: int, level: int) -> bool:
+def _hand_over(opts: Options, spent: float, expanded: int, level: int, previous: int) -> bool:
     """At a level boundary, ``spent`` seconds into a search that expanded
-    ``expanded`` states, the next level ``level`` states: time to hand over?"""
+    ``expanded`` states, the next level ``level`` states and the one just
+    expanded ``previous``: time to hand over?
+
+    After ``opts.handover`` seconds, yes -- unless the levels shrink so fast
+    that what is left would take the Python engine less than that again:
+    ``level / (1 - r)`` states at the rate so far, the geometric sum of
+    levels shrinking by ``r = level / previous`` (disruptor_mpmc at 0.4 s:
+    87% expanded, its levels 2,444 then 2,312, about 0.2 s left).  Sooner,
+    when the next level alone would take ``opts.handover_ahead`` seconds."""
+    if expanded <= 0:
+        return False
     if spent >= opts.handover:
-        return True
+        if level >= previous:
+            return True
+        left = level * previous / (previous - level)  # states, if the levels keep shrinking so
+        return left * spent >= opts.handover * expanded
     ahead = opts.handover_ahead
-    return ahead is not None and expanded > 0 and level * spent >= ahead * expanded
+    return ahead is not None and level * spent >= ahead * expanded
 
 
 class _Stop(Exception):
@@ -425,7 +438,8 @@ def _explore(model: CompiledModel, opts: Options) -> ExploreResult:
                 depth += 1
                 if depth > max_depth:
                     raise _Stop("max-depth")
-                if opts.handover is not None and _hand_over(opts, time.monotonic() - t0, i, level_end - i):
+                previous = i - (level_ends[-3] if len(level_ends) > 2 else 0)
+                if opts.handover is not None and _hand_over(opts, time.monotonic() - t0, i, level_end - i, previous):
                     # every state of the new level stored, none expanded: the
                     # compiled engine goes on from here (runner._explore)
                     raise _Stop("handover")

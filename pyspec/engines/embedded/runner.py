@@ -91,15 +91,18 @@ _NOTED: set[int] = set()
 
 #: ``--engine auto``: the Python engine starts (no numba import, no start-up
 #: cost for the many small models) and hands a search still running after
-#: this many seconds to the compiled engine at the next level boundary ...
+#: this many seconds (about numba's start-up: a search that turns out short
+#: pays at most twice) to the compiled engine at the next level boundary,
+#: unless its levels shrink so fast that what is left would take less than
+#: that again (bfs._hand_over): v2 big 2.3 s -> 1.7 s, lamport_mutex 2.7 s
+#: -> 2.2 s against 1 s; disruptor_mpmc stays in Python (its levels shrink) ...
 HANDOVER_SECONDS = 0.4
 #: ... or sooner, at the first level boundary where the level about to be
 #: expanded would take the Python engine this many seconds at its rate so
 #: far: numba's start-up (import and the cached loop: about 0.4 s) is then
 #: paid back by that level alone (the compiled loop expands states 3-10x
-#: faster), and the levels after it only add to the gain.  v2 big: 2.3 s
-#: -> 1.7 s, lamport_mutex 2.7 s -> 2.2 s; a model whose levels stay small
-#: never imports numba.
+#: faster), and the levels after it only add to the gain; a model whose
+#: levels stay small never imports numba.
 HANDOVER_AHEAD = 0.5
 #: ... unless the Python engine's steps missed their memo more than this many
 #: times per state expanded (a count per step instance): then the compiled
