@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..ir import nodes as ir
-from ..ir.walk import iter_exprs
+from ..ir.walk import iter_exprs, names_bound_in, names_read_in
 from ..values import NONE, sort_key
 from .codegen_base import _NOVAL, UNROLL_LIMIT, UNROLL_TOTAL, CompileError, Ctx, Py
 from .layout import InternSetCodec, MapCodec, ProductCodec
@@ -1217,17 +1217,8 @@ _NOT_ELEMENT = (ir.VarRef, ir.LocalRef, ir.PcRef, ir.SelfRef, ir.Next, ir.DefCal
 def _element_only(e: ir.Expr, name: str) -> bool:
     """Does ``e`` read nothing but the bound name ``name``, constants and
     names bound inside it?"""
-    bound = {name}
-    nodes = list(iter_exprs(e))
-    for x in nodes:
-        for b in (getattr(x, "binders", None) or ()):
-            bound.add(b.name)
-        if getattr(x, "binder", None) is not None:
-            bound.add(x.binder.name)
-        if isinstance(x, ir.LetIn):
-            bound.add(x.name)
-    return not any(isinstance(x, _NOT_ELEMENT) or (isinstance(x, ir.BoundRef) and x.name not in bound)
-                   for x in nodes)
+    return (not any(isinstance(x, _NOT_ELEMENT) for x in iter_exprs(e))
+            and names_read_in(e) <= names_bound_in(e) | {name})
 
 
 def stmts_always_read(stmts, name: str) -> bool:

@@ -16,7 +16,7 @@ from ..ir import walk
 from ..values import sort_key
 from . import runtime as rt
 from .codegen_base import _NOVAL, MEMO, ActionInfo, CompileError, Ctx, Py, _binder_types
-from .gen_exprs import stmts_always_read
+from .gen_exprs import _ITERATING, stmts_always_read
 from .layout import make_diff_encoder, make_value_encoder, visits_parts
 from .shared import is_lookup
 
@@ -65,24 +65,6 @@ def _sub_exprs(e) -> list:
     return out
 
 
-def _names_bound_in(e: ir.Expr) -> set[str]:
-    """The names that binders and lets inside ``e`` bind."""
-    out: set[str] = set()
-    for x in walk.iter_exprs(e):
-        for f in ("binders", "binder"):
-            bs = getattr(x, f, None)
-            for b in (bs if isinstance(bs, tuple) else (bs,) if bs is not None else ()):
-                out.add(b.name)
-        if isinstance(x, ir.LetIn):
-            out.add(x.name)
-    return out
-
-
-def _names_read_in(e: ir.Expr) -> set[str]:
-    """The bound names ``e`` reads."""
-    return {x.name for x in walk.iter_exprs(e) if isinstance(x, ir.BoundRef)}
-
-
 _DECODE = re.compile(r"(\s*)(_o\d+) = _D\d+\[[^\]]*\]$")
 
 
@@ -124,14 +106,10 @@ def _shared_decodes(branches: list[list[str]], ind: str) -> list[str]:
 ANY_UNROLL_TOTAL = 16
 
 
-#: expressions that iterate: with the ``any`` value a constant, one that
-#: reads a state value besides becomes a shared expression
-_ITERATING = (ir.SetComp, ir.SeqComp, ir.MapComp, ir.Quant, ir.Choose, ir.DefCall)
-
-
 def _unroll_pays(st: ir.AnyStmt) -> bool:
     """Does the condition or the body of ``st`` iterate over something with
-    the chosen value (what unrolling makes a shared expression)?"""
+    the chosen value (what unrolling makes a shared expression: with the
+    value a constant, one that reads a state value besides is shared)?"""
     name = st.binder.name
     return any(isinstance(e, _ITERATING) and any(isinstance(x, ir.BoundRef) and x.name == name
                                                   for x in walk.iter_exprs(e))
@@ -653,7 +631,7 @@ class StepGen:
         chains of fields and keys applied to the variable (the whole of it
         for any other use); a def's body reads the state in which the step
         started, its arguments are read here."""
-        bound = _names_bound_in(e)
+        bound = walk.names_bound_in(e)
 
         def scan(x) -> bool:
             if isinstance(x, (ir.Field, ir.Index)):
@@ -700,7 +678,7 @@ class StepGen:
                 if read.value != node.key.value:
                     return False
                 continue
-            if read is None and not node.key.const and z.key == node.key_ir and not (_names_read_in(z.key) & bound):
+            if read is None and not node.key.const and z.key == node.key_ir and not (walk.names_read_in(z.key) & bound):
                 continue  # the same expression, its names bound outside: the same key
             return True
         return True

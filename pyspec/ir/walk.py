@@ -44,6 +44,24 @@ def iter_exprs(obj):
                     stack.append(getattr(x, f.name))
 
 
+def names_bound_in(e: ir.Expr) -> set[str]:
+    """The names that binders and lets inside ``e`` bind."""
+    out: set[str] = set()
+    for x in iter_exprs(e):
+        for f in ("binders", "binder"):
+            bs = getattr(x, f, None)
+            for b in (bs if isinstance(bs, tuple) else (bs,) if bs is not None else ()):
+                out.add(b.name)
+        if isinstance(x, ir.LetIn):
+            out.add(x.name)
+    return out
+
+
+def names_read_in(e: ir.Expr) -> set[str]:
+    """The bound names ``e`` reads."""
+    return {x.name for x in iter_exprs(e) if isinstance(x, ir.BoundRef)}
+
+
 def root_of(e: ir.Expr) -> StateRoot | None:
     """The piece of state a reference reads, or None for anything else."""
     if isinstance(e, ir.VarRef):
@@ -185,5 +203,5 @@ def recursive_defs(spec: ir.Spec) -> frozenset[str]:
     return frozenset(name for name, cs in calls.items() if name in _closure(cs, calls))
 
 
-__all__ = ["iter_exprs", "root_of", "target_text", "def_calls", "def_reads", "def_reads_of", "recursive_defs",
+__all__ = ["iter_exprs", "names_bound_in", "names_read_in", "root_of", "target_text", "def_calls", "def_reads", "def_reads_of", "recursive_defs",
            "StateRoot", "multi_roots", "assigns", "overlap_keys", "overlap_message"]
