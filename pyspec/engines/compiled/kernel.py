@@ -111,15 +111,17 @@ def column_keys() -> np.ndarray:
     return np.array([(0x9E3779B97F4A7C15 * (2 * c + 1)) & ((1 << 64) - 1) for c in range(64)], dtype=np.uint64)
 
 
-def scratch(k: int, nchunks: int, nperms: int, ninterned: int) -> tuple[np.ndarray, np.ndarray]:
+def scratch(k: int, nchunks: int, nperms: int, ninterned: int) -> tuple[np.ndarray, ...]:
     """The scratch arrays of :func:`run` (which allocates nothing), for
     states of ``k`` words, ``nchunks`` symmetry chunks, ``nperms``
     permutations and ``ninterned`` interned slots: ``wk``, five rows of 2K
     words (a state, its image, the least full image, a key, an action
-    key), and ``ik``, the memo entries of the chunks' images, the tied
-    permutations and the interned slots' images, one after the other."""
-    ne, nt = max(nchunks, 1), max(nperms, 1) + 1
-    return np.zeros((5, 2 * k), np.uint64), np.zeros(ne + nt + max(1, nt * ninterned), np.int64)
+    key); the memo entries of the chunks' images; the tied permutations
+    (the identity and every permutation); the interned slots' images of
+    each tied permutation."""
+    nt = max(nperms, 1) + 1
+    return (np.zeros((5, 2 * k), np.uint64), np.zeros(max(nchunks, 1), np.int64), np.zeros(nt, np.int64),
+            np.zeros(max(1, nt * ninterned), np.int64))
 
 
 @loop_inline
@@ -620,7 +622,7 @@ def run(ctl, states, parents, table, kcol,
         asm, atm, atrk, atab, akey, aid, aval, am_words, am_part,
         csucc, ckeep, cmask, ytab, ykey, yid, yok, yval, sm_words, sm_chunk,
         imask, ifield, idst, itab, ikey, iid, iok, ival, im_code, im_id,
-        succ_step, step_aid, edge_to, edge_aid, edge_start, edge_mask, wk, ik):
+        succ_step, step_aid, edge_to, edge_aid, edge_start, edge_mask, wk, ent, tied, ient):
     """Expand states from ctl[CUR] until the queue is empty, a level ends,
     the budget is spent, or the driver has something to do (the status).
 
@@ -642,9 +644,7 @@ def run(ctl, states, parents, table, kcol,
     ``edge_start[u]:edge_start[u + 1]``, as ``liveness.build_graph`` records them.
     """
     k = states.shape[1]
-    s, img, full, key, key2 = wk[0, :k], wk[1, :k], wk[2, :k], wk[3, :k], wk[4, :]
-    ne, nt = max(cmask.shape[0], 1), yval.shape[1] // k + 1
-    ent, tied, ient = ik[:ne], ik[ne:ne + nt], ik[ne + nt:]  # ient: the interned images' entries
+    s, img, full, key, key2 = wk[0, :k], wk[1, :k], wk[2, :k], wk[3, :k], wk[4, :]  # (scratch)
     ctl[NMISS] = 0
     while True:
         cur = ctl[CUR]

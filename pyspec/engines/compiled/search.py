@@ -290,7 +290,7 @@ class _Search:
         self.miss_step = np.zeros(MISS_BUFFER, np.int32)
         self.pm_words = np.zeros((MISS_BUFFER, k), np.uint64)
         self.pm_part = np.zeros(MISS_BUFFER, np.int32)
-        self.wk, self.ik = kn.scratch(k, len(tb.cmask), tb.nperms, tb.ninterned)
+        self.wk, self.ent, self.tied, self.ient = kn.scratch(k, len(tb.cmask), tb.nperms, tb.ninterned)
         self.res = ExploreResult(StateStore(k))
         self.tr = _Tracking(cm, opts, self.res, self.t0)
         self.level_ends = self.res.store.level_ends
@@ -674,7 +674,7 @@ class _Search:
                             self.sm_words, self.sm_chunk, tb.imask, tb.ifield, tb.idst, isym.tab, isym.key, isym.id,
                             isym.result, isym.val, self.im_code, self.im_id,
                             self.succ_step, tb.step_aid, self.edge_to, self.edge_aid, self.edge_start, self.edge_mask,
-                            self.wk, self.ik)
+                            self.wk, self.ent, self.tied, self.ient)
             i = self.cursor = int(ctl[kn.CUR])
             if measure is None:
                 measure = (time.monotonic(), i)
