@@ -43,19 +43,29 @@ Spec names never become Python names: bound names are mangled to
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..ir import nodes as ir
 from ..ir import walk
 from ..values import NONE, FMap, Record, sort_key
 from . import runtime as rt
-from .codegen_base import MEMO, MEMO_KEY_BITS, ActionInfo, CompileError, Ctx, Py, _lit_src, _walk
+from .codegen_base import (MEMO, MEMO_KEY_BITS, ActionInfo, CompileError, Ctx, Py, _lit_src, _walk,
+                           drop_unread_locals)
 from .convert import Converter
 from .gen_exprs import ExpressionGen
 from .gen_steps import StepGen
-from .layout import Domains, Layout, Slot, build_codec
+from .layout import Domains, InternSetCodec, Layout, Slot, build_codec
 
 __all__ = ["ActionInfo", "Codegen", "CompileError", "Ctx", "Py"]
+
+#: the local a slot of a packed state is decoded into: its prefix per
+#: state name (the state of a step ``s``, the next state ``t`` of an
+#: action property, ``_S`` in a recursive def), and back
+_DECODED_PREFIX = {"s": "_o", "t": "_x", "_S": "_q"}
+_STATE_OF_PREFIX = {p: st for st, p in _DECODED_PREFIX.items()}
+#: a shared memo's lookup by a decoded slot (Codegen.finish_lines)
+_FIELD_LOOKUP = re.compile(r"\b(_sh\d+)\[(_[oxq])(\d+)\]")
 
 
 class Codegen(ExpressionGen, StepGen):
@@ -274,6 +284,8 @@ class Codegen(ExpressionGen, StepGen):
             self.ns[f"_D{sl.index}"] = dec
             self.ns[f"_E{sl.index}"] = enc
             self.ns[f"_F{sl.index}"] = sl.enc
+            if isinstance(sl.codec, InternSetCodec) and not sl.escapable:
+                self.ns[f"_A{sl.index}"] = sl.codec.code_with
         self.ns["_L"] = self.layout
         self.ns["_read"] = self.layout.read
         self.ns["_slow"] = self.layout.pack_slow
@@ -289,7 +301,38 @@ class Codegen(ExpressionGen, StepGen):
 
     # ------------------------------------------------------------ slot reads
     def _decoded_name(self, st: str, k: int) -> str:
-        return {"s": "_o", "t": "_x"}.get(st, "_q") + str(k)
+        return _DECODED_PREFIX[st] + str(k)
+
+    def field_src(self, st: str, k: int) -> str:
+        """The source of slot ``k``'s field in the packed state named ``st``."""
+        sl = self.layout.slots[k]
+        return f"{st} >> {sl.off} & {sl.mask}" if sl.off else f"{st} & {sl.mask}"
+
+    def keyed_by_field(self, k: int) -> bool:
+        """Can what is computed from slot ``k``'s value be keyed by its field?
+        A field is the value's one code (the codecs are bijections) unless
+        the value may escape to the tail."""
+        sl = self.layout.slots[k]
+        return not sl.escapable and sl.width > 0
+
+    def finish_lines(self, lines: list[str], start: int = 0) -> None:
+        """Rewrite generated lines, from ``start`` on, in place before they
+        run: the lookups of memos keyed by a field read the field itself
+        (``_sh7[_o0]`` -> ``_sh7[s & 4294967295]``), and the decodes (and
+        other pure locals: set-adds, gen_steps) that nothing reads any more
+        are dropped, so a state whose set is only filtered and extended never
+        builds the set."""
+        by_field = self.__dict__.get("_field_memos")
+        if by_field:
+            def field(m: re.Match) -> str:
+                if m.group(1) not in by_field:
+                    return m.group(0)
+                return f"{m.group(1)}[{self.field_src(_STATE_OF_PREFIX[m.group(2)], int(m.group(3)))}]"
+
+            for i in range(start, len(lines)):
+                if "_sh" in lines[i]:
+                    lines[i] = _FIELD_LOOKUP.sub(field, lines[i])
+        lines[start:] = drop_unread_locals(lines[start:], self.__dict__.get("_droppable", ()))
 
     def read_slot(self, c: Ctx, k: int) -> Py:
         sl = self.layout.slots[k]
@@ -305,8 +348,7 @@ class Codegen(ExpressionGen, StepGen):
                 continue
             sl = self.layout.slots[k]
             name = self._decoded_name(st, k)
-            field = f"{st} >> {sl.off} & {sl.mask}" if sl.off else f"{st} & {sl.mask}"
-            out.append(f"{ind}{name} = _D{k}[{field}]")
+            out.append(f"{ind}{name} = _D{k}[{self.field_src(st, k)}]")
             if self._reads is not None and st == "s":
                 self._reads.add(k)
             if sl.escapable and self._esc:
@@ -379,6 +421,7 @@ class Codegen(ExpressionGen, StepGen):
     def _exec_new(self, what: str) -> None:
         """Compile and run the lines generated since the last call."""
         start = getattr(self, "_exec_mark", 0)
+        self.finish_lines(self.lines, start)
         src = "\n".join(self.lines[start:]) + "\n"
         self._exec_mark = len(self.lines)
         self.source = "\n".join(self.lines) + "\n"
@@ -477,6 +520,7 @@ class Codegen(ExpressionGen, StepGen):
             lines.append(f"{name} = {calls[0][:-3]}")
         else:
             lines.extend([f"def {name}(s):", f"    return {' and '.join(calls) or 'True'}"])
+        self.finish_lines(lines)
         src = "\n".join(lines) + "\n"
         exec(compile(src, f"<pyspec invariants {name}>", "exec"), self.ns)  # generated source
         return self.ns[name]
@@ -546,6 +590,7 @@ class Codegen(ExpressionGen, StepGen):
             name = self.uniq("_part_")
             self.lines.extend([f"def {name}({args}):", *decodes, f"    return {body.src}", ""])
             names.append((name, smask, tmask))
+        self.finish_lines(self.lines, start)
         src = "\n".join(self.lines[start:]) + "\n"
         exec(compile(src, "<pyspec formula parts>", "exec"), self.ns)  # generated source
         return [(self.ns[n], sm, tm) for n, sm, tm in names]
@@ -576,6 +621,7 @@ class Codegen(ExpressionGen, StepGen):
                 self.lines.extend(self._memo_pred(name, decodes, body.src, rmask))
             else:
                 self.lines.extend([f"def {name}(s):", *decodes, f"    return {body.src}", ""])
+        self.finish_lines(self.lines, start)
         src = "\n".join(self.lines[start:]) + "\n"
         exec(compile(src, f"<pyspec predicate {name}>", "exec"), self.ns)
         return self.ns[name]

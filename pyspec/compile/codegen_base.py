@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,3 +165,76 @@ def _is_literal(src: str) -> bool:
     except Exception:  # noqa: BLE001
         return False
 
+
+
+#: a slot's decode into a local (Codegen.decode_lines), and its escape fix
+_DECODE_LINE = re.compile(r"(\s*)(_[oxq]\d+) = _D\d+\[[^\]]*\]$")
+_ASSIGN_LINE = re.compile(r"(\s*)(\w+) = ")
+
+
+def drop_unread_locals(lines: list[str], droppable=()) -> list[str]:
+    """``lines`` (whole top-level functions) without the assignments that
+    nothing reads: slot decodes (``_o3 = _D3[...]``, with their escape fix)
+    and the locals named in ``droppable``, whose right-hand sides cannot
+    fail (a set-add's new set).  A local is dropped only if no other line of
+    its function names it; a block left empty gets a ``pass``."""
+    out: list[str] = []
+    seg: list[str] = []
+
+    def flush():
+        if seg:
+            out.extend(_drop_in_function(seg, droppable))
+            seg.clear()
+
+    for line in lines:
+        if line and not line[0].isspace():
+            flush()
+        seg.append(line)
+    flush()
+    return out
+
+
+def _drop_in_function(lines: list[str], droppable) -> list[str]:
+    defs: dict[str, list[int]] = {}  # local -> the lines that assign it
+    for i, line in enumerate(lines):
+        m = _DECODE_LINE.fullmatch(line)
+        if m is None and droppable:
+            m = _ASSIGN_LINE.match(line)
+            if m is not None and m.group(2) not in droppable:
+                m = None
+        if m is not None:
+            name = m.group(2)
+            defs.setdefault(name, []).append(i)
+            nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            if nxt.startswith(f"{m.group(1)}if {name} is _ESC: {name} = "):
+                defs[name].append(i + 1)
+    if not defs:
+        return lines
+    dropped: set[int] = set()
+    changed = True
+    while changed:  # a dropped set-add may have been a decode's last reader
+        changed = False
+        for name, idx in defs.items():
+            if idx[0] in dropped:
+                continue
+            word = re.compile(rf"\b{name}\b")
+            own = set(idx)
+            if any(word.search(line) for i, line in enumerate(lines) if i not in own and i not in dropped):
+                continue
+            dropped |= own
+            changed = True
+    if not dropped:
+        return lines
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if i not in dropped:
+            out.append(line)
+            continue
+        # keep a block that would be left empty a block
+        ind = line[:len(line) - len(line.lstrip())]
+        prev = out[-1] if out else ""
+        nxt = next((x for j, x in enumerate(lines[i + 1:], i + 1) if j not in dropped and x.strip()), "")
+        if prev.rstrip().endswith(":") and len(prev) - len(prev.lstrip()) < len(ind) \
+                and len(nxt) - len(nxt.lstrip()) < len(ind):
+            out.append(f"{ind}pass")
+    return out

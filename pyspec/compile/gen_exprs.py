@@ -9,6 +9,7 @@ into one ``Codegen``); ``self`` is that generator.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -81,6 +82,8 @@ class ExpressionGen:
         # an expression of another one's result is keyed by that result
         inner = through_lookup_tree(tree) if by_value else None
         via = inner is not None
+        # else by the slot's field: no decode, no hash of the value
+        by_field = not via and self.keyed_by_field(slot.index)
         canon = ast.unparse(tree)
         form = element_form_tree(tree)
         codec = slot.codec if form is not None else None
@@ -98,21 +101,44 @@ class ExpressionGen:
         if via:
             # keyed by the results of one memo, all of one type
             key = f"{key}\0{inner}"
+        elif by_field:
+            # keyed by fields of one codec (a field is a code of its codec only)
+            key = f"{key}\0field\0{id(slot.codec)}"
         elif by_value:
             # keyed by the value, of this one type (equal values of two types,
             # {1} and {True}, must not meet in one memo)
             key = f"{key}\0{slot.type!r}"
         name = memos.get(key)
         if name is None:
-            fill = eval(compile(f"lambda _v: {canon}", "<pyspec shared>", "eval"), self.ns)  # generated source
+            fill = eval(compile(self._fill_source(canon, slot.index if by_field else None), "<pyspec shared>",
+                                "eval"), self.ns)  # generated source
             if form is not None:
                 fill = self._masked(form, codec, fill) or fill
-            memo = rt.BoundedMemo(fill, SHARED_LIMIT) if by_value else rt.IdentityMemo(fill, SHARED_LIMIT)
+            by_key = by_value or by_field
+            memo = rt.BoundedMemo(fill, SHARED_LIMIT) if by_key else rt.IdentityMemo(fill, SHARED_LIMIT)
             name = memos[key] = self._bind(memo, "_sh")
             self.__dict__.setdefault("_shared_sources", {})[name] = canon
+            if by_field:
+                self.__dict__.setdefault("_field_memos", set()).add(name)
         if via:
             return f"{name}[{inner}[{var}]]"
-        return f"{name}[{var}]" if by_value else f"{name}.get_for({var})"
+        # a memo keyed by the field is looked up by it when the code runs
+        # (Codegen.finish_lines); the analyses of shared.py see the value
+        return f"{name}[{var}]" if by_value or by_field else f"{name}.get_for({var})"
+
+    def _fill_source(self, canon: str, k: int | None) -> str:
+        """The fill of a shared memo: a function of the value (``_v``), or,
+        keyed by slot ``k``'s field, of the field (``_f``), where the memos
+        of that slot it reads are looked up by the field too and the value
+        is decoded only if the expression reads it itself."""
+        if k is None:
+            return f"lambda _v: {canon}"
+        fields = self.__dict__.get("_field_memos", set())
+        body = re.sub(r"\b(_sh\d+)\[_v\]", lambda m: f"{m.group(1)}[_f]" if m.group(1) in fields else m.group(0),
+                      canon)
+        if re.search(r"\b_v\b", body):
+            return f"lambda _f: (lambda _v: {body})(_D{k}[_f])"
+        return f"lambda _f: {body}"
 
     def _masked(self, form: tuple, codec: InternSetCodec, plain) -> MaskedFilter | MaskedQuantifier | None:
         """The fill of a shared expression of :func:`element_form`'s shape

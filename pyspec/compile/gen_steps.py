@@ -17,7 +17,7 @@ from ..values import sort_key
 from . import runtime as rt
 from .codegen_base import _NOVAL, MEMO, ActionInfo, CompileError, Ctx, Py, _binder_types
 from .gen_exprs import _ITERATING, stmts_always_read
-from .layout import make_diff_encoder, make_value_encoder, visits_parts
+from .layout import InternSetCodec, make_diff_encoder, make_value_encoder, visits_parts
 from .shared import is_lookup
 
 
@@ -851,6 +851,8 @@ class StepGen:
 
     def gen_assign(self, st: ir.Assign, c: Ctx, ind: str, out: list[str]) -> None:
         k = self._root_slot(st.root, c)
+        if self._gen_set_add(st, k, c, ind, out):
+            return
         val = self.ex(st.value, c)
         d = self.range_desc(st.path[-1].type if st.path else st.root.type)
         if d is not None and not (val.const and rt.outside_range(val.value, d) is rt.NOCHOICE):
@@ -876,6 +878,45 @@ class StepGen:
         name = self.uniq(f"_n{k}_")
         out.append(f"{ind}{name} = {src}")
         c.cur[k] = name
+
+    def _gen_set_add(self, st: ir.Assign, k: int, c: Ctx, ind: str, out: list[str]) -> bool:
+        """``v = v | {x}`` (or ``{x} | v``), ``v`` a set variable held in a
+        table of sets (layout.InternSetCodec) and not yet assigned in the
+        step: the new set is encoded from the old one's field and ``x``
+        (``_A3(field, x)``, InternSetCodec.code_with).  Its local is still
+        assigned for what reads the new value later in the step, and dropped
+        when nothing does (Codegen.finish_lines), so a step that sends a
+        message into a message set builds no set."""
+        if st.path or not isinstance(st.root, ir.VarRef) or c.cur is None or k in c.cur or c.st != "s":
+            return False
+        sl = self.layout.slots[k]
+        e = st.value
+        if (not isinstance(sl.codec, InternSetCodec) or sl.escapable or not isinstance(e, ir.Binary)
+                or e.op != "union" or walk.root_of(st.root) in self._multi
+                or self.range_desc(st.root.type) is not None):
+            return False
+        for old, new in ((e.left, e.right), (e.right, e.left)):
+            if (isinstance(old, ir.VarRef) and old.name == st.root.name and not old.primed
+                    and isinstance(new, ir.SetLit) and len(new.elems) == 1):
+                break
+        else:
+            return False
+        x = self.ex(new.elems[0], c)
+        self.decode_lines(c, ind, out)
+        if not (x.const or x.src.isidentifier()):
+            elem = self.uniq("_e")
+            out.append(f"{ind}{elem} = {x.src}")
+            x = Py(elem)
+        if self._reads is not None:
+            self._note_write(st, k, c)
+        src = f"({self.ex(old, c).src} | _frozenset(({x.src},)))"  # reads the old set: part of a memo's key
+        self.decode_lines(c, ind, out)
+        name = self.uniq(f"_n{k}_")
+        out.append(f"{ind}{name} = {src}")
+        c.cur[k] = name
+        self.__dict__.setdefault("_droppable", set()).add(name)
+        self.__dict__.setdefault("_set_adds", {})[name] = x.src
+        return True
 
     def _note_write(self, st: ir.Assign, k: int, c: Ctx) -> None:
         """Record what a memoized step's assignment writes (and, for an
@@ -1158,8 +1199,20 @@ class StepGen:
         unsafe = False  # an encoding may fail (value not representable): TypeError -> slow path
         slow = False
         writes = []
+        set_adds = self.__dict__.get("_set_adds", {})
         for k, name in sorted(c.cur.items()):
             sl = self.layout.slots[k]
+            added = set_adds.get(name)
+            if added is not None:
+                # the old set from s, plus the element (_gen_set_add)
+                field = self.field_src("s", k)
+                writes.append((k, f"(_D{k}[{field}] | _frozenset(({added},)))"))
+                wmask |= sl.mask << sl.off
+                self._wm |= sl.mask << sl.off
+                enc = f"_A{k}({field}, {added})"
+                parts.append(f"({enc} << {sl.off})" if sl.off else enc)
+                unsafe = True  # the element may not be representable
+                continue
             writes.append((k, name))
             wmask |= sl.mask << sl.off
             self._wm |= sl.mask << sl.off

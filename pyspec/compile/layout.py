@@ -31,6 +31,7 @@ a value held in the field, 0 for an escaped value.
 from __future__ import annotations
 
 from array import array as _array
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -539,6 +540,25 @@ class InternSetCodec(InternCodec):
             self.keys.append(key)
             self.key_code[key] = c
         return c
+
+    def code_with(self, c: int, x: Any) -> int:
+        """The code of the set with code ``c`` plus the element ``x``,
+        without building either set: a step that sends a message
+        (``msgs | {m}``) is encoded from the old set's code, one hash of
+        ``m`` and its sorted element numbers (gen_steps: the set is built
+        only if the step reads it again).  Not memoized: a search meets
+        each (set, message) pair about once (paxos: 3,276 repeats in
+        235,410)."""
+        i = self.elem_index.get(x)
+        if i is None:
+            i = self.elem_number(x)
+        key = self.keys[c]
+        nums = _array("I")
+        nums.frombytes(key)
+        j = bisect_left(nums, i)
+        if j < len(nums) and nums[j] == i:
+            return c
+        return self.code_of_key(key[:4 * j] + _array("I", (i,)).tobytes() + key[4 * j:])
 
     def add(self, v: Any) -> int | None:
         if type(v) is not frozenset:

@@ -53,10 +53,22 @@ class SetMasks:
     def __init__(self, codec: Any):
         self.codec = codec
         self.of = IdentityMemo(self._bits, BITS_MEMO_LIMIT)  # frozenset -> its element bits
+        self.of_code = BoundedMemo(self._code_bits, BITS_MEMO_LIMIT)  # a set's code -> its element bits
         self.subsets = BoundedMemo(self._subset, SUBSET_MEMO_LIMIT)  # bits -> frozenset
 
     def usable(self) -> bool:
         return len(self.codec.elems) <= MASK_ELEMS_LIMIT
+
+    def bits(self, v: Any) -> int | None:
+        """The element bits of a set, given as a frozenset or as its code in
+        the table (a memo keyed by the code of a state's field: the set is
+        not even built); None for anything else."""
+        t = type(v)
+        if t is int:
+            return self.of_code[v]
+        if t is frozenset:
+            return self.of.get_for(v)
+        return None
 
     def _bits(self, v: frozenset) -> int:
         nums = array("I")
@@ -66,14 +78,24 @@ class SetMasks:
             b |= 1 << i
         return b
 
+    def _code_bits(self, c: int) -> int:
+        b = 0
+        for i in self.codec.numbers(c):
+            b |= 1 << i
+        return b
+
     def _subset(self, b: int) -> frozenset:
         elems = self.codec.elems
         out = []
-        while b:
-            low = b & -b
+        bits = b
+        while bits:
+            low = bits & -bits
             out.append(elems[low.bit_length() - 1])
-            b ^= low
-        return frozenset(out)
+            bits ^= low
+        s = frozenset(out)
+        # what is keyed by this result finds its bits without hashing its elements
+        self.of.put(s, b)
+        return s
 
 
 class ElementCondition:
@@ -122,8 +144,8 @@ class MaskedFilter:
         self.conds = conds
         self.plain = plain
 
-    def bits(self, v: frozenset) -> int | None:
-        b = self.source.bits(v) if self.source is not None else self.masks.of.get_for(v)
+    def bits(self, v: Any) -> int | None:
+        b = self.source.bits(v) if self.source is not None else self.masks.bits(v)
         if b is None:
             return None
         for c in self.conds:
@@ -135,7 +157,7 @@ class MaskedFilter:
         return b
 
     def __call__(self, v: Any) -> Any:
-        if type(v) is not frozenset or not self.masks.usable():
+        if not self.masks.usable():
             return self.plain(v)
         b = self.bits(v)
         return self.plain(v) if b is None else self.masks.subsets[b]
@@ -153,7 +175,7 @@ class MaskedQuantifier:
 
     def __call__(self, v: Any) -> Any:
         src = self.source
-        if type(v) is not frozenset or not src.masks.usable():
+        if not src.masks.usable():
             return self.plain(v)
         b = src.bits(v)
         if b is None:

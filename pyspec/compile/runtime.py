@@ -523,10 +523,14 @@ class IdentityMemo(dict):
         if hit is not None and hit[0] is x:
             return hit[1]
         v = self.fill(x)
+        self.put(x, v)
+        return v
+
+    def put(self, x: Any, v: Any) -> None:
+        """Remember ``v`` for ``x`` (known without ``fill``)."""
         if len(self) >= self.limit:
             self.clear()
         self[id(x)] = (x, v)
-        return v
 
 
 #: element -> its sort key (the elements of the sets a search sorts are

@@ -143,13 +143,14 @@ model m:
 
 
 def test_a_memo_keyed_by_value_holds_one_type():
-    """A set's shared expressions are looked up by the value (``_sh[_o0]``),
-    one memo per type: {1} and {True} are equal in Python, and a result
-    computed for one must not be handed to the other."""
+    """A set's shared expressions are looked up by the value (``_sh[_o0]``)
+    or by its field (``_sh[s >> 5 & 3]``), one memo per type: {1} and
+    {True} are equal in Python, and a result computed for one must not be
+    handed to the other."""
     spec = pyspec.load_with_diagnostics("t.pyspec", TWO_TYPES)[0]
     cm = compile_model(spec, "m")
     src = cm.codegen.core_source
-    memos = set(re.findall(r"(_sh\d+)\[_o[01]\]", src))
+    memos = set(re.findall(r"(_sh\d+)\[(?:_o[01]|s(?: >> \d+)? & \d+)\]", src))
     assert len(memos) == 2, src  # the same source over the two variables
     from refinterp import Reference
 
