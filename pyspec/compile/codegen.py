@@ -50,8 +50,7 @@ from ..ir import nodes as ir
 from ..ir import walk
 from ..values import NONE, FMap, Record, sort_key
 from . import runtime as rt
-from .codegen_base import (MEMO, MEMO_KEY_BITS, ActionInfo, CompileError, Ctx, Py, _lit_src, _walk,
-                           drop_unread_locals)
+from .codegen_base import MEMO, MEMO_KEY_BITS, ActionInfo, CompileError, Ctx, Py, _lit_src, _walk, drop_unread_locals
 from .convert import Converter
 from .gen_exprs import ExpressionGen
 from .gen_steps import StepGen
