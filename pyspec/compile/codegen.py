@@ -285,6 +285,7 @@ class Codegen(ExpressionGen, StepGen):
             self.ns[f"_F{sl.index}"] = sl.enc
             if isinstance(sl.codec, InternSetCodec) and not sl.escapable:
                 self.ns[f"_A{sl.index}"] = sl.codec.code_with
+                self.ns[f"_U{sl.index}"] = sl.codec.code_union
         self.ns["_L"] = self.layout
         self.ns["_read"] = self.layout.read
         self.ns["_slow"] = self.layout.pack_slow

@@ -896,12 +896,12 @@ class StepGen:
                 or self.range_desc(st.root.type) is not None):
             return False
         for old, new in ((e.left, e.right), (e.right, e.left)):
-            if (isinstance(old, ir.VarRef) and old.name == st.root.name and not old.primed
-                    and isinstance(new, ir.SetLit) and len(new.elems) == 1):
+            if isinstance(old, ir.VarRef) and old.name == st.root.name and not old.primed:
                 break
         else:
             return False
-        x = self.ex(new.elems[0], c)
+        one = isinstance(new, ir.SetLit) and len(new.elems) == 1
+        x = self.ex(new.elems[0] if one else new, c)
         self.decode_lines(c, ind, out)
         if not (x.const or x.src.isidentifier()):
             elem = self.uniq("_e")
@@ -909,13 +909,14 @@ class StepGen:
             x = Py(elem)
         if self._reads is not None:
             self._note_write(st, k, c)
-        src = f"({self.ex(old, c).src} | _frozenset(({x.src},)))"  # reads the old set: part of a memo's key
+        added = f"_frozenset(({x.src},))" if one else x.src
+        src = f"({self.ex(old, c).src} | {added})"  # reads the old set: part of a memo's key
         self.decode_lines(c, ind, out)
         name = self.uniq(f"_n{k}_")
         out.append(f"{ind}{name} = {src}")
         c.cur[k] = name
         self.__dict__.setdefault("_droppable", set()).add(name)
-        self.__dict__.setdefault("_set_adds", {})[name] = x.src
+        self.__dict__.setdefault("_set_adds", {})[name] = (f"_A{k}" if one else f"_U{k}", x.src, added)
         return True
 
     def _note_write(self, st: ir.Assign, k: int, c: Ctx) -> None:
@@ -1204,12 +1205,13 @@ class StepGen:
             sl = self.layout.slots[k]
             added = set_adds.get(name)
             if added is not None:
-                # the old set from s, plus the element (_gen_set_add)
+                # the old set from s, plus the elements (_gen_set_add)
+                fn, arg, value = added
                 field = self.field_src("s", k)
-                writes.append((k, f"(_D{k}[{field}] | _frozenset(({added},)))"))
+                writes.append((k, f"(_D{k}[{field}] | {value})"))
                 wmask |= sl.mask << sl.off
                 self._wm |= sl.mask << sl.off
-                enc = f"_A{k}({field}, {added})"
+                enc = f"{fn}({field}, {arg})"
                 parts.append(f"({enc} << {sl.off})" if sl.off else enc)
                 unsafe = True  # the element may not be representable
                 continue

@@ -560,6 +560,30 @@ class InternSetCodec(InternCodec):
             return c
         return self.code_of_key(key[:4 * j] + _array("I", (i,)).tobytes() + key[4 * j:])
 
+    def code_union(self, c: int, xs: Any) -> int:
+        """:meth:`code_with` for the elements of the set ``xs``
+        (``msgs | {a, b}``, ``msgs | {m for ...}``): the old set is not built."""
+        key = self.keys[c]
+        nums = _array("I")
+        nums.frombytes(key)
+        idx = self.elem_index
+        new = []
+        for x in xs:
+            i = idx.get(x)
+            if i is None:
+                i = self.elem_number(x)
+            j = bisect_left(nums, i)
+            if j == len(nums) or nums[j] != i:
+                new.append(i)
+        if not new:
+            return c
+        if len(new) == 1:
+            j = bisect_left(nums, new[0])
+            return self.code_of_key(key[:4 * j] + _array("I", new).tobytes() + key[4 * j:])
+        new.extend(nums)  # the elements of a set: distinct numbers
+        new.sort()
+        return self.code_of_key(_array("I", new).tobytes())
+
     def add(self, v: Any) -> int | None:
         if type(v) is not frozenset:
             return None
