@@ -895,9 +895,13 @@ class StepGen:
                 or e.op != "union" or walk.root_of(st.root) in self._multi
                 or self.range_desc(st.root.type) is not None):
             return False
-        for old, new in ((e.left, e.right), (e.right, e.left)):
-            if isinstance(old, ir.VarRef) and old.name == st.root.name and not old.primed:
-                break
+        def is_old(x: ir.Expr) -> bool:
+            return isinstance(x, ir.VarRef) and x.name == st.root.name and not x.primed
+
+        if is_old(e.left):
+            old, new = e.left, e.right
+        elif is_old(e.right):
+            old, new = e.right, e.left
         else:
             return False
         one = isinstance(new, ir.SetLit) and len(new.elems) == 1
