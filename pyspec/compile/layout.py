@@ -494,6 +494,11 @@ class InternSetCodec(InternCodec):
         super().__init__("set", type_key)
         self.elems: list = []
         self.elem_index: dict = {}
+        # id of a numbered element (the object in elems, alive as long as
+        # the table: its id is never another's) -> its number.  Records are
+        # hashed in Python; the messages a step sends are mostly those very
+        # objects (ExpressionGen._record), found here without hashing
+        self.elem_ids: dict[int, int] = {}
         self.keys: list[bytes] = []  # code -> sorted element numbers
         self.key_code: dict[bytes, int] = {}
         self.codes = BoundedMemo(self._code, SET_CACHE_LIMIT)  # frozenset -> code
@@ -508,6 +513,7 @@ class InternSetCodec(InternCodec):
         if i is None:
             i = self.elem_index[x] = len(self.elems)
             self.elems.append(x)
+            self.elem_ids[id(x)] = i
         return i
 
     def numbers(self, c: int) -> _array:
@@ -517,14 +523,11 @@ class InternSetCodec(InternCodec):
         return nums
 
     def _key(self, v: frozenset) -> bytes:
-        idx = self.elem_index
+        ids = self.elem_ids
         nums = []
         for x in v:
-            i = idx.get(x)
-            if i is None:
-                i = idx[x] = len(self.elems)
-                self.elems.append(x)
-            nums.append(i)
+            i = ids.get(id(x))
+            nums.append(self.elem_number(x) if i is None else i)
         nums.sort()
         return _array("I", nums).tobytes()
 
@@ -549,7 +552,7 @@ class InternSetCodec(InternCodec):
         only if the step reads it again).  Not memoized: a search meets
         each (set, message) pair about once (paxos: 3,276 repeats in
         235,410)."""
-        i = self.elem_index.get(x)
+        i = self.elem_ids.get(id(x))
         if i is None:
             i = self.elem_number(x)
         key = self.keys[c]
@@ -566,10 +569,10 @@ class InternSetCodec(InternCodec):
         key = self.keys[c]
         nums = _array("I")
         nums.frombytes(key)
-        idx = self.elem_index
+        ids = self.elem_ids
         new = []
         for x in xs:
-            i = idx.get(x)
+            i = ids.get(id(x))
             if i is None:
                 i = self.elem_number(x)
             j = bisect_left(nums, i)
