@@ -813,8 +813,10 @@ def observe(v: Any, ty: ir.Type, group: str, path: tuple, ints: dict, seqs: dict
 #: entries of a slot's decode memo before it is cleared: a breadth-first
 #: search decodes the recent values again and again, and a wide composite
 #: value (a map of records) costs kilobytes, so the memo holds the recent
-#: ones only (1,000,000 of them were 100-200 MB on MultiPaxos)
-DECODE_MEMO_LIMIT = 1 << 16
+#: ones only (1,000,000 of them were 100-200 MB on MultiPaxos; 65,536 held
+#: 9 MB of multi_paxos's nodes at the end of its search without symmetry,
+#: 16,384 as fast on lamport_mutex, slush, disruptor_mpmc, v2 and multi_paxos)
+DECODE_MEMO_LIMIT = 1 << 14
 
 
 def _decode_memo() -> BoundedMemo:
