@@ -424,7 +424,8 @@ def run(args) -> int:
         tl = [r["tlc"] for r in rows if r["model"] == name and r.get("tlc") and r["workers"] == 1]
         print()
         print(f"first run of the compiled engine on this machine (empty numba cache), {name}: "
-              f"{e['seconds']:.1f} s whole process (search {e['search_seconds']:.1f} s, of which compiling the loop)"
+              f"{e['seconds']:.1f} s whole process (compiling the loop {e['compile_seconds']:.1f} s, "
+              f"search {e['search_seconds']:.1f} s)"
               + (f"; with the cache: {warm[0]['seconds']:.1f} s" if warm else "")
               + (f"; TLC {tl[0]['seconds']:.1f} s (ratio {tl[0]['seconds'] / e['seconds']:.1f} first run)" if tl else ""))
     if rows:

@@ -78,6 +78,16 @@ def test_code_with_is_the_code_of_the_set_with_the_element():
     assert codec.code_with(codec.codes[frozenset({3, 5})], 5) == codec.codes[frozenset({3, 5})]
 
 
+def test_an_equal_element_that_is_another_object_has_the_same_number():
+    codec = InternSetCodec("test")
+    first, again = (1, 2), tuple([1, 2])
+    assert first == again and first is not again
+    one = codec.code_with(codec.codes[frozenset()], first)
+    assert codec.code_with(codec.codes[frozenset()], again) == one
+    assert codec.code_union(one, [again]) == one
+    assert codec.elems == [first]  # numbered once, the first object kept
+
+
 def test_code_union_is_the_code_of_the_union():
     codec = InternSetCodec("test")
     rnd = random.Random(11)
