@@ -880,13 +880,16 @@ class StepGen:
         c.cur[k] = name
 
     def _gen_set_add(self, st: ir.Assign, k: int, c: Ctx, ind: str, out: list[str]) -> bool:
-        """``v = v | {x}`` (or ``{x} | v``), ``v`` a set variable held in a
-        table of sets (layout.InternSetCodec) and not yet assigned in the
-        step: the new set is encoded from the old one's field and ``x``
-        (``_A3(field, x)``, InternSetCodec.code_with).  Its local is still
-        assigned for what reads the new value later in the step, and dropped
-        when nothing does (Codegen.finish_lines), so a step that sends a
-        message into a message set builds no set."""
+        """``v = v | {x}`` (or ``{x} | v``, or ``v | S`` for any set ``S``),
+        ``v`` a set variable held in a table of sets (layout.InternSetCodec)
+        and not yet assigned in the step: the new set is encoded from the old
+        one's field and ``x`` (``_A3(field, x)``, InternSetCodec.code_with)
+        or the elements of ``S`` (``_U3(field, S)``, code_union).  Its local
+        is still assigned for what reads the new value later in the step,
+        and dropped when nothing does (Codegen.finish_lines), so a step that
+        sends messages into a message set builds no set.  Not for a set
+        whose elements hold declared int ranges (the whole new value is
+        range-checked then, as docs/semantics.md says)."""
         if st.path or not isinstance(st.root, ir.VarRef) or c.cur is None or k in c.cur or c.st != "s":
             return False
         sl = self.layout.slots[k]
@@ -895,6 +898,7 @@ class StepGen:
                 or e.op != "union" or walk.root_of(st.root) in self._multi
                 or self.range_desc(st.root.type) is not None):
             return False
+
         def is_old(x: ir.Expr) -> bool:
             return isinstance(x, ir.VarRef) and x.name == st.root.name and not x.primed
 
