@@ -71,8 +71,10 @@ class SetMasks:
         return None
 
     def _bits(self, v: frozenset) -> int:
-        nums = array("I")
-        nums.frombytes(self.codec._key(v))  # numbers new elements too
+        codec = self.codec
+        key = codec._key(v)  # numbers new elements too (and may widen the keys: tc after it)
+        nums = array(codec.tc)
+        nums.frombytes(key)
         b = 0
         for i in nums:
             b |= 1 << i

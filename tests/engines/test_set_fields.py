@@ -86,6 +86,25 @@ def test_the_code_of_the_set_with_new_elements(many):
     assert codec.code_with(codec.codes[frozenset({3, 5})], 5) == codec.codes[frozenset({3, 5})]
 
 
+def test_keys_widen_past_65536_elements_and_codes_stay():
+    """A key holds 2 bytes per element number until the table numbers
+    65,536 elements, then 4: every code keeps its set."""
+    codec = InternSetCodec("test")
+    rnd = random.Random(5)
+    sets, codes = [frozenset()], {}
+    for n in range(70_000):
+        base = rnd.choice(sets[-50:]) if n % 3 else frozenset()
+        s = base | {n}
+        codes[s] = codec.code_with(codec.codes[base], n)
+        sets.append(s)
+        if n == 100:
+            assert codec.tc == "H" and len(codec.keys[codes[s]]) == 2 * len(s)
+    assert codec.tc == "I"
+    for s, code in list(codes.items())[::97]:
+        assert codec.codes[s] == code == codec.code_union(codec.codes[frozenset()], s)
+        assert codec.dec(code) == s and len(codec.keys[code]) == 4 * len(s)
+
+
 def test_an_equal_element_that_is_another_object_has_the_same_number():
     codec = InternSetCodec("test")
     first, again = (1, 2), tuple([1, 2])

@@ -34,7 +34,6 @@ through a memo of permuted values), not by decoding the whole map.
 from __future__ import annotations
 
 import itertools
-from array import array as _array
 from collections.abc import Callable
 from typing import Any
 
@@ -187,7 +186,7 @@ def _interned_image(sl, permuter: Permuter) -> Callable[[int], int]:
                 while len(emap) < n:
                     emap.append(codec.elem_number(e(elems[len(emap)])))
             img = sorted([emap[i] for i in nums])
-            return codec.code_of_key(_array("I", img).tobytes())
+            return codec.code_of_key(codec.key_of(img))
 
         return set_image
     if isinstance(ty, ir.SetType):
