@@ -56,6 +56,8 @@ def test_other_shapes_are_not_masked(canon):
 class _Table:
     """The part of an InternSetCodec that masks read: numbered elements."""
 
+    tc = "I"  # the typecode of the numbers in a key
+
     def __init__(self):
         self.elems: list = []
         self.index: dict = {}

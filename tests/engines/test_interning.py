@@ -40,15 +40,18 @@ def test_large_values_are_interned_and_states_have_no_tail():
 
 
 def test_sets_are_stored_as_element_numbers():
-    """A set is the bytes of its sorted element numbers; every element is
-    held once per set type, whatever the number of sets holding it."""
+    """A set is the bytes of its sorted element numbers (2 bytes each in a
+    table of fewer than 65,536 elements); every element is held once per
+    set type, whatever the number of sets holding it."""
     cm = compile_model(load("interned"), "plain")
     explore(cm, Options())
     msgs = next(sl.codec for sl in cm.slots if sl.key == "msgs")
     assert msgs.size() > 50 and len(msgs.elems) < msgs.size()
-    assert all(type(k) is bytes and len(k) % 4 == 0 for k in msgs.keys)
+    assert msgs.tc == "H"
     assert len(set(msgs.keys)) == msgs.size()  # one code per set
     for c in range(msgs.size()):
+        assert type(msgs.keys[c]) is bytes and len(msgs.keys[c]) == 2 * len(msgs.dec(c))
+        assert list(msgs.numbers(c)) == sorted(msgs.elems.index(x) for x in msgs.dec(c))
         assert msgs.codes[msgs.dec(c)] == c  # decode, then encode: the same code
 
 
