@@ -170,7 +170,8 @@ _IMPORT_MB: list[float] = []
 
 
 def engine_import_mb() -> float:
-    """The compiled engine's one-off import memory (measured once per run)."""
+    """The compiled engine's one-off import and loop-load memory (measured
+    once per run)."""
     if not _IMPORT_MB:
         p = subprocess.run([sys.executable, __file__, "--child-import"], capture_output=True, text=True, cwd=ROOT)
         _IMPORT_MB.append(json.loads(p.stdout.strip().splitlines()[-1])["import_mb"] if p.returncode == 0 else 0.0)
@@ -230,8 +231,8 @@ def run_embedded(spec_path: str, model: str, prop: str, workers: int, engine: st
     data["cpu"] = _children_cpu() - cpu0
     if workers == 1 and data["distinct"]:
         # per-state memory: the search's growth, without the one-off import of
-        # numba when auto handed over (the compiled rows import it before
-        # their baseline), so both engines' figures mean the same
+        # numba and load of the loop when auto handed over (the compiled rows
+        # do both before their baseline), so both engines' figures mean the same
         fixed = engine_import_mb() if data.get("imported_compiled") else 0.0
         data["bytes_per_state"] = max(0.0, data["peak_mb"] - data["rss_before_mb"] - fixed) * 2**20 / data["distinct"]
     return data
