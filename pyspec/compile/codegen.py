@@ -43,7 +43,6 @@ Spec names never become Python names: bound names are mangled to
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ..ir import nodes as ir
@@ -55,6 +54,7 @@ from .convert import Converter
 from .gen_exprs import ExpressionGen
 from .gen_steps import StepGen
 from .layout import Domains, InternSetCodec, Layout, Slot, build_codec
+from .shared import rekey_lookups
 
 __all__ = ["ActionInfo", "Codegen", "CompileError", "Ctx", "Py"]
 
@@ -63,8 +63,6 @@ __all__ = ["ActionInfo", "Codegen", "CompileError", "Ctx", "Py"]
 #: action property, ``_S`` in a recursive def), and back
 _DECODED_PREFIX = {"s": "_o", "t": "_x", "_S": "_q"}
 _STATE_OF_PREFIX = {p: st for st, p in _DECODED_PREFIX.items()}
-#: a shared memo's lookup by a decoded slot (Codegen.finish_lines)
-_FIELD_LOOKUP = re.compile(r"\b(_sh\d+)\[(_[oxq])(\d+)\]")
 
 
 class Codegen(ExpressionGen, StepGen):
@@ -324,14 +322,12 @@ class Codegen(ExpressionGen, StepGen):
         builds the set."""
         by_field = self.__dict__.get("_field_memos")
         if by_field:
-            def field(m: re.Match) -> str:
-                if m.group(1) not in by_field:
-                    return m.group(0)
-                return f"{m.group(1)}[{self.field_src(_STATE_OF_PREFIX[m.group(2)], int(m.group(3)))}]"
+            def field(var: str) -> str:
+                return self.field_src(_STATE_OF_PREFIX[var[:2]], int(var[2:]))
 
             for i in range(start, len(lines)):
                 if "_sh" in lines[i]:
-                    lines[i] = _FIELD_LOOKUP.sub(field, lines[i])
+                    lines[i] = rekey_lookups(lines[i], by_field, field)
         lines[start:] = drop_unread_locals(lines[start:], self.__dict__.get("_droppable", ()))
 
     def read_slot(self, c: Ctx, k: int) -> Py:

@@ -167,8 +167,8 @@ def _is_literal(src: str) -> bool:
 
 
 
-#: a slot's decode into a local (Codegen.decode_lines), and its escape fix
-_DECODE_LINE = re.compile(r"(\s*)(_[oxq]\d+) = _D\d+\[[^\]]*\]$")
+#: a slot's decode into a local (Codegen.decode_lines): its indent and local
+DECODE_LINE = re.compile(r"(\s*)(_[oxq]\d+) = _D\d+\[[^\]]*\]$")
 _ASSIGN_LINE = re.compile(r"(\s*)(\w+) = ")
 
 
@@ -197,7 +197,7 @@ def drop_unread_locals(lines: list[str], droppable=()) -> list[str]:
 def _drop_in_function(lines: list[str], droppable) -> list[str]:
     defs: dict[str, list[int]] = {}  # local -> the lines that assign it
     for i, line in enumerate(lines):
-        m = _DECODE_LINE.fullmatch(line)
+        m = DECODE_LINE.match(line)
         if m is None and droppable:
             m = _ASSIGN_LINE.match(line)
             if m is not None and m.group(2) not in droppable:

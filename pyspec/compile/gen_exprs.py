@@ -20,7 +20,7 @@ from ..values import NONE, sort_key
 from .codegen_base import _NOVAL, UNROLL_LIMIT, UNROLL_TOTAL, CompileError, Ctx, Py
 from .layout import InternSetCodec, MapCodec, ProductCodec
 from .masks import ElementCondition, MaskedFilter, MaskedQuantifier, SetMasks
-from .shared import cannot_fail, canonical_tree, element_form_tree, is_lookup, through_lookup_tree
+from .shared import cannot_fail, canonical_tree, element_form_tree, is_lookup, rekey_lookups, through_lookup_tree
 
 #: expressions that iterate over a value (a set, a sequence, a map): worth
 #: sharing between the steps and states that read the same value (ExpressionGen.shared)
@@ -133,9 +133,7 @@ class ExpressionGen:
         is decoded only if the expression reads it itself."""
         if k is None:
             return f"lambda _v: {canon}"
-        fields = self.__dict__.get("_field_memos", set())
-        body = re.sub(r"\b(_sh\d+)\[_v\]", lambda m: f"{m.group(1)}[_f]" if m.group(1) in fields else m.group(0),
-                      canon)
+        body = rekey_lookups(canon, self.__dict__.get("_field_memos", set()), lambda _: "_f")
         if re.search(r"\b_v\b", body):
             return f"lambda _f: (lambda _v: {body})(_D{k}[_f])"
         return f"lambda _f: {body}"

@@ -8,14 +8,13 @@ into one ``Codegen``); ``self`` is that generator.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ..ir import nodes as ir
 from ..ir import walk
 from ..values import sort_key
 from . import runtime as rt
-from .codegen_base import _NOVAL, MEMO, ActionInfo, CompileError, Ctx, Py, _binder_types
+from .codegen_base import _NOVAL, DECODE_LINE, MEMO, ActionInfo, CompileError, Ctx, Py, _binder_types
 from .gen_exprs import _ITERATING, stmts_always_read
 from .layout import InternSetCodec, make_diff_encoder, make_value_encoder, visits_parts
 from .shared import is_lookup
@@ -65,9 +64,6 @@ def _sub_exprs(e) -> list:
     return out
 
 
-_DECODE = re.compile(r"(\s*)(_o\d+) = _D\d+\[[^\]]*\]$")
-
-
 def _shared_decodes(branches: list[list[str]], ind: str) -> list[str]:
     """The code of an either's branches, one after the other, with the
     slots that two branches or more decode on entry decoded once before
@@ -79,7 +75,7 @@ def _shared_decodes(branches: list[list[str]], ind: str) -> list[str]:
     count: dict[str, int] = {}
     for lines in branches:
         for n, line in enumerate(lines):
-            m = _DECODE.match(line)
+            m = DECODE_LINE.match(line)
             if m and m.group(1) == ind:
                 name = m.group(2)
                 count[name] = count.get(name, 0) + 1
@@ -90,7 +86,7 @@ def _shared_decodes(branches: list[list[str]], ind: str) -> list[str]:
     for lines in branches:
         skip = None
         for line in lines:
-            m = _DECODE.match(line)
+            m = DECODE_LINE.match(line)
             if m and m.group(2) in shared:
                 skip = m.group(2)
                 continue
@@ -1212,20 +1208,16 @@ class StepGen:
         for k, name in sorted(c.cur.items()):
             sl = self.layout.slots[k]
             added = set_adds.get(name)
+            field = self.field_src("s", k)
+            # a set-add's new set (_gen_set_add): the old set from s, plus the elements
+            writes.append((k, name if added is None else f"(_D{k}[{field}] | {added[2]})"))
+            wmask |= sl.mask << sl.off
+            self._wm |= sl.mask << sl.off
             if added is not None:
-                # the old set from s, plus the elements (_gen_set_add)
-                fn, arg, value = added
-                field = self.field_src("s", k)
-                writes.append((k, f"(_D{k}[{field}] | {value})"))
-                wmask |= sl.mask << sl.off
-                self._wm |= sl.mask << sl.off
-                enc = f"{fn}({field}, {arg})"
+                enc = f"{added[0]}({field}, {added[1]})"
                 parts.append(f"({enc} << {sl.off})" if sl.off else enc)
                 unsafe = True  # the element may not be representable
                 continue
-            writes.append((k, name))
-            wmask |= sl.mask << sl.off
-            self._wm |= sl.mask << sl.off
             if name in self.consts_src:
                 f = sl.encode_field(self.consts_src[name])
                 if f is None:

@@ -510,7 +510,11 @@ class InternSetCodec(InternCodec):
         return len(self.keys)
 
     def elem_number(self, x: Any) -> int:
-        """The number of element ``x`` (numbered now if new)."""
+        """The number of element ``x`` (numbered now if new): by identity
+        first (elem_ids), then by value."""
+        i = self.elem_ids.get(id(x))
+        if i is not None:
+            return i
         i = self.elem_index.get(x)
         if i is None:
             i = self.elem_index[x] = len(self.elems)
@@ -540,11 +544,8 @@ class InternSetCodec(InternCodec):
         return _array(self.tc, nums).tobytes()
 
     def _key(self, v: frozenset) -> bytes:
-        ids = self.elem_ids
-        nums = []
-        for x in v:
-            i = ids.get(id(x))
-            nums.append(self.elem_number(x) if i is None else i)
+        number = self.elem_number
+        nums = [number(x) for x in v]
         nums.sort()
         return _array(self.tc, nums).tobytes()
 
@@ -569,9 +570,7 @@ class InternSetCodec(InternCodec):
         only if the step reads it again).  Not memoized: a search meets
         each (set, message) pair about once (paxos: 3,276 repeats in
         235,410)."""
-        i = self.elem_ids.get(id(x))
-        if i is None:
-            i = self.elem_number(x)  # (first: it may widen the keys)
+        i = self.elem_number(x)  # (first: it may widen the keys)
         nums = self.numbers(c)
         j = bisect_left(nums, i)
         if j < len(nums) and nums[j] == i:
@@ -582,11 +581,8 @@ class InternSetCodec(InternCodec):
     def code_union(self, c: int, xs: Any) -> int:
         """:meth:`code_with` for the elements of the set ``xs``
         (``msgs | {a, b}``, ``msgs | {m for ...}``): the old set is not built."""
-        ids = self.elem_ids
-        new = []
-        for x in xs:
-            i = ids.get(id(x))
-            new.append(self.elem_number(x) if i is None else i)  # (first: it may widen the keys)
+        number = self.elem_number
+        new = [number(x) for x in xs]  # (first: it may widen the keys)
         nums = self.numbers(c)
         n = len(nums)
         for i in new:

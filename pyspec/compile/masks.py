@@ -75,16 +75,10 @@ class SetMasks:
         key = codec._key(v)  # numbers new elements too (and may widen the keys: tc after it)
         nums = array(codec.tc)
         nums.frombytes(key)
-        b = 0
-        for i in nums:
-            b |= 1 << i
-        return b
+        return _bits_of(nums)
 
     def _code_bits(self, c: int) -> int:
-        b = 0
-        for i in self.codec.numbers(c):
-            b |= 1 << i
-        return b
+        return _bits_of(self.codec.numbers(c))
 
     def _subset(self, b: int) -> frozenset:
         elems = self.codec.elems
@@ -98,6 +92,14 @@ class SetMasks:
         # what is keyed by this result finds its bits without hashing its elements
         self.of.put(s, b)
         return s
+
+
+def _bits_of(nums) -> int:
+    """The int with a bit set at each of the element numbers ``nums``."""
+    b = 0
+    for i in nums:
+        b |= 1 << i
+    return b
 
 
 class ElementCondition:

@@ -27,6 +27,18 @@ _ONE_LOOKUP = r"_sh\d+(?:\.get_for\(_[oxq]\d+\)|\[_[oxq]\d+\])"
 LOOKUP = re.compile(rf"{_ONE_LOOKUP}|_sh\d+\[{_ONE_LOOKUP}\]")
 
 
+#: a lookup of a shared memo by the value: ``_v`` in a canonical source, a
+#: decoded slot's local in generated code
+_VALUE_LOOKUP = re.compile(r"\b(_sh\d+)\[(_v|_[oxq]\d+)\]")
+
+
+def rekey_lookups(src: str, memos: set[str], key: Callable[[str], str]) -> str:
+    """``src`` with each lookup ``_shN[x]`` by the value, of a memo in
+    ``memos``, keyed by ``key(x)`` instead (a memo keyed by the slot's
+    field: ExpressionGen._share)."""
+    return _VALUE_LOOKUP.sub(lambda m: f"{m[1]}[{key(m[2])}]" if m[1] in memos else m[0], src)
+
+
 def is_lookup(src: str) -> bool:
     return LOOKUP.fullmatch(src) is not None
 
@@ -302,4 +314,4 @@ def cannot_fail(src: str, shared_source: Callable[[str], str | None]) -> bool:
 
 
 __all__ = ["canonical", "canonical_tree", "cannot_fail", "element_form", "element_form_tree", "is_lookup",
-           "through_lookup", "through_lookup_tree", "DECODED", "LOOKUP"]
+           "rekey_lookups", "through_lookup", "through_lookup_tree", "DECODED", "LOOKUP"]
