@@ -180,6 +180,35 @@ def test_tiny_buffers_give_the_same_reports(monkeypatch):
                 _same(spec, model)
 
 
+@pytest.mark.parametrize("keys_max", [0, 3000])
+def test_a_step_memo_without_its_keys_gives_the_same_reports(monkeypatch, keys_max):
+    """Past STEP_KEYS_MAX entries the step memo drops its keys and compares
+    through the rows of the states that named them: from the start (0), and
+    from its first growth on (3000: placeholders and filled entries made
+    with keys, looked up without).  Tiny miss buffers too, for many rounds
+    of placeholders."""
+    monkeypatch.setattr(search, "STEP_KEYS_MAX", keys_max)
+    dropped = []
+    run = search._Search.run
+
+    def spy(self):
+        res = run(self)
+        dropped.append(len(self.steps.key) == 0 and self.steps.n > 0)
+        return res
+
+    monkeypatch.setattr(search._Search, "run", spy)
+    for path, model in [("spec/kvm/v2.pyspec", "small"), ("spec/corpus/lamport_mutex.pyspec", "original"),
+                        ("spec/corpus/paxos.pyspec", "original")]:  # symmetry with an interned slot
+        spec = load(str(ROOT / path))
+        assert _same(spec, model) == []
+    monkeypatch.setattr(search, "MISS_BUFFER", 3)
+    monkeypatch.setattr(search, "LOOKAHEAD", 2)
+    spec = load(str(ROOT / "spec/kvm/v1.pyspec"))
+    assert _same(spec, "small") == []
+    # one search per model; v1 small's memo stays below 3000 entries and keeps its keys
+    assert dropped == [True, True, True, keys_max == 0]
+
+
 def test_constraint_violations_outside_the_constraint():
     """A state outside the constraint is checked, never stored: an
     invariant false there is reported with that state as the last one."""

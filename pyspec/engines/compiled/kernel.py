@@ -245,6 +245,57 @@ def _memo_find(j, key, mtab, mkey, mid, kcol):
         pos = (pos + 1) & mask
 
 
+@loop_inline
+def _key_of_row(states, r, keymask, j, key):
+    """Is ``key`` step ``j``'s key in state ``r`` (the state's words under the step's key mask)?"""
+    for c in range(key.shape[0]):
+        if states[r, c] & keymask[j, c] != key[c]:
+            return False
+    return True
+
+
+@loop_inline
+def _step_find(j, key, mtab, mkey, mref, mid, states, keymask, kcol):
+    """(slot, entry) of the step memo's entry of ``(j, key)``, entry -1 when
+    absent.  Every entry names the stored state it was first requested for
+    (``mref``): that state's words under the step's key mask are the key.
+    While the memo is small it also keeps the keys (``mkey``, a row per
+    entry): one dependent load less per lookup (compared through the row,
+    the searches of v3 big and lamport_mutex took 8-9% longer); a large
+    one drops them (``mkey`` of no rows) and
+    compares through the state's row, 4 bytes an entry instead of K words
+    (multi_paxos without symmetry: a million entries)."""
+    mask = mtab.shape[0] - 1
+    by_ref = mkey.shape[0] == 0
+    pos = np.int64(_key_hash(j, key, kcol) & np.uint64(mask))
+    while True:
+        v = np.int64(mtab[pos])
+        if v == 0:
+            return pos, -1
+        e = v - 1
+        if mid[e] == j:
+            if by_ref:
+                if _key_of_row(states, mref[e], keymask, j, key):
+                    return pos, e
+            elif _row_is(mkey, e, key):
+                return pos, e
+        pos = (pos + 1) & mask
+
+
+@njit(cache=True)
+def step_memo_rehash(mtab, mref, mid, count, states, keymask, kcol):
+    mask = mtab.shape[0] - 1
+    key = np.empty(states.shape[1], np.uint64)
+    for e in range(count):
+        j = mid[e]
+        for c in range(key.shape[0]):
+            key[c] = states[mref[e], c] & keymask[j, c]
+        pos = np.int64(_key_hash(j, key, kcol) & np.uint64(mask))
+        while mtab[pos] != 0:
+            pos = (pos + 1) & mask
+        mtab[pos] = np.int32(e + 1)
+
+
 @njit(cache=True)
 def memo_rehash(mtab, mkey, mid, count, kcol):
     mask = mtab.shape[0] - 1
@@ -256,18 +307,24 @@ def memo_rehash(mtab, mkey, mid, count, kcol):
 
 
 @njit(cache=True)
-def memo_insert_steps(ctl, mtab, mkey, mid, mstart, mcount, mval, kcol, ids, keys, counts, vals):
-    """Insert step results: entry r is step ``ids[r]`` at key ``keys[r]``
-    with ``counts[r]`` values, the next ones of ``vals``.  Keys already
-    present are skipped.  The caller made room."""
+def memo_insert_steps(ctl, mtab, mkey, mref, mid, mstart, mcount, mval, states, keymask, kcol, ids, refs, counts, vals):
+    """Insert step results: entry r is step ``ids[r]`` at its key in state
+    ``refs[r]``, with ``counts[r]`` values, the next ones of ``vals``.  Keys
+    already present are skipped.  The caller made room."""
+    key = np.empty(states.shape[1], np.uint64)
     v = 0
     for r in range(ids.shape[0]):
-        pos, e = _memo_find(ids[r], keys[r], mtab, mkey, mid, kcol)
+        j = ids[r]
+        for c in range(key.shape[0]):
+            key[c] = states[refs[r], c] & keymask[j, c]
+        pos, e = _step_find(j, key, mtab, mkey, mref, mid, states, keymask, kcol)
         if e < 0:
             e = ctl[MEMO_N]
             ctl[MEMO_N] = e + 1
-            mid[e] = ids[r]
-            mkey[e, :] = keys[r]
+            mid[e] = j
+            mref[e] = np.int32(refs[r])
+            if mkey.shape[0] > 0:
+                mkey[e, :] = key
             mtab[pos] = np.int32(e + 1)
             mcount[e] = -1
         if mcount[e] < 0:  # new, or a placeholder (requested by the loop)
@@ -307,7 +364,7 @@ _PRED_REQUESTED = 2
 
 
 @loop_jit
-def _request(j, key, pos, e, i, cur, mtab, mkey, mid, mcount, miss_state, miss_step, ctl):
+def _request(j, key, pos, e, i, cur, mtab, mkey, mref, mid, mcount, miss_state, miss_step, ctl):
     """Record a miss of step ``j`` at ``key`` (``e``: its entry, -1 when
     absent; ``pos``: the empty slot its probe ended on).
 
@@ -325,8 +382,10 @@ def _request(j, key, pos, e, i, cur, mtab, mkey, mid, mcount, miss_state, miss_s
         e = ctl[MEMO_N]
         ctl[MEMO_N] = e + 1
         mid[e] = j
-        for c in range(key.shape[0]):
-            mkey[e, c] = key[c]
+        mref[e] = np.int32(i)
+        if mkey.shape[0] > 0:
+            for c in range(key.shape[0]):
+                mkey[e, c] = key[c]
         mcount[e] = _REQUESTED
         mtab[pos] = np.int32(e + 1)
     miss_state[m] = i
@@ -336,7 +395,7 @@ def _request(j, key, pos, e, i, cur, mtab, mkey, mid, mcount, miss_state, miss_s
 
 @loop_inline
 def _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
-                keymask, notw, mtab, mkey, mid, mstart, mcount, mval, kcol, s, key, succ, succ_step):
+                keymask, notw, mtab, mkey, mref, mid, mstart, mcount, mval, kcol, s, key, succ, succ_step):
     """Successors of state ``i`` into ``succ`` (the step of each into
     ``succ_step``): their number, -1 when a
     step's result is not memoized, -2 when ``succ`` is too small.  It only
@@ -355,7 +414,7 @@ def _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst
             continue
         for c in range(k):
             key[c] = s[c] & keymask[j, c]
-        pos, e = _memo_find(j, key, mtab, mkey, mid, kcol)
+        pos, e = _step_find(j, key, mtab, mkey, mref, mid, states, keymask, kcol)
         if e < 0:
             return -1
         cnt = mcount[e]
@@ -374,7 +433,7 @@ def _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst
 
 @loop_jit
 def _record_misses(i, cur, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
-                   keymask, mtab, mkey, mid, mcount, kcol, key, miss_state, miss_step, ctl):
+                   keymask, mtab, mkey, mref, mid, mcount, kcol, key, miss_state, miss_step, ctl):
     """Request the results of the steps of state ``i`` that are not memoized."""
     k = states.shape[1]
     for p in range(inst_w.shape[0]):
@@ -386,9 +445,9 @@ def _record_misses(i, cur, states, inst_w, inst_sh, inst_two, inst_mask, inst_ba
             continue
         for c in range(k):
             key[c] = states[i, c] & keymask[j, c]
-        pos, e = _memo_find(j, key, mtab, mkey, mid, kcol)
+        pos, e = _step_find(j, key, mtab, mkey, mref, mid, states, keymask, kcol)
         if e < 0 or mcount[e] < 0:
-            _request(j, key, pos, e, i, cur, mtab, mkey, mid, mcount, miss_state, miss_step, ctl)
+            _request(j, key, pos, e, i, cur, mtab, mkey, mref, mid, mcount, miss_state, miss_step, ctl)
 
 
 @loop_inline
@@ -615,7 +674,7 @@ def _edge(to, act, edge_to, edge_aid, ctl):
 @loop_jit
 def run(ctl, states, parents, table, kcol,
         inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
-        keymask, notw, mtab, mkey, mid, mstart, mcount, mval,
+        keymask, notw, mtab, mkey, mref, mid, mstart, mcount, mval,
         pmask, ptrk, qtab, qkey, qid, qval,
         pcmask, done,
         succ, miss_state, miss_step, pm_words, pm_part, pend_x, pend_gen,
@@ -659,7 +718,7 @@ def run(ctl, states, parents, table, kcol,
             if ctl[BUDGET_LEFT] <= 0:
                 return BUDGET
             n = _successors(cur, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
-                            keymask, notw, mtab, mkey, mid, mstart, mcount, mval, kcol, s, key, succ, succ_step)
+                            keymask, notw, mtab, mkey, mref, mid, mstart, mcount, mval, kcol, s, key, succ, succ_step)
             if n == -2:
                 return SCRATCH
             if n == -1:
@@ -667,12 +726,12 @@ def run(ctl, states, parents, table, kcol,
                 # after it (keys only), so that one round of Python fills
                 # many; the states scanned before are not scanned again
                 _record_misses(cur, cur, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
-                               keymask, mtab, mkey, mid, mcount, kcol, key, miss_state, miss_step, ctl)
+                               keymask, mtab, mkey, mref, mid, mcount, kcol, key, miss_state, miss_step, ctl)
                 i = max(cur + 1, ctl[SCANNED])
                 last = min(ctl[N], cur + 1 + ctl[LOOKAHEAD])
                 while i < last and ctl[NMISS] < miss_state.shape[0]:
                     _record_misses(i, cur, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
-                                   keymask, mtab, mkey, mid, mcount, kcol, key, miss_state, miss_step, ctl)
+                                   keymask, mtab, mkey, mref, mid, mcount, kcol, key, miss_state, miss_step, ctl)
                     if ctl[NMISS] >= miss_state.shape[0]:
                         break  # this state's misses may be cut: scanned again next time
                     i += 1
@@ -704,7 +763,7 @@ def run(ctl, states, parents, table, kcol,
                     unknown = -1
                     while i < last and ctl[NSMISS] < sm_chunk.shape[0] and ctl[NIMISS] < im_id.shape[0]:
                         n2 = _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes,
-                                         disp, keymask, notw, mtab, mkey, mid, mstart, mcount, mval, kcol, s, key,
+                                         disp, keymask, notw, mtab, mkey, mref, mid, mstart, mcount, mval, kcol, s, key,
                                          succ, succ_step)
                         if n2 < 0 and unknown < 0:
                             unknown = i

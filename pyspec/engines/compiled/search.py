@@ -44,6 +44,12 @@ LOOKAHEAD = 1 << 10
 #: rate (steps that miss their memo at almost every state: each miss is a
 #: Python call plus the loop's round trip).
 HANDBACK_SECONDS = 0.5
+#: The step memo keeps its keys up to this many entries (1.5 MB at three
+#: words a key): a lookup then compares the key without reading the state
+#: that named it.  Past it, an entry costs 4 bytes of key instead of K
+#: words (multi_paxos without symmetry, 978,393 entries: 26 MB -> 4 MB,
+#: 12 of its 94 bytes per state).
+STEP_KEYS_MAX = 1 << 16
 HANDBACK_FACTOR = 0.8
 
 
@@ -170,52 +176,82 @@ class _Tables:
 class _Memo:
     """One open-addressing memo: (id, key words) -> entry."""
 
-    def __init__(self, k: int, values: bool, images: int = 0) -> None:
+    def __init__(self, k: int, images: int = 0) -> None:
         self.tab = np.zeros(1 << 12, np.int32)
         self.key = np.zeros((1 << 11, k), np.uint64)
         self.id = np.zeros(1 << 11, np.int32)
         self.images = images
         if images:  # a row of ``images`` words per entry, and whether it is filled
             self.val = np.zeros((1 << 11, images), np.uint64)
-            self.result = np.zeros(1 << 11, np.uint8)
-        elif values:
-            self.start = np.zeros(1 << 11, np.int32)  # (rows of val: fewer than 2**31)
-            self.count = np.zeros(1 << 11, np.int32)
-            self.val = np.zeros((1 << 12, k), np.uint64)
-        else:
-            self.result = np.zeros(1 << 11, np.uint8)
+        self.result = np.zeros(1 << 11, np.uint8)
 
     n = 0  # entries used
 
-    def reserve(self, entries: int, kcol, values: int = 0) -> None:
-        """Room for ``entries`` entries in all (and ``values`` values).
-        The arrays grow by a quarter, in place, and the table doubles (at
-        most half full): a memo of a million entries is a third of the
-        memory of a search (multi_paxos without symmetry), and doubling
-        every array left up to half of it unused."""
+    def reserve(self, entries: int, kcol) -> None:
+        """Room for ``entries`` entries in all.  The arrays grow by a
+        quarter, in place, and the table doubles (at most half full): a
+        memo of a million entries is a third of the memory of a search
+        (multi_paxos without symmetry), and doubling every array left up
+        to half of it unused."""
         cap = len(self.id)
         if entries > cap:
             new = max(entries, cap + cap // 4)
-            self.key = _grow_rows(self.key, new)
-            self.id = _grow_rows(self.id, new)
-            if hasattr(self, "start"):
-                self.start = _grow_rows(self.start, new)
-                self.count = _grow_rows(self.count, new)
-            else:
-                self.result = _grow_rows(self.result, new)
-            if self.images:
-                self.val = _grow_rows(self.val, new)
-        if values and values > len(self.val):
-            self.val = _grow_rows(self.val, max(values, len(self.val) + len(self.val) // 4))
+            for name, a in vars(self).items():
+                if isinstance(a, np.ndarray) and len(a) and name not in self._not_per_entry:
+                    setattr(self, name, _grow_rows(a, new))
         if 2 * entries > len(self.tab):
             size = len(self.tab)
             while 2 * entries > size:
                 size *= 2
             self.tab = np.zeros(size, np.int32)
-            kn.memo_rehash(self.tab, self.key, self.id, self.n, kcol)
+            self.rehash(kcol)
+
+    _not_per_entry = frozenset({"tab"})
+
+    def rehash(self, kcol) -> None:
+        kn.memo_rehash(self.tab, self.key, self.id, self.n, kcol)
 
     def nbytes(self) -> int:
         return sum(a.nbytes for a in vars(self).values() if isinstance(a, np.ndarray))
+
+
+class _StepMemo(_Memo):
+    """The step memo: (step, key) -> the written bits of the successors,
+    ``count`` values from ``start`` on in ``val``.  An entry names the
+    stored state it was first requested for (``ref``): the key is that
+    state's words under the step's key mask.  The keys themselves are kept
+    (``key``) until the memo passes STEP_KEYS_MAX entries, then dropped:
+    the loop compares through the state's row from then on (see
+    ``kernel._step_find``)."""
+
+    def __init__(self, k: int, states, keymask: np.ndarray) -> None:
+        super().__init__(k)
+        del self.result
+        self.ref = np.zeros(1 << 11, np.int32)  # (states: fewer than 2**31, as the parent links)
+        self.start = np.zeros(1 << 11, np.int32)  # (rows of val: fewer than 2**31)
+        self.count = np.zeros(1 << 11, np.int32)
+        self.val = np.zeros((1 << 12, k), np.uint64)
+        self._states, self._keymask = states, keymask
+        if len(self.id) > STEP_KEYS_MAX:
+            self.drop_keys()
+
+    _not_per_entry = frozenset({"tab", "val", "_keymask"})
+
+    def drop_keys(self) -> None:
+        self.key = np.zeros((0, self.key.shape[1]), np.uint64)
+
+    def reserve(self, entries: int, kcol) -> None:
+        cap = len(self.id)
+        if len(self.key) and entries > cap and max(entries, cap + cap // 4) > STEP_KEYS_MAX:
+            self.drop_keys()  # before the arrays grow: the keys are not copied
+        super().reserve(entries, kcol)
+
+    def rehash(self, kcol) -> None:
+        kn.step_memo_rehash(self.tab, self.ref, self.id, self.n, self._states(), self._keymask, kcol)
+
+    def reserve_values(self, values: int) -> None:
+        if values > len(self.val):
+            self.val = _grow_rows(self.val, max(values, len(self.val) + len(self.val) // 4))
 
 
 def _grow_rows(a: np.ndarray, rows: int) -> np.ndarray:
@@ -261,9 +297,9 @@ class _Search:
         # the Python engine stops after expanding the state that filled the
         # store to the bound (its batches are cut to the room left)
         ctl[kn.MAX_STATES] = opts.max_states if opts.max_states is not None else 1 << 62
-        self.steps = _Memo(k, True)
-        self.preds = _Memo(k, False)
-        self.acts = _Memo(2 * k, False)
+        self.steps = _StepMemo(k, lambda: self.states, tb.keymask)
+        self.preds = _Memo(k)
+        self.acts = _Memo(2 * k)
         self.am_words = np.zeros((MISS_BUFFER, k), np.uint64)
         self.am_part = np.zeros(MISS_BUFFER, np.int32)
         self.succ = np.zeros((1 << 10, k), np.uint64)
@@ -278,10 +314,10 @@ class _Search:
         self.edge_mask = np.zeros(len(self.states) if edges else 1, np.uint64)
         ctl[kn.NCHUNKS] = len(tb.cmask)
         self.csucc = np.zeros_like(self.succ) if len(tb.cmask) else self.succ  # canonical forms
-        self.sym = _Memo(k, False, max(1, tb.nperms) * k)
+        self.sym = _Memo(k, max(1, tb.nperms) * k)
         self.sm_words = np.zeros((MISS_BUFFER, k), np.uint64)
         self.sm_chunk = np.zeros(MISS_BUFFER, np.int32)
-        self.isym = _Memo(1, False, 1)  # (permutation, interned slot), code -> the image's code
+        self.isym = _Memo(1, 1)  # (permutation, interned slot), code -> the image's code
         self.im_code = np.zeros(MISS_BUFFER, np.uint64)
         self.im_id = np.zeros(MISS_BUFFER, np.int32)
         self.pend_x = np.zeros(MISS_BUFFER, np.int64)
@@ -452,7 +488,7 @@ class _Search:
         packed = _ints(self.states[uniq])
         bits = tb.bits
         done: set[tuple[int, int]] = set()
-        ids, keys, counts, vals = [], [], [], []
+        ids, refs, counts, vals = [], [], [], []
         key_int, wm_int, fns = tb.key_int, tb.wm_int, tb.step_fns
         for r, j in enumerate(self.miss_step[:nmiss].tolist()):
             s = packed[inverse[r]]
@@ -472,16 +508,18 @@ class _Search:
                 continue
             done.add((j, key))
             ids.append(j)
-            keys.append(key)
+            refs.append(int(rows[r]))
             counts.append(len(out))
             wm = wm_int[j]
             vals.extend([t & wm for t in out])
         if not ids:
             return
         steps = self.steps
-        steps.reserve(int(ctl[kn.MEMO_N]) + len(ids), tb.kcol, int(ctl[kn.VALS_N]) + len(vals))
-        kn.memo_insert_steps(ctl, steps.tab, steps.key, steps.id, steps.start, steps.count, steps.val, tb.kcol,
-                             np.array(ids, np.int32), _rows(keys, k), np.array(counts, np.int32),
+        steps.reserve(int(ctl[kn.MEMO_N]) + len(ids), tb.kcol)
+        steps.reserve_values(int(ctl[kn.VALS_N]) + len(vals))
+        kn.memo_insert_steps(ctl, steps.tab, steps.key, steps.ref, steps.id, steps.start, steps.count, steps.val,
+                             self.states, tb.keymask, tb.kcol,
+                             np.array(ids, np.int32), np.array(refs, np.int64), np.array(counts, np.int32),
                              _rows(vals, k) if vals else np.zeros((0, k), np.uint64))
         steps.n = int(ctl[kn.MEMO_N])
 
@@ -665,7 +703,7 @@ class _Search:
             isym.reserve(int(ctl[kn.ISYM_N]) + MISS_BUFFER, tb.kcol)
             status = kn.run(ctl, self.states, self.parents, self.table, tb.kcol,
                             tb.inst_w, tb.inst_sh, tb.inst_two, tb.inst_mask, tb.inst_base, tb.inst_codes, tb.disp,
-                            tb.keymask, tb.notw, steps.tab, steps.key, steps.id, steps.start, steps.count, steps.val,
+                            tb.keymask, tb.notw, steps.tab, steps.key, steps.ref, steps.id, steps.start, steps.count, steps.val,
                             tb.pmask, tb.ptrk, preds.tab, preds.key, preds.id, preds.result, tb.pcmask, tb.done,
                             self.succ, self.miss_state, self.miss_step, self.pm_words, self.pm_part,
                             self.pend_x, self.pend_gen, tb.asm, tb.atm, tb.atrk, self.acts.tab, self.acts.key,
