@@ -122,6 +122,16 @@ class RefinementMap:
             out = self._lab[a] = {t: frozenset(x) for t, x in by.items()}
         return out
 
+    def read_mask(self) -> int:
+        """The bits of a concrete state the mapping reads: whether a step
+        maps to an abstract step depends on these bits of its two states
+        alone (the compiled engine memoizes it by them)."""
+        mask = 0
+        for _, e in self.ref.variables:
+            for _, part in self.cm.codegen.predicate_parts(e):
+                mask |= part
+        return mask
+
     def step_ok(self, s: int, t: int) -> bool:
         a, b = self.image(s), self.image(t)
         return a == b or b in self.labelled(a)

@@ -37,9 +37,6 @@ def unsupported_reason(cm: CompiledModel, opts: Options) -> str | None:
     """Why the compiled engine cannot run this search (None: it can)."""
     if not cm.spec.processes:
         return "the model has no process"
-    if opts.extra_actions:
-        names = ", ".join(n for n, _, _ in opts.extra_actions)
-        return f"refinement properties ({names}) are checked by the Python engine"
     return None
 
 

@@ -135,6 +135,9 @@ class _Tables:
         for name in opts.actions:
             for fn, smask, tmask in cg.action_parts(cm.spec.prop(name).expr):
                 self.aparts.append((name, fn, smask, tmask))
+        # refinements: a step maps to an abstract step or stutters, by the mapped bits of s and t
+        for name, fn, _, mask in opts.extra_actions:
+            self.aparts.append((name, fn, mask, mask))
         self.asm = np.zeros((len(self.aparts), k), np.uint64)
         self.atm = np.zeros((len(self.aparts), k), np.uint64)
         for q, (_, _, smask, tmask) in enumerate(self.aparts):

@@ -78,8 +78,9 @@ class Options:
     init_invariants: list[tuple] = field(default_factory=list)  # (name, fast, checked): initial states only
     extra_invariants: list[tuple] = field(default_factory=list)  # (name, fast, checked): implied invariants
     actions: list[str] = field(default_factory=list)
-    # (name, fast, checked) of (s, t): the steps of refinement properties
-    # (pyspec.compile.refinement); their initial parts are init_invariants
+    # (name, fast, checked, mask) of (s, t): the steps of refinement
+    # properties (pyspec.compile.refinement; mask: the bits of s and of t
+    # their verdict depends on); their initial parts are init_invariants
     extra_actions: list[tuple] = field(default_factory=list)
     deadlock: bool = False
     stop_first: bool = False
@@ -139,7 +140,7 @@ class _Tracking:
             [(n, f) for n, f, _ in opts.extra_invariants]
         self.init_invs = [(n, f) for n, f, _ in opts.init_invariants]
         self.acts = [(n, model.action_properties[n][0]) for n in opts.actions] + \
-            [(n, f) for n, f, _ in opts.extra_actions]
+            [(n, f) for n, f, _, _ in opts.extra_actions]
         self.deadlock = opts.deadlock
         self.generated = 0
         self.found: int | None = None  # distinct states when the violation being recorded was found
@@ -603,7 +604,7 @@ def _diagnose(model: CompiledModel, store: StateStore, i: int, exc: Exception, o
             m = first_error(model.action_properties[n][1], s, t)
             if m:
                 return viol(i, t, f"evaluating action property {n}: {m}")
-        for n, _, checked in opts.extra_actions:
+        for n, _, checked, _ in opts.extra_actions:
             m = first_error(checked, s, t)
             if m:
                 return viol(i, t, f"evaluating refinement {n}: {m}")
