@@ -119,6 +119,41 @@ model m:
 """
 
 
+MANY_ACTIONS = """\
+spec Many
+var done: map[0..69, bool] = {i: False for i in 0..69}
+var turns: int = 0
+fair action Finish(i in 0..69):
+    await not done[i] and turns < 2
+    done[i] = True
+    turns = turns + 1
+temporal Settles: eventually always turns == 2
+temporal LastDone: eventually done[69]
+model m:
+    check Settles
+    check LastDone: violated
+    deadlock: ignore
+"""
+
+
+def test_a_graph_of_more_than_64_actions():
+    """70 actions: a state's mask of the actions that change it is a row of
+    two words in the loop, a Python int per state in the graph, as the
+    Python builder keeps it; the same graph and the same reports."""
+    spec = pyspec.load_with_diagnostics("many.pyspec", MANY_ACTIONS)[0]
+    cm = compiled(spec, "m")
+    assert len(cm.actions) == 70
+    a, b = build_graph(cm), compiled_graph(cm)
+    assert len(a) == 2486  # at most two of the seventy finish
+    _same_graph(a, b)
+    assert max(b.masks).bit_length() == 70  # (Finish(69) enabled in the initial state)
+    for prop in ("Settles", "LastDone"):
+        notes: list[str] = []
+        co = check(spec, "m", property=prop, engine="compiled", note=notes.append)
+        assert notes == [] and _report_key(co) == _report_key(check(spec, "m", property=prop, engine="python"))
+        assert co.verdict == ("ok" if prop == "Settles" else "violated")
+
+
 def _report_key(r):
     return (r.verdict, r.property, r.message, r.distinct_states, r.generated_states, r.depth, r.loop_start,
             [(s.state, getattr(s, "action", None)) for s in r.trace])

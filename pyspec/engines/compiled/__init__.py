@@ -40,19 +40,9 @@ def unsupported_reason(cm: CompiledModel, opts: Options) -> str | None:
     return None
 
 
-#: the masks of a state graph are 64-bit words: one bit per action
-MAX_GRAPH_ACTIONS = 64
-
-
 def graph_unsupported(cm: CompiledModel) -> str | None:
     """Why the compiled loop cannot build this model's state graph for a
     liveness check (None: it can; numba is not asked)."""
     from ..embedded.bfs import Options
 
-    why = unsupported_reason(cm, Options())
-    if why is not None:
-        return why
-    if len(cm.actions) > MAX_GRAPH_ACTIONS:
-        return (f"more than {MAX_GRAPH_ACTIONS} actions ({len(cm.actions)}): the state graph's masks are "
-                "64-bit words")
-    return None
+    return unsupported_reason(cm, Options())

@@ -62,8 +62,11 @@ def build_graph(cm: CompiledModel, max_states: int | None = None, progress=None)
     start_arr.frombytes(start.astype(np.uint64).tobytes())
     parents = array("i")
     parents.frombytes(search.parents[:n].astype(np.int32).tobytes())
-    masks_arr = array("Q")
-    masks_arr.frombytes(masks.astype(np.uint64).tobytes())
+    if masks.shape[1] == 1:
+        masks_arr = array("Q")
+        masks_arr.frombytes(masks.astype(np.uint64).tobytes())
+    else:  # more than 64 actions: a Python int per state, as the Python builder keeps them
+        masks_arr = _ints(masks)
     level_ends = [e for e in res.store.level_ends if e]
     if not level_ends or level_ends[-1] < n:
         level_ends.append(n)

@@ -697,7 +697,8 @@ def run(ctl, states, parents, table, kcol,
 
     With ``ctl[EDGES_ON]`` (the state graph of a liveness check: no
     symmetry, invariants or action properties) every successor that is not
-    a stutter sets its action's bit in ``edge_mask[cur]`` and, when it is
+    a stutter sets its action's bit in ``edge_mask[cur]`` (a row of 64-bit
+    words: action ``a`` is bit ``a % 64`` of word ``a // 64``) and, when it is
     stored (found, or new inside the constraint), is an edge
     ``edge_to``/``edge_aid``; the edges of state u are
     ``edge_start[u]:edge_start[u + 1]``, as ``liveness.build_graph`` records them.
@@ -824,7 +825,7 @@ def run(ctl, states, parents, table, kcol,
                 if _row_is(succ, r, s):
                     continue  # stuttering is implicit in the graph
                 act = step_aid[succ_step[r]]
-                edge_mask[cur] |= np.uint64(1) << np.uint64(act)
+                edge_mask[cur, act >> 6] |= np.uint64(1) << np.uint64(act & 63)
             if ctl[NATRACKED] > 0:
                 # action properties: on every step that changes the state, also to a state seen before
                 if not _row_is(succ, r, s):

@@ -314,7 +314,9 @@ class _Search:
         self.edge_to = np.zeros(size, np.int32)
         self.edge_aid = np.zeros(size, np.int32)
         self.edge_start = np.zeros(len(self.states) + 1 if edges else 1, np.int64)
-        self.edge_mask = np.zeros(len(self.states) if edges else 1, np.uint64)
+        # (a row of words per state: a bit per action)
+        self.edge_mask = np.zeros((len(self.states), (len(cm.actions) + 63) // 64 or 1) if edges else (1, 1),
+                                  np.uint64)
         ctl[kn.NCHUNKS] = len(tb.cmask)
         self.csucc = np.zeros_like(self.succ) if len(tb.cmask) else self.succ  # canonical forms
         self.sym = _Memo(k, max(1, tb.nperms) * k)
@@ -355,7 +357,7 @@ class _Search:
             self.parents.resize(new, refcheck=False)
             if self.ctl[kn.EDGES_ON]:
                 self.edge_start.resize(new + 1, refcheck=False)  # zero-filled: resize, as the states
-                self.edge_mask.resize(new, refcheck=False)
+                self.edge_mask.resize((new, self.edge_mask.shape[1]), refcheck=False)
         if 2 * n > len(self.table):
             tbits = len(self.table).bit_length() - 1
             while 2 * n > (1 << tbits):
