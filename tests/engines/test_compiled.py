@@ -268,6 +268,54 @@ model m:
     assert any("evaluation error" in n for n in notes)
 
 
+LATE_ERROR = '''spec Late
+var x: 0..7 = 0
+var y: 0..7 = 0
+var m: map[0..5, int] = {k: 0 for k in 0..5}
+process p:
+    while True:
+        step:
+            x = (x + 1) % 8
+process q:
+    while True:
+        step:
+            y = (y + 1) % 8
+            m[y] = x
+invariant Fine: x >= 0
+model m:
+    check Fine
+'''
+
+
+@pytest.mark.parametrize("engine", ["compiled", "auto"])
+def test_an_evaluation_error_after_a_level_boundary_goes_on_from_it(monkeypatch, engine):
+    """An evaluation error met at depth 7 (m[6]: outside the map's keys):
+    the compiled engine goes back to the last level boundary and the Python
+    engine goes on from there (not from the initial states), with the
+    report of a search by the Python engine alone."""
+    spec, diags = load_with_diagnostics("late.pyspec", LATE_ERROR)
+    assert spec is not None, diags.errors
+    if engine == "auto":
+        monkeypatch.setattr(runner, "HANDOVER_SECONDS", 0.0)  # hand over at once
+        monkeypatch.setattr(runner, "HANDOVER_MISSES", float("inf"))
+    resumed = []
+    real = runner.explore
+
+    def spy(cm, opts):
+        resumed.append(None if opts.resume is None else opts.resume.depth)
+        return real(cm, opts)
+
+    monkeypatch.setattr(runner, "explore", spy)
+    notes: list[str] = []
+    got = check_model(spec, "m", engine=engine, note=notes.append)
+    monkeypatch.setattr(runner, "explore", real)
+    want = check_model(spec, "m", engine="python")
+    assert [_fields(r) for r in got] == [_fields(r) for r in want]
+    assert got[0].verdict == "error" and "late.pyspec:13" in got[0].message
+    assert resumed[-1] is not None and resumed[-1] >= 6  # the boundary before the error's level
+    assert any("evaluation error" in n and "from depth" in n for n in notes), notes
+
+
 @pytest.mark.parametrize("path,model,rule", [("spec/corpus/two_pc_with_btm.pyspec", "original", "time"),
                                              ("spec/kvm/v2.pyspec", "small", "time"),  # symmetry: canonical states
                                              ("spec/kvm/v1.pyspec", "small", "look-ahead")])

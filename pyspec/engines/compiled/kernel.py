@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.core.registry import CPUDispatcher as Dispatcher
 
 # status codes returned by run()
 DONE = 0  # the queue is empty
@@ -104,6 +105,13 @@ _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S64 = np.uint64(64)
 _ONE = np.uint64(1)
+
+
+def loaded() -> int:
+    """How many compiled versions of this module's functions the process
+    holds: it grows when one is compiled, or loaded from numba's cache, at
+    its first call."""
+    return sum(len(f.overloads) for f in globals().values() if isinstance(f, Dispatcher))
 
 
 def column_keys() -> np.ndarray:

@@ -269,8 +269,11 @@ def explore(cm: CompiledModel, opts: Options) -> ExploreResult:
 
     ``opts.resume`` (a Checkpoint) continues a search another engine
     stopped at a level boundary (``stopped == "handover"``).  Raises
-    :class:`Unsupported` or :class:`Fallback` (the caller runs the Python
-    engine then).
+    :class:`Unsupported`, or :class:`Fallback` before the first level
+    boundary (the caller runs the Python engine from the start then);
+    after it, a fall-back is a result stopped at the last level boundary
+    (``stopped == "fallback"``, ``fallback`` says why), from which the
+    Python engine goes on.
     """
     reason = unsupported_reason(cm, opts)
     if reason is not None:
@@ -337,9 +340,10 @@ class _Search:
         self.level_ends = self.res.store.level_ends
         self.depth = 1
         self.cursor = 0
-        # --checkpoint: the last level boundary, written every
-        # checkpoint_every seconds and on Ctrl-C (the arrays only grow, so
-        # their prefix is that boundary's store)
+        # the last level boundary (the arrays only grow, so their prefix is
+        # that boundary's store): --checkpoint writes it every
+        # checkpoint_every seconds and on Ctrl-C, and a fall-back goes back
+        # to it (the Python engine goes on from there)
         self.boundary: dict | None = None
         self.last_cp = time.monotonic()
 
@@ -672,6 +676,21 @@ class _Search:
             "seconds": time.monotonic() - self.t0,
         }
 
+    def rewind(self) -> None:
+        """Go back to the last level boundary: what was found after it
+        (states, counts, violations) is dropped, for the Python engine to
+        find again from there."""
+        b = self.boundary
+        self.truncate(b["n"])
+        self.cursor = b["cursor"]
+        self.tr.generated = b["generated"]
+        self.depth = b["depth"]
+        self.level_ends[:] = b["level_ends"]
+        res = self.res
+        res.violations.clear()
+        res.violations.update(b["violations"])
+        res.order[:] = [p for p in res.order if p in res.violations]
+
     def save_checkpoint(self) -> None:
         from ..embedded.checkpoint import write_checkpoint
 
@@ -693,7 +712,7 @@ class _Search:
         ctl[kn.LEND] = self.level_ends[-1] if self.level_ends else ctl[kn.N]
         ctl[kn.GEN] = tr.generated
         self.track()
-        measure = None  # (time, cursor) after the first call (numba's start-up left out)
+        measure = None  # (time, cursor, kn.loaded()) after the first call (numba's start-up left out)
         measured = False
         while True:
             ctl[kn.BUDGET_LEFT] = BUDGET
@@ -720,7 +739,7 @@ class _Search:
                             self.wk, self.ent, self.tied, self.ient)
             i = self.cursor = int(ctl[kn.CUR])
             if measure is None:
-                measure = (time.monotonic(), i)
+                measure = (time.monotonic(), i, kn.loaded())
             steps.n = int(ctl[kn.MEMO_N])
             preds.n = int(ctl[kn.PRED_N])
             self.acts.n = int(ctl[kn.ACT_N])
@@ -788,15 +807,20 @@ class _Search:
                 self.depth += 1
                 if self.depth > max_depth:
                     raise _Stop("max-depth")
-                if self.opts.checkpoint:
-                    self.cursor = i
-                    self.mark_boundary()
-                    if time.monotonic() - self.last_cp >= self.opts.checkpoint_every:
-                        self.save_checkpoint()
+                self.cursor = i
+                self.mark_boundary()
+                if self.opts.checkpoint and time.monotonic() - self.last_cp >= self.opts.checkpoint_every:
+                    self.save_checkpoint()
                 rate = self.opts.handback_rate
                 if rate is not None and not measured:
                     spent = time.monotonic() - measure[0]
-                    if spent >= HANDBACK_SECONDS:
+                    if kn.loaded() != measure[2]:
+                        # a kernel function was compiled (or loaded) since: the
+                        # rate is measured again from here (a first run on a
+                        # machine compiles for seconds, and handed a search
+                        # that runs 10x the Python engine back to it)
+                        measure = (time.monotonic(), i, kn.loaded())
+                    elif spent >= HANDBACK_SECONDS:
                         if (i - measure[1]) / spent < HANDBACK_FACTOR * rate:
                             raise _Stop("handback")  # at a level boundary, as a hand-over
                         measured = True  # once: then it keeps the search
@@ -817,9 +841,13 @@ class _Search:
         try:
             if cp is None:
                 self.initial()
-            if self.opts.checkpoint:
-                self.mark_boundary()
+            self.mark_boundary()
             self.loop()
+        except Fallback as why:
+            if self.boundary is None or self.ctl[kn.EDGES_ON]:
+                raise  # (a state graph is built again from the start, in Python)
+            self.rewind()
+            res.stopped, res.fallback = "fallback", str(why)
         except _Stop as stop:
             res.stopped = str(stop)
             if stop.cursor is not None:
@@ -839,7 +867,7 @@ class _Search:
         res.distinct = n
         res.generated = max(tr.generated, int(ctl[kn.GEN])) if res.stopped is None else tr.generated
         res.depth = len(self.level_ends) if self.level_ends and self.level_ends[-1] else 0
-        if res.stopped in ("max-states", "max-depth", "interrupted", "handback"):
+        if res.stopped in ("max-states", "max-depth", "interrupted", "handback", "fallback"):
             res.depth = max(self.depth, 1) if n else 0
         res.queue = max(0, n - self.cursor)
         res.seconds = time.monotonic() - self.t0

@@ -63,9 +63,10 @@ class ExploreResult:
     generated: int = 0
     depth: int = 0
     seconds: float = 0.0
-    stopped: str | None = None  # None: exhausted | first-violation | all-violated | max-states | max-depth | interrupted | error | handover
+    stopped: str | None = None  # None: exhausted | first-violation | all-violated | max-states | max-depth | interrupted | error | handover | handback | fallback
     queue: int = 0
     worker_cpu: list = field(default_factory=list)  # --workers: CPU seconds of each worker process
+    fallback: str | None = None  # stopped == "fallback": why the compiled engine gave the search back
 
     @property
     def complete(self) -> bool:

@@ -134,6 +134,9 @@ def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> Explore
         return res
     if engine == "compiled":
         out = _compiled_run(cm, opts)
+        if isinstance(out, ExploreResult) and out.stopped == "fallback":
+            note(f"{out.fallback} (from depth {out.depth} on)")
+            return _go_on(cm, opts, out)
         if isinstance(out, ExploreResult):
             return out
         note(out)
@@ -167,9 +170,10 @@ def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> Explore
             note(missing)
             return explore(cm, opts)
         out = _compiled_run(cm, opts)
-        if isinstance(out, ExploreResult) and out.stopped == "handback":
-            opts.resume = _handed_over(out, out.store.owned())
-            return explore(cm, opts)
+        if isinstance(out, ExploreResult) and out.stopped in ("handback", "fallback"):
+            if out.stopped == "fallback":
+                note(f"{out.fallback} (from depth {out.depth} on)")
+            return _go_on(cm, opts, out)
     finally:
         opts.resume = None
         opts.handback_rate = None
@@ -177,6 +181,16 @@ def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> Explore
         return out
     note(out)
     return _explore_python(cm, opts, settings)  # from the start: the same result
+
+
+def _go_on(cm: CompiledModel, opts: Options, res: ExploreResult) -> ExploreResult:
+    """The Python engine goes on from the level boundary where the compiled
+    engine gave the search back (``res.stopped``: handback or fallback)."""
+    opts.resume = _handed_over(res, res.store.owned())
+    try:
+        return explore(cm, opts)
+    finally:
+        opts.resume = None
 
 
 def _handed_over(res: ExploreResult, store) -> Checkpoint:
