@@ -270,23 +270,20 @@ def _step_find(j, key, mtab, mkey, mref, mid, states, keymask, kcol):
     While the memo is small it also keeps the keys (``mkey``, a row per
     entry): one dependent load less per lookup (compared through the row,
     the searches of v3 big and lamport_mutex took 8-9% longer); a large
-    one drops them (``mkey`` of no rows) and
-    compares through the state's row, 4 bytes an entry instead of K words
-    (multi_paxos without symmetry: a million entries)."""
+    one drops them (``mkey`` of no rows) and compares through the state's
+    row, 4 bytes an entry instead of K words (multi_paxos without
+    symmetry: a million entries)."""
+    if mkey.shape[0] > 0:
+        return _memo_find(j, key, mtab, mkey, mid, kcol)
     mask = mtab.shape[0] - 1
-    by_ref = mkey.shape[0] == 0
     pos = np.int64(_key_hash(j, key, kcol) & np.uint64(mask))
     while True:
         v = np.int64(mtab[pos])
         if v == 0:
             return pos, -1
         e = v - 1
-        if mid[e] == j:
-            if by_ref:
-                if _key_of_row(states, mref[e], keymask, j, key):
-                    return pos, e
-            elif _row_is(mkey, e, key):
-                return pos, e
+        if mid[e] == j and _key_of_row(states, mref[e], keymask, j, key):
+            return pos, e
         pos = (pos + 1) & mask
 
 

@@ -44,13 +44,13 @@ LOOKAHEAD = 1 << 10
 #: rate (steps that miss their memo at almost every state: each miss is a
 #: Python call plus the loop's round trip).
 HANDBACK_SECONDS = 0.5
+HANDBACK_FACTOR = 0.8
 #: The step memo keeps its keys up to this many entries (1.5 MB at three
 #: words a key): a lookup then compares the key without reading the state
 #: that named it.  Past it, an entry costs 4 bytes of key instead of K
 #: words (multi_paxos without symmetry, 978,393 entries: 26 MB -> 4 MB,
 #: 12 of its 94 bytes per state).
 STEP_KEYS_MAX = 1 << 16
-HANDBACK_FACTOR = 0.8
 
 
 def _word_place(off: int, mask: int) -> tuple[int, int, bool]:
@@ -136,7 +136,8 @@ class _Tables:
             for fn, smask, tmask in cg.action_parts(cm.spec.prop(name).expr):
                 self.aparts.append((name, fn, smask, tmask))
         # refinements: a step maps to an abstract step or stutters, by the mapped bits of s and t
-        for name, fn, _, mask in opts.extra_actions:
+        for name, fn, _, read_mask in opts.extra_actions:
+            mask = read_mask()
             self.aparts.append((name, fn, mask, mask))
         self.asm = np.zeros((len(self.aparts), k), np.uint64)
         self.atm = np.zeros((len(self.aparts), k), np.uint64)

@@ -79,9 +79,10 @@ class Options:
     init_invariants: list[tuple] = field(default_factory=list)  # (name, fast, checked): initial states only
     extra_invariants: list[tuple] = field(default_factory=list)  # (name, fast, checked): implied invariants
     actions: list[str] = field(default_factory=list)
-    # (name, fast, checked, mask) of (s, t): the steps of refinement
-    # properties (pyspec.compile.refinement; mask: the bits of s and of t
-    # their verdict depends on); their initial parts are init_invariants
+    # (name, fast, checked, read_mask) of (s, t): the steps of refinement
+    # properties (pyspec.compile.refinement; read_mask(): the bits of s and
+    # of t their verdict depends on, for the compiled engine's memo); their
+    # initial parts are init_invariants
     extra_actions: list[tuple] = field(default_factory=list)
     deadlock: bool = False
     stop_first: bool = False

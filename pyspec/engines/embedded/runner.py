@@ -392,7 +392,7 @@ def _run(spec: ir.Spec, cm: CompiledModel, props: list[str], check_deadlock: boo
                                  expected=_expected(model, p), properties=[p]))
             continue
         init_extra.append((p, rm.init_ok, rm.init_checked))
-        extra_acts.append((p, rm.step_ok, rm.step_checked, rm.read_mask()))
+        extra_acts.append((p, rm.step_ok, rm.step_checked, rm.read_mask))
     refs = list(maps)
     try:
         for p in temps:
