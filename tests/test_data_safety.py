@@ -136,7 +136,7 @@ def test_sigterm_writes_the_checkpoint_as_ctrl_c_does(tmp_path, workers):
     # before the first progress line
     spec = str(ROOT / "spec/kvm/v2.pyspec")
     p = _start(["check", spec, "--model", "big3", "--property", "NoWrapAlias", "--checkpoint", str(ck),
-                "--workers", workers], tmp_path)
+                "--workers", workers] + (["--engine", "python"] if workers != "1" else []), tmp_path)
     # signal once the search runs (its first progress line, after a few
     # seconds of search), however slow the start-up on a loaded machine
     first = p.stderr.readline()
@@ -327,7 +327,8 @@ def test_stray_temporaries_of_a_killed_checkpoint_and_export_are_removed(spec_co
     (["tla", "counter.pyspec", "-o", "/dev/full"], "not a directory: /dev/full"),
     (["check", "counter.pyspec", "--checkpoint", "/dev/full", "--checkpoint-every", "0"],
      "cannot write checkpoint /dev/full: No space left on device"),
-    (["check", "counter.pyspec", "--checkpoint", "/dev/full", "--checkpoint-every", "0", "--workers", "2"],
+    (["check", "counter.pyspec", "--checkpoint", "/dev/full", "--checkpoint-every", "0", "--workers", "2",
+      "--engine", "python"],
      "cannot write checkpoint /dev/full: No space left on device"),
 ])
 def test_an_output_that_cannot_be_written_is_one_error_line_and_no_verdict(spec_copy, capsys, argv, says):
@@ -359,7 +360,8 @@ def test_too_many_workers_for_the_open_file_limit_is_bad_input(spec_copy):
     def low_limit():
         resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
 
-    p = subprocess.run([sys.executable, "-m", "pyspec", "check", "counter.pyspec", "--workers", "40"],
+    p = subprocess.run([sys.executable, "-m", "pyspec", "check", "counter.pyspec", "--workers", "40", "--engine",
+                        "python"],
                        cwd=spec_copy.parent, capture_output=True, text=True, preexec_fn=low_limit, timeout=300)
     assert p.returncode == 2, p.stderr
     assert p.stderr.splitlines() == ["pyspec: error: Too many open files"], p.stderr

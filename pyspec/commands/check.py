@@ -38,7 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", "-m", type=arg_name, help="the model to check (default: every model of the spec)")
     p.add_argument("--property", "-p", type=arg_name, help="check this property alone ('deadlock' for deadlock)")
     p.add_argument("--json", action="store_true", help="print the report(s) as JSON")
-    p.add_argument("--workers", type=positive_int, default=1, help="worker processes (default 1)")
+    p.add_argument("--workers", type=positive_int, default=1,
+                   help="worker processes of the Python engine (default 1); with --engine auto, a search handed to "
+                        "the compiled engine stays in its one process while that is faster")
     p.add_argument("--jobs", "-j", type=positive_int, default=1,
                    help="models checked at the same time, each in its own process (default 1); the table "
                         "and the exit code are those of checking them one after the other")

@@ -51,7 +51,8 @@ def test_checkpoint_and_recover_with_workers(tmp_path, capsys):
     # a checkpoint written by two workers resumes in one process and in two;
     # a file that is not a checkpoint of this model is bad input
     cp = tmp_path / "run.ckpt"
-    args = ["check", "tests/engines/specs/counters.pyspec", "--model", "big", "--property", "Fine", "--json"]
+    args = ["check", "tests/engines/specs/counters.pyspec", "--model", "big", "--property", "Fine", "--json",
+            "--engine", "python"]  # (auto searches a model this small in one process)
     assert main(args + ["--workers", "2", "--checkpoint", str(cp), "--checkpoint-every", "0"]) == 0
     assert json.loads(capsys.readouterr().out)["distinct_states"] == 10_000
     for workers in ("1", "2"):

@@ -388,6 +388,52 @@ def test_auto_hands_a_slow_search_back_to_the_python_engine(monkeypatch, path, m
     assert "handback" in stops
 
 
+@pytest.mark.parametrize("gain", [0.75, 1e12])
+def test_auto_with_workers_keeps_the_faster_of_the_compiled_engine_and_the_workers(monkeypatch, capsys, gain):
+    """``auto`` with ``--workers 2``: the Python engine starts in one
+    process and hands over to the compiled engine, which keeps the search
+    while it expands states faster than two workers would (WORKER_GAIN
+    0.75: the compiled loop is several times faster here), and otherwise
+    hands it to the workers at a level boundary (a gain no engine reaches),
+    who go on from there: the reports of one Python process, and the
+    workers' (the same verdicts and counts, shortest counterexamples of
+    the same length, as tests/engines/test_parallel.py compares them)."""
+    from pyspec.engines.embedded import parallel
+
+    monkeypatch.setattr(runner, "HANDOVER_SECONDS", 0.0)
+    monkeypatch.setattr(runner, "HANDOVER_MISSES", float("inf"))
+    monkeypatch.setattr(runner, "WORKER_GAIN", gain)
+    monkeypatch.setattr(search, "HANDBACK_SECONDS", 0.0)
+    stops, workers = [], []
+    real_run, real_parallel = search._Search.run, parallel.explore_parallel
+
+    def run_spy(self):
+        res = real_run(self)
+        stops.append(res.stopped)
+        return res
+
+    def parallel_spy(cm, opts, n):
+        workers.append((n, opts.resume is not None))
+        return real_parallel(cm, opts, n)
+
+    monkeypatch.setattr(search._Search, "run", run_spy)
+    monkeypatch.setattr(parallel, "explore_parallel", parallel_spy)
+    spec = load(str(ROOT / "spec/kvm/v1.pyspec"))
+    py = check_model(spec, "small", engine="python")
+    auto = check_model(spec, "small", engine="auto", workers=2)
+    if gain < 1:
+        assert [_fields(r) for r in auto] == [_fields(r) for r in py]
+        assert stops == [None] and workers == []  # the compiled engine searched it all
+        assert "--workers 2: the compiled engine searches in one process" in capsys.readouterr().err
+    else:
+        def outcome(reports):
+            return [(r.property, r.verdict, r.kind, r.distinct_states if r.verdict == "ok" else None,
+                     r.generated_states if r.verdict == "ok" else None, len(r.trace or ())) for r in reports]
+
+        assert outcome(auto) == outcome(py) == outcome(check_model(spec, "small", engine="python", workers=2))
+        assert stops == ["handback"] and workers[0] == (2, True)  # the workers went on from the boundary
+
+
 MISSING = """\
 spec Missing
 var n: int = 0

@@ -103,7 +103,7 @@ def test_a_checkpoint_with_damaged_tables_is_refused(tmp_path):
 
 
 def test_workers_fall_back_to_one_process_with_a_note(capsys):
-    res = check(load("interned"), "plain", workers=2)
+    res = check(load("interned"), "plain", workers=2, engine="python")
     assert res.verdict == "ok" and res.distinct_states == COUNTS["plain"]
     assert "--workers 2 ignored" in capsys.readouterr().err
 

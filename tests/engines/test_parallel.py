@@ -43,7 +43,7 @@ def outcome(reports):
 def test_two_workers_give_the_one_worker_answers(path, model):
     spec = load(path)
     one = check_model(spec, model, workers=1)
-    two = check_model(spec, model, workers=2)
+    two = check_model(spec, model, workers=2, engine="python")
     assert outcome(two) == outcome(one)
 
 
@@ -51,7 +51,7 @@ def test_two_workers_give_the_one_worker_answers(path, model):
 def test_more_workers_give_the_same_counts(workers):
     spec = load("stmts")
     one = check_model(spec, "both", workers=1)
-    more = check_model(spec, "both", workers=workers)
+    more = check_model(spec, "both", workers=workers, engine="python")
     assert outcome(more) == outcome(one)
 
 
@@ -60,7 +60,7 @@ def test_a_counterexample_found_by_two_workers_is_a_path_of_the_model(monkeypatc
     # with share_min 1, through states expanded by the worker that does not own them
     monkeypatch.setattr(parallel, "SHARE_MIN", share_min)
     spec = load("counters")
-    r = check(spec, "big", property="NotAll9", workers=2)
+    r = check(spec, "big", property="NotAll9", workers=2, engine="python")
     assert r.verdict == "violated"
     one = check(spec, "big", property="NotAll9", workers=1)
     assert len(r.trace) == len(one.trace)  # both shortest
@@ -89,7 +89,7 @@ def test_handing_frontier_states_over_gives_the_same_answers(monkeypatch, path, 
     monkeypatch.setattr(parallel, "share_frontiers", share)
     spec = load(path)
     one = check_model(spec, model, workers=1)
-    more = check_model(spec, model, workers=workers)
+    more = check_model(spec, model, workers=workers, engine="python")
     assert outcome(more) == outcome(one)
     assert handed == uneven  # every uneven level was shared
 
@@ -182,5 +182,5 @@ def test_an_evaluation_error_in_a_worker_is_reported():
     spec = load("errors")
     for model in [m.name for m in spec.models]:
         one = check_model(spec, model, workers=1)
-        two = check_model(spec, model, workers=2)
+        two = check_model(spec, model, workers=2, engine="python")
         assert [r.verdict for r in two] == [r.verdict for r in one], model

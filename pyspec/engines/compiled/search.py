@@ -40,9 +40,11 @@ MISS_BUFFER = 1 << 12
 LOOKAHEAD = 1 << 10
 #: With ``Options.handback_rate``: after this many seconds of search, at the
 #: next level boundary, the search goes back to the Python engine when it
-#: expands states at less than HANDBACK_FACTOR times the Python engine's
-#: rate (steps that miss their memo at almost every state: each miss is a
-#: Python call plus the loop's round trip).
+#: expands states more slowly than that rate; ``auto`` sets it to
+#: HANDBACK_FACTOR times the Python engine's rate (steps that miss their
+#: memo at almost every state: each miss is a Python call plus the loop's
+#: round trip), or to what ``--workers N`` would reach
+#: (pyspec/engines/embedded/runner.py, WORKER_GAIN).
 HANDBACK_SECONDS = 0.5
 HANDBACK_FACTOR = 0.8
 #: The step memo keeps its keys up to this many entries (1.5 MB at three
@@ -822,7 +824,7 @@ class _Search:
                         # that runs 10x the Python engine back to it)
                         measure = (time.monotonic(), i, kn.loaded())
                     elif spent >= HANDBACK_SECONDS:
-                        if (i - measure[1]) / spent < HANDBACK_FACTOR * rate:
+                        if (i - measure[1]) / spent < rate:
                             raise _Stop("handback")  # at a level boundary, as a hand-over
                         measured = True  # once: then it keeps the search
             if progress is not None:

@@ -98,8 +98,9 @@ class Options:
     # seconds: stop sooner, at a level boundary where the next level would
     # take this long at the rate of the search so far ("handover")
     handover_ahead: float | None = None
-    # states expanded per second by the Python engine before a hand-over: the
-    # compiled engine hands a search back when it goes slower ("handback")
+    # states expanded per second below which the compiled engine hands a
+    # search back ("handback"; set by the runner from the Python engine's
+    # rate before the hand-over)
     handback_rate: float | None = None
 
 

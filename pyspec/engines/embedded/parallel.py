@@ -506,6 +506,16 @@ class _Resume:
             self.depth += 1
 
 
+def _checkpoint_parts(cp) -> dict:
+    """An in-memory Checkpoint (a hand-over) in the parts of a checkpoint
+    file (:func:`pyspec.engines.embedded.checkpoint.read_checkpoint`)."""
+    store = cp.store
+    n = len(store)
+    return {"words": store.ncols, "states": store.words(), "parents": store.parents[:n].astype("<i4").tobytes(),
+            "level_ends": list(store.level_ends), "cursor": cp.cursor, "generated": cp.generated,
+            "depth": cp.depth, "seconds": cp.seconds, "violations": dict(cp.violations)}
+
+
 def merge_stores(dumps: list[tuple], n: int) -> tuple[bytes, int, bytes, list[int], list[np.ndarray]]:
     """The workers' stores (``(ncols, words, parents, level_ends)`` each,
     parents as global ids) as one store in the one-process checkpoint
@@ -559,6 +569,9 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
         from .checkpoint import read_checkpoint
 
         resume = _Resume(read_checkpoint(opts.recover, model), partition)
+        t0 -= resume.seconds
+    elif opts.resume is not None:  # a search another engine stopped at a level boundary
+        resume = _Resume(_checkpoint_parts(opts.resume), partition)
         t0 -= resume.seconds
     ctx = mp.get_context("fork")
     ctls, procs = [], []

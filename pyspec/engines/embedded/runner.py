@@ -111,6 +111,13 @@ HANDOVER_AHEAD = 0.5
 #: Below it the compiled engine pays: multi_paxos about 2 (without symmetry
 #: 21 s against 35 s), disruptor_mpmc 0.16, lamport_mutex 0.07.
 HANDOVER_MISSES = 8.0
+#: ``--workers N`` with ``auto``: what each worker process of the Python
+#: engine adds to one process's rate (v2 big3: 1.57x with two workers,
+#: docs/checker.md).  The compiled engine, in one process, keeps a search
+#: handed over to it only while it expands states faster than N such
+#: workers would (``WORKER_GAIN * N`` times the Python engine's rate);
+#: otherwise the workers go on from the level boundary.
+WORKER_GAIN = 0.75
 
 
 def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> ExploreResult:
@@ -124,7 +131,7 @@ def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> Explore
 
     if engine == "python":
         return _explore_python(cm, opts, settings)
-    why = _compiled_search_blocked(cm, opts, workers)
+    why = _compiled_search_blocked(cm, opts)
     if why is not None:
         if engine == "compiled":
             note(why)
@@ -133,15 +140,19 @@ def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> Explore
             note(why)  # said only of searches long enough to care
         return res
     if engine == "compiled":
+        if workers > 1:
+            _note_once(cm, f"--workers {workers} ignored: the compiled engine searches in one process")
         out = _compiled_run(cm, opts)
         if isinstance(out, ExploreResult) and out.stopped == "fallback":
             note(f"{out.fallback} (from depth {out.depth} on)")
-            return _go_on(cm, opts, out)
+            return _go_on(cm, opts, out, settings)
         if isinstance(out, ExploreResult):
             return out
         note(out)
         return _explore_python(cm, opts, settings)
-    # auto: the Python engine first, the compiled one for what takes longer
+    # auto: the Python engine first (one process: most models end before
+    # worker processes would have started), the compiled one for what
+    # takes longer, or the Python engine's workers when it measures slower
     opts.handover, opts.handover_ahead = HANDOVER_SECONDS, HANDOVER_AHEAD
     try:
         res = explore(cm, opts)
@@ -158,22 +169,30 @@ def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> Explore
         # (each miss: the Python call and a round trip out of the loop) and
         # pay numba's start-up on top: the Python engine goes on
         try:
-            return explore(cm, opts)
+            return _explore_python(cm, opts, settings)
         finally:
             opts.resume = None
     # the compiled engine hands the search back if it expands states more
-    # slowly than the Python engine did (steps missing their memo at every state)
-    opts.handback_rate = (len(res.store) - res.queue) / max(res.seconds, 1e-3)
+    # slowly than the Python engine did (steps missing their memo at every
+    # state), or than its workers would
+    rate = (len(res.store) - res.queue) / max(res.seconds, 1e-3)
     try:
         missing = available()
         if missing is not None:  # the Python engine goes on from the level boundary
             note(missing)
-            return explore(cm, opts)
+            return _explore_python(cm, opts, settings)
+        from ..compiled.search import HANDBACK_FACTOR
+
+        gain = WORKER_GAIN * workers if _workers_search(cm, opts, workers) else 0.0
+        opts.handback_rate = rate * max(HANDBACK_FACTOR, gain)
+        if gain:
+            _note_once(cm, f"--workers {workers}: the compiled engine searches in one process while it is "
+                           f"faster than {workers} processes of the Python engine would be")
         out = _compiled_run(cm, opts)
         if isinstance(out, ExploreResult) and out.stopped in ("handback", "fallback"):
             if out.stopped == "fallback":
                 note(f"{out.fallback} (from depth {out.depth} on)")
-            return _go_on(cm, opts, out)
+            return _go_on(cm, opts, out, settings)
     finally:
         opts.resume = None
         opts.handback_rate = None
@@ -183,14 +202,26 @@ def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> Explore
     return _explore_python(cm, opts, settings)  # from the start: the same result
 
 
-def _go_on(cm: CompiledModel, opts: Options, res: ExploreResult) -> ExploreResult:
-    """The Python engine goes on from the level boundary where the compiled
-    engine gave the search back (``res.stopped``: handback or fallback)."""
+def _go_on(cm: CompiledModel, opts: Options, res: ExploreResult, settings: RunSettings) -> ExploreResult:
+    """The Python engine (its workers with ``--workers N``) goes on from the
+    level boundary where the compiled engine gave the search back
+    (``res.stopped``: handback or fallback)."""
     opts.resume = _handed_over(res, res.store.owned())
     try:
-        return explore(cm, opts)
+        return _explore_python(cm, opts, settings)
     finally:
         opts.resume = None
+
+
+def _workers_search(cm: CompiledModel, opts: Options, workers: int) -> bool:
+    """Does ``--workers N`` search with N processes here (see _explore_python)?"""
+    return workers > 1 and not opts.extra_actions and not cm.layout.interns
+
+
+def _note_once(cm: CompiledModel, text: str) -> None:
+    if id(cm) not in _NOTED:
+        _NOTED.add(id(cm))
+        print(f"note: {cm.spec.name}.{cm.model.name}: {text}", file=sys.stderr)
 
 
 def _handed_over(res: ExploreResult, store) -> Checkpoint:
@@ -202,18 +233,14 @@ def _handed_over(res: ExploreResult, store) -> Checkpoint:
 def _explore_python(cm: CompiledModel, opts: Options, settings: RunSettings) -> ExploreResult:
     workers = settings.workers or 1
     if workers > 1 and opts.extra_actions:
-        if id(cm) not in _NOTED:
-            _NOTED.add(id(cm))
-            print(f"note: {cm.spec.name}.{cm.model.name}: --workers {settings.workers} ignored: refinement "
-                  "properties are checked in one process; searching with one process", file=sys.stderr)
+        _note_once(cm, f"--workers {settings.workers} ignored: refinement properties are checked in one process; "
+                       "searching with one process")
     elif workers > 1 and cm.layout.interns:
         # Interned codes are numbered per process (pyspec.compile.layout.
         # InternCodec): workers would not agree on them.
-        if id(cm) not in _NOTED:
-            _NOTED.add(id(cm))
-            print(f"note: {cm.spec.name}.{cm.model.name}: --workers {settings.workers} ignored: the model interns "
-                  "compound values (sets of records, maps over large domains), which the parallel search "
-                  "does not support yet; searching with one process", file=sys.stderr)
+        _note_once(cm, f"--workers {settings.workers} ignored: the model interns compound values (sets of records, "
+                       "maps over large domains), which the parallel search does not support yet; searching with "
+                       "one process")
     elif workers > 1:
         from .parallel import explore_parallel
 
@@ -238,11 +265,9 @@ def _compiled_run(cm: CompiledModel, opts: Options) -> ExploreResult | str:
         return str(e)
 
 
-def _compiled_search_blocked(cm: CompiledModel, opts: Options, workers: int) -> str | None:
+def _compiled_search_blocked(cm: CompiledModel, opts: Options) -> str | None:
     """Why the compiled engine cannot run this search (None: it may; numba
     is imported only when it is about to run)."""
-    if workers > 1:
-        return f"--workers {workers}: the compiled engine runs in one process"
     from ..compiled import unsupported_reason  # (no numba import: small models never pay it)
 
     return unsupported_reason(cm, opts)
