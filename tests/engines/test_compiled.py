@@ -388,6 +388,35 @@ def test_auto_hands_a_slow_search_back_to_the_python_engine(monkeypatch, path, m
     assert "handback" in stops
 
 
+def test_the_hand_back_measure_starts_again_after_a_compile(monkeypatch):
+    """A loop function compiled (or loaded) during the measured half second
+    starts the measure again: here one is at every level boundary, so even
+    a hand-back rate no engine reaches never hands the search back (a
+    machine's first run compiled for seconds inside the measure and gave
+    v2 big back to the Python engine)."""
+    from pyspec.engines.compiled import kernel
+
+    monkeypatch.setattr(runner, "HANDOVER_SECONDS", 0.0)
+    monkeypatch.setattr(runner, "HANDOVER_MISSES", float("inf"))
+    monkeypatch.setattr(search, "HANDBACK_SECONDS", 0.0)
+    monkeypatch.setattr(search, "HANDBACK_FACTOR", 1e12)
+    count = iter(range(1_000_000))
+    monkeypatch.setattr(kernel, "loaded", lambda: next(count))
+    stops = []
+    real = search._Search.run
+
+    def spy(self):
+        res = real(self)
+        stops.append(res.stopped)
+        return res
+
+    monkeypatch.setattr(search._Search, "run", spy)
+    spec = load(str(ROOT / "spec/kvm/v1.pyspec"))
+    auto = check_model(spec, "small", engine="auto")
+    assert stops == [None]
+    assert [_fields(r) for r in auto] == [_fields(r) for r in check_model(spec, "small", engine="python")]
+
+
 @pytest.mark.parametrize("gain", [0.75, 1e12])
 def test_auto_with_workers_keeps_the_faster_of_the_compiled_engine_and_the_workers(monkeypatch, capsys, gain):
     """``auto`` with ``--workers 2``: the Python engine starts in one
