@@ -362,6 +362,20 @@ def test_auto_hands_over_when_the_next_level_would_take_long():
     assert _hand_over(opts, spent=1.0, expanded=1000, level=900, previous=1000)
 
 
+def _record_stops(monkeypatch) -> list:
+    """The ``stopped`` of every compiled search from now on, in order."""
+    stops = []
+    real = search._Search.run
+
+    def spy(self):
+        res = real(self)
+        stops.append(res.stopped)
+        return res
+
+    monkeypatch.setattr(search._Search, "run", spy)
+    return stops
+
+
 @pytest.mark.parametrize("path,model", [("spec/corpus/two_pc_with_btm.pyspec", "original"),
                                         ("spec/kvm/v2.pyspec", "small"), ("spec/kvm/v1.pyspec", "small")])
 def test_auto_hands_a_slow_search_back_to_the_python_engine(monkeypatch, path, model):
@@ -372,15 +386,7 @@ def test_auto_hands_a_slow_search_back_to_the_python_engine(monkeypatch, path, m
     monkeypatch.setattr(runner, "HANDOVER_MISSES", float("inf"))
     monkeypatch.setattr(search, "HANDBACK_SECONDS", 0.0)
     monkeypatch.setattr(search, "HANDBACK_FACTOR", 1e12)
-    stops = []
-    real = search._Search.run
-
-    def spy(self):
-        res = real(self)
-        stops.append(res.stopped)
-        return res
-
-    monkeypatch.setattr(search._Search, "run", spy)
+    stops = _record_stops(monkeypatch)
     spec = load(str(ROOT / path))
     py = check_model(spec, model, engine="python")
     auto = check_model(spec, model, engine="auto")
@@ -402,15 +408,7 @@ def test_the_hand_back_measure_starts_again_after_a_compile(monkeypatch):
     monkeypatch.setattr(search, "HANDBACK_FACTOR", 1e12)
     count = iter(range(1_000_000))
     monkeypatch.setattr(kernel, "loaded", lambda: next(count))
-    stops = []
-    real = search._Search.run
-
-    def spy(self):
-        res = real(self)
-        stops.append(res.stopped)
-        return res
-
-    monkeypatch.setattr(search._Search, "run", spy)
+    stops = _record_stops(monkeypatch)
     spec = load(str(ROOT / "spec/kvm/v1.pyspec"))
     auto = check_model(spec, "small", engine="auto")
     assert stops == [None]
@@ -433,19 +431,13 @@ def test_auto_with_workers_keeps_the_faster_of_the_compiled_engine_and_the_worke
     monkeypatch.setattr(runner, "HANDOVER_MISSES", float("inf"))
     monkeypatch.setattr(runner, "WORKER_GAIN", gain)
     monkeypatch.setattr(search, "HANDBACK_SECONDS", 0.0)
-    stops, workers = [], []
-    real_run, real_parallel = search._Search.run, parallel.explore_parallel
-
-    def run_spy(self):
-        res = real_run(self)
-        stops.append(res.stopped)
-        return res
+    stops, workers = _record_stops(monkeypatch), []
+    real_parallel = parallel.explore_parallel
 
     def parallel_spy(cm, opts, n):
         workers.append((n, opts.resume is not None))
         return real_parallel(cm, opts, n)
 
-    monkeypatch.setattr(search._Search, "run", run_spy)
     monkeypatch.setattr(parallel, "explore_parallel", parallel_spy)
     spec = load(str(ROOT / "spec/kvm/v1.pyspec"))
     py = check_model(spec, "small", engine="python")
