@@ -144,6 +144,7 @@ def test_sigterm_writes_the_checkpoint_as_ctrl_c_does(tmp_path, workers):
     out, err = p.communicate(timeout=300)
     err = first + err
     assert p.returncode == 130, err
+    assert ck.exists(), (first, err)  # (what the run printed, if it wrote none)
     assert ck.read_bytes().startswith(b"PYSPEC-CHECKPOINT\n"), err
     assert "Traceback" not in err
     assert [q.name for q in tmp_path.iterdir() if q.name.endswith(".tmp")] == []
