@@ -129,14 +129,19 @@ def _start(argv, cwd, **kw):
                             stderr=subprocess.PIPE, text=True, **kw)
 
 
-@pytest.mark.parametrize("workers", ["1", "2"])
-def test_sigterm_writes_the_checkpoint_as_ctrl_c_does(tmp_path, workers):
+@pytest.mark.parametrize("workers,background", [("1", False), ("2", False), ("1", True), ("2", True)])
+def test_sigterm_writes_the_checkpoint_as_ctrl_c_does(tmp_path, workers, background):
+    """Also in a background job (Ctrl-C ignored, inherited by the command):
+    the workers then finished no level and wrote no checkpoint, because
+    the SIGTERM interrupted them in the middle of one."""
     ck = tmp_path / "ck"
     # v2's big3 (63 million states): v1's (6 million) can end, compiled,
     # before the first progress line
     spec = str(ROOT / "spec/kvm/v2.pyspec")
+    ignore_ctrl_c = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if background else None
     p = _start(["check", spec, "--model", "big3", "--property", "NoWrapAlias", "--checkpoint", str(ck),
-                "--workers", workers] + (["--engine", "python"] if workers != "1" else []), tmp_path)
+                "--workers", workers] + (["--engine", "python"] if workers != "1" else []), tmp_path,
+               preexec_fn=ignore_ctrl_c)
     # signal once the search runs (its first progress line, after a few
     # seconds of search), however slow the start-up on a loaded machine
     first = p.stderr.readline()

@@ -611,7 +611,8 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
         if interrupted or not in_flight:
             raise KeyboardInterrupt
         interrupted = True
-        sys.stderr.write(f"pyspec: Ctrl-C: the workers finish depth {depth} (Ctrl-C again to stop them at once)\n")
+        what = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
+        sys.stderr.write(f"pyspec: {what}: the workers finish depth {depth} ({what} again to stop them at once)\n")
 
     def receive(k: int, timeout: float | None = None):
         """Worker ``k``'s reply; EOFError when it exited instead (every
@@ -694,11 +695,16 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
     init_generated = 0
     checkpoint_depth = -1  # the depth of the last checkpoint written
     write_error = None  # a checkpoint that could not be written
-    sigint = None
-    if threading.current_thread() is threading.main_thread() and \
-            signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        # (not where Ctrl-C is ignored, e.g. a background job, or handled otherwise)
-        sigint = signal.signal(signal.SIGINT, on_sigint)
+    sigint = sigterm = None
+    if threading.current_thread() is threading.main_thread():
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            # (not where Ctrl-C is ignored, e.g. a background job, or handled otherwise)
+            sigint = signal.signal(signal.SIGINT, on_sigint)
+        elif signal.getsignal(signal.SIGINT) is signal.SIG_IGN and callable(signal.getsignal(signal.SIGTERM)):
+            # a background job: the command line's SIGTERM (``kill``) would
+            # interrupt at once, in the middle of a level, and write no
+            # checkpoint; it lets the workers finish the level instead
+            sigterm = signal.signal(signal.SIGTERM, on_sigint)
     try:
         if resume is None:
             inits = model.initial_states()
@@ -789,6 +795,8 @@ def explore_parallel(model: CompiledModel, opts: Options, n: int) -> ExploreResu
     finally:
         if sigint is not None:
             signal.signal(signal.SIGINT, sigint)
+        if sigterm is not None:
+            signal.signal(signal.SIGTERM, sigterm)
 
     # counterexamples: fetch the paths from the workers into a small store
     store = res.store
