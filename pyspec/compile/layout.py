@@ -547,7 +547,7 @@ class InternSetCodec(InternCodec):
         number = self.elem_number
         nums = [number(x) for x in v]
         nums.sort()
-        return _array(self.tc, nums).tobytes()
+        return self.key_of(nums)
 
     def code_of_key(self, key: bytes) -> int:
         """The code of the set whose sorted element numbers are ``key``

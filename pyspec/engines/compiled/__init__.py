@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # this module imports neither numba nor the loop: `auto` asks it first
     from ...compile import CompiledModel
-    from ..embedded.bfs import Options
 
 
 def available() -> str | None:
@@ -33,16 +32,10 @@ class Fallback(Exception):
     """Met during the search: the Python engine must run it (the message says why)."""
 
 
-def unsupported_reason(cm: CompiledModel, opts: Options) -> str | None:
-    """Why the compiled engine cannot run this search (None: it can)."""
+def unsupported_reason(cm: CompiledModel) -> str | None:
+    """Why the compiled engine cannot search this model or build its state
+    graph (None: it can; numba is not asked).  Every property it checks
+    (invariants, action properties, refinements, liveness's graph) it runs."""
     if not cm.spec.processes:
         return "the model has no process"
     return None
-
-
-def graph_unsupported(cm: CompiledModel) -> str | None:
-    """Why the compiled loop cannot build this model's state graph for a
-    liveness check (None: it can; numba is not asked)."""
-    from ..embedded.bfs import Options
-
-    return unsupported_reason(cm, Options())

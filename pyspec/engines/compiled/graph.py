@@ -22,7 +22,7 @@ import numpy as np
 from ...compile import CompiledModel
 from ..embedded.bfs import Options
 from ..embedded.liveness import Graph
-from . import Fallback, Unsupported, graph_unsupported
+from . import Fallback, Unsupported, unsupported_reason
 from . import kernel as kn
 
 
@@ -32,7 +32,7 @@ def build_graph(cm: CompiledModel, max_states: int | None = None, progress=None)
     :class:`Fallback` (the caller builds the graph in Python then)."""
     from .search import _ints, _Search
 
-    why = graph_unsupported(cm)
+    why = unsupported_reason(cm)
     if why is not None:
         raise Unsupported(why)
     t0 = time.monotonic()

@@ -278,7 +278,7 @@ def explore(cm: CompiledModel, opts: Options) -> ExploreResult:
     (``stopped == "fallback"``, ``fallback`` says why), from which the
     Python engine goes on.
     """
-    reason = unsupported_reason(cm, opts)
+    reason = unsupported_reason(cm)
     if reason is not None:
         raise Unsupported(reason)
     with no_cyclic_gc():

@@ -131,7 +131,9 @@ def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> Explore
 
     if engine == "python":
         return _explore_python(cm, opts, settings)
-    why = _compiled_search_blocked(cm, opts)
+    from ..compiled import unsupported_reason  # (no numba import: small models never pay it)
+
+    why = unsupported_reason(cm)
     if why is not None:
         if engine == "compiled":
             note(why)
@@ -263,14 +265,6 @@ def _compiled_run(cm: CompiledModel, opts: Options) -> ExploreResult | str:
         return compiled_explore(cm, opts)
     except Fallback as e:
         return str(e)
-
-
-def _compiled_search_blocked(cm: CompiledModel, opts: Options) -> str | None:
-    """Why the compiled engine cannot run this search (None: it may; numba
-    is imported only when it is about to run)."""
-    from ..compiled import unsupported_reason  # (no numba import: small models never pay it)
-
-    return unsupported_reason(cm, opts)
 
 
 def _violation_trace(cm: CompiledModel, res: ExploreResult, v: Violation, canon, steps: dict | None = None) -> list:
@@ -650,13 +644,13 @@ def _state_graph(cm: CompiledModel, settings: RunSettings, res: ExploreResult | 
     Python, handing a build still running after HANDOVER_SECONDS to the
     compiled loop (which starts over: the same graph); ``compiled`` builds
     it there from the start (a note says when it cannot, and Python builds it)."""
-    from ..compiled import available, graph_unsupported  # (neither imports numba)
+    from ..compiled import available, unsupported_reason  # (neither imports numba)
     from .liveness import Handover, build_graph
 
     engine = settings.engine
     if engine == "python":
         return build_graph(cm, settings.max_states, settings.progress)
-    why = graph_unsupported(cm)
+    why = unsupported_reason(cm)
     if why is None and (engine == "compiled" or res is not None and res.distinct >= GRAPH_COMPILED_STATES):
         why = available()
     elif why is None:  # auto: Python first (no numba import for the many small graphs)
