@@ -17,7 +17,47 @@ from . import runtime as rt
 from .codegen_base import _NOVAL, DECODE_LINE, MEMO, ActionInfo, CompileError, Ctx, Py, _binder_types
 from .gen_exprs import _ITERATING, stmts_always_read
 from .layout import InternSetCodec, make_diff_encoder, make_value_encoder, visits_parts
+from .set_parts import kinds_read
 from .shared import is_lookup
+
+
+def split_parts(body: tuple) -> list[tuple]:
+    """The statements of a step cut at its first ``either`` into one list
+    per branch, whose successors, in order, are the step's (docs/checker.md,
+    the compiled engine): each part is keyed by what it reads, so a state
+    met again in the fields of one branch finds that branch's successors
+    memoized, whatever the other branches read.  The ``either`` may follow
+    statements that do not branch (assignments, awaits, asserts, lets) and
+    sit in one branch of an ``if`` (a labelled ``while``'s body): the
+    ``if``'s other branches then go with the first part, and the other
+    parts have no successor there.  ``[body]`` when there is no such
+    ``either``."""
+    for i, st in enumerate(body):
+        if isinstance(st, ir.Either):
+            return [body[:i] + br + body[i + 1:] for br in st.branches]
+        if isinstance(st, ir.Let):
+            inner = split_parts(st.body)
+            if len(inner) == 1:
+                return [body]
+            return [body[:i] + (ir.Let(st.span, macro=st.macro, name=st.name, value=st.value, body=b),) + body[i + 1:]
+                    for b in inner]
+        if isinstance(st, ir.If):
+            n = next((n for n, (_, block) in enumerate(st.branches) if len(split_parts(block)) > 1), None)
+            if n is None:
+                return [body]
+            inner = split_parts(st.branches[n][1])
+            never = (ir.Await(st.span, cond=ir.Lit(st.span, ir.BOOL, False)),)
+            parts = []
+            for m, b in enumerate(inner):
+                branches = tuple((c2, b if n2 == n else (blk if m == 0 else never))
+                                 for n2, (c2, blk) in enumerate(st.branches))
+                orelse = st.orelse if m == 0 else never
+                parts.append(body[:i] + (ir.If(st.span, macro=st.macro, branches=branches, orelse=orelse),)
+                             + body[i + 1:])
+            return parts
+        if not isinstance(st, (ir.Assign, ir.Await, ir.Assert, ir.Skip)):
+            return [body]
+    return [body]
 
 
 class _Place:
@@ -211,31 +251,80 @@ class StepGen:
         (pyspec/engines/compiled) keeps their results in its memo tables.
         A step that reads fields chosen at run time is keyed by every bit."""
         table = []
-        full = (1 << self.layout.bits) - 1
+        self.step_proj: dict[str, int] = {}  # step function -> the kinds bits of the set it reads (set_parts)
+        self.proj_slot = proj = self._projected_slot()
         for p in self.spec.processes:
             for pos, val in enumerate(self.inst[p.name]):
                 k = self.pc_slot[(p.name, pos)]
                 sl = self.layout.slots[k]
                 for st in p.steps:
                     code = sl.codec.enc(st.label)
-                    c = self._step_context(p, pos, val, st, "fast", False)
-                    aid = self._aid_cur
-                    inner: list[str] = []
-                    self._esc = self._esc_emit = False
-                    self.track_reads()
-                    try:
-                        self.gen_stmts(st.body, 0, (), c, "    ", inner)
-                    finally:
-                        reads, self._reads = self._reads, None
-                    key, wm = self._memo_masks(reads)
-                    if self._dyn:
-                        key = full
-                    key |= sl.mask << sl.off
-                    name = f"_st_c_{aid}"
-                    self.lines.extend([f"def {name}(s, _ap):", *(inner or ["    pass"]), ""])
-                    table.append((aid, k, code, key, wm, name))
+                    rows = None
+                    if proj is not None:
+                        # a step that reads the set through filters by kind
+                        # is keyed by the set's projection on those kinds
+                        # (the parts of an either each by its own)
+                        var, tags = proj[1], proj[2]
+                        parts = split_parts(st.body)
+                        kinds = [kinds_read(b, var, self.defs) for b in parts]
+                        if len(parts) > 1 and all(x is not None for x in kinds):
+                            chosen = list(zip(parts, kinds))
+                        else:
+                            whole = kinds_read(st.body, var, self.defs) if len(parts) > 1 else kinds[0]
+                            chosen = [(st.body, whole)] if whole is not None else None
+                        if chosen is not None:
+                            rows = []
+                            for n, (body, tagset) in enumerate(chosen):
+                                suffix = f"_{n}" if len(chosen) > 1 else ""
+                                aid, key, wm, name = self._step_function(p, pos, val, st, body, suffix)
+                                self.step_proj[name] = sum(1 << tags.index(t) for t in tagset)
+                                rows.append((aid, k, code, key, wm, name))
+                    if rows is None:
+                        aid, key, wm, name = self._step_function(p, pos, val, st, st.body, "")
+                        rows = [(aid, k, code, key, wm, name)]
+                    table.extend(rows)
         self._esc = True
         return table
+
+    def _step_function(self, p: ir.Process, pos: int, val: Any, st: ir.Step, body: tuple,
+                       suffix: str) -> tuple[int, int, int, str]:
+        """Step ``st`` of instance ``pos`` of ``p``, its statements ``body``
+        (the step's, or one part of them: :func:`split_parts`), as the
+        function ``_st_c_<aid><suffix>(s, _ap)``: (aid, key mask, written
+        mask, name)."""
+        k = self.pc_slot[(p.name, pos)]
+        sl = self.layout.slots[k]
+        c = self._step_context(p, pos, val, st, "fast", False)
+        if body is not st.body:
+            self._multi = walk.multi_roots(body)
+        aid = self._aid_cur
+        inner: list[str] = []
+        self._esc = self._esc_emit = False
+        self.track_reads()
+        try:
+            self.gen_stmts(body, 0, (), c, "    ", inner)
+        finally:
+            reads, self._reads = self._reads, None
+        key, wm = self._memo_masks(reads)
+        if self._dyn:
+            key = (1 << self.layout.bits) - 1
+        key |= sl.mask << sl.off
+        name = f"_st_c_{aid}{suffix}"
+        self.lines.extend([f"def {name}(s, _ap):", *(inner or ["    pass"]), ""])
+        return aid, key, wm, name
+
+    def _projected_slot(self) -> tuple[int, str, list[str]] | None:
+        """The interned set variable the compiled loop projects (set_parts,
+        pyspec/engines/compiled/sets.py): (slot, variable, the tags of its
+        element variant in order), or None.  One per model for now: the
+        first set of variant values held in a table of sets."""
+        for k, sl in enumerate(self.layout.slots):
+            if sl.kind != "var" or not isinstance(sl.codec, InternSetCodec) or sl.escapable:
+                continue
+            ty = sl.type
+            if isinstance(ty, ir.SetType) and isinstance(ty.elem, ir.VariantType) and len(ty.elem.cases) <= 64:
+                return k, sl.name, [tag for tag, _ in ty.elem.cases]
+        return None
 
     @staticmethod
     def _memo_worth(inner: list[str]) -> bool:

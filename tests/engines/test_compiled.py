@@ -201,8 +201,10 @@ def test_a_step_memo_without_its_keys_gives_the_same_reports(monkeypatch, keys_m
     monkeypatch.setattr(search, "LOOKAHEAD", 2)
     spec = load(str(ROOT / "spec/kvm/v1.pyspec"))
     assert _same(spec, "small") == []
-    # one search per model; v1 small's memo stays below 3000 entries and keeps its keys
-    assert dropped == [True, True, True, keys_max == 0]
+    # one search per model; v1 small's memo stays below 3000 entries and keeps its keys;
+    # paxos's steps are keyed by projections of its message set, which are
+    # not the rows' words: its memo keeps its keys (test_set_projection.py)
+    assert dropped == [True, True, False, keys_max == 0]
 
 
 def test_constraint_violations_outside_the_constraint():

@@ -31,6 +31,8 @@ import numpy as np
 from numba import njit
 from numba.core.registry import CPUDispatcher as Dispatcher
 
+from .sets import set_project, set_union
+
 # status codes returned by run()
 DONE = 0  # the queue is empty
 LEVEL = 1  # a level was expanded: the next one starts (ctl[LEND] moved)
@@ -47,6 +49,7 @@ ACTION = 11  # the step from ctl[CUR] to its successor ctl[VIOL] violates a trac
 ACTION_MISS = 12  # that step's action parts are not all memoized (requested)
 SYM_MISS = 13  # the images of a successor's chunks are not all memoized (requested; symmetry)
 EDGE_GROW = 14  # the edge arrays need room for ctl[NEED] more edges (recording the state graph)
+SET_GROW = 15  # the table of interned sets (sets.py) needs room; SCRATCH when its scratch is too small
 
 # ctl slots
 CUR = 0  # the state being expanded
@@ -312,16 +315,18 @@ def memo_rehash(mtab, mkey, mid, count, kcol):
 
 
 @njit(cache=True)
-def memo_insert_steps(ctl, mtab, mkey, mref, mid, mstart, mcount, mval, states, keymask, kcol, ids, refs, counts, vals):
+def memo_insert_steps(ctl, mtab, mkey, mref, mid, mstart, mcount, mval, states, keymask, kcol, ids, refs, counts, vals,
+                      keys):
     """Insert step results: entry r is step ``ids[r]`` at its key in state
-    ``refs[r]``, with ``counts[r]`` values, the next ones of ``vals``.  Keys
+    ``refs[r]`` (``keys[r]`` when ``keys`` has rows: a key with a set's
+    projection), with ``counts[r]`` values, the next ones of ``vals``.  Keys
     already present are skipped.  The caller made room."""
     key = np.empty(states.shape[1], np.uint64)
     v = 0
     for r in range(ids.shape[0]):
         j = ids[r]
         for c in range(key.shape[0]):
-            key[c] = states[refs[r], c] & keymask[j, c]
+            key[c] = keys[r, c] if keys.shape[0] > 0 else states[refs[r], c] & keymask[j, c]
         pos, e = _step_find(j, key, mtab, mkey, mref, mid, states, keymask, kcol)
         if e < 0:
             e = ctl[MEMO_N]
@@ -362,6 +367,49 @@ def _row_field(w, word, sh, two, mask):
     return v & mask
 
 
+@loop_inline
+def _put_field(w, word, sh, two, mask, v):
+    """Set the field of ``w`` at (word, sh, two, mask) to ``v``."""
+    w[word] = (w[word] & ~(mask << np.uint64(sh))) | (v << np.uint64(sh))
+    if two:
+        hi = mask >> np.uint64(64 - sh)
+        w[word + 1] = (w[word + 1] & ~hi) | (v >> np.uint64(64 - sh))
+
+
+@loop_inline
+def _projected(x, f, sproj, pkinds, elem_kind, stmp, sel, soff, stab, sctl):
+    """The code of the projection ``f`` of the interned set ``x`` (memoized
+    in ``sproj``); < 0: the table needs room (-1) or scratch (-2)."""
+    p = np.int64(sproj[f, x]) - 1
+    if p >= 0:
+        return p
+    p = set_project(x, pkinds[f], elem_kind, stmp, sel, soff, stab, sctl)
+    if p >= 0:
+        sproj[f, x] = np.int32(p + 1)
+    return p
+
+
+@loop_inline
+def _step_key(s, j, keymask, key, proj, sets):
+    """Step ``j``'s key in the state of words ``s`` into ``key``: the words
+    under its key mask, its set's field replaced by the projection the step
+    reads (sets.py).  0, or < 0 when the set table needs room or scratch.
+    (``proj``, ``sets``: tuples of arrays, see :func:`run`.)"""
+    pj, pplace, sproj, pkinds = proj
+    elem_kind, stmp, sel, soff, stab, sctl = sets
+    for c in range(key.shape[0]):
+        key[c] = s[c] & keymask[j, c]
+    if pj[j, 0] == 0:
+        return 0
+    pm = np.uint64(pplace[3])
+    x = np.int64(_row_field(s, pplace[0], pplace[1], pplace[2] != 0, pm))
+    p = _projected(x, pj[j, 1], sproj, pkinds, elem_kind, stmp, sel, soff, stab, sctl)
+    if p < 0:
+        return p
+    _put_field(key, pplace[0], pplace[1], pplace[2] != 0, pm, np.uint64(p))
+    return 0
+
+
 #: a step memo entry whose results were requested, not filled yet
 _REQUESTED = -1
 #: a predicate memo entry requested, not filled yet
@@ -400,12 +448,18 @@ def _request(j, key, pos, e, i, cur, mtab, mkey, mref, mid, mcount, miss_state, 
 
 @loop_inline
 def _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
-                keymask, notw, mtab, mkey, mref, mid, mstart, mcount, mval, kcol, s, key, succ, succ_step):
+                keymask, notw, mtab, mkey, mref, mid, mstart, mcount, mval, kcol, s, key, succ, succ_step,
+                proj, sets):
     """Successors of state ``i`` into ``succ`` (the step of each into
-    ``succ_step``): their number, -1 when a
-    step's result is not memoized, -2 when ``succ`` is too small.  It only
-    reads (what a miss needs is recorded by :func:`_record_misses`): the
-    hot loop has no call that could write the arrays it reads."""
+    ``succ_step``): their number, -1 when a step's result is not memoized,
+    -2 when ``succ`` (or the set table's scratch) is too small, -3 when the
+    set table needs room.  It reads the memos (what a miss needs is
+    recorded by :func:`_record_misses`) and only adds to the set table:
+    the hot loop has no call that could change what it reads.  A step
+    that reads a set's projection wrote the projection plus what it adds:
+    the successor's set is the union with the state's."""
+    pj, pplace = proj[0], proj[1]
+    stmp, sel, soff, stab, sctl = sets[1], sets[2], sets[3], sets[4], sets[5]
     k = states.shape[1]
     for c in range(k):
         s[c] = states[i, c]
@@ -414,45 +468,55 @@ def _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst
         pc = _row_field(s, inst_w[p], inst_sh[p], inst_two[p], inst_mask[p])  # s: state i's words
         if pc >= np.uint64(inst_codes[p]):
             continue
-        j = disp[inst_base[p] + np.int64(pc)]
-        if j < 0:
-            continue
-        for c in range(k):
-            key[c] = s[c] & keymask[j, c]
-        pos, e = _step_find(j, key, mtab, mkey, mref, mid, states, keymask, kcol)
-        if e < 0:
-            return -1
-        cnt = mcount[e]
-        if cnt < 0:
-            return -1
-        if n + cnt > succ.shape[0]:
-            return -2
-        st = mstart[e]
-        for x in range(cnt):
-            for c in range(k):
-                succ[n, c] = (s[c] & notw[j, c]) | mval[st + x, c]
-            succ_step[n] = j
-            n += 1
+        d = inst_base[p] + np.int64(pc)
+        for j in range(disp[d, 0], disp[d, 1]):  # the step's parts (gen_steps.split_parts), in order
+            r = _step_key(s, j, keymask, key, proj, sets)
+            if r < 0:
+                return -3 if r == -1 else -2
+            pos, e = _step_find(j, key, mtab, mkey, mref, mid, states, keymask, kcol)
+            if e < 0:
+                return -1
+            cnt = mcount[e]
+            if cnt < 0:
+                return -1
+            if n + cnt > succ.shape[0]:
+                return -2
+            st = mstart[e]
+            for x in range(cnt):
+                for c in range(k):
+                    succ[n, c] = (s[c] & notw[j, c]) | mval[st + x, c]
+                if pj[j, 0] != 0:
+                    pm = np.uint64(pplace[3])
+                    two = pplace[2] != 0
+                    old = np.int64(_row_field(s, pplace[0], pplace[1], two, pm))
+                    wr = np.int64(_row_field(succ[n], pplace[0], pplace[1], two, pm))
+                    u = set_union(old, wr, stmp, sel, soff, stab, sctl)
+                    if u < 0:
+                        return -3 if u == -1 else -2
+                    _put_field(succ[n], pplace[0], pplace[1], two, pm, np.uint64(u))
+                succ_step[n] = j
+                n += 1
     return n
 
 
 @loop_jit
 def _record_misses(i, cur, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
-                   keymask, mtab, mkey, mref, mid, mcount, kcol, key, miss_state, miss_step, ctl):
-    """Request the results of the steps of state ``i`` that are not memoized."""
-    k = states.shape[1]
+                   keymask, mtab, mkey, mref, mid, mcount, kcol, key, miss_state, miss_step, ctl,
+                   proj, sets):
+    """Request the results of the steps of state ``i`` that are not
+    memoized (False when the set table needs room first)."""
     for p in range(inst_w.shape[0]):
         pc = _row_field(states[i], inst_w[p], inst_sh[p], inst_two[p], inst_mask[p])
         if pc >= np.uint64(inst_codes[p]):
             continue
-        j = disp[inst_base[p] + np.int64(pc)]
-        if j < 0:
-            continue
-        for c in range(k):
-            key[c] = states[i, c] & keymask[j, c]
-        pos, e = _step_find(j, key, mtab, mkey, mref, mid, states, keymask, kcol)
-        if e < 0 or mcount[e] < 0:
-            _request(j, key, pos, e, i, cur, mtab, mkey, mref, mid, mcount, miss_state, miss_step, ctl)
+        d = inst_base[p] + np.int64(pc)
+        for j in range(disp[d, 0], disp[d, 1]):
+            if _step_key(states[i], j, keymask, key, proj, sets) < 0:
+                return False
+            pos, e = _step_find(j, key, mtab, mkey, mref, mid, states, keymask, kcol)
+            if e < 0 or mcount[e] < 0:
+                _request(j, key, pos, e, i, cur, mtab, mkey, mref, mid, mcount, miss_state, miss_step, ctl)
+    return True
 
 
 @loop_inline
@@ -686,7 +750,8 @@ def run(ctl, states, parents, table, kcol,
         asm, atm, atrk, atab, akey, aid, aval, am_words, am_part,
         csucc, ckeep, cmask, ytab, ykey, yid, yok, yval, sm_words, sm_chunk,
         imask, ifield, idst, itab, ikey, iid, iok, ival, im_code, im_id,
-        succ_step, step_aid, edge_to, edge_aid, edge_start, edge_mask, wk, ent, tied, ient):
+        succ_step, step_aid, edge_to, edge_aid, edge_start, edge_mask, wk, ent, tied, ient,
+        proj, sets):
     """Expand states from ctl[CUR] until the queue is empty, a level ends,
     the budget is spent, or the driver has something to do (the status).
 
@@ -724,20 +789,27 @@ def run(ctl, states, parents, table, kcol,
             if ctl[BUDGET_LEFT] <= 0:
                 return BUDGET
             n = _successors(cur, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
-                            keymask, notw, mtab, mkey, mref, mid, mstart, mcount, mval, kcol, s, key, succ, succ_step)
+                            keymask, notw, mtab, mkey, mref, mid, mstart, mcount, mval, kcol, s, key, succ, succ_step,
+                            proj, sets)
             if n == -2:
                 return SCRATCH
+            if n == -3:
+                return SET_GROW
             if n == -1:
                 # request the misses of this state, and of the states queued
                 # after it (keys only), so that one round of Python fills
                 # many; the states scanned before are not scanned again
-                _record_misses(cur, cur, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
-                               keymask, mtab, mkey, mref, mid, mcount, kcol, key, miss_state, miss_step, ctl)
+                if not _record_misses(cur, cur, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes,
+                                      disp, keymask, mtab, mkey, mref, mid, mcount, kcol, key, miss_state, miss_step,
+                                      ctl, proj, sets):
+                    return SET_GROW
                 i = max(cur + 1, ctl[SCANNED])
                 last = min(ctl[N], cur + 1 + ctl[LOOKAHEAD])
                 while i < last and ctl[NMISS] < miss_state.shape[0]:
-                    _record_misses(i, cur, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
-                                   keymask, mtab, mkey, mref, mid, mcount, kcol, key, miss_state, miss_step, ctl)
+                    if not _record_misses(i, cur, states, inst_w, inst_sh, inst_two, inst_mask, inst_base,
+                                          inst_codes, disp, keymask, mtab, mkey, mref, mid, mcount, kcol, key,
+                                          miss_state, miss_step, ctl, proj, sets):
+                        break  # (the misses so far are filled first; the set table grows on the next call)
                     if ctl[NMISS] >= miss_state.shape[0]:
                         break  # this state's misses may be cut: scanned again next time
                     i += 1
@@ -770,7 +842,9 @@ def run(ctl, states, parents, table, kcol,
                     while i < last and ctl[NSMISS] < sm_chunk.shape[0] and ctl[NIMISS] < im_id.shape[0]:
                         n2 = _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes,
                                          disp, keymask, notw, mtab, mkey, mref, mid, mstart, mcount, mval, kcol, s, key,
-                                         succ, succ_step)
+                                         succ, succ_step, proj, sets)
+                        if n2 < -1:
+                            break  # the set table needs room: what is requested so far is filled first
                         if n2 < 0 and unknown < 0:
                             unknown = i
                         for r in range(n2):

@@ -53,6 +53,8 @@ HANDBACK_FACTOR = 0.8
 #: words (multi_paxos without symmetry, 978,393 entries: 26 MB -> 4 MB,
 #: 12 of its 94 bytes per state).
 STEP_KEYS_MAX = 1 << 16
+#: elements of the set table's scratch (a union of two sets, a subset), doubled when a set is larger
+SET_SCRATCH = 1 << 10
 
 
 def _word_place(off: int, mask: int) -> tuple[int, int, bool]:
@@ -97,7 +99,9 @@ class _Tables:
             self.inst_base[p] = base
             self.inst_codes[p] = sl.mask + 1
             base += sl.mask + 1
-        self.disp = np.full(max(base, 1), -1, np.int32)
+        # (pc field's place, pc code) -> the steps [first, last + 1): one, or
+        # the parts of one step (gen_steps.split_parts), consecutive in the table
+        self.disp = np.zeros((max(base, 1), 2), np.int32)
         ns = len(steps)
         self.keymask = np.zeros((ns, k), np.uint64)
         self.notw = np.zeros((ns, k), np.uint64)
@@ -107,7 +111,10 @@ class _Tables:
         self.step_aid = np.array([aid for aid, *_ in steps] or [0], np.int32)  # the action of each step
         full = (1 << (64 * k)) - 1
         for j, (_, pk, code, key, wm, name) in enumerate(steps):
-            self.disp[self.inst_base[slots.index(pk)] + code] = j
+            d = self.inst_base[slots.index(pk)] + code
+            if self.disp[d, 1] == 0:
+                self.disp[d, 0] = j
+            self.disp[d, 1] = j + 1
             self.keymask[j] = _words(key, k)
             self.notw[j] = _words(full & ~wm, k)
             self.key_int.append(key)
@@ -177,6 +184,28 @@ class _Tables:
                 dst_off = self.sym.itables[pi][si][2]  # the slot the image goes to (same width)
                 self.idst[pi * len(interned) + si] = _word_place(dst_off, sl.mask)
         self.imask = _words(imask, k)
+        # steps keyed by a projection of an interned set (set_parts, sets.py):
+        # per step (on, projection), the set's field, the projections' kinds
+        self.pj = np.zeros((ns, 2), np.int64)
+        self.pplace = np.zeros(4, np.int64)
+        kinds: list[int] = []
+        self.proj_slot = None
+        self.fill_place: tuple[int, int] | None = None  # (offset, mask) of the set's field, for the fills
+        if cg.step_proj:
+            sk, _, tags = cg.proj_slot
+            sl = layout.slots[sk]
+            self.proj_slot = sk
+            self.pplace[:] = (*_word_place(sl.off, sl.mask), sl.mask)
+            self.fill_place = (sl.off, sl.mask)
+            self.proj_tags = {t: i for i, t in enumerate(tags)}
+            self.proj_codec = sl.codec
+            for j, (*_, name) in enumerate(steps):
+                bits = cg.step_proj.get(name)
+                if bits is not None:
+                    if bits not in kinds:
+                        kinds.append(bits)
+                    self.pj[j] = (1, kinds.index(bits))
+        self.pkinds = np.array(kinds or [0], np.uint64)
 
 
 class _Memo:
@@ -230,15 +259,18 @@ class _StepMemo(_Memo):
     the loop compares through the state's row from then on (see
     ``kernel._step_find``)."""
 
-    def __init__(self, k: int, states, keymask: np.ndarray) -> None:
+    def __init__(self, k: int, states, keymask: np.ndarray, keyed: bool = False) -> None:
         super().__init__(k)
         del self.result
+        # a key with a set's projection is not the state's words under the
+        # mask: such a memo keeps its keys
+        self.keyed = keyed
         self.ref = np.zeros(1 << 11, np.int32)  # (states: fewer than 2**31, as the parent links)
         self.start = np.zeros(1 << 11, np.int32)  # (rows of val: fewer than 2**31)
         self.count = np.zeros(1 << 11, np.int32)
         self.val = np.zeros((1 << 12, k), np.uint64)
         self._states, self._keymask = states, keymask
-        if len(self.id) > STEP_KEYS_MAX:
+        if len(self.id) > STEP_KEYS_MAX and not keyed:
             self.drop_keys()
 
     _not_per_entry = frozenset({"tab", "val", "_keymask"})
@@ -248,12 +280,15 @@ class _StepMemo(_Memo):
 
     def reserve(self, entries: int, kcol) -> None:
         cap = len(self.id)
-        if len(self.key) and entries > cap and max(entries, cap + cap // 4) > STEP_KEYS_MAX:
+        if len(self.key) and entries > cap and max(entries, cap + cap // 4) > STEP_KEYS_MAX and not self.keyed:
             self.drop_keys()  # before the arrays grow: the keys are not copied
         super().reserve(entries, kcol)
 
     def rehash(self, kcol) -> None:
-        kn.step_memo_rehash(self.tab, self.ref, self.id, self.n, self._states(), self._keymask, kcol)
+        if len(self.key):
+            kn.memo_rehash(self.tab, self.key, self.id, self.n, kcol)
+        else:
+            kn.step_memo_rehash(self.tab, self.ref, self.id, self.n, self._states(), self._keymask, kcol)
 
     def reserve_values(self, values: int) -> None:
         if values > len(self.val):
@@ -306,7 +341,22 @@ class _Search:
         # the Python engine stops after expanding the state that filled the
         # store to the bound (its batches are cut to the room left)
         ctl[kn.MAX_STATES] = opts.max_states if opts.max_states is not None else 1 << 62
-        self.steps = _StepMemo(k, lambda: self.states, tb.keymask)
+        self.steps = _StepMemo(k, lambda: self.states, tb.keymask, keyed=tb.proj_slot is not None)
+        if tb.proj_slot is not None:
+            from .sets import SetTable
+
+            tags = tb.proj_tags
+            self.sets = SetTable(tb.proj_codec, lambda m: tags[m._d["tag"]])
+            self.sproj = np.zeros((len(tb.pkinds), len(self.sets.soff)), np.int32)
+            self.stmp = np.zeros(SET_SCRATCH, np.uint32)
+        else:
+            from .sets import SetTable
+
+            self.sets = None
+            self.sproj = np.zeros((1, 1), np.int32)
+            self.stmp = np.zeros(1, np.uint32)
+            self._no_sets = (np.zeros(1, np.uint8), np.zeros(1, np.uint32), np.zeros(2, np.int64),
+                             np.zeros(2, np.int32), np.zeros(4, np.int64))
         self.preds = _Memo(k)
         self.acts = _Memo(2 * k)
         self.am_words = np.zeros((MISS_BUFFER, k), np.uint64)
@@ -502,8 +552,17 @@ class _Search:
         done: set[tuple[int, int]] = set()
         ids, refs, counts, vals = [], [], [], []
         key_int, wm_int, fns = tb.key_int, tb.wm_int, tb.step_fns
+        proj = tb.pj[:, 0].tolist() if tb.fill_place is not None else None
+        keys: list[int] = []
+        if proj is not None:
+            off, fmask = tb.fill_place
+            sproj, pf = self.sproj, tb.pj[:, 1].tolist()
         for r, j in enumerate(self.miss_step[:nmiss].tolist()):
             s = packed[inverse[r]]
+            if proj is not None and proj[j]:
+                # the step reads the set's projection (the loop numbered it for the key)
+                p = int(sproj[pf[j], (s >> off) & fmask]) - 1
+                s = (s & ~(fmask << off)) | (p << off)
             key = s & key_int[j]
             if (j, key) in done:
                 continue
@@ -519,6 +578,7 @@ class _Search:
                     raise Fallback("a value does not fit the packed layout (escaped)")
                 continue
             done.add((j, key))
+            keys.append(key)
             ids.append(j)
             refs.append(int(rows[r]))
             counts.append(len(out))
@@ -532,7 +592,8 @@ class _Search:
         kn.memo_insert_steps(ctl, steps.tab, steps.key, steps.ref, steps.id, steps.start, steps.count, steps.val,
                              self.states, tb.keymask, tb.kcol,
                              np.array(ids, np.int32), np.array(refs, np.int64), np.array(counts, np.int32),
-                             _rows(vals, k) if vals else np.zeros((0, k), np.uint64))
+                             _rows(vals, k) if vals else np.zeros((0, k), np.uint64),
+                             _rows(keys, k) if proj is not None else np.zeros((0, k), np.uint64))
         steps.n = int(ctl[kn.MEMO_N])
 
     def fill_preds(self) -> None:
@@ -728,6 +789,17 @@ class _Search:
             sym.reserve(int(ctl[kn.SYM_N]) + MISS_BUFFER, tb.kcol)
             isym = self.isym
             isym.reserve(int(ctl[kn.ISYM_N]) + MISS_BUFFER, tb.kcol)
+            st = self.sets
+            if st is not None:
+                st.push()  # the sets and elements the fills numbered
+                if self.sproj.shape[1] < len(st.soff):
+                    grown = np.zeros((self.sproj.shape[0], len(st.soff)), np.int32)
+                    grown[:, :self.sproj.shape[1]] = self.sproj
+                    self.sproj = grown
+                set_arrays = (st.elem_kind, self.stmp, st.sel, st.soff, st.stab, st.sctl)
+            else:
+                ek, sel, soff, stab, sctl = self._no_sets
+                set_arrays = (ek, self.stmp, sel, soff, stab, sctl)
             status = kn.run(ctl, self.states, self.parents, self.table, tb.kcol,
                             tb.inst_w, tb.inst_sh, tb.inst_two, tb.inst_mask, tb.inst_base, tb.inst_codes, tb.disp,
                             tb.keymask, tb.notw, steps.tab, steps.key, steps.ref, steps.id, steps.start, steps.count, steps.val,
@@ -739,7 +811,10 @@ class _Search:
                             self.sm_words, self.sm_chunk, tb.imask, tb.ifield, tb.idst, isym.tab, isym.key, isym.id,
                             isym.result, isym.val, self.im_code, self.im_id,
                             self.succ_step, tb.step_aid, self.edge_to, self.edge_aid, self.edge_start, self.edge_mask,
-                            self.wk, self.ent, self.tied, self.ient)
+                            self.wk, self.ent, self.tied, self.ient,
+                            (tb.pj, tb.pplace, self.sproj, tb.pkinds), set_arrays)
+            if st is not None:
+                st.pull()  # the unions and projections the loop numbered
             i = self.cursor = int(ctl[kn.CUR])
             if measure is None:
                 measure = (time.monotonic(), i, kn.loaded())
@@ -763,6 +838,11 @@ class _Search:
             if status == kn.GROW:
                 self.reserve(int(ctl[kn.N] + ctl[kn.NEED]))
                 continue
+            if status == kn.SET_GROW:
+                # room for a set as large as the state's largest union, several times over
+                self.sets.grow(elements=max(4 * len(self.stmp), len(self.sets.sel) // 2),
+                               sets=max(1024, len(self.sets) // 2))
+                continue
             if status == kn.EDGE_GROW:
                 need = int(ctl[kn.NEDGES] + ctl[kn.NEED])
                 new = max(need, len(self.edge_to) + len(self.edge_to) // 2)
@@ -770,6 +850,7 @@ class _Search:
                 self.edge_aid.resize(new, refcheck=False)
                 continue
             if status == kn.SCRATCH:
+                self.stmp = np.zeros(2 * len(self.stmp), np.uint32)  # (or the set table's scratch)
                 self.succ_step = np.zeros(2 * len(self.succ), np.int32)
                 self.succ = np.zeros((2 * len(self.succ), self.k), np.uint64)
                 self.csucc = np.zeros_like(self.succ) if len(tb.cmask) else self.succ

@@ -1,0 +1,252 @@
+"""A table of interned sets that the compiled loop reads and extends.
+
+In a message-passing spec the message set is new in most states, and a
+step keyed by the set's code missed its memo at almost every state.  A
+step that reads the set only through filters by message kind is keyed by
+the set's *projection* on those kinds instead (pyspec/compile/set_parts.py),
+and writes the code of ``projection | E``; the loop makes the successor's
+code ``union(old, written)``, which is ``old | E`` (docs/checker.md).  Both
+need, inside the loop, the sets as sorted element numbers and a
+hash-consing table that numbers a new set: this module.
+
+The table mirrors one :class:`pyspec.compile.layout.InternSetCodec`: the
+same codes, the same element numbers.  The Python side numbers elements
+(only Python steps build messages) and sets (fills, symmetry images); the
+loop numbers the unions and projections it makes.  The two sides take
+turns: :meth:`SetTable.push` before the loop runs, :meth:`SetTable.pull`
+after it returns, so both always agree on every code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ...compile.layout import InternSetCodec
+
+#: ctl of a table: codes numbered, element slots used, log2 of the hash table's size
+NSETS, NEL, LOGT = 0, 1, 2
+
+_K0 = np.uint64(0x9E3779B97F4A7C15)
+_K1 = np.uint64(0xBF58476D1CE4E5B9)
+_K2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_S64 = np.uint64(64)
+
+set_jit = njit(cache=True, _nrt=False)
+set_inline = njit(cache=True, inline="always", _nrt=False)
+
+
+@set_inline
+def _hash(a, n):
+    h = np.uint64(n) * _K0
+    for i in range(n):
+        h ^= np.uint64(a[i]) + _K0 + (h << np.uint64(6)) + (h >> np.uint64(2))
+        h ^= h >> _S30
+        h *= _K1
+    h ^= h >> _S27
+    h *= _K2
+    h ^= h >> _S31
+    return h
+
+
+@set_inline
+def _same(a, n, sel, soff, c):
+    lo = soff[c]
+    if soff[c + 1] - lo != n:
+        return False
+    for i in range(n):
+        if sel[lo + i] != a[i]:
+            return False
+    return True
+
+
+@set_inline
+def _slot(a, n, sel, soff, stab, sctl):
+    """The hash table position of the set ``a[:n]``: its code + 1, or 0 (free)."""
+    mask = stab.shape[0] - 1
+    pos = np.int64((_hash(a, n) >> (_S64 - np.uint64(sctl[LOGT]))) & np.uint64(mask))
+    while True:
+        e = stab[pos]
+        if e == 0 or _same(a, n, sel, soff, e - 1):
+            return pos
+        pos = (pos + 1) & mask
+
+
+@set_jit
+def set_intern(a, n, sel, soff, stab, sctl):
+    """The code of the set of sorted element numbers ``a[:n]``, numbered now
+    if new; -1 when the arrays are full (the driver grows them: nothing
+    was changed)."""
+    pos = _slot(a, n, sel, soff, stab, sctl)
+    e = stab[pos]
+    if e != 0:
+        return np.int64(e - 1)
+    c = sctl[NSETS]
+    used = sctl[NEL]
+    if used + n > sel.shape[0] or c + 2 > soff.shape[0] or 2 * (c + 1) > stab.shape[0]:
+        return np.int64(-1)
+    for i in range(n):
+        sel[used + i] = a[i]
+    soff[c + 1] = used + n
+    sctl[NEL] = used + n
+    sctl[NSETS] = c + 1
+    stab[pos] = np.int32(c + 1)
+    return c
+
+
+@set_jit
+def set_union(x, y, tmp, sel, soff, stab, sctl):
+    """The code of the union of the sets with codes ``x`` and ``y``
+    (-1: the arrays are full, -2: ``tmp`` is too small)."""
+    if x == y:
+        return x
+    i, ie = soff[x], soff[x + 1]
+    j, je = soff[y], soff[y + 1]
+    if (ie - i) + (je - j) > tmp.shape[0]:
+        return np.int64(-2)
+    n = 0
+    while i < ie and j < je:
+        a, b = sel[i], sel[j]
+        if a == b:
+            tmp[n] = a
+            i += 1
+            j += 1
+        elif a < b:
+            tmp[n] = a
+            i += 1
+        else:
+            tmp[n] = b
+            j += 1
+        n += 1
+    while i < ie:
+        tmp[n] = sel[i]
+        i += 1
+        n += 1
+    while j < je:
+        tmp[n] = sel[j]
+        j += 1
+        n += 1
+    if n == soff[x + 1] - soff[x]:
+        return x
+    if n == soff[y + 1] - soff[y]:
+        return y
+    return set_intern(tmp, n, sel, soff, stab, sctl)
+
+
+@set_jit
+def set_project(x, kinds, elem_kind, tmp, sel, soff, stab, sctl):
+    """The code of the subset of the set ``x`` whose elements' kinds are
+    bits of ``kinds`` (-1: the arrays are full, -2: ``tmp`` too small)."""
+    lo, hi = soff[x], soff[x + 1]
+    if hi - lo > tmp.shape[0]:
+        return np.int64(-2)
+    n = 0
+    for i in range(lo, hi):
+        e = sel[i]
+        if (kinds >> np.uint64(elem_kind[e])) & np.uint64(1):
+            tmp[n] = e
+            n += 1
+    if n == hi - lo:
+        return x
+    return set_intern(tmp, n, sel, soff, stab, sctl)
+
+
+@set_jit
+def _insert_all(flat, offs, sel, soff, stab, sctl):
+    """Number the sets ``flat[offs[i]:offs[i + 1]]`` in order (the Python
+    side's new codes: the table has room for them)."""
+    for i in range(offs.shape[0] - 1):
+        a = flat[offs[i]:offs[i + 1]]
+        c = set_intern(a, a.shape[0], sel, soff, stab, sctl)
+        if c < 0:
+            return i
+    return offs.shape[0] - 1
+
+
+@set_jit
+def _rehash(sel, soff, stab, sctl):
+    stab[:] = 0
+    mask = stab.shape[0] - 1
+    for c in range(sctl[NSETS]):
+        lo, hi = soff[c], soff[c + 1]
+        pos = np.int64((_hash(sel[lo:hi], hi - lo) >> (_S64 - np.uint64(sctl[LOGT]))) & np.uint64(mask))
+        while stab[pos] != 0:
+            pos = (pos + 1) & mask
+        stab[pos] = np.int32(c + 1)
+
+
+class SetTable:
+    """The loop's mirror of one table of interned sets (see the module's
+    docstring).  ``kind_of(element) -> int`` (0..63) gives each element's
+    kind, which projections select by."""
+
+    def __init__(self, codec: InternSetCodec, kind_of, elements: int = 1 << 12, sets: int = 1 << 10):
+        self.codec = codec
+        self.kind_of = kind_of
+        self.sel = np.zeros(max(elements, 16), np.uint32)
+        self.soff = np.zeros(max(sets, 16) + 1, np.int64)
+        logt = max(5, (2 * max(sets, 16) - 1).bit_length())
+        self.stab = np.zeros(1 << logt, np.int32)
+        self.sctl = np.zeros(4, np.int64)
+        self.sctl[LOGT] = logt
+        self.elem_kind = np.zeros(max(len(codec.elems), 64), np.uint8)
+        self.kinds_known = 0  # elements whose kind elem_kind holds
+        self.push()
+
+    def __len__(self) -> int:
+        return int(self.sctl[NSETS])
+
+    def grow(self, elements: int = 0, sets: int = 0) -> None:
+        """Room for ``elements`` more element slots and ``sets`` more codes."""
+        used, n = int(self.sctl[NEL]), int(self.sctl[NSETS])
+        if used + elements > self.sel.shape[0]:
+            sel = np.zeros(max(2 * self.sel.shape[0], used + elements), np.uint32)
+            sel[:used] = self.sel[:used]
+            self.sel = sel
+        if n + sets + 2 > self.soff.shape[0]:
+            soff = np.zeros(max(2 * self.soff.shape[0], n + sets + 2), np.int64)
+            soff[:n + 1] = self.soff[:n + 1]
+            self.soff = soff
+        if 2 * (n + sets + 1) > self.stab.shape[0]:
+            logt = (2 * (n + sets + 1) - 1).bit_length()
+            self.stab = np.zeros(1 << logt, np.int32)
+            self.sctl[LOGT] = logt
+            _rehash(self.sel, self.soff, self.stab, self.sctl)
+
+    def push(self) -> None:
+        """Give the loop the sets and elements the Python side numbered since."""
+        codec = self.codec
+        n, m = int(self.sctl[NSETS]), codec.size()
+        if m > n:
+            parts = [np.frombuffer(codec.keys[c], dtype=codec.tc) for c in range(n, m)]
+            offs = np.zeros(m - n + 1, np.int64)
+            np.cumsum([len(p) for p in parts], out=offs[1:])
+            flat = np.concatenate(parts).astype(np.uint32) if parts else np.zeros(0, np.uint32)
+            self.grow(elements=len(flat), sets=m - n)
+            done = _insert_all(flat, offs, self.sel, self.soff, self.stab, self.sctl)
+            assert done == m - n and int(self.sctl[NSETS]) == m, "the two sides numbered sets differently"
+        elems = codec.elems
+        ne = len(elems)
+        if ne > self.kinds_known:
+            if ne > self.elem_kind.shape[0]:
+                ek = np.zeros(max(2 * self.elem_kind.shape[0], ne), np.uint8)
+                ek[:self.kinds_known] = self.elem_kind[:self.kinds_known]
+                self.elem_kind = ek
+            kind_of = self.kind_of
+            self.elem_kind[self.kinds_known:ne] = [kind_of(elems[i]) for i in range(self.kinds_known, ne)]
+            self.kinds_known = ne
+
+    def pull(self) -> None:
+        """Give the Python side the sets the loop numbered since."""
+        codec = self.codec
+        n, m = codec.size(), int(self.sctl[NSETS])
+        if m <= n:
+            return
+        sel, soff, tc = self.sel, self.soff, codec.tc
+        for c in range(n, m):
+            key = sel[soff[c]:soff[c + 1]].astype(tc).tobytes()
+            codec.keys.append(key)
+            codec.key_code[key] = c
