@@ -254,35 +254,20 @@ class StepGen:
         self.step_proj: dict[str, int] = {}  # step function -> the kinds bits of the set it reads (set_parts)
         self.proj_slot = proj = self._projected_slot()
         for p in self.spec.processes:
+            # (the same statements in every instance)
+            chosen = {st.label: self._projected_parts(st) if proj is not None else None for st in p.steps}
             for pos, val in enumerate(self.inst[p.name]):
                 k = self.pc_slot[(p.name, pos)]
                 sl = self.layout.slots[k]
                 for st in p.steps:
                     code = sl.codec.enc(st.label)
-                    rows = None
-                    if proj is not None:
-                        # a step that reads the set through filters by kind
-                        # is keyed by the set's projection on those kinds
-                        # (the parts of an either each by its own)
-                        var, tags = proj[1], proj[2]
-                        parts = split_parts(st.body)
-                        kinds = [kinds_read(b, var, self.defs) for b in parts]
-                        if len(parts) > 1 and all(x is not None for x in kinds):
-                            chosen = list(zip(parts, kinds))
-                        else:
-                            whole = kinds_read(st.body, var, self.defs) if len(parts) > 1 else kinds[0]
-                            chosen = [(st.body, whole)] if whole is not None else None
-                        if chosen is not None:
-                            rows = []
-                            for n, (body, tagset) in enumerate(chosen):
-                                suffix = f"_{n}" if len(chosen) > 1 else ""
-                                aid, key, wm, name = self._step_function(p, pos, val, st, body, suffix)
-                                self.step_proj[name] = sum(1 << tags.index(t) for t in tagset)
-                                rows.append((aid, k, code, key, wm, name))
-                    if rows is None:
-                        aid, key, wm, name = self._step_function(p, pos, val, st, st.body, "")
-                        rows = [(aid, k, code, key, wm, name)]
-                    table.extend(rows)
+                    parts = chosen[st.label] or [(st.body, None)]
+                    for n, (body, tags) in enumerate(parts):
+                        aid, key, wm, name = self._step_function(p, pos, val, st, body,
+                                                                 f"_{n}" if len(parts) > 1 else "")
+                        if tags is not None:
+                            self.step_proj[name] = sum(1 << proj[2].index(t) for t in tags)
+                        table.append((aid, k, code, key, wm, name))
         self._esc = True
         return table
 
@@ -312,6 +297,20 @@ class StepGen:
         name = f"_st_c_{aid}{suffix}"
         self.lines.extend([f"def {name}(s, _ap):", *(inner or ["    pass"]), ""])
         return aid, key, wm, name
+
+    def _projected_parts(self, st: ir.Step) -> list[tuple[tuple, frozenset[str]]] | None:
+        """The statements of step ``st`` to key by a projection of the set
+        :meth:`_projected_slot` names, each with the kinds it reads
+        (set_parts.kinds_read): the parts of its ``either`` when every part
+        reads only some kinds (the whole step reads them all), else the
+        whole step when it does; None when the step reads the set otherwise."""
+        var = self.proj_slot[1]
+        parts = split_parts(st.body)
+        kinds = [kinds_read(b, var, self.defs) for b in parts]
+        if len(parts) > 1 and all(x is not None for x in kinds):
+            return list(zip(parts, kinds))
+        whole = kinds_read(st.body, var, self.defs) if len(parts) > 1 else kinds[0]
+        return [(st.body, whole)] if whole is not None else None
 
     def _projected_slot(self) -> tuple[int, str, list[str]] | None:
         """The interned set variable the compiled loop projects (set_parts,

@@ -114,8 +114,8 @@ def test_tiny_set_tables_and_buffers_give_the_same_reports(monkeypatch, path, mo
     elements: the loop stops to let the driver grow them many times."""
     real = sets.SetTable.__init__
 
-    def tiny(self, codec, kind_of, elements=16, sets=4):
-        real(self, codec, kind_of, 16, 4)
+    def tiny(self, codec, kind_of, nproj, elements=16, sets=4):
+        real(self, codec, kind_of, nproj, 16, 4)
 
     monkeypatch.setattr(sets.SetTable, "__init__", tiny)
     monkeypatch.setattr(search, "SET_SCRATCH", 2)

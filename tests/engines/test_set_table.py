@@ -49,7 +49,7 @@ def test_unions_and_projections_agree_with_the_codec(nelems):
     elems = [("m", i % 5, i) for i in range(nelems)]
     some = [frozenset(rnd.sample(elems, rnd.randrange(0, 12))) for _ in range(50)]
     codec = _codec_with(elems, some)
-    table = sets.SetTable(codec, kind_of=lambda m: m[1], elements=16, sets=4)  # tiny: every array grows
+    table = sets.SetTable(codec, kind_of=lambda m: m[1], nproj=1, elements=16, sets=4)  # tiny: every array grows
     assert len(table) == codec.size()
     for _ in range(400):
         a, b = rnd.randrange(codec.size()), rnd.randrange(codec.size())

@@ -31,6 +31,9 @@ import numpy as np
 from numba import njit
 from numba.core.registry import CPUDispatcher as Dispatcher
 
+from .hashing import K0 as _K0
+from .hashing import K1 as _K1
+from .hashing import mix as _mix
 from .sets import set_project, set_union
 
 # status codes returned by run()
@@ -100,14 +103,6 @@ loop_jit = njit(cache=True, _nrt=False)
 #: the same, inlined into its caller
 loop_inline = njit(cache=True, inline="always", _nrt=False)
 
-_K0 = np.uint64(0x9E3779B97F4A7C15)
-_K1 = np.uint64(0xBF58476D1CE4E5B9)
-_K2 = np.uint64(0x94D049BB133111EB)
-_S30 = np.uint64(30)
-_S27 = np.uint64(27)
-_S31 = np.uint64(31)
-_S64 = np.uint64(64)
-_ONE = np.uint64(1)
 
 
 def loaded() -> int:
@@ -133,16 +128,6 @@ def scratch(k: int, nchunks: int, nperms: int, ninterned: int) -> tuple[np.ndarr
     nt = max(nperms, 1) + 1
     return (np.zeros((5, 2 * k), np.uint64), np.zeros(max(nchunks, 1), np.int64), np.zeros(nt, np.int64),
             np.zeros(max(1, nt * ninterned), np.int64))
-
-
-@loop_inline
-def _mix(h):
-    h ^= h >> _S30
-    h *= _K1
-    h ^= h >> _S27
-    h *= _K2
-    h ^= h >> _S31
-    return h
 
 
 @loop_inline
@@ -395,8 +380,8 @@ def _step_key(s, j, keymask, key, proj, sets):
     under its key mask, its set's field replaced by the projection the step
     reads (sets.py).  0, or < 0 when the set table needs room or scratch.
     (``proj``, ``sets``: tuples of arrays, see :func:`run`.)"""
-    pj, pplace, sproj, pkinds = proj
-    elem_kind, stmp, sel, soff, stab, sctl = sets
+    pj, pplace, pkinds = proj
+    sproj, elem_kind, sel, soff, stab, sctl, stmp = sets
     for c in range(key.shape[0]):
         key[c] = s[c] & keymask[j, c]
     if pj[j, 0] == 0:
@@ -459,7 +444,7 @@ def _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst
     that reads a set's projection wrote the projection plus what it adds:
     the successor's set is the union with the state's."""
     pj, pplace = proj[0], proj[1]
-    stmp, sel, soff, stab, sctl = sets[1], sets[2], sets[3], sets[4], sets[5]
+    sel, soff, stab, sctl, stmp = sets[2], sets[3], sets[4], sets[5], sets[6]
     k = states.shape[1]
     for c in range(k):
         s[c] = states[i, c]
@@ -772,6 +757,13 @@ def run(ctl, states, parents, table, kcol,
     stored (found, or new inside the constraint), is an edge
     ``edge_to``/``edge_aid``; the edges of state u are
     ``edge_start[u]:edge_start[u + 1]``, as ``liveness.build_graph`` records them.
+
+    Steps keyed by a projection of an interned set (sets.py): ``proj`` is
+    (per step: whether it is and which projection; the set's field: word,
+    shift, two words, mask; per projection: its kinds' bits), ``sets`` the
+    table's arrays (``SetTable.arrays``) and its scratch.  (Tuples: a call
+    of more than 30 arguments compiles to ``f(*args)``, which numba cannot
+    inline.)
     """
     k = states.shape[1]
     s, img, full, key, key2 = wk[0, :k], wk[1, :k], wk[2, :k], wk[3, :k], wk[4, :]  # (scratch)

@@ -25,6 +25,7 @@ from ..embedded.store import StateStore
 from ..embedded.symmetry import symmetry_of
 from . import Fallback, Unsupported, unsupported_reason
 from . import kernel as kn
+from .sets import SetTable, no_table
 
 __all__ = ["Fallback", "Unsupported", "explore", "unsupported_reason"]
 
@@ -189,16 +190,12 @@ class _Tables:
         self.pj = np.zeros((ns, 2), np.int64)
         self.pplace = np.zeros(4, np.int64)
         kinds: list[int] = []
-        self.proj_slot = None
-        self.fill_place: tuple[int, int] | None = None  # (offset, mask) of the set's field, for the fills
+        self.proj_slot: int | None = None
         if cg.step_proj:
-            sk, _, tags = cg.proj_slot
-            sl = layout.slots[sk]
-            self.proj_slot = sk
+            self.proj_slot, _, tags = cg.proj_slot
+            sl = layout.slots[self.proj_slot]
             self.pplace[:] = (*_word_place(sl.off, sl.mask), sl.mask)
-            self.fill_place = (sl.off, sl.mask)
             self.proj_tags = {t: i for i, t in enumerate(tags)}
-            self.proj_codec = sl.codec
             for j, (*_, name) in enumerate(steps):
                 bits = cg.step_proj.get(name)
                 if bits is not None:
@@ -342,21 +339,12 @@ class _Search:
         # store to the bound (its batches are cut to the room left)
         ctl[kn.MAX_STATES] = opts.max_states if opts.max_states is not None else 1 << 62
         self.steps = _StepMemo(k, lambda: self.states, tb.keymask, keyed=tb.proj_slot is not None)
+        self.sets = None
         if tb.proj_slot is not None:
-            from .sets import SetTable
-
             tags = tb.proj_tags
-            self.sets = SetTable(tb.proj_codec, lambda m: tags[m._d["tag"]])
-            self.sproj = np.zeros((len(tb.pkinds), len(self.sets.soff)), np.int32)
-            self.stmp = np.zeros(SET_SCRATCH, np.uint32)
-        else:
-            from .sets import SetTable
-
-            self.sets = None
-            self.sproj = np.zeros((1, 1), np.int32)
-            self.stmp = np.zeros(1, np.uint32)
-            self._no_sets = (np.zeros(1, np.uint8), np.zeros(1, np.uint32), np.zeros(2, np.int64),
-                             np.zeros(2, np.int32), np.zeros(4, np.int64))
+            self.sets = SetTable(cm.layout.slots[tb.proj_slot].codec, lambda m: tags[m._d["tag"]], len(tb.pkinds))
+        self.stmp = np.zeros(SET_SCRATCH if self.sets is not None else 1, np.uint32)
+        self._no_table = no_table()
         self.preds = _Memo(k)
         self.acts = _Memo(2 * k)
         self.am_words = np.zeros((MISS_BUFFER, k), np.uint64)
@@ -552,11 +540,12 @@ class _Search:
         done: set[tuple[int, int]] = set()
         ids, refs, counts, vals = [], [], [], []
         key_int, wm_int, fns = tb.key_int, tb.wm_int, tb.step_fns
-        proj = tb.pj[:, 0].tolist() if tb.fill_place is not None else None
+        proj = tb.pj[:, 0].tolist() if self.sets is not None else None
         keys: list[int] = []
         if proj is not None:
-            off, fmask = tb.fill_place
-            sproj, pf = self.sproj, tb.pj[:, 1].tolist()
+            sl = self.cm.layout.slots[tb.proj_slot]
+            off, fmask = sl.off, sl.mask
+            sproj, pf = self.sets.proj, tb.pj[:, 1].tolist()
         for r, j in enumerate(self.miss_step[:nmiss].tolist()):
             s = packed[inverse[r]]
             if proj is not None and proj[j]:
@@ -578,7 +567,8 @@ class _Search:
                     raise Fallback("a value does not fit the packed layout (escaped)")
                 continue
             done.add((j, key))
-            keys.append(key)
+            if proj is not None:
+                keys.append(key)
             ids.append(j)
             refs.append(int(rows[r]))
             counts.append(len(out))
@@ -792,14 +782,7 @@ class _Search:
             st = self.sets
             if st is not None:
                 st.push()  # the sets and elements the fills numbered
-                if self.sproj.shape[1] < len(st.soff):
-                    grown = np.zeros((self.sproj.shape[0], len(st.soff)), np.int32)
-                    grown[:, :self.sproj.shape[1]] = self.sproj
-                    self.sproj = grown
-                set_arrays = (st.elem_kind, self.stmp, st.sel, st.soff, st.stab, st.sctl)
-            else:
-                ek, sel, soff, stab, sctl = self._no_sets
-                set_arrays = (ek, self.stmp, sel, soff, stab, sctl)
+            table = st.arrays() if st is not None else self._no_table
             status = kn.run(ctl, self.states, self.parents, self.table, tb.kcol,
                             tb.inst_w, tb.inst_sh, tb.inst_two, tb.inst_mask, tb.inst_base, tb.inst_codes, tb.disp,
                             tb.keymask, tb.notw, steps.tab, steps.key, steps.ref, steps.id, steps.start, steps.count, steps.val,
@@ -812,7 +795,7 @@ class _Search:
                             isym.result, isym.val, self.im_code, self.im_id,
                             self.succ_step, tb.step_aid, self.edge_to, self.edge_aid, self.edge_start, self.edge_mask,
                             self.wk, self.ent, self.tied, self.ient,
-                            (tb.pj, tb.pplace, self.sproj, tb.pkinds), set_arrays)
+                            (tb.pj, tb.pplace, tb.pkinds), (*table, self.stmp))
             if st is not None:
                 st.pull()  # the unions and projections the loop numbered
             i = self.cursor = int(ctl[kn.CUR])

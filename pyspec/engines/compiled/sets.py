@@ -23,17 +23,10 @@ import numpy as np
 from numba import njit
 
 from ...compile.layout import InternSetCodec
+from .hashing import K0, K1, S64, mix
 
 #: ctl of a table: codes numbered, element slots used, log2 of the hash table's size
 NSETS, NEL, LOGT = 0, 1, 2
-
-_K0 = np.uint64(0x9E3779B97F4A7C15)
-_K1 = np.uint64(0xBF58476D1CE4E5B9)
-_K2 = np.uint64(0x94D049BB133111EB)
-_S30 = np.uint64(30)
-_S27 = np.uint64(27)
-_S31 = np.uint64(31)
-_S64 = np.uint64(64)
 
 set_jit = njit(cache=True, _nrt=False)
 set_inline = njit(cache=True, inline="always", _nrt=False)
@@ -41,14 +34,9 @@ set_inline = njit(cache=True, inline="always", _nrt=False)
 
 @set_inline
 def _hash(a, n):
-    h = np.uint64(n) * _K0
+    h = np.uint64(n) * K0
     for i in range(n):
-        h ^= np.uint64(a[i]) + _K0 + (h << np.uint64(6)) + (h >> np.uint64(2))
-        h ^= h >> _S30
-        h *= _K1
-    h ^= h >> _S27
-    h *= _K2
-    h ^= h >> _S31
+        h = mix(h ^ (np.uint64(a[i]) * K1))
     return h
 
 
@@ -67,7 +55,7 @@ def _same(a, n, sel, soff, c):
 def _slot(a, n, sel, soff, stab, sctl):
     """The hash table position of the set ``a[:n]``: its code + 1, or 0 (free)."""
     mask = stab.shape[0] - 1
-    pos = np.int64((_hash(a, n) >> (_S64 - np.uint64(sctl[LOGT]))) & np.uint64(mask))
+    pos = np.int64((_hash(a, n) >> (S64 - np.uint64(sctl[LOGT]))) & np.uint64(mask))
     while True:
         e = stab[pos]
         if e == 0 or _same(a, n, sel, soff, e - 1):
@@ -172,20 +160,29 @@ def _rehash(sel, soff, stab, sctl):
     mask = stab.shape[0] - 1
     for c in range(sctl[NSETS]):
         lo, hi = soff[c], soff[c + 1]
-        pos = np.int64((_hash(sel[lo:hi], hi - lo) >> (_S64 - np.uint64(sctl[LOGT]))) & np.uint64(mask))
+        pos = np.int64((_hash(sel[lo:hi], hi - lo) >> (S64 - np.uint64(sctl[LOGT]))) & np.uint64(mask))
         while stab[pos] != 0:
             pos = (pos + 1) & mask
         stab[pos] = np.int32(c + 1)
 
 
+def no_table() -> tuple[np.ndarray, ...]:
+    """:meth:`SetTable.arrays` of a model without a table (the loop never
+    reads them: no step is keyed by a projection)."""
+    return (np.zeros((1, 1), np.int32), np.zeros(1, np.uint8), np.zeros(1, np.uint32), np.zeros(2, np.int64),
+            np.zeros(2, np.int32), np.zeros(4, np.int64))
+
+
 class SetTable:
     """The loop's mirror of one table of interned sets (see the module's
     docstring).  ``kind_of(element) -> int`` (0..63) gives each element's
-    kind, which projections select by."""
+    kind, which projections select by; ``nproj`` projections (sets of
+    kinds) are memoized per set in ``proj`` (code + 1, 0: not known yet)."""
 
-    def __init__(self, codec: InternSetCodec, kind_of, elements: int = 1 << 12, sets: int = 1 << 10):
+    def __init__(self, codec: InternSetCodec, kind_of, nproj: int, elements: int = 1 << 12, sets: int = 1 << 10):
         self.codec = codec
         self.kind_of = kind_of
+        self.proj = np.zeros((nproj, max(sets, 16) + 1), np.int32)
         self.sel = np.zeros(max(elements, 16), np.uint32)
         self.soff = np.zeros(max(sets, 16) + 1, np.int64)
         logt = max(5, (2 * max(sets, 16) - 1).bit_length())
@@ -199,6 +196,12 @@ class SetTable:
     def __len__(self) -> int:
         return int(self.sctl[NSETS])
 
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """What :func:`pyspec.engines.compiled.kernel.run` reads of the table
+        (with the scratch the driver owns): (proj, elem_kind, sel, soff,
+        stab, sctl)."""
+        return self.proj, self.elem_kind, self.sel, self.soff, self.stab, self.sctl
+
     def grow(self, elements: int = 0, sets: int = 0) -> None:
         """Room for ``elements`` more element slots and ``sets`` more codes."""
         used, n = int(self.sctl[NEL]), int(self.sctl[NSETS])
@@ -210,6 +213,9 @@ class SetTable:
             soff = np.zeros(max(2 * self.soff.shape[0], n + sets + 2), np.int64)
             soff[:n + 1] = self.soff[:n + 1]
             self.soff = soff
+            proj = np.zeros((self.proj.shape[0], len(soff)), np.int32)
+            proj[:, :self.proj.shape[1]] = self.proj
+            self.proj = proj
         if 2 * (n + sets + 1) > self.stab.shape[0]:
             logt = (2 * (n + sets + 1) - 1).bit_length()
             self.stab = np.zeros(1 << logt, np.int32)
