@@ -298,6 +298,14 @@ class StepGen:
         self.lines.extend([f"def {name}(s, _ap):", *(inner or ["    pass"]), ""])
         return aid, key, wm, name
 
+    def projects_a_set(self) -> bool:
+        """Does the compiled engine key a step by a projection of an
+        interned set (:meth:`_projected_parts`)?  Told from the IR, without
+        generating the steps: ``auto`` asks before it hands a search over."""
+        proj = self.proj_slot = self._projected_slot()
+        return proj is not None and any(self._projected_parts(st) is not None
+                                        for p in self.spec.processes for st in p.steps)
+
     def _projected_parts(self, st: ir.Step) -> list[tuple[tuple, frozenset[str]]] | None:
         """The statements of step ``st`` to key by a projection of the set
         :meth:`_projected_slot` names, each with the kinds it reads

@@ -125,3 +125,31 @@ def test_tiny_set_tables_and_buffers_give_the_same_reports(monkeypatch, path, mo
     cp = check_model(spec, model, engine="compiled")
     py = check_model(spec, model, engine="python")
     assert [_fields(r) for r in cp] == [_fields(r) for r in py]
+
+
+def test_auto_hands_a_projected_model_over_whatever_its_python_misses(monkeypatch):
+    """paxos without symmetry misses the Python engine's memo about 40
+    times per state (keyed by the whole message set), far above
+    runner.HANDOVER_MISSES; its compiled steps are keyed by projections and
+    miss about twice: ``auto`` hands it over all the same."""
+    from pyspec.engines.embedded import runner
+    from pyspec.engines.embedded.bfs import Options
+
+    monkeypatch.setattr(runner, "HANDOVER_SECONDS", 0.0)
+    monkeypatch.setattr(runner, "HANDOVER_MISSES", 0.0)  # every miss rate is "too many" for a model without projections
+    ran = []
+    real = search.explore
+    monkeypatch.setattr(search, "explore", lambda cm, opts: ran.append(True) or real(cm, opts))
+    spec = pyspec.load(str(ROOT / "spec/corpus/paxos.pyspec"))
+    cm = compile_model(spec, "original")
+    assert cm.codegen.projects_a_set()
+    res = runner._explore(cm, Options(invariants=["Nontriviality"], deadlock=False),
+                          runner.RunSettings(engine="auto"))
+    assert ran and res.distinct == 48514  # (without symmetry: no option asks for it)
+    # a model without projections stays with the Python engine under the same rule
+    ran.clear()
+    spec = pyspec.load(str(ROOT / "spec/corpus/lamport_mutex.pyspec"))
+    cm = compile_model(spec, "original")
+    assert not cm.codegen.projects_a_set()
+    runner._explore(cm, Options(invariants=[], deadlock=False, max_states=3000), runner.RunSettings(engine="auto"))
+    assert not ran

@@ -107,9 +107,12 @@ HANDOVER_AHEAD = 0.5
 #: ... unless the Python engine's steps missed their memo more than this many
 #: times per state expanded (a count per step instance): then the compiled
 #: loop calls the Python steps for most states and runs no faster, after
-#: numba's start-up (paxos without symmetry: about 40, 4.7 s against 6.5 s).
-#: Below it the compiled engine pays: multi_paxos about 2 (without symmetry
-#: 21 s against 35 s), disruptor_mpmc 0.16, lamport_mutex 0.07.
+#: numba's start-up.  Below it the compiled engine pays: disruptor_mpmc
+#: 0.16, lamport_mutex 0.07.  Not asked of a model whose compiled steps are
+#: keyed by projections of a message set (paxos, multi_paxos, slush): the
+#: Python engine's memo, keyed by the whole set, misses far more often than
+#: the compiled one (paxos without symmetry: about 40 misses per state in
+#: Python, 2 compiled).
 HANDOVER_MISSES = 8.0
 #: ``--workers N`` with ``auto``: what each worker process of the Python
 #: engine adds to one process's rate (v2 big3: 1.57x with two workers,
@@ -166,7 +169,7 @@ def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> Explore
 
     opts.resume = _handed_over(res, res.store)
     expanded = len(res.store) - res.queue
-    if cm.codegen.memo_fills() > HANDOVER_MISSES * max(expanded, 1):
+    if cm.codegen.memo_fills() > HANDOVER_MISSES * max(expanded, 1) and not cm.codegen.projects_a_set():
         # the compiled loop would call the Python steps for most states
         # (each miss: the Python call and a round trip out of the loop) and
         # pay numba's start-up on top: the Python engine goes on
