@@ -196,9 +196,12 @@ class _Tables:
             sl = layout.slots[self.proj_slot]
             self.pplace[:] = (*_word_place(sl.off, sl.mask), sl.mask)
             self.proj_tags = {t: i for i, t in enumerate(tags)}
-            for j, (*_, name) in enumerate(steps):
+            field = sl.mask << sl.off
+            for j, (*_, key, _, name) in enumerate(steps):
                 bits = cg.step_proj.get(name)
-                if bits is not None:
+                # (a step whose key leaves the set out neither reads it nor
+                # adds to it: nothing to project, nothing to add)
+                if bits is not None and key & field:
                     if bits not in kinds:
                         kinds.append(bits)
                     self.pj[j] = (1, kinds.index(bits))
