@@ -60,6 +60,40 @@ def split_parts(body: tuple) -> list[tuple]:
     return [body]
 
 
+def leading_guard(body: tuple, stop=lambda e: False) -> ir.Expr | None:
+    """The conditions a step (or part) tests before anything else: its
+    leading awaits, through the lets before them (a macro's parameters),
+    and the condition of a leading ``if`` whose other branch has no
+    successor (a labelled ``while`` in a part other than the first:
+    :func:`split_parts`), then that branch's; up to the first condition
+    (or let) for which ``stop`` holds; their conjunction, or None.  When it is
+    false the step has no successor."""
+    if not body:
+        return None
+    st = body[0]
+    if isinstance(st, ir.Skip):
+        return leading_guard(body[1:], stop)
+    if isinstance(st, ir.Await) and not stop(st.cond):
+        return _and(st.cond, leading_guard(body[1:], stop))
+    if isinstance(st, ir.If) and len(st.branches) == 1 and _never(st.orelse) and not stop(st.branches[0][0]):
+        return _and(st.branches[0][0], leading_guard(st.branches[0][1], stop))
+    if isinstance(st, ir.Let) and not stop(st.value):
+        inner = leading_guard(st.body, stop)
+        return None if inner is None else ir.LetIn(span=st.span, type=ir.BOOL, name=st.name, value=st.value,
+                                                    body=inner)
+    return None
+
+
+def _and(a: ir.Expr, b: ir.Expr | None) -> ir.Expr:
+    return a if b is None else ir.Binary(span=a.span, type=ir.BOOL, op="and", left=a, right=b)
+
+
+def _never(stmts: tuple) -> bool:
+    """Is ``stmts`` the ``await False`` of split_parts (no successor)?"""
+    return (len(stmts) == 1 and isinstance(stmts[0], ir.Await) and isinstance(stmts[0].cond, ir.Lit)
+            and stmts[0].cond.value is False)
+
+
 class _Place:
     """A place of the variable that a run of assignments updates (see
     :meth:`StepGen.gen_assign_run`): its type, the source of its value
@@ -252,6 +286,7 @@ class StepGen:
         A step that reads fields chosen at run time is keyed by every bit."""
         table = []
         self.step_proj: dict[str, int] = {}  # step function -> the kinds bits of the set it reads (set_parts)
+        self.step_guards: dict[str, tuple] = {}  # step function -> its guard's row (leading_guard)
         self.proj_slot = proj = self._projected_slot()
         for p in self.spec.processes:
             # (the same statements in every instance)
@@ -263,11 +298,25 @@ class StepGen:
                     code = sl.codec.enc(st.label)
                     parts = chosen[st.label] or [(st.body, None)]
                     for n, (body, tags) in enumerate(parts):
-                        aid, key, wm, name = self._step_function(p, pos, val, st, body,
-                                                                 f"_{n}" if len(parts) > 1 else "")
-                        if tags is not None:
-                            self.step_proj[name] = sum(1 << proj[2].index(t) for t in tags)
+                        suffix = f"_{n}" if len(parts) > 1 else ""
+                        aid, key, wm, name = self._step_function(p, pos, val, st, body, suffix)
                         table.append((aid, k, code, key, wm, name))
+                        if tags is None:
+                            continue
+                        self.step_proj[name] = sum(1 << proj[2].index(t) for t in tags)
+                        # its leading awaits, keyed by what they read: a state
+                        # where they fail finds that the part has no
+                        # successor without the part's (larger) key
+                        # (up to the first condition that reads the set: the
+                        # guard's key is then much smaller than the part's)
+                        guard = leading_guard(body, lambda e: kinds_read((e,), proj[1], self.defs) != frozenset())
+                        gtags = kinds_read((guard,), proj[1], self.defs) if guard is not None else None
+                        if gtags is not None:
+                            g = self._step_function(p, pos, val, st, (ir.Await(guard.span, cond=guard),),
+                                                    f"{suffix}_g")
+                            if g[1] != key:
+                                self.step_guards[name] = (aid, k, code, *g[1:])
+                                self.step_proj[g[3]] = sum(1 << proj[2].index(t) for t in gtags)
         self._esc = True
         return table
 

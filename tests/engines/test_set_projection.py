@@ -12,7 +12,7 @@ import pytest
 
 import pyspec
 from pyspec.compile import compile_model
-from pyspec.compile.gen_steps import split_parts
+from pyspec.compile.gen_steps import leading_guard, split_parts
 from pyspec.compile.set_parts import kinds_read
 from pyspec.engines.embedded import check_model
 
@@ -76,6 +76,23 @@ def test_each_branch_of_multi_paxos_reads_one_kind():
     # the whole step reads every kind: only its parts are worth a projection
     assert kinds_read(step.body, "msgs", defs) == {"Prepare", "PrepareReply", "Accept", "AcceptReply",
                                                    "CommitNotice"}
+
+
+def test_guards_of_multi_paxos_parts_stop_before_the_message_set():
+    """A part's leading awaits, through the macro's lets, up to the first
+    condition or let that reads the message set: handle_accept_replies's
+    guard is its first await (its leader state), not the await on the
+    replies it counts."""
+    spec = pyspec.load(str(ROOT / "spec/corpus/multi_paxos.pyspec"))
+    defs = {d.name: d for d in spec.defs}
+    (step,) = spec.processes[0].steps
+    reads = lambda e: kinds_read((e,), "msgs", defs) != frozenset()  # noqa: E731
+    guards = [leading_guard(b, reads) for b in split_parts(step.body)]
+    assert guards[0] is None  # the first part holds the loop's exit
+    assert all(g is not None and kinds_read((g,), "msgs", defs) == frozenset() for g in guards[1:])
+    cm = compile_model(spec, "original")
+    cm.codegen.compile_extra("steps")
+    assert len(cm.codegen.step_guards) == 3 * 6  # (every replica; where the guard's key is the part's, none)
 
 
 @pytest.mark.parametrize("change", [

@@ -380,7 +380,7 @@ def _step_key(s, j, keymask, key, proj, sets):
     under its key mask, its set's field replaced by the projection the step
     reads (sets.py).  0, or < 0 when the set table needs room or scratch.
     (``proj``, ``sets``: tuples of arrays, see :func:`run`.)"""
-    pj, pplace, pkinds = proj
+    pj, pplace, pkinds = proj[0], proj[1], proj[2]
     sproj, elem_kind, sel, soff, stab, sctl, stmp = sets
     for c in range(key.shape[0]):
         key[c] = s[c] & keymask[j, c]
@@ -443,7 +443,7 @@ def _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst
     the hot loop has no call that could change what it reads.  A step
     that reads a set's projection wrote the projection plus what it adds:
     the successor's set is the union with the state's."""
-    pj, pplace = proj[0], proj[1]
+    pj, pplace, gstep = proj[0], proj[1], proj[3]
     sel, soff, stab, sctl, stmp = sets[2], sets[3], sets[4], sets[5], sets[6]
     k = states.shape[1]
     for c in range(k):
@@ -455,6 +455,16 @@ def _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst
             continue
         d = inst_base[p] + np.int64(pc)
         for j in range(disp[d, 0], disp[d, 1]):  # the step's parts (gen_steps.split_parts), in order
+            g = gstep[j]
+            if g >= 0:  # its guard first: no result, no successor
+                r = _step_key(s, g, keymask, key, proj, sets)
+                if r < 0:
+                    return -3 if r == -1 else -2
+                pos, e = _step_find(g, key, mtab, mkey, mref, mid, states, keymask, kcol)
+                if e < 0 or mcount[e] < 0:
+                    return -1
+                if mcount[e] == 0:
+                    continue
             r = _step_key(s, j, keymask, key, proj, sets)
             if r < 0:
                 return -3 if r == -1 else -2
@@ -496,6 +506,16 @@ def _record_misses(i, cur, states, inst_w, inst_sh, inst_two, inst_mask, inst_ba
             continue
         d = inst_base[p] + np.int64(pc)
         for j in range(disp[d, 0], disp[d, 1]):
+            g = proj[3][j]
+            if g >= 0:  # the guard, then the part only where the guard holds
+                if _step_key(states[i], g, keymask, key, proj, sets) < 0:
+                    return False
+                pos, e = _step_find(g, key, mtab, mkey, mref, mid, states, keymask, kcol)
+                if e < 0 or mcount[e] < 0:
+                    _request(g, key, pos, e, i, cur, mtab, mkey, mref, mid, mcount, miss_state, miss_step, ctl)
+                    continue
+                if mcount[e] == 0:
+                    continue
             if _step_key(states[i], j, keymask, key, proj, sets) < 0:
                 return False
             pos, e = _step_find(j, key, mtab, mkey, mref, mid, states, keymask, kcol)
@@ -760,7 +780,8 @@ def run(ctl, states, parents, table, kcol,
 
     Steps keyed by a projection of an interned set (sets.py): ``proj`` is
     (per step: whether it is and which projection; the set's field: word,
-    shift, two words, mask; per projection: its kinds' bits), ``sets`` the
+    shift, two words, mask; per projection: its kinds' bits; per step: its
+    guard's row, or -1: gen_steps.leading_guard), ``sets`` the
     table's arrays (``SetTable.arrays``) and its scratch.  (Tuples: a call
     of more than 30 arguments compiles to ``f(*args)``, which numba cannot
     inline.)

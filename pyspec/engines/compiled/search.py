@@ -103,19 +103,31 @@ class _Tables:
         # (pc field's place, pc code) -> the steps [first, last + 1): one, or
         # the parts of one step (gen_steps.split_parts), consecutive in the table
         self.disp = np.zeros((max(base, 1), 2), np.int32)
+        # the guards of steps (gen_steps.leading_guard) follow the steps in
+        # the tables, as steps that are never dispatched: a guard with no
+        # result means its step has none either
+        guards = [cg.step_guards[name] for *_, name in steps if name in cg.step_guards]
         ns = len(steps)
-        self.keymask = np.zeros((ns, k), np.uint64)
-        self.notw = np.zeros((ns, k), np.uint64)
+        rows = steps + guards
+        self.gstep = np.full(max(ns, 1), -1, np.int64)
+        g = ns
+        for j, (*_, name) in enumerate(steps):
+            if name in cg.step_guards:
+                self.gstep[j] = g
+                g += 1
+        self.keymask = np.zeros((len(rows), k), np.uint64)
+        self.notw = np.zeros((len(rows), k), np.uint64)
         self.key_int: list[int] = []
         self.wm_int: list[int] = []
         self.step_fns = []
-        self.step_aid = np.array([aid for aid, *_ in steps] or [0], np.int32)  # the action of each step
+        self.step_aid = np.array([aid for aid, *_ in rows] or [0], np.int32)  # the action of each step
         full = (1 << (64 * k)) - 1
-        for j, (_, pk, code, key, wm, name) in enumerate(steps):
-            d = self.inst_base[slots.index(pk)] + code
-            if self.disp[d, 1] == 0:
-                self.disp[d, 0] = j
-            self.disp[d, 1] = j + 1
+        for j, (_, pk, code, key, wm, name) in enumerate(rows):
+            if j < ns:
+                d = self.inst_base[slots.index(pk)] + code
+                if self.disp[d, 1] == 0:
+                    self.disp[d, 0] = j
+                self.disp[d, 1] = j + 1
             self.keymask[j] = _words(key, k)
             self.notw[j] = _words(full & ~wm, k)
             self.key_int.append(key)
@@ -187,7 +199,7 @@ class _Tables:
         self.imask = _words(imask, k)
         # steps keyed by a projection of an interned set (set_parts, sets.py):
         # per step (on, projection), the set's field, the projections' kinds
-        self.pj = np.zeros((ns, 2), np.int64)
+        self.pj = np.zeros((len(rows), 2), np.int64)
         self.pplace = np.zeros(4, np.int64)
         kinds: list[int] = []
         self.proj_slot: int | None = None
@@ -197,7 +209,7 @@ class _Tables:
             self.pplace[:] = (*_word_place(sl.off, sl.mask), sl.mask)
             self.proj_tags = {t: i for i, t in enumerate(tags)}
             field = sl.mask << sl.off
-            for j, (*_, key, _, name) in enumerate(steps):
+            for j, (*_, key, _, name) in enumerate(rows):
                 bits = cg.step_proj.get(name)
                 # (a step whose key leaves the set out neither reads it nor
                 # adds to it: nothing to project, nothing to add)
@@ -798,7 +810,7 @@ class _Search:
                             isym.result, isym.val, self.im_code, self.im_id,
                             self.succ_step, tb.step_aid, self.edge_to, self.edge_aid, self.edge_start, self.edge_mask,
                             self.wk, self.ent, self.tied, self.ient,
-                            (tb.pj, tb.pplace, tb.pkinds), (*table, self.stmp))
+                            (tb.pj, tb.pplace, tb.pkinds, tb.gstep), (*table, self.stmp))
             if st is not None:
                 st.pull()  # the unions and projections the loop numbered
             i = self.cursor = int(ctl[kn.CUR])
