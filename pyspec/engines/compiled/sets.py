@@ -251,8 +251,12 @@ class SetTable:
         n, m = codec.size(), int(self.sctl[NSETS])
         if m <= n:
             return
-        sel, soff, tc = self.sel, self.soff, codec.tc
+        # (one conversion for all of them, then a slice of bytes per set)
+        offs = self.soff[n:m + 1].tolist()
+        base, size = offs[0], np.dtype(codec.tc).itemsize
+        raw = self.sel[base:offs[-1]].astype(codec.tc).tobytes()
+        keys, key_code = codec.keys, codec.key_code
         for c in range(n, m):
-            key = sel[soff[c]:soff[c + 1]].astype(tc).tobytes()
-            codec.keys.append(key)
-            codec.key_code[key] = c
+            key = raw[(offs[c - n] - base) * size:(offs[c - n + 1] - base) * size]
+            keys.append(key)
+            key_code[key] = c
