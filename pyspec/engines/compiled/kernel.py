@@ -361,17 +361,44 @@ def _put_field(w, word, sh, two, mask, v):
         w[word + 1] = (w[word + 1] & ~hi) | (v >> np.uint64(64 - sh))
 
 
-@loop_inline
-def _projected(x, f, sproj, pkinds, elem_kind, stmp, sel, soff, stab, sctl):
-    """The code of the projection ``f`` of the interned set ``x`` (memoized
-    in ``sproj``); < 0: the table needs room (-1) or scratch (-2)."""
+@loop_jit
+def _project_key(s, j, key, proj, sets):
+    """:func:`_step_key` for a step keyed by a projection: the set's field
+    of ``key`` becomes the code of the projection the step reads (memoized
+    per set and projection).  (Called, not inlined: only such steps take
+    it, and inlined at every use it doubled the loop's compile time.)"""
+    pj, pplace, pkinds = proj[0], proj[1], proj[2]
+    sproj, elem_kind, sel, soff, stab, sctl, stmp = sets
+    pm = np.uint64(pplace[3])
+    two = pplace[2] != 0
+    x = np.int64(_row_field(s, pplace[0], pplace[1], two, pm))
+    f = pj[j, 1]
     p = np.int64(sproj[f, x]) - 1
-    if p >= 0:
-        return p
-    p = set_project(x, pkinds[f], elem_kind, stmp, sel, soff, stab, sctl)
-    if p >= 0:
+    if p < 0:
+        p = set_project(x, pkinds[f], elem_kind, stmp, sel, soff, stab, sctl)
+        if p < 0:
+            return p
         sproj[f, x] = np.int32(p + 1)
-    return p
+    _put_field(key, pplace[0], pplace[1], two, pm, np.uint64(p))
+    return 0
+
+
+@loop_jit
+def _add_to_set(s, t, proj, sets):
+    """Successor ``t`` of ``s`` by a step keyed by a projection wrote the
+    projection plus what it adds: its set becomes the union with ``s``'s
+    (0, or < 0 when the set table needs room or scratch)."""
+    pplace = proj[1]
+    sel, soff, stab, sctl, stmp = sets[2], sets[3], sets[4], sets[5], sets[6]
+    pm = np.uint64(pplace[3])
+    two = pplace[2] != 0
+    old = np.int64(_row_field(s, pplace[0], pplace[1], two, pm))
+    wr = np.int64(_row_field(t, pplace[0], pplace[1], two, pm))
+    u = set_union(old, wr, stmp, sel, soff, stab, sctl)
+    if u < 0:
+        return u
+    _put_field(t, pplace[0], pplace[1], two, pm, np.uint64(u))
+    return 0
 
 
 @loop_inline
@@ -380,19 +407,11 @@ def _step_key(s, j, keymask, key, proj, sets):
     under its key mask, its set's field replaced by the projection the step
     reads (sets.py).  0, or < 0 when the set table needs room or scratch.
     (``proj``, ``sets``: tuples of arrays, see :func:`run`.)"""
-    pj, pplace, pkinds = proj[0], proj[1], proj[2]
-    sproj, elem_kind, sel, soff, stab, sctl, stmp = sets
     for c in range(key.shape[0]):
         key[c] = s[c] & keymask[j, c]
-    if pj[j, 0] == 0:
+    if proj[0][j, 0] == 0:
         return 0
-    pm = np.uint64(pplace[3])
-    x = np.int64(_row_field(s, pplace[0], pplace[1], pplace[2] != 0, pm))
-    p = _projected(x, pj[j, 1], sproj, pkinds, elem_kind, stmp, sel, soff, stab, sctl)
-    if p < 0:
-        return p
-    _put_field(key, pplace[0], pplace[1], pplace[2] != 0, pm, np.uint64(p))
-    return 0
+    return _project_key(s, j, key, proj, sets)
 
 
 #: a step memo entry whose results were requested, not filled yet
@@ -443,8 +462,7 @@ def _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst
     the hot loop has no call that could change what it reads.  A step
     that reads a set's projection wrote the projection plus what it adds:
     the successor's set is the union with the state's."""
-    pj, pplace, gstep = proj[0], proj[1], proj[3]
-    sel, soff, stab, sctl, stmp = sets[2], sets[3], sets[4], sets[5], sets[6]
+    pj, gstep = proj[0], proj[3]
     k = states.shape[1]
     for c in range(k):
         s[c] = states[i, c]
@@ -481,14 +499,9 @@ def _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst
                 for c in range(k):
                     succ[n, c] = (s[c] & notw[j, c]) | mval[st + x, c]
                 if pj[j, 0] != 0:
-                    pm = np.uint64(pplace[3])
-                    two = pplace[2] != 0
-                    old = np.int64(_row_field(s, pplace[0], pplace[1], two, pm))
-                    wr = np.int64(_row_field(succ[n], pplace[0], pplace[1], two, pm))
-                    u = set_union(old, wr, stmp, sel, soff, stab, sctl)
+                    u = _add_to_set(s, succ[n], proj, sets)
                     if u < 0:
                         return -3 if u == -1 else -2
-                    _put_field(succ[n], pplace[0], pplace[1], two, pm, np.uint64(u))
                 succ_step[n] = j
                 n += 1
     return n
