@@ -462,7 +462,7 @@ def _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst
     the hot loop has no call that could change what it reads.  A step
     that reads a set's projection wrote the projection plus what it adds:
     the successor's set is the union with the state's."""
-    pj, gstep = proj[0], proj[3]
+    pj, gstep, ggrp, gbit = proj[0], proj[3], proj[4], proj[5]
     k = states.shape[1]
     for c in range(k):
         s[c] = states[i, c]
@@ -472,9 +472,20 @@ def _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst
         if pc >= np.uint64(inst_codes[p]):
             continue
         d = inst_base[p] + np.int64(pc)
+        held = np.uint64(0)  # the guards of the group that hold
+        gg = ggrp[d]
+        if gg >= 0:  # the parts' guards, all in one lookup (a plain key)
+            _step_key(s, gg, keymask, key, proj, sets)
+            pos, e = _step_find(gg, key, mtab, mkey, mref, mid, states, keymask, kcol)
+            if e < 0 or mcount[e] < 0:
+                return -1
+            held = mval[mstart[e], 0]
         for j in range(disp[d, 0], disp[d, 1]):  # the step's parts (gen_steps.split_parts), in order
             g = gstep[j]
-            if g >= 0:  # its guard first: no result, no successor
+            if gbit[j] >= 0:
+                if (held >> np.uint64(gbit[j])) & np.uint64(1) == 0:
+                    continue
+            elif g >= 0:  # its guard first: no result, no successor
                 r = _step_key(s, g, keymask, key, proj, sets)
                 if r < 0:
                     return -3 if r == -1 else -2
@@ -509,7 +520,7 @@ def _successors(i, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst
 
 @loop_jit
 def _record_misses(i, cur, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes, disp,
-                   keymask, mtab, mkey, mref, mid, mcount, kcol, key, miss_state, miss_step, ctl,
+                   keymask, mtab, mkey, mref, mid, mstart, mcount, mval, kcol, key, miss_state, miss_step, ctl,
                    proj, sets):
     """Request the results of the steps of state ``i`` that are not
     memoized (False when the set table needs room first)."""
@@ -518,9 +529,24 @@ def _record_misses(i, cur, states, inst_w, inst_sh, inst_two, inst_mask, inst_ba
         if pc >= np.uint64(inst_codes[p]):
             continue
         d = inst_base[p] + np.int64(pc)
+        held = np.uint64(0)
+        known = True  # the group's result, if any
+        gg = proj[4][d]
+        if gg >= 0:
+            _step_key(states[i], gg, keymask, key, proj, sets)
+            pos, e = _step_find(gg, key, mtab, mkey, mref, mid, states, keymask, kcol)
+            if e < 0 or mcount[e] < 0:
+                _request(gg, key, pos, e, i, cur, mtab, mkey, mref, mid, mcount, miss_state, miss_step, ctl)
+                known = False
+            else:
+                held = mval[mstart[e], 0]
         for j in range(disp[d, 0], disp[d, 1]):
             g = proj[3][j]
-            if g >= 0:  # the guard, then the part only where the guard holds
+            b = proj[5][j]
+            if b >= 0:  # its guard is in the group: the part only where it holds
+                if not known or (held >> np.uint64(b)) & np.uint64(1) == 0:
+                    continue
+            elif g >= 0:  # the guard, then the part only where the guard holds
                 if _step_key(states[i], g, keymask, key, proj, sets) < 0:
                     return False
                 pos, e = _step_find(g, key, mtab, mkey, mref, mid, states, keymask, kcol)
@@ -794,7 +820,9 @@ def run(ctl, states, parents, table, kcol,
     Steps keyed by a projection of an interned set (sets.py): ``proj`` is
     (per step: whether it is and which projection; the set's field: word,
     shift, two words, mask; per projection: its kinds' bits; per step: its
-    guard's row, or -1: gen_steps.leading_guard), ``sets`` the
+    guard's row, or -1: gen_steps.leading_guard; per dispatch row: its
+    guard group's row, or -1; per step: its guard's bit in that group's
+    value, or -1: search._Tables._group_guards), ``sets`` the
     table's arrays (``SetTable.arrays``) and its scratch.  (Tuples: a call
     of more than 30 arguments compiles to ``f(*args)``, which numba cannot
     inline.)
@@ -826,15 +854,15 @@ def run(ctl, states, parents, table, kcol,
                 # after it (keys only), so that one round of Python fills
                 # many; the states scanned before are not scanned again
                 if not _record_misses(cur, cur, states, inst_w, inst_sh, inst_two, inst_mask, inst_base, inst_codes,
-                                      disp, keymask, mtab, mkey, mref, mid, mcount, kcol, key, miss_state, miss_step,
-                                      ctl, proj, sets):
+                                      disp, keymask, mtab, mkey, mref, mid, mstart, mcount, mval, kcol, key,
+                                      miss_state, miss_step, ctl, proj, sets):
                     return SET_GROW
                 i = max(cur + 1, ctl[SCANNED])
                 last = min(ctl[N], cur + 1 + ctl[LOOKAHEAD])
                 while i < last and ctl[NMISS] < miss_state.shape[0]:
                     if not _record_misses(i, cur, states, inst_w, inst_sh, inst_two, inst_mask, inst_base,
-                                          inst_codes, disp, keymask, mtab, mkey, mref, mid, mcount, kcol, key,
-                                          miss_state, miss_step, ctl, proj, sets):
+                                          inst_codes, disp, keymask, mtab, mkey, mref, mid, mstart, mcount, mval, kcol,
+                                          key, miss_state, miss_step, ctl, proj, sets):
                         break  # (the misses so far are filled first; the set table grows on the next call)
                     if ctl[NMISS] >= miss_state.shape[0]:
                         break  # this state's misses may be cut: scanned again next time
