@@ -501,8 +501,16 @@ class InternSetCodec(InternCodec):
         # objects (ExpressionGen._record), found here without hashing
         self.elem_ids: dict[int, int] = {}
         self.tc = "H"  # the array typecode of the numbers in a key (_widen)
-        self.keys: list[bytes] = []  # code -> sorted element numbers
+        # code -> sorted element numbers; None: numbered by the compiled
+        # loop (``backing``), read from its table when first needed
+        self.keys: list[bytes | None] = []
         self.key_code: dict[bytes, int] = {}
+        # the compiled loop's table of these sets (pyspec.engines.compiled.
+        # sets.SetTable: ``fetch(code) -> key``, ``find(key) -> code or -1``),
+        # while it numbers sets: the sets it makes are not copied here (a
+        # search of multi_paxos makes 155,000, 15 bytes per state), only
+        # those the Python side reads or builds again
+        self.backing = None
         self.codes = BoundedMemo(self._code, SET_CACHE_LIMIT)  # frozenset -> code
         self.decoder = BoundedMemo(self.build, SET_CACHE_LIMIT)  # code -> frozenset
 
@@ -528,16 +536,30 @@ class InternSetCodec(InternCodec):
         """Keys of 4 bytes per number, from the 65,536th element on (every
         key so far rewritten; the codes stay).  Multi_paxos's 147,253
         message sets of 18 messages on average held 5 MB less with 2."""
-        keys = [_array("I", _array("H", k)).tobytes() for k in self.keys]
+        keys = [None if k is None else _array("I", _array("H", k)).tobytes() for k in self.keys]
         self.keys = keys
-        self.key_code = {k: c for c, k in enumerate(keys)}
+        self.key_code = {k: c for c, k in enumerate(keys) if k is not None}
         self.tc = "I"
 
     def numbers(self, c: int) -> _array:
         """The sorted element numbers of the set with code ``c``."""
         nums = _array(self.tc)
-        nums.frombytes(self.keys[c])
+        key = self.keys[c]
+        if key is None:
+            key = self.keys[c] = self.backing.fetch(c)
+            self.key_code[key] = c
+        nums.frombytes(key)
         return nums
+
+    def materialize(self) -> None:
+        """Read every set the loop numbered from its table, and leave it
+        (a new search's table starts from what this side holds)."""
+        if self.backing is not None:
+            for c, key in enumerate(self.keys):
+                if key is None:
+                    key = self.keys[c] = self.backing.fetch(c)
+                    self.key_code[key] = c
+            self.backing = None
 
     def key_of(self, nums) -> bytes:
         """The key of the sorted element numbers ``nums``."""
@@ -554,6 +576,14 @@ class InternSetCodec(InternCodec):
         (numbered now if new): symmetry permutes sets as numbers, without
         building them (pyspec.engines.embedded.symmetry)."""
         c = self.key_code.get(key)
+        if c is None and self.backing is not None:
+            self.backing.pull()  # (every code the loop numbered is known here)
+            c = self.backing.find(key)  # numbered by the loop?
+            if c >= 0:
+                self.keys[c] = key
+                self.key_code[key] = c
+                return c
+            c = None
         if c is None:
             c = len(self.keys)
             if c >> INTERN_BITS:

@@ -70,3 +70,24 @@ def test_unions_and_projections_agree_with_the_codec(nelems):
         assert _union(table, c, f) == codec.enc(want | fresh)
         table.pull()
     assert len(table) == codec.size()
+
+
+def test_the_python_side_reads_only_the_sets_it_needs():
+    """The sets the loop numbers stay in its table (a placeholder code on
+    the Python side) until Python reads or builds one; a new search's table
+    starts from a codec that holds every set again."""
+    elems = [("m", i % 5, i) for i in range(20)]
+    codec = _codec_with(elems, [frozenset(elems[:3]), frozenset(elems[3:6])])
+    table = sets.SetTable(codec, kind_of=lambda m: m[1], nproj=1)
+    c = _union(table, 0, 1)
+    table.pull()
+    assert c == 2 and codec.size() == 3 and codec.keys[2] is None
+    assert codec.enc(frozenset(elems[:6])) == 2  # built on the Python side: found in the loop's table
+    assert codec.keys[2] is not None
+    one = codec.enc(frozenset(elems[6:7]))
+    table.push()
+    d = _union(table, 2, one)
+    table.pull()
+    assert codec.keys[d] is None
+    sets.SetTable(codec, kind_of=lambda m: m[1], nproj=1)  # (a second search)
+    assert codec.keys[d] is not None and codec.dec(d) == frozenset(elems[:7])

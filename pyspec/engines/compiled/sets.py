@@ -86,6 +86,12 @@ def set_intern(a, n, sel, soff, stab, sctl):
 
 
 @set_jit
+def set_find(a, n, sel, soff, stab, sctl):
+    """The code of the set of sorted element numbers ``a[:n]``, -1 when it has none."""
+    return np.int64(stab[_slot(a, n, sel, soff, stab, sctl)]) - 1
+
+
+@set_jit
 def set_union(x, y, tmp, sel, soff, stab, sctl):
     """The code of the union of the sets with codes ``x`` and ``y``
     (-1: the arrays are full, -2: ``tmp`` is too small)."""
@@ -191,7 +197,9 @@ class SetTable:
         self.sctl[LOGT] = logt
         self.elem_kind = np.zeros(max(len(codec.elems), 64), np.uint8)
         self.kinds_known = 0  # elements whose kind elem_kind holds
+        codec.materialize()  # (the sets a former search's table numbered)
         self.push()
+        codec.backing = self
 
     def __len__(self) -> int:
         return int(self.sctl[NSETS])
@@ -246,17 +254,18 @@ class SetTable:
             self.kinds_known = ne
 
     def pull(self) -> None:
-        """Give the Python side the sets the loop numbered since."""
+        """Tell the Python side how many sets the loop numbered: it reads
+        one (:meth:`fetch`, :meth:`find`) only when it needs it."""
         codec = self.codec
         n, m = codec.size(), int(self.sctl[NSETS])
-        if m <= n:
-            return
-        # (one conversion for all of them, then a slice of bytes per set)
-        offs = self.soff[n:m + 1].tolist()
-        base, size = offs[0], np.dtype(codec.tc).itemsize
-        raw = self.sel[base:offs[-1]].astype(codec.tc).tobytes()
-        keys, key_code = codec.keys, codec.key_code
-        for c in range(n, m):
-            key = raw[(offs[c - n] - base) * size:(offs[c - n + 1] - base) * size]
-            keys.append(key)
-            key_code[key] = c
+        if m > n:
+            codec.keys.extend([None] * (m - n))
+
+    def fetch(self, c: int) -> bytes:
+        """The key (sorted element numbers, as the codec stores them) of the set of code ``c``."""
+        return self.sel[self.soff[c]:self.soff[c + 1]].astype(self.codec.tc).tobytes()
+
+    def find(self, key: bytes) -> int:
+        """The code of the set of key ``key``, -1 when the table has none."""
+        a = np.frombuffer(key, dtype=self.codec.tc).astype(np.uint32)
+        return int(set_find(a, len(a), self.sel, self.soff, self.stab, self.sctl))
