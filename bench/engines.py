@@ -299,6 +299,10 @@ def main() -> int:
     ap.add_argument("--first-run", action="store_true",
                     help="with the compiled engine: also run the first model once with an empty numba cache "
                          "(the first run on a machine compiles the search loop) and print that figure")
+    ap.add_argument("--python-reference", action="store_true",
+                    help="with --engines compiled or auto: also run the Python engine (once) on every model "
+                         "where they found >= 1,000,000 states, and print the compiled engine issue's goals "
+                         "there (>= 30x TLC, >= 10x the Python engine, <= 50 bytes per state)")
     ap.add_argument("--child", nargs=6, help=argparse.SUPPRESS)
     ap.add_argument("--child-check", nargs=3, help=argparse.SUPPRESS)
     ap.add_argument("--child-import", action="store_true", help=argparse.SUPPRESS)
@@ -409,7 +413,8 @@ def run(args) -> int:
             for engine in (engines if w == 1 else ["python"]):
                 e = best_of(args.repeat, run_embedded, spec_path, model, prop, w, engine, None, symmetry)
                 row = {"model": f"{Path(spec_path).stem}.{model}" + ("" if symmetry else "-nosym"), "workers": w,
-                       "emb": e, "engine": e["engine"], "asked": engine}
+                       "emb": e, "engine": e["engine"], "asked": engine,
+                       "run": (spec_path, model, prop, symmetry)}
                 if not args.no_tlc:
                     if tlc is None:
                         tlc = best_of(args.repeat, run_tlc, spec_path, model, prop, w, jar, False, symmetry)
@@ -419,6 +424,8 @@ def run(args) -> int:
     if rows and originals:
         for engine in engines:
             corpus_summary([r for r in rows if r["asked"] == engine or r["workers"] > 1], originals, engine=engine)
+    if rows and args.python_reference:
+        compiled_goals(rows)
     if first_run is not None:
         name, e = first_run
         warm = [r["emb"] for r in rows if r["model"] == name and r["asked"] == "compiled" and r["workers"] == 1]
@@ -498,6 +505,34 @@ def corpus_summary(rows: list[dict], originals: dict[str, int], floor: int = 20_
                   f"; the compiled engine's one-off import and load of its loop ({_IMPORT_MB[0]:.0f} MB) "
                   "is not counted"
                   if _IMPORT_MB else ""))
+
+
+def compiled_goals(rows: list[dict], floor: int = 1_000_000) -> None:
+    """The compiled engine issue's goals, on every model where the compiled
+    engine (or auto) found at least ``floor`` states, -workers 1: >= 30x
+    TLC and >= 10x the Python engine, whole process each (the Python
+    engine run here once, in a fresh process as the others), and <= 50
+    bytes per state."""
+    big = [r for r in rows if r["workers"] == 1 and r["asked"] in ("compiled", "auto")
+           and r["emb"]["distinct"] >= floor]
+    if not big:
+        return
+    print()
+    print(f"the compiled engine's goals on models of >= {floor:,} states (-workers 1; goals: >= 30x TLC, "
+          ">= 10x the Python engine, <= 50 bytes per state):")
+    python: dict[str, dict] = {}
+    for r in big:
+        e, name = r["emb"], r["model"]
+        if name not in python:
+            spec_path, model, prop, symmetry = r["run"]
+            python[name] = run_embedded(spec_path, model, prop, 1, "python", None, symmetry)
+        py = python[name]
+        t = r.get("tlc")
+        tlc = f"{t['seconds'] / e['seconds']:.1f}x TLC" if t and t["seconds"] else "TLC not run"
+        bps = e.get("bytes_per_state")
+        print(f"  {name:<28} {r['asked']:<8} {e['seconds']:>6.1f} s: {tlc}, "
+              f"{py['seconds'] / e['seconds']:.1f}x the Python engine ({py['seconds']:.1f} s, "
+              f"{py['distinct']:,} states), " + ("-" if bps is None else f"{bps:.0f}") + " bytes per state")
 
 
 def print_row(row: dict, flush: bool = False) -> None:
