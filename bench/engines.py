@@ -48,6 +48,10 @@ import tempfile
 import time
 from pathlib import Path
 
+# the children run as the pyspec command does (pyspec/cli.py: one BLAS thread,
+# not one per core spinning after numpy's import)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 

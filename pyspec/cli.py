@@ -15,6 +15,11 @@ import importlib
 import os
 import sys
 
+# pyspec does no linear algebra: numpy's OpenBLAS would start a thread per
+# core when numpy is imported, which spins for a while (0.13 s of CPU per
+# process here, taken from the other worker on a machine of two cores)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 from . import __version__
 from .files import OutputError
 
