@@ -34,7 +34,7 @@ from numba.core.registry import CPUDispatcher as Dispatcher
 from .hashing import K0 as _K0
 from .hashing import K1 as _K1
 from .hashing import mix as _mix
-from .sets import set_project, set_union
+from .sets import set_intern, set_project, set_union
 
 # status codes returned by run()
 DONE = 0  # the queue is empty
@@ -401,6 +401,35 @@ def _add_to_set(s, t, proj, sets):
     return 0
 
 
+@loop_jit
+def _set_image(c, pi, simg):
+    """Symmetry: the code of the image under permutation ``pi`` of the set
+    of code ``c`` of the loop's table, as ``SetImage`` computes it: each
+    element's image (``eimg[pi]``, filled by the driver for the elements
+    numbered so far), sorted, interned.  -1 when an element is newer than
+    its images here, or the table needs room or scratch: the driver
+    computes it then.  (``simg``: the table's arrays with its scratch, the
+    element images, (the table's interned slot, elements with images).)"""
+    sets, eimg, einfo = simg
+    sel, soff, stab, sctl, tmp = sets[2], sets[3], sets[4], sets[5], sets[6]
+    lo, hi = soff[c], soff[c + 1]
+    n = hi - lo
+    if n > tmp.shape[0]:
+        return np.int64(-1)
+    known = einfo[1]
+    for i in range(n):
+        x = np.int64(sel[lo + i])
+        if x >= known:
+            return np.int64(-1)
+        v = np.uint32(eimg[pi, x])
+        j = i
+        while j > 0 and tmp[j - 1] > v:  # (a set is a few dozen elements: insertion)
+            tmp[j] = tmp[j - 1]
+            j -= 1
+        tmp[j] = v
+    return set_intern(tmp, n, sel, soff, stab, sctl)
+
+
 @loop_inline
 def _step_key(s, j, keymask, key, proj, sets):
     """Step ``j``'s key in the state of words ``s`` into ``key``: the words
@@ -641,7 +670,7 @@ def _row_less(a, b):
 @loop_jit
 def _canonical(t, out, img, full, ent, tied, ient, key, kcol, ctl, sm_words, sm_chunk,
                ckeep, cmask, ytab, ykey, yid, yok, yval,
-               imask, ifield, idst, itab, ikey, iid, iok, ival, im_code, im_id):
+               imask, ifield, idst, itab, ikey, iid, iok, ival, im_code, im_id, simg):
     """Symmetry: the least image of the state ``t`` (its own words
     included) into ``out``, as ``Symmetry.canonical`` computes it: the
     bits no permutation moves, or'ed with each chunk's image, the images
@@ -651,7 +680,9 @@ def _canonical(t, out, img, full, ent, tied, ient, key, kcol, ctl, sm_words, sm_
     (their codes' images memoized per (permutation, slot); ``idst``: where
     slot si's image goes under permutation pi).  1 when done; 0 when an
     image is not memoized (requested: a placeholder entry and the chunk's
-    bits, or the code, in a miss buffer)."""
+    bits, or the code, in a miss buffer).  The images of the sets of the
+    loop's table (its slot: ``simg[2][0]``) are computed here
+    (:func:`_set_image`) while the memo has room beyond its placeholders."""
     k = t.shape[0]
     nc = cmask.shape[0]
     missing = False
@@ -710,6 +741,14 @@ def _canonical(t, out, img, full, ent, tied, ient, key, kcol, ctl, sm_words, sm_
             if e >= 0 and iok[e] != 0:
                 ient[x * ni + si] = e
                 continue
+            if e < 0 and si == simg[2][0] and 2 * (ctl[ISYM_N] + im_id.shape[0] + 1) <= itab.shape[0] \
+                    and ctl[ISYM_N] + im_id.shape[0] + 1 < iid.shape[0]:
+                code = _set_image(np.int64(key[0]), np.int64(pi), simg)
+                if code >= 0:
+                    e = _new_entry(pi * ni + si, key[:1], pos, ISYM_N, itab, ikey, iid, iok, 1, ctl)
+                    ival[e, 0] = np.uint64(code)
+                    ient[x * ni + si] = e
+                    continue
             missing = True
             if e < 0:
                 m = ctl[NIMISS]
@@ -795,7 +834,7 @@ def run(ctl, states, parents, table, kcol,
         csucc, ckeep, cmask, ytab, ykey, yid, yok, yval, sm_words, sm_chunk,
         imask, ifield, idst, itab, ikey, iid, iok, ival, im_code, im_id,
         succ_step, step_aid, edge_to, edge_aid, edge_start, edge_mask, wk, ent, tied, ient,
-        proj, sets):
+        proj, sets, simg):
     """Expand states from ctl[CUR] until the queue is empty, a level ends,
     the budget is spent, or the driver has something to do (the status).
 
@@ -823,7 +862,8 @@ def run(ctl, states, parents, table, kcol,
     guard's row, or -1: gen_steps.leading_guard; per dispatch row: its
     guard group's row, or -1; per step: its guard's bit in that group's
     value, or -1: search._Tables._group_guards), ``sets`` the
-    table's arrays (``SetTable.arrays``) and its scratch.  (Tuples: a call
+    table's arrays (``SetTable.arrays``) and its scratch; ``simg``: ``sets``
+    with the element images of symmetry (:func:`_set_image`).  (Tuples: a call
     of more than 30 arguments compiles to ``f(*args)``, which numba cannot
     inline.)
     """
@@ -881,7 +921,7 @@ def run(ctl, states, parents, table, kcol,
                 for r in range(n):
                     if _canonical(succ[r], csucc[r], img, full, ent, tied, ient, key, kcol, ctl, sm_words, sm_chunk,
                                   ckeep, cmask, ytab, ykey, yid, yok, yval,
-                                  imask, ifield, idst, itab, ikey, iid, iok, ival, im_code, im_id) == 0:
+                                  imask, ifield, idst, itab, ikey, iid, iok, ival, im_code, im_id, simg) == 0:
                         complete = False  # the other successors' misses are requested too
                 if not complete:
                     # the successors of the states queued after it too, as for
@@ -904,7 +944,7 @@ def run(ctl, states, parents, table, kcol,
                         for r in range(n2):
                             if _canonical(succ[r], csucc[r], img, full, ent, tied, ient, key, kcol, ctl, sm_words,
                                           sm_chunk, ckeep, cmask, ytab, ykey, yid, yok, yval,
-                                          imask, ifield, idst, itab, ikey, iid, iok, ival, im_code, im_id) == 0:
+                                          imask, ifield, idst, itab, ikey, iid, iok, ival, im_code, im_id, simg) == 0:
                                 if unknown < 0:
                                     unknown = i
                         if ctl[NSMISS] >= sm_chunk.shape[0] or ctl[NIMISS] >= im_id.shape[0]:

@@ -23,7 +23,7 @@ import numpy as np
 from ...compile import CompiledModel
 from ..embedded.bfs import ExploreResult, Options, _Stop, _Tracking, no_cyclic_gc
 from ..embedded.store import StateStore
-from ..embedded.symmetry import symmetry_of
+from ..embedded.symmetry import SetImage, symmetry_of
 from . import Fallback, Unsupported, unsupported_reason
 from . import kernel as kn
 from .sets import SetTable, no_table
@@ -411,8 +411,15 @@ class _Search:
         if tb.proj_slot is not None:
             tags = tb.proj_tags
             self.sets = SetTable(cm.layout.slots[tb.proj_slot].codec, lambda m: tags[m._d["tag"]], len(tb.pkinds))
+            if tb.nperms:
+                # the loop permutes the table's sets itself (kernel._set_image)
+                for si, sl in enumerate(tb.sym.interned):
+                    images = [tb.sym.itables[pi][si][4] for pi in range(tb.nperms)]
+                    if sl.index == tb.proj_slot and all(isinstance(im, SetImage) for im in images):
+                        self.sets.permuted_by(si, images)
         self.stmp = np.zeros(SET_SCRATCH if self.sets is not None else 1, np.uint32)
         self._no_table = no_table()
+        self._no_images = (np.zeros((1, 1), np.int32), np.array([-1, 0], np.int64))
         self.preds = _Memo(k)
         self.acts = _Memo(2 * k)
         self.am_words = np.zeros((MISS_BUFFER, k), np.uint64)
@@ -864,7 +871,8 @@ class _Search:
                             isym.result, isym.val, self.im_code, self.im_id,
                             self.succ_step, tb.step_aid, self.edge_to, self.edge_aid, self.edge_start, self.edge_mask,
                             self.wk, self.ent, self.tied, self.ient,
-                            (tb.pj, tb.pplace, tb.pkinds, tb.gstep, tb.ggrp, tb.gbit), (*table, self.stmp))
+                            (tb.pj, tb.pplace, tb.pkinds, tb.gstep, tb.ggrp, tb.gbit), (*table, self.stmp),
+                            ((*table, self.stmp), *(st.image_arrays() if st is not None else self._no_images)))
             if st is not None:
                 st.pull()  # the unions and projections the loop numbered
             i = self.cursor = int(ctl[kn.CUR])

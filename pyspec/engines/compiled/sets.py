@@ -197,9 +197,24 @@ class SetTable:
         self.sctl[LOGT] = logt
         self.elem_kind = np.zeros(max(len(codec.elems), 64), np.uint8)
         self.kinds_known = 0  # elements whose kind elem_kind holds
+        # symmetry (permuted_by): per permutation, its SetImage of this
+        # table's slot; the images of the elements for the loop, and
+        # (the slot's index among the interned slots, elements with images)
+        self.images: list = []
+        self.eimg = np.zeros((1, 1), np.int32)
+        self.einfo = np.array([-1, 0], np.int64)
         codec.materialize()  # (the sets a former search's table numbered)
         self.push()
         codec.backing = self
+
+    def permuted_by(self, slot: int, images: list) -> None:
+        """Symmetry: the loop permutes this table's sets itself, as the
+        ``SetImage``s ``images`` (one per permutation) do; ``slot``: the
+        index of the table's slot among the interned slots."""
+        self.images = images
+        self.eimg = np.zeros((len(images), max(64, len(self.codec.elems))), np.int32)
+        self.einfo[:] = (slot, 0)
+        self.push()
 
     def __len__(self) -> int:
         return int(self.sctl[NSETS])
@@ -243,6 +258,8 @@ class SetTable:
             done = _insert_all(flat, offs, self.sel, self.soff, self.stab, self.sctl)
             assert done == m - n and int(self.sctl[NSETS]) == m, "the two sides numbered sets differently"
         elems = codec.elems
+        if self.images:
+            self._push_images()
         ne = len(elems)
         if ne > self.kinds_known:
             if ne > self.elem_kind.shape[0]:
@@ -252,6 +269,30 @@ class SetTable:
             kind_of = self.kind_of
             self.elem_kind[self.kinds_known:ne] = [kind_of(elems[i]) for i in range(self.kinds_known, ne)]
             self.kinds_known = ne
+
+    def _push_images(self) -> None:
+        """Every element's image under every permutation, for the loop
+        (an image may be an element numbered now: until none is new)."""
+        elems = self.codec.elems
+        while True:
+            ne = len(elems)
+            for im in self.images:
+                im.extend(ne)
+            if len(elems) == ne:
+                break
+        known = int(self.einfo[1])
+        if ne > known:
+            if ne > self.eimg.shape[1]:
+                eimg = np.zeros((self.eimg.shape[0], max(2 * self.eimg.shape[1], ne)), np.int32)
+                eimg[:, :known] = self.eimg[:, :known]
+                self.eimg = eimg
+            for pi, im in enumerate(self.images):
+                self.eimg[pi, known:ne] = im.emap[known:ne]
+            self.einfo[1] = ne
+
+    def image_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """What the loop reads of the element images (kernel._set_image)."""
+        return self.eimg, self.einfo
 
     def pull(self) -> None:
         """Tell the Python side how many sets the loop numbered: it reads

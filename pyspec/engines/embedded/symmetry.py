@@ -167,33 +167,48 @@ def _interned_image(sl, permuter: Permuter) -> Callable[[int], int]:
     """code -> code of the permuted value, for an interned slot ``sl``.
 
     A set stored as sorted element numbers (:class:`InternSetCodec`) is
-    permuted as numbers: each element's image is numbered once per
-    permutation (a list indexed by element number), so a set's image is a
-    few list lookups, a sort and one dict lookup of its bytes, without
-    building either frozenset or hashing its records.  Other interned
-    values are permuted element by element through the permuter's memos
-    (whole values are not memoised here: there are as many as states)."""
+    permuted as numbers (:class:`SetImage`).  Other interned values are
+    permuted element by element through the permuter's memos (whole values
+    are not memoised here: there are as many as states)."""
     ty, codec = sl.type, sl.codec
     if isinstance(ty, ir.SetType) and isinstance(codec, InternSetCodec):
-        e = permuter.fn(ty.elem)
-        elems = codec.elems
-        emap: list[int] = []  # element number -> the number of its image
-
-        def set_image(c: int) -> int:
-            nums = codec.numbers(c)
-            if nums and nums[-1] >= len(emap):  # elements numbered since: their images
-                n = nums[-1] + 1
-                while len(emap) < n:
-                    emap.append(codec.elem_number(e(elems[len(emap)])))
-            img = sorted([emap[i] for i in nums])
-            return codec.code_of_key(codec.key_of(img))
-
-        return set_image
+        return SetImage(codec, permuter.fn(ty.elem))
     if isinstance(ty, ir.SetType):
         e = permuter.fn(ty.elem)
         return lambda c: codec.codes[frozenset(map(e, codec.dec(c)))]
     kf, vf = permuter.fn(ty.key), permuter.fn(ty.value)
     return lambda c: codec.codes[fmap_own({kf(k): vf(x) for k, x in codec.dec(c)._d.items()})]
+
+
+class SetImage:
+    """code -> code of the image of a set of :class:`InternSetCodec` under
+    one permutation, as numbers: each element's image is numbered once
+    (``emap``: element number -> the number of its image), so a set's image
+    is a few list lookups, a sort and one dict lookup of its bytes, without
+    building either frozenset or hashing its records.  The compiled loop
+    reads ``emap`` too (pyspec.engines.compiled.sets: it permutes the sets
+    of its table itself)."""
+
+    def __init__(self, codec: InternSetCodec, elem_image: Callable[[Any], Any]):
+        self.codec = codec
+        self.elem_image = elem_image
+        self.emap: list[int] = []
+
+    def extend(self, n: int) -> None:
+        """The images of the elements numbered below ``n`` (numbering an
+        image may number a new element)."""
+        emap, codec, e = self.emap, self.codec, self.elem_image
+        while len(emap) < n:
+            emap.append(codec.elem_number(e(codec.elems[len(emap)])))
+
+    def __call__(self, c: int) -> int:
+        codec = self.codec
+        nums = codec.numbers(c)
+        if nums and nums[-1] >= len(self.emap):  # elements numbered since: their images
+            self.extend(nums[-1] + 1)
+        emap = self.emap
+        img = sorted([emap[i] for i in nums])
+        return codec.code_of_key(codec.key_of(img))
 
 
 class _NotRepresentable(Exception):
