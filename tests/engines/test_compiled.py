@@ -21,7 +21,8 @@ from specgen import generate
 
 from pyspec import load_with_diagnostics
 from pyspec.engines.embedded import check, check_model, runner
-from pyspec.engines.embedded.bfs import Options, _hand_over
+from pyspec.engines.embedded import bfs
+from pyspec.engines.embedded.bfs import Options, _hand_over, _hand_over_within
 
 pytest.importorskip("numba", reason="numba is not installed: the compiled engine cannot run")
 
@@ -362,6 +363,53 @@ def test_auto_hands_over_when_the_next_level_would_take_long():
     assert not _hand_over(opts, spent=1.0, expanded=1000, level=100, previous=200)
     # ... 900 / (1 - 0.9) = 9,000 states left, 9 s
     assert _hand_over(opts, spent=1.0, expanded=1000, level=900, previous=1000)
+
+
+def test_auto_hands_over_in_the_middle_of_a_level_once_time_is_up():
+    """In the middle of a level, after HANDOVER_SECONDS: now, unless the
+    levels shrink so fast that what is left (the rest of the level, the
+    levels after it shrinking as this one did) would take the Python
+    engine less than that again."""
+    opts = Options(handover=1.0)
+    # 1,000 states expanded in 1 s; a level of 1,000 (500 left) after one of 900: growing
+    assert _hand_over_within(opts, spent=1.0, expanded=1000, rest=500, size=1000, previous=900)
+    assert not _hand_over_within(opts, spent=0.9, expanded=1000, rest=500, size=1000, previous=900)  # not yet
+    assert not _hand_over_within(opts, spent=1.0, expanded=1000, rest=0, size=1000, previous=900)  # level's end
+    # shrinking by a tenth: 50 + 100 * 100 / 900 = 61 states left, 0.06 s
+    assert not _hand_over_within(opts, spent=1.0, expanded=1000, rest=50, size=100, previous=1000)
+    # ... by 5%: 500 + 1,000 * 1,000 / 50 = 20,500 states, 20 s
+    assert _hand_over_within(opts, spent=1.0, expanded=1000, rest=500, size=1000, previous=1050)
+    # the level's end is 0.2 s away (less than a quarter of the hand-over time): at the boundary
+    assert not _hand_over_within(opts, spent=1.0, expanded=1000, rest=200, size=1000, previous=900)
+
+
+@pytest.mark.parametrize("path,model", [("spec/corpus/two_pc_with_btm.pyspec", "original"),
+                                        ("spec/kvm/v2.pyspec", "small"),  # symmetry
+                                        ("spec/corpus/paxos.pyspec", "original")])  # a projected message set
+def test_auto_hands_over_in_the_middle_of_a_level(monkeypatch, path, model):
+    """The compiled engine expands the rest of the level the Python engine
+    stopped in (its successors so far stored): the Python engine's reports."""
+    monkeypatch.setattr(runner, "HANDOVER_SECONDS", 0.0)
+    monkeypatch.setattr(runner, "HANDOVER_MISSES", float("inf"))
+    monkeypatch.setattr(bfs, "_hand_over", lambda *a: False)  # never at a level boundary
+    monkeypatch.setattr(bfs, "HANDOVER_EVERY", 7)  # asked every 8 states
+    calls = []
+    real = search.explore
+
+    def spy(cm, opts):
+        if opts.resume is not None:
+            calls.append((opts.resume.cursor, list(opts.resume.store.level_ends)))
+        return real(cm, opts)
+
+    monkeypatch.setattr(search, "explore", spy)
+    spec = load(str(ROOT / path))
+    auto = check_model(spec, model, engine="auto")
+    monkeypatch.undo()
+    py = check_model(spec, model, engine="python")
+    assert [_fields(r) for r in auto] == [_fields(r) for r in py]
+    assert calls, "no hand-over"
+    cursor, level_ends = calls[0]
+    assert cursor > 0 and cursor not in level_ends  # inside a level
 
 
 def _record_stops(monkeypatch) -> list:
