@@ -20,8 +20,7 @@ from engine_util import load
 from specgen import generate
 
 from pyspec import load_with_diagnostics
-from pyspec.engines.embedded import check, check_model, runner
-from pyspec.engines.embedded import bfs
+from pyspec.engines.embedded import bfs, check, check_model, runner
 from pyspec.engines.embedded.bfs import Options, _hand_over, _hand_over_within
 
 pytest.importorskip("numba", reason="numba is not installed: the compiled engine cannot run")
