@@ -362,6 +362,12 @@ def test_auto_hands_over_when_the_next_level_would_take_long():
     assert not _hand_over(opts, spent=1.0, expanded=1000, level=100, previous=200)
     # ... 900 / (1 - 0.9) = 9,000 states left, 9 s
     assert _hand_over(opts, spent=1.0, expanded=1000, level=900, previous=1000)
+    # levels growing by 1.5 or more: when the next would take handover_growing seconds
+    grow = Options(handover=1.0, handover_ahead=0.5, handover_growing=0.1)
+    assert _hand_over(grow, spent=0.2, expanded=1000, level=600, previous=400)  # 0.12 s ahead, x1.5
+    assert not _hand_over(grow, spent=0.2, expanded=1000, level=600, previous=500)  # x1.2
+    assert not _hand_over(grow, spent=0.2, expanded=1000, level=400, previous=200)  # 0.08 s ahead
+    assert not _hand_over(opts, spent=0.2, expanded=1000, level=600, previous=400)  # (not asked)
 
 
 def test_auto_hands_over_in_the_middle_of_a_level_once_time_is_up():

@@ -98,6 +98,9 @@ class Options:
     # seconds: stop sooner, at a level boundary where the next level would
     # take this long at the rate of the search so far ("handover")
     handover_ahead: float | None = None
+    # seconds: ... or at a level boundary where the levels grow by
+    # HANDOVER_GROWTH or more and the next would take this long
+    handover_growing: float | None = None
     # states expanded per second below which the compiled engine hands a
     # search back ("handback"; set by the runner from the Python engine's
     # rate before the hand-over)
@@ -114,7 +117,12 @@ def _hand_over(opts: Options, spent: float, expanded: int, level: int, previous:
     ``level / (1 - r)`` states at the rate so far, the geometric sum of
     levels shrinking by ``r = level / previous`` (disruptor_mpmc at 0.4 s:
     87% expanded, its levels 2,444 then 2,312, about 0.2 s left).  Sooner,
-    when the next level alone would take ``opts.handover_ahead`` seconds."""
+    when the next level alone would take ``opts.handover_ahead`` seconds,
+    or ``opts.handover_growing`` seconds while the levels grow by
+    HANDOVER_GROWTH or more: it and the two after it would then take the
+    Python engine longer than numba's start-up (multi_paxos's levels double,
+    at 20,000 states a second: handed over at 0.16 s, not 0.4 s; paxos's
+    grow by a third at most, and its whole search takes 0.34 s)."""
     if expanded <= 0:
         return False
     if spent >= opts.handover:
@@ -123,7 +131,10 @@ def _hand_over(opts: Options, spent: float, expanded: int, level: int, previous:
         left = level * previous / (previous - level)  # states, if the levels keep shrinking so
         return left * spent >= opts.handover * expanded
     ahead = opts.handover_ahead
-    return ahead is not None and level * spent >= ahead * expanded
+    if ahead is not None and level * spent >= ahead * expanded:
+        return True
+    growing = opts.handover_growing
+    return growing is not None and level >= HANDOVER_GROWTH * previous and level * spent >= growing * expanded
 
 
 def _hand_over_within(opts: Options, spent: float, expanded: int, rest: int, size: int, previous: int) -> bool:
@@ -259,6 +270,8 @@ HANDOVER_EVERY = (1 << 8) - 1
 #: ... where it waits for the level's end if that is less than this share
 #: of the hand-over time away
 HANDOVER_REST = 0.25
+#: levels growing by this factor or more (_hand_over's handover_growing rule)
+HANDOVER_GROWTH = 1.5
 
 
 class _Pending:

@@ -104,6 +104,10 @@ HANDOVER_SECONDS = 0.4
 #: faster), and the levels after it only add to the gain; a model whose
 #: levels stay small never imports numba.
 HANDOVER_AHEAD = 0.5
+#: ... or at one where the levels grow by bfs.HANDOVER_GROWTH (1.5) or more
+#: and the next would take this many seconds: with the two after it, more
+#: than numba's start-up (bfs._hand_over)
+HANDOVER_GROWING = 0.1
 #: ... unless the Python engine's steps missed their memo more than this many
 #: times per state expanded (a count per step instance): then the compiled
 #: loop calls the Python steps for most states and runs no faster, after
@@ -158,11 +162,11 @@ def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> Explore
     # auto: the Python engine first (one process: most models end before
     # worker processes would have started), the compiled one for what
     # takes longer, or the Python engine's workers when it measures slower
-    opts.handover, opts.handover_ahead = HANDOVER_SECONDS, HANDOVER_AHEAD
+    opts.handover, opts.handover_ahead, opts.handover_growing = HANDOVER_SECONDS, HANDOVER_AHEAD, HANDOVER_GROWING
     try:
         res = explore(cm, opts)
     finally:
-        opts.handover = opts.handover_ahead = None
+        opts.handover = opts.handover_ahead = opts.handover_growing = None
     if res.stopped != "handover":
         return res
     from ..compiled import available
