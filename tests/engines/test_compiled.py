@@ -362,6 +362,12 @@ def test_auto_hands_over_when_the_next_level_would_take_long():
     assert not _hand_over(opts, spent=1.0, expanded=1000, level=100, previous=200)
     # ... 900 / (1 - 0.9) = 9,000 states left, 9 s
     assert _hand_over(opts, spent=1.0, expanded=1000, level=900, previous=1000)
+    # levels about as large as the one before (disruptor_mpmc near its peak): shrinking slowly,
+    # by 0.95 at most: 2,500 + 19 * 2,500 states left, 0.22 s at 225,000 a second
+    flat = Options(handover=0.4)
+    assert not _hand_over(flat, spent=0.4, expanded=90_000, level=2500, previous=2480)
+    assert _hand_over(flat, spent=1.0, expanded=225_000, level=2500, previous=2480)  # ... until 2.5x the time
+    assert _hand_over(flat, spent=0.4, expanded=90_000, level=2700, previous=2480)  # growing by 5% or more
     # levels growing by 1.5 or more: when the next would take handover_growing seconds
     grow = Options(handover=1.0, handover_ahead=0.5, handover_growing=0.1)
     assert _hand_over(grow, spent=0.2, expanded=1000, level=600, previous=400)  # 0.12 s ahead, x1.5
@@ -386,6 +392,11 @@ def test_auto_hands_over_in_the_middle_of_a_level_once_time_is_up():
     assert _hand_over_within(opts, spent=1.0, expanded=1000, rest=500, size=1000, previous=1050)
     # the level's end is 0.2 s away (less than a quarter of the hand-over time): at the boundary
     assert not _hand_over_within(opts, spent=1.0, expanded=1000, rest=200, size=1000, previous=900)
+    # a level about as large as the one before, 25,000 of its states left (0.11 s): the rest and
+    # 19 such levels; a tenth of the one before: the rest and 3,333 states, 0.13 s
+    flat = Options(handover=0.4)
+    assert _hand_over_within(flat, spent=0.4, expanded=90_000, rest=25_000, size=30_000, previous=29_800)
+    assert not _hand_over_within(flat, spent=0.4, expanded=90_000, rest=25_000, size=30_000, previous=300_000)
 
 
 @pytest.mark.parametrize("path,model", [("spec/corpus/two_pc_with_btm.pyspec", "original"),

@@ -116,7 +116,9 @@ def _hand_over(opts: Options, spent: float, expanded: int, level: int, previous:
     that what is left would take the Python engine less than that again:
     ``level / (1 - r)`` states at the rate so far, the geometric sum of
     levels shrinking by ``r = level / previous`` (disruptor_mpmc at 0.4 s:
-    87% expanded, its levels 2,444 then 2,312, about 0.2 s left).  Sooner,
+    87% expanded, its levels 2,444 then 2,312, about 0.2 s left; levels
+    about as large as the one before count as shrinking slowly: see
+    :func:`_levels_after`).  Sooner,
     when the next level alone would take ``opts.handover_ahead`` seconds,
     or ``opts.handover_growing`` seconds while the levels grow by
     HANDOVER_GROWTH or more: it and the two after it would then take the
@@ -126,10 +128,10 @@ def _hand_over(opts: Options, spent: float, expanded: int, level: int, previous:
     if expanded <= 0:
         return False
     if spent >= opts.handover:
-        if level >= previous:
+        after = _levels_after(level, previous)
+        if after is None or spent >= HANDOVER_LONG * opts.handover:
             return True
-        left = level * previous / (previous - level)  # states, if the levels keep shrinking so
-        return left * spent >= opts.handover * expanded
+        return (level + after) * spent >= opts.handover * expanded
     ahead = opts.handover_ahead
     if ahead is not None and level * spent >= ahead * expanded:
         return True
@@ -155,10 +157,26 @@ def _hand_over_within(opts: Options, spent: float, expanded: int, rest: int, siz
         return False
     if rest * spent < HANDOVER_REST * opts.handover * expanded:
         return False  # the level's end is near: the rule at the boundary decides
-    if size >= previous:
+    after = _levels_after(size, previous)
+    if after is None or spent >= HANDOVER_LONG * opts.handover:
         return True
-    left = rest + size * size / (previous - size)  # the next levels: size * r / (1 - r), r = size / previous
-    return left * spent >= opts.handover * expanded
+    return (rest + after) * spent >= opts.handover * expanded
+
+
+def _levels_after(level: int, previous: int) -> float | None:
+    """States in the levels after one of ``level`` states that followed one
+    of ``previous``: None (no bound) while the levels grow by
+    HANDOVER_FLAT or more; else their geometric sum at the ratio ``r`` of
+    the two, at most HANDOVER_FLAT_RATIO.  Levels about as large as the one
+    before are taken to shrink slowly: disruptor_mpmc's grow by 1-2% up to
+    its peak at 0.37 s, then fall, and its whole search takes the Python
+    engine 0.47 s; counted as growing, the rule handed it over at 0.4 s
+    when the machine was a little slow (1.1 s in all).  A search that keeps
+    such levels is handed over at HANDOVER_LONG times the hand-over time."""
+    if level >= HANDOVER_FLAT * previous:
+        return None
+    r = min(level / previous, HANDOVER_FLAT_RATIO)
+    return level * r / (1 - r)
 
 
 class _Stop(Exception):
@@ -272,6 +290,12 @@ HANDOVER_EVERY = (1 << 8) - 1
 HANDOVER_REST = 0.25
 #: levels growing by this factor or more (_hand_over's handover_growing rule)
 HANDOVER_GROWTH = 1.5
+#: levels growing by less than this factor count as shrinking slowly, by
+#: this ratio at most (_levels_after) ...
+HANDOVER_FLAT = 1.05
+HANDOVER_FLAT_RATIO = 0.95
+#: ... until the search has run this many times the hand-over time
+HANDOVER_LONG = 2.5
 
 
 class _Pending:
