@@ -128,10 +128,7 @@ def _hand_over(opts: Options, spent: float, expanded: int, level: int, previous:
     if expanded <= 0:
         return False
     if spent >= opts.handover:
-        after = _levels_after(level, previous)
-        if after is None or spent >= HANDOVER_LONG * opts.handover:
-            return True
-        return (level + after) * spent >= opts.handover * expanded
+        return _much_left(opts, spent, expanded, level, level, previous)
     ahead = opts.handover_ahead
     if ahead is not None and level * spent >= ahead * expanded:
         return True
@@ -157,7 +154,14 @@ def _hand_over_within(opts: Options, spent: float, expanded: int, rest: int, siz
         return False
     if rest * spent < HANDOVER_REST * opts.handover * expanded:
         return False  # the level's end is near: the rule at the boundary decides
-    after = _levels_after(size, previous)
+    return _much_left(opts, spent, expanded, rest, size, previous)
+
+
+def _much_left(opts: Options, spent: float, expanded: int, rest: int, level: int, previous: int) -> bool:
+    """Once the hand-over time is up: would what is left (``rest`` states
+    of a level of ``level`` after one of ``previous``, then the levels after
+    it) take the Python engine that long again, at the rate so far?"""
+    after = _levels_after(level, previous)
     if after is None or spent >= HANDOVER_LONG * opts.handover:
         return True
     return (rest + after) * spent >= opts.handover * expanded
