@@ -92,6 +92,17 @@ model m:
 """
 
 
+def compiled_functions() -> str:
+    """Where the compiled engine's functions come from here (building the
+    module ahead of time first if need be, so that no timed run pays it)."""
+    from pyspec.engines.compiled.library import library
+
+    lib = library()
+    if lib.kind == "aot":
+        return "the module compiled ahead of time (numba.pycc; numba not imported by the runs)"
+    return f"numba's JIT with its on-disk cache ({lib.note or 'PYSPEC_COMPILED=jit'})"
+
+
 def warm_compiled_loop() -> None:
     """Load the compiled engine's loop (numba's cache) with a search of a
     few states: the first search of a process loads about 50 MB of machine
@@ -152,9 +163,11 @@ def child(spec_path: str, model: str, prop: str, workers: int, engine: str = "py
         "search_seconds": t1 - t_compiled, "compile_seconds": t_compiled - t0,
         "rss_before_mb": rss0, "peak_mb": max(peak, kids), "bits": cm.layout.bits,
         "worker_cpu": res.worker_cpu, "engine": used,
-        # auto imports numba during the search when it hands over: a one-off
-        # cost the compiled rows pay before their baseline (engine_import_mb)
-        "imported_compiled": engine == "auto" and "pyspec.engines.compiled.kernel" in sys.modules,
+        # auto loads the compiled functions during the search when it hands
+        # over: a one-off cost the compiled rows pay before their baseline
+        # (engine_import_mb)
+        "imported_compiled": engine == "auto" and getattr(sys.modules.get("pyspec.engines.compiled.library"),
+                                                          "_LIBRARY", None) is not None,
     }))
 
 
@@ -357,7 +370,8 @@ def _tee(path: str, fn) -> int:
         f.write(f"# {datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')}, commit "
                 f"{git('rev-parse', '--short', 'HEAD')}{' (modified)' if modified else ''}, "
                 f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load average at start "
-                f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}\n\n")
+                f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}\n")
+        f.write(f"# compiled functions: {compiled_functions()}\n\n")
         old = sys.stdout
         sys.stdout = Tee(old, f)
         try:

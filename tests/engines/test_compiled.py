@@ -466,14 +466,14 @@ def test_the_hand_back_measure_starts_again_after_a_compile(monkeypatch):
     a hand-back rate no engine reaches never hands the search back (a
     machine's first run compiled for seconds inside the measure and gave
     v2 big back to the Python engine)."""
-    from pyspec.engines.compiled import kernel
+    from pyspec.engines.compiled.library import library
 
     monkeypatch.setattr(runner, "HANDOVER_SECONDS", 0.0)
     monkeypatch.setattr(runner, "HANDOVER_MISSES", float("inf"))
     monkeypatch.setattr(search, "HANDBACK_SECONDS", 0.0)
     monkeypatch.setattr(search, "HANDBACK_FACTOR", 1e12)
     count = iter(range(1_000_000))
-    monkeypatch.setattr(kernel, "loaded", lambda: next(count))
+    monkeypatch.setattr(library(), "loaded", lambda: next(count))
     stops = _record_stops(monkeypatch)
     spec = load(str(ROOT / "spec/kvm/v1.pyspec"))
     auto = check_model(spec, "small", engine="auto")

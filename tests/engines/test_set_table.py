@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("numba")
 
 from pyspec.compile.layout import InternSetCodec  # noqa: E402
-from pyspec.engines.compiled import sets  # noqa: E402
+from pyspec.engines.compiled import set_kernel, sets  # noqa: E402
 
 
 def _codec_with(elems: list, sets_of: list[frozenset]) -> InternSetCodec:
@@ -27,7 +27,7 @@ def _codec_with(elems: list, sets_of: list[frozenset]) -> InternSetCodec:
 def _union(table: sets.SetTable, x: int, y: int) -> int:
     tmp = np.zeros(4096, np.uint32)
     while True:
-        c = sets.set_union(np.int64(x), np.int64(y), tmp, table.sel, table.soff, table.stab, table.sctl)
+        c = set_kernel.set_union(np.int64(x), np.int64(y), tmp, table.sel, table.soff, table.stab, table.sctl)
         if c != -1:
             return int(c)
         table.grow(elements=4096, sets=16)
@@ -36,7 +36,7 @@ def _union(table: sets.SetTable, x: int, y: int) -> int:
 def _project(table: sets.SetTable, x: int, kinds: int) -> int:
     tmp = np.zeros(4096, np.uint32)
     while True:
-        c = sets.set_project(np.int64(x), np.uint64(kinds), table.elem_kind, tmp, table.sel, table.soff,
+        c = set_kernel.set_project(np.int64(x), np.uint64(kinds), table.elem_kind, tmp, table.sel, table.soff,
                              table.stab, table.sctl)
         if c != -1:
             return int(c)

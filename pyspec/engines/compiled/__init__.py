@@ -4,7 +4,7 @@
 (same counts, verdicts and counterexamples); the spec's meaning stays in
 the generated Python functions, which fill the compiled loop's memo tables
 (:mod:`.kernel`, :mod:`.search`, docs/checker.md).  :func:`available`
-tells whether numba can be imported here.
+tells whether the compiled functions can be loaded here (:mod:`.library`).
 """
 
 from __future__ import annotations
@@ -16,9 +16,13 @@ if TYPE_CHECKING:  # this module imports neither numba nor the loop: `auto` asks
 
 
 def available() -> str | None:
-    """None when the compiled engine can run here, else why not."""
+    """None when the compiled engine can run here, else why not.  Its
+    functions come from the module compiled ahead of time (built at the
+    first call on a machine), or else from numba (:mod:`.library`)."""
+    from .library import library
+
     try:
-        import numba  # noqa: F401
+        library()
     except Exception as e:  # noqa: BLE001 - any import failure means: not here
         return f"numba cannot be imported ({type(e).__name__}: {e})"
     return None

@@ -23,7 +23,7 @@ from ...compile import CompiledModel
 from ..embedded.bfs import Options
 from ..embedded.liveness import Graph
 from . import Fallback, Unsupported, unsupported_reason
-from . import kernel as kn
+from . import ctl as kn
 
 
 def build_graph(cm: CompiledModel, max_states: int | None = None, progress=None) -> Graph:

@@ -25,7 +25,8 @@ from ..embedded.bfs import ExploreResult, Options, _Stop, _Tracking, no_cyclic_g
 from ..embedded.store import StateStore
 from ..embedded.symmetry import SetImage, symmetry_of
 from . import Fallback, Unsupported, unsupported_reason
-from . import kernel as kn
+from . import ctl as kn
+from .library import library
 from .sets import SetTable, no_table
 
 __all__ = ["Fallback", "Unsupported", "explore", "unsupported_reason"]
@@ -293,7 +294,7 @@ class _Memo:
     _not_per_entry = frozenset({"tab"})
 
     def rehash(self, kcol) -> None:
-        kn.memo_rehash(self.tab, self.key, self.id, self.n, kcol)
+        library().memo_rehash(self.tab, self.key, self.id, self.n, kcol)
 
     def nbytes(self) -> int:
         return sum(a.nbytes for a in vars(self).values() if isinstance(a, np.ndarray))
@@ -335,9 +336,9 @@ class _StepMemo(_Memo):
 
     def rehash(self, kcol) -> None:
         if len(self.key):
-            kn.memo_rehash(self.tab, self.key, self.id, self.n, kcol)
+            library().memo_rehash(self.tab, self.key, self.id, self.n, kcol)
         else:
-            kn.step_memo_rehash(self.tab, self.ref, self.id, self.n, self._states(), self._keymask, kcol)
+            library().step_memo_rehash(self.tab, self.ref, self.id, self.n, self._states(), self._keymask, kcol)
 
     def reserve_values(self, values: int) -> None:
         if values > len(self.val):
@@ -484,13 +485,13 @@ class _Search:
                 tbits += 1  # at most half full, so at least a quarter after it doubles
             self.table = np.zeros(1 << tbits, np.uint32)
             self.ctl[kn.SHIFT] = 64 - tbits
-            kn.rehash_states(self.states, self.ctl[kn.N], self.table, self.ctl[kn.SHIFT], self.tb.kcol)
+            library().rehash_states(self.states, self.ctl[kn.N], self.table, self.ctl[kn.SHIFT], self.tb.kcol)
 
     def truncate(self, n: int) -> None:
         """Keep the first ``n`` states (a stop on a violation)."""
         self.ctl[kn.N] = n
         self.table[:] = 0
-        kn.rehash_states(self.states, n, self.table, self.ctl[kn.SHIFT], self.tb.kcol)
+        library().rehash_states(self.states, n, self.table, self.ctl[kn.SHIFT], self.tb.kcol)
 
     def track(self) -> None:
         """Tell the loop which properties are still tracked."""
@@ -521,7 +522,7 @@ class _Search:
             self.reserve(base + len(cand))
             new = np.zeros(len(cand), np.bool_)
             if cand:
-                kn.add_states(self.states, self.parents, self.table, ctl, self.tb.kcol, _rows(cand, self.k),
+                library().add_states(self.states, self.parents, self.table, ctl, self.tb.kcol, _rows(cand, self.k),
                               np.full(len(cand), -1, np.int32), new)
             inv = tr.check()
             total = tr.generated
@@ -584,7 +585,7 @@ class _Search:
         self.parents[:n] = cp.store.parents[:n]
         self.ctl[kn.N] = n
         self.table[:] = 0
-        kn.rehash_states(self.states, n, self.table, self.ctl[kn.SHIFT], self.tb.kcol)
+        library().rehash_states(self.states, n, self.table, self.ctl[kn.SHIFT], self.tb.kcol)
         self.level_ends.extend(cp.store.level_ends)
         self.cursor = cp.cursor
         self.ctl[kn.CUR] = cp.cursor
@@ -655,7 +656,7 @@ class _Search:
         steps = self.steps
         steps.reserve(int(ctl[kn.MEMO_N]) + len(ids), tb.kcol)
         steps.reserve_values(int(ctl[kn.VALS_N]) + len(vals))
-        kn.memo_insert_steps(ctl, steps.tab, steps.key, steps.ref, steps.id, steps.start, steps.count, steps.val,
+        library().memo_insert_steps(ctl, steps.tab, steps.key, steps.ref, steps.id, steps.start, steps.count, steps.val,
                              self.states, tb.keymask, tb.kcol,
                              np.array(ids, np.int32), np.array(refs, np.int64), np.array(counts, np.int32),
                              _rows(vals, k) if vals else np.zeros((0, k), np.uint64),
@@ -716,7 +717,7 @@ class _Search:
             ctl[kn.NIMISS] = 0
             isym = self.isym
             isym.reserve(int(ctl[kn.ISYM_N]) + ni, tb.kcol)
-            kn.memo_insert_images(ctl, kn.ISYM_N, isym.tab, isym.key, isym.id, isym.result, isym.val, tb.kcol, ids,
+            library().memo_insert_images(ctl, kn.ISYM_N, isym.tab, isym.key, isym.id, isym.result, isym.val, tb.kcol, ids,
                                   np.array(codes, np.uint64).reshape(-1, 1), np.array(imgs, np.uint64).reshape(-1, 1))
             isym.n = int(ctl[kn.ISYM_N])
         nm = int(ctl[kn.NSMISS])
@@ -735,7 +736,7 @@ class _Search:
         ctl[kn.NSMISS] = 0
         sym = self.sym
         sym.reserve(int(ctl[kn.SYM_N]) + nm, tb.kcol)
-        kn.memo_insert_images(ctl, kn.SYM_N, sym.tab, sym.key, sym.id, sym.result, sym.val, tb.kcol,
+        library().memo_insert_images(ctl, kn.SYM_N, sym.tab, sym.key, sym.id, sym.result, sym.val, tb.kcol,
                               np.array(chunks, np.int32), _rows(keys, k), _rows(imgs, tb.nperms * k))
         sym.n = int(ctl[kn.SYM_N])
 
@@ -745,7 +746,7 @@ class _Search:
         ctl = self.ctl
         if ids:
             memo.reserve(int(ctl[count]) + len(ids), self.tb.kcol)
-            kn.memo_insert_preds(ctl, count, memo.tab, memo.key, memo.id, memo.result, self.tb.kcol,
+            library().memo_insert_preds(ctl, count, memo.tab, memo.key, memo.id, memo.result, self.tb.kcol,
                                  np.array(ids, np.int32), _rows(keys, width), np.array(results, np.uint8))
         memo.n = int(ctl[count])
 
@@ -765,7 +766,7 @@ class _Search:
         r = 0
         try:
             while r < npend:
-                f = kn.first_failing(r, self.pend_x, npend, self.states, tb.pmask, tb.ptrk, preds.tab, preds.key,
+                f = library().first_failing(r, self.pend_x, npend, self.states, tb.pmask, tb.ptrk, preds.tab, preds.key,
                                      preds.id, preds.result, tb.kcol, self.pm_words, self.pm_part, ctl,
                                      self.wk)
                 if f == npend:
@@ -842,7 +843,8 @@ class _Search:
         ctl[kn.LEND] = self.level_ends[-1] if self.level_ends else ctl[kn.N]
         ctl[kn.GEN] = tr.generated
         self.track()
-        measure = None  # (time, cursor, kn.loaded()) after the first call (numba's start-up left out)
+        lib = library()
+        measure = None  # (time, cursor, lib.loaded()) after the first call (numba's start-up left out)
         measured = False
         while True:
             ctl[kn.BUDGET_LEFT] = BUDGET
@@ -859,7 +861,7 @@ class _Search:
             if st is not None:
                 st.push()  # the sets and elements the fills numbered
             table = st.arrays() if st is not None else self._no_table
-            status = kn.run(ctl, self.states, self.parents, self.table, tb.kcol,
+            status = lib.run(ctl, self.states, self.parents, self.table, tb.kcol,
                             tb.inst_w, tb.inst_sh, tb.inst_two, tb.inst_mask, tb.inst_base, tb.inst_codes, tb.disp,
                             tb.keymask, tb.notw, steps.tab, steps.key, steps.ref, steps.id, steps.start, steps.count, steps.val,
                             tb.pmask, tb.ptrk, preds.tab, preds.key, preds.id, preds.result, tb.pcmask, tb.done,
@@ -877,7 +879,7 @@ class _Search:
                 st.pull()  # the unions and projections the loop numbered
             i = self.cursor = int(ctl[kn.CUR])
             if measure is None:
-                measure = (time.monotonic(), i, kn.loaded())
+                measure = (time.monotonic(), i, lib.loaded())
             steps.n = int(ctl[kn.MEMO_N])
             preds.n = int(ctl[kn.PRED_N])
             self.acts.n = int(ctl[kn.ACT_N])
@@ -958,12 +960,12 @@ class _Search:
                 rate = self.opts.handback_rate
                 if rate is not None and not measured:
                     spent = time.monotonic() - measure[0]
-                    if kn.loaded() != measure[2]:
+                    if lib.loaded() != measure[2]:
                         # a kernel function was compiled (or loaded) since: the
                         # rate is measured again from here (a first run on a
                         # machine compiles for seconds, and handed a search
                         # that runs 10x the Python engine back to it)
-                        measure = (time.monotonic(), i, kn.loaded())
+                        measure = (time.monotonic(), i, lib.loaded())
                     elif spent >= HANDBACK_SECONDS:
                         if (i - measure[1]) / spent < rate:
                             raise _Stop("handback")  # at a level boundary, as a hand-over
@@ -1000,6 +1002,8 @@ class _Search:
             res.stopped = "interrupted"
             if self.opts.checkpoint:
                 self.save_checkpoint()  # from the last level boundary: that level is expanded again
+        finally:
+            library().release()  # (the search's arrays, held by the checks of the loop's calls)
         n = int(ctl[kn.N])
         # the result is a StateStore over the same arrays (same layout and hash)
         store = res.store

@@ -573,7 +573,7 @@ class FairGraph:
         constraint is enabled); only what is kept becomes lists."""
         import numpy as np
 
-        from ..compiled.scc import blocked_components
+        from ..compiled.library import library
 
         nodes, starts = self._compiled.run(range(n), None)
         sizes = np.diff(starts)
@@ -590,7 +590,7 @@ class FairGraph:
             for j, st in enumerate(steps):
                 if st is not None and len(st):
                     step_rows[j, :len(st)] = np.frombuffer(bytes(st), dtype=np.uint8)
-            blocked = blocked_components(nodes, starts, self._compiled.start, self._compiled.to,
+            blocked = library().blocked_components(nodes, starts, self._compiled.start, self._compiled.to,
                                          np.frombuffer(g.aid, dtype=np.dtype(g.aid.typecode)).astype(np.int64),
                                          np.array(self._weak_at, dtype=np.uint64), aidmask, use_steps, step_rows)
             keep &= ~blocked.astype(bool) | (sizes == 1)
