@@ -583,3 +583,28 @@ def test_the_search_loop_runs_without_reference_counting():
     for f in (kn.run, kn._record_misses, kn._request, kn._actions_hold, kn._canonical, kn.first_failing,
               kn._successors, kn._find_state, kn._store, kn._parts_hold, kn._memo_find, kn._state_hash):
         assert f.targetoptions.get("_nrt") is False, f.py_func.__name__
+
+
+def test_the_hand_back_judges_the_rate_of_the_last_levels_once_it_stops_rising(monkeypatch):
+    """The compiled loop starts slowly (every new key is a Python fill):
+    multi_paxos expanded 12,000 states a second at its 12th level and
+    25,000 at its 13th, where the Python engine had done 4,000-8,000.  Its
+    rate since the hand-over, judged after half a second, handed it back
+    (3 s -> 10-13 s).  The rate judged is the last levels' (0.2 s), and
+    only once it no longer rises by a quarter (or after 2 s)."""
+    monkeypatch.setattr(search, "HANDBACK_SECONDS", 0.5)
+    monkeypatch.setattr(search, "HANDBACK_WINDOW", 0.2)
+    # multi_paxos's levels from the first boundary after the hand-over
+    warming = [(0.0, 990), (0.07, 2107), (0.29, 4514), (0.48, 9373), (0.77, 18230)]
+    assert search._hand_back(warming[:3], 6000) is None  # before half a second: not judged
+    assert search._hand_back(warming, 6000) is False  # 30,000 a second over the last 0.29 s: kept
+    flat = [(0.0, 1000), (0.2, 1400), (0.4, 1800), (0.6, 2200)]  # 2,000 a second, not rising
+    assert search._hand_back(flat, 6000) is True
+    rising = [(0.0, 1000), (0.25, 1300), (0.55, 2800)]  # 1,200 then 5,000 a second: still filling its memos
+    assert search._hand_back(rising, 6000) is None
+    late = [(0.0, 1000), (1.0, 1500), (2.1, 3500)]  # rising, but judged after HANDBACK_LATEST
+    assert search._hand_back(late, 6000) is True
+    last, before = search._window_rates(rising)
+    assert round(last) == 5000 and round(before) == 1200
+    one = [(0.0, 1000), (0.6, 2200)]  # one window: no sign of a rise, judged on it
+    assert search._window_rates(one) == (2000.0, 2000.0) and search._hand_back(one, 6000) is True

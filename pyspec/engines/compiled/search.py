@@ -50,6 +50,19 @@ LOOKAHEAD = 1 << 10
 #: (pyspec/engines/embedded/runner.py, WORKER_GAIN).
 HANDBACK_SECONDS = 0.5
 HANDBACK_FACTOR = 0.8
+#: ... the rate of the levels of the last HANDBACK_WINDOW seconds (at least
+#: the last level): the compiled loop starts slowly, filling its memos for
+#: every new key (multi_paxos: 12,000 states a second at its 12th level,
+#: 25,000 at its 13th, 100,000-200,000 from its 16th on), so its rate since
+#: the hand-over, judged after half a second, was below the Python
+#: engine's and handed multi_paxos back (3 s -> 10-13 s in 3 of 4 runs).
+#: (With numba's JIT that went unseen: the functions it loaded as the
+#: search first needed them started the measure again.)
+HANDBACK_WINDOW = 0.2
+#: ... and judged only once that rate no longer rises by this factor from
+#: the window before (its memos filled), or after HANDBACK_LATEST seconds
+HANDBACK_RISING = 1.25
+HANDBACK_LATEST = 2.0
 #: The step memo keeps its keys up to this many entries (1.5 MB at three
 #: words a key): a lookup then compares the key without reading the state
 #: that named it.  Past it, an entry costs 4 bytes of key instead of K
@@ -359,6 +372,42 @@ def _guard_group(guards: list) -> Callable[[int, Callable[[int], None]], None]:
         ap(bits)
 
     return group
+
+
+def _hand_back(marks: list[tuple[float, int]], rate: float) -> bool | None:
+    """At a level boundary, ``marks`` the (time, cursor) of the boundaries
+    since the measure started (the last one now): True to hand the search
+    back (its rate below ``rate``, and no longer rising), False to keep it
+    for good, None to judge again at the next boundary."""
+    spent = marks[-1][0] - marks[0][0]
+    if spent < HANDBACK_SECONDS:
+        return None
+    last, before = _window_rates(marks)
+    if last >= rate:
+        return False
+    if last <= HANDBACK_RISING * before or spent >= HANDBACK_LATEST:
+        return True
+    return None  # its rate still rises (its memos filling): judged later
+
+
+def _window_rates(marks: list[tuple[float, int]]) -> tuple[float, float]:
+    """States expanded per second over the last HANDBACK_WINDOW seconds of
+    level boundaries ``marks`` ((time, cursor), the last one now), and over
+    the window before it (the same when there is none: no sign of a rise)."""
+    def back(k: int) -> int:
+        t = marks[k][0]
+        j = k - 1
+        while j > 0 and t - marks[j][0] < HANDBACK_WINDOW:
+            j -= 1
+        return max(j, 0)
+
+    def per_second(a: int, b: int) -> float:
+        return (marks[b][1] - marks[a][1]) / max(marks[b][0] - marks[a][0], 1e-9)
+
+    end = len(marks) - 1
+    mid = back(end)
+    last = per_second(mid, end)
+    return last, (per_second(back(mid), mid) if mid > 0 else last)
 
 
 def _grow_rows(a: np.ndarray, rows: int) -> np.ndarray:
@@ -844,7 +893,7 @@ class _Search:
         ctl[kn.GEN] = tr.generated
         self.track()
         lib = library()
-        measure = None  # (time, cursor, lib.loaded()) after the first call (numba's start-up left out)
+        measure = None  # (time, cursor, lib.loaded()) from the first level boundary (numba's start-up left out)
         measured = False
         while True:
             ctl[kn.BUDGET_LEFT] = BUDGET
@@ -878,8 +927,6 @@ class _Search:
             if st is not None:
                 st.pull()  # the unions and projections the loop numbered
             i = self.cursor = int(ctl[kn.CUR])
-            if measure is None:
-                measure = (time.monotonic(), i, lib.loaded())
             steps.n = int(ctl[kn.MEMO_N])
             preds.n = int(ctl[kn.PRED_N])
             self.acts.n = int(ctl[kn.ACT_N])
@@ -958,18 +1005,28 @@ class _Search:
                 if self.opts.checkpoint and time.monotonic() - self.last_cp >= self.opts.checkpoint_every:
                     self.save_checkpoint()
                 rate = self.opts.handback_rate
-                if rate is not None and not measured:
-                    spent = time.monotonic() - measure[0]
+                if rate is not None and measure is None:
+                    # the measure starts at the first level boundary: the
+                    # first call's round of fills also generates the step
+                    # functions and builds the symmetry tables (multi_paxos:
+                    # 0.44 s for its first 520 states, 0.07 s for the next 1,117)
+                    measure = (time.monotonic(), i, lib.loaded())
+                    marks = [measure[:2]]  # (time, cursor) at the level boundaries since
+                elif rate is not None and not measured:
+                    now = time.monotonic()
                     if lib.loaded() != measure[2]:
                         # a kernel function was compiled (or loaded) since: the
                         # rate is measured again from here (a first run on a
                         # machine compiles for seconds, and handed a search
                         # that runs 10x the Python engine back to it)
-                        measure = (time.monotonic(), i, lib.loaded())
-                    elif spent >= HANDBACK_SECONDS:
-                        if (i - measure[1]) / spent < rate:
+                        measure = (now, i, lib.loaded())
+                        marks = [(now, i)]
+                    else:
+                        marks.append((now, i))
+                        verdict = _hand_back(marks, rate)
+                        if verdict:
                             raise _Stop("handback")  # at a level boundary, as a hand-over
-                        measured = True  # once: then it keeps the search
+                        measured = verdict is False  # once: then it keeps the search
             if progress is not None:
                 n = int(ctl[kn.N])
                 progress.update(distinct=n, generated=tr.generated, queue=n - i, depth=self.depth,
