@@ -152,3 +152,19 @@ def test_without_a_c_compiler_numba_compiles_the_loop(tmp_path):
     assert out["kind"] == "jit" and "could not be compiled ahead of time" in out["note"]
     assert all(v in ("ok", "violated") for _, v, _ in out["reports"])
     assert not list(tmp_path.glob("pyspec_compiled_*.so"))
+
+
+def test_auto_hands_over_sooner_once_the_module_is_built(monkeypatch):
+    """The module's start-up is milliseconds: ``auto`` hands a search over
+    after 0.05 s (HANDOVER_SECONDS); with numba's JIT (0.45 s of start-up
+    at the hand-over) after 8 times that, as before the module."""
+    from pyspec.engines.embedded import runner
+
+    monkeypatch.setattr(libmod, "_LIBRARY", None)
+    monkeypatch.setenv("PYSPEC_COMPILED", "jit")
+    assert not libmod.ready() and runner._startup_factor() == runner.JIT_STARTUP_FACTOR
+    monkeypatch.setattr(libmod, "_LIBRARY", libmod.Library("aot"))
+    assert libmod.ready() and runner._startup_factor() == 1.0
+    monkeypatch.setattr(libmod, "_LIBRARY", libmod.Library("jit", "no C compiler"))
+    assert not libmod.ready()
+    assert runner.HANDOVER_SECONDS * runner.JIT_STARTUP_FACTOR == pytest.approx(0.4)

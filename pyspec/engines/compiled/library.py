@@ -30,6 +30,7 @@ declarations are what numba infers from the driver's real calls.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -231,6 +232,9 @@ def _checked(lib: Library, name: str, fast, wants: tuple):
     return call
 
 
+#: seconds the build may take (45-65 s from nothing on a 2-core machine)
+BUILD_TIMEOUT = 900
+
 _LOCK = threading.Lock()
 _LIBRARY: Library | None = None
 
@@ -252,6 +256,22 @@ def _jit_library(note: str | None) -> Library:
     return lib
 
 
+def ready() -> bool:
+    """Will this process's compiled functions be the built module (whose
+    start-up is milliseconds, not numba's 0.45 s)?  Neither builds nor
+    imports anything."""
+    if _LIBRARY is not None:
+        return _LIBRARY.kind == "aot"
+    if os.environ.get("PYSPEC_COMPILED", "").strip().lower() == "jit":
+        return False
+    folder = _folder()
+    if folder is None:
+        return False
+    name = module_name()
+    return (folder / f"{name}{_suffix()}").exists() and (folder / f"{name}.json").exists()
+
+
+@functools.lru_cache(maxsize=1)
 def module_name() -> str:
     """The built module's name: a hash of the compiled modules' sources,
     numpy's version and the Python it is built for."""
@@ -348,12 +368,12 @@ def _build(folder: Path, name: str) -> str | None:
                 return None
             env = dict(os.environ, PYTHONWARNINGS="ignore")
             p = subprocess.run([sys.executable, "-m", __name__, str(folder), name], capture_output=True, text=True,
-                               env=env)
+                               env=env, timeout=BUILD_TIMEOUT)
             if p.returncode != 0:
                 last = [ln for ln in (p.stderr or p.stdout).strip().splitlines() if ln.strip()]
                 return ("the loop could not be compiled ahead of time (" + (last[-1] if last else f"exit {p.returncode}")
                         + "): numba compiles it in each process")
-    except OSError as e:
+    except (OSError, subprocess.TimeoutExpired) as e:
         return f"the loop could not be compiled ahead of time ({e}): numba compiles it in each process"
     return None
 

@@ -89,24 +89,31 @@ def _symmetry(cm: CompiledModel):
 _NOTED: set[int] = set()
 
 
-#: ``--engine auto``: the Python engine starts (no numba import, no start-up
-#: cost for the many small models) and hands a search still running after
-#: this many seconds (about numba's start-up: a search that turns out short
-#: pays at most twice) to the compiled engine at the next level boundary,
-#: unless its levels shrink so fast that what is left would take less than
-#: that again (bfs._hand_over): v2 big 2.3 s -> 1.7 s, lamport_mutex 2.7 s
-#: -> 2.2 s against 1 s; disruptor_mpmc stays in Python (its levels shrink) ...
-HANDOVER_SECONDS = 0.4
+#: ``--engine auto``: the Python engine starts (no start-up cost for the
+#: many small models) and hands a search still running after this many
+#: seconds (about the compiled engine's start-up: the module built ahead of
+#: time, its tables, its first fills; a search that turns out short pays at
+#: most twice) to the compiled engine at the next level boundary, unless its
+#: levels shrink so fast that what is left would take less than that again
+#: (bfs._hand_over).  With the module built ahead of time (library.py) the
+#: corpus rows of 20,000 states and more gain from 0.05 s against 0.4 s
+#: (same run, fresh processes, best of 3): acp_sb 0.69 -> 0.37-0.44 s,
+#: dijkstra_mutex 0.42 -> 0.31-0.32, disruptor_mpmc 0.95 -> 0.57-0.70,
+#: nbacg_guer01 0.41 -> 0.31-0.33, slush 1.10 -> 0.89-0.96, v2 small 1.24 ->
+#: 1.02-1.20, lamport_mutex 2.40 -> 2.16-2.24; readers_writers 0.36 ->
+#: 0.41-0.44 (its 0.3 s search gains less than the start-up) ...
+HANDOVER_SECONDS = 0.05
 #: ... or sooner, at the first level boundary where the level about to be
 #: expanded would take the Python engine this many seconds at its rate so
-#: far: numba's start-up (import and the cached loop: about 0.4 s) is then
-#: paid back by that level alone (the compiled loop expands states 3-10x
-#: faster), and the levels after it only add to the gain; a model whose
-#: levels stay small never imports numba.
-HANDOVER_AHEAD = 0.5
+#: far: the compiled engine's start-up is then paid back by that level
+#: alone (the compiled loop expands states 3-10x faster), and the levels
+#: after it only add to the gain; a model whose levels stay small never
+#: loads the compiled engine.
+HANDOVER_AHEAD = 0.1
 #: ... or at one where the levels grow by bfs.HANDOVER_GROWTH (1.5) or more
 #: and the next would take this many seconds: with the two after it, more
-#: than numba's start-up (bfs._hand_over)
+#: than numba's start-up (bfs._hand_over), and more than enough for the
+#: module built ahead of time
 HANDOVER_GROWING = 0.1
 #: ... unless the Python engine's steps missed their memo more than this many
 #: times per state expanded (a count per step instance): then the compiled
@@ -118,6 +125,11 @@ HANDOVER_GROWING = 0.1
 #: the compiled one (paxos without symmetry: about 40 misses per state in
 #: Python, 2 compiled).
 HANDOVER_MISSES = 8.0
+#: HANDOVER_SECONDS and HANDOVER_AHEAD are this many times longer where the
+#: compiled functions are numba's JIT (no module built ahead of time:
+#: numba's start-up, about 0.45 s, is paid at the hand-over: 0.4 s and
+#: 0.8 s).
+JIT_STARTUP_FACTOR = 8.0
 #: ``--workers N`` with ``auto``: what each worker process of the Python
 #: engine adds to one process's rate (v2 big3: 1.57x with two workers,
 #: docs/checker.md).  The compiled engine, in one process, keeps a search
@@ -162,7 +174,9 @@ def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> Explore
     # auto: the Python engine first (one process: most models end before
     # worker processes would have started), the compiled one for what
     # takes longer, or the Python engine's workers when it measures slower
-    opts.handover, opts.handover_ahead, opts.handover_growing = HANDOVER_SECONDS, HANDOVER_AHEAD, HANDOVER_GROWING
+    slower = _startup_factor()
+    opts.handover, opts.handover_ahead, opts.handover_growing = (HANDOVER_SECONDS * slower, HANDOVER_AHEAD * slower,
+                                                                  HANDOVER_GROWING)
     try:
         res = explore(cm, opts)
     finally:
@@ -209,6 +223,13 @@ def _explore(cm: CompiledModel, opts: Options, settings: RunSettings) -> Explore
         return out
     note(out)
     return _explore_python(cm, opts, settings)  # from the start: the same result
+
+
+def _startup_factor() -> float:
+    """1, or JIT_STARTUP_FACTOR where the compiled functions will be numba's JIT."""
+    from ..compiled.library import ready  # (imports nothing of numba)
+
+    return 1.0 if ready() else JIT_STARTUP_FACTOR
 
 
 def _go_on(cm: CompiledModel, opts: Options, res: ExploreResult, settings: RunSettings) -> ExploreResult:
@@ -662,7 +683,8 @@ def _state_graph(cm: CompiledModel, settings: RunSettings, res: ExploreResult | 
         why = available()
     elif why is None:  # auto: Python first (no numba import for the many small graphs)
         try:
-            return build_graph(cm, settings.max_states, settings.progress, handover=HANDOVER_SECONDS)
+            return build_graph(cm, settings.max_states, settings.progress,
+                               handover=HANDOVER_SECONDS * _startup_factor())
         except Handover:
             why = available()
     if why is not None:
