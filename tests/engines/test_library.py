@@ -168,3 +168,10 @@ def test_auto_hands_over_sooner_once_the_module_is_built(monkeypatch):
     monkeypatch.setattr(libmod, "_LIBRARY", libmod.Library("jit", "no C compiler"))
     assert not libmod.ready()
     assert runner.HANDOVER_SECONDS * runner.JIT_STARTUP_FACTOR == pytest.approx(0.4)
+
+
+def test_the_module_is_built_where_pyspec_compiled_dir_says(monkeypatch, tmp_path):
+    monkeypatch.setenv("PYSPEC_COMPILED_DIR", str(tmp_path / "mods"))
+    assert libmod._folder() == tmp_path / "mods" and (tmp_path / "mods").is_dir()
+    monkeypatch.delenv("PYSPEC_COMPILED_DIR")
+    assert libmod._folder() == Path(libmod.__file__).parent / "__pycache__"

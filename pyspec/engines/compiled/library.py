@@ -14,7 +14,7 @@ compiling the loop then), in a child process, beside numba's cache
 (``pyspec/engines/compiled/__pycache__``, or ``~/.cache/pyspec/compiled``
 where the package cannot be written), under a name that hashes the
 compiled modules' sources and numpy's version: an edit of the loop
-builds a new one.  Where it cannot be built (no C compiler, a numba without
+builds a new one (``PYSPEC_COMPILED_DIR`` chooses another folder).  Where it cannot be built (no C compiler, a numba without
 ``pycc``) the functions are numba's JIT dispatchers, with numba's own
 cache, as before; ``PYSPEC_COMPILED=jit`` asks for those.
 
@@ -284,9 +284,16 @@ def module_name() -> str:
 
 
 def _folder() -> Path | None:
-    """Where the module is built: beside the compiled modules' sources, as
-    numba's cache (``__pycache__``), where it can be written, else in the
-    per-user cache."""
+    """Where the module is built: ``PYSPEC_COMPILED_DIR`` when set, else
+    beside the compiled modules' sources, as numba's cache
+    (``__pycache__``), where it can be written, else in the per-user cache."""
+    chosen = os.environ.get("PYSPEC_COMPILED_DIR")
+    if chosen:
+        try:
+            Path(chosen).mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return None
+        return Path(chosen) if os.access(chosen, os.W_OK) else None
     here = Path(__file__).parent / "__pycache__"
     try:
         here.mkdir(exist_ok=True)
