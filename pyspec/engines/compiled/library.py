@@ -2,21 +2,22 @@
 :mod:`.scc`, the liveness check): from a module compiled ahead of time
 once per machine, or from numba's JIT.
 
-Why a module built ahead of time: numba's start-up is paid by every
-process that runs the compiled loop, even with numba's on-disk cache: its
-import (0.1-0.25 s) and the first load of the loop's machine code (its
-typing and lowering registries, linking: 0.2-0.3 s), about 0.45 s of
-v2 big's 1.1 s.  numba's ahead-of-time compiler (``numba.pycc``) builds
-the same functions, from the same source, into a CPython extension module
-that imports in milliseconds and needs no numba when it runs.  It is
-built on the first compiled search of a machine (instead of numba
-compiling the loop then), in a child process, beside numba's cache
+Why a module built ahead of time: numba's start-up is paid by every process
+that runs the compiled loop, even with numba's on-disk cache: its import
+(0.1-0.25 s) and the first load of the loop's machine code (its typing and
+lowering registries, linking: 0.2-0.3 s), about 0.45 s of v2 big's 1.1 s.
+numba's ahead-of-time compiler (``numba.pycc``) builds the same functions,
+from the same source, into a CPython extension module that imports in
+milliseconds and needs no numba when it runs. It is built on the first
+compiled search of a machine (instead of numba compiling the loop then), in
+a child process, beside numba's cache
 (``pyspec/engines/compiled/__pycache__``, or ``~/.cache/pyspec/compiled``
-where the package cannot be written), under a name that hashes the
-compiled modules' sources and numpy's version: an edit of the loop
-builds a new one (``PYSPEC_COMPILED_DIR`` chooses another folder).  Where it cannot be built (no C compiler, a numba without
-``pycc``) the functions are numba's JIT dispatchers, with numba's own
-cache, as before; ``PYSPEC_COMPILED=jit`` asks for those.
+where the package cannot be written), under a name that hashes the compiled
+modules' sources and numpy's version: an edit of the loop builds a new one
+(``PYSPEC_COMPILED_DIR`` chooses another folder). Where it cannot be built
+(no C compiler, a numba without ``pycc``) the functions are numba's JIT
+dispatchers, with numba's own cache, as before; ``PYSPEC_COMPILED=jit`` asks
+for those.
 
 The functions' types are declared here, once (:data:`PARAM_TYPES`: every
 parameter name of the entry points means one type), for the build, and
@@ -60,7 +61,8 @@ _SETS = "Tuple((i4[:, ::1], u1[::1], u4[::1], i8[::1], i4[::1], i8[::1], u4[::1]
 #: the same array wherever it appears): K-word rows are ``u8[:, ::1]``,
 #: memo tables ``i4[::1]``, the seen table ``u4[::1]``.
 PARAM_TYPES = {
-    "a": "u4[::1]", "aid": "i4[::1]", "aidmask": "u8[::1]", "akey": "u8[:, ::1]", "am_part": "i4[::1]", "am_words": "u8[:, ::1]",
+    "a": "u4[::1]", "aid": "i4[::1]", "aidmask": "u8[::1]", "akey": "u8[:, ::1]", "am_part": "i4[::1]",
+    "am_words": "u8[:, ::1]",
     "asm": "u8[:, ::1]", "atab": "i4[::1]", "atm": "u8[:, ::1]", "atrk": "u1[::1]", "aval": "u1[::1]",
     "ckeep": "u8[::1]", "cmask": "u8[:, ::1]", "count": "i8", "counts": "i4[::1]", "csucc": "u8[:, ::1]",
     "ctl": "i8[::1]", "disp": "i4[:, ::1]", "done": "u8[::1]", "edge_aid": "i4[::1]", "edge_aids": "i8[::1]",
@@ -378,8 +380,8 @@ def _build(folder: Path, name: str) -> str | None:
                                env=env, timeout=BUILD_TIMEOUT)
             if p.returncode != 0:
                 last = [ln for ln in (p.stderr or p.stdout).strip().splitlines() if ln.strip()]
-                return ("the loop could not be compiled ahead of time (" + (last[-1] if last else f"exit {p.returncode}")
-                        + "): numba compiles it in each process")
+                why = last[-1] if last else f"exit {p.returncode}"
+                return f"the loop could not be compiled ahead of time ({why}): numba compiles it in each process"
     except (OSError, subprocess.TimeoutExpired) as e:
         return f"the loop could not be compiled ahead of time ({e}): numba compiles it in each process"
     return None

@@ -41,8 +41,8 @@ class CompiledSccs:
             self.index) and nodes.start == 0 and nodes.step == 1 else np.asarray(list(nodes), dtype=np.int64)
         use = member is not None
         m = np.frombuffer(member, dtype=np.uint8) if use else self.no_member
-        nc = library().tarjan(arr, self.start, self.to, m, use, self.index, self.low, self.stack, self.work_u, self.work_k,
-                    self.out_nodes, self.out_starts)
+        nc = library().tarjan(arr, self.start, self.to, m, use, self.index, self.low, self.stack, self.work_u,
+                              self.work_k, self.out_nodes, self.out_starts)
         return self.out_nodes[:self.out_starts[nc]], self.out_starts[:nc + 1]
 
 

@@ -572,7 +572,7 @@ class _Search:
             new = np.zeros(len(cand), np.bool_)
             if cand:
                 library().add_states(self.states, self.parents, self.table, ctl, self.tb.kcol, _rows(cand, self.k),
-                              np.full(len(cand), -1, np.int32), new)
+                                     np.full(len(cand), -1, np.int32), new)
             inv = tr.check()
             total = tr.generated
             for j, r in enumerate(np.flatnonzero(new).tolist(), base):
@@ -706,10 +706,10 @@ class _Search:
         steps.reserve(int(ctl[kn.MEMO_N]) + len(ids), tb.kcol)
         steps.reserve_values(int(ctl[kn.VALS_N]) + len(vals))
         library().memo_insert_steps(ctl, steps.tab, steps.key, steps.ref, steps.id, steps.start, steps.count, steps.val,
-                             self.states, tb.keymask, tb.kcol,
-                             np.array(ids, np.int32), np.array(refs, np.int64), np.array(counts, np.int32),
-                             _rows(vals, k) if vals else np.zeros((0, k), np.uint64),
-                             _rows(keys, k) if proj is not None else np.zeros((0, k), np.uint64))
+                                    self.states, tb.keymask, tb.kcol,
+                                    np.array(ids, np.int32), np.array(refs, np.int64), np.array(counts, np.int32),
+                                    _rows(vals, k) if vals else np.zeros((0, k), np.uint64),
+                                    _rows(keys, k) if proj is not None else np.zeros((0, k), np.uint64))
         steps.n = int(ctl[kn.MEMO_N])
 
     def fill_preds(self) -> None:
@@ -766,8 +766,9 @@ class _Search:
             ctl[kn.NIMISS] = 0
             isym = self.isym
             isym.reserve(int(ctl[kn.ISYM_N]) + ni, tb.kcol)
-            library().memo_insert_images(ctl, kn.ISYM_N, isym.tab, isym.key, isym.id, isym.result, isym.val, tb.kcol, ids,
-                                  np.array(codes, np.uint64).reshape(-1, 1), np.array(imgs, np.uint64).reshape(-1, 1))
+            library().memo_insert_images(ctl, kn.ISYM_N, isym.tab, isym.key, isym.id, isym.result, isym.val, tb.kcol,
+                                         ids, np.array(codes, np.uint64).reshape(-1, 1),
+                                         np.array(imgs, np.uint64).reshape(-1, 1))
             isym.n = int(ctl[kn.ISYM_N])
         nm = int(ctl[kn.NSMISS])
         if not nm:
@@ -786,7 +787,7 @@ class _Search:
         sym = self.sym
         sym.reserve(int(ctl[kn.SYM_N]) + nm, tb.kcol)
         library().memo_insert_images(ctl, kn.SYM_N, sym.tab, sym.key, sym.id, sym.result, sym.val, tb.kcol,
-                              np.array(chunks, np.int32), _rows(keys, k), _rows(imgs, tb.nperms * k))
+                                     np.array(chunks, np.int32), _rows(keys, k), _rows(imgs, tb.nperms * k))
         sym.n = int(ctl[kn.SYM_N])
 
     def insert_results(self, memo: _Memo, count: int, ids: list, keys: list, results: list, width: int) -> None:
@@ -796,7 +797,7 @@ class _Search:
         if ids:
             memo.reserve(int(ctl[count]) + len(ids), self.tb.kcol)
             library().memo_insert_preds(ctl, count, memo.tab, memo.key, memo.id, memo.result, self.tb.kcol,
-                                 np.array(ids, np.int32), _rows(keys, width), np.array(results, np.uint8))
+                                        np.array(ids, np.int32), _rows(keys, width), np.array(results, np.uint8))
         memo.n = int(ctl[count])
 
     def check_python(self, t: int) -> bool:
@@ -816,8 +817,8 @@ class _Search:
         try:
             while r < npend:
                 f = library().first_failing(r, self.pend_x, npend, self.states, tb.pmask, tb.ptrk, preds.tab, preds.key,
-                                     preds.id, preds.result, tb.kcol, self.pm_words, self.pm_part, ctl,
-                                     self.wk)
+                                            preds.id, preds.result, tb.kcol, self.pm_words, self.pm_part, ctl,
+                                            self.wk)
                 if f == npend:
                     break
                 if f < 0:  # a part the fill could not evaluate: the whole conjunction, here
