@@ -29,6 +29,22 @@ def ensure_cache_dir() -> Path | None:
     return folder if os.access(folder, os.W_OK) else None
 
 
+def ensure_cache_subdir(name: str) -> Path | None:
+    """A private folder ``name`` in the cache directory (created if
+    needed), or None when it cannot be used (see :func:`ensure_cache_dir`)."""
+    base = ensure_cache_dir()
+    if base is None:
+        return None
+    folder = base / name
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+    except OSError:
+        return None
+    if not folder.is_dir() or not own_file(folder):
+        return None
+    return folder
+
+
 def own_file(path: Path) -> bool:
     """Is ``path`` missing, or a file of this user that only this user can write?"""
     try:
@@ -42,4 +58,4 @@ def own_file(path: Path) -> bool:
     return st.st_uid == os.getuid() and not st.st_mode & 0o022
 
 
-__all__ = ["cache_dir", "ensure_cache_dir"]
+__all__ = ["cache_dir", "ensure_cache_dir", "ensure_cache_subdir"]

@@ -94,19 +94,9 @@ def _code_fingerprint() -> str:
 
 
 def _folder() -> Path | None:
-    from ..cache import ensure_cache_dir, own_file
+    from ..cache import ensure_cache_subdir
 
-    base = ensure_cache_dir()
-    if base is None:
-        return None
-    folder = base / "specs"
-    try:
-        folder.mkdir(mode=0o700, exist_ok=True)
-    except OSError:
-        return None
-    if not folder.is_dir() or not own_file(folder):
-        return None
-    return folder
+    return ensure_cache_subdir("specs")
 
 
 def _entry_key(path: str, search_path: tuple[str, ...]) -> str:

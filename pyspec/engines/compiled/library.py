@@ -303,17 +303,9 @@ def _folder() -> Path | None:
             return here
     except OSError:
         pass
-    from ...cache import ensure_cache_dir
+    from ...cache import ensure_cache_subdir
 
-    base = ensure_cache_dir()
-    if base is None:
-        return None
-    folder = base / "compiled"
-    try:
-        folder.mkdir(mode=0o700, exist_ok=True)
-    except OSError:
-        return None
-    return folder
+    return ensure_cache_subdir("compiled")
 
 
 def _suffix() -> str:
