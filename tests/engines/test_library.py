@@ -137,7 +137,9 @@ def test_a_compiled_search_runs_without_numba_once_the_module_is_built():
 
 def test_without_a_c_compiler_numba_compiles_the_loop(tmp_path):
     """Where the module cannot be built (here: no C compiler on PATH),
-    the search runs with numba's JIT, and the library says why."""
+    the search runs with numba's JIT, and the library says why; the
+    failure is recorded, so that the next process does not pay a build
+    that fails again (here: not tried, though a compiler is back)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     os.symlink(sys.executable, bin_dir / "python")
@@ -152,6 +154,13 @@ def test_without_a_c_compiler_numba_compiles_the_loop(tmp_path):
     assert out["kind"] == "jit" and "could not be compiled ahead of time" in out["note"]
     assert all(v in ("ok", "violated") for _, v, _ in out["reports"])
     assert not list(tmp_path.glob("pyspec_compiled_*.so"))
+    [failed] = tmp_path.glob("pyspec_compiled_*.failed")
+    p = subprocess.run([sys.executable, "-c", probe, "spec/kvm/v1.pyspec", "small", str(tmp_path)],
+                       capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert p.returncode == 0, p.stderr[-3000:]
+    again = json.loads(p.stdout.strip().splitlines()[-1])
+    assert again["kind"] == "jit" and f"delete {failed} to try the build again" in again["note"]
+    assert again["reports"] == out["reports"] and not list(tmp_path.glob("pyspec_compiled_*.so"))
 
 
 def test_auto_hands_over_sooner_once_the_module_is_built(monkeypatch):

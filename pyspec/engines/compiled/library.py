@@ -321,13 +321,19 @@ def _choose() -> Library:
     if folder is None:
         return _jit_library("the per-user cache cannot be written: numba compiles the loop in each process")
     name = module_name()
-    so, sig = folder / f"{name}{_suffix()}", folder / f"{name}.json"
+    so, sig, failed = folder / f"{name}{_suffix()}", folder / f"{name}.json", folder / f"{name}.failed"
     built = 0.0
     if not (so.exists() and sig.exists()):
+        if failed.exists():  # (a failed build is not tried again by every process)
+            return _jit_library(_read_failure(failed))
         t0 = time.monotonic()
         why = _build(folder, name)
         built = time.monotonic() - t0
         if why is not None:
+            try:
+                failed.write_text(why)
+            except OSError:
+                pass
             return _jit_library(why)
     try:
         mod = _load(name, so)
@@ -340,6 +346,14 @@ def _choose() -> Library:
             wants = tuple(_parse(PARAM_TYPES[p]) for p in params[fname])
             setattr(lib, fname, _checked(lib, fname, getattr(mod, fname), wants))
     return lib
+
+
+def _read_failure(path: Path) -> str:
+    try:
+        why = path.read_text().strip()
+    except OSError:
+        why = "an earlier build failed"
+    return f"{why} (delete {path} to try the build again)"
 
 
 def _load(name: str, path: Path):
