@@ -184,3 +184,25 @@ def test_the_module_is_built_where_pyspec_compiled_dir_says(monkeypatch, tmp_pat
     assert libmod._folder() == tmp_path / "mods" and (tmp_path / "mods").is_dir()
     monkeypatch.delenv("PYSPEC_COMPILED_DIR")
     assert libmod._folder() == Path(libmod.__file__).parent / "__pycache__"
+
+
+def test_a_new_build_removes_the_modules_of_earlier_sources(monkeypatch, tmp_path):
+    """An edit of the loop builds a module under a new name; the modules of
+    the earlier sources go (a megabyte each), the new one stays."""
+    for old in ("pyspec_compiled_aaaa.cpython-311-x86_64-linux-gnu.so", "pyspec_compiled_aaaa.json",
+                "pyspec_compiled_aaaa.failed"):
+        (tmp_path / old).write_text("")
+
+    class Done:
+        returncode, stdout, stderr = 0, "", ""
+
+    def fake_build(argv, **kw):
+        folder, name = Path(argv[-2]), argv[-1]
+        (folder / f"{name}{libmod._suffix()}").write_text("")
+        (folder / f"{name}.json").write_text("{}")
+        return Done()
+
+    monkeypatch.setattr(libmod.subprocess, "run", fake_build)
+    assert libmod._build(tmp_path, "pyspec_compiled_bbbb") is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["pyspec_compiled_bbbb.json", "pyspec_compiled_bbbb.lock", f"pyspec_compiled_bbbb{libmod._suffix()}"])

@@ -382,14 +382,20 @@ def _build(folder: Path, name: str) -> str | None:
             if (folder / f"{name}{_suffix()}").exists() and (folder / f"{name}.json").exists():
                 return None
             env = dict(os.environ, PYTHONWARNINGS="ignore")
-            p = subprocess.run([sys.executable, "-m", __name__, str(folder), name], capture_output=True, text=True,
-                               env=env, timeout=BUILD_TIMEOUT)
+            p = subprocess.run([sys.executable, "-m", f"{__package__}.library", str(folder), name],
+                               capture_output=True, text=True, env=env, timeout=BUILD_TIMEOUT)
             if p.returncode != 0:
                 last = [ln for ln in (p.stderr or p.stdout).strip().splitlines() if ln.strip()]
                 why = last[-1] if last else f"exit {p.returncode}"
                 return f"the loop could not be compiled ahead of time ({why}): numba compiles it in each process"
     except (OSError, subprocess.TimeoutExpired) as e:
         return f"the loop could not be compiled ahead of time ({e}): numba compiles it in each process"
+    for old in folder.glob("pyspec_compiled_*"):
+        if not old.name.startswith(name):  # modules of the loop's earlier sources (a process that
+            try:                           # loaded one keeps its mapping)
+                old.unlink()
+            except OSError:
+                pass
     return None
 
 
@@ -434,4 +440,13 @@ def build(folder: Path, name: str) -> None:
 
 
 if __name__ == "__main__":
-    build(Path(sys.argv[1]), sys.argv[2])
+    if len(sys.argv) == 3:
+        build(Path(sys.argv[1]), sys.argv[2])  # the child of _build
+    else:
+        # `make`'s set-up: the module built before the checks start (on an
+        # idle machine: 45-65 s from nothing), not by the first search
+        lib = library()
+        if lib.built:
+            print(f"pyspec: compiled the search loop ahead of time ({lib.built:.0f} s, once per machine)")
+        elif lib.note:
+            print(f"pyspec: {lib.note}")
