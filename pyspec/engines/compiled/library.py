@@ -124,11 +124,9 @@ def _parse(t: str):
 
 
 def _fits(x, want) -> bool:
-    if isinstance(want, tuple) and want and want[0] == "a":
+    if isinstance(want, tuple):  # ("a", dtype, ndim): tuples of types are _Arg's parts
         return (type(x) is np.ndarray and x.dtype == want[1] and x.ndim == want[2] and x.flags.c_contiguous
                 and x.flags.writeable and x.flags.aligned)
-    if isinstance(want, tuple):
-        return type(x) is tuple and len(x) == len(want) and all(_fits(a, w) for a, w in zip(x, want))
     if want == "b":
         return isinstance(x, (bool, np.bool_))
     return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)) and -(1 << 63) <= x < 1 << 63
@@ -269,8 +267,7 @@ def ready() -> bool:
     folder = _folder()
     if folder is None:
         return False
-    name = module_name()
-    return (folder / f"{name}{_suffix()}").exists() and (folder / f"{name}.json").exists()
+    return _built(folder, module_name())
 
 
 @functools.lru_cache(maxsize=1)
@@ -323,7 +320,7 @@ def _choose() -> Library:
     name = module_name()
     so, sig, failed = folder / f"{name}{_suffix()}", folder / f"{name}.json", folder / f"{name}.failed"
     built = 0.0
-    if not (so.exists() and sig.exists()):
+    if not _built(folder, name):
         if failed.exists():  # (a failed build is not tried again by every process)
             return _jit_library(_read_failure(failed))
         t0 = time.monotonic()
@@ -346,6 +343,11 @@ def _choose() -> Library:
             wants = tuple(_parse(PARAM_TYPES[p]) for p in params[fname])
             setattr(lib, fname, _checked(lib, fname, getattr(mod, fname), wants))
     return lib
+
+
+def _built(folder: Path, name: str) -> bool:
+    """Are module ``name`` and its parameter list in ``folder``?"""
+    return (folder / f"{name}{_suffix()}").exists() and (folder / f"{name}.json").exists()
 
 
 def _read_failure(path: Path) -> str:
@@ -379,7 +381,7 @@ def _build(folder: Path, name: str) -> str | None:
     try:
         with open(lock, "w") as held:
             fcntl.flock(held, fcntl.LOCK_EX)  # another process may be building it: wait for it
-            if (folder / f"{name}{_suffix()}").exists() and (folder / f"{name}.json").exists():
+            if _built(folder, name):
                 return None
             env = dict(os.environ, PYTHONWARNINGS="ignore")
             p = subprocess.run([sys.executable, "-m", f"{__package__}.library", str(folder), name],

@@ -894,7 +894,8 @@ class _Search:
         ctl[kn.GEN] = tr.generated
         self.track()
         lib = library()
-        measure = None  # (time, cursor, lib.loaded()) from the first level boundary (numba's start-up left out)
+        marks = None  # (time, cursor) at the level boundaries since the measure started
+        loaded = 0  # lib.loaded() when it started
         measured = False
         while True:
             ctl[kn.BUDGET_LEFT] = BUDGET
@@ -1006,22 +1007,18 @@ class _Search:
                 if self.opts.checkpoint and time.monotonic() - self.last_cp >= self.opts.checkpoint_every:
                     self.save_checkpoint()
                 rate = self.opts.handback_rate
-                if rate is not None and measure is None:
-                    # the measure starts at the first level boundary: the
-                    # first call's round of fills also generates the step
-                    # functions and builds the symmetry tables (multi_paxos:
-                    # 0.44 s for its first 520 states, 0.07 s for the next 1,117)
-                    measure = (time.monotonic(), i, lib.loaded())
-                    marks = [measure[:2]]  # (time, cursor) at the level boundaries since
-                elif rate is not None and not measured:
+                if rate is not None and not measured:
                     now = time.monotonic()
-                    if lib.loaded() != measure[2]:
-                        # a kernel function was compiled (or loaded) since: the
-                        # rate is measured again from here (a first run on a
+                    if marks is None or lib.loaded() != loaded:
+                        # the measure starts here: at the first level boundary
+                        # (the first call's round of fills also generates the
+                        # step functions and builds the symmetry tables:
+                        # multi_paxos, 0.44 s for its first 520 states, 0.07 s
+                        # for the next 1,117), and again when a kernel function
+                        # was compiled (or loaded) since (a first run on a
                         # machine compiles for seconds, and handed a search
                         # that runs 10x the Python engine back to it)
-                        measure = (now, i, lib.loaded())
-                        marks = [(now, i)]
+                        marks, loaded = [(now, i)], lib.loaded()
                     else:
                         marks.append((now, i))
                         verdict = _hand_back(marks, rate)
